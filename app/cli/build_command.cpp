@@ -1,0 +1,90 @@
+#include "app/cli/command.h"
+#include "core/error.h"
+#include "core/package.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+
+namespace bucketlab::cli {
+
+namespace {
+struct BuildOptions {
+    std::string model;
+    std::string perBucket;
+    std::string inputs;
+    std::string boundaries;
+    std::string kernel;
+    std::string function;
+    std::string out;
+    int64_t bucketDim = 1;
+    int64_t batchDim = 0;
+    bool force = false;
+    bool json = false;
+};
+} // namespace
+
+Command addBuildCommand(CLI::App& app)
+{
+    auto o = std::make_shared<BuildOptions>();
+    auto* sub = app.add_subcommand(
+        "build", "Package a model (or one model per bucket) with a generated bucket kernel");
+    sub->add_option("model", o->model, "Shape-generic TorchScript model serving every bucket");
+    sub->add_option("--per-bucket", o->perBucket,
+                    "One model per bucket instead: LENGTH=FILE,... (models traced at fixed lengths)");
+    sub->add_option("--inputs", o->inputs,
+                    "Inputs as name:dtype[:pad[:fill]],... e.g. input_ids:int64:0,attention_mask:int64:0")
+        ->required();
+    sub->add_option("--boundaries", o->boundaries, "Bucket lengths, ascending: e.g. 128,512");
+    sub->add_option("--kernel", o->kernel,
+                    "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
+    sub->add_option("--function", o->function, "Kernel function in --kernel (default: detected)");
+    sub->add_option("--bucket-dim", o->bucketDim, "Dimension padded to the bucket length")
+        ->capture_default_str();
+    sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
+    sub->add_option("--out", o->out, "Package file to write")->required();
+    sub->add_flag("--force", o->force, "Replace --out if it exists");
+    sub->add_flag("--json", o->json, "Print the result as JSON");
+    sub->footer("Example:\n  bucketlab-cli build model.pt --inputs input_ids:int64:0,attention_mask:int64:0 "
+                "--boundaries 64,128,512 --out model.bucketed.pt");
+
+    return {sub, [o] {
+                if (o->model.empty() == o->perBucket.empty())
+                    throw Error("give either a MODEL for all buckets or --per-bucket "
+                                "LENGTH=FILE,...");
+                PackageBuildRequest r;
+                r.model = o->model;
+                if (!o->perBucket.empty())
+                    r.perBucket = parsePerBucketSpec(o->perBucket);
+                if (!o->boundaries.empty() || r.perBucket.empty())
+                    r.boundaries = parseBoundaries(o->boundaries, "--boundaries");
+                r.inputs = parseInputSpecs(o->inputs);
+                r.kernelFile = o->kernel;
+                r.kernelFunction = o->function;
+                r.bucketDim = o->bucketDim;
+                r.batchDim = o->batchDim;
+                r.out = o->out;
+                r.force = o->force;
+                const auto result = buildPackage(r);
+                if (o->json) {
+                    nlohmann::json j;
+                    j["out"] = result.out;
+                    j["package_bytes"] = result.packageBytes;
+                    j["model_bytes"] = result.modelBytes;
+                    j["meta"] = nlohmann::json::parse(metaToJson(result.meta));
+                    printJson(j.dump(2));
+                } else {
+                    std::cout << "wrote " << result.out << ": " << packageKindName(result.meta.kind)
+                              << " package, buckets " << formatBoundaries(result.meta.boundaries)
+                              << ", inputs " << formatInputSpecs(result.meta.inputs) << ", "
+                              << result.packageBytes << " bytes (models: " << result.modelBytes
+                              << " bytes)\n";
+                }
+                return 0;
+            }};
+}
+
+void printJson(const std::string& json) { std::cout << json << std::endl; }
+
+} // namespace bucketlab::cli

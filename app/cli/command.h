@@ -1,0 +1,25 @@
+// bucketlab-cli subcommands. Each add*Command() declares its options on a CLI11
+// subcommand and returns the function that runs it after parsing. Exit codes: 0 success,
+// 1 when what was checked has defects, 2 bad usage or unreadable input (bucketlab::Error).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace bucketlab::cli {
+
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<int()> run;
+};
+
+Command addBuildCommand(CLI::App& app);
+Command addInspectCommand(CLI::App& app);
+Command addDemoCommand(CLI::App& app);
+
+// Prints a JSON document (already serialised) on stdout.
+void printJson(const std::string& json);
+
+} // namespace bucketlab::cli

@@ -1,0 +1,75 @@
+#include "app/cli/command.h"
+#include "core/model_info.h"
+
+#include <iomanip>
+#include <sstream>
+#include <iostream>
+#include <memory>
+
+namespace bucketlab::cli {
+
+namespace {
+
+std::string humanBytes(int64_t bytes)
+{
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(1);
+    if (bytes >= (int64_t(1) << 20))
+        s << double(bytes) / double(1 << 20) << " MiB";
+    else if (bytes >= 1024)
+        s << double(bytes) / 1024.0 << " KiB";
+    else
+        s << bytes << " B";
+    return s.str();
+}
+
+void printText(const ModelInfo& info)
+{
+    std::cout << info.path << ": " << humanBytes(info.fileBytes) << ", "
+              << (info.package ? "BucketLab package" : "TorchScript model") << "\n";
+    if (const auto& m = info.package) {
+        std::cout << "  format      " << m->format << " (" << packageKindName(m->kind) << ")\n";
+        std::cout << "  buckets     " << formatBoundaries(m->boundaries) << " on dimension "
+                  << m->bucketDim << " (batch dimension " << m->batchDim << ")\n";
+        std::cout << "  inputs      " << formatInputSpecs(m->inputs) << "\n";
+        for (const auto& ref : m->models)
+            std::cout << "  model       " << ref.file
+                      << (m->kind == PackageKind::PerBucket ? " (bucket " + std::to_string(ref.bucket) + ")"
+                                                            : std::string())
+                      << " sha256 " << ref.sha256.substr(0, 16) << "...\n";
+        std::cout << "  kernel      " << (m->userKernel ? "user-supplied" : "generated") << "\n";
+        std::cout << "  created     " << m->createdAt << " by " << m->createdBy << "\n";
+    }
+    std::cout << "  methods\n";
+    for (const auto& m : info.methods)
+        std::cout << "    " << m.schema << "\n";
+    std::cout << "  tensors     " << info.tensors.size() << " distinct, " << info.parameterCount
+              << " parameters, " << humanBytes(info.tensorBytes) << "\n";
+    if (!info.submodules.empty())
+        std::cout << "  submodules  " << info.submodules.size() << "\n";
+}
+
+} // namespace
+
+Command addInspectCommand(CLI::App& app)
+{
+    struct Options {
+        std::string file;
+        bool json = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* sub = app.add_subcommand(
+        "inspect", "Show a model's or package's structure, buckets, inputs and metadata");
+    sub->add_option("file", o->file, "TorchScript model or BucketLab package")->required();
+    sub->add_flag("--json", o->json, "Print the result as JSON");
+    return {sub, [o] {
+                const auto info = inspectModel(o->file);
+                if (o->json)
+                    printJson(modelInfoToJson(info));
+                else
+                    printText(info);
+                return 0;
+            }};
+}
+
+} // namespace bucketlab::cli

@@ -1,0 +1,44 @@
+// What a model or package file holds: methods with their signatures, parameters and
+// buffers with shapes and sizes, submodules, and the package metadata when present.
+#pragma once
+
+#include "core/package_meta.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+struct TensorInfo {
+    std::string name; // dotted path, e.g. bucket_0.l0_q_w
+    std::vector<int64_t> shape;
+    std::string dtype;
+    int64_t bytes = 0;
+    bool parameter = true; // false: buffer
+};
+
+struct MethodInfo {
+    std::string name;
+    std::string schema; // e.g. forward(Tensor input_ids, Tensor attention_mask) -> Tensor
+};
+
+struct ModelInfo {
+    std::string path;
+    int64_t fileBytes = 0;
+    std::optional<PackageMeta> package;
+    std::vector<MethodInfo> methods;
+    std::vector<TensorInfo> tensors; // parameters and buffers, each distinct tensor once
+    std::vector<std::string> submodules;
+    int64_t parameterCount = 0;  // elements of distinct parameters
+    int64_t tensorBytes = 0;     // bytes of distinct storages
+};
+
+// Loads the TorchScript module (compiles its code, runs none of its methods) and describes
+// it. Throws Error for unreadable or non-TorchScript files.
+ModelInfo inspectModel(const std::string& path);
+
+std::string modelInfoToJson(const ModelInfo& info, int indent = 2);
+
+} // namespace bucketlab

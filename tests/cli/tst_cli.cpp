@@ -1,0 +1,231 @@
+// bucketlab-cli as scripts use it: exit codes, one-line errors, JSON on stdout, and no
+// partial or modified files on bad input.
+#include "testutil.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace bucketlab::test;
+
+class TestCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void helpForEverySubcommand_data();
+    void helpForEverySubcommand();
+    void demoReportsAndWritesFiles();
+    void buildAndInspectJson();
+    void buildPerBucket();
+    void badBuildInput_data();
+    void badBuildInput();
+    void unknownSubcommand();
+    void inspectBadFiles_data();
+    void inspectBadFiles();
+
+private:
+    QString path(const QString& name) const { return dir_.filePath(name); }
+    QTemporaryDir dir_;
+    QString model_;
+};
+
+void TestCli::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    const auto r = runCli({"demo", "--out", path("demo"), "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    model_ = path("demo/demo_model.pt");
+    QVERIFY(QFile::exists(model_));
+    QVERIFY(writeAll(path("random.pt"), QByteArray(2048, '\x13')));
+    const QByteArray full = readAll(model_);
+    QVERIFY(writeAll(path("truncated.pt"), full.left(full.size() / 3)));
+    QVERIFY(writeAll(path("notes.txt"), "not a model\n"));
+}
+
+void TestCli::helpForEverySubcommand_data()
+{
+    QTest::addColumn<QString>("sub");
+    for (const char* s : {"build", "inspect", "demo"})
+        QTest::addRow("%s", s) << s;
+}
+
+void TestCli::helpForEverySubcommand()
+{
+    QFETCH(QString, sub);
+    const auto r = runCli({sub, "--help"});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("--json"));
+}
+
+void TestCli::demoReportsAndWritesFiles()
+{
+    const auto r = runCli({"demo", "--out", path("demo2")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.out.contains("buckets 128,512"));
+    QVERIFY(r.out.contains("rejected with a clear error"));
+    for (const char* f : {"demo_model.pt", "demo_package.pt", "mrpc_pair_lengths.csv"})
+        QVERIFY2(QFile::exists(path("demo2/") + f), f);
+    const auto j = runCli({"demo", "--out", path("demo2"), "--json"});
+    QCOMPARE(j.exitCode, 0);
+    const auto doc = QJsonDocument::fromJson(j.out).object();
+    QCOMPARE(doc["boundaries"].toArray().size(), 2);
+    QVERIFY(doc["max_abs_diff"].toDouble() <= 1e-5);
+    QVERIFY(doc["rejects_over_length"].toBool());
+}
+
+void TestCli::buildAndInspectJson()
+{
+    const auto r = runCli({"build", model_, "--inputs", "input_ids:int64:0,attention_mask:int64:0",
+                           "--boundaries", "32,64,128,512", "--out", path("pkg.pt"), "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto built = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(built["meta"].toObject()["boundaries"].toArray().size(), 4);
+    QVERIFY(built["package_bytes"].toDouble() <= 1.2 * built["model_bytes"].toDouble());
+
+    const auto i = runCli({"inspect", path("pkg.pt"), "--json"});
+    QVERIFY2(i.exitCode == 0, i.err.constData());
+    const auto info = QJsonDocument::fromJson(i.out).object();
+    QVERIFY(info["is_package"].toBool());
+    QCOMPARE(info["package"].toObject()["format"].toString(), QString("bucketlab.package/1"));
+    bool hasKernel = false;
+    for (const auto& m : info["methods"].toArray())
+        hasKernel |= m.toObject()["name"].toString() == "bucket_kernel";
+    QVERIFY(hasKernel);
+
+    const auto plain = runCli({"inspect", model_, "--json"});
+    QCOMPARE(plain.exitCode, 0);
+    const auto p = QJsonDocument::fromJson(plain.out).object();
+    QVERIFY(!p["is_package"].toBool());
+    QVERIFY(p["parameter_count"].toDouble() > 1e6);
+
+    const auto text = runCli({"inspect", path("pkg.pt")});
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY(text.out.contains("buckets     32,64,128,512"));
+}
+
+void TestCli::buildPerBucket()
+{
+    // Two "traced" models are the same file here; what matters is the per-bucket layout.
+    const auto r = runCli({"build", "--per-bucket", "64=" + model_ + ",16=" + model_, "--inputs",
+                           "input_ids:int64:0,attention_mask:int64:0", "--out", path("pb.pt"),
+                           "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto meta = QJsonDocument::fromJson(r.out).object()["meta"].toObject();
+    QCOMPARE(meta["kind"].toString(), QString("per-bucket"));
+    QCOMPARE(meta["boundaries"].toArray().at(0).toInt(), 16);
+    QCOMPARE(meta["bucket_models"].toArray().size(), 2);
+}
+
+void TestCli::badBuildInput_data()
+{
+    QTest::addColumn<QStringList>("args"); // MODEL and OUT are substituted
+    QTest::addColumn<QString>("mentions");
+    const QString in = "input_ids:int64:0,attention_mask:int64:0";
+    QTest::addRow("missing model") << QStringList{"build", "DIR/nope.pt", "--inputs", in,
+                                                  "--boundaries", "128", "--out", "OUT"}
+                                   << "no such file";
+    QTest::addRow("random bytes") << QStringList{"build", "DIR/random.pt", "--inputs", in,
+                                                 "--boundaries", "128", "--out", "OUT"}
+                                  << "not a TorchScript archive";
+    QTest::addRow("truncated") << QStringList{"build", "DIR/truncated.pt", "--inputs", in,
+                                              "--boundaries", "128", "--out", "OUT"}
+                               << "truncated or corrupt";
+    QTest::addRow("text file") << QStringList{"build", "DIR/notes.txt", "--inputs", in,
+                                              "--boundaries", "128", "--out", "OUT"}
+                               << "not a TorchScript archive";
+    QTest::addRow("descending") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
+                                               "512,128", "--out", "OUT"}
+                                << "must ascend";
+    QTest::addRow("duplicate") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
+                                              "128,128", "--out", "OUT"}
+                               << "appears twice";
+    QTest::addRow("zero") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries", "0,128",
+                                         "--out", "OUT"}
+                          << "not a positive length";
+    QTest::addRow("empty boundaries") << QStringList{"build", "MODEL", "--inputs", in,
+                                                     "--boundaries", "", "--out", "OUT"}
+                                      << "no boundaries";
+    QTest::addRow("no boundaries") << QStringList{"build", "MODEL", "--inputs", in, "--out", "OUT"}
+                                   << "no boundaries";
+    QTest::addRow("unknown dtype") << QStringList{"build", "MODEL", "--inputs", "input_ids:int128",
+                                                  "--boundaries", "128", "--out", "OUT"}
+                                   << "unknown dtype";
+    QTest::addRow("malformed inputs") << QStringList{"build", "MODEL", "--inputs", "input_ids",
+                                                     "--boundaries", "128", "--out", "OUT"}
+                                      << "name:dtype";
+    QTest::addRow("out is input") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
+                                                 "128", "--out", "MODEL", "--force"}
+                                   << "also an input";
+    QTest::addRow("unwritable out") << QStringList{"build", "MODEL", "--inputs", in,
+                                                   "--boundaries", "128", "--out", "/proc/x.pt"}
+                                    << "not writable";
+    QTest::addRow("missing --out") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
+                                                  "128"}
+                                   << "--out";
+    QTest::addRow("bad per-bucket") << QStringList{"build", "--per-bucket", "128:MODEL", "--inputs",
+                                                   in, "--out", "OUT"}
+                                    << "LENGTH=FILE";
+}
+
+void TestCli::badBuildInput()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    for (auto& a : args) {
+        if (a == "MODEL")
+            a = model_;
+        else if (a == "OUT")
+            a = path("bad_out.pt");
+        else if (a.startsWith("DIR/"))
+            a = path(a.mid(4));
+    }
+    const QByteArray modelHash =
+        QCryptographicHash::hash(readAll(model_), QCryptographicHash::Sha256);
+    const auto before = QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden);
+    const auto r = runCli(args);
+    QCOMPARE(r.exitCode, 2);
+    const QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(err.contains(mentions), qPrintable(err));
+    QVERIFY2(!err.contains('\n'), qPrintable("more than one line: " + err));
+    QVERIFY(r.out.isEmpty());
+    QCOMPARE(QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden), before);
+    QCOMPARE(QCryptographicHash::hash(readAll(model_), QCryptographicHash::Sha256), modelHash);
+}
+
+void TestCli::unknownSubcommand()
+{
+    const auto r = runCli({"frobnicate"});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY(r.err.contains("frobnicate"));
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    const auto none = runCli({});
+    QCOMPARE(none.exitCode, 2);
+}
+
+void TestCli::inspectBadFiles_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("missing") << "nope.pt" << "no such file";
+    QTest::addRow("random") << "random.pt" << "not a TorchScript archive";
+    QTest::addRow("truncated") << "truncated.pt" << "truncated or corrupt";
+    QTest::addRow("directory") << "demo" << "is a directory";
+}
+
+void TestCli::inspectBadFiles()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, mentions);
+    const auto r = runCli({"inspect", path(file)});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(mentions.toUtf8()), r.err.constData());
+    QVERIFY2(r.err.contains(path(file).toUtf8()), "the error names the file");
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,171 @@
+#include "core/error.h"
+#include "core/input_spec.h"
+#include "core/kernel_source.h"
+#include "core/package_meta.h"
+
+#include <QTest>
+
+using namespace bucketlab;
+
+class TestInputSpec : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void parsesValidSpecs_data();
+    void parsesValidSpecs();
+    void rejectsBadSpecs_data();
+    void rejectsBadSpecs();
+    void formatRoundTrips();
+    void boundaries_data();
+    void boundaries();
+    void metaJsonRoundTrips();
+    void metaRejectsOtherFormats();
+    void kernelSourceNamesLimit();
+};
+
+void TestInputSpec::parsesValidSpecs_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("count");
+    QTest::addColumn<QString>("firstDType");
+    QTest::addColumn<double>("firstPad");
+    QTest::addColumn<double>("firstFill");
+    QTest::addRow("bert pair") << "input_ids:int64:0,attention_mask:int64:0" << 2 << "int64" << 0.0
+                               << 1.0;
+    QTest::addRow("fill given") << "ids:int32:0:101" << 1 << "int32" << 0.0 << 101.0;
+    QTest::addRow("float pad") << "feats:float32:-1.5" << 1 << "float32" << -1.5 << 1.0;
+    QTest::addRow("half alias") << "x:half" << 1 << "float16" << 0.0 << 1.0;
+    QTest::addRow("bfloat16") << "x:bfloat16:0:0.5" << 1 << "bfloat16" << 0.0 << 0.5;
+    QTest::addRow("bool words") << "mask:bool:false:true" << 1 << "bool" << 0.0 << 1.0;
+    QTest::addRow("torch prefix, spaces") << " x : torch.int64 : 3 " << 1 << "int64" << 3.0 << 1.0;
+}
+
+void TestInputSpec::parsesValidSpecs()
+{
+    QFETCH(QString, text);
+    QFETCH(int, count);
+    QFETCH(QString, firstDType);
+    QFETCH(double, firstPad);
+    QFETCH(double, firstFill);
+    const auto specs = parseInputSpecs(text.toStdString());
+    QCOMPARE(int(specs.size()), count);
+    QCOMPARE(QString::fromStdString(dtypeName(specs[0].dtype)), firstDType);
+    QCOMPARE(specs[0].padValue, firstPad);
+    QCOMPARE(specs[0].fillValue, firstFill);
+}
+
+void TestInputSpec::rejectsBadSpecs_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("empty") << "" << "empty";
+    QTest::addRow("unknown dtype") << "x:complex64" << "unknown dtype 'complex64'";
+    QTest::addRow("no dtype") << "input_ids" << "name:dtype";
+    QTest::addRow("too many fields") << "x:int64:0:1:2" << "name:dtype";
+    QTest::addRow("stray comma") << "x:int64,,y:int64" << "empty item";
+    QTest::addRow("bad name") << "1x:int64" << "not a valid identifier";
+    QTest::addRow("keyword name") << "self:int64" << "reserved";
+    QTest::addRow("duplicate") << "x:int64,x:int32" << "appears twice";
+    QTest::addRow("pad not a number") << "x:int64:zero" << "not a number";
+    QTest::addRow("fractional int pad") << "x:int64:0.5" << "not an integer";
+    QTest::addRow("bad bool") << "m:bool:maybe" << "not a bool";
+    QTest::addRow("infinite pad") << "x:float32:inf" << "not a number";
+}
+
+void TestInputSpec::rejectsBadSpecs()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, mentions);
+    try {
+        parseInputSpecs(text.toStdString());
+        QFAIL("accepted a bad spec");
+    } catch (const Error& e) {
+        const QString msg = QString::fromStdString(e.what());
+        QVERIFY2(msg.contains(mentions), qPrintable(msg));
+        QVERIFY2(!msg.contains('\n'), "error messages are one line");
+    }
+}
+
+void TestInputSpec::formatRoundTrips()
+{
+    const auto specs = parseInputSpecs("a:int64:0:7,b:float16:-2.5,c:bool:1:0");
+    QCOMPARE(parseInputSpecs(formatInputSpecs(specs)), specs);
+}
+
+void TestInputSpec::boundaries_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("error"); // empty: valid
+    QTest::addRow("two") << "128,512" << "";
+    QTest::addRow("spaces") << " 64 , 128 " << "";
+    QTest::addRow("empty") << "" << "no boundaries";
+    QTest::addRow("zero") << "0,128" << "not a positive length";
+    QTest::addRow("negative") << "-5" << "not a positive length";
+    QTest::addRow("duplicate") << "128,128" << "appears twice";
+    QTest::addRow("descending") << "512,128" << "must ascend";
+    QTest::addRow("not integer") << "12.5" << "not an integer";
+    QTest::addRow("huge") << "99999999999" << "too large";
+    QTest::addRow("empty item") << "128,,512" << "empty item";
+}
+
+void TestInputSpec::boundaries()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, error);
+    try {
+        const auto b = parseBoundaries(text.toStdString(), "--boundaries");
+        QVERIFY2(error.isEmpty(), "accepted bad boundaries");
+        QCOMPARE(QString::fromStdString(formatBoundaries(b)), text.remove(' '));
+    } catch (const Error& e) {
+        QVERIFY2(!error.isEmpty(), e.what());
+        QVERIFY2(QString::fromStdString(e.what()).contains(error), e.what());
+        QVERIFY(QString::fromStdString(e.what()).startsWith("--boundaries"));
+    }
+}
+
+void TestInputSpec::metaJsonRoundTrips()
+{
+    PackageMeta m;
+    m.kind = PackageKind::PerBucket;
+    m.boundaries = {128, 512};
+    m.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0");
+    m.states = {StateSpec{"kv", DType::Float16, {{1, 128}, {1, 512}}}};
+    m.createdBy = creatorString();
+    m.createdAt = "2026-11-26T00:00:00Z";
+    m.models = {{"m128.pt", std::string(64, 'a'), 128}, {"m512.pt", std::string(64, 'b'), 512}};
+    const PackageMeta back = metaFromJson(metaToJson(m), "pkg.pt");
+    QCOMPARE(back.boundaries, m.boundaries);
+    QCOMPARE(back.inputs, m.inputs);
+    QCOMPARE(back.kind, PackageKind::PerBucket);
+    QCOMPARE(back.states.size(), size_t(1));
+    QCOMPARE(back.states[0].shapes, m.states[0].shapes);
+    QCOMPARE(back.models.size(), size_t(2));
+    QCOMPARE(back.models[1].bucket, int64_t(512));
+    QCOMPARE(back.createdAt, m.createdAt);
+}
+
+void TestInputSpec::metaRejectsOtherFormats()
+{
+    for (const char* bad : {"not json", "[1,2]", R"({"format":"other/1"})",
+                            R"({"format":"bucketlab.package/1","boundaries":[512,128]})"}) {
+        try {
+            metaFromJson(bad, "pkg.pt");
+            QFAIL(bad);
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).startsWith("pkg.pt"), e.what());
+        }
+    }
+}
+
+void TestInputSpec::kernelSourceNamesLimit()
+{
+    const auto src = generateKernelSource(
+        KernelLayout{{32, 96}, 1, parseInputSpecs("ids:int64:0,mask:bool:false")},
+        KernelForm::Function);
+    // The rejection names the limit; padding uses each input's own pad literal.
+    QVERIFY(QString::fromStdString(src).contains("exceeds the largest bucket 96"));
+    QVERIFY(QString::fromStdString(src).contains("torch.full(mask_pad_shape, False"));
+    QVERIFY(QString::fromStdString(src).startsWith("def bucket_kernel(inputs: List[torch.Tensor])"));
+}
+
+QTEST_GUILESS_MAIN(TestInputSpec)
+#include "tst_input_spec.moc"

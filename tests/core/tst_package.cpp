@@ -1,0 +1,319 @@
+#include "core/demo.h"
+#include "core/error.h"
+#include "core/package.h"
+#include "core/package_check.h"
+#include "core/sha256.h"
+#include "core/torch_io.h"
+#include "fixtures.h"
+#include "testutil.h"
+
+#include <caffe2/serialize/inline_container.h>
+#include <torch/script.h>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace bucketlab;
+using namespace bucketlab::test;
+
+class TestPackage : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void sharedPackageEqualsBucketModelAtEveryLength_data();
+    void sharedPackageEqualsBucketModelAtEveryLength();
+    void perBucketPackageEqualsItsModels();
+    void overLengthRaisesNamingLengthAndLimit();
+    void sharedWeightsAreStoredOnce();
+    void metaReadsWithoutLoading();
+    void userKernelFromSeedFile();
+    void badModelFiles_data();
+    void badModelFiles();
+    void badRequests_data();
+    void badRequests();
+    void arityMismatchIsExplained();
+
+private:
+    std::string path(const char* name) const { return s(dir_.filePath(name)); }
+    PackageBuildRequest sharedRequest(const std::vector<int64_t>& boundaries, const char* out);
+    QTemporaryDir dir_;
+    std::string model_;
+};
+
+void TestPackage::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    model_ = path("small_demo.pt");
+    writeDemoModel(model_, smallDemoConfig(64));
+    writeFixedLengthModel(path("fixed16.pt"), 16, 1);
+    writeFixedLengthModel(path("fixed40.pt"), 40, 2);
+}
+
+PackageBuildRequest TestPackage::sharedRequest(const std::vector<int64_t>& boundaries,
+                                               const char* out)
+{
+    PackageBuildRequest r;
+    r.model = model_;
+    r.boundaries = boundaries;
+    r.inputs = demoInputs();
+    r.out = path(out);
+    r.force = true;
+    return r;
+}
+
+void TestPackage::sharedPackageEqualsBucketModelAtEveryLength_data()
+{
+    QTest::addColumn<int>("batch");
+    QTest::addRow("batch 1") << 1;
+    QTest::addRow("batch 3") << 3;
+}
+
+void TestPackage::sharedPackageEqualsBucketModelAtEveryLength()
+{
+    QFETCH(int, batch);
+    const auto result = buildPackage(sharedRequest({8, 24, 64}, "shared.pt"));
+    QCOMPARE(result.meta.kind, PackageKind::Shared);
+
+    // Independent reference: the base model loaded on its own, inputs padded here.
+    auto package = torch::jit::load(path("shared.pt"));
+    auto base = torch::jit::load(model_);
+    torch::NoGradGuard noGrad;
+    torch::manual_seed(7);
+    const auto ids = torch::randint(1, 100, {batch, 64}, torch::kInt64);
+    const auto mask = torch::ones({batch, 64}, torch::kInt64);
+    for (int64_t length = 1; length <= 64; ++length) {
+        const int64_t bucket = length <= 8 ? 8 : length <= 24 ? 24 : 64;
+        const auto x = ids.slice(1, 0, length), m = mask.slice(1, 0, length);
+        const auto got = package.forward({x, m}).toTensor();
+        const auto want =
+            base.forward({padTo(x, 1, bucket, 0), padTo(m, 1, bucket, 0)}).toTensor();
+        QVERIFY2((got - want).abs().max().item<double>() <= 1e-5,
+                 qPrintable(QString("length %1").arg(length)));
+    }
+    // The core's own checker agrees, with the packaged bucket modules as reference.
+    EquivalenceOptions o;
+    for (int64_t l = 1; l <= 64; ++l)
+        o.lengths.push_back(l);
+    o.batches = {batch};
+    for (const auto& row : checkPackageAgainstBuckets(path("shared.pt"), o)) {
+        QVERIFY2(row.error.empty(), row.error.c_str());
+        QVERIFY(row.maxAbsDiff <= 1e-5);
+    }
+}
+
+void TestPackage::perBucketPackageEqualsItsModels()
+{
+    PackageBuildRequest r;
+    r.perBucket = parsePerBucketSpec(path("fixed40.pt").insert(0, "40=") + "," + "16=" +
+                                     path("fixed16.pt"));
+    r.inputs = demoInputs();
+    r.out = path("perbucket.pt");
+    const auto result = buildPackage(r);
+    QCOMPARE(result.meta.kind, PackageKind::PerBucket);
+    QCOMPARE(result.meta.boundaries, (std::vector<int64_t>{16, 40}));
+    QCOMPARE(result.meta.models.size(), size_t(2));
+    QCOMPARE(result.meta.models[0].sha256, sha256File(path("fixed16.pt")));
+
+    auto package = torch::jit::load(path("perbucket.pt"));
+    auto m16 = torch::jit::load(path("fixed16.pt"));
+    auto m40 = torch::jit::load(path("fixed40.pt"));
+    torch::NoGradGuard noGrad;
+    for (int64_t batch : {1, 3}) {
+        const auto ids = torch::randint(1, 100, {batch, 40}, torch::kInt64);
+        const auto mask = torch::ones({batch, 40}, torch::kInt64);
+        for (int64_t length = 1; length <= 40; ++length) {
+            const int64_t bucket = length <= 16 ? 16 : 40;
+            auto& model = length <= 16 ? m16 : m40;
+            const auto x = ids.slice(1, 0, length), m = mask.slice(1, 0, length);
+            const auto got = flattenTensors(package.forward({x, m}));
+            const auto want =
+                flattenTensors(model.forward({padTo(x, 1, bucket, 0), padTo(m, 1, bucket, 0)}));
+            QCOMPARE(got.size(), want.size());
+            for (size_t i = 0; i < got.size(); ++i)
+                QVERIFY2(torch::allclose(got[i], want[i], 0, 1e-5),
+                         qPrintable(QString("batch %1 length %2").arg(batch).arg(length)));
+        }
+    }
+}
+
+void TestPackage::overLengthRaisesNamingLengthAndLimit()
+{
+    buildPackage(sharedRequest({8, 24}, "limit.pt"));
+    auto package = torch::jit::load(path("limit.pt"));
+    for (int64_t length : {25, 40, 64}) {
+        const auto x = torch::ones({1, length}, torch::kInt64);
+        try {
+            package.forward({x, x});
+            QFAIL("an over-length input was accepted");
+        } catch (const std::exception& e) { // torch::jit::JITException
+            const std::string msg = e.what();
+            QVERIFY2(msg.find("input length " + std::to_string(length)) != std::string::npos,
+                     msg.c_str());
+            QVERIFY2(msg.find("largest bucket 24") != std::string::npos, msg.c_str());
+        }
+    }
+}
+
+void TestPackage::sharedWeightsAreStoredOnce()
+{
+    // The full-size demo model: weights dominate the file, as in real models.
+    const std::string big = path("demo_full.pt");
+    writeDemoModel(big);
+    PackageBuildRequest r = sharedRequest({64, 128, 256, 512}, "four.pt");
+    r.model = big;
+    const auto result = buildPackage(r);
+    const double ratio = double(QFileInfo(QString::fromStdString(r.out)).size()) /
+                         double(QFileInfo(QString::fromStdString(big)).size());
+    QVERIFY2(ratio <= 1.2, qPrintable(QString("package/model size ratio %1").arg(ratio)));
+    QCOMPARE(result.packageBytes, int64_t(QFileInfo(QString::fromStdString(r.out)).size()));
+    // After loading, the buckets share one set of tensors.
+    auto package = torch::jit::load(r.out);
+    const auto w0 = package.attr("bucket_0").toModule().attr("token_embedding").toTensor();
+    const auto w3 = package.attr("bucket_3").toModule().attr("token_embedding").toTensor();
+    QCOMPARE(w0.data_ptr(), w3.data_ptr());
+}
+
+void TestPackage::metaReadsWithoutLoading()
+{
+    buildPackage(sharedRequest({8, 24}, "meta.pt"));
+    const auto meta = readPackageMeta(path("meta.pt"));
+    QVERIFY(meta.has_value());
+    QCOMPARE(meta->boundaries, (std::vector<int64_t>{8, 24}));
+    QCOMPARE(meta->inputs, demoInputs());
+    QCOMPARE(meta->models.at(0).sha256, sha256File(model_));
+    QVERIFY(!meta->createdAt.empty());
+    // A plain model is not a package.
+    QVERIFY(!readPackageMeta(model_).has_value());
+    // The attribute holds the same JSON for PyTorch users.
+    auto package = torch::jit::load(path("meta.pt"));
+    const auto attr = metaFromJson(package.attr("bucketlab_meta").toStringRef(), "meta.pt");
+    QCOMPARE(attr.boundaries, meta->boundaries);
+}
+
+void TestPackage::userKernelFromSeedFile()
+{
+    // The guide's kernel has buckets [128, 512] baked in; use a model that accepts 512.
+    const std::string model512 = path("demo512.pt");
+    writeDemoModel(model512, smallDemoConfig(512));
+    PackageBuildRequest r = sharedRequest({128, 512}, "seedkernel.pt");
+    r.model = model512;
+    r.kernelFile = s(dataPath("seed_bucket_kernel.py"));
+    const auto result = buildPackage(r);
+    QVERIFY(result.meta.userKernel);
+    auto package = torch::jit::load(r.out);
+    auto base = torch::jit::load(model512);
+    torch::NoGradGuard noGrad;
+    for (int64_t length : {1, 100, 128, 129, 512}) {
+        const auto x = torch::randint(1, 100, {2, length}, torch::kInt64);
+        const auto m = torch::ones({2, length}, torch::kInt64);
+        const int64_t bucket = length <= 128 ? 128 : 512;
+        const auto got = package.forward({x, m}).toTensor();
+        const auto want = base.forward({padTo(x, 1, bucket, 0), padTo(m, 1, bucket, 0)}).toTensor();
+        QVERIFY2(torch::allclose(got, want, 0, 1e-5), qPrintable(QString::number(length)));
+    }
+    // The user's function is kept as a function the package calls.
+    QVERIFY(package.get_method("bucket_kernel").function().num_inputs() == 2);
+}
+
+void TestPackage::badModelFiles_data()
+{
+    QTest::addColumn<QByteArray>("content"); // empty with "missing" means: no file at all
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("missing") << QByteArray() << "no such file";
+    QTest::addRow("empty") << QByteArray("") << "empty file";
+    QTest::addRow("random bytes") << QByteArray(4096, '\x5a') << "not a TorchScript archive";
+    QTest::addRow("python source") << QByteArray("import torch\n") << "not a TorchScript archive";
+    QTest::addRow("truncated") << QByteArray("truncate") << "truncated or corrupt";
+    QTest::addRow("zip without code") << QByteArray("nocode") << "without TorchScript code";
+}
+
+void TestPackage::badModelFiles()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, mentions);
+    const std::string bad = path("bad_model.pt");
+    std::filesystem::remove(bad);
+    if (content == "truncate") {
+        const QByteArray full = readAll(QString::fromStdString(model_));
+        QVERIFY(writeAll(QString::fromStdString(bad), full.left(full.size() / 2)));
+    } else if (content == "nocode") {
+        caffe2::serialize::PyTorchStreamWriter w(bad);
+        w.writeRecord("data.pkl", "x", 1);
+        w.writeEndOfFile();
+    } else if (QTest::currentDataTag() != QLatin1String("missing")) {
+        QVERIFY(writeAll(QString::fromStdString(bad), content));
+    }
+    const QByteArray before = readAll(QString::fromStdString(bad));
+    PackageBuildRequest r = sharedRequest({8}, "never.pt");
+    r.model = bad;
+    r.force = false;
+    std::filesystem::remove(r.out);
+    try {
+        buildPackage(r);
+        QFAIL("built a package from a bad model");
+    } catch (const Error& e) {
+        const QString msg = e.what();
+        QVERIFY2(msg.contains(mentions), qPrintable(msg));
+        QVERIFY2(msg.startsWith(QString::fromStdString(bad)), qPrintable(msg));
+        QVERIFY(!msg.contains('\n'));
+    }
+    QVERIFY(!std::filesystem::exists(r.out));
+    QCOMPARE(readAll(QString::fromStdString(bad)), before);
+}
+
+void TestPackage::badRequests_data()
+{
+    QTest::addColumn<QString>("boundaries");
+    QTest::addColumn<QString>("out"); // relative names are in the temp dir
+    QTest::addColumn<bool>("force");
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("out is the model") << "8" << "small_demo.pt" << true << "also an input";
+    QTest::addRow("out exists") << "8" << "exists.pt" << false << "already exists";
+    QTest::addRow("out dir missing") << "8" << "nodir/x.pt" << false << "does not exist";
+    QTest::addRow("out is a directory") << "8" << "." << true << "is a directory";
+    QTest::addRow("unwritable dir") << "8" << "/proc/x.pt" << false << "not writable";
+}
+
+void TestPackage::badRequests()
+{
+    QFETCH(QString, boundaries);
+    QFETCH(QString, out);
+    QFETCH(bool, force);
+    QFETCH(QString, mentions);
+    QVERIFY(writeAll(dir_.filePath("exists.pt"), "keep me"));
+    const QByteArray modelBefore = readAll(QString::fromStdString(model_));
+    const auto entriesBefore = QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden);
+    PackageBuildRequest r = sharedRequest(parseBoundaries(s(boundaries), "--boundaries"), "x");
+    r.out = out.startsWith('/') ? s(out) : s(dir_.filePath(out));
+    r.force = force;
+    try {
+        buildPackage(r);
+        QFAIL("accepted a bad request");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(mentions), e.what());
+    }
+    QCOMPARE(readAll(dir_.filePath("exists.pt")), QByteArray("keep me"));
+    QCOMPARE(readAll(QString::fromStdString(model_)), modelBefore);
+    QCOMPARE(QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden), entriesBefore);
+}
+
+void TestPackage::arityMismatchIsExplained()
+{
+    PackageBuildRequest r = sharedRequest({8}, "arity.pt");
+    r.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,token_type_ids:int64:0");
+    try {
+        buildPackage(r);
+        QFAIL("accepted three inputs for a two-input model");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("forward() takes 2 inputs but --inputs lists 3"),
+                 e.what());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestPackage)
+#include "tst_package.moc"
