@@ -131,7 +131,10 @@ void writeDemoModel(const std::string& path, const DemoModelConfig& c)
     writeFileAtomically(path, saveModuleToBytes(m), /*replace=*/true);
 }
 
-std::vector<int64_t> demoCurrentBoundaries() { return {128, 512}; }
+std::vector<int64_t> demoCurrentBoundaries()
+{
+    return {128, 512};
+}
 
 std::vector<InputSpec> demoInputs()
 {

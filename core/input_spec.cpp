@@ -17,21 +17,20 @@ struct DTypeName {
 };
 
 constexpr DTypeName kDTypeNames[] = {
-    {"int64", DType::Int64},     {"long", DType::Int64},        {"int32", DType::Int32},
-    {"int", DType::Int32},       {"float32", DType::Float32},   {"float", DType::Float32},
-    {"float16", DType::Float16}, {"half", DType::Float16},      {"bfloat16", DType::BFloat16},
+    {"int64", DType::Int64},     {"long", DType::Int64},      {"int32", DType::Int32},
+    {"int", DType::Int32},       {"float32", DType::Float32}, {"float", DType::Float32},
+    {"float16", DType::Float16}, {"half", DType::Float16},    {"bfloat16", DType::BFloat16},
     {"bool", DType::Bool},
 };
 
 const std::set<std::string>& pythonKeywords()
 {
     static const std::set<std::string> words = {
-        "False", "None",   "True",    "and",      "as",     "assert", "async",  "await",
-        "break", "class",  "continue", "def",     "del",    "elif",   "else",   "except",
-        "finally", "for",  "from",    "global",   "if",     "import", "in",     "is",
-        "lambda", "nonlocal", "not",  "or",       "pass",   "raise",  "return", "try",
-        "while", "with",   "yield",   "self",     "inputs", "torch",  "Tensor", "List",
-        "Tuple", "Optional"};
+        "False",  "None",     "True",   "and",    "as",    "assert",  "async",  "await",    "break",
+        "class",  "continue", "def",    "del",    "elif",  "else",    "except", "finally",  "for",
+        "from",   "global",   "if",     "import", "in",    "is",      "lambda", "nonlocal", "not",
+        "or",     "pass",     "raise",  "return", "try",   "while",   "with",   "yield",    "self",
+        "inputs", "torch",    "Tensor", "List",   "Tuple", "Optional"};
     return words;
 }
 

@@ -31,8 +31,8 @@ struct ModelInfo {
     std::vector<MethodInfo> methods;
     std::vector<TensorInfo> tensors; // parameters and buffers, each distinct tensor once
     std::vector<std::string> submodules;
-    int64_t parameterCount = 0;  // elements of distinct parameters
-    int64_t tensorBytes = 0;     // bytes of distinct storages
+    int64_t parameterCount = 0; // elements of distinct parameters
+    int64_t tensorBytes = 0;    // bytes of distinct storages
 };
 
 // Loads the TorchScript module (compiles its code, runs none of its methods) and describes

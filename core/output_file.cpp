@@ -23,7 +23,10 @@ std::string parentDir(const std::string& path)
     return p.empty() ? std::string(".") : p.string();
 }
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText()
+{
+    return std::strerror(errno);
+}
 
 void writeAll(int fd, const std::string& bytes, const std::string& path)
 {
@@ -87,8 +90,8 @@ void checkOutputPath(const std::string& path, const OutputCheck& check, const st
             ::unlink(probe.c_str());
     }
     if (fd < 0)
-        throw Error(what + " " + path + ": directory " + dir + " is not writable (" +
-                    errnoText() + ")");
+        throw Error(what + " " + path + ": directory " + dir + " is not writable (" + errnoText() +
+                    ")");
     ::close(fd);
 }
 

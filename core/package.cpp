@@ -161,10 +161,10 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
         if (meta.userKernel)
             defineUserKernelMethod(package, request.kernelFile, request.kernelFunction);
         else
-            package.define(generateKernelSource(KernelLayout{meta.boundaries, meta.bucketDim,
-                                                             meta.inputs},
-                                                KernelForm::Method),
-                           scriptResolver());
+            package.define(
+                generateKernelSource(KernelLayout{meta.boundaries, meta.bucketDim, meta.inputs},
+                                     KernelForm::Method),
+                scriptResolver());
         package.define(generateForwardSource(meta), scriptResolver());
     } catch (const Error&) {
         throw;
@@ -175,8 +175,7 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
         throw Error("cannot build the package's forward(): " + msg);
     }
 
-    const std::string bytes =
-        saveModuleToBytes(package, {{kMetaExtraFile, metaToJson(meta, 2)}});
+    const std::string bytes = saveModuleToBytes(package, {{kMetaExtraFile, metaToJson(meta, 2)}});
     writeFileAtomically(request.out, bytes, request.force);
     result.meta = meta;
     result.out = request.out;

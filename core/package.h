@@ -20,9 +20,9 @@ struct BucketModelFile {
 };
 
 struct PackageBuildRequest {
-    std::string model;                       // one shape-generic model for all buckets, or
-    std::vector<BucketModelFile> perBucket;  // one model per bucket (its length is the boundary)
-    std::vector<int64_t> boundaries;         // required with `model`; optional with perBucket
+    std::string model;                      // one shape-generic model for all buckets, or
+    std::vector<BucketModelFile> perBucket; // one model per bucket (its length is the boundary)
+    std::vector<int64_t> boundaries;        // required with `model`; optional with perBucket
     std::vector<InputSpec> inputs;
     int64_t bucketDim = 1;
     int64_t batchDim = 0;

@@ -50,16 +50,18 @@ std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
             const auto want = flattenTensors(bucket.forward(padded));
             const auto have = flattenTensors(got);
             if (want.size() != have.size()) {
-                row.error = "returned " + std::to_string(have.size()) + " tensors, the bucket model " +
-                            std::to_string(want.size());
+                row.error = "returned " + std::to_string(have.size()) +
+                            " tensors, the bucket model " + std::to_string(want.size());
             } else {
                 for (size_t i = 0; i < want.size(); ++i) {
                     if (want[i].sizes() != have[i].sizes()) {
                         row.error = "output shapes differ from the bucket model's";
                         break;
                     }
-                    const double d =
-                        (want[i].to(torch::kFloat64) - have[i].to(torch::kFloat64)).abs().max().item<double>();
+                    const double d = (want[i].to(torch::kFloat64) - have[i].to(torch::kFloat64))
+                                         .abs()
+                                         .max()
+                                         .item<double>();
                     row.maxAbsDiff = std::max(row.maxAbsDiff, d);
                 }
             }

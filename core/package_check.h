@@ -13,9 +13,9 @@ namespace bucketlab {
 struct EquivalenceRow {
     int64_t length = 0;
     int64_t batch = 1;
-    int64_t bucket = -1;      // index chosen; -1 when the package rejected the length
-    double maxAbsDiff = 0.0;  // over every output tensor
-    std::string error;        // the package's exception, if it raised
+    int64_t bucket = -1;     // index chosen; -1 when the package rejected the length
+    double maxAbsDiff = 0.0; // over every output tensor
+    std::string error;       // the package's exception, if it raised
 };
 
 struct EquivalenceOptions {

@@ -69,8 +69,7 @@ std::string metaToJson(const PackageMeta& meta, int indent)
 
 namespace {
 
-template <typename T>
-T field(const json& j, const char* name, const std::string& where)
+template <typename T> T field(const json& j, const char* name, const std::string& where)
 {
     if (!j.contains(name))
         throw Error(where + ": bucketlab_meta has no '" + name + "' field");
@@ -106,10 +105,10 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
     PackageMeta m;
     m.format = field<std::string>(j, "format", where);
     if (m.format != kPackageFormat)
-        throw Error(where + ": unsupported package format '" + m.format + "' (this BucketLab reads " +
-                    kPackageFormat + ")");
+        throw Error(where + ": unsupported package format '" + m.format +
+                    "' (this BucketLab reads " + kPackageFormat + ")");
     m.kind = j.value("kind", std::string("shared")) == "per-bucket" ? PackageKind::PerBucket
-                                                                      : PackageKind::Shared;
+                                                                    : PackageKind::Shared;
     m.boundaries = field<std::vector<int64_t>>(j, "boundaries", where);
     checkBoundaries(m.boundaries, where + ": bucketlab_meta boundaries");
     m.bucketDim = field<int64_t>(j, "bucket_dim", where);
@@ -196,7 +195,10 @@ std::string formatBoundaries(const std::vector<int64_t>& boundaries)
     return out;
 }
 
-std::string creatorString() { return std::string("BucketLab ") + BUCKETLAB_VERSION; }
+std::string creatorString()
+{
+    return std::string("BucketLab ") + BUCKETLAB_VERSION;
+}
 
 std::string utcNowIso8601()
 {

@@ -39,7 +39,7 @@ struct PackageMeta {
     std::vector<InputSpec> inputs;
     std::vector<StateSpec> states;
     std::string createdBy;
-    std::string createdAt; // ISO 8601, UTC
+    std::string createdAt;            // ISO 8601, UTC
     std::vector<ModelFileRef> models; // one for Shared, one per bucket for PerBucket
     bool userKernel = false;          // kernel supplied by the user rather than generated
 

@@ -16,7 +16,7 @@ struct CompiledKernel {
     std::string file;
     std::string function;               // the kernel's name in the file
     std::vector<std::string> functions; // it and every function it calls, in file order
-    std::string source;                 // the TorchScript that was compiled (file line numbers kept)
+    std::string source; // the TorchScript that was compiled (file line numbers kept)
     torch::jit::Function* kernel = nullptr;
 };
 

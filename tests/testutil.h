@@ -84,6 +84,9 @@ inline bool writeAll(const QString& path, const QByteArray& bytes)
     return f.write(bytes) == bytes.size();
 }
 
-inline std::string s(const QString& q) { return q.toStdString(); }
+inline std::string s(const QString& q)
+{
+    return q.toStdString();
+}
 
 } // namespace bucketlab::test

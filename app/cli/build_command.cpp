@@ -31,14 +31,17 @@ Command addBuildCommand(CLI::App& app)
     auto* sub = app.add_subcommand(
         "build", "Package a model (or one model per bucket) with a generated bucket kernel");
     sub->add_option("model", o->model, "Shape-generic TorchScript model serving every bucket");
-    sub->add_option("--per-bucket", o->perBucket,
-                    "One model per bucket instead: LENGTH=FILE,... (models traced at fixed lengths)");
-    sub->add_option("--inputs", o->inputs,
-                    "Inputs as name:dtype[:pad[:fill]],... e.g. input_ids:int64:0,attention_mask:int64:0")
+    sub->add_option(
+        "--per-bucket", o->perBucket,
+        "One model per bucket instead: LENGTH=FILE,... (models traced at fixed lengths)");
+    sub->add_option(
+           "--inputs", o->inputs,
+           "Inputs as name:dtype[:pad[:fill]],... e.g. input_ids:int64:0,attention_mask:int64:0")
         ->required();
     sub->add_option("--boundaries", o->boundaries, "Bucket lengths, ascending: e.g. 128,512");
-    sub->add_option("--kernel", o->kernel,
-                    "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
+    sub->add_option(
+        "--kernel", o->kernel,
+        "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
     sub->add_option("--function", o->function, "Kernel function in --kernel (default: detected)");
     sub->add_option("--bucket-dim", o->bucketDim, "Dimension padded to the bucket length")
         ->capture_default_str();
@@ -46,7 +49,8 @@ Command addBuildCommand(CLI::App& app)
     sub->add_option("--out", o->out, "Package file to write")->required();
     sub->add_flag("--force", o->force, "Replace --out if it exists");
     sub->add_flag("--json", o->json, "Print the result as JSON");
-    sub->footer("Example:\n  bucketlab-cli build model.pt --inputs input_ids:int64:0,attention_mask:int64:0 "
+    sub->footer("Example:\n  bucketlab-cli build model.pt --inputs "
+                "input_ids:int64:0,attention_mask:int64:0 "
                 "--boundaries 64,128,512 --out model.bucketed.pt");
 
     return {sub, [o] {
@@ -85,6 +89,9 @@ Command addBuildCommand(CLI::App& app)
             }};
 }
 
-void printJson(const std::string& json) { std::cout << json << std::endl; }
+void printJson(const std::string& json)
+{
+    std::cout << json << std::endl;
+}
 
 } // namespace bucketlab::cli

@@ -20,7 +20,8 @@ Command addDemoCommand(CLI::App& app)
     };
     auto o = std::make_shared<Options>();
     auto* sub = app.add_subcommand(
-        "demo", "Build the embedded demo (BERT-shaped encoder, MRPC traffic), package it and report");
+        "demo",
+        "Build the embedded demo (BERT-shaped encoder, MRPC traffic), package it and report");
     sub->add_option("--out", o->out, "Directory for the demo files")->capture_default_str();
     sub->add_flag("--json", o->json, "Print the report as JSON");
     return {sub, [o] {

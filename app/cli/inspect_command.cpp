@@ -2,9 +2,9 @@
 #include "core/model_info.h"
 
 #include <iomanip>
-#include <sstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace bucketlab::cli {
 
@@ -34,8 +34,9 @@ void printText(const ModelInfo& info)
         std::cout << "  inputs      " << formatInputSpecs(m->inputs) << "\n";
         for (const auto& ref : m->models)
             std::cout << "  model       " << ref.file
-                      << (m->kind == PackageKind::PerBucket ? " (bucket " + std::to_string(ref.bucket) + ")"
-                                                            : std::string())
+                      << (m->kind == PackageKind::PerBucket
+                              ? " (bucket " + std::to_string(ref.bucket) + ")"
+                              : std::string())
                       << " sha256 " << ref.sha256.substr(0, 16) << "...\n";
         std::cout << "  kernel      " << (m->userKernel ? "user-supplied" : "generated") << "\n";
         std::cout << "  created     " << m->createdAt << " by " << m->createdBy << "\n";

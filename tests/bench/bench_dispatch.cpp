@@ -43,7 +43,10 @@ std::vector<c10::IValue> inputs(int64_t length, int64_t padTo)
     return {bucketlab::padTo(ids, 1, padTo, 0), bucketlab::padTo(mask, 1, padTo, 0)};
 }
 
-int64_t bucketFor(int64_t length) { return length <= 128 ? 128 : 512; }
+int64_t bucketFor(int64_t length)
+{
+    return length <= 128 ? 128 : 512;
+}
 
 double median(std::vector<double> v)
 {
@@ -101,7 +104,12 @@ void BM_GeneratedKernel(benchmark::State& state)
 }
 
 // Lengths: inside a bucket (padding needed) and exactly at a boundary (no padding).
-BENCHMARK(BM_DispatchOverhead)->Arg(100)->Arg(128)->Arg(400)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DispatchOverhead)
+    ->Arg(100)
+    ->Arg(128)
+    ->Arg(400)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GeneratedKernel)->Arg(100)->Arg(128)->Arg(400)->Unit(benchmark::kMicrosecond);
 
 } // namespace

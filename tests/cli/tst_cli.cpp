@@ -110,9 +110,9 @@ void TestCli::buildAndInspectJson()
 void TestCli::buildPerBucket()
 {
     // Two "traced" models are the same file here; what matters is the per-bucket layout.
-    const auto r = runCli({"build", "--per-bucket", "64=" + model_ + ",16=" + model_, "--inputs",
-                           "input_ids:int64:0,attention_mask:int64:0", "--out", path("pb.pt"),
-                           "--json"});
+    const auto r =
+        runCli({"build", "--per-bucket", "64=" + model_ + ",16=" + model_, "--inputs",
+                "input_ids:int64:0,attention_mask:int64:0", "--out", path("pb.pt"), "--json"});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     const auto meta = QJsonDocument::fromJson(r.out).object()["meta"].toObject();
     QCOMPARE(meta["kind"].toString(), QString("per-bucket"));
@@ -125,50 +125,55 @@ void TestCli::badBuildInput_data()
     QTest::addColumn<QStringList>("args"); // MODEL and OUT are substituted
     QTest::addColumn<QString>("mentions");
     const QString in = "input_ids:int64:0,attention_mask:int64:0";
-    QTest::addRow("missing model") << QStringList{"build", "DIR/nope.pt", "--inputs", in,
-                                                  "--boundaries", "128", "--out", "OUT"}
+    QTest::addRow("missing model") << QStringList{"build",        "DIR/nope.pt", "--inputs", in,
+                                                  "--boundaries", "128",         "--out",    "OUT"}
                                    << "no such file";
-    QTest::addRow("random bytes") << QStringList{"build", "DIR/random.pt", "--inputs", in,
-                                                 "--boundaries", "128", "--out", "OUT"}
+    QTest::addRow("random bytes") << QStringList{"build",        "DIR/random.pt", "--inputs", in,
+                                                 "--boundaries", "128",           "--out",    "OUT"}
                                   << "not a TorchScript archive";
-    QTest::addRow("truncated") << QStringList{"build", "DIR/truncated.pt", "--inputs", in,
-                                              "--boundaries", "128", "--out", "OUT"}
+    QTest::addRow("truncated") << QStringList{"build",        "DIR/truncated.pt",
+                                              "--inputs",     in,
+                                              "--boundaries", "128",
+                                              "--out",        "OUT"}
                                << "truncated or corrupt";
-    QTest::addRow("text file") << QStringList{"build", "DIR/notes.txt", "--inputs", in,
-                                              "--boundaries", "128", "--out", "OUT"}
+    QTest::addRow("text file") << QStringList{"build",        "DIR/notes.txt", "--inputs", in,
+                                              "--boundaries", "128",           "--out",    "OUT"}
                                << "not a TorchScript archive";
-    QTest::addRow("descending") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
-                                               "512,128", "--out", "OUT"}
+    QTest::addRow("descending") << QStringList{"build",        "MODEL",   "--inputs", in,
+                                               "--boundaries", "512,128", "--out",    "OUT"}
                                 << "must ascend";
-    QTest::addRow("duplicate") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
-                                              "128,128", "--out", "OUT"}
+    QTest::addRow("duplicate") << QStringList{"build",        "MODEL",   "--inputs", in,
+                                              "--boundaries", "128,128", "--out",    "OUT"}
                                << "appears twice";
-    QTest::addRow("zero") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries", "0,128",
-                                         "--out", "OUT"}
+    QTest::addRow("zero") << QStringList{"build",        "MODEL", "--inputs", in,
+                                         "--boundaries", "0,128", "--out",    "OUT"}
                           << "not a positive length";
-    QTest::addRow("empty boundaries") << QStringList{"build", "MODEL", "--inputs", in,
-                                                     "--boundaries", "", "--out", "OUT"}
-                                      << "no boundaries";
-    QTest::addRow("no boundaries") << QStringList{"build", "MODEL", "--inputs", in, "--out", "OUT"}
-                                   << "no boundaries";
-    QTest::addRow("unknown dtype") << QStringList{"build", "MODEL", "--inputs", "input_ids:int128",
-                                                  "--boundaries", "128", "--out", "OUT"}
-                                   << "unknown dtype";
-    QTest::addRow("malformed inputs") << QStringList{"build", "MODEL", "--inputs", "input_ids",
-                                                     "--boundaries", "128", "--out", "OUT"}
-                                      << "name:dtype";
-    QTest::addRow("out is input") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
-                                                 "128", "--out", "MODEL", "--force"}
-                                   << "also an input";
-    QTest::addRow("unwritable out") << QStringList{"build", "MODEL", "--inputs", in,
-                                                   "--boundaries", "128", "--out", "/proc/x.pt"}
-                                    << "not writable";
-    QTest::addRow("missing --out") << QStringList{"build", "MODEL", "--inputs", in, "--boundaries",
-                                                  "128"}
-                                   << "--out";
-    QTest::addRow("bad per-bucket") << QStringList{"build", "--per-bucket", "128:MODEL", "--inputs",
-                                                   in, "--out", "OUT"}
-                                    << "LENGTH=FILE";
+    QTest::addRow("empty boundaries")
+        << QStringList{"build", "MODEL", "--inputs", in, "--boundaries", "", "--out", "OUT"}
+        << "no boundaries";
+    QTest::addRow("no boundaries")
+        << QStringList{"build", "MODEL", "--inputs", in, "--out", "OUT"} << "no boundaries";
+    QTest::addRow("unknown dtype")
+        << QStringList{"build",        "MODEL", "--inputs", "input_ids:int128",
+                       "--boundaries", "128",   "--out",    "OUT"}
+        << "unknown dtype";
+    QTest::addRow("malformed inputs")
+        << QStringList{"build",        "MODEL", "--inputs", "input_ids",
+                       "--boundaries", "128",   "--out",    "OUT"}
+        << "name:dtype";
+    QTest::addRow("out is input") << QStringList{"build", "MODEL",        "--inputs",
+                                                 in,      "--boundaries", "128",
+                                                 "--out", "MODEL",        "--force"}
+                                  << "also an input";
+    QTest::addRow("unwritable out")
+        << QStringList{"build",        "MODEL", "--inputs", in,
+                       "--boundaries", "128",   "--out",    "/proc/x.pt"}
+        << "not writable";
+    QTest::addRow("missing --out")
+        << QStringList{"build", "MODEL", "--inputs", in, "--boundaries", "128"} << "--out";
+    QTest::addRow("bad per-bucket")
+        << QStringList{"build", "--per-bucket", "128:MODEL", "--inputs", in, "--out", "OUT"}
+        << "LENGTH=FILE";
 }
 
 void TestCli::badBuildInput()
@@ -210,10 +215,14 @@ void TestCli::inspectBadFiles_data()
 {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("mentions");
-    QTest::addRow("missing") << "nope.pt" << "no such file";
-    QTest::addRow("random") << "random.pt" << "not a TorchScript archive";
-    QTest::addRow("truncated") << "truncated.pt" << "truncated or corrupt";
-    QTest::addRow("directory") << "demo" << "is a directory";
+    QTest::addRow("missing") << "nope.pt"
+                             << "no such file";
+    QTest::addRow("random") << "random.pt"
+                            << "not a TorchScript archive";
+    QTest::addRow("truncated") << "truncated.pt"
+                               << "truncated or corrupt";
+    QTest::addRow("directory") << "demo"
+                               << "is a directory";
 }
 
 void TestCli::inspectBadFiles()

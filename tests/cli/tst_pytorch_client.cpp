@@ -109,19 +109,18 @@ void TestPyTorchClient::checkWithPyTorch(const QString& package, const QStringLi
 
 void TestPyTorchClient::perBucketTracedModels()
 {
-    const auto r = runCli({"build", "--per-bucket",
-                           "16=" + path("traced16.pt") + ",48=" + path("traced48.pt"), "--inputs",
-                           "input_ids:int64:0,attention_mask:int64:0", "--out",
-                           path("perbucket.pt")});
+    const auto r = runCli(
+        {"build", "--per-bucket", "16=" + path("traced16.pt") + ",48=" + path("traced48.pt"),
+         "--inputs", "input_ids:int64:0,attention_mask:int64:0", "--out", path("perbucket.pt")});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     checkWithPyTorch(path("perbucket.pt"), {path("traced16.pt"), path("traced48.pt")}, "16,48");
 }
 
 void TestPyTorchClient::sharedScriptedModel()
 {
-    const auto r = runCli({"build", path("generic.pt"), "--inputs",
-                           "input_ids:int64:0,attention_mask:int64:0", "--boundaries", "8,20,48",
-                           "--out", path("shared.pt")});
+    const auto r =
+        runCli({"build", path("generic.pt"), "--inputs", "input_ids:int64:0,attention_mask:int64:0",
+                "--boundaries", "8,20,48", "--out", path("shared.pt")});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     checkWithPyTorch(path("shared.pt"), {path("generic.pt")}, "8,20,48");
 }

@@ -57,18 +57,30 @@ void TestInputSpec::rejectsBadSpecs_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("mentions");
-    QTest::addRow("empty") << "" << "empty";
-    QTest::addRow("unknown dtype") << "x:complex64" << "unknown dtype 'complex64'";
-    QTest::addRow("no dtype") << "input_ids" << "name:dtype";
-    QTest::addRow("too many fields") << "x:int64:0:1:2" << "name:dtype";
-    QTest::addRow("stray comma") << "x:int64,,y:int64" << "empty item";
-    QTest::addRow("bad name") << "1x:int64" << "not a valid identifier";
-    QTest::addRow("keyword name") << "self:int64" << "reserved";
-    QTest::addRow("duplicate") << "x:int64,x:int32" << "appears twice";
-    QTest::addRow("pad not a number") << "x:int64:zero" << "not a number";
-    QTest::addRow("fractional int pad") << "x:int64:0.5" << "not an integer";
-    QTest::addRow("bad bool") << "m:bool:maybe" << "not a bool";
-    QTest::addRow("infinite pad") << "x:float32:inf" << "not a number";
+    QTest::addRow("empty") << ""
+                           << "empty";
+    QTest::addRow("unknown dtype") << "x:complex64"
+                                   << "unknown dtype 'complex64'";
+    QTest::addRow("no dtype") << "input_ids"
+                              << "name:dtype";
+    QTest::addRow("too many fields") << "x:int64:0:1:2"
+                                     << "name:dtype";
+    QTest::addRow("stray comma") << "x:int64,,y:int64"
+                                 << "empty item";
+    QTest::addRow("bad name") << "1x:int64"
+                              << "not a valid identifier";
+    QTest::addRow("keyword name") << "self:int64"
+                                  << "reserved";
+    QTest::addRow("duplicate") << "x:int64,x:int32"
+                               << "appears twice";
+    QTest::addRow("pad not a number") << "x:int64:zero"
+                                      << "not a number";
+    QTest::addRow("fractional int pad") << "x:int64:0.5"
+                                        << "not an integer";
+    QTest::addRow("bad bool") << "m:bool:maybe"
+                              << "not a bool";
+    QTest::addRow("infinite pad") << "x:float32:inf"
+                                  << "not a number";
 }
 
 void TestInputSpec::rejectsBadSpecs()
@@ -95,16 +107,26 @@ void TestInputSpec::boundaries_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("error"); // empty: valid
-    QTest::addRow("two") << "128,512" << "";
-    QTest::addRow("spaces") << " 64 , 128 " << "";
-    QTest::addRow("empty") << "" << "no boundaries";
-    QTest::addRow("zero") << "0,128" << "not a positive length";
-    QTest::addRow("negative") << "-5" << "not a positive length";
-    QTest::addRow("duplicate") << "128,128" << "appears twice";
-    QTest::addRow("descending") << "512,128" << "must ascend";
-    QTest::addRow("not integer") << "12.5" << "not an integer";
-    QTest::addRow("huge") << "99999999999" << "too large";
-    QTest::addRow("empty item") << "128,,512" << "empty item";
+    QTest::addRow("two") << "128,512"
+                         << "";
+    QTest::addRow("spaces") << " 64 , 128 "
+                            << "";
+    QTest::addRow("empty") << ""
+                           << "no boundaries";
+    QTest::addRow("zero") << "0,128"
+                          << "not a positive length";
+    QTest::addRow("negative") << "-5"
+                              << "not a positive length";
+    QTest::addRow("duplicate") << "128,128"
+                               << "appears twice";
+    QTest::addRow("descending") << "512,128"
+                                << "must ascend";
+    QTest::addRow("not integer") << "12.5"
+                                 << "not an integer";
+    QTest::addRow("huge") << "99999999999"
+                          << "too large";
+    QTest::addRow("empty item") << "128,,512"
+                                << "empty item";
 }
 
 void TestInputSpec::boundaries()
@@ -164,7 +186,8 @@ void TestInputSpec::kernelSourceNamesLimit()
     // The rejection names the limit; padding uses each input's own pad literal.
     QVERIFY(QString::fromStdString(src).contains("exceeds the largest bucket 96"));
     QVERIFY(QString::fromStdString(src).contains("torch.full(mask_pad_shape, False"));
-    QVERIFY(QString::fromStdString(src).startsWith("def bucket_kernel(inputs: List[torch.Tensor])"));
+    QVERIFY(
+        QString::fromStdString(src).startsWith("def bucket_kernel(inputs: List[torch.Tensor])"));
 }
 
 QTEST_GUILESS_MAIN(TestInputSpec)

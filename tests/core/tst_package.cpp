@@ -90,8 +90,7 @@ void TestPackage::sharedPackageEqualsBucketModelAtEveryLength()
         const int64_t bucket = length <= 8 ? 8 : length <= 24 ? 24 : 64;
         const auto x = ids.slice(1, 0, length), m = mask.slice(1, 0, length);
         const auto got = package.forward({x, m}).toTensor();
-        const auto want =
-            base.forward({padTo(x, 1, bucket, 0), padTo(m, 1, bucket, 0)}).toTensor();
+        const auto want = base.forward({padTo(x, 1, bucket, 0), padTo(m, 1, bucket, 0)}).toTensor();
         QVERIFY2((got - want).abs().max().item<double>() <= 1e-5,
                  qPrintable(QString("length %1").arg(length)));
     }
@@ -109,8 +108,8 @@ void TestPackage::sharedPackageEqualsBucketModelAtEveryLength()
 void TestPackage::perBucketPackageEqualsItsModels()
 {
     PackageBuildRequest r;
-    r.perBucket = parsePerBucketSpec(path("fixed40.pt").insert(0, "40=") + "," + "16=" +
-                                     path("fixed16.pt"));
+    r.perBucket =
+        parsePerBucketSpec(path("fixed40.pt").insert(0, "40=") + "," + "16=" + path("fixed16.pt"));
     r.inputs = demoInputs();
     r.out = path("perbucket.pt");
     const auto result = buildPackage(r);
@@ -272,11 +271,16 @@ void TestPackage::badRequests_data()
     QTest::addColumn<QString>("out"); // relative names are in the temp dir
     QTest::addColumn<bool>("force");
     QTest::addColumn<QString>("mentions");
-    QTest::addRow("out is the model") << "8" << "small_demo.pt" << true << "also an input";
-    QTest::addRow("out exists") << "8" << "exists.pt" << false << "already exists";
-    QTest::addRow("out dir missing") << "8" << "nodir/x.pt" << false << "does not exist";
-    QTest::addRow("out is a directory") << "8" << "." << true << "is a directory";
-    QTest::addRow("unwritable dir") << "8" << "/proc/x.pt" << false << "not writable";
+    QTest::addRow("out is the model") << "8"
+                                      << "small_demo.pt" << true << "also an input";
+    QTest::addRow("out exists") << "8"
+                                << "exists.pt" << false << "already exists";
+    QTest::addRow("out dir missing") << "8"
+                                     << "nodir/x.pt" << false << "does not exist";
+    QTest::addRow("out is a directory") << "8"
+                                        << "." << true << "is a directory";
+    QTest::addRow("unwritable dir") << "8"
+                                    << "/proc/x.pt" << false << "not writable";
 }
 
 void TestPackage::badRequests()

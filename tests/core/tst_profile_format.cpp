@@ -71,18 +71,28 @@ void TestProfileFormat::badFiles_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("mentions");
-    QTest::addRow("empty") << "" << "p.csv: empty file";
-    QTest::addRow("no header columns") << "len,ms\n1,2\n" << "p.csv:1:";
-    QTest::addRow("no points") << "length,latency_ms\n" << "no points";
-    QTest::addRow("zero latency") << "length,latency_ms\n128,0\n" << "p.csv:2:";
-    QTest::addRow("negative latency") << "length,latency_ms\n128,-1\n" << "p.csv:2:";
-    QTest::addRow("nan latency") << "length,latency_ms\n128,1\n256,nan\n" << "p.csv:3:";
-    QTest::addRow("text latency") << "length,latency_ms\n128,fast\n" << "not a number";
-    QTest::addRow("zero length") << "length,latency_ms\n0,1\n" << "not a positive integer";
-    QTest::addRow("huge length") << "length,latency_ms\n3000000000,1\n" << "not a positive integer";
-    QTest::addRow("json wrong format") << "{\"format\":\"x\"}" << "not a bucketlab.profile/1";
-    QTest::addRow("json no points")
-        << "{\"format\":\"bucketlab.profile/1\",\"points\":[]}" << "no points";
+    QTest::addRow("empty") << ""
+                           << "p.csv: empty file";
+    QTest::addRow("no header columns") << "len,ms\n1,2\n"
+                                       << "p.csv:1:";
+    QTest::addRow("no points") << "length,latency_ms\n"
+                               << "no points";
+    QTest::addRow("zero latency") << "length,latency_ms\n128,0\n"
+                                  << "p.csv:2:";
+    QTest::addRow("negative latency") << "length,latency_ms\n128,-1\n"
+                                      << "p.csv:2:";
+    QTest::addRow("nan latency") << "length,latency_ms\n128,1\n256,nan\n"
+                                 << "p.csv:3:";
+    QTest::addRow("text latency") << "length,latency_ms\n128,fast\n"
+                                  << "not a number";
+    QTest::addRow("zero length") << "length,latency_ms\n0,1\n"
+                                 << "not a positive integer";
+    QTest::addRow("huge length") << "length,latency_ms\n3000000000,1\n"
+                                 << "not a positive integer";
+    QTest::addRow("json wrong format") << "{\"format\":\"x\"}"
+                                       << "not a bucketlab.profile/1";
+    QTest::addRow("json no points") << "{\"format\":\"bucketlab.profile/1\",\"points\":[]}"
+                                    << "no points";
     QTest::addRow("json bad latency")
         << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":8,\"p50_ms\":-2}]}"
         << "points[0]";
