@@ -1,0 +1,54 @@
+// A saved BucketLab session (`*.bucketlab.json`, format bucketlab.project/1): the model or
+// package, traffic distributions, latency sources (profiles or analytic specs), named
+// boundary sets and notes. Paths are stored relative to the project file when they are below
+// it, so a project directory can be moved or shared.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+inline constexpr const char* kProjectFormat = "bucketlab.project/1";
+
+struct DistributionSource {
+    std::string name;
+    std::string source;                         // file path or synthetic spec
+    std::map<std::string, std::string> options; // column, field, vocab, text_columns, ...
+};
+
+struct LatencySource {
+    std::string name;
+    std::string source; // profile path (JSON/CSV) or analytic spec (linear:a,b)
+};
+
+struct BoundarySet {
+    std::string name;
+    std::string kind; // current | tuned | baseline | user
+    std::vector<int64_t> boundaries;
+};
+
+struct Project {
+    std::string path; // where it was read from or will be written to
+    std::string model;
+    std::string inputs; // input spec for plain models
+    std::vector<DistributionSource> distributions;
+    std::vector<LatencySource> latencies;
+    std::vector<BoundarySet> boundarySets;
+    std::string activeBoundarySet;
+    std::string notes;
+};
+
+std::string projectToJson(const Project& project, int indent = 2);
+// Relative paths in the file are resolved against the project file's directory.
+Project projectFromJson(const std::string& json, const std::string& projectPath);
+Project readProject(const std::string& path);
+void writeProject(const Project& project, const std::string& path);
+
+// Files the project refers to that do not exist (model, distribution and profile files;
+// specs that are not paths are skipped). Each entry: "what: path".
+std::vector<std::string> missingProjectFiles(const Project& project);
+
+} // namespace bucketlab

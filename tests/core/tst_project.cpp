@@ -1,0 +1,105 @@
+#include "core/error.h"
+#include "core/project.h"
+#include "testutil.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace bucketlab;
+using namespace bucketlab::test;
+
+class TestProject : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void roundTripKeepsRelativePaths();
+    void movedProjectStillResolves();
+    void reportsMissingFiles();
+    void rejectsBadFiles_data();
+    void rejectsBadFiles();
+};
+
+static Project sampleProject(const QString& dir)
+{
+    Project p;
+    p.model = s(dir + "/models/pkg.pt");
+    p.inputs = "input_ids:int64:0";
+    p.distributions = {{"traffic", s(dir + "/data/lengths.csv"), {{"column", "tokens"}}},
+                       {"synthetic", "lognormal:mu=4,sigma=0.6,max=512", {}}};
+    p.latencies = {{"cpu", s(dir + "/profiles/cpu.json")}, {"model", "linear:0.5,0.01"}};
+    p.boundarySets = {{"current", "current", {128, 512}}, {"tuned", "tuned", {40, 64, 96, 512}}};
+    p.activeBoundarySet = "tuned";
+    p.notes = "MRPC traffic, CPU profile";
+    return p;
+}
+
+void TestProject::roundTripKeepsRelativePaths()
+{
+    QTemporaryDir dir;
+    const QString file = dir.filePath("session.bucketlab.json");
+    writeProject(sampleProject(dir.path()), s(file));
+    const QByteArray text = readAll(file);
+    QVERIFY2(text.contains("\"models/pkg.pt\""), text.constData()); // stored relative
+    QVERIFY(text.contains("lognormal:mu=4"));                         // specs untouched
+    const Project back = readProject(s(file));
+    QCOMPARE(QString::fromStdString(back.model), QDir::cleanPath(dir.filePath("models/pkg.pt")));
+    QCOMPARE(back.distributions.size(), size_t(2));
+    QCOMPARE(back.distributions[0].options.at("column"), std::string("tokens"));
+    QCOMPARE(back.distributions[1].source, std::string("lognormal:mu=4,sigma=0.6,max=512"));
+    QCOMPARE(back.boundarySets[1].boundaries, (std::vector<int64_t>{40, 64, 96, 512}));
+    QCOMPARE(back.activeBoundarySet, std::string("tuned"));
+    QCOMPARE(back.notes, std::string("MRPC traffic, CPU profile"));
+}
+
+void TestProject::movedProjectStillResolves()
+{
+    QTemporaryDir a, b;
+    writeProject(sampleProject(a.path()), s(a.filePath("p.bucketlab.json")));
+    QVERIFY(QFile::copy(a.filePath("p.bucketlab.json"), b.filePath("p.bucketlab.json")));
+    const Project moved = readProject(s(b.filePath("p.bucketlab.json")));
+    QCOMPARE(QString::fromStdString(moved.latencies[0].source),
+             QDir::cleanPath(b.filePath("profiles/cpu.json")));
+}
+
+void TestProject::reportsMissingFiles()
+{
+    QTemporaryDir dir;
+    QDir(dir.path()).mkpath("models");
+    QVERIFY(writeAll(dir.filePath("models/pkg.pt"), "x"));
+    const auto missing = missingProjectFiles(sampleProject(dir.path()));
+    // The model exists; the distribution file and the profile do not; specs are not files.
+    QCOMPARE(missing.size(), size_t(2));
+    QVERIFY(QString::fromStdString(missing[0]).startsWith("distribution 'traffic': "));
+    QVERIFY(QString::fromStdString(missing[1]).contains("profiles/cpu.json"));
+}
+
+void TestProject::rejectsBadFiles_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("not json") << QByteArray("{") << "not valid JSON";
+    QTest::addRow("other format") << QByteArray("{\"format\":\"x\"}") << "not a BucketLab project";
+    QTest::addRow("bad boundaries")
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"boundary_sets\":[{\"name\":\"a\","
+                      "\"boundaries\":[512,128]}]}")
+        << "boundary set 'a'";
+    QTest::addRow("wrong type")
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"latencies\":[{\"source\":3}]}")
+        << "malformed project";
+}
+
+void TestProject::rejectsBadFiles()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QString, mentions);
+    try {
+        projectFromJson(text.toStdString(), "p.bucketlab.json");
+        QFAIL("accepted a bad project");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(mentions), e.what());
+        QVERIFY(QString(e.what()).startsWith("p.bucketlab.json"));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestProject)
+#include "tst_project.moc"

@@ -1,0 +1,66 @@
+// One pattern for long work in the GUI (profiling, validation, tuning, graph layout): the
+// core function runs on the thread pool with a progress callback and a cancel flag; results,
+// progress and failures come back to the UI thread as signals. Starting a job again makes the
+// previous run stale (generation id): its result is dropped and its cancel flag is raised.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QThreadPool>
+#include <QVariant>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace bucketlab::ui {
+
+// Handed to the work function: report progress, check for cancellation.
+class JobContext {
+public:
+    explicit JobContext(std::shared_ptr<std::atomic<bool>> cancel) : cancel_(std::move(cancel)) {}
+    bool cancelled() const { return cancel_->load(); }
+    // fraction in [0, 1]; message shown beside the progress bar. Throttled by the job.
+    std::function<void(double fraction, const QString& message)> report;
+    // Partial results (e.g. one profiled point) delivered to the UI as they come.
+    std::function<void(const QVariant& partial)> partial;
+
+private:
+    std::shared_ptr<std::atomic<bool>> cancel_;
+};
+
+class BackgroundJob : public QObject {
+    Q_OBJECT
+public:
+    using Work = std::function<QVariant(JobContext&)>;
+
+    explicit BackgroundJob(QObject* parent = nullptr);
+    ~BackgroundJob() override;
+
+    // Runs `work` off the UI thread. `what` names it in progress messages.
+    void start(const QString& what, Work work);
+    void cancel();
+    bool isRunning() const { return running_; }
+    QString what() const { return what_; }
+
+Q_SIGNALS:
+    void started(const QString& what);
+    // fraction in [0,1]; remainingSeconds < 0 when unknown.
+    void progress(double fraction, const QString& message, double remainingSeconds);
+    void partialResult(const QVariant& partial);
+    void finished(const QVariant& result);
+    void failed(const QString& message);
+    void cancelled();
+    // After finished, failed or cancelled.
+    void stopped();
+
+private:
+    quint64 generation_ = 0;
+    bool running_ = false;
+    QString what_;
+    std::shared_ptr<std::atomic<bool>> cancel_;
+};
+
+} // namespace bucketlab::ui
