@@ -269,7 +269,8 @@ def main(argv=None):
         config_kwargs["shared_state_buffer"] = shared_state_buffer()
 )PY";
     if (states)
-        s << "        config_kwargs[\"shared_state_buffer_preprocessor\"] = get_state_preprocessor\n";
+        s << "        config_kwargs[\"shared_state_buffer_preprocessor\"] = "
+             "get_state_preprocessor\n";
     s << R"PY(    bucket_config = torch_neuronx.BucketModelConfig(get_bucket_kernel, **config_kwargs)
     examples = [example_inputs(length, args.batch_size) for length in BOUNDARIES]
     model = torch_neuronx.bucket_model_trace(get_model, examples, bucket_config)
@@ -315,7 +316,8 @@ std::string readme(const NeuronRecipeSource& src)
     if (!src.missingModels.empty())
         s << "**Re-trace needed:** the source package has no model for bucket"
           << (src.missingModels.size() == 1 ? " " : "s ") << formatBoundaries(src.missingModels)
-          << ". Trace your Python model at " << (src.missingModels.size() == 1 ? "that length" : "those lengths")
+          << ". Trace your Python model at "
+          << (src.missingModels.size() == 1 ? "that length" : "those lengths")
           << " (or let `get_model()` build it) before compiling.\n\n";
     if (!m.states.empty())
         s << "Shared states (" << stateSummary(m.states)

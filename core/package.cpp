@@ -165,8 +165,8 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
     }
 
     meta.userKernel = !request.kernelFile.empty();
-    const auto package = assemblePackage(
-        PackageAssembly{meta, buckets, request.kernelFile, request.kernelFunction});
+    const auto package =
+        assemblePackage(PackageAssembly{meta, buckets, request.kernelFile, request.kernelFunction});
 
     const std::string bytes = serializePackage(package, meta);
     writeFileAtomically(request.out, bytes, request.force);

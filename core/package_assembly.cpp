@@ -29,12 +29,11 @@ void addStates(torch::jit::Module& package, const PackageMeta& meta)
         return;
     for (const auto& st : meta.states)
         // Zeros, as a fresh KV cache starts; the buffer keeps the largest bucket's shape.
-        package.register_buffer(stateBufferName(st.name),
-                                torch::zeros(stateBufferShape(st),
-                                             torch::dtype(toScalarType(st.dtype))));
+        package.register_buffer(
+            stateBufferName(st.name),
+            torch::zeros(stateBufferShape(st), torch::dtype(toScalarType(st.dtype))));
     package.register_attribute(
-        "shapes_collection",
-        c10::ListType::create(c10::ListType::create(c10::ListType::ofInts())),
+        "shapes_collection", c10::ListType::create(c10::ListType::create(c10::ListType::ofInts())),
         shapesCollection(meta.states, meta.boundaries.size()));
     package.define(generateStatePreprocessorSource(KernelForm::Method), scriptResolver());
 }

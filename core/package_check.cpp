@@ -92,8 +92,8 @@ std::string compareOutputs(const c10::IValue& wantValue, const c10::IValue& have
                 if (w.size(d) == h.size(d))
                     continue;
                 if (w.size(d) != wantLength || h.size(d) != haveLength)
-                    return "output " + std::to_string(i) + " has shape " +
-                           c10::str(h.sizes()) + ", the reference's " + c10::str(w.sizes());
+                    return "output " + std::to_string(i) + " has shape " + c10::str(h.sizes()) +
+                           ", the reference's " + c10::str(w.sizes());
                 w = w.narrow(d, 0, length);
                 h = h.narrow(d, 0, length);
             }
@@ -193,7 +193,8 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
             c10::IValue got;
             try {
                 zeroStates(cand.module, cand.meta);
-                const auto routed = cand.module.run_method("bucket_kernel", c10::List<at::Tensor>(inputs));
+                const auto routed =
+                    cand.module.run_method("bucket_kernel", c10::List<at::Tensor>(inputs));
                 row.bucket = routed.toTupleRef().elements().at(1).toTensor().item<int64_t>();
                 zeroStates(cand.module, cand.meta);
                 got = cand.module.forward(args);
@@ -223,9 +224,9 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
             int64_t refPadded = candPadded;
             try {
                 if (row.referenceIsBucketModel) {
-                    want = runBucketModel(ref.module, ref.meta, inputs,
-                                          ref.meta.boundaries.size() - 1, candPadded,
-                                          freshStates(cand.meta, size_t(expected)));
+                    want =
+                        runBucketModel(ref.module, ref.meta, inputs, ref.meta.boundaries.size() - 1,
+                                       candPadded, freshStates(cand.meta, size_t(expected)));
                 } else {
                     refPadded = ref.meta.boundaries[size_t(row.referenceBucket)];
                     zeroStates(ref.module, ref.meta);

@@ -67,8 +67,10 @@ std::vector<StateSpec> resolveStates(const ExportRequest& r, const PackageMeta& 
         }
         if (!unknown.empty())
             throw Error("state '" + src.name + "' has shapes for buckets " +
-                        formatBoundaries(source.boundaries) + " only; give its shapes for the new "
-                        "buckets with --state " + src.name + ":" + dtypeName(src.dtype) +
+                        formatBoundaries(source.boundaries) +
+                        " only; give its shapes for the new "
+                        "buckets with --state " +
+                        src.name + ":" + dtypeName(src.dtype) +
                         ":SHAPE/SHAPE/... (one per bucket: " + formatBoundaries(r.boundaries) +
                         ")");
         out.push_back(st);
@@ -100,8 +102,9 @@ std::string missingModelsMessage(const std::vector<int64_t>& missing, const Pack
         return msg + "re-trace with the recipe written to " + recipeDir +
                " (neuron_build.py, get_model()), or choose boundaries among " +
                joinLengths(source.boundaries);
-    return msg + "re-trace with the recipe (--neuron-recipe DIR writes it), or choose boundaries "
-                 "among " +
+    return msg +
+           "re-trace with the recipe (--neuron-recipe DIR writes it), or choose boundaries "
+           "among " +
            joinLengths(source.boundaries);
 }
 
@@ -118,8 +121,8 @@ NeuronRecipeSource recipeSource(const ExportRequest& r, const PackageMeta& meta,
 
 std::string rowFailure(const ComparisonRow& row, double tolerance)
 {
-    std::string where = "length " + std::to_string(row.length) + ", batch " +
-                        std::to_string(row.batch);
+    std::string where =
+        "length " + std::to_string(row.length) + ", batch " + std::to_string(row.batch);
     if (row.expectRejection)
         return where + ": accepted a length above the largest bucket";
     if (!row.error.empty())
@@ -164,8 +167,8 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
     };
     step("load", 0, 1);
     checkBoundaries(r.boundaries, "--boundaries");
-    if (r.batches.empty() || std::any_of(r.batches.begin(), r.batches.end(),
-                                         [](int64_t b) { return b < 1; }))
+    if (r.batches.empty() ||
+        std::any_of(r.batches.begin(), r.batches.end(), [](int64_t b) { return b < 1; }))
         throw Error("--batch-sizes: give at least one batch size, each at least 1");
     if (auto problem = archiveProblem(r.package); !problem.empty())
         throw Error(problem);
@@ -216,9 +219,9 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
         meta.models = sourceMeta->models;
     } else {
         for (int64_t b : meta.boundaries) {
-            const size_t k = size_t(std::lower_bound(sourceMeta->boundaries.begin(),
-                                                     sourceMeta->boundaries.end(), b) -
-                                    sourceMeta->boundaries.begin());
+            const size_t k = size_t(
+                std::lower_bound(sourceMeta->boundaries.begin(), sourceMeta->boundaries.end(), b) -
+                sourceMeta->boundaries.begin());
             buckets.push_back(source.attr("bucket_" + std::to_string(k)).toModule());
             for (const auto& ref : sourceMeta->models)
                 if (ref.bucket == b)
@@ -244,7 +247,9 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
     check.lengths = result.lengths;
     check.batches = r.batches;
     check.cancelled = cancelled;
-    check.progress = [&](size_t done, size_t total) { step("verify", done, total); };
+    check.progress = [&](size_t done, size_t total) {
+        step("verify", done, total);
+    };
     result.verification = comparePackages(r.package, staged.readPath(), check);
     for (const auto& row : result.verification) {
         if (!row.expectRejection)

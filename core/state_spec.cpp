@@ -99,8 +99,8 @@ void checkStateSpecs(const std::vector<StateSpec>& states, const std::vector<int
         if (names.count(st.name))
             throw Error("--state: " + what + " has the name of an input; choose another name");
         if (st.shapes.size() != boundaries.size())
-            throw Error("--state: " + what + " has " + std::to_string(st.shapes.size()) +
-                        " shape" + (st.shapes.size() == 1 ? "" : "s") + " but the package has " +
+            throw Error("--state: " + what + " has " + std::to_string(st.shapes.size()) + " shape" +
+                        (st.shapes.size() == 1 ? "" : "s") + " but the package has " +
                         std::to_string(boundaries.size()) + " bucket" +
                         (boundaries.size() == 1 ? "" : "s") + " (" + formatBoundaries(boundaries) +
                         "); give one shape per bucket, joined by /");

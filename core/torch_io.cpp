@@ -148,7 +148,16 @@ std::string torchMessage(const std::exception& e)
 {
     if (auto c10e = dynamic_cast<const c10::Error*>(&e))
         return firstLine(c10e->what_without_backtrace());
-    return firstLine(e.what());
+    // An exception raised inside TorchScript starts with a fixed banner and a traceback;
+    // what was raised ("RuntimeError: Exception: ...") is the last line.
+    const std::string what = e.what();
+    if (what.rfind("The following operation failed in the TorchScript interpreter", 0) == 0) {
+        const auto end = what.find_last_not_of(" \t\r\n");
+        const auto start = what.rfind('\n', end);
+        if (end != std::string::npos && start != std::string::npos)
+            return what.substr(start + 1, end - start);
+    }
+    return firstLine(what);
 }
 
 std::string archiveProblem(const std::string& path)

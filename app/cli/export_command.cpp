@@ -62,9 +62,8 @@ nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result)
 void printText(const ExportRequest& r, const ExportResult& result)
 {
     std::ostringstream s;
-    s << "wrote " << result.out << ": " << packageKindName(result.meta.kind)
-      << " package, buckets " << formatBoundaries(result.meta.boundaries) << ", "
-      << result.packageBytes << " bytes\n";
+    s << "wrote " << result.out << ": " << packageKindName(result.meta.kind) << " package, buckets "
+      << formatBoundaries(result.meta.boundaries) << ", " << result.packageBytes << " bytes\n";
     size_t rejected = 0;
     for (const auto& row : result.verification)
         rejected += row.expectRejection ? 1 : 0;

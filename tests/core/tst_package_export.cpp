@@ -137,8 +137,8 @@ void TestPackageExport::initTestCase()
     buildPackage(r);
 }
 
-ExportRequest TestPackageExport::request(const std::string& source,
-                                         std::vector<int64_t> boundaries, const QString& out) const
+ExportRequest TestPackageExport::request(const std::string& source, std::vector<int64_t> boundaries,
+                                         const QString& out) const
 {
     ExportRequest r;
     r.package = source;
@@ -175,8 +175,8 @@ void TestPackageExport::variedInputsStayInRange()
     QCOMPARE(in[0].min().item<int64_t>(), int64_t(1));
     QVERIFY(in[0].max().item<int64_t>() <= 99);
     QVERIFY(std::get<0>(torch::_unique(in[0])).numel() > 20); // positions differ
-    QVERIFY(!torch::equal(in[0][0], in[0][1]));                  // rows differ
-    QVERIFY(torch::all(in[1] == 1).item<bool>());                // fill 1: the mask stays 1
+    QVERIFY(!torch::equal(in[0][0], in[0][1]));               // rows differ
+    QVERIFY(torch::all(in[1] == 1).item<bool>());             // fill 1: the mask stays 1
     QVERIFY(in[2].min().item<float>() >= 1.0f && in[2].max().item<float>() <= 2.0f);
     QCOMPARE(in[3].dtype(), torch::kBool);
     QVERIFY(torch::all(in[3]).item<bool>()); // bool inputs keep their fill (1: true)
@@ -207,8 +207,10 @@ void TestPackageExport::sharedExportMatchesBaseModelAtEveryLength()
     QVERIFY(result.maxAbsDiff <= 1e-5);
     size_t rejected = 0;
     for (const auto& row : result.verification) {
-        QVERIFY2(row.passed(1e-5), qPrintable(QString("length %1: %2").arg(row.length).arg(
-                                       QString::fromStdString(row.error))));
+        QVERIFY2(
+            row.passed(1e-5),
+            qPrintable(
+                QString("length %1: %2").arg(row.length).arg(QString::fromStdString(row.error))));
         rejected += row.expectRejection;
     }
     QCOMPARE(rejected, size_t(2)); // max + 1 at batch 1 and 2
@@ -357,8 +359,9 @@ void TestPackageExport::comparisonCatchesBadKernels_data()
 {
     QTest::addColumn<QString>("kernel");
     QTest::addColumn<QString>("mentions");
-    QTest::addRow("misrouted") << kMisroutingKernel << "routed length 1 to bucket 1, expected "
-                                                       "bucket 0 (8)";
+    QTest::addRow("misrouted") << kMisroutingKernel
+                               << "routed length 1 to bucket 1, expected "
+                                  "bucket 0 (8)";
     QTest::addRow("mask padded with 1") << kBadPadKernel << "";
 }
 
@@ -378,8 +381,8 @@ void TestPackageExport::comparisonCatchesBadKernels()
     EquivalenceOptions o;
     o.lengths = {1, 5, 8, 9, 24, 30, 64};
     const auto rows = comparePackages(shared_, b.out, o);
-    const auto failed = std::count_if(rows.begin(), rows.end(),
-                                      [](const auto& r) { return !r.passed(1e-5); });
+    const auto failed =
+        std::count_if(rows.begin(), rows.end(), [](const auto& r) { return !r.passed(1e-5); });
     QVERIFY2(failed > 0, "a bad kernel passed the comparison");
     if (!mentions.isEmpty())
         QCOMPARE(QString::fromStdString(rows[0].error), mentions);

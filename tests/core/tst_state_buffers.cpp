@@ -187,8 +187,8 @@ void TestStateBuffers::buildRefusesBadStates_data()
                                   << "rank 2 for bucket 8 but rank 3 for bucket 32";
     QTest::addRow("shrinking") << QStringList{"kv:float32:1x32/1x8", "steps:int64:1/1"}
                                << "shrinks";
-    QTest::addRow("missing state") << QStringList{"kv:float32:1x8/1x32"}
-                                   << "forward() takes 3 inputs but --inputs lists 1";
+    QTest::addRow("missing state")
+        << QStringList{"kv:float32:1x8/1x32"} << "forward() takes 3 inputs but --inputs lists 1";
 }
 
 void TestStateBuffers::buildRefusesBadStates()
@@ -221,7 +221,8 @@ void TestStateBuffers::exportCarriesOrReshapesStates()
     // New boundaries take new shapes; fresh states give the same outputs as the source.
     ExportRequest reshape = keep;
     reshape.boundaries = {4, 16, 32};
-    reshape.states = {parseStateSpec("steps:int64:1/1/1"), parseStateSpec("kv:float32:1x4/1x16/1x32")};
+    reshape.states = {parseStateSpec("steps:int64:1/1/1"),
+                      parseStateSpec("kv:float32:1x4/1x16/1x32")};
     reshape.out = path("reshaped.pt");
     result = exportPackage(reshape);
     QVERIFY2(result.written, result.failure.c_str());

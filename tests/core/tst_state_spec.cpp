@@ -78,19 +78,20 @@ void TestStateSpec::badShapesForBuckets_data()
     QTest::addColumn<std::vector<int64_t>>("boundaries");
     QTest::addColumn<QString>("mentions");
     QTest::addRow("fewer shapes than buckets")
-        << "kv:float32:1x16/1x64" << std::vector<int64_t>{16, 32, 64} << "2 shapes but the package has 3 buckets";
+        << "kv:float32:1x16/1x64" << std::vector<int64_t>{16, 32, 64}
+        << "2 shapes but the package has 3 buckets";
     QTest::addRow("more shapes than buckets")
         << "kv:float32:1x16/1x64" << std::vector<int64_t>{64} << "one shape per bucket";
     QTest::addRow("rank differs") << "kv:float32:1x4x16/1x64" << std::vector<int64_t>{16, 64}
                                   << "rank 3 for bucket 16 but rank 2 for bucket 64";
     QTest::addRow("shrinks") << "kv:float32:1x64/1x16" << std::vector<int64_t>{16, 64}
                              << "shrinks from 1x64 (bucket 16) to 1x16 (bucket 64)";
-    QTest::addRow("shrinks in one dim") << "kv:float32:2x16/1x64" << std::vector<int64_t>{16, 64}
-                                        << "in dimension 0";
-    QTest::addRow("name is an input") << "input_ids:float32:1x16" << std::vector<int64_t>{16}
-                                      << "has the name of an input";
-    QTest::addRow("name is a keyword") << "def:float32:1x16" << std::vector<int64_t>{16}
-                                       << "is not usable";
+    QTest::addRow("shrinks in one dim")
+        << "kv:float32:2x16/1x64" << std::vector<int64_t>{16, 64} << "in dimension 0";
+    QTest::addRow("name is an input")
+        << "input_ids:float32:1x16" << std::vector<int64_t>{16} << "has the name of an input";
+    QTest::addRow("name is a keyword")
+        << "def:float32:1x16" << std::vector<int64_t>{16} << "is not usable";
 }
 
 void TestStateSpec::badShapesForBuckets()
