@@ -94,6 +94,10 @@ void checkStateSpecs(const std::vector<StateSpec>& states, const std::vector<int
         if (!isScriptIdentifier(st.name))
             throw Error("--state: name '" + st.name +
                         "' is not usable (a Python identifier that is not a keyword)");
+        // The buffer is the package attribute state_<name>; state_preprocessor is a method.
+        if (st.name == "preprocessor")
+            throw Error("--state: name 'preprocessor' is reserved (the package's "
+                        "state_preprocessor method); choose another name");
         if (!seen.insert(st.name).second)
             throw Error("--state: " + what + " is given twice");
         if (names.count(st.name))

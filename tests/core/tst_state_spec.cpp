@@ -90,6 +90,8 @@ void TestStateSpec::badShapesForBuckets_data()
         << "kv:float32:2x16/1x64" << std::vector<int64_t>{16, 64} << "in dimension 0";
     QTest::addRow("name is an input")
         << "input_ids:float32:1x16" << std::vector<int64_t>{16} << "has the name of an input";
+    QTest::addRow("name clashes with the preprocessor")
+        << "preprocessor:float32:1x16" << std::vector<int64_t>{16} << "is reserved";
     QTest::addRow("name is a keyword")
         << "def:float32:1x16" << std::vector<int64_t>{16} << "is not usable";
 }
