@@ -170,6 +170,11 @@ void checkInputSpecs(const std::vector<InputSpec>& inputs)
     }
 }
 
+bool isScriptIdentifier(const std::string& name)
+{
+    return isIdentifier(name) && !pythonKeywords().count(name);
+}
+
 std::string formatInputSpecs(const std::vector<InputSpec>& inputs)
 {
     std::string out;

@@ -39,6 +39,10 @@ std::string formatInputSpecs(const std::vector<InputSpec>& inputs);
 // Checks a list built in code: non-empty, identifiers, unique, values representable.
 void checkInputSpecs(const std::vector<InputSpec>& inputs);
 
+// True for a name that can be a TorchScript argument or attribute: a Python identifier that
+// is neither a keyword nor a name the generated code uses itself.
+bool isScriptIdentifier(const std::string& name);
+
 // Formats a pad/fill value as a TorchScript/Python literal of the right kind for dtype.
 std::string scalarLiteral(DType dtype, double value);
 

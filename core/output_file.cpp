@@ -153,6 +153,68 @@ void writeFileAtomically(const std::string& path, const std::string& bytes, bool
     }
 }
 
+StagedOutput::StagedOutput(std::string path, const std::string& bytes) : path_(std::move(path))
+{
+    const std::string dir = parentDir(path_);
+    fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ >= 0) {
+        readPath_ = "/proc/self/fd/" + std::to_string(fd_);
+        if (::access(readPath_.c_str(), R_OK) != 0) { // /proc not mounted: cannot link it later
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+    if (fd_ < 0) {
+        tmpName_ = uniqueSibling(path_);
+        fd_ = ::open(tmpName_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+        if (fd_ < 0)
+            throw Error(path_ + ": cannot create file (" + errnoText() + ")");
+        readPath_ = tmpName_;
+    }
+    try {
+        writeAll(fd_, bytes, path_);
+    } catch (...) {
+        ::close(fd_);
+        if (!tmpName_.empty())
+            ::unlink(tmpName_.c_str());
+        throw;
+    }
+}
+
+StagedOutput::~StagedOutput()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+    if (!committed_ && !tmpName_.empty())
+        ::unlink(tmpName_.c_str());
+}
+
+void StagedOutput::commit(bool replace)
+{
+    if (committed_)
+        return;
+    if (!tmpName_.empty()) {
+        if (!replace && fs::exists(path_))
+            throw Error(path_ + " already exists; pass --force to replace it");
+        if (::rename(tmpName_.c_str(), path_.c_str()) != 0)
+            throw Error(path_ + ": cannot create file (" + errnoText() + ")");
+        committed_ = true;
+        return;
+    }
+    const std::string linkName = replace ? uniqueSibling(path_) : path_;
+    if (::linkat(AT_FDCWD, readPath_.c_str(), AT_FDCWD, linkName.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        if (errno == EEXIST)
+            throw Error(path_ + " already exists; pass --force to replace it");
+        throw Error(path_ + ": cannot create file (" + errnoText() + ")");
+    }
+    if (replace && ::rename(linkName.c_str(), path_.c_str()) != 0) {
+        const std::string err = errnoText();
+        ::unlink(linkName.c_str());
+        throw Error(path_ + ": cannot replace file (" + err + ")");
+    }
+    committed_ = true;
+}
+
 std::string readFile(const std::string& path)
 {
     std::error_code ec;

@@ -21,6 +21,32 @@ void checkOutputPath(const std::string& path, const OutputCheck& check,
 // Atomically creates or replaces `path` with `bytes`.
 void writeFileAtomically(const std::string& path, const std::string& bytes, bool replace);
 
+// An output written in full before it gets its name, so it can be read back and checked
+// first: the bytes go to an anonymous file in the target directory (O_TMPFILE), readPath()
+// opens it for reading, and commit() links it into place. Destroyed without commit() — an
+// error, a failed check, a kill — it leaves nothing behind. On file systems without
+// O_TMPFILE it falls back to a hidden sibling that the destructor removes (a SIGKILL can
+// then leave that hidden file).
+class StagedOutput {
+public:
+    StagedOutput(std::string path, const std::string& bytes);
+    ~StagedOutput();
+    StagedOutput(const StagedOutput&) = delete;
+    StagedOutput& operator=(const StagedOutput&) = delete;
+
+    // A path that reads the staged bytes (/proc/self/fd/N, or the hidden sibling).
+    const std::string& readPath() const { return readPath_; }
+    // Gives the file its name; `replace` allows replacing an existing file.
+    void commit(bool replace);
+
+private:
+    std::string path_;
+    std::string readPath_;
+    std::string tmpName_; // the hidden sibling, when O_TMPFILE is unavailable
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
 // Reads a whole file; throws Error with the path on failure.
 std::string readFile(const std::string& path);
 

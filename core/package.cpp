@@ -1,11 +1,10 @@
 #include "core/package.h"
 
 #include "core/error.h"
-#include "core/kernel_source.h"
 #include "core/output_file.h"
+#include "core/package_assembly.h"
 #include "core/sha256.h"
 #include "core/torch_io.h"
-#include "core/user_kernel.h"
 
 #include <caffe2/serialize/inline_container.h>
 
@@ -18,8 +17,6 @@ namespace fs = std::filesystem;
 
 namespace bucketlab {
 namespace {
-
-constexpr const char* kPackageClass = "__torch__.bucketlab.BucketPackage";
 
 // How many tensor arguments forward() takes: [required, total].
 std::pair<size_t, size_t> forwardArity(const torch::jit::Module& model, const std::string& path)
@@ -38,10 +35,11 @@ std::pair<size_t, size_t> forwardArity(const torch::jit::Module& model, const st
 }
 
 void checkArity(const torch::jit::Module& model, const std::string& path,
-                const std::vector<InputSpec>& inputs)
+                const std::vector<InputSpec>& inputs, const std::vector<StateSpec>& states)
 {
     const auto [required, total] = forwardArity(model, path);
-    if (inputs.size() < required || inputs.size() > total) {
+    const size_t given = inputs.size() + states.size();
+    if (given < required || given > total) {
         std::ostringstream s;
         s << path << ": forward() takes ";
         if (required == total)
@@ -50,8 +48,19 @@ void checkArity(const torch::jit::Module& model, const std::string& path,
             s << required << " to " << total;
         s << " input" << (total == 1 ? "" : "s") << " but --inputs lists " << inputs.size() << " ("
           << formatInputSpecs(inputs) << ")";
+        if (!states.empty())
+            s << " and --state " << states.size() << " (a stateful bucket model takes the inputs, "
+              << "then one tensor per state)";
         throw Error(s.str());
     }
+}
+
+std::vector<int64_t> lengthsOf(const std::vector<BucketModelFile>& perBucket)
+{
+    std::vector<int64_t> lengths;
+    for (const auto& b : perBucket)
+        lengths.push_back(b.length);
+    return lengths;
 }
 
 void checkRequest(const PackageBuildRequest& r)
@@ -80,6 +89,7 @@ void checkRequest(const PackageBuildRequest& r)
                         "; a per-bucket package serves exactly the lengths its models were "
                         "traced at");
     }
+    checkStateSpecs(r.states, r.model.empty() ? lengthsOf(r.perBucket) : r.boundaries, r.inputs);
     if (!r.kernelFile.empty())
         inputs.push_back(r.kernelFile);
     for (const auto& in : inputs)
@@ -125,57 +135,40 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
     meta.bucketDim = request.bucketDim;
     meta.batchDim = request.batchDim;
     meta.inputs = request.inputs;
+    meta.states = request.states;
     meta.createdBy = creatorString();
     meta.createdAt = utcNowIso8601();
 
-    torch::jit::Module package(kPackageClass);
+    std::vector<torch::jit::Module> buckets;
     PackageBuildResult result;
     if (!request.model.empty()) {
         meta.kind = PackageKind::Shared;
         meta.boundaries = request.boundaries;
         auto model = loadScriptModule(request.model);
-        checkArity(model, request.model, request.inputs);
+        checkArity(model, request.model, request.inputs, request.states);
         meta.models.push_back(fileRef(request.model, 0));
         result.modelBytes = int64_t(fs::file_size(request.model));
         // The same module object under every name: TorchScript's pickler memoizes objects
         // and storages, so the weights are written once and stay shared after loading.
-        for (size_t k = 0; k < meta.boundaries.size(); ++k)
-            package.register_module("bucket_" + std::to_string(k), model);
+        buckets.assign(meta.boundaries.size(), model);
     } else {
         meta.kind = PackageKind::PerBucket;
         for (size_t k = 0; k < request.perBucket.size(); ++k) {
             const auto& b = request.perBucket[k];
             meta.boundaries.push_back(b.length);
             auto model = loadScriptModule(b.path);
-            checkArity(model, b.path, request.inputs);
+            checkArity(model, b.path, request.inputs, request.states);
             meta.models.push_back(fileRef(b.path, b.length));
             result.modelBytes += int64_t(fs::file_size(b.path));
-            package.register_module("bucket_" + std::to_string(k), model);
+            buckets.push_back(model);
         }
     }
 
     meta.userKernel = !request.kernelFile.empty();
-    package.register_attribute("bucketlab_meta", c10::StringType::get(), metaToJson(meta));
+    const auto package =
+        assemblePackage(PackageAssembly{meta, buckets, request.kernelFile, request.kernelFunction});
 
-    try {
-        if (meta.userKernel)
-            defineUserKernelMethod(package, request.kernelFile, request.kernelFunction);
-        else
-            package.define(
-                generateKernelSource(KernelLayout{meta.boundaries, meta.bucketDim, meta.inputs},
-                                     KernelForm::Method),
-                scriptResolver());
-        package.define(generateForwardSource(meta), scriptResolver());
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        std::string msg = torchMessage(e);
-        if (msg.find("type") != std::string::npos && meta.kind == PackageKind::PerBucket)
-            msg += " (do the bucket models all return the same type?)";
-        throw Error("cannot build the package's forward(): " + msg);
-    }
-
-    const std::string bytes = saveModuleToBytes(package, {{kMetaExtraFile, metaToJson(meta, 2)}});
+    const std::string bytes = serializePackage(package, meta);
     writeFileAtomically(request.out, bytes, request.force);
     result.meta = meta;
     result.out = request.out;

@@ -24,6 +24,7 @@ struct PackageBuildRequest {
     std::vector<BucketModelFile> perBucket; // one model per bucket (its length is the boundary)
     std::vector<int64_t> boundaries;        // required with `model`; optional with perBucket
     std::vector<InputSpec> inputs;
+    std::vector<StateSpec> states; // shared state buffers, one shape per bucket
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
     std::string kernelFile;     // optional user kernel (TorchScript source or .py)

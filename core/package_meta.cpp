@@ -129,6 +129,11 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
             st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
             m.states.push_back(st);
         }
+    try {
+        checkStateSpecs(m.states, m.boundaries, m.inputs);
+    } catch (const Error& e) {
+        throw Error(where + ": bucketlab_meta " + e.what());
+    }
     m.createdBy = j.value("created_by", std::string());
     m.createdAt = j.value("created_at", std::string());
     if (j.contains("base_model") && j.at("base_model").is_object())

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/input_spec.h"
+#include "core/state_spec.h"
 
 #include <cstdint>
 #include <string>
@@ -13,14 +14,6 @@ namespace bucketlab {
 
 inline constexpr const char* kPackageFormat = "bucketlab.package/1";
 inline constexpr const char* kMetaExtraFile = "bucketlab_meta.json";
-
-// A shared state buffer (e.g. a KV cache) kept at its largest shape and sliced per bucket
-// by the state preprocessor, as in the autobucketing guide.
-struct StateSpec {
-    std::string name;
-    DType dtype = DType::Float32;
-    std::vector<std::vector<int64_t>> shapes; // shapes[bucket] = expected shape for that bucket
-};
 
 struct ModelFileRef {
     std::string file;   // file name as given (not a path on this machine)

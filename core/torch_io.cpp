@@ -8,6 +8,7 @@
 #include <torch/csrc/jit/serialization/export.h>
 
 #include <ATen/Parallel.h>
+#include <cmath>
 #include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,37 @@ std::vector<torch::Tensor> makeInputs(const std::vector<InputSpec>& specs, int64
     return out;
 }
 
+std::vector<torch::Tensor> makeVariedInputs(const std::vector<InputSpec>& specs, int64_t batch,
+                                            int64_t length, int64_t batchDim, int64_t bucketDim)
+{
+    auto out = makeInputs(specs, batch, length, batchDim, bucketDim);
+    // [batch, length] patterns built in float64 (exact for these integers), then moved into
+    // the input's dimension order and dtype.
+    const auto row = torch::arange(batch, torch::kFloat64).unsqueeze(1);
+    const auto pos = torch::arange(length, torch::kFloat64).unsqueeze(0);
+    for (size_t i = 0; i < specs.size(); ++i) {
+        const auto& spec = specs[i];
+        const auto code =
+            torch::fmod(pos * 7919.0 + row * 104729.0 + double(31 * i), 65536.0); // [batch, length]
+        torch::Tensor values;
+        if (spec.dtype == DType::Bool) {
+            continue;
+        } else if (isFloatingPoint(spec.dtype)) {
+            values = spec.fillValue * (0.5 + 0.5 * code / 65536.0);
+        } else {
+            const double fill = std::floor(spec.fillValue);
+            if (fill < 2)
+                continue; // [1, fill] holds one value at most: the fill itself
+            values = 1.0 + torch::fmod(code, fill);
+        }
+        if (batchDim > bucketDim)
+            values = values.t();
+        auto shape = out[i].sizes().vec();
+        out[i] = values.contiguous().view(shape).to(toScalarType(spec.dtype));
+    }
+    return out;
+}
+
 torch::Tensor padTo(const torch::Tensor& t, int64_t dim, int64_t length, double value)
 {
     const int64_t have = t.size(dim);
@@ -116,7 +148,16 @@ std::string torchMessage(const std::exception& e)
 {
     if (auto c10e = dynamic_cast<const c10::Error*>(&e))
         return firstLine(c10e->what_without_backtrace());
-    return firstLine(e.what());
+    // An exception raised inside TorchScript starts with a fixed banner and a traceback;
+    // what was raised ("RuntimeError: Exception: ...") is the last line.
+    const std::string what = e.what();
+    if (what.rfind("The following operation failed in the TorchScript interpreter", 0) == 0) {
+        const auto end = what.find_last_not_of(" \t\r\n");
+        const auto start = what.rfind('\n', end);
+        if (end != std::string::npos && start != std::string::npos)
+            return what.substr(start + 1, end - start);
+    }
+    return firstLine(what);
 }
 
 std::string archiveProblem(const std::string& path)

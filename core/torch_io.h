@@ -37,6 +37,14 @@ std::string saveModuleToBytes(const torch::jit::Module& module,
 std::vector<torch::Tensor> makeInputs(const std::vector<InputSpec>& specs, int64_t batch,
                                       int64_t length, int64_t batchDim, int64_t bucketDim);
 
+// Inputs whose values vary with position and batch row, so a check notices inputs moved,
+// dropped or mixed up, yet stay valid where the spec says what is valid: integer inputs take
+// values in [1, fill] (ids stay in the vocabulary; masks with fill 1 stay 1), floating-point
+// inputs values in [fill/2, fill], bool inputs the fill value. Deterministic: value =
+// f((7919 * position + 104729 * row + 31 * input) mod 65536), the same in every run.
+std::vector<torch::Tensor> makeVariedInputs(const std::vector<InputSpec>& specs, int64_t batch,
+                                            int64_t length, int64_t batchDim, int64_t bucketDim);
+
 // Pads `t` along `dim` to `length` with `value`, as a generated kernel does.
 torch::Tensor padTo(const torch::Tensor& t, int64_t dim, int64_t length, double value);
 

@@ -17,6 +17,7 @@ struct BuildOptions {
     std::string boundaries;
     std::string kernel;
     std::string function;
+    std::vector<std::string> states;
     std::string out;
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
@@ -43,6 +44,11 @@ Command addBuildCommand(CLI::App& app)
         "--kernel", o->kernel,
         "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
     sub->add_option("--function", o->function, "Kernel function in --kernel (default: detected)");
+    sub->add_option("--state", o->states,
+                    "Shared state buffer NAME:DTYPE:SHAPE/SHAPE/..., one shape per bucket (dims "
+                    "joined by x), e.g. kv:float32:1x4x16/1x4x64; repeatable. Bucket models take "
+                    "the inputs, then one tensor per state")
+        ->allow_extra_args(false);
     sub->add_option("--bucket-dim", o->bucketDim, "Dimension padded to the bucket length")
         ->capture_default_str();
     sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
@@ -64,6 +70,8 @@ Command addBuildCommand(CLI::App& app)
                 if (!o->boundaries.empty() || r.perBucket.empty())
                     r.boundaries = parseBoundaries(o->boundaries, "--boundaries");
                 r.inputs = parseInputSpecs(o->inputs);
+                for (const auto& st : o->states)
+                    r.states.push_back(parseStateSpec(st));
                 r.kernelFile = o->kernel;
                 r.kernelFunction = o->function;
                 r.bucketDim = o->bucketDim;

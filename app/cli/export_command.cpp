@@ -1,0 +1,157 @@
+#include "app/cli/command.h"
+#include "core/error.h"
+#include "core/package_export.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace bucketlab::cli {
+
+namespace {
+
+struct ExportOptions {
+    std::string package;
+    std::string boundaries;
+    std::vector<std::string> states;
+    std::string out;
+    std::string recipe;
+    std::vector<int64_t> batches{1, 2};
+    int randomLengths = 4;
+    double tolerance = 1e-5;
+    bool force = false;
+    bool json = false;
+};
+
+nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result)
+{
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : result.verification)
+        rows.push_back({{"length", row.length},
+                        {"batch", row.batch},
+                        {"bucket", row.bucket},
+                        {"reference_bucket", row.referenceBucket},
+                        {"reference", row.referenceIsBucketModel ? "bucket model" : "package"},
+                        {"expect_rejection", row.expectRejection},
+                        {"max_abs_diff", row.maxAbsDiff},
+                        {"error", row.error},
+                        {"passed", row.passed(r.tolerance)}});
+    nlohmann::json j;
+    j["ok"] = result.written;
+    j["written"] = result.written;
+    j["out"] = result.out;
+    j["source"] = r.package;
+    j["boundaries"] = result.meta.boundaries;
+    j["kind"] = packageKindName(result.meta.kind);
+    j["package_bytes"] = result.packageBytes;
+    j["verification"] = {{"lengths", result.lengths},
+                         {"batches", r.batches},
+                         {"tolerance", r.tolerance},
+                         {"max_abs_diff", result.maxAbsDiff},
+                         {"rows", rows}};
+    j["kernel_check"] = {{"run", result.kernelValidated}, {"defects", result.kernelDefects}};
+    j["recipe_files"] = result.recipeFiles;
+    j["failure"] = result.failure.empty() ? nlohmann::json() : nlohmann::json(result.failure);
+    j["meta"] = nlohmann::json::parse(metaToJson(result.meta));
+    return j;
+}
+
+void printText(const ExportRequest& r, const ExportResult& result)
+{
+    std::ostringstream s;
+    s << "wrote " << result.out << ": " << packageKindName(result.meta.kind) << " package, buckets "
+      << formatBoundaries(result.meta.boundaries) << ", " << result.packageBytes << " bytes\n";
+    size_t rejected = 0;
+    for (const auto& row : result.verification)
+        rejected += row.expectRejection ? 1 : 0;
+    s << "  verified  same outputs as " << r.package << " at " << result.lengths.size()
+      << " lengths x batch sizes";
+    for (auto b : r.batches)
+        s << " " << b;
+    s << ": max |diff| " << std::scientific << std::setprecision(1) << result.maxAbsDiff
+      << " (tolerance " << r.tolerance << ")";
+    if (rejected)
+        s << "; length " << result.meta.maxLength() + 1 << " rejected";
+    s << "\n";
+    s << "  kernel    " << (result.kernelValidated ? "validates clean" : "validation not run")
+      << "\n";
+    if (!result.recipeFiles.empty()) {
+        s << "  recipe   ";
+        for (const auto& f : result.recipeFiles)
+            s << " " << f;
+        s << "\n";
+    }
+    std::cout << s.str();
+}
+
+} // namespace
+
+Command addExportCommand(CLI::App& app)
+{
+    auto o = std::make_shared<ExportOptions>();
+    auto* sub = app.add_subcommand(
+        "export", "Re-export a package with new boundaries, verified against it, and optionally "
+                  "the Neuron build recipe");
+    sub->add_option("package", o->package, "BucketLab package to re-export")->required();
+    sub->add_option("--boundaries", o->boundaries, "New bucket lengths, ascending: e.g. 64,128,512")
+        ->required();
+    sub->add_option("--out", o->out, "Package file to write")->required();
+    sub->add_flag("--force", o->force, "Replace --out (and recipe files) if they exist");
+    sub->add_option("--neuron-recipe", o->recipe,
+                    "Also write the Neuron build recipe (bucket_config.json, bucket_kernel.py, "
+                    "neuron_build.py, README.md) into this directory");
+    sub->add_option("--state", o->states,
+                    "State shapes for the new buckets, NAME:DTYPE:SHAPE/SHAPE/... (one shape per "
+                    "bucket); needed when the package has states and a boundary is new")
+        ->allow_extra_args(false);
+    sub->add_option("--batch-sizes", o->batches, "Batch sizes the verification runs, e.g. 1,2")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    sub->add_option("--random-lengths", o->randomLengths,
+                    "Random lengths verified in every bucket, besides 1, each boundary, each "
+                    "boundary + 1 and the maximum")
+        ->capture_default_str();
+    sub->add_option("--tolerance", o->tolerance, "Largest max |diff| accepted")
+        ->capture_default_str();
+    sub->add_flag("--json", o->json, "Print the result as JSON");
+    sub->footer("Exit codes: 0 written and verified; 1 the new package's outputs differ from the "
+                "source's (nothing written); 2 bad input.\nExample:\n  bucketlab-cli export "
+                "model.bucketed.pt --boundaries 64,128,256,512 --out model.tuned.pt "
+                "--neuron-recipe neuron/");
+
+    return {sub, [o] {
+                ExportRequest r;
+                r.package = o->package;
+                r.boundaries = parseBoundaries(o->boundaries, "--boundaries");
+                for (const auto& st : o->states)
+                    r.states.push_back(parseStateSpec(st));
+                r.out = o->out;
+                r.force = o->force;
+                r.neuronRecipeDir = o->recipe;
+                r.batches = o->batches;
+                if (o->randomLengths < 0)
+                    throw Error("--random-lengths " + std::to_string(o->randomLengths) +
+                                " is negative");
+                r.randomLengthsPerBucket = o->randomLengths;
+                if (!(o->tolerance >= 0))
+                    throw Error("--tolerance must be a non-negative number");
+                r.tolerance = o->tolerance;
+                const auto result = exportPackage(r);
+                if (o->json)
+                    printJson(resultJson(r, result).dump(2));
+                else if (result.written)
+                    printText(r, result);
+                if (!result.written) {
+                    std::cerr << "bucketlab-cli export: error: " << result.failure
+                              << "; nothing written\n";
+                    return 1;
+                }
+                return 0;
+            }};
+}
+
+} // namespace bucketlab::cli

@@ -1,0 +1,76 @@
+// Re-exporting a package with new (tuned) boundaries: a new package with a freshly
+// generated kernel around the source's bucket models, verified against the source before
+// it gets its name, plus optionally the Neuron build recipe for the new boundaries.
+// A shared package's model serves any boundaries; a per-bucket package (models traced at
+// fixed lengths) serves only the lengths it has models for, and the recipe is how the user
+// re-traces the others.
+#pragma once
+
+#include "core/package_check.h"
+#include "core/package_meta.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+// Checks a written package's bucket kernel (the validator of `bucketlab-cli validate`):
+// returns one line per defect, none when it validates clean. Given the staged package path.
+using KernelValidator = std::function<std::vector<std::string>(const std::string& package)>;
+
+struct ExportRequest {
+    std::string package; // the source package
+    std::vector<int64_t> boundaries;
+    // New state shapes, one per new bucket. Needed when the source has states and a new
+    // boundary is not one of its own (whose shapes carry over).
+    std::vector<StateSpec> states;
+    std::string out;
+    bool force = false;
+    std::string neuronRecipeDir; // empty: no recipe
+
+    // Verification: lengths 1, every boundary (new and old) and boundary + 1, the maximum,
+    // and `randomLengthsPerBucket` random lengths in every new bucket (fixed seed), at each
+    // batch size.
+    std::vector<int64_t> batches{1, 2};
+    int randomLengthsPerBucket = 4;
+    uint64_t seed = 20241126;
+    double tolerance = 1e-5;
+    // Run on the staged package before it gets its name. Unset: the kernel is not
+    // validated, and the result says so (kernelValidated == false).
+    KernelValidator validateKernel;
+};
+
+struct ExportResult {
+    PackageMeta meta;
+    std::string out;
+    bool written = false; // false: verification failed, nothing was written
+    int64_t packageBytes = 0;
+    std::vector<int64_t> lengths; // the sampled lengths
+    std::vector<ComparisonRow> verification;
+    double maxAbsDiff = 0.0;
+    bool kernelValidated = false;
+    std::vector<std::string> kernelDefects;
+    std::vector<std::string> recipeFiles; // written recipe files
+    std::string failure;                  // why it was not written
+};
+
+// progress(stage, done, total): stage is "load", "assemble", "verify", "validate" or
+// "recipe"; done/total count steps within the stage.
+using ExportProgress = std::function<void(const std::string& stage, size_t done, size_t total)>;
+
+// Throws Error on bad requests (before writing anything): a source that is not a package,
+// invalid boundaries, boundaries a per-bucket package has no models for (after writing the
+// recipe, when one was asked for), missing or invalid state shapes, an output that exists
+// without force, is the source, or cannot be written. Throws Cancelled when `cancelled`
+// returns true. A verification failure is a result (written == false), not an exception.
+ExportResult exportPackage(const ExportRequest& request, const ExportProgress& progress = {},
+                           const std::function<bool()>& cancelled = {});
+
+// The lengths an export verifies (sorted, unique); see ExportRequest.
+std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,
+                                         const std::vector<int64_t>& sourceBoundaries,
+                                         int randomPerBucket, uint64_t seed);
+
+} // namespace bucketlab
