@@ -88,8 +88,8 @@ void printText(const TuningReport& r)
                                 : "mean latency";
     if (r.settings.objective == TuneObjective::MeanLatencyP99Budget)
         objective += " with p99 <= " + fmt("%.4g", r.settings.p99BudgetMs) + " ms";
-    std::printf("objective  %s, %s %d buckets%s (%s, solved in %.3g ms)\n", objective.c_str(),
-                r.settings.bucketCost > 0 ? "at most" : "", r.settings.buckets,
+    std::printf("objective  %s, %s%d buckets%s (%s, solved in %.3g ms)\n", objective.c_str(),
+                r.settings.bucketCost > 0 ? "at most " : "", r.settings.buckets,
                 r.settings.bucketCost > 0
                     ? (", " + fmt("%.4g", r.settings.bucketCost) + " per bucket").c_str()
                     : "",
