@@ -32,6 +32,34 @@ std::string formatMs(double ms)
     return buf;
 }
 
+// The DP's inner loop: the leftmost i in [lo, end) minimising
+// prev[i] + hj * (cj - C[i]) + add, folded into (best, bestI), whose index precedes lo.
+// Four independent lanes of conditional moves: one running minimum would chain every
+// iteration on the previous compare, and a branch mispredicts wherever the winner changes.
+inline void scanStarts(const double* __restrict prev, const double* __restrict C, double hj,
+                       double cj, double add, size_t lo, size_t end, double& best, size_t& bestI)
+{
+    double b[4] = {kInf, kInf, kInf, kInf};
+    size_t bi[4] = {lo, lo, lo, lo};
+    size_t i = lo;
+    for (; i + 4 <= end; i += 4)
+        for (size_t l = 0; l < 4; ++l) {
+            const double v = prev[i + l] + hj * (cj - C[i + l]) + add;
+            const bool better = v < b[l];
+            b[l] = better ? v : b[l];
+            bi[l] = better ? i + l : bi[l];
+        }
+    for (; i < end; ++i) {
+        const double v = prev[i] + hj * (cj - C[i]) + add;
+        const bool better = v < b[0];
+        b[0] = better ? v : b[0];
+        bi[0] = better ? i : bi[0];
+    }
+    for (size_t l = 0; l < 4; ++l)
+        if (b[l] < best || (b[l] == best && b[l] < kInf && bi[l] < bestI))
+            best = b[l], bestI = bi[l];
+}
+
 } // namespace
 
 std::string objectiveName(TuneObjective objective)
@@ -134,28 +162,26 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
     prev[0] = 0;
 
     // Best start for a part ending at j, over starts [lo, hi]; leftmost on ties.
-    auto bestStart = [&](size_t j, size_t lo, size_t hi, double& best) {
+    auto bestStart = [&](size_t j, size_t lo, size_t hi, double& bestOut) {
         const double hj = h[j], cj = C[j];
         const double pen = j > penaltyAbove ? penalty : 0.0;
-        best = kInf;
+        double best = kInf;
         size_t bestI = lo;
-        size_t i = lo;
-        for (const size_t stop = std::min(hi + 1, std::max(lo, penaltyBelow)); i < stop; ++i) {
-            const double v = prev[i] + hj * (cj - C[i]) + pen;
-            if (v < best)
-                best = v, bestI = i;
-        }
-        for (; i <= hi; ++i) {
-            const double v = prev[i] + hj * (cj - C[i]);
-            if (v < best)
-                best = v, bestI = i;
-        }
+        const size_t split = std::min(hi + 1, std::max(lo, penaltyBelow));
+        scanStarts(prev.data(), C.data(), hj, cj, pen, lo, split, best, bestI);
+        scanStarts(prev.data(), C.data(), hj, cj, 0.0, split, hi + 1, best, bestI);
+        bestOut = best;
         return bestI;
     };
 
+    struct Range {
+        size_t lo, hi, optLo, optHi;
+    };
+    std::vector<Range> level, nextLevel;
     for (int k = 1; k <= kMax; ++k) {
         job.checkCancelled();
         auto& split = L.split[size_t(k)];
+        const auto& previousSplit = L.split[size_t(k - 1)];
         split.assign(n + 1, 0);
         std::fill(cur.begin(), cur.end(), kInf);
         const size_t first = size_t(k); // a part needs at least one length
@@ -170,23 +196,29 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
             }
         } else {
             // Divide and conquer: the optimal start is monotone in j (quadrangle inequality).
-            struct Range {
-                size_t lo, hi, optLo, optHi;
-            };
-            std::vector<Range> stack{{first, n, size_t(k - 1), optHi}};
-            while (!stack.empty()) {
-                const Range r = stack.back();
-                stack.pop_back();
-                if (r.lo > r.hi)
-                    continue;
-                const size_t mid = r.lo + (r.hi - r.lo) / 2;
-                double best;
-                const size_t bestI = bestStart(mid, r.optLo, std::min(mid - 1, r.optHi), best);
-                cur[mid] = best;
-                split[mid] = int32_t(bestI);
-                if (mid > r.lo)
-                    stack.push_back({r.lo, mid - 1, r.optLo, bestI});
-                stack.push_back({mid + 1, r.hi, bestI, r.optHi});
+            // Solved level by level, left to right, so every array is walked forwards:
+            // depth-first order jumps across megabytes and waits on memory instead.
+            level.assign(1, Range{first, n, size_t(k - 1), optHi});
+            while (!level.empty()) {
+                nextLevel.clear();
+                for (const Range& r : level) {
+                    const size_t mid = r.lo + (r.hi - r.lo) / 2;
+                    const size_t hiI = std::min(mid - 1, r.optHi);
+                    // With one part more, the last part starts no earlier (opt_{k-1}(j) <=
+                    // opt_k(j) for Monge costs, as in Knuth-Yao): prunes the wide top levels.
+                    const size_t loI =
+                        k > 1 ? std::min(hiI, std::max(r.optLo, size_t(previousSplit[mid])))
+                              : r.optLo;
+                    double best;
+                    const size_t bestI = bestStart(mid, loI, hiI, best);
+                    cur[mid] = best;
+                    split[mid] = int32_t(bestI);
+                    if (mid > r.lo)
+                        nextLevel.push_back({r.lo, mid - 1, r.optLo, bestI});
+                    if (mid < r.hi)
+                        nextLevel.push_back({mid + 1, r.hi, bestI, r.optHi});
+                }
+                std::swap(level, nextLevel);
             }
         }
         L.finalCost[size_t(k)] = cur[n];
