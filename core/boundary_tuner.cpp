@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -61,6 +63,17 @@ inline void scanStarts(const double* __restrict prev, const double* __restrict C
 }
 
 } // namespace
+
+std::string TuneSolution::toJson() const
+{
+    nlohmann::json j;
+    j["feasible"] = feasible;
+    j["infeasible_reason"] = feasible ? nlohmann::json(nullptr) : nlohmann::json(infeasibleReason);
+    j["boundaries"] = boundaries;
+    j["objective_value"] = feasible ? nlohmann::json(objective) : nlohmann::json(nullptr);
+    j["solve_ms"] = solveMs;
+    return j.dump();
+}
 
 std::string objectiveName(TuneObjective objective)
 {

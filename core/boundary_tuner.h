@@ -52,6 +52,9 @@ struct TuneSolution {
     // Per served request: mean latency (ms) or mean padded tokens, plus bucketCost per bucket.
     double objective = 0;
     double solveMs = 0; // wall time of the solver alone
+
+    // {"feasible", "infeasible_reason", "boundaries", "objective_value", "solve_ms"}
+    std::string toJson() const;
 };
 
 // "mean", "tokens" or "p99".

@@ -303,6 +303,8 @@ void TestTuner::p99BudgetIsMetAndInfeasibleIsReported()
     const auto none = tuner.solve(s);
     QVERIFY(!none.feasible);
     QVERIFY(none.infeasibleReason.find("99th-percentile request") != std::string::npos);
+    QVERIFY(none.toJson().find("\"feasible\":false") != std::string::npos);
+    QVERIFY(constrained.toJson().find("\"boundaries\":[") != std::string::npos);
     // One bucket must be the longest length: a budget below it is infeasible at K = 1 only.
     s.buckets = 1;
     s.p99BudgetMs = 1.0 + 0.01 * double(h.maxLength()) - 0.001;
