@@ -47,13 +47,21 @@ bool blank(std::string_view line)
     return trim(line).empty();
 }
 
-[[noreturn]] void fail(const LineReader& r, const std::string& message)
+// Where a value was read: the reader's current line, or a line a block parser counted.
+struct Where {
+    const std::string& file;
+    int64_t line;
+    Where(const LineReader& r) : file(r.name()), line(r.lineNumber()) {}
+    Where(const std::string& f, int64_t l) : file(f), line(l) {}
+};
+
+[[noreturn]] void fail(const Where& w, const std::string& message)
 {
-    throw Error(located(r.name(), r.lineNumber(), message));
+    throw Error(located(w.file, w.line, message));
 }
 
 // Slow path of the number readers: trimmed, unquoted, checked, explained.
-double checkedNumber(std::string_view cell, const LineReader& r, const std::string& what)
+double checkedNumber(std::string_view cell, const Where& r, const std::string& what)
 {
     std::string_view t = trim(cell);
     if (t.size() >= 2 && t.front() == '"' && t.back() == '"')
@@ -77,7 +85,7 @@ double checkedNumber(std::string_view cell, const LineReader& r, const std::stri
     return v;
 }
 
-int64_t parseLength(std::string_view cell, const LineReader& r, const std::string& what)
+int64_t parseLength(std::string_view cell, const Where& r, const std::string& what)
 {
     // Fast path: plain digits, the common case at 10^8 rows.
     const size_t n = cell.size();
@@ -102,7 +110,7 @@ int64_t parseLength(std::string_view cell, const LineReader& r, const std::strin
     return int64_t(v);
 }
 
-int64_t parseCount(std::string_view cell, const LineReader& r)
+int64_t parseCount(std::string_view cell, const Where& r)
 {
     const size_t n = cell.size();
     if (n - 1 < 18) {
@@ -163,11 +171,31 @@ std::vector<std::string_view> splitPlain(std::string_view line, char sep)
     return cells;
 }
 
-// The `col`-th cell of a data line, found without splitting the whole line.
+// The `col`-th cell of a data line, found without splitting the whole line: one pass over
+// the bytes up to the end of that cell (lines are a few bytes long, so a library call per
+// separator would cost more than the scan). A quote before the cell's end means quoting may
+// hide separators: then the line is split properly.
 std::string_view cellAt(std::string_view line, char sep, size_t col, std::string& scratch,
-                        const LineReader& r, const std::string& what)
+                        const Where& r, const std::string& what)
 {
-    if (std::memchr(line.data(), '"', line.size())) {
+    const char* p = line.data();
+    const char* e = p + line.size();
+    const char* start = p;
+    size_t c = 0;
+    bool quoted = false;
+    for (; p < e; ++p) {
+        const char ch = *p;
+        if (ch == sep) {
+            if (c == col)
+                break;
+            ++c;
+            start = p + 1;
+        } else if (ch == '"') {
+            quoted = true;
+            break;
+        }
+    }
+    if (quoted) {
         auto cells = splitQuoted(line, sep);
         if (col >= cells.size())
             fail(r, "missing " + what + " (the line has " + std::to_string(cells.size()) +
@@ -175,18 +203,11 @@ std::string_view cellAt(std::string_view line, char sep, size_t col, std::string
         scratch = std::move(cells[col]);
         return scratch;
     }
-    const char* p = line.data();
-    const char* e = p + line.size();
-    for (size_t c = 0; c < col; ++c) {
-        const void* s = std::memchr(p, sep, size_t(e - p));
-        if (!s)
-            fail(r, "missing " + what + " (the line has " + std::to_string(c + 1) + " columns)");
-        p = static_cast<const char*>(s) + 1;
-    }
-    const void* s = std::memchr(p, sep, size_t(e - p));
-    const char* end = s ? static_cast<const char*>(s) : e;
-    std::string_view cell(p, size_t(end - p));
-    if (!cell.empty() && (cell.front() == ' ' || cell.back() == ' '))
+    if (c != col)
+        fail(r, "missing " + what + " (the line has " + std::to_string(c + 1) + " columns)");
+    std::string_view cell(start, size_t(p - start));
+    if (!cell.empty() &&
+        (cell.front() == ' ' || cell.back() == ' ' || cell.front() == '\t' || cell.back() == '\t'))
         cell = trim(cell);
     return cell;
 }
@@ -234,6 +255,47 @@ LengthHistogram finish(const LengthHistogramBuilder& builder, const LineReader& 
     return h;
 }
 
+// One length per line, the shape of a large traffic log: scanned byte by byte over whole
+// blocks, one pass, no call per line. Anything but digits and a newline (spaces, CR,
+// decimals, blank lines, errors) goes through the general line path.
+void readSingleColumn(LineReader& r, const DistributionOptions& o, LengthHistogramBuilder& builder)
+{
+    int64_t lineNo = r.lineNumber();
+    std::string scratch;
+    std::string_view block;
+    while (r.nextBlock(block)) {
+        reportProgress(r, o);
+        const char* p = block.data();
+        const char* const e = p + block.size();
+        while (p < e) {
+            const char* const s = p;
+            uint64_t v = 0;
+            while (p < e && unsigned(*p) - '0' < 10u) {
+                v = v * 10 + (unsigned(*p) - '0');
+                ++p;
+            }
+            ++lineNo;
+            const size_t digits = size_t(p - s);
+            if (p < e && *p == '\n' && digits - 1 < 10 && v - 1 < uint64_t(kMaxSupportedLength)) {
+                builder.add(int64_t(v));
+                ++p;
+                continue;
+            }
+            const void* nl = std::memchr(s, '\n', size_t(e - s));
+            const char* end = nl ? static_cast<const char*>(nl) : e;
+            std::string_view line(s, size_t(end - s));
+            p = nl ? end + 1 : e;
+            if (!line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
+            if (blank(line))
+                continue;
+            const Where where(r.name(), lineNo);
+            builder.add(
+                parseLength(cellAt(line, ',', 0, scratch, where, "length"), where, "length"));
+        }
+    }
+}
+
 LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
 {
     std::string_view line;
@@ -273,6 +335,10 @@ LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
     const std::string what = "length";
     LengthHistogramBuilder builder;
     std::string scratch;
+    if (header.size() == 1 && !countCol) {
+        readSingleColumn(r, o, builder);
+        return finish(builder, r);
+    }
     int64_t sinceProgress = 0;
     while (r.next(line)) {
         if (++sinceProgress == kProgressEveryLines) {

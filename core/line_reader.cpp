@@ -81,6 +81,46 @@ bool LineReader::fill()
     }
 }
 
+bool LineReader::nextBlock(std::string_view& block)
+{
+    if (memoryMode_) {
+        if (memory_.empty())
+            return false;
+        size_t len = memory_.size();
+        if (len > kChunk) {
+            const size_t nl = memory_.rfind('\n', kChunk);
+            len = nl == std::string_view::npos ? memory_.find('\n') : nl;
+            len = len == std::string_view::npos ? memory_.size() : len + 1;
+        }
+        block = memory_.substr(0, len);
+        memory_.remove_prefix(len);
+        consumed_ += len;
+        first_ = false;
+        return true;
+    }
+    for (;;) {
+        const char* start = buffer_.data() + begin_;
+        const void* last = begin_ < end_ ? ::memrchr(start, '\n', end_ - begin_) : nullptr;
+        if (last) {
+            const size_t len = size_t(static_cast<const char*>(last) - start) + 1;
+            block = std::string_view(start, len);
+            begin_ += len;
+            consumed_ += len;
+            first_ = false;
+            return true;
+        }
+        if (eof_ || !fill()) {
+            if (begin_ == end_)
+                return false;
+            block = std::string_view(buffer_.data() + begin_, end_ - begin_);
+            consumed_ += end_ - begin_;
+            begin_ = end_;
+            first_ = false;
+            return true;
+        }
+    }
+}
+
 bool LineReader::next(std::string_view& line)
 {
     if (memoryMode_) {

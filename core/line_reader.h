@@ -26,6 +26,10 @@ public:
     // The next line without its "\n" or "\r\n" (a UTF-8 byte-order mark before the first
     // line is dropped). The view stays valid until the next call. False at the end.
     bool next(std::string_view& line);
+    // A run of whole lines, at most about 1 MiB, ending with its "\n" (the file's last line
+    // may lack one), for parsers that scan bytes themselves; they count its lines. Do not
+    // mix with next() except to read a header first. False at the end.
+    bool nextBlock(std::string_view& block);
     int64_t lineNumber() const { return lineNumber_; }
     const std::string& name() const { return name_; }
     uint64_t bytesConsumed() const { return consumed_; }
