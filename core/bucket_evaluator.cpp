@@ -13,6 +13,16 @@ namespace {
 
 constexpr int64_t kDenseRankLimit = int64_t(1) << 22;
 
+// Ascending positive boundaries no longer than any length we accept (so padded token
+// counts cannot overflow).
+void checkEvaluatedBoundaries(const std::vector<int64_t>& boundaries)
+{
+    checkBoundaries(boundaries, "boundaries");
+    if (boundaries.back() > kMaxSupportedLength)
+        throw Error("boundaries: " + std::to_string(boundaries.back()) +
+                    " exceeds the largest supported length " + std::to_string(kMaxSupportedLength));
+}
+
 // Nearest rank ceil(percent/100 * n), at least 1, in exact integer arithmetic.
 int64_t nearestRank(int64_t n, int percent)
 {
@@ -71,7 +81,7 @@ size_t BucketEvaluator::countDistinctAtMost(int64_t length) const
 
 BucketEvaluator::Totals BucketEvaluator::totals(const std::vector<int64_t>& boundaries) const
 {
-    checkBoundaries(boundaries, "boundaries");
+    checkEvaluatedBoundaries(boundaries);
     Totals t;
     size_t prev = 0;
     const int64_t cap = maxLength_ > 0 ? maxLength_ : kMaxSupportedLength;
@@ -101,7 +111,7 @@ BucketEvaluator::Totals BucketEvaluator::totals(const std::vector<int64_t>& boun
 
 Evaluation BucketEvaluator::evaluate(const std::vector<int64_t>& boundaries) const
 {
-    checkBoundaries(boundaries, "boundaries");
+    checkEvaluatedBoundaries(boundaries);
     Evaluation e;
     e.boundaries = boundaries;
     e.buckets.resize(boundaries.size());

@@ -1,5 +1,6 @@
 // What a set of bucket boundaries costs on given traffic and a latency curve: per bucket
-// and overall. Built once per (histogram, curve); each evaluate() is O(K), because the GUI
+// and overall. Built once per (histogram, curve); each evaluate() is O(K) (plus a binary
+// search among the few measured latency points per bucket), because the GUI
 // calls it on every mouse move while a boundary is dragged.
 //
 // Semantics. A request of length L is padded to the smallest boundary >= L. It is rejected

@@ -135,6 +135,9 @@ void TestTuner::evaluatorRejectsAboveLargestAndMaxLength()
     QCOMPARE(c.stats.served, int64_t(3));
     QCOMPARE(c.buckets[0].lastLength, int64_t(25));
     QCOMPARE(capped.servedDistinct(), size_t(2));
+    QVERIFY_THROWS_EXCEPTION(Error, ev.evaluate({20, 10}));
+    QVERIFY_THROWS_EXCEPTION(Error, ev.evaluate({}));
+    QVERIFY_THROWS_EXCEPTION(Error, ev.evaluate({10, int64_t(1) << 40}));
 }
 
 void TestTuner::evaluatorPercentilesUseNearestRank()
