@@ -9,7 +9,9 @@
 // so w satisfies the quadrangle inequality (w(a,c) + w(b,d) <= w(a,d) + w(b,c) for
 // a <= b <= c <= d: the difference is (h(x_d) - h(x_c)) (C_b - C_a) >= 0), the leftmost
 // optimal split point is monotone in j, and divide-and-conquer DP is exact in O(K N log N).
-// The naive O(K N^2) DP over the same recurrence is kept as a reference.
+// Each layer also starts no earlier than the previous layer's split (opt_{k-1}(j) <=
+// opt_k(j), Knuth-Yao), which prunes the widest ranges. The naive O(K N^2) DP over the same
+// recurrence is kept as a reference; tests hold both to brute force.
 //
 // p99 budget. p99 latency is the latency of the request at nearest rank ceil(0.99 * served)
 // when served requests are ordered by latency (each request's latency is its bucket's).
