@@ -34,25 +34,26 @@ std::string formatMs(double ms)
     return buf;
 }
 
-// The DP's inner loop: the leftmost i in [lo, end) minimising
-// prev[i] + hj * (cj - C[i]) + add, folded into (best, bestI), whose index precedes lo.
-// Four independent lanes of conditional moves: one running minimum would chain every
-// iteration on the previous compare, and a branch mispredicts wherever the winner changes.
+// The DP's inner loop: the leftmost i in [lo, end) minimising prev[i] - hj * C[i] (the
+// cost of a last part (i, j] up to terms that do not depend on i), folded into
+// (best, bestI), whose index precedes lo. Four independent lanes of conditional moves: one
+// running minimum would chain every iteration on the previous compare, and a branch
+// mispredicts wherever the winner changes.
 inline void scanStarts(const double* __restrict prev, const double* __restrict C, double hj,
-                       double cj, double add, size_t lo, size_t end, double& best, size_t& bestI)
+                       size_t lo, size_t end, double& best, size_t& bestI)
 {
     double b[4] = {kInf, kInf, kInf, kInf};
     size_t bi[4] = {lo, lo, lo, lo};
     size_t i = lo;
     for (; i + 4 <= end; i += 4)
         for (size_t l = 0; l < 4; ++l) {
-            const double v = prev[i + l] + hj * (cj - C[i + l]) + add;
+            const double v = prev[i + l] - hj * C[i + l];
             const bool better = v < b[l];
             b[l] = better ? v : b[l];
             bi[l] = better ? i + l : bi[l];
         }
     for (; i < end; ++i) {
-        const double v = prev[i] + hj * (cj - C[i]) + add;
+        const double v = prev[i] - hj * C[i];
         const bool better = v < b[0];
         b[0] = better ? v : b[0];
         bi[0] = better ? i : bi[0];
@@ -174,17 +175,23 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
     std::vector<double> prev(n + 1, kInf), cur(n + 1, kInf);
     prev[0] = 0;
 
-    // Best start for a part ending at j, over starts [lo, hi]; leftmost on ties.
+    // Best start for a part ending at j, over starts [lo, hi]; leftmost on ties. Starts
+    // before x_q carry the penalty when j is beyond x_u: scanned apart, then compared whole.
     auto bestStart = [&](size_t j, size_t lo, size_t hi, double& bestOut) {
         const double hj = h[j], cj = C[j];
-        const double pen = j > penaltyAbove ? penalty : 0.0;
-        double best = kInf;
-        size_t bestI = lo;
         const size_t split = std::min(hi + 1, std::max(lo, penaltyBelow));
-        scanStarts(prev.data(), C.data(), hj, cj, pen, lo, split, best, bestI);
-        scanStarts(prev.data(), C.data(), hj, cj, 0.0, split, hi + 1, best, bestI);
-        bestOut = best;
-        return bestI;
+        double bestPenalised = kInf, best = kInf;
+        size_t iPenalised = lo, i = split;
+        scanStarts(prev.data(), C.data(), hj, lo, split, bestPenalised, iPenalised);
+        scanStarts(prev.data(), C.data(), hj, split, hi + 1, best, i);
+        if (j > penaltyAbove)
+            bestPenalised += penalty;
+        if (bestPenalised <= best)
+            best = bestPenalised, i = iPenalised;
+        // The value itself from the full expression, so DP totals carry no cancellation.
+        bestOut =
+            prev[i] + hj * (cj - C[i]) + (i < penaltyBelow && j > penaltyAbove ? penalty : 0.0);
+        return i;
     };
 
     struct Range {
