@@ -18,6 +18,8 @@ struct Command {
 Command addBuildCommand(CLI::App& app);
 Command addInspectCommand(CLI::App& app);
 Command addDemoCommand(CLI::App& app);
+Command addDistributionCommand(CLI::App& app);
+Command addTuneCommand(CLI::App& app);
 
 // Prints a JSON document (already serialised) on stdout.
 void printJson(const std::string& json);

@@ -15,7 +15,8 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
     app.set_version_flag("--version", creatorString());
     std::map<CLI::App*, std::function<int()>> runners;
-    for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand}) {
+    for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand,
+                     cli::addDistributionCommand, cli::addTuneCommand}) {
         const cli::Command c = add(app);
         runners[c.app] = c.run;
     }

@@ -1,0 +1,234 @@
+#include "app/cli/command.h"
+#include "core/distribution.h"
+#include "core/error.h"
+#include "core/latency_curve.h"
+#include "core/package_meta.h"
+#include "core/tuning_report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace bucketlab::cli {
+
+namespace {
+
+struct TuneCliOptions {
+    std::string distribution;
+    std::string column;
+    std::string field;
+    std::string vocab;
+    std::vector<std::string> textColumns;
+    bool lowercase = false;
+    std::string latency;
+    std::string latencyStat = "median";
+    int buckets = 0;
+    std::string objective = "mean";
+    double bucketCost = 0;
+    std::string current;
+    int64_t maxLength = 0;
+    std::string algorithm = "exact";
+    int paretoMax = 0;
+    bool json = false;
+};
+
+TuneSettings parseSettings(const TuneCliOptions& o)
+{
+    TuneSettings s;
+    s.buckets = o.buckets;
+    s.bucketCost = o.bucketCost;
+    if (o.objective == "mean")
+        s.objective = TuneObjective::MeanLatency;
+    else if (o.objective == "tokens")
+        s.objective = TuneObjective::PaddedTokens;
+    else if (o.objective.rfind("p99:", 0) == 0) {
+        s.objective = TuneObjective::MeanLatencyP99Budget;
+        const std::string v = o.objective.substr(4);
+        char* end = nullptr;
+        s.p99BudgetMs = std::strtod(v.c_str(), &end);
+        if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(s.p99BudgetMs) ||
+            s.p99BudgetMs <= 0)
+            throw Error("--objective p99:MS needs a positive budget in ms, got '" + v + "'");
+    } else
+        throw Error("--objective must be mean, tokens or p99:MS, got '" + o.objective + "'");
+    if (o.algorithm == "exact")
+        s.algorithm = TuneAlgorithm::Exact;
+    else if (o.algorithm == "naive")
+        s.algorithm = TuneAlgorithm::Naive;
+    else
+        throw Error("--algorithm must be exact or naive, got '" + o.algorithm + "'");
+    return s;
+}
+
+std::string fmt(const char* format, double v)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, v);
+    return buf;
+}
+
+void printEvaluationLine(const char* label, const Evaluation& e, const std::string& extra)
+{
+    const auto& s = e.stats;
+    std::printf("  %-16s %-28s %9.4g %9.4g %7.2f%% %8.2f%%  %s\n", label,
+                formatBoundaries(e.boundaries).c_str(), s.meanLatencyMs, s.p99LatencyMs, s.wastePct,
+                s.rejectedPct, extra.c_str());
+}
+
+void printText(const TuningReport& r)
+{
+    const auto& h = r.histogram;
+    std::printf(
+        "traffic    %s: %lld requests, %zu distinct lengths %lld..%lld (p50 %lld, p99 %lld)\n",
+        r.distributionSource.c_str(), (long long)h.total(), h.distinct(), (long long)h.minLength(),
+        (long long)h.maxLength(), (long long)h.quantile(0.5), (long long)h.quantile(0.99));
+    std::string objective = r.settings.objective == TuneObjective::PaddedTokens
+                                ? "padded tokens per request"
+                                : "mean latency";
+    if (r.settings.objective == TuneObjective::MeanLatencyP99Budget)
+        objective += " with p99 <= " + fmt("%.4g", r.settings.p99BudgetMs) + " ms";
+    std::printf("objective  %s, %s %d buckets%s (%s, solved in %.3g ms)\n", objective.c_str(),
+                r.settings.bucketCost > 0 ? "at most" : "", r.settings.buckets,
+                r.settings.bucketCost > 0
+                    ? (", " + fmt("%.4g", r.settings.bucketCost) + " per bucket").c_str()
+                    : "",
+                r.settings.algorithm == TuneAlgorithm::Exact ? "exact" : "naive",
+                r.solution.solveMs);
+    if (!r.solution.feasible) {
+        std::printf("\ninfeasible: %s\n", r.solution.infeasibleReason.c_str());
+    } else {
+        std::printf("\ntuned boundaries %s\n", formatBoundaries(r.solution.boundaries).c_str());
+        std::printf("  %8s  %-17s %8s %8s %10s %8s\n", "bucket", "lengths", "traffic", "waste",
+                    "latency", "share");
+        for (const auto& b : r.evaluation.buckets)
+            std::printf(
+                "  %8lld  %-17s %7.2f%% %7.2f%% %7.4g ms %7.2f%%%s\n", (long long)b.boundary,
+                (std::to_string(b.firstLength) + "-" + std::to_string(b.lastLength)).c_str(),
+                b.trafficPct, b.wastePct, b.latencyMs, b.latencySharePct,
+                b.extrapolated ? "  (extrapolated)" : "");
+        const auto& s = r.evaluation.stats;
+        std::printf("  mean %.4g ms  p50 %.4g  p90 %.4g  p99 %.4g ms  %.4g req/s  waste %.2f%%  "
+                    "rejected %.2f%%\n",
+                    s.meanLatencyMs, s.p50LatencyMs, s.p90LatencyMs, s.p99LatencyMs,
+                    s.requestsPerSecond, s.wastePct, s.rejectedPct);
+    }
+    std::printf("\n  %-16s %-28s %9s %9s %8s %9s  %s\n", "baseline", "boundaries", "mean ms",
+                "p99 ms", "waste", "rejected", "tuned is better by");
+    if (r.solution.feasible)
+        printEvaluationLine("tuned", r.evaluation, "");
+    for (const auto& b : r.baselines) {
+        std::string extra = r.solution.feasible ? fmt("%.2f%%", b.tunedGainPct) : "";
+        if (r.settings.objective == TuneObjective::MeanLatencyP99Budget && !b.meetsP99Budget)
+            extra += " (misses the p99 budget)";
+        if (!b.note.empty())
+            extra += " (" + b.note + ")";
+        printEvaluationLine(b.name.c_str(), b.evaluation, extra);
+    }
+    if (!r.pareto.empty()) {
+        std::printf("\npareto (optimal %s by bucket count)\n",
+                    r.settings.objective == TuneObjective::PaddedTokens ? "padded tokens/request"
+                                                                        : "mean latency");
+        for (const auto& p : r.pareto) {
+            if (!p.solution.feasible) {
+                std::printf("  %3d  infeasible\n", p.buckets);
+                continue;
+            }
+            std::printf("  %3d  %10.5g  %s%s\n", p.buckets, p.solution.objective,
+                        formatBoundaries(p.solution.boundaries).c_str(),
+                        p.knee ? "   <- knee" : "");
+        }
+    }
+    for (const auto& n : r.notes)
+        std::printf("note: %s\n", n.c_str());
+}
+
+} // namespace
+
+Command addTuneCommand(CLI::App& app)
+{
+    auto o = std::make_shared<TuneCliOptions>();
+    auto* sub = app.add_subcommand(
+        "tune", "Optimal bucket boundaries for your traffic and latency, against the baselines");
+    sub->add_option("--distribution", o->distribution,
+                    "Traffic: CSV/TSV/JSONL/text file or a synthetic spec "
+                    "(lognormal:mu=5,sigma=0.7,max=2048,n=100000,seed=1)")
+        ->required();
+    sub->add_option("--column", o->column, "CSV/TSV column of lengths");
+    sub->add_option("--field", o->field, "JSONL field of lengths");
+    sub->add_option("--vocab", o->vocab, "WordPiece vocab.txt to count tokens of texts");
+    sub->add_option("--text-columns", o->textColumns,
+                    "With --vocab: columns holding one text or a pair")
+        ->delimiter(',');
+    sub->add_flag("--lowercase", o->lowercase, "With --vocab: uncased model");
+    sub->add_option("--latency", o->latency,
+                    "Latency per bucket length: a profile (bucketlab.profile/1 JSON or CSV "
+                    "length,latency_ms) or linear:a,b / poly:c0,c1,c2 (ms)")
+        ->required();
+    sub->add_option("--latency-stat", o->latencyStat, "Profile statistic per point: median or mean")
+        ->capture_default_str();
+    sub->add_option("--buckets", o->buckets, "Number of buckets K (the most, with --bucket-cost)")
+        ->required();
+    sub->add_option("--objective", o->objective,
+                    "mean (latency), tokens (padded tokens), or p99:MS (mean latency with p99 "
+                    "latency <= MS)")
+        ->capture_default_str();
+    sub->add_option("--bucket-cost", o->bucketCost,
+                    "Cost added per bucket, in the objective's unit per request (ms; tokens "
+                    "for --objective tokens): trades buckets for latency")
+        ->capture_default_str();
+    sub->add_option("--current", o->current, "Your current boundaries, compared as a baseline");
+    sub->add_option("--max-length", o->maxLength,
+                    "Longest length the model accepts: longer traffic is rejected, no bucket "
+                    "above it");
+    sub->add_option("--algorithm", o->algorithm,
+                    "exact (divide-and-conquer DP) or naive (O(K N^2) reference)")
+        ->capture_default_str();
+    sub->add_option("--pareto-max", o->paretoMax,
+                    "Largest bucket count in the Pareto sweep (default max(K, 8))");
+    sub->add_flag("--json", o->json, "Print the result as JSON");
+    sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible), 2 bad "
+                "input.\nExample:\n  bucketlab-cli tune --distribution traffic.csv --latency "
+                "profile.json --buckets 4 --current 128,256,512");
+
+    return {sub, [o] {
+                const TuneSettings settings = parseSettings(*o);
+                if (o->maxLength < 0)
+                    throw Error("--max-length must be positive");
+                if (o->paretoMax < 0)
+                    throw Error("--pareto-max must be positive");
+                std::vector<int64_t> current;
+                if (!o->current.empty())
+                    current = parseBoundaries(o->current, "--current");
+                LatencyStatistic stat;
+                if (o->latencyStat == "median")
+                    stat = LatencyStatistic::Median;
+                else if (o->latencyStat == "mean")
+                    stat = LatencyStatistic::Mean;
+                else
+                    throw Error("--latency-stat must be median or mean");
+                DistributionOptions d;
+                d.column = o->column;
+                d.field = o->field;
+                d.vocab = o->vocab;
+                d.textColumns = o->textColumns;
+                d.lowercase = o->lowercase;
+                LengthHistogram histogram = loadDistribution(o->distribution, d);
+                LatencyCurve curve = LatencyCurve::load(o->latency, stat);
+                const BucketEvaluator evaluator(std::move(histogram), std::move(curve),
+                                                o->maxLength);
+                TuningRequest request;
+                request.settings = settings;
+                request.current = current;
+                request.paretoMax = o->paretoMax;
+                request.distributionSource = o->distribution;
+                const TuningReport report = tuneAndCompare(evaluator, request);
+                if (o->json)
+                    printJson(report.toJson());
+                else
+                    printText(report);
+                return report.solution.feasible ? 0 : 1;
+            }};
+}
+
+} // namespace bucketlab::cli
