@@ -23,6 +23,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -178,22 +179,17 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
         Q_UNUSED(b);
     });
 
-    auto* tables = new QSplitter(Qt::Horizontal, this);
-    auto* left = new QWidget(tables);
-    auto* leftLayout = new QVBoxLayout(left);
-    leftLayout->setContentsMargins(0, 0, 0, 0);
-    leftLayout->addWidget(totals_);
-    leftLayout->addWidget(bucketTable_, 1);
-    leftLayout->addWidget(notes_);
-    auto* right = new QWidget(tables);
-    auto* rightLayout = new QVBoxLayout(right);
-    rightLayout->setContentsMargins(0, 0, 0, 0);
-    rightLayout->addWidget(new QLabel(tr("Optimum and baselines"), right));
-    rightLayout->addWidget(comparisonTable_, 1);
-    tables->addWidget(left);
-    tables->addWidget(right);
-    tables->setStretchFactor(0, 1);
-    tables->setStretchFactor(1, 1);
+    // The per-bucket table and the comparison share the space below the plot as tabs.
+    auto* tables = new QWidget(this);
+    auto* tablesLayout = new QVBoxLayout(tables);
+    tablesLayout->setContentsMargins(0, 0, 0, 0);
+    tablesTabs_ = new QTabWidget(tables);
+    tablesTabs_->setObjectName("tableTabs");
+    tablesTabs_->addTab(bucketTable_, tr("Per bucket"));
+    tablesTabs_->addTab(comparisonTable_, tr("Optimum and baselines"));
+    tablesLayout->addWidget(totals_);
+    tablesLayout->addWidget(tablesTabs_, 1);
+    tablesLayout->addWidget(notes_);
 
     auto* center = new QSplitter(Qt::Vertical, this);
     center->addWidget(plot_);
@@ -380,7 +376,7 @@ QWidget* BucketsView::buildOptimizePanel()
         progress_->setValue(1000);
         progress_->setFormat(
             report->solution.feasible
-                ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'f', 1)
+                ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'g', 3)
                 : tr("infeasible"));
         if (report->solution.feasible) {
             for (const auto& b : report->baselines)
@@ -390,6 +386,7 @@ QWidget* BucketsView::buildOptimizePanel()
                 session_->putBoundarySet({"tuned", "tuned", report->solution.boundaries});
             session_->setTuningReport(*report);
             session_->setActiveIndex(tuned);
+            tablesTabs_->setCurrentWidget(comparisonTable_);
         } else {
             session_->setTuningReport(*report);
             notes_->setText(tr("No boundaries meet the constraint: %1")
@@ -605,6 +602,10 @@ void BucketsView::rebuildLatency()
     }
     measuredGraph_->setData(mk, mv, true);
     measuredGraph_->setVisible(!mk.isEmpty());
+    if (mk.isEmpty())
+        measuredGraph_->removeFromLegend();
+    else
+        measuredGraph_->addToLegend();
     const QColor fg = plot_->palette().color(QPalette::Text);
     curveGraph_->setPen(QPen(fg, 1.2, Qt::DotLine));
     measuredGraph_->setPen(QPen(fg, 1.5));

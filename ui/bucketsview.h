@@ -26,6 +26,7 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableView;
+class QTabWidget;
 
 namespace bucketlab::ui {
 
@@ -102,6 +103,7 @@ private:
     ComparisonTableModel* comparisonModel_ = nullptr;
     QTableView* bucketTable_ = nullptr;
     QTableView* comparisonTable_ = nullptr;
+    QTabWidget* tablesTabs_ = nullptr;
     QLabel* totals_ = nullptr;
     QLabel* notes_ = nullptr;
     QComboBox* setChooser_ = nullptr;

@@ -1,5 +1,6 @@
 // bucketlab: the desktop front end. Options only; the window lives in ui/.
 #include "core/package_meta.h"
+#include "ui/bucketsview.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -12,13 +13,18 @@
 
 namespace {
 
-// Renders the window once pending loads, layouts and queued replots have run.
-void renderWhenLoaded(bucketlab::ui::MainWindow& window, std::function<bool()> render)
+// Renders the window once pending loads (and Optimize, when asked), layouts and queued
+// replots have run.
+void renderWhenReady(bucketlab::ui::MainWindow& window, bool afterOptimize,
+                     std::function<bool()> render)
 {
     auto go = [&window, render] {
         QTimer::singleShot(300, &window, [render] { QApplication::exit(render() ? 0 : 2); });
     };
-    if (window.isBusy())
+    if (afterOptimize)
+        QObject::connect(window.bucketsView(), &bucketlab::ui::BucketsView::optimizeFinished,
+                         &window, go);
+    else if (window.isBusy())
         QObject::connect(&window, &bucketlab::ui::MainWindow::loadFinished, &window, go);
     else
         go();
@@ -57,6 +63,9 @@ int main(int argc, char** argv)
                                   "FILE");
     QCommandLineOption screenshotAll("screenshot-all", "Render one PNG per view into DIR and exit",
                                      "DIR");
+    QCommandLineOption optimize("optimize",
+                                "After loading, run Optimize with K buckets (mean latency)", "K");
+    parser.addOption(optimize);
     parser.addOption(demo);
     parser.addOption(screenshot);
     parser.addOption(screenshotAll);
@@ -72,17 +81,35 @@ int main(int argc, char** argv)
     for (const QString& f : parser.positionalArguments())
         window.openFile(f);
 
+    if (parser.isSet(optimize)) {
+        bool ok = false;
+        const int k = parser.value(optimize).toInt(&ok);
+        if (!ok || k < 1) {
+            std::cerr << "bucketlab: --optimize needs a bucket count >= 1\n";
+            return 2;
+        }
+        auto run = [&window, k] {
+            window.bucketsView()->setOptimizeSettings(k, 0);
+            window.bucketsView()->optimize();
+        };
+        if (window.isBusy())
+            QObject::connect(&window, &bucketlab::ui::MainWindow::loadFinished, &window, run,
+                             Qt::SingleShotConnection);
+        else
+            run();
+    }
+
     const QString shot = parser.value(screenshot);
     const QString shotDir = parser.value(screenshotAll);
     if (!shot.isEmpty()) {
-        renderWhenLoaded(window, [&window, shot] {
+        renderWhenReady(window, parser.isSet(optimize), [&window, shot] {
             if (window.grab().save(shot, "PNG"))
                 return true;
             std::cerr << "bucketlab: cannot write " << shot.toStdString() << "\n";
             return false;
         });
     } else if (!shotDir.isEmpty()) {
-        renderWhenLoaded(window, [&window, shotDir] {
+        renderWhenReady(window, parser.isSet(optimize), [&window, shotDir] {
             if (!QDir().mkpath(shotDir)) {
                 std::cerr << "bucketlab: cannot create " << shotDir.toStdString() << "\n";
                 return false;
