@@ -4,6 +4,7 @@
 #include "core/package_meta.h"
 #include "core/project.h"
 #include "ui/bucketsview.h"
+#include "ui/latencyview.h"
 #include "ui/packageview.h"
 #include "ui/projectpanel.h"
 #include "ui/recentfiles.h"
@@ -84,8 +85,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     views_->setObjectName("views");
     views_->setDocumentMode(true);
     bucketsView_ = new BucketsView(session_, views_);
+    latencyView_ = new LatencyView(session_, views_);
     packageView_ = new PackageView(views_);
     views_->addTab(bucketsView_, tr("Buckets"));
+    views_->addTab(latencyView_, tr("Latency"));
     views_->addTab(packageView_, tr("Package"));
     layout->addWidget(views_, 1);
     setCentralWidget(central);

@@ -15,6 +15,7 @@ class QTabWidget;
 namespace bucketlab::ui {
 
 class BucketsView;
+class LatencyView;
 class PackageView;
 class ProjectPanel;
 class RecentFiles;
@@ -41,6 +42,7 @@ public:
     SessionLoader* loader() const { return loader_; }
     BucketsView* bucketsView() const { return bucketsView_; }
     PackageView* packageView() const { return packageView_; }
+    LatencyView* latencyView() const { return latencyView_; }
     QTabWidget* views() const { return views_; }
 
     // Shows a failure in the window (banner), never only in a log.
@@ -67,6 +69,7 @@ private:
     RecentFiles* recent_ = nullptr;
     QTabWidget* views_ = nullptr;
     BucketsView* bucketsView_ = nullptr;
+    LatencyView* latencyView_ = nullptr;
     PackageView* packageView_ = nullptr;
     ProjectPanel* projectPanel_ = nullptr;
     QMenu* recentMenu_ = nullptr;
