@@ -131,6 +131,11 @@ void writeDemoModel(const std::string& path, const DemoModelConfig& c)
     writeFileAtomically(path, saveModuleToBytes(m), /*replace=*/true);
 }
 
+std::string demoLatencySpec()
+{
+    return "poly:0.5,0.03,0.0001";
+}
+
 std::vector<int64_t> demoCurrentBoundaries()
 {
     return {128, 512};
@@ -162,6 +167,7 @@ DemoFiles prepareDemo(const std::string& dir)
     r.out = f.package;
     r.force = true;
     f.build = buildPackage(r);
+    f.latency = demoLatencySpec();
     return f;
 }
 

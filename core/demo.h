@@ -33,12 +33,18 @@ const std::string& demoDistributionCsv();
 // The buckets of the autobucketing guide's BERT example: what users run today.
 std::vector<int64_t> demoCurrentBoundaries();
 std::vector<InputSpec> demoInputs();
+// An analytic fit of the demo encoder's latency on one CPU thread (about 6 ms at length
+// 128 and 42 ms at 512 on the development VM): 0.5 + 0.03 L + 0.0001 L^2 ms.
+std::string demoLatencySpec();
 
 struct DemoFiles {
     std::string dir;
     std::string model;        // demo_model.pt
     std::string distribution; // mrpc_pair_lengths.csv
     std::string package;      // demo_package.pt with the current boundaries
+    // The demo's latency: a profile file in `dir` when one is embedded, else an analytic
+    // spec (see demoLatencySpec()).
+    std::string latency;
     PackageBuildResult build;
 };
 

@@ -55,7 +55,7 @@ void BackgroundJob::start(const QString& what, Work work)
         auto lastReport = std::make_shared<qint64>(-1000);
         auto mutex = std::make_shared<std::mutex>();
         context.report = [&clock, lastReport, mutex, deliver](double fraction,
-                                                               const QString& message) {
+                                                              const QString& message) {
             std::lock_guard<std::mutex> lock(*mutex);
             const qint64 now = clock.elapsed();
             // Throttle to ~20 updates a second; always let 100 % through.

@@ -22,6 +22,8 @@ class JobContext {
 public:
     explicit JobContext(std::shared_ptr<std::atomic<bool>> cancel) : cancel_(std::move(cancel)) {}
     bool cancelled() const { return cancel_->load(); }
+    // For core functions that take a cancel flag (JobProgress::cancel).
+    const std::atomic<bool>* cancelFlag() const { return cancel_.get(); }
     // fraction in [0, 1]; message shown beside the progress bar. Throttled by the job.
     std::function<void(double fraction, const QString& message)> report;
     // Partial results (e.g. one profiled point) delivered to the UI as they come.

@@ -1,16 +1,26 @@
 #include "ui/mainwindow.h"
 
+#include "core/error.h"
 #include "core/package_meta.h"
+#include "core/project.h"
+#include "ui/bucketsview.h"
+#include "ui/latencyview.h"
 #include "ui/packageview.h"
+#include "ui/projectpanel.h"
 #include "ui/recentfiles.h"
+#include "ui/session.h"
+#include "ui/sessionloader.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -19,8 +29,10 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QToolBar>
 #include <QToolButton>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 // The .qrc is compiled into a static library, whose registration object the linker would
@@ -39,13 +51,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setWindowTitle(tr("BucketLab"));
     setWindowIcon(QIcon(":/bucketlab/icon.svg"));
     setAcceptDrops(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
-    loader_ = new ModelLoadJob(this);
+    session_ = new Session(this);
+    loader_ = new SessionLoader(session_, this);
     recent_ = new RecentFiles(this);
 
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
-    layout->setContentsMargins(8, 8, 8, 8);
+    layout->setContentsMargins(6, 6, 6, 6);
 
     errorBanner_ = new QWidget(central);
     errorBanner_->setObjectName("errorBanner");
@@ -67,35 +81,75 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     errorBanner_->hide();
     layout->addWidget(errorBanner_);
 
-    packageView_ = new PackageView(central);
-    layout->addWidget(packageView_, 1);
+    views_ = new QTabWidget(central);
+    views_->setObjectName("views");
+    views_->setDocumentMode(true);
+    bucketsView_ = new BucketsView(session_, views_);
+    latencyView_ = new LatencyView(session_, views_);
+    packageView_ = new PackageView(views_);
+    views_->addTab(bucketsView_, tr("Buckets"));
+    views_->addTab(latencyView_, tr("Latency"));
+    views_->addTab(packageView_, tr("Package"));
+    layout->addWidget(views_, 1);
     setCentralWidget(central);
 
+    projectPanel_ = new ProjectPanel(session_, this);
+    auto* dock = new QDockWidget(tr("Project"), this);
+    dock->setObjectName("projectDock");
+    dock->setWidget(projectPanel_);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    summary_ = new QLabel(this);
+    summary_->setObjectName("statusSummary");
+    statusBar()->addPermanentWidget(summary_);
     busy_ = new QProgressBar(this);
     busy_->setRange(0, 0);
-    busy_->setMaximumWidth(160);
+    busy_->setMaximumWidth(140);
     busy_->hide();
     statusBar()->addPermanentWidget(busy_);
     statusBar()->showMessage(tr("Ready"));
 
     createActions();
+    dock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    menuBar()->findChild<QMenu*>("viewMenu")->addAction(dock->toggleViewAction());
 
-    connect(loader_, &ModelLoadJob::started, this, [this](const QString& what) {
+    connect(session_, &Session::modelChanged, this, [this] {
+        if (const auto& m = session_->model()) {
+            packageView_->setModelInfo(*m);
+            setWindowTitle(
+                tr("%1 — BucketLab").arg(QFileInfo(QString::fromStdString(m->path)).fileName()));
+        } else {
+            packageView_->clear();
+        }
+    });
+    connect(session_, &Session::evaluationChanged, this, &MainWindow::updateStatus);
+    connect(session_, &Session::boundarySetsChanged, this, &MainWindow::updateStatus);
+
+    connect(loader_, &SessionLoader::started, this, [this](const QString& what) {
         busy_->show();
         statusBar()->showMessage(what + QStringLiteral("…"));
     });
-    connect(loader_, &ModelLoadJob::loaded, this, &MainWindow::onLoaded);
-    connect(loader_, &ModelLoadJob::failed, this, [this](const QString& message) {
+    connect(loader_, &SessionLoader::finished, this, [this](bool ok, const QString& message) {
+        lastLoadOk_ = ok;
+        if (ok) {
+            // Errors stay until the user's next action (warnings of this load included).
+            statusBar()->showMessage(tr("Opened %1").arg(message), 5000);
+        } else {
+            statusBar()->showMessage(tr("Could not open the file"), 5000);
+            showError(message);
+        }
+    });
+    connect(loader_, &SessionLoader::warning, this, &MainWindow::showError);
+    connect(loader_, &SessionLoader::idle, this, [this] {
         busy_->hide();
-        statusBar()->showMessage(tr("Could not open the file"), 5000);
-        showError(message);
-        Q_EMIT loadFinished(false);
+        Q_EMIT loadFinished(lastLoadOk_);
     });
 
     QSettings settings;
     if (!restoreGeometry(settings.value("mainWindow/geometry").toByteArray()))
         resize(1280, 800);
     restoreState(settings.value("mainWindow/state").toByteArray());
+    updateStatus();
 }
 
 void MainWindow::createActions()
@@ -103,25 +157,82 @@ void MainWindow::createActions()
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open a model or package"), QString(),
-            tr("TorchScript archives (*.pt *.pth *.ptl *.zip);;All files (*)"));
+            this, tr("Open a model, package, traffic or profile"), QString(),
+            tr("All supported (*.pt *.pth *.ptl *.zip *.csv *.tsv *.jsonl *.ndjson *.txt *.json);;"
+               "TorchScript models and packages (*.pt *.pth *.ptl *.zip);;"
+               "Traffic (*.csv *.tsv *.jsonl *.ndjson *.txt);;"
+               "Latency profiles (*.json *.csv);;All files (*)"));
         if (!path.isEmpty())
             openFile(path);
     });
     open->setShortcut(QKeySequence::Open);
     open->setObjectName("actionOpen");
-    open->setToolTip(tr("Open a TorchScript model or a BucketLab package"));
+    open->setToolTip(tr("Open a model or package, a traffic file, or a latency profile"));
+    QAction* traffic = file->addAction(tr("Open &Traffic…"), this, &MainWindow::openTrafficDialog);
+    traffic->setToolTip(tr("Read traffic with options: a CSV column, a JSONL field, or texts "
+                           "tokenized with a WordPiece vocabulary"));
+    QAction* openProj = file->addAction(tr("Open &Project…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open project"), QString(), tr("BucketLab projects (*.bucketlab.json)"));
+        if (!path.isEmpty())
+            openProject(path);
+    });
+    openProj->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     recentMenu_->setObjectName("recentMenu");
     connect(recent_, &RecentFiles::changed, this, &MainWindow::rebuildRecentMenu);
     rebuildRecentMenu();
     QAction* demo = file->addAction(tr("Open &Demo"), this, &MainWindow::openDemo);
     demo->setObjectName("actionOpenDemo");
-    demo->setToolTip(tr("Build the embedded BERT-shaped demo and its MRPC traffic, and open "
-                        "the package"));
+    demo->setToolTip(tr("Build the embedded BERT-shaped demo with its MRPC traffic"));
+    file->addSeparator();
+    QAction* save = file->addAction(tr("&Save Project"), this, [this] {
+        QString path = projectPath_;
+        if (path.isEmpty())
+            path = QFileDialog::getSaveFileName(this, tr("Save project"), "session.bucketlab.json",
+                                                tr("BucketLab projects (*.bucketlab.json)"));
+        if (path.isEmpty())
+            return;
+        const QString error = saveProject(path);
+        if (!error.isEmpty())
+            showError(error);
+    });
+    save->setShortcut(QKeySequence::Save);
+    save->setObjectName("actionSave");
+    QAction* saveAs = file->addAction(tr("Save Project &As…"), this, [this] {
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Save project"), "session.bucketlab.json",
+                                         tr("BucketLab projects (*.bucketlab.json)"));
+        if (path.isEmpty())
+            return;
+        const QString error = saveProject(path);
+        if (!error.isEmpty())
+            showError(error);
+    });
+    saveAs->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = session_->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    undo->setObjectName("actionUndo");
+    QAction* redo = session_->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    redo->setObjectName("actionRedo");
+    edit->addAction(undo);
+    edit->addAction(redo);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName("viewMenu");
+
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    QAction* optimize = tools->addAction(tr("&Optimize Buckets"), this, [this] {
+        views_->setCurrentWidget(bucketsView_);
+        bucketsView_->optimize();
+    });
+    optimize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About BucketLab"), this, [this] {
@@ -137,6 +248,12 @@ void MainWindow::createActions()
     bar->setMovable(false);
     bar->addAction(open);
     bar->addAction(demo);
+    bar->addAction(save);
+    bar->addSeparator();
+    bar->addAction(undo);
+    bar->addAction(redo);
+    bar->addSeparator();
+    bar->addAction(optimize);
 }
 
 void MainWindow::rebuildRecentMenu()
@@ -154,11 +271,28 @@ void MainWindow::rebuildRecentMenu()
     }
 }
 
+bool MainWindow::isBusy() const
+{
+    return loader_->isBusy();
+}
+
 void MainWindow::openFile(const QString& path)
 {
     hideError();
-    currentFile_ = path;
-    loader_->load(path);
+    if (path.endsWith(".bucketlab.json")) {
+        openProject(path);
+        return;
+    }
+    recent_->add(path);
+    loader_->openFile(path);
+}
+
+void MainWindow::openProject(const QString& path)
+{
+    hideError();
+    projectPath_ = path;
+    recent_->add(path);
+    loader_->openProject(path);
 }
 
 void MainWindow::openDemo()
@@ -167,30 +301,97 @@ void MainWindow::openDemo()
     QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
     if (dir.isEmpty())
         dir = QDir::tempPath() + "/bucketlab";
-    currentFile_.clear();
-    loader_->loadDemo(dir + "/demo");
+    views_->setCurrentWidget(bucketsView_);
+    loader_->openDemo(dir + "/demo");
 }
 
-void MainWindow::onLoaded(const LoadedModel& model)
+void MainWindow::openTrafficDialog()
 {
-    busy_->hide();
-    currentFile_ = QString::fromStdString(model.info.path);
-    packageView_->setModelInfo(model.info);
-    if (model.distributionPath.isEmpty())
-        recent_->add(currentFile_);
-    setWindowTitle(tr("%1 — BucketLab").arg(QFileInfo(currentFile_).fileName()));
-    statusBar()->showMessage(tr("Opened %1").arg(currentFile_), 5000);
-    Q_EMIT loadFinished(true);
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open traffic"), QString(),
+        tr("Traffic (*.csv *.tsv *.jsonl *.ndjson *.txt);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    DistributionSource source{QFileInfo(path).fileName().toStdString(), path.toStdString(), {}};
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    bool ok = true;
+    if (suffix == "txt" || suffix == "tsv") {
+        const QString vocab = QFileDialog::getOpenFileName(
+            this, tr("WordPiece vocabulary for the texts (cancel for a length column)"),
+            SessionLoader::textVocabulary(), tr("Vocabulary (*.txt)"));
+        if (!vocab.isEmpty()) {
+            SessionLoader::setTextVocabulary(vocab);
+            source.options["vocab"] = vocab.toStdString();
+            if (suffix == "tsv") {
+                const QString cols = QInputDialog::getText(
+                    this, tr("Text columns"),
+                    tr("TSV columns with the text or the sentence pair (names or 1-based "
+                       "numbers, comma-separated):"),
+                    QLineEdit::Normal, "", &ok);
+                if (!ok)
+                    return;
+                if (!cols.isEmpty())
+                    source.options["text_columns"] = cols.toStdString();
+            }
+        }
+    } else if (suffix == "csv" || suffix == "jsonl" || suffix == "ndjson") {
+        const QString column = QInputDialog::getText(
+            this, tr("Length column"),
+            tr("Column or field holding the lengths (empty: detect length, len, tokens, ...):"),
+            QLineEdit::Normal, "", &ok);
+        if (!ok)
+            return;
+        if (!column.isEmpty())
+            source.options[suffix == "csv" ? "column" : "field"] = column.toStdString();
+    }
+    loader_->openTraffic(source);
+}
+
+QString MainWindow::saveProject(const QString& path)
+{
+    try {
+        writeProject(session_->toProject(), path.toStdString());
+    } catch (const std::exception& e) {
+        return QString::fromStdString(firstLine(e.what()));
+    }
+    projectPath_ = path;
+    recent_->add(path);
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+    return {};
+}
+
+void MainWindow::updateStatus()
+{
+    const BoundarySet* set = session_->activeSet();
+    const auto& e = session_->evaluation();
+    if (!set) {
+        summary_->setText(tr("No boundary set"));
+        return;
+    }
+    if (!e) {
+        summary_->setText(
+            tr("%1: waiting for traffic and latency").arg(QString::fromStdString(set->name)));
+        return;
+    }
+    const QLocale locale;
+    summary_->setText(tr("%1: mean %2 ms · p99 %3 ms · waste %4 %")
+                          .arg(QString::fromStdString(set->name))
+                          .arg(locale.toString(e->stats.meanLatencyMs, 'f', 2))
+                          .arg(locale.toString(e->stats.p99LatencyMs, 'f', 2))
+                          .arg(locale.toString(e->stats.wastePct, 'f', 1)));
 }
 
 QString MainWindow::errorText() const
 {
-    return errorBanner_->isVisible() || !errorBanner_->isHidden() ? errorLabel_->text() : QString();
+    return errorBanner_->isHidden() ? QString() : errorLabel_->text();
 }
 
 void MainWindow::showError(const QString& message)
 {
-    errorLabel_->setText(message);
+    const QString text = errorBanner_->isHidden() || errorLabel_->text().isEmpty()
+                             ? message
+                             : errorLabel_->text() + "\n" + message;
+    errorLabel_->setText(text);
     errorBanner_->show();
 }
 
@@ -208,13 +409,22 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 
 void MainWindow::dropEvent(QDropEvent* event)
 {
-    const auto urls = event->mimeData()->urls();
-    if (urls.isEmpty() || !urls.first().isLocalFile()) {
-        showError(tr("Only local files can be opened"));
-        return;
+    if (openMimeData(event->mimeData()))
+        event->acceptProposedAction();
+}
+
+bool MainWindow::openMimeData(const QMimeData* mime)
+{
+    bool any = false;
+    for (const QUrl& url : mime->urls()) {
+        if (!url.isLocalFile()) {
+            showError(tr("%1: only local files can be opened").arg(url.toString()));
+            continue;
+        }
+        openFile(url.toLocalFile());
+        any = true;
     }
-    openFile(urls.first().toLocalFile());
-    event->acceptProposedAction();
+    return any;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -1,20 +1,26 @@
-// The BucketLab main window: menus, recent files, drag and drop, an error banner that keeps
-// failures visible in the window, and the views over the opened model or package.
+// The BucketLab main window: the views over the session as tabs (Buckets, Package, ...),
+// the project panel as a dock, menus with the standard shortcuts, recent files, drag and
+// drop of any supported file, an error banner that keeps failures visible in the window,
+// and a status bar with the active boundary set's mean latency and waste.
 #pragma once
-
-#include "ui/modelloadjob.h"
 
 #include <QMainWindow>
 
 class QLabel;
+class QMimeData;
 class QMenu;
 class QProgressBar;
-class QToolButton;
+class QTabWidget;
 
 namespace bucketlab::ui {
 
+class BucketsView;
+class LatencyView;
 class PackageView;
+class ProjectPanel;
 class RecentFiles;
+class Session;
+class SessionLoader;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -22,14 +28,28 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
 
     void openFile(const QString& path);
+    // What a drop does: opens every local file in the mime data, in order. Returns false
+    // when there was nothing to open.
+    bool openMimeData(const QMimeData* mime);
     void openDemo();
-    bool isBusy() const { return loader_->isRunning(); }
-    QString currentFile() const { return currentFile_; }
+    void openProject(const QString& path);
+    // Writes the session as a project; returns an error message or an empty string.
+    QString saveProject(const QString& path);
+
+    bool isBusy() const;
     QString errorText() const;
+    Session* session() const { return session_; }
+    SessionLoader* loader() const { return loader_; }
+    BucketsView* bucketsView() const { return bucketsView_; }
     PackageView* packageView() const { return packageView_; }
+    LatencyView* latencyView() const { return latencyView_; }
+    QTabWidget* views() const { return views_; }
+
+    // Shows a failure in the window (banner), never only in a log.
+    void showError(const QString& message);
 
 Q_SIGNALS:
-    // Emitted when a load finishes, successfully or not (screenshots and tests wait for it).
+    // Emitted when every queued load has finished; ok is false if the last one failed.
     void loadFinished(bool ok);
 
 protected:
@@ -40,18 +60,25 @@ protected:
 private:
     void createActions();
     void rebuildRecentMenu();
-    void showError(const QString& message);
     void hideError();
-    void onLoaded(const LoadedModel& model);
+    void updateStatus();
+    void openTrafficDialog();
 
-    ModelLoadJob* loader_ = nullptr;
+    Session* session_ = nullptr;
+    SessionLoader* loader_ = nullptr;
     RecentFiles* recent_ = nullptr;
+    QTabWidget* views_ = nullptr;
+    BucketsView* bucketsView_ = nullptr;
+    LatencyView* latencyView_ = nullptr;
     PackageView* packageView_ = nullptr;
+    ProjectPanel* projectPanel_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QWidget* errorBanner_ = nullptr;
     QLabel* errorLabel_ = nullptr;
+    QLabel* summary_ = nullptr;
     QProgressBar* busy_ = nullptr;
-    QString currentFile_;
+    QString projectPath_;
+    bool lastLoadOk_ = true;
 };
 
 } // namespace bucketlab::ui

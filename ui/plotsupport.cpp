@@ -14,10 +14,9 @@ namespace bucketlab::ui {
 
 QColor seriesColor(int index)
 {
-    static const QColor colors[] = {QColor(0, 114, 178),  QColor(230, 159, 0),
-                                    QColor(0, 158, 115),  QColor(204, 121, 167),
-                                    QColor(86, 180, 233), QColor(213, 94, 0),
-                                    QColor(240, 228, 66)};
+    static const QColor colors[] = {
+        QColor(0, 114, 178),  QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
+        QColor(86, 180, 233), QColor(213, 94, 0),  QColor(240, 228, 66)};
     return colors[((index % 7) + 7) % 7];
 }
 
@@ -74,21 +73,24 @@ QString exportPlot(QCustomPlot* plot, const QString& path, int width, int height
     return ok ? QString() : QObject::tr("%1: could not write the plot").arg(path);
 }
 
+void showPlotExportDialog(QCustomPlot* plot)
+{
+    const QString path = QFileDialog::getSaveFileName(
+        plot, QObject::tr("Export plot"), plot->objectName() + ".png",
+        QObject::tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)"));
+    if (path.isEmpty())
+        return;
+    const QString error = exportPlot(plot, path);
+    if (!error.isEmpty())
+        QMessageBox::warning(plot, QObject::tr("Export plot"), error);
+}
+
 void installPlotExportMenu(QCustomPlot* plot)
 {
     plot->setContextMenuPolicy(Qt::CustomContextMenu);
     QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint& pos) {
         QMenu menu(plot);
-        menu.addAction(QObject::tr("Export plot…"), plot, [plot] {
-            const QString path = QFileDialog::getSaveFileName(
-                plot, QObject::tr("Export plot"), plot->objectName() + ".png",
-                QObject::tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)"));
-            if (path.isEmpty())
-                return;
-            const QString error = exportPlot(plot, path);
-            if (!error.isEmpty())
-                QMessageBox::warning(plot, QObject::tr("Export plot"), error);
-        });
+        menu.addAction(QObject::tr("Export plot…"), plot, [plot] { showPlotExportDialog(plot); });
         menu.exec(plot->mapToGlobal(pos));
     });
 }

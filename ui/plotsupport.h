@@ -22,6 +22,9 @@ void applyPlotTheme(QCustomPlot* plot);
 // empty string on success, otherwise a message naming the file.
 QString exportPlot(QCustomPlot* plot, const QString& path, int width = 0, int height = 0);
 
+// Asks for a file (PNG/PDF/SVG) and exports the plot; errors are shown in a message box.
+void showPlotExportDialog(QCustomPlot* plot);
+
 // Adds "Export plot…" to the plot's context menu (file dialog, PNG/PDF/SVG).
 void installPlotExportMenu(QCustomPlot* plot);
 

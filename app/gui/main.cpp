@@ -1,12 +1,44 @@
 // bucketlab: the desktop front end. Options only; the window lives in ui/.
 #include "core/package_meta.h"
+#include "ui/bucketsview.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <iostream>
+
+namespace {
+
+// Renders the window once pending loads (and Optimize, when asked), layouts and queued
+// replots have run.
+void renderWhenReady(bucketlab::ui::MainWindow& window, bool afterOptimize,
+                     std::function<bool()> render)
+{
+    auto go = [&window, render] {
+        QTimer::singleShot(300, &window, [render] { QApplication::exit(render() ? 0 : 2); });
+    };
+    if (afterOptimize)
+        QObject::connect(window.bucketsView(), &bucketlab::ui::BucketsView::optimizeFinished,
+                         &window, go);
+    else if (window.isBusy())
+        QObject::connect(&window, &bucketlab::ui::MainWindow::loadFinished, &window, go);
+    else
+        go();
+}
+
+QString fileNameFor(const QString& tab)
+{
+    QString name = tab.toLower();
+    name.remove('&');
+    name.replace(' ', '-');
+    return name + ".png";
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
@@ -26,34 +58,77 @@ int main(int argc, char** argv)
     parser.setApplicationDescription("BucketLab desktop: tune, check and package bucketed models");
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption demo("demo", "Open the embedded demo");
+    QCommandLineOption demo("demo", "Open the embedded demo in the Buckets view");
     QCommandLineOption screenshot("screenshot", "Render the main window to FILE (PNG) and exit",
                                   "FILE");
+    QCommandLineOption screenshotAll("screenshot-all", "Render one PNG per view into DIR and exit",
+                                     "DIR");
+    QCommandLineOption optimize("optimize",
+                                "After loading, run Optimize with K buckets (mean latency)", "K");
+    parser.addOption(optimize);
     parser.addOption(demo);
     parser.addOption(screenshot);
-    parser.addPositionalArgument("file", "Model or package to open", "[file]");
+    parser.addOption(screenshotAll);
+    parser.addPositionalArgument("files", "Models, packages, traffic, profiles or a project",
+                                 "[files...]");
     parser.process(app);
 
     bucketlab::ui::MainWindow window;
-    const QString shot = parser.value(screenshot);
-    if (!shot.isEmpty()) {
-        window.resize(1280, 800);
-        QObject::connect(&window, &bucketlab::ui::MainWindow::loadFinished, &app, [&window, shot] {
-            // Let queued replots and layouts run before grabbing.
-            QTimer::singleShot(200, &window, [&window, shot] {
-                const bool ok = window.grab().save(shot, "PNG");
-                if (!ok)
-                    std::cerr << "bucketlab: cannot write " << shot.toStdString() << "\n";
-                QApplication::exit(ok ? 0 : 2);
-            });
-        });
-    }
+    window.resize(1280, 800);
     window.show();
     if (parser.isSet(demo))
         window.openDemo();
-    else if (!parser.positionalArguments().isEmpty())
-        window.openFile(parser.positionalArguments().first());
-    else if (!shot.isEmpty())
-        QTimer::singleShot(200, &window, [&window] { Q_EMIT window.loadFinished(true); });
+    for (const QString& f : parser.positionalArguments())
+        window.openFile(f);
+
+    if (parser.isSet(optimize)) {
+        bool ok = false;
+        const int k = parser.value(optimize).toInt(&ok);
+        if (!ok || k < 1) {
+            std::cerr << "bucketlab: --optimize needs a bucket count >= 1\n";
+            return 2;
+        }
+        auto run = [&window, k] {
+            window.bucketsView()->setOptimizeSettings(k, 0);
+            window.bucketsView()->optimize();
+        };
+        if (window.isBusy())
+            QObject::connect(&window, &bucketlab::ui::MainWindow::loadFinished, &window, run,
+                             Qt::SingleShotConnection);
+        else
+            run();
+    }
+
+    const QString shot = parser.value(screenshot);
+    const QString shotDir = parser.value(screenshotAll);
+    if (!shot.isEmpty()) {
+        renderWhenReady(window, parser.isSet(optimize), [&window, shot] {
+            if (window.grab().save(shot, "PNG"))
+                return true;
+            std::cerr << "bucketlab: cannot write " << shot.toStdString() << "\n";
+            return false;
+        });
+    } else if (!shotDir.isEmpty()) {
+        renderWhenReady(window, parser.isSet(optimize), [&window, shotDir] {
+            if (!QDir().mkpath(shotDir)) {
+                std::cerr << "bucketlab: cannot create " << shotDir.toStdString() << "\n";
+                return false;
+            }
+            QTabWidget* views = window.views();
+            for (int i = 0; i < views->count(); ++i) {
+                views->setCurrentIndex(i);
+                QApplication::processEvents();
+                const QString path = QDir(shotDir).filePath(fileNameFor(views->tabText(i)));
+                // Plots replot on a queued event; let it run before grabbing.
+                for (int n = 0; n < 3; ++n)
+                    QApplication::processEvents();
+                if (!window.grab().save(path, "PNG")) {
+                    std::cerr << "bucketlab: cannot write " << path.toStdString() << "\n";
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
     return app.exec();
 }

@@ -1,0 +1,253 @@
+// The Buckets view driven as a user drives it: drag a boundary handle with the mouse and
+// watch the table follow, undo, add and remove boundaries, run Optimize and Cancel, and make
+// sure the UI thread never stalls while the tuner works.
+#include "core/boundary_tuner.h"
+#include "core/latency_curve.h"
+#include "core/length_histogram.h"
+#include "guitest.h"
+#include "ui/backgroundjob.h"
+#include "ui/bucketsview.h"
+#include "ui/buckettablemodel.h"
+#include "ui/comparisontablemodel.h"
+#include "ui/plot.h"
+#include "ui/session.h"
+
+#include <QAbstractItemModelTester>
+#include <QElapsedTimer>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTimer>
+#include <QUndoStack>
+
+#include <random>
+
+using namespace bucketlab;
+using namespace bucketlab::ui;
+
+namespace {
+
+LengthHistogram lognormalTraffic(int64_t maxLength, int64_t samples, uint64_t seed)
+{
+    std::mt19937_64 rng(seed);
+    std::lognormal_distribution<double> d(4.0, 0.6);
+    std::vector<std::pair<int64_t, int64_t>> counts;
+    for (int64_t i = 0; i < samples; ++i)
+        counts.emplace_back(std::clamp<int64_t>(int64_t(d(rng)), 1, maxLength), 1);
+    return LengthHistogram::fromCounts(counts);
+}
+
+// Measures the longest gap between UI-thread timer ticks while it runs.
+class StallWatchdog : public QObject {
+public:
+    StallWatchdog()
+    {
+        timer_.setInterval(5);
+        QObject::connect(&timer_, &QTimer::timeout, this, [this] {
+            const qint64 now = clock_.elapsed();
+            if (last_ >= 0)
+                worst_ = std::max(worst_, now - last_);
+            last_ = now;
+        });
+        clock_.start();
+        timer_.start();
+    }
+    qint64 worstGapMs() const { return worst_; }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 last_ = -1;
+    qint64 worst_ = 0;
+};
+
+} // namespace
+
+class TestBucketsView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void modelsPassTheModelTester();
+    void dragUpdatesTableWhileMovingAndUndoRestores();
+    void handlesCannotCrossNeighbours();
+    void addAndRemoveBoundaries();
+    void optimizeYieldsTheCoreOptimum();
+    void optimizeCanBeCancelledWithoutStallingTheUi();
+
+private:
+    void setUpSession(const LengthHistogram& h, std::vector<int64_t> current);
+    QPoint plotPointForLength(int64_t length) const;
+    Session* session_ = nullptr;
+    BucketsView* view_ = nullptr;
+};
+
+void TestBucketsView::init()
+{
+    session_ = new Session;
+    view_ = new BucketsView(session_);
+    view_->resize(1200, 720);
+    view_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view_));
+}
+
+void TestBucketsView::cleanup()
+{
+    delete view_;
+    delete session_;
+}
+
+void TestBucketsView::setUpSession(const LengthHistogram& h, std::vector<int64_t> current)
+{
+    session_->setTraffic(h, {"test traffic", "lognormal", {}});
+    session_->setLatency(LatencyCurve::fromSpec("poly:0.5,0.03,0.0001"),
+                         {"test curve", "poly:0.5,0.03,0.0001"});
+    session_->setActiveIndex(session_->putBoundarySet({"current", "current", current}));
+    view_->plot()->replot();
+}
+
+QPoint TestBucketsView::plotPointForLength(int64_t length) const
+{
+    const int x = int(std::lround(view_->plot()->xAxis->coordToPixel(double(length))));
+    return QPoint(x, view_->plot()->axisRect()->rect().center().y());
+}
+
+void TestBucketsView::modelsPassTheModelTester()
+{
+    // Testers are attached before anything fills the models.
+    new QAbstractItemModelTester(view_->bucketModel(),
+                                 QAbstractItemModelTester::FailureReportingMode::QtTest, this);
+    new QAbstractItemModelTester(view_->comparisonModel(),
+                                 QAbstractItemModelTester::FailureReportingMode::QtTest, this);
+    setUpSession(lognormalTraffic(512, 20000, 1), {64, 128, 512});
+    QCOMPARE(view_->bucketModel()->rowCount(), 3);
+    session_->editActiveBoundaries({64, 512}, "remove");
+    QCOMPARE(view_->bucketModel()->rowCount(), 2);
+    QSignalSpy done(view_, &BucketsView::optimizeFinished);
+    view_->setOptimizeSettings(3, 0);
+    view_->optimize();
+    QVERIFY(done.wait(30000));
+    QVERIFY(view_->comparisonModel()->rowCount() >= 4); // tuned + baselines
+}
+
+void TestBucketsView::dragUpdatesTableWhileMovingAndUndoRestores()
+{
+    setUpSession(lognormalTraffic(512, 50000, 2), {64, 128, 512});
+    auto* model = view_->bucketModel();
+    const double wasteBefore =
+        model->index(0, BucketTableModel::Waste).data(Qt::EditRole).toDouble();
+    QWidget* canvas = view_->plot();
+    const QPoint start = plotPointForLength(64);
+    QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, start);
+    // Move in steps, as a hand does; the table follows before the button is released.
+    for (int64_t target : {70, 80, 90, 96}) {
+        QTest::mouseMove(canvas, plotPointForLength(target));
+        QCoreApplication::processEvents();
+    }
+    const int64_t during =
+        model->index(0, BucketTableModel::Bucket).data(Qt::EditRole).toLongLong();
+    QVERIFY2(during >= 94 && during <= 98, qPrintable(QString::number(during)));
+    QVERIFY(model->index(0, BucketTableModel::Waste).data(Qt::EditRole).toDouble() != wasteBefore);
+    QCOMPARE(session_->undoStack()->count(), 0); // nothing recorded mid-drag
+    QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(96));
+    QCOMPARE(session_->undoStack()->count(), 1); // one drag, one undo step
+    QCOMPARE(session_->activeBoundaries()[0], during);
+
+    session_->undoStack()->undo();
+    QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{64, 128, 512}));
+    QCOMPARE(model->index(0, BucketTableModel::Bucket).data(Qt::EditRole).toLongLong(), 64LL);
+    QCOMPARE(model->index(0, BucketTableModel::Waste).data(Qt::EditRole).toDouble(), wasteBefore);
+    session_->undoStack()->redo();
+    QCOMPARE(session_->activeBoundaries()[0], during);
+}
+
+void TestBucketsView::handlesCannotCrossNeighbours()
+{
+    setUpSession(lognormalTraffic(512, 20000, 3), {64, 128, 512});
+    QWidget* canvas = view_->plot();
+    QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(64));
+    QTest::mouseMove(canvas, plotPointForLength(100));
+    QTest::mouseMove(canvas, plotPointForLength(300)); // far past the next handle
+    QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(300));
+    QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{127, 128, 512}));
+}
+
+void TestBucketsView::addAndRemoveBoundaries()
+{
+    setUpSession(lognormalTraffic(512, 20000, 4), {128, 512});
+    QWidget* canvas = view_->plot();
+    QTest::mouseDClick(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(300));
+    const auto added = session_->activeBoundaries();
+    QCOMPARE(added.size(), size_t(3));
+    QVERIFY(added[1] >= 296 && added[1] <= 304);
+    QCOMPARE(view_->bucketModel()->rowCount(), 3);
+    // Select the new handle and delete it with the keyboard.
+    QTest::mouseClick(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(added[1]));
+    QTest::keyClick(view_, Qt::Key_Delete);
+    QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{128, 512}));
+    session_->undoStack()->undo();
+    QCOMPARE(session_->activeBoundaries(), added);
+    session_->undoStack()->undo();
+    QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{128, 512}));
+}
+
+void TestBucketsView::optimizeYieldsTheCoreOptimum()
+{
+    setUpSession(lognormalTraffic(512, 50000, 5), {128, 512});
+    view_->setOptimizeSettings(4, 0);
+    QSignalSpy done(view_, &BucketsView::optimizeFinished);
+    QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
+    QVERIFY(done.wait(30000));
+    QVERIFY(done.first().first().toBool());
+
+    BoundaryTuner tuner(*session_->evaluator());
+    TuneSettings settings;
+    settings.buckets = 4;
+    const TuneSolution expected = tuner.solve(settings);
+    QCOMPARE(session_->activeSet()->name, std::string("tuned"));
+    QCOMPARE(session_->activeBoundaries(), expected.boundaries);
+    QCOMPARE(view_->bucketModel()->rowCount(), 4);
+    QCOMPARE(view_->comparisonModel()->nameAt(0), QString("tuned"));
+    // The powers-of-two baseline is listed, and the optimum is no worse than it.
+    bool sawPowers = false;
+    for (int r = 0; r < view_->comparisonModel()->rowCount(); ++r)
+        if (view_->comparisonModel()->nameAt(r) == "powers_of_two") {
+            sawPowers = true;
+            QVERIFY(view_->comparisonModel()
+                        ->index(r, ComparisonTableModel::Gain)
+                        .data(Qt::EditRole)
+                        .toDouble() >= 0.0);
+        }
+    QVERIFY(sawPowers);
+    // The Pareto chart has one point per bucket count.
+    QVERIFY(view_->paretoPlot()->graph(0)->dataCount() >= 4);
+}
+
+void TestBucketsView::optimizeCanBeCancelledWithoutStallingTheUi()
+{
+    // Many distinct lengths and many buckets: seconds of tuner work to cancel.
+    std::vector<std::pair<int64_t, int64_t>> counts;
+    std::mt19937_64 rng(6);
+    for (int64_t len = 1; len <= 200000; ++len)
+        counts.emplace_back(len, int64_t(1 + rng() % 50));
+    setUpSession(LengthHistogram::fromCounts(counts), {50000, 200000});
+    view_->setOptimizeSettings(64, 0);
+    StallWatchdog watchdog;
+    QSignalSpy cancelled(view_->optimizeJob(), &BackgroundJob::cancelled);
+    QSignalSpy done(view_, &BucketsView::optimizeFinished);
+    view_->optimize();
+    QTest::qWait(300); // let it get going; the UI keeps ticking meanwhile
+    QVERIFY(view_->optimizeJob()->isRunning());
+    QElapsedTimer clock;
+    clock.start();
+    QTest::mouseClick(view_->findChild<QPushButton*>("optimizeCancel"), Qt::LeftButton);
+    QVERIFY(cancelled.wait(10000));
+    QVERIFY2(clock.elapsed() < 2000, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(done.count(), 1);
+    QVERIFY(!done.first().first().toBool());
+    // The boundaries are untouched and the UI thread never stalled beyond 100 ms.
+    QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{50000, 200000}));
+    QVERIFY2(watchdog.worstGapMs() <= 100, qPrintable(QString::number(watchdog.worstGapMs())));
+}
+
+BUCKETLAB_GUI_TEST_MAIN(TestBucketsView)
+#include "tst_bucketsview.moc"

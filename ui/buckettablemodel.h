@@ -1,0 +1,43 @@
+// Per-bucket figures of the active boundary set (range, traffic, waste, latency, share of
+// the mean) as a table that updates in place while a boundary is dragged: the row count
+// only changes when buckets are added or removed.
+#pragma once
+
+#include "core/bucket_evaluator.h"
+
+#include <QAbstractTableModel>
+
+#include <optional>
+
+namespace bucketlab::ui {
+
+class BucketTableModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column {
+        Bucket,
+        Lengths,
+        Traffic,
+        Requests,
+        Waste,
+        PaddedTokens,
+        Latency,
+        MeanShare,
+        ColumnCount
+    };
+
+    explicit BucketTableModel(QObject* parent = nullptr);
+    void setEvaluation(const std::optional<Evaluation>& evaluation);
+    const std::optional<Evaluation>& evaluation() const { return evaluation_; }
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+private:
+    std::optional<Evaluation> evaluation_;
+};
+
+} // namespace bucketlab::ui

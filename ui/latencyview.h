@@ -1,0 +1,53 @@
+// The Latency view: measured profile points with the 95 % CI of the median as error bars,
+// p90 and p99 beside them, the fitted non-decreasing curve the tuner uses, the active
+// buckets marked, and a second profile for side-by-side comparison (e.g. CPU here against
+// a Neuron host, or before and after a change).
+#pragma once
+
+#include <QWidget>
+
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+class QTableView;
+
+namespace bucketlab {
+struct Profile;
+}
+
+namespace bucketlab::ui {
+
+class ProfileTableModel;
+class Session;
+
+class LatencyView : public QWidget {
+    Q_OBJECT
+public:
+    explicit LatencyView(Session* session, QWidget* parent = nullptr);
+
+    QCustomPlot* plot() const { return plot_; }
+    ProfileTableModel* tableModel() const { return table_; }
+    QComboBox* profileChooser() const { return first_; }
+    QComboBox* compareChooser() const { return second_; }
+    // Adds a placeholder graph for points arriving live (profiling in progress).
+    QWidget* toolArea() const { return tools_; }
+
+protected:
+    void changeEvent(QEvent* event) override;
+
+private:
+    void rebuildChoosers();
+    void redraw();
+    void drawProfile(const Profile& profile, int colorIndex, const QString& name);
+
+    Session* session_;
+    QComboBox* first_ = nullptr;
+    QComboBox* second_ = nullptr;
+    QLabel* curveLabel_ = nullptr;
+    QCustomPlot* plot_ = nullptr;
+    ProfileTableModel* table_ = nullptr;
+    QTableView* tableView_ = nullptr;
+    QWidget* tools_ = nullptr;
+};
+
+} // namespace bucketlab::ui

@@ -1,0 +1,231 @@
+#include "ui/session.h"
+
+#include "core/error.h"
+#include "core/package_meta.h"
+
+#include <QUndoCommand>
+#include <QUndoStack>
+
+namespace bucketlab::ui {
+
+namespace {
+
+// Undo/redo of one edit of a boundary set: the set is found by name, so the command stays
+// right if other sets are added meanwhile.
+class BoundaryEdit : public QUndoCommand {
+public:
+    BoundaryEdit(Session* session, std::string setName, std::vector<int64_t> before,
+                 std::vector<int64_t> after, const QString& text)
+        : QUndoCommand(text), session_(session), setName_(std::move(setName)),
+          before_(std::move(before)), after_(std::move(after))
+    {
+    }
+    void undo() override { apply(before_); }
+    void redo() override { apply(after_); }
+
+private:
+    void apply(const std::vector<int64_t>& boundaries)
+    {
+        const auto& sets = session_->boundarySets();
+        for (size_t i = 0; i < sets.size(); ++i)
+            if (sets[i].name == setName_) {
+                session_->setActiveIndex(int(i));
+                session_->setActiveBoundaries(boundaries);
+                return;
+            }
+    }
+    Session* session_;
+    std::string setName_;
+    std::vector<int64_t> before_, after_;
+};
+
+bool validBoundaries(const std::vector<int64_t>& b)
+{
+    try {
+        checkBoundaries(b, "boundaries");
+        return true;
+    } catch (const Error&) {
+        return false;
+    }
+}
+
+} // namespace
+
+Session::Session(QObject* parent) : QObject(parent), undo_(new QUndoStack(this)) {}
+
+Session::~Session() = default;
+
+void Session::setModel(const ModelInfo& info)
+{
+    model_ = info;
+    Q_EMIT modelChanged();
+}
+
+void Session::setTraffic(LengthHistogram histogram, const DistributionSource& source)
+{
+    histogram_ = std::move(histogram);
+    trafficSource_ = source;
+    tuning_.reset();
+    rebuildEvaluator();
+    Q_EMIT trafficChanged();
+    Q_EMIT tuningChanged();
+    reevaluate();
+}
+
+void Session::setLatency(LatencyCurve curve, const LatencySource& source)
+{
+    latency_ = std::move(curve);
+    latencySource_ = source;
+    tuning_.reset();
+    rebuildEvaluator();
+    Q_EMIT latencyChanged();
+    Q_EMIT tuningChanged();
+    reevaluate();
+}
+
+void Session::addProfile(const LoadedProfile& profile)
+{
+    for (auto& p : profiles_)
+        if (p.path == profile.path) {
+            p = profile;
+            Q_EMIT profilesChanged();
+            return;
+        }
+    profiles_.push_back(profile);
+    Q_EMIT profilesChanged();
+}
+
+void Session::rebuildEvaluator()
+{
+    evaluator_.reset();
+    if (histogram_.empty() || !latencySource_)
+        return;
+    evaluator_ = std::make_shared<const BucketEvaluator>(histogram_, latency_);
+}
+
+const BoundarySet* Session::activeSet() const
+{
+    return active_ >= 0 && active_ < int(sets_.size()) ? &sets_[size_t(active_)] : nullptr;
+}
+
+std::vector<int64_t> Session::activeBoundaries() const
+{
+    const BoundarySet* s = activeSet();
+    return s ? s->boundaries : std::vector<int64_t>{};
+}
+
+int Session::putBoundarySet(const BoundarySet& set)
+{
+    if (!validBoundaries(set.boundaries))
+        throw Error("boundary set '" + set.name + "' is not ascending positive lengths");
+    for (size_t i = 0; i < sets_.size(); ++i)
+        if (sets_[i].name == set.name) {
+            sets_[i] = set;
+            Q_EMIT boundarySetsChanged();
+            if (int(i) == active_) {
+                Q_EMIT activeBoundariesChanged();
+                reevaluate();
+            }
+            return int(i);
+        }
+    sets_.push_back(set);
+    Q_EMIT boundarySetsChanged();
+    return int(sets_.size()) - 1;
+}
+
+void Session::setActiveIndex(int index)
+{
+    if (index < 0 || index >= int(sets_.size()) || index == active_)
+        return;
+    active_ = index;
+    Q_EMIT boundarySetsChanged();
+    Q_EMIT activeBoundariesChanged();
+    reevaluate();
+}
+
+bool Session::setActiveBoundaries(const std::vector<int64_t>& boundaries)
+{
+    if (active_ < 0 || !validBoundaries(boundaries))
+        return false;
+    if (sets_[size_t(active_)].boundaries == boundaries)
+        return true;
+    sets_[size_t(active_)].boundaries = boundaries;
+    Q_EMIT activeBoundariesChanged();
+    reevaluate();
+    return true;
+}
+
+void Session::editActiveBoundaries(const std::vector<int64_t>& after, const QString& what,
+                                   const std::optional<std::vector<int64_t>>& before)
+{
+    const BoundarySet* s = activeSet();
+    if (!s || !validBoundaries(after))
+        return;
+    const std::vector<int64_t> from = before ? *before : s->boundaries;
+    if (from == after)
+        return;
+    undo_->push(new BoundaryEdit(this, s->name, from, after, what));
+}
+
+void Session::setTuningReport(const TuningReport& report)
+{
+    tuning_ = report;
+    Q_EMIT tuningChanged();
+}
+
+std::optional<Evaluation> Session::evaluate(const std::vector<int64_t>& boundaries) const
+{
+    if (!evaluator_ || boundaries.empty() || !validBoundaries(boundaries))
+        return std::nullopt;
+    return evaluator_->evaluate(boundaries);
+}
+
+void Session::reevaluate()
+{
+    evaluation_ = evaluate(activeBoundaries());
+    Q_EMIT evaluationChanged();
+}
+
+Project Session::toProject() const
+{
+    Project p;
+    if (model_)
+        p.model = model_->path;
+    if (trafficSource_)
+        p.distributions.push_back(*trafficSource_);
+    if (latencySource_)
+        p.latencies.push_back(*latencySource_);
+    for (const auto& prof : profiles_)
+        if (!latencySource_ || latencySource_->source != prof.path.toStdString())
+            p.latencies.push_back({"profile", prof.path.toStdString()});
+    p.boundarySets = sets_;
+    if (const BoundarySet* s = activeSet())
+        p.activeBoundarySet = s->name;
+    return p;
+}
+
+void Session::clear()
+{
+    model_.reset();
+    histogram_ = {};
+    trafficSource_.reset();
+    latency_ = {};
+    latencySource_.reset();
+    profiles_.clear();
+    evaluator_.reset();
+    sets_.clear();
+    active_ = -1;
+    evaluation_.reset();
+    tuning_.reset();
+    undo_->clear();
+    Q_EMIT modelChanged();
+    Q_EMIT trafficChanged();
+    Q_EMIT latencyChanged();
+    Q_EMIT profilesChanged();
+    Q_EMIT boundarySetsChanged();
+    Q_EMIT activeBoundariesChanged();
+    Q_EMIT tuningChanged();
+    Q_EMIT evaluationChanged();
+}
+
+} // namespace bucketlab::ui

@@ -1,0 +1,117 @@
+// Everything the desktop works on at once: the opened model or package, the traffic
+// (a length histogram), the latency curve, the profiles, and the named boundary sets with
+// the active one. Views observe it through signals and edit the active boundaries through
+// the undo stack, so every edit can be undone. Evaluation of the active set is O(K) and
+// cached here: dragging a boundary re-evaluates on every mouse move.
+#pragma once
+
+#include "core/bucket_evaluator.h"
+#include "core/latency_curve.h"
+#include "core/length_histogram.h"
+#include "core/model_info.h"
+#include "core/profile_format.h"
+#include "core/project.h"
+#include "core/tuning_report.h"
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+class QUndoStack;
+
+namespace bucketlab::ui {
+
+struct LoadedProfile {
+    QString path;
+    Profile profile;
+};
+
+class Session : public QObject {
+    Q_OBJECT
+public:
+    explicit Session(QObject* parent = nullptr);
+    ~Session() override;
+
+    // The model or package.
+    void setModel(const ModelInfo& info);
+    const std::optional<ModelInfo>& model() const { return model_; }
+
+    // Traffic. `source` is what the project file stores to reload it.
+    void setTraffic(LengthHistogram histogram, const DistributionSource& source);
+    const LengthHistogram& histogram() const { return histogram_; }
+    const std::optional<DistributionSource>& trafficSource() const { return trafficSource_; }
+
+    // Latency: a curve from a profile or an analytic spec.
+    void setLatency(LatencyCurve curve, const LatencySource& source);
+    const LatencyCurve& latency() const { return latency_; }
+    const std::optional<LatencySource>& latencySource() const { return latencySource_; }
+    bool hasLatency() const { return latencySource_.has_value(); }
+
+    // Measured profiles, for the latency view (the first one may also be the curve).
+    void addProfile(const LoadedProfile& profile);
+    const std::vector<LoadedProfile>& profiles() const { return profiles_; }
+
+    // Null until both traffic and latency are set. Shared so a background job (the tuner)
+    // keeps the one it started with alive when the traffic changes meanwhile.
+    std::shared_ptr<const BucketEvaluator> evaluator() const { return evaluator_; }
+
+    // Boundary sets: the current deployment, the tuned optimum, the baselines, the user's.
+    const std::vector<BoundarySet>& boundarySets() const { return sets_; }
+    int activeIndex() const { return active_; }
+    const BoundarySet* activeSet() const;
+    std::vector<int64_t> activeBoundaries() const;
+    // Adds or replaces (by name) a set; returns its index.
+    int putBoundarySet(const BoundarySet& set);
+    void setActiveIndex(int index);
+    // Replaces the active set's boundaries without the undo stack (the undo commands and a
+    // live drag use it). Invalid boundaries are refused (returns false).
+    bool setActiveBoundaries(const std::vector<int64_t>& boundaries);
+    // The undoable edit: records before/after on the stack. A live drag has already applied
+    // `after` with setActiveBoundaries, so it passes where the drag started as `before`.
+    void editActiveBoundaries(const std::vector<int64_t>& after, const QString& what,
+                              const std::optional<std::vector<int64_t>>& before = std::nullopt);
+    QUndoStack* undoStack() const { return undo_; }
+
+    // The latest tuning result (optimum, baselines, Pareto front), if any.
+    void setTuningReport(const TuningReport& report);
+    const std::optional<TuningReport>& tuningReport() const { return tuning_; }
+
+    // Evaluation of the active boundaries; nullopt without evaluator or boundaries.
+    const std::optional<Evaluation>& evaluation() const { return evaluation_; }
+    std::optional<Evaluation> evaluate(const std::vector<int64_t>& boundaries) const;
+
+    Project toProject() const;
+    void clear();
+
+Q_SIGNALS:
+    void modelChanged();
+    void trafficChanged();
+    void latencyChanged();
+    void profilesChanged();
+    void boundarySetsChanged();
+    void activeBoundariesChanged();
+    void evaluationChanged();
+    void tuningChanged();
+
+private:
+    void rebuildEvaluator();
+    void reevaluate();
+
+    std::optional<ModelInfo> model_;
+    LengthHistogram histogram_;
+    std::optional<DistributionSource> trafficSource_;
+    LatencyCurve latency_;
+    std::optional<LatencySource> latencySource_;
+    std::vector<LoadedProfile> profiles_;
+    std::shared_ptr<const BucketEvaluator> evaluator_;
+    std::vector<BoundarySet> sets_;
+    int active_ = -1;
+    std::optional<Evaluation> evaluation_;
+    std::optional<TuningReport> tuning_;
+    QUndoStack* undo_ = nullptr;
+};
+
+} // namespace bucketlab::ui
