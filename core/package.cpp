@@ -5,7 +5,7 @@
 #include "core/output_file.h"
 #include "core/sha256.h"
 #include "core/torch_io.h"
-#include "core/user_kernel.h"
+#include "core/kernel_compiler.h"
 
 #include <caffe2/serialize/inline_container.h>
 

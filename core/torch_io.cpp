@@ -136,9 +136,8 @@ std::string archiveProblem(const std::string& path)
         char magic[4] = {};
         in.read(magic, 4);
         if (in.gcount() < 4 || std::string(magic, 4) != std::string("PK\x03\x04", 4))
-            return path +
-                   ": not a TorchScript archive (not a zip file); save the model with "
-                   "torch.jit.save";
+            return path + ": not a TorchScript archive (not a zip file); save the model with "
+                          "torch.jit.save";
     }
     try {
         caffe2::serialize::PyTorchStreamReader reader(path);
@@ -147,9 +146,8 @@ std::string archiveProblem(const std::string& path)
             if (r.rfind("code/", 0) == 0)
                 hasCode = true;
         if (!hasCode)
-            return path +
-                   ": a PyTorch zip archive without TorchScript code (saved with torch.save "
-                   "rather than torch.jit.save?)";
+            return path + ": a PyTorch zip archive without TorchScript code (saved with torch.save "
+                          "rather than torch.jit.save?)";
     } catch (const std::exception& e) {
         return path + ": truncated or corrupt archive (" + torchMessage(e) + ")";
     }
@@ -167,14 +165,27 @@ torch::jit::Module loadScriptModule(const std::string& path)
         if (msg.find("torch.classes") != std::string::npos ||
             msg.find("Unknown builtin op") != std::string::npos ||
             msg.find("Unknown type name") != std::string::npos)
-            throw Error(path + ": cannot load here, the model uses classes or operators this "
-                               "LibTorch lacks (" +
+            throw Error(path +
+                        ": cannot load here, the model uses classes or operators this "
+                        "LibTorch lacks (" +
                         msg + "); inspect it instead, or run it where its runtime is installed");
         throw Error(path + ": cannot load TorchScript model (" + msg + ")");
     }
 }
 
 namespace {
+
+// `torch.ops.<namespace>.<op>` as users write it (the guide's state preprocessor calls
+// torch.ops.aten.Int and torch.ops.aten.slice); serialized code writes `ops.<ns>.<op>`.
+struct OpsNamespaceValue : torch::jit::SugaredValue {
+    std::string kind() const override { return "torch.ops"; }
+    std::shared_ptr<torch::jit::SugaredValue> attr(const torch::jit::SourceRange&,
+                                                   torch::jit::GraphFunction&,
+                                                   const std::string& field) override
+    {
+        return std::make_shared<torch::jit::BuiltinModule>(field);
+    }
+};
 
 // `torch` with its dtype names (torch.int64, ...) as constants, which the native
 // resolver lacks; everything else stays an aten builtin.
@@ -185,11 +196,13 @@ struct TorchModuleValue : torch::jit::BuiltinModule {
                                                    const std::string& field) override
     {
         static const std::map<std::string, c10::ScalarType> dtypes = {
-            {"int64", c10::kLong},     {"long", c10::kLong},       {"int32", c10::kInt},
-            {"int", c10::kInt},        {"int16", c10::kShort},     {"int8", c10::kChar},
-            {"uint8", c10::kByte},     {"float32", c10::kFloat},   {"float", c10::kFloat},
-            {"float64", c10::kDouble}, {"double", c10::kDouble},   {"float16", c10::kHalf},
+            {"int64", c10::kLong},     {"long", c10::kLong},         {"int32", c10::kInt},
+            {"int", c10::kInt},        {"int16", c10::kShort},       {"int8", c10::kChar},
+            {"uint8", c10::kByte},     {"float32", c10::kFloat},     {"float", c10::kFloat},
+            {"float64", c10::kDouble}, {"double", c10::kDouble},     {"float16", c10::kHalf},
             {"half", c10::kHalf},      {"bfloat16", c10::kBFloat16}, {"bool", c10::kBool}};
+        if (field == "ops")
+            return std::make_shared<OpsNamespaceValue>();
         if (auto it = dtypes.find(field); it != dtypes.end())
             return std::make_shared<torch::jit::SimpleValue>(
                 m.graph()->insertConstant(int64_t(it->second), loc));
@@ -198,12 +211,12 @@ struct TorchModuleValue : torch::jit::BuiltinModule {
 };
 
 struct ScriptResolver : torch::jit::Resolver {
-    std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& name,
-                                                           torch::jit::GraphFunction& m,
-                                                           const torch::jit::SourceRange& loc) override
+    std::shared_ptr<torch::jit::SugaredValue>
+    resolveValue(const std::string& name, torch::jit::GraphFunction& m,
+                 const torch::jit::SourceRange& loc) override
     {
-        static const std::set<std::string> exceptions = {
-            "Exception", "ValueError", "RuntimeError", "AssertionError", "IndexError"};
+        static const std::set<std::string> exceptions = {"Exception", "ValueError", "RuntimeError",
+                                                         "AssertionError", "IndexError"};
         if (exceptions.count(name))
             return std::make_shared<torch::jit::ExceptionValue>(name);
         if (name == "torch")
@@ -222,6 +235,11 @@ struct ScriptResolver : torch::jit::Resolver {
 std::shared_ptr<torch::jit::Resolver> scriptResolver()
 {
     return std::make_shared<ScriptResolver>();
+}
+
+std::shared_ptr<torch::jit::SugaredValue> opsNamespace()
+{
+    return std::make_shared<OpsNamespaceValue>();
 }
 
 std::string saveModuleToBytes(const torch::jit::Module& module,

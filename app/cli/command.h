@@ -18,6 +18,9 @@ struct Command {
 Command addBuildCommand(CLI::App& app);
 Command addInspectCommand(CLI::App& app);
 Command addDemoCommand(CLI::App& app);
+Command addGraphCommand(CLI::App& app);
+Command addLintCommand(CLI::App& app);
+Command addValidateCommand(CLI::App& app);
 
 // Prints a JSON document (already serialised) on stdout.
 void printJson(const std::string& json);

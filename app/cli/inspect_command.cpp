@@ -2,9 +2,9 @@
 #include "core/model_info.h"
 
 #include <iomanip>
-#include <sstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace bucketlab::cli {
 
@@ -34,8 +34,9 @@ void printText(const ModelInfo& info)
         std::cout << "  inputs      " << formatInputSpecs(m->inputs) << "\n";
         for (const auto& ref : m->models)
             std::cout << "  model       " << ref.file
-                      << (m->kind == PackageKind::PerBucket ? " (bucket " + std::to_string(ref.bucket) + ")"
-                                                            : std::string())
+                      << (m->kind == PackageKind::PerBucket
+                              ? " (bucket " + std::to_string(ref.bucket) + ")"
+                              : std::string())
                       << " sha256 " << ref.sha256.substr(0, 16) << "...\n";
         std::cout << "  kernel      " << (m->userKernel ? "user-supplied" : "generated") << "\n";
         std::cout << "  created     " << m->createdAt << " by " << m->createdBy << "\n";
@@ -47,6 +48,13 @@ void printText(const ModelInfo& info)
               << " parameters, " << humanBytes(info.tensorBytes) << "\n";
     if (!info.submodules.empty())
         std::cout << "  submodules  " << info.submodules.size() << "\n";
+    for (const auto& c : info.customClasses)
+        std::cout << "  class       " << c << " (custom class: runs only where its runtime "
+                  << "is installed)\n";
+    for (const auto& k : info.kernels)
+        std::cout << "  " << (k.role == "bucket_kernel" ? "kernel      " : "preprocessor")
+                  << (k.role == "bucket_kernel" ? "" : " ") << k.name << " (" << k.file << ":"
+                  << k.line << ")\n";
 }
 
 } // namespace
@@ -59,7 +67,9 @@ Command addInspectCommand(CLI::App& app)
     };
     auto o = std::make_shared<Options>();
     auto* sub = app.add_subcommand(
-        "inspect", "Show a model's or package's structure, buckets, inputs and metadata");
+        "inspect",
+        "Show a model's or package's structure, buckets, inputs, metadata and kernel sources "
+        "(reads the archive; runs and compiles nothing)");
     sub->add_option("file", o->file, "TorchScript model or BucketLab package")->required();
     sub->add_flag("--json", o->json, "Print the result as JSON");
     return {sub, [o] {

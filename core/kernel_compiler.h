@@ -1,6 +1,7 @@
-// PRIVATE to core/ (LibTorch types). Compiles a user's bucket kernel from TorchScript
-// source or a .py file written as in the autobucketing guide (imports, a non-TorchScript
-// get_bucket_kernel() wrapper) and attaches it to a package as bucket_kernel().
+// PRIVATE to core/ (LibTorch types): compiles a bucket kernel from TorchScript source or a
+// .py file written as in the autobucketing guide (imports, a non-TorchScript
+// get_bucket_kernel() wrapper) and attaches one to a package as bucket_kernel(). kernel.h
+// is the public face (loading from archives too).
 #pragma once
 
 #include <torch/script.h>
@@ -16,7 +17,7 @@ struct CompiledKernel {
     std::string file;
     std::string function;               // the kernel's name in the file
     std::vector<std::string> functions; // it and every function it calls, in file order
-    std::string source;                 // the TorchScript that was compiled (file line numbers kept)
+    std::string source; // the TorchScript that was compiled (file line numbers kept)
     torch::jit::Function* kernel = nullptr;
 };
 

@@ -1,4 +1,4 @@
-#include "core/user_kernel.h"
+#include "core/kernel_compiler.h"
 
 #include "core/error.h"
 #include "core/output_file.h"
@@ -100,8 +100,8 @@ std::set<std::string> closure(const std::string& name, const std::vector<TopLeve
     while (!todo.empty()) {
         const std::string cur = todo.back();
         todo.pop_back();
-        auto it = std::find_if(defs.begin(), defs.end(),
-                               [&](const auto& d) { return d.name == cur; });
+        auto it =
+            std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.name == cur; });
         std::string body;
         for (size_t i = it->firstLine + 1; i <= it->lastLine; ++i)
             body += lines[i] + "\n";
@@ -150,16 +150,17 @@ struct KernelResolver : torch::jit::Resolver {
     torch::jit::Function* kernel = nullptr;
     std::string name;
 
-    std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& n,
-                                                           torch::jit::GraphFunction& m,
-                                                           const torch::jit::SourceRange& loc) override
+    std::shared_ptr<torch::jit::SugaredValue>
+    resolveValue(const std::string& n, torch::jit::GraphFunction& m,
+                 const torch::jit::SourceRange& loc) override
     {
         if (n == name)
             return std::make_shared<torch::jit::FunctionValue>(
                 torch::jit::StrongFunctionPtr(unit, kernel));
         return scriptResolver()->resolveValue(n, m, loc);
     }
-    torch::jit::TypePtr resolveType(const std::string& n, const torch::jit::SourceRange& loc) override
+    torch::jit::TypePtr resolveType(const std::string& n,
+                                    const torch::jit::SourceRange& loc) override
     {
         return torch::jit::nativeResolver()->resolveType(n, loc);
     }
