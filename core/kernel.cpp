@@ -194,7 +194,10 @@ public:
             text += "\n";
         for (size_t i = headerEnd + 1; i < lines.size(); ++i)
             text += lines[i] + "\n";
-        source_ = text;
+        // Functions it calls are compiled from inside define(); the kernel's own text is
+        // the first one compiled.
+        if (source_.empty())
+            source_ = text;
         try {
             auto src = std::make_shared<torch::jit::Source>(text, f.file, 1);
             torch::jit::Parser parser(src);
