@@ -7,11 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -61,91 +63,128 @@ int64_t nowNs()
         .count();
 }
 
-// Runs work items on one worker thread while the calling thread watches the clock, reports
+// Runs work items on worker threads while the calling thread watches the clock, reports
 // progress and honours the cancel flag. A stuck item cannot be interrupted (TorchScript has
-// no cancellation point), so the worker is detached with everything it uses held by shared
-// ownership, and the run reports which item timed out.
+// no cancellation point), so its thread is detached with everything it uses held by shared
+// ownership, and the run reports which item timed out. Items finish in any order: `done`
+// says which ones did.
 class GuardedRunner {
 public:
     struct Outcome {
+        std::vector<uint8_t> done;
         size_t completed = 0;
-        bool timedOut = false; // item `completed` never returned
+        std::optional<size_t> timedOut; // the item that never returned
     };
 
     static Outcome run(size_t count, std::function<void(size_t)> item, double timeoutSeconds,
                        const std::function<void(size_t)>& onProgress,
-                       const std::function<bool()>& cancelled)
+                       const std::function<bool()>& cancelled, int threads = 1)
     {
-        auto shared = std::make_shared<Shared>();
+        auto shared = std::make_shared<Shared>(count, std::max(1, threads));
         shared->item = std::move(item);
-        shared->count = count;
-        std::thread worker([shared] {
-            torch::NoGradGuard noGrad;
-            try {
-                for (size_t i = 0; i < shared->count; ++i) {
-                    if (shared->stop.load())
-                        break;
-                    shared->itemStart.store(nowNs());
-                    shared->item(i);
-                    shared->itemStart.store(0);
-                    shared->completed.store(i + 1, std::memory_order_release);
-                }
-            } catch (...) {
-                shared->error = std::current_exception();
-            }
-            std::lock_guard<std::mutex> lock(shared->mutex);
-            shared->finished = true;
-            shared->cv.notify_all();
-        });
+        std::vector<std::thread> workers;
+        for (int w = 0; w < shared->threads; ++w)
+            workers.emplace_back([shared, w] { shared->work(size_t(w)); });
         const auto timeoutNs = int64_t(timeoutSeconds * 1e9);
         Outcome out;
         std::unique_lock<std::mutex> lock(shared->mutex);
-        while (!shared->finished) {
+        while (shared->running > 0) {
             shared->cv.wait_for(lock, std::chrono::milliseconds(25));
-            if (shared->finished)
+            if (shared->running == 0)
                 break;
             if (onProgress)
                 onProgress(shared->completed.load());
             if (cancelled && cancelled()) {
                 shared->stop.store(true);
-                // The current call still has to end; one that never does is abandoned.
+                // Calls in flight still have to end; one that never does is abandoned.
                 const auto deadline = Clock::now() + std::chrono::nanoseconds(timeoutNs);
-                shared->cv.wait_until(lock, deadline, [&] { return shared->finished; });
+                shared->cv.wait_until(lock, deadline, [&] { return shared->running == 0; });
+                const bool all = shared->running == 0;
                 lock.unlock();
-                if (shared->finished)
-                    worker.join();
-                else
-                    worker.detach();
+                for (auto& t : workers)
+                    all ? t.join() : t.detach();
                 throw Cancelled();
             }
-            const int64_t start = shared->itemStart.load();
-            if (start != 0 && nowNs() - start > timeoutNs) {
-                shared->stop.store(true);
-                out.completed = shared->completed.load(std::memory_order_acquire);
-                out.timedOut = true;
+            for (auto& slot : shared->slots) {
+                const int64_t start = slot.itemStart.load();
+                if (start != 0 && nowNs() - start > timeoutNs) {
+                    shared->stop.store(true);
+                    out.timedOut = slot.item.load();
+                    break;
+                }
+            }
+            if (out.timedOut) {
                 lock.unlock();
-                worker.detach();
+                for (auto& t : workers)
+                    t.detach();
+                out.done = shared->doneFlags();
+                out.completed = size_t(std::count(out.done.begin(), out.done.end(), 1));
                 return out;
             }
         }
         lock.unlock();
-        worker.join();
+        for (auto& t : workers)
+            t.join();
         if (shared->error)
             std::rethrow_exception(shared->error);
+        out.done = shared->doneFlags();
         out.completed = shared->completed.load();
         return out;
     }
 
 private:
-    struct Shared {
-        std::function<void(size_t)> item;
-        size_t count = 0;
+    struct Slot {
         std::atomic<int64_t> itemStart{0};
+        std::atomic<size_t> item{0};
+    };
+    struct Shared {
+        Shared(size_t n, int t) : count(n), threads(t), slots(size_t(t)), done(n), running(t)
+        {
+            for (auto& d : done)
+                d.store(0);
+        }
+        void work(size_t w)
+        {
+            torch::NoGradGuard noGrad;
+            try {
+                while (!stop.load()) {
+                    const size_t i = next.fetch_add(1);
+                    if (i >= count)
+                        break;
+                    slots[w].item.store(i);
+                    slots[w].itemStart.store(nowNs());
+                    item(i);
+                    slots[w].itemStart.store(0);
+                    done[i].store(1, std::memory_order_release);
+                    completed.fetch_add(1);
+                }
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex);
+                error = std::current_exception();
+                stop.store(true);
+            }
+            std::lock_guard<std::mutex> lock(mutex);
+            --running;
+            cv.notify_all();
+        }
+        std::vector<uint8_t> doneFlags() const
+        {
+            std::vector<uint8_t> v(count);
+            for (size_t i = 0; i < count; ++i)
+                v[i] = done[i].load(std::memory_order_acquire);
+            return v;
+        }
+        std::function<void(size_t)> item;
+        size_t count;
+        int threads;
+        std::vector<Slot> slots;
+        std::vector<std::atomic<uint8_t>> done;
+        std::atomic<size_t> next{0};
         std::atomic<size_t> completed{0};
         std::atomic<bool> stop{false};
         std::mutex mutex;
         std::condition_variable cv;
-        bool finished = false;
+        int running;
         std::exception_ptr error;
     };
 };
@@ -265,7 +304,9 @@ InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t ba
 class BucketKernelCheck {
 public:
     BucketKernelCheck(const Kernel& kernel, const KernelCheckOptions& o, bool declaredInputs)
-        : kernel_(kernel), o_(o), declaredInputs_(declaredInputs)
+        : kernel_(kernel), o_(o), declaredInputs_(declaredInputs),
+          threads_(o.threads > 0 ? o.threads
+                                 : int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)))
     {
     }
 
@@ -343,9 +384,10 @@ public:
                     continue;
                 }
                 observations_.resize(before);
-                total_ += maxLength_;
+                const auto lengths = extraLengths();
+                total_ += int64_t(lengths.size());
                 stage_ = "all lengths " + c.label;
-                stopped = sweep(c, c.batches, allLengths());
+                stopped = sweep(c, c.batches, lengths);
                 if (stopped)
                     break;
             }
@@ -362,6 +404,20 @@ private:
         std::vector<int64_t> v(static_cast<size_t>(maxLength_));
         for (int64_t i = 0; i < maxLength_; ++i)
             v[size_t(i)] = i + 1;
+        return v;
+    }
+
+    // Extra configurations (other input counts, mixed dtypes) run every length the reference
+    // serves and a little past it; further out, where the reference already showed how the
+    // kernel treats over-long inputs, every 16th length and the last.
+    std::vector<int64_t> extraLengths() const
+    {
+        const int64_t dense =
+            std::min(maxLength_, (refBoundaries_.empty() ? 0 : refBoundaries_.back()) + 64);
+        std::vector<int64_t> v;
+        for (int64_t l = 1; l <= maxLength_; ++l)
+            if (l <= dense || l % 16 == 0 || l == maxLength_)
+                v.push_back(l);
         return v;
     }
 
@@ -418,12 +474,13 @@ private:
             o_.cancelled);
         done_ = doneBefore + int64_t(outcome.completed);
         result_.calls += int64_t(outcome.completed);
-        for (size_t i = 0; i < outcome.completed; ++i)
-            observations_.emplace_back(configIndex, work->out[i]);
+        for (size_t i = 0; i < work->calls.size(); ++i)
+            if (outcome.done[i])
+                observations_.emplace_back(configIndex, work->out[i]);
         if (outcome.timedOut) {
             Observation obs;
-            obs.length = work->calls[outcome.completed].second;
-            obs.batch = batches[size_t(work->calls[outcome.completed].first)];
+            obs.length = work->calls[*outcome.timedOut].second;
+            obs.batch = batches[size_t(work->calls[*outcome.timedOut].first)];
             obs.status = Status::TimedOut;
             observations_.emplace_back(configIndex, obs);
             result_.workerAbandoned = true;
@@ -431,7 +488,7 @@ private:
         }
         if (c.reference)
             refBoundaries_ = inferBoundaries(configIndex, batches.front());
-        return outcome.timedOut;
+        return outcome.timedOut.has_value();
     }
 
     std::shared_ptr<const Kernel::Impl> kernelHolder() const
@@ -533,14 +590,22 @@ private:
                 obs.dtypeChanged = true;
             const int64_t keep = std::min(olen, length);
             const auto kept = out.narrow(bucketDim, 0, keep);
-            if (!kept.to(in.scalar_type()).equal(in.narrow(bucketDim, 0, keep)))
+            const auto original = in.narrow(bucketDim, 0, keep);
+            if (!(out.scalar_type() == in.scalar_type()
+                      ? kept.equal(original)
+                      : kept.to(in.scalar_type()).equal(original)))
                 obs.valuesChanged = true;
             if (olen > length) {
-                const auto pad = out.narrow(bucketDim, length, olen - length);
-                const double first = pad.reshape({-1})[0].item<double>();
-                obs.padSeen[i] = first;
-                const double expected = declared ? c.inputs[i].padValue : first;
-                if (!pad.eq(expected).all().item<bool>())
+                // One pass for both extremes: the padding is right when min == max == pad.
+                auto pad = out.narrow(bucketDim, length, olen - length);
+                if (pad.scalar_type() == at::kBool || pad.scalar_type() == at::kHalf ||
+                    pad.scalar_type() == at::kBFloat16)
+                    pad = pad.to(at::kFloat);
+                const auto [lo, hi] = at::aminmax(pad);
+                const double low = lo.item<double>(), high = hi.item<double>();
+                obs.padSeen[i] = low;
+                const double expected = declared ? c.inputs[i].padValue : low;
+                if (low != expected || high != expected)
                     obs.wrongPadding = true;
             }
         }
@@ -786,6 +851,7 @@ private:
     const Kernel& kernel_;
     const KernelCheckOptions& o_;
     bool declaredInputs_;
+    int threads_ = 1;
     int64_t maxLength_ = 0;
     int64_t total_ = 0;
     int64_t done_ = 0;
@@ -968,7 +1034,9 @@ public:
             d.lastLength = std::max(d.lastLength, length);
             ++d.calls;
         };
-        for (size_t i = 0; i < outcome.completed; ++i) {
+        for (size_t i = 0; i < work->items.size(); ++i) {
+            if (!outcome.done[i])
+                continue;
             const bool past = work->items[i].bucket >= int64_t(buckets.size());
             if (past && work->statuses[i] == 0)
                 add(DefectKind::FallThrough, i, "returns states for a bucket that does not exist");
@@ -979,7 +1047,7 @@ public:
         }
         if (outcome.timedOut) {
             result.workerAbandoned = true;
-            add(DefectKind::Timeout, outcome.completed,
+            add(DefectKind::Timeout, *outcome.timedOut,
                 "did not return within " + std::to_string(o_.callTimeoutSeconds) + " s");
         }
         for (auto& [kind, d] : defects)

@@ -1,10 +1,11 @@
 // Proves a bucket kernel by running it: every length 1..max-length (past the largest bucket
 // too), several batch sizes, 1..n inputs and mixed dtypes. Boundaries are inferred from what
 // the kernel does; each defect class is reported once with its first and last failing length
-// and the first failing call (inputs and the kernel's output) as an example. A state
+// and the first failing call (inputs and the kernel's output) as an example. Other input
+// counts and mixed dtypes are swept over every served length and sampled past them. A state
 // preprocessor is checked against its shapes_collection contract instead.
 //
-// Calls run on a worker thread under a per-call deadline: TorchScript cannot be interrupted,
+// Calls run on worker threads under a per-call deadline: TorchScript cannot be interrupted,
 // so a call that never returns is abandoned on its thread (see KernelCheckResult).
 #pragma once
 
@@ -77,6 +78,7 @@ struct KernelCheckOptions {
     int64_t batchDim = 0;
     std::vector<int64_t> declaredBoundaries; // a package's, compared with the inferred
     double callTimeoutSeconds = 5.0;
+    int threads = 0; // worker threads calling the kernel; 0: one per core, at most 4
     // State preprocessors: the buckets whose shapes_collection is built (default: the
     // declared boundaries, else 128,512 as in the guide).
     std::vector<int64_t> stateBoundaries;

@@ -23,6 +23,7 @@ Command addValidateCommand(CLI::App& app)
         int64_t bucketDim = 1;
         int64_t batchDim = 0;
         double timeout = 5.0;
+        int threads = 0;
         bool json = false;
     };
     auto o = std::make_shared<Options>();
@@ -47,6 +48,8 @@ Command addValidateCommand(CLI::App& app)
     sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
     sub->add_option("--timeout", o->timeout, "Seconds one kernel call may take")
         ->capture_default_str();
+    sub->add_option("--threads", o->threads,
+                    "Threads calling the kernel (default: one per core, at most 4)");
     sub->add_flag("--json", o->json, "Print the result as JSON");
     sub->footer("Example:\n  bucketlab-cli validate seed_bucket_kernel.py --max-length 1024");
     return {
