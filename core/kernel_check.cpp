@@ -189,6 +189,28 @@ private:
     };
 };
 
+// What a kernel raised, in one line. TorchScript wraps a raise in "The following operation
+// failed in the TorchScript interpreter" and a traceback; the message is the last line.
+std::string kernelError(const std::exception& e)
+{
+    std::string text = e.what();
+    if (auto c10e = dynamic_cast<const c10::Error*>(&e))
+        text = c10e->what_without_backtrace();
+    if (text.find("TorchScript interpreter") == std::string::npos)
+        return firstLine(text);
+    size_t end = text.find_last_not_of(" \t\r\n");
+    if (end == std::string::npos)
+        return firstLine(text);
+    const size_t start = text.rfind('\n', end);
+    std::string last = text.substr(start == std::string::npos ? 0 : start + 1,
+                                   end - (start == std::string::npos ? 0 : start + 1) + 1);
+    const auto first = last.find_first_not_of(" \t");
+    last = first == std::string::npos ? last : last.substr(first);
+    if (last.rfind("builtins.", 0) == 0)
+        last = last.substr(9);
+    return last;
+}
+
 std::string dtypeText(c10::ScalarType t)
 {
     switch (t) {
@@ -324,14 +346,21 @@ public:
             if (b < 1)
                 throw Error("batch size " + std::to_string(b) + " must be at least 1");
 
-        Config ref{"", o_.inputs, o_.batchSizes, true};
+        inputs_ = o_.inputs;
+        if (!declaredInputs_ && !findAcceptedInputCount()) {
+            analyse();
+            captureExamples();
+            result_.ok = result_.defects.empty();
+            result_.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+            return std::move(result_);
+        }
+        Config ref{"", inputs_, o_.batchSizes, true};
         std::vector<Config> extras;
-        for (size_t n = 1; n <= o_.inputs.size() + 1; ++n) {
-            if (n == o_.inputs.size())
+        for (size_t n = 1; n <= inputs_.size() + 1; ++n) {
+            if (n == inputs_.size())
                 continue;
             Config c;
-            c.inputs.assign(o_.inputs.begin(),
-                            o_.inputs.begin() + long(std::min(n, o_.inputs.size())));
+            c.inputs.assign(inputs_.begin(), inputs_.begin() + long(std::min(n, inputs_.size())));
             while (c.inputs.size() < n)
                 c.inputs.push_back({"extra" + std::to_string(c.inputs.size()), DType::Int64, 0, 1});
             c.label = "with " + std::to_string(n) + " input" + (n == 1 ? "" : "s");
@@ -342,8 +371,8 @@ public:
             Config mixed;
             const DType cycle[] = {DType::Float32, DType::Int64, DType::Bool, DType::Int32};
             std::string names;
-            for (size_t i = 0; i < o_.inputs.size(); ++i) {
-                auto in = o_.inputs[i];
+            for (size_t i = 0; i < inputs_.size(); ++i) {
+                auto in = inputs_[i];
                 in.dtype = cycle[i % 4];
                 if (in.dtype == DType::Bool)
                     in.padValue = in.padValue != 0.0;
@@ -352,7 +381,7 @@ public:
             }
             mixed.label = "with mixed dtypes (" + names + ")";
             mixed.batches = {o_.batchSizes.front()};
-            if (mixed.inputs != o_.inputs)
+            if (mixed.inputs != inputs_)
                 extras.push_back(mixed);
         }
         total_ = int64_t(ref.batches.size()) * maxLength_ + int64_t(extras.size()) * 8;
@@ -405,6 +434,44 @@ private:
         for (int64_t i = 0; i < maxLength_; ++i)
             v[size_t(i)] = i + 1;
         return v;
+    }
+
+    // Without declared inputs: the guide's three, unless the kernel takes another count
+    // (a generated kernel checks it). Returns false when a probe call never returned.
+    bool findAcceptedInputCount()
+    {
+        std::vector<int64_t> lengths;
+        for (int64_t l : {1, 2, 3, 16, 64, 100})
+            if (l <= maxLength_)
+                lengths.push_back(l);
+        for (size_t n : {3, 2, 1, 4, 5, 6}) {
+            Config probe;
+            probe.inputs = inputs_;
+            probe.inputs.resize(std::min(n, probe.inputs.size()));
+            while (probe.inputs.size() < n)
+                probe.inputs.push_back(
+                    {"input" + std::to_string(probe.inputs.size()), DType::Int64, 0, 1});
+            probe.batches = {o_.batchSizes.front()};
+            probe.label = "with " + std::to_string(n) + " inputs";
+            stage_ = "finding the input count";
+            const size_t before = observations_.size(), configsBefore = configs_.size();
+            if (sweep(probe, probe.batches, lengths))
+                return false;
+            bool accepted = false;
+            for (size_t i = before; i < observations_.size(); ++i)
+                accepted |= observations_[i].second.status == Status::Returned;
+            observations_.resize(before);
+            configs_.resize(configsBefore);
+            if (accepted) {
+                inputs_ = probe.inputs;
+                if (n != 3)
+                    result_.notes.push_back("takes " + std::to_string(n) + " input" +
+                                            (n == 1 ? "" : "s") +
+                                            " (no --inputs given; validated with that count)");
+                return true;
+            }
+        }
+        return true;
     }
 
     // Extra configurations (other input counts, mixed dtypes) run every length the reference
@@ -523,7 +590,7 @@ private:
             result = kernel.call({c10::List<at::Tensor>(inputs)});
         } catch (const std::exception& e) {
             obs.status = Status::Raised;
-            obs.error = torchMessage(e);
+            obs.error = kernelError(e);
             if (capture)
                 capture->error = obs.error;
             return;
@@ -851,6 +918,7 @@ private:
     const Kernel& kernel_;
     const KernelCheckOptions& o_;
     bool declaredInputs_;
+    std::vector<InputSpec> inputs_;
     int threads_ = 1;
     int64_t maxLength_ = 0;
     int64_t total_ = 0;
@@ -967,7 +1035,7 @@ public:
                                               torch::tensor({item.bucket}, torch::kInt64)});
                 } catch (const std::exception& e) {
                     work->statuses[i] = 1;
-                    work->problems[i] = torchMessage(e);
+                    work->problems[i] = kernelError(e);
                     return;
                 }
                 if (!out.isTensorList()) {
