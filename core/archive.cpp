@@ -326,6 +326,29 @@ ArchiveContents readArchive(const std::string& path)
             if (root->kind == Kind::Object)
                 ArchiveWalker(out).walk(root, "");
         }
+        if (reader.hasRecord("constants.pkl")) {
+            const auto table =
+                readPickle(recordText(reader, "constants.pkl"), path + ": constants.pkl");
+            for (size_t i = 0; table->kind == Kind::Tuple && i < table->items.size(); ++i) {
+                const auto& c = *table->items[i];
+                if (!isTensorCall(c))
+                    continue;
+                TensorInfo t;
+                t.name = "c" + std::to_string(i);
+                t.parameter = false;
+                t.shape = intTuple(c.items.size() > 2 ? c.items[2] : nullptr);
+                const auto* st = c.items.empty() || c.items[0]->kind != Kind::PersistentId ||
+                                         !c.items[0]->id || c.items[0]->id->items.size() < 5
+                                     ? nullptr
+                                     : storageType(pickleClassName(*c.items[0]->id->items[1]));
+                t.dtype = st ? st->dtype : "unknown";
+                int64_t numel = 1;
+                for (auto d : t.shape)
+                    numel *= d;
+                t.bytes = st ? numel * st->bytes : 0;
+                out.constants.push_back(t);
+            }
+        }
         const std::string metaRecord = std::string("extra/") + kMetaExtraFile;
         if (reader.hasRecord(metaRecord))
             out.meta = metaFromJson(recordText(reader, metaRecord), path);

@@ -49,6 +49,7 @@ struct ArchiveContents {
     ScriptCode code;                                            // every class and function in code/
     std::vector<ArchiveModule> modules;                         // depth first, root first
     std::vector<TensorInfo> tensors; // parameters and buffers, each distinct tensor once
+    std::vector<TensorInfo> constants; // constants.pkl: the tensors code reads as CONSTANTS.c<N>
     int64_t parameterCount = 0;
     int64_t tensorBytes = 0;                // bytes of distinct storages
     std::vector<std::string> customClasses; // torch.classes.* referenced by data or code

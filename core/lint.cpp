@@ -294,6 +294,26 @@ private:
         return nullptr;
     }
 
+    // A loop's iteration number, or a value it carries and adds 1 to on every trip.
+    bool isLoopCounter(int v) const
+    {
+        const auto& val = value(v);
+        if (val.producer >= 0 || val.block <= 0)
+            return false;
+        const auto& block = g_.blocks[size_t(val.block)];
+        if (node(block.owner).kind != "prim::Loop")
+            return false;
+        if (val.index == 0)
+            return true;
+        // Body params: counter, carried...; body outputs: condition, carried...
+        const auto* next = producer(block.outputs[size_t(val.index)]);
+        if (!next || next->kind != "aten::add" || next->inputs.size() != 2)
+            return false;
+        const auto* step = constantOf(next->inputs[1]);
+        return next->inputs[0] == v && step && step->kind == ConstantKind::Int &&
+               step->intValue == 1;
+    }
+
     void variableIndex()
     {
         for (const auto& n : g_.nodes) {
@@ -311,6 +331,10 @@ private:
             // `for x in xs` and enumerate() index the list with the loop's counter on the
             // loop's own line: that is the compiler's iteration, not the user's indexing.
             if (const auto* loop = enclosingLoop(n); loop && loop->source.line == n.source.line)
+                continue;
+            // Serialized code (an archive's code/ records) spells every for loop as a while
+            // loop with an explicit counter: indexing with that counter is the iteration.
+            if (n.source.file.rfind("code/", 0) == 0 && isLoopCounter(index))
                 continue;
             if (n.source.line == 0)
                 continue;
@@ -418,7 +442,8 @@ private:
             for (int id : body.nodes) {
                 const auto& n = node(id);
                 if (n.kind == "aten::__getitem__" && n.inputs[0] == inputList_ &&
-                    !constantOf(n.inputs[1]) && n.source.line == loop.source.line)
+                    !constantOf(n.inputs[1]) &&
+                    (n.source.line == loop.source.line || isLoopCounter(n.inputs[1])))
                     overInputs = true;
             }
             if (overInputs) {
@@ -449,9 +474,10 @@ private:
                         return;
                     }
                 }
-            } else if (const auto* trips = constantOf(loop.inputs[0]);
-                       trips && trips->kind == ConstantKind::Int && trips->intValue < INT64_MAX &&
-                       !countChecked) {
+            }
+            if (const auto* trips = constantOf(loop.inputs[0]);
+                trips && trips->kind == ConstantKind::Int && trips->intValue < INT64_MAX &&
+                !countChecked) {
                 // for i in range(N): ... inputs[i] — only N inputs are used.
                 for (int id : g_.nodesUnder(body.id)) {
                     const auto& n = node(id);

@@ -28,6 +28,7 @@ ModelInfo inspectModel(const std::string& path)
     info.parameterCount = archive.parameterCount;
     info.tensorBytes = archive.tensorBytes;
     info.customClasses = archive.customClasses;
+    info.constants = archive.constants;
     for (const auto& k : archive.kernels)
         info.kernels.push_back(
             {k.role == KernelRole::BucketKernel ? "bucket_kernel" : "state_preprocessor",
@@ -59,6 +60,10 @@ std::string modelInfoToJson(const ModelInfo& info, int indent)
     j["parameter_count"] = info.parameterCount;
     j["tensor_bytes"] = info.tensorBytes;
     j["custom_classes"] = info.customClasses;
+    j["constants"] = json::array();
+    for (const auto& c : info.constants)
+        j["constants"].push_back(
+            {{"name", c.name}, {"shape", c.shape}, {"dtype", c.dtype}, {"bytes", c.bytes}});
     j["kernels"] = json::array();
     for (const auto& k : info.kernels)
         j["kernels"].push_back({{"role", k.role},

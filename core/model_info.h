@@ -46,6 +46,7 @@ struct ModelInfo {
     int64_t tensorBytes = 0;    // bytes of distinct storages
     std::string rootClass;
     std::vector<std::string> customClasses; // torch.classes.* (loadable only with their runtime)
+    std::vector<TensorInfo> constants;      // tensor constants of the code (constants.pkl)
     std::vector<KernelSourceInfo> kernels;
 };
 

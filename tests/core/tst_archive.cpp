@@ -31,6 +31,7 @@ private Q_SLOTS:
     void moduleTreeMatchesLoadedModule();
     void neuronArchiveIsReadNotLoaded();
     void kernelSourcesAreFound();
+    void tensorConstants();
     void badArchives_data();
     void badArchives();
 
@@ -176,6 +177,23 @@ void TestArchive::kernelSourcesAreFound()
                          "Tuple[List[Tensor], Tensor]"));
     QCOMPARE(kernelRoleOfName("shared_state_buffer_preprocessor"),
              std::optional<KernelRole>(KernelRole::StatePreprocessor));
+}
+
+void TestArchive::tensorConstants()
+{
+    // Tracing turns a captured tensor into CONSTANTS.c0, stored in constants.pkl.
+    const auto r = runPython("import sys, torch\n"
+                             "table = torch.arange(6, dtype=torch.float32).reshape(2, 3)\n"
+                             "def f(x):\n    return x + table\n"
+                             "torch.jit.trace(f, torch.zeros(2, 3)).save(sys.argv[1])\n",
+                             {dir_.filePath("const.pt")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto archive = readArchive(path("const.pt"));
+    QCOMPARE(archive.constants.size(), size_t(1));
+    QCOMPARE(archive.constants[0].name, std::string("c0"));
+    QCOMPARE(archive.constants[0].shape, (std::vector<int64_t>{2, 3}));
+    QCOMPARE(archive.constants[0].dtype, std::string("Float"));
+    QCOMPARE(archive.constants[0].bytes, int64_t(24));
 }
 
 void TestArchive::badArchives_data()

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/graph_capture.h"
 #include "core/kernel.h"
+#include "core/lint.h"
 #include "core/package.h"
 #include "fixtures.h"
 #include "kernel_fixtures.h"
@@ -14,6 +15,8 @@
 
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <set>
 
 using namespace bucketlab;
 using namespace bucketlab::test;
@@ -32,6 +35,7 @@ private Q_SLOTS:
     void graphModelOfSeed();
     void graphOfWholeModel();
     void graphExports();
+    void lintOfSerializedCode();
 
 private:
     std::string path(const char* name) const { return s(dir_.filePath(name)); }
@@ -215,6 +219,21 @@ void TestKernel::graphExports()
     QCOMPARE(std::count(dot.begin(), dot.end(), '{'), std::count(dot.begin(), dot.end(), '}'));
     QCOMPARE(graphToText(g), g.printed);
     QVERIFY_EXCEPTION_THROWN(parseGraphFormat("svg"), Error);
+}
+
+void TestKernel::lintOfSerializedCode()
+{
+    // An archive's code spells for loops as while loops with explicit counters: the lints
+    // see the same pitfalls there and do not mistake the counters for user indexing.
+    for (const char* file : {"seedfn.pt", "neuron.pt"}) {
+        const Kernel k = loadKernel(path(file));
+        std::set<std::string> rules;
+        for (const auto& f : lintGraph(kernelGraph(k), k.source()))
+            rules.insert(f.rule);
+        QVERIFY2(rules.count("hardcoded-input-count"), file);
+        QVERIFY2(rules.count("shared-padding-dtype"), file);
+        QVERIFY2(!rules.count("variable-index"), file);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestKernel)
