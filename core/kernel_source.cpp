@@ -15,6 +15,15 @@ std::string inputNameList(const std::vector<InputSpec>& inputs)
     return out;
 }
 
+// torch.full's fill value is a Scalar, which in TorchScript excludes bool: a bool input is
+// padded with 0/1 and dtype=bool (validating generated kernels with bool inputs found this).
+std::string padLiteral(const InputSpec& in)
+{
+    if (in.dtype == DType::Bool)
+        return in.padValue != 0.0 ? "1" : "0";
+    return scalarLiteral(in.dtype, in.padValue);
+}
+
 void checkLayout(const KernelLayout& layout)
 {
     checkBoundaries(layout.boundaries, "kernel boundaries");
@@ -71,8 +80,7 @@ std::string generateKernelSource(const KernelLayout& layout, KernelForm form,
         s << "        " << x.name << "_pad_shape: List[int] = " << x.name << ".size()\n";
         s << "        " << x.name << "_pad_shape[" << dim << "] = delta\n";
         s << "        " << x.name << "_pad = torch.full(" << x.name << "_pad_shape, "
-          << scalarLiteral(x.dtype, x.padValue) << ", dtype=" << x.name
-          << ".dtype, device=" << x.name << ".device)\n";
+          << padLiteral(x) << ", dtype=" << x.name << ".dtype, device=" << x.name << ".device)\n";
         s << "        padded.append(torch.cat([" << x.name << ", " << x.name << "_pad], " << dim
           << "))\n";
     }

@@ -1,77 +1,39 @@
 #include "core/model_info.h"
 
-#include "core/error.h"
-#include "core/package.h"
-#include "core/torch_io.h"
+#include "core/archive.h"
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
-#include <set>
-#include <sstream>
-
 namespace bucketlab {
-namespace {
-
-std::string schemaText(const c10::FunctionSchema& schema)
-{
-    std::ostringstream s;
-    s << schema.name() << "(";
-    bool first = true;
-    for (size_t i = 0; i < schema.arguments().size(); ++i) {
-        const auto& a = schema.arguments()[i];
-        if (a.name() == "self")
-            continue;
-        s << (first ? "" : ", ") << a.type()->annotation_str() << " " << a.name();
-        first = false;
-    }
-    s << ") -> ";
-    if (schema.returns().size() == 1)
-        s << schema.returns()[0].type()->annotation_str();
-    else {
-        s << "(";
-        for (size_t i = 0; i < schema.returns().size(); ++i)
-            s << (i ? ", " : "") << schema.returns()[i].type()->annotation_str();
-        s << ")";
-    }
-    return s.str();
-}
-
-} // namespace
 
 ModelInfo inspectModel(const std::string& path)
 {
+    const ArchiveContents archive = readArchive(path);
     ModelInfo info;
     info.path = path;
-    info.package = readPackageMeta(path);
-    auto module = loadScriptModule(path);
-    info.fileBytes = int64_t(std::filesystem::file_size(path));
-    for (const auto& m : module.get_methods())
-        info.methods.push_back({m.name(), schemaText(m.function().getSchema())});
-    for (const auto& sub : module.named_modules())
-        if (!sub.name.empty())
-            info.submodules.push_back(sub.name);
-    std::set<const void*> seenStorage;
-    std::set<const void*> seenTensor;
-    auto add = [&](const std::string& name, const at::Tensor& t, bool parameter) {
-        if (!seenTensor.insert(t.unsafeGetTensorImpl()).second)
-            return;
-        TensorInfo ti;
-        ti.name = name;
-        ti.shape = t.sizes().vec();
-        ti.dtype = std::string(c10::toString(t.scalar_type()));
-        ti.bytes = int64_t(t.numel() * t.element_size());
-        ti.parameter = parameter;
-        info.tensors.push_back(ti);
-        if (parameter)
-            info.parameterCount += t.numel();
-        if (seenStorage.insert(t.storage().unsafeGetStorageImpl()).second)
-            info.tensorBytes += int64_t(t.storage().nbytes());
-    };
-    for (const auto& p : module.named_parameters(/*recurse=*/true))
-        add(p.name, p.value, true);
-    for (const auto& b : module.named_buffers(/*recurse=*/true))
-        add(b.name, b.value, false);
+    info.fileBytes = archive.fileBytes;
+    info.package = archive.meta;
+    for (const auto& m : archive.rootMethods())
+        info.methods.push_back({m.name, m.schema()});
+    for (const auto& m : archive.modules) {
+        if (m.path.empty()) {
+            info.rootClass = m.className;
+            continue;
+        }
+        const auto* cls = archive.findClass(m.className);
+        if (m.customClass || (cls && cls->base == "Module"))
+            info.submodules.push_back(m.path);
+    }
+    info.tensors = archive.tensors;
+    info.parameterCount = archive.parameterCount;
+    info.tensorBytes = archive.tensorBytes;
+    info.customClasses = archive.customClasses;
+    info.constants = archive.constants;
+    for (const auto& k : archive.kernels)
+        info.kernels.push_back(
+            {k.role == KernelRole::BucketKernel ? "bucket_kernel" : "state_preprocessor",
+             k.function.qualifiedName, k.function.schema(), k.function.file, k.function.firstLine,
+             k.function.source});
     return info;
 }
 
@@ -83,6 +45,7 @@ std::string modelInfoToJson(const ModelInfo& info, int indent)
     j["file_bytes"] = info.fileBytes;
     j["is_package"] = info.package.has_value();
     j["package"] = info.package ? json::parse(metaToJson(*info.package)) : json(nullptr);
+    j["root_class"] = info.rootClass;
     j["methods"] = json::array();
     for (const auto& m : info.methods)
         j["methods"].push_back({{"name", m.name}, {"schema", m.schema}});
@@ -96,6 +59,19 @@ std::string modelInfoToJson(const ModelInfo& info, int indent)
     j["submodules"] = info.submodules;
     j["parameter_count"] = info.parameterCount;
     j["tensor_bytes"] = info.tensorBytes;
+    j["custom_classes"] = info.customClasses;
+    j["constants"] = json::array();
+    for (const auto& c : info.constants)
+        j["constants"].push_back(
+            {{"name", c.name}, {"shape", c.shape}, {"dtype", c.dtype}, {"bytes", c.bytes}});
+    j["kernels"] = json::array();
+    for (const auto& k : info.kernels)
+        j["kernels"].push_back({{"role", k.role},
+                                {"name", k.name},
+                                {"schema", k.schema},
+                                {"file", k.file},
+                                {"line", k.line},
+                                {"source", k.source}});
     return j.dump(indent);
 }
 

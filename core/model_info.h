@@ -1,5 +1,7 @@
 // What a model or package file holds: methods with their signatures, parameters and
-// buffers with shapes and sizes, submodules, and the package metadata when present.
+// buffers with shapes and sizes, submodules, the package metadata when present, and the
+// bucket kernel / state preprocessor sources. Read from the archive alone (archive.h):
+// nothing is loaded, compiled or run.
 #pragma once
 
 #include "core/package_meta.h"
@@ -24,6 +26,15 @@ struct MethodInfo {
     std::string schema; // e.g. forward(Tensor input_ids, Tensor attention_mask) -> Tensor
 };
 
+struct KernelSourceInfo {
+    std::string role; // "bucket_kernel" or "state_preprocessor"
+    std::string name; // qualified name in the archive
+    std::string schema;
+    std::string file; // code record holding it
+    int line = 0;
+    std::string source;
+};
+
 struct ModelInfo {
     std::string path;
     int64_t fileBytes = 0;
@@ -33,10 +44,14 @@ struct ModelInfo {
     std::vector<std::string> submodules;
     int64_t parameterCount = 0; // elements of distinct parameters
     int64_t tensorBytes = 0;    // bytes of distinct storages
+    std::string rootClass;
+    std::vector<std::string> customClasses; // torch.classes.* (loadable only with their runtime)
+    std::vector<TensorInfo> constants;      // tensor constants of the code (constants.pkl)
+    std::vector<KernelSourceInfo> kernels;
 };
 
-// Loads the TorchScript module (compiles its code, runs none of its methods) and describes
-// it. Throws Error for unreadable or non-TorchScript files.
+// Describes the archive without executing, compiling or loading weights. Throws Error for
+// unreadable or non-TorchScript files.
 ModelInfo inspectModel(const std::string& path);
 
 std::string modelInfoToJson(const ModelInfo& info, int indent = 2);

@@ -5,6 +5,7 @@
 #include "core/package_assembly.h"
 #include "core/sha256.h"
 #include "core/torch_io.h"
+#include "core/kernel_compiler.h"
 
 #include <caffe2/serialize/inline_container.h>
 

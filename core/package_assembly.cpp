@@ -3,7 +3,7 @@
 #include "core/error.h"
 #include "core/kernel_source.h"
 #include "core/torch_io.h"
-#include "core/user_kernel.h"
+#include "core/kernel_compiler.h"
 
 namespace bucketlab {
 namespace {

@@ -216,6 +216,18 @@ torch::jit::Module loadScriptModule(const std::string& path)
 
 namespace {
 
+// `torch.ops.<namespace>.<op>` as users write it (the guide's state preprocessor calls
+// torch.ops.aten.Int and torch.ops.aten.slice); serialized code writes `ops.<ns>.<op>`.
+struct OpsNamespaceValue : torch::jit::SugaredValue {
+    std::string kind() const override { return "torch.ops"; }
+    std::shared_ptr<torch::jit::SugaredValue> attr(const torch::jit::SourceRange&,
+                                                   torch::jit::GraphFunction&,
+                                                   const std::string& field) override
+    {
+        return std::make_shared<torch::jit::BuiltinModule>(field);
+    }
+};
+
 // `torch` with its dtype names (torch.int64, ...) as constants, which the native
 // resolver lacks; everything else stays an aten builtin.
 struct TorchModuleValue : torch::jit::BuiltinModule {
@@ -230,6 +242,8 @@ struct TorchModuleValue : torch::jit::BuiltinModule {
             {"uint8", c10::kByte},     {"float32", c10::kFloat},     {"float", c10::kFloat},
             {"float64", c10::kDouble}, {"double", c10::kDouble},     {"float16", c10::kHalf},
             {"half", c10::kHalf},      {"bfloat16", c10::kBFloat16}, {"bool", c10::kBool}};
+        if (field == "ops")
+            return std::make_shared<OpsNamespaceValue>();
         if (auto it = dtypes.find(field); it != dtypes.end())
             return std::make_shared<torch::jit::SimpleValue>(
                 m.graph()->insertConstant(int64_t(it->second), loc));
@@ -262,6 +276,11 @@ struct ScriptResolver : torch::jit::Resolver {
 std::shared_ptr<torch::jit::Resolver> scriptResolver()
 {
     return std::make_shared<ScriptResolver>();
+}
+
+std::shared_ptr<torch::jit::SugaredValue> opsNamespace()
+{
+    return std::make_shared<OpsNamespaceValue>();
 }
 
 std::string saveModuleToBytes(const torch::jit::Module& module,

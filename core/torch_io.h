@@ -5,6 +5,7 @@
 
 #include "core/input_spec.h"
 
+#include <torch/csrc/jit/frontend/sugared_value.h>
 #include <torch/script.h>
 
 #include <map>
@@ -27,6 +28,9 @@ torch::jit::Module loadScriptModule(const std::string& path);
 // only `torch.*`; this one adds the exception classes kernels raise (Exception,
 // ValueError, RuntimeError, AssertionError, IndexError) as Python's resolver would.
 std::shared_ptr<torch::jit::Resolver> scriptResolver();
+
+// `ops` of serialized TorchScript code (ops.prim.min, ops.aten.slice): namespaces of builtins.
+std::shared_ptr<torch::jit::SugaredValue> opsNamespace();
 
 // Serialises a module to bytes, with extra records under extra/.
 std::string saveModuleToBytes(const torch::jit::Module& module,

@@ -21,6 +21,9 @@ Command addDemoCommand(CLI::App& app);
 Command addExportCommand(CLI::App& app);
 Command addDistributionCommand(CLI::App& app);
 Command addTuneCommand(CLI::App& app);
+Command addGraphCommand(CLI::App& app);
+Command addLintCommand(CLI::App& app);
+Command addValidateCommand(CLI::App& app);
 
 // Prints a JSON document (already serialised) on stdout.
 void printJson(const std::string& json);

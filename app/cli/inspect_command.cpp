@@ -48,6 +48,13 @@ void printText(const ModelInfo& info)
               << " parameters, " << humanBytes(info.tensorBytes) << "\n";
     if (!info.submodules.empty())
         std::cout << "  submodules  " << info.submodules.size() << "\n";
+    for (const auto& c : info.customClasses)
+        std::cout << "  class       " << c << " (custom class: runs only where its runtime "
+                  << "is installed)\n";
+    for (const auto& k : info.kernels)
+        std::cout << "  " << (k.role == "bucket_kernel" ? "kernel      " : "preprocessor")
+                  << (k.role == "bucket_kernel" ? "" : " ") << k.name << " (" << k.file << ":"
+                  << k.line << ")\n";
 }
 
 } // namespace
@@ -60,7 +67,9 @@ Command addInspectCommand(CLI::App& app)
     };
     auto o = std::make_shared<Options>();
     auto* sub = app.add_subcommand(
-        "inspect", "Show a model's or package's structure, buckets, inputs and metadata");
+        "inspect",
+        "Show a model's or package's structure, buckets, inputs, metadata and kernel sources "
+        "(reads the archive; runs and compiles nothing)");
     sub->add_option("file", o->file, "TorchScript model or BucketLab package")->required();
     sub->add_flag("--json", o->json, "Print the result as JSON");
     return {sub, [o] {

@@ -16,7 +16,8 @@ int main(int argc, char** argv)
     app.set_version_flag("--version", creatorString());
     std::map<CLI::App*, std::function<int()>> runners;
     for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand,
-                     cli::addExportCommand, cli::addDistributionCommand, cli::addTuneCommand}) {
+                     cli::addExportCommand, cli::addDistributionCommand, cli::addTuneCommand,
+                     cli::addGraphCommand, cli::addLintCommand, cli::addValidateCommand}) {
         const cli::Command c = add(app);
         runners[c.app] = c.run;
     }

@@ -49,7 +49,7 @@ void TestCli::initTestCase()
 void TestCli::helpForEverySubcommand_data()
 {
     QTest::addColumn<QString>("sub");
-    for (const char* s : {"build", "inspect", "demo"})
+    for (const char* s : {"build", "inspect", "demo", "graph", "lint", "validate"})
         QTest::addRow("%s", s) << s;
 }
 

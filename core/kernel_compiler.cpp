@@ -1,4 +1,4 @@
-#include "core/user_kernel.h"
+#include "core/kernel_compiler.h"
 
 #include "core/error.h"
 #include "core/output_file.h"
@@ -21,6 +21,7 @@ struct TopLevelDef {
     std::string name;
     size_t firstLine = 0; // 0-based, inclusive (decorators excluded)
     size_t lastLine = 0;  // inclusive
+    size_t indent = 0;    // columns the def is indented by (removed when compiling)
 };
 
 std::vector<std::string> splitLines(const std::string& text)
@@ -39,20 +40,31 @@ bool isBlankOrComment(const std::string& line)
     return p == std::string::npos || line[p] == '#';
 }
 
+size_t indentOf(const std::string& line)
+{
+    size_t i = 0;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t'))
+        ++i;
+    return i;
+}
+
+// Functions not nested in another function. Code pasted from documentation is often
+// indented as a whole (the guide's own code block puts the kernel two columns deeper than
+// get_bucket_kernel), so a def counts at any indentation that is not inside a def's body.
 std::vector<TopLevelDef> findDefs(const std::vector<std::string>& lines)
 {
-    static const std::regex defRe(R"(^def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\()");
+    static const std::regex defRe(R"(^(\s*)def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\()");
     std::vector<TopLevelDef> defs;
     for (size_t i = 0; i < lines.size(); ++i) {
         std::smatch m;
         if (!std::regex_search(lines[i], m, defRe))
             continue;
-        TopLevelDef d{m[1].str(), i, i};
-        // The body runs until the next line that starts at column 0 (and is code).
+        TopLevelDef d{m[2].str(), i, i, size_t(m[1].length())};
+        // The body runs until the next code line indented no deeper than the def.
         for (size_t j = i + 1; j < lines.size(); ++j) {
             if (isBlankOrComment(lines[j]))
                 continue;
-            if (lines[j][0] != ' ' && lines[j][0] != '\t' && lines[j][0] != ')')
+            if (indentOf(lines[j]) <= d.indent && lines[j][indentOf(lines[j])] != ')')
                 break;
             d.lastLine = j;
         }
@@ -187,8 +199,15 @@ CompiledKernel compileKernelFile(const std::string& file, const std::string& fun
                 kept[i] = true;
         }
     std::string source;
+    std::vector<size_t> dedent(lines.size(), 0);
+    for (const auto& d : defs)
+        for (size_t i = d.firstLine; i <= d.lastLine; ++i)
+            dedent[i] = d.indent;
     for (size_t i = 0; i < lines.size(); ++i)
-        source += (kept[i] ? lines[i] : std::string()) + "\n";
+        source +=
+            (kept[i] ? (lines[i].size() >= dedent[i] ? lines[i].substr(dedent[i]) : std::string())
+                     : std::string()) +
+            "\n";
     out.source = source;
     out.unit = unit ? std::move(unit) : std::make_shared<torch::jit::CompilationUnit>();
     try {

@@ -1,6 +1,7 @@
-// PRIVATE to core/ (LibTorch types). Compiles a user's bucket kernel from TorchScript
-// source or a .py file written as in the autobucketing guide (imports, a non-TorchScript
-// get_bucket_kernel() wrapper) and attaches it to a package as bucket_kernel().
+// PRIVATE to core/ (LibTorch types): compiles a bucket kernel from TorchScript source or a
+// .py file written as in the autobucketing guide (imports, a non-TorchScript
+// get_bucket_kernel() wrapper) and attaches one to a package as bucket_kernel(). kernel.h
+// is the public face (loading from archives too).
 #pragma once
 
 #include <torch/script.h>

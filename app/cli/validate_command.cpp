@@ -1,0 +1,101 @@
+#include "app/cli/command.h"
+#include "core/error.h"
+#include "core/input_spec.h"
+#include "core/kernel_check.h"
+#include "core/package_meta.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+namespace bucketlab::cli {
+
+Command addValidateCommand(CLI::App& app)
+{
+    struct Options {
+        std::string file;
+        std::string function;
+        int64_t maxLength = 0;
+        std::string batchSizes = "1,2,5";
+        std::string inputs;
+        std::string boundaries;
+        int64_t bucketDim = 1;
+        int64_t batchDim = 0;
+        double timeout = 5.0;
+        int threads = 0;
+        bool json = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* sub = app.add_subcommand(
+        "validate", "Run a bucket kernel (or a package's) at every length and batch size, infer "
+                    "its buckets and report defects (exit 1 when there are any)");
+    sub->add_option("file", o->file, "Kernel (.py, TorchScript source, .pt) or package")
+        ->required();
+    sub->add_option("--function", o->function, "Kernel function or method (default: detected)");
+    sub->add_option("--max-length", o->maxLength,
+                    "Check lengths 1..N (default: twice the package's largest bucket, else 2048)");
+    sub->add_option("--batch-sizes", o->batchSizes, "Batch sizes, e.g. 1,2,5")
+        ->capture_default_str();
+    sub->add_option("--inputs", o->inputs,
+                    "Inputs as name:dtype[:pad] (default: a package's; else three int64 inputs "
+                    "as in the guide, any constant padding accepted)");
+    sub->add_option("--boundaries", o->boundaries,
+                    "Buckets to build shapes_collection from when checking a state preprocessor "
+                    "(default 128,512)");
+    sub->add_option("--bucket-dim", o->bucketDim, "Dimension the kernel pads")
+        ->capture_default_str();
+    sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
+    sub->add_option("--timeout", o->timeout, "Seconds one kernel call may take")
+        ->capture_default_str();
+    sub->add_option("--threads", o->threads,
+                    "Threads calling the kernel (default: one per core, at most 4)");
+    sub->add_flag("--json", o->json, "Print the result as JSON");
+    sub->footer("Example:\n  bucketlab-cli validate seed_bucket_kernel.py --max-length 1024");
+    return {
+        sub, [o] {
+            KernelCheckOptions options;
+            options.maxLength = o->maxLength;
+            if (o->maxLength < 0)
+                throw Error("--max-length " + std::to_string(o->maxLength) + " must be positive");
+            options.batchSizes = parseBoundaries(o->batchSizes, "--batch-sizes");
+            if (!o->inputs.empty())
+                options.inputs = parseInputSpecs(o->inputs);
+            if (!o->boundaries.empty())
+                options.stateBoundaries = parseBoundaries(o->boundaries, "--boundaries");
+            options.bucketDim = o->bucketDim;
+            options.batchDim = o->batchDim;
+            if (!(o->timeout > 0))
+                throw Error("--timeout must be a positive number of seconds");
+            options.callTimeoutSeconds = o->timeout;
+            const auto result = checkKernelFile(o->file, o->function, options);
+            if (o->json) {
+                printJson(kernelCheckToJson(result));
+            } else {
+                std::cout << o->file << ": "
+                          << (result.role == KernelRole::BucketKernel ? "bucket kernel "
+                                                                      : "state preprocessor ")
+                          << result.kernel << ", " << result.calls << " calls in " << result.seconds
+                          << " s\n";
+                std::cout << "  boundaries  " << formatBoundaries(result.boundaries) << "\n";
+                for (const auto& d : result.defects)
+                    std::cout << "  DEFECT " << defectKindName(d.kind) << ": " << d.message << "\n";
+                for (const auto& n : result.notes)
+                    std::cout << "  note: " << n << "\n";
+                std::cout << (result.ok ? "  ok: no defects\n"
+                                        : "  " + std::to_string(result.defects.size()) +
+                                              " defect class(es)\n");
+            }
+            const int code = result.ok ? 0 : 1;
+            if (result.workerAbandoned) {
+                // A kernel call never returned and still runs on its thread; static
+                // destructors must not run under it.
+                std::cout.flush();
+                std::fflush(nullptr);
+                std::quick_exit(code);
+            }
+            return code;
+        }};
+}
+
+} // namespace bucketlab::cli

@@ -1,0 +1,284 @@
+// The validator against real kernels: the guide's seed kernel (its known defects), every
+// kernel BucketLab generates (property test over random boundary sets), broken variants of
+// a generated kernel (one defect class each), and the guide's state preprocessor.
+#include "core/error.h"
+#include "core/kernel.h"
+#include "core/kernel_check.h"
+#include "kernel_fixtures.h"
+
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <random>
+#include <set>
+
+using namespace bucketlab;
+using namespace bucketlab::test;
+
+class TestKernelCheck : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(dir_.isValid()); }
+    void seedKernelDefects();
+    void seedKernelWithTwoInputsDropsNothing();
+    void generatedKernelsValidateClean();
+    void brokenKernels_data();
+    void brokenKernels();
+    void neverReturningKernelTimesOut();
+    void cancelStops();
+    void statePreprocessor_data();
+    void statePreprocessor();
+    void wrongSignatureIsAnError();
+
+private:
+    const KernelDefect* find(const KernelCheckResult& r, DefectKind kind)
+    {
+        for (const auto& d : r.defects)
+            if (d.kind == kind)
+                return &d;
+        return nullptr;
+    }
+    QTemporaryDir dir_;
+};
+
+void TestKernelCheck::seedKernelDefects()
+{
+    KernelCheckOptions o;
+    o.maxLength = 1024;
+    o.batchSizes = {1, 3};
+    const auto r = checkKernelFile(s(dataPath("seed_bucket_kernel.py")), "", o);
+    QVERIFY(!r.ok);
+    QCOMPARE(r.boundaries, (std::vector<int64_t>{128, 512}));
+    // Past 512 the guide's kernel returns an empty list and bucket 0.
+    const auto* fall = find(r, DefectKind::FallThrough);
+    QVERIFY(fall);
+    QCOMPARE(fall->firstLength, int64_t(513));
+    QCOMPARE(fall->lastLength, int64_t(1024));
+    QVERIFY2(fall->message.find("returns 0 tensors") != std::string::npos, fall->message.c_str());
+    QCOMPARE(fall->example.length, int64_t(513));
+    QVERIFY(fall->example.outputs.empty());
+    QCOMPARE(fall->example.inputs.size(), size_t(3));
+    // `num_inputs = 3`: a fourth input is dropped at every served length.
+    const auto* dropped = find(r, DefectKind::InputsDropped);
+    QVERIFY(dropped);
+    QCOMPARE(dropped->firstLength, int64_t(1));
+    QCOMPARE(dropped->lastLength, int64_t(512));
+    QVERIFY2(dropped->message.find("with 4 inputs") != std::string::npos, dropped->message.c_str());
+    QCOMPARE(dropped->example.inputs.size(), size_t(4));
+    QCOMPARE(dropped->example.outputs.size(), size_t(3));
+    // Padding takes x.dtype for every input: mixed dtypes come back promoted.
+    QVERIFY(find(r, DefectKind::DtypeChanged));
+    // Within 1..512 with the guide's own inputs it neither raises nor mis-pads.
+    QVERIFY(!find(r, DefectKind::Exception));
+    QVERIFY(!find(r, DefectKind::WrongOutputLength));
+    QVERIFY(!find(r, DefectKind::IndexNotMonotone));
+}
+
+void TestKernelCheck::seedKernelWithTwoInputsDropsNothing()
+{
+    KernelCheckOptions o;
+    o.maxLength = 600;
+    o.batchSizes = {2};
+    o.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0");
+    const auto r = checkKernelFile(s(dataPath("seed_bucket_kernel.py")), "", o);
+    QCOMPARE(r.boundaries, (std::vector<int64_t>{128, 512}));
+    // 1, 2 and 3 inputs are all within num_inputs = 3.
+    QVERIFY(!find(r, DefectKind::InputsDropped));
+    QVERIFY(find(r, DefectKind::FallThrough));
+}
+
+void TestKernelCheck::generatedKernelsValidateClean()
+{
+    std::mt19937 rng(20241126);
+    const DType dtypes[] = {DType::Int64, DType::Int32, DType::Float32, DType::Bool,
+                            DType::Float16};
+    for (int round = 0; round < 24; ++round) {
+        std::set<int64_t> set;
+        const int k = 1 + int(rng() % 5);
+        while (int(set.size()) < k)
+            set.insert(1 + int64_t(rng() % (round % 3 == 0 ? 8 : 300)));
+        KernelLayout l;
+        l.boundaries.assign(set.begin(), set.end());
+        l.bucketDim = 1;
+        const int n = 1 + int(rng() % 3);
+        for (int i = 0; i < n; ++i) {
+            const DType d = dtypes[rng() % 5];
+            const double pad = d == DType::Bool ? double(rng() % 2) : double(int(rng() % 3) - 1);
+            l.inputs.push_back({"x" + std::to_string(i), d, pad, 1.0});
+        }
+        const auto file = writeText(dir_, QString("gen%1.py").arg(round), generatedKernelPy(l));
+        KernelCheckOptions o;
+        o.inputs = l.inputs;
+        o.batchSizes = {1, 3};
+        o.maxLength = 2 * l.boundaries.back() + 3;
+        const auto r = checkKernel(loadKernel(file), o);
+        std::string defects;
+        for (const auto& d : r.defects)
+            defects += defectKindName(d.kind) + ": " + d.message + "; ";
+        QVERIFY2(r.ok,
+                 qPrintable(QString::fromStdString(formatBoundaries(l.boundaries) + " " +
+                                                   formatInputSpecs(l.inputs) + ": " + defects)));
+        QCOMPARE(r.boundaries, l.boundaries);
+    }
+}
+
+void TestKernelCheck::brokenKernels_data()
+{
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<int>("firstLength");
+    QTest::addRow("off by one at a boundary") << "if length <= 8:"
+                                              << "if length < 8:"
+                                              << "wrong_output_length" << 8;
+    QTest::addRow("swapped indices") << "bucket_index = 0\n"
+                                     << "bucket_index = 1\n"
+                                     << "index_not_monotone" << 1;
+    QTest::addRow("raises at one length")
+        << "    padded: List"
+        << "    if length == 20:\n        raise Exception(\"boom\")\n    padded: List"
+        << "exception" << 20;
+    QTest::addRow("wrong padding value") << "input1_pad_shape, 0,"
+                                         << "input1_pad_shape, 7,"
+                                         << "wrong_padding" << 1;
+    QTest::addRow("float bucket index") << "dtype=torch.int64)\n"
+                                        << "dtype=torch.float32)\n"
+                                        << "index_not_int64" << 1;
+    QTest::addRow("values changed") << "torch.cat([input0, "
+                                    << "torch.cat([input0 * 2, "
+                                    << "values_changed" << 1;
+    QTest::addRow("second input dropped")
+        << "        padded.append(torch.cat([input1, input1_pad], 1))\n"
+        << ""
+        << "inputs_dropped" << 1;
+    QTest::addRow("no rejection past the largest bucket")
+        << "        raise Exception(\"bucketlab: input length \" + str(length) + \" exceeds the "
+           "largest bucket 32\")\n"
+        << "        bucket_length = length\n        bucket_index = 0\n"
+        << "fall_through" << 33;
+}
+
+void TestKernelCheck::brokenKernels()
+{
+    QFETCH(QString, from);
+    QFETCH(QString, to);
+    QFETCH(QString, kind);
+    QFETCH(int, firstLength);
+    const std::string text = replaced(generatedKernelPy(layout({8, 32})), s(from), s(to));
+    const auto file = writeText(dir_, "broken.py", text);
+    KernelCheckOptions o;
+    o.inputs = layout({8, 32}).inputs;
+    o.maxLength = 64;
+    o.batchSizes = {1, 2};
+    const auto r = checkKernel(loadKernel(file), o);
+    QVERIFY(!r.ok);
+    const KernelDefect* d = nullptr;
+    for (const auto& x : r.defects)
+        if (defectKindName(x.kind) == s(kind))
+            d = &x;
+    std::string all;
+    for (const auto& x : r.defects)
+        all += defectKindName(x.kind) + " ";
+    QVERIFY2(d, qPrintable(QString::fromStdString("defects: " + all)));
+    QCOMPARE(d->firstLength, int64_t(firstLength));
+    QVERIFY(!d->message.empty());
+    QCOMPARE(d->example.length, int64_t(firstLength));
+}
+
+void TestKernelCheck::neverReturningKernelTimesOut()
+{
+    const std::string text =
+        replaced(generatedKernelPy(layout({8, 32})), "    padded: List",
+                 "    n = length\n    while length == 12:\n        n = n + 1\n    padded: List");
+    const auto file = writeText(dir_, "stuck.py", text);
+    KernelCheckOptions o;
+    o.inputs = layout({8, 32}).inputs;
+    o.maxLength = 40;
+    o.callTimeoutSeconds = 0.3;
+    QElapsedTimer t;
+    t.start();
+    const auto r = checkKernel(loadKernel(file), o);
+    QVERIFY2(t.elapsed() < 5000, "the validator waited for the stuck call");
+    QVERIFY(r.workerAbandoned);
+    const KernelDefect* d = find(r, DefectKind::Timeout);
+    QVERIFY(d);
+    QCOMPARE(d->firstLength, int64_t(12));
+    // Lengths 1..11 were still checked: 1..8 pad to 8, 9..11 to 32.
+    QCOMPARE(r.boundaries, (std::vector<int64_t>{8, 32}));
+}
+
+void TestKernelCheck::cancelStops()
+{
+    const auto file = writeText(dir_, "cancel.py", generatedKernelPy(layout({64, 512})));
+    KernelCheckOptions o;
+    o.maxLength = 100000;
+    o.inputs = layout({8}).inputs;
+    int64_t lastDone = 0;
+    o.progress = [&](const KernelCheckProgress& p) {
+        lastDone = p.done;
+    };
+    o.cancelled = [&] {
+        return lastDone > 100;
+    };
+    QVERIFY_EXCEPTION_THROWN(checkKernel(loadKernel(file), o), Cancelled);
+    QVERIFY(lastDone > 100);
+}
+
+void TestKernelCheck::statePreprocessor_data()
+{
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::addColumn<QString>("kind"); // "" = no defects
+    QTest::addRow("the guide's") << ""
+                                 << ""
+                                 << "";
+    QTest::addRow("keeps one position too many") << "start=state_tensor_dim_length-npos,"
+                                                 << "start=state_tensor_dim_length-npos-1,"
+                                                 << "state_contract";
+    QTest::addRow("drops the last state") << "for i in range(len(shapes)):"
+                                          << "for i in range(len(shapes) - 1):"
+                                          << "state_contract";
+}
+
+void TestKernelCheck::statePreprocessor()
+{
+    QFETCH(QString, from);
+    QFETCH(QString, to);
+    QFETCH(QString, kind);
+    std::string text = readAll(dataPath("seed_state_preprocessor.py")).toStdString();
+    if (!from.isEmpty())
+        text = replaced(text, s(from), s(to));
+    const auto file = writeText(dir_, "sp.py", text);
+    const Kernel k = loadKernel(file);
+    QCOMPARE(k.role(), std::optional<KernelRole>(KernelRole::StatePreprocessor));
+    KernelCheckOptions o;
+    o.batchSizes = {1, 2};
+    const auto r = checkKernel(k, o);
+    QCOMPARE(r.role, KernelRole::StatePreprocessor);
+    QCOMPARE(r.boundaries, (std::vector<int64_t>{128, 512}));
+    if (kind.isEmpty()) {
+        std::string all;
+        for (const auto& d : r.defects)
+            all += d.message + "; ";
+        QVERIFY2(r.ok, all.c_str());
+    } else {
+        QVERIFY(!r.ok);
+        QCOMPARE(QString::fromStdString(defectKindName(r.defects.front().kind)), kind);
+    }
+}
+
+void TestKernelCheck::wrongSignatureIsAnError()
+{
+    const auto file =
+        writeText(dir_, "sig.py", "def bucket_kernel(x: int, y: int):\n    return x + y\n");
+    try {
+        checkKernel(loadKernel(file), {});
+        QFAIL("validated a function that is not a kernel");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("List[Tensor]"), e.what());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestKernelCheck)
+#include "tst_kernel_check.moc"
