@@ -84,8 +84,8 @@ std::string profileToJson(const Profile& profile, int indent)
     json j;
     j["format"] = profile.format;
     j["model"] = {{"file", profile.modelFile}, {"sha256", profile.modelSha256}};
-    j["device"] = {{"kind", profile.deviceKind}, {"name", profile.deviceName},
-                   {"threads", profile.threads}};
+    j["device"] = {
+        {"kind", profile.deviceKind}, {"name", profile.deviceName}, {"threads", profile.threads}};
     j["environment"] = profile.environment;
     j["settings"] = profile.settings;
     j["created_by"] = profile.createdBy;
@@ -104,6 +104,7 @@ std::string profileToJson(const Profile& profile, int indent)
         q["ci95_ms"] = {p.ci95LowMs, p.ci95HighMs};
         q["samples"] = p.samples;
         q["outliers"] = p.outliers;
+        q["warmup_runs"] = p.warmupRuns;
         q["flags"] = p.flags;
         q["error"] = p.error.empty() ? json(nullptr) : json(p.error);
         q["samples_ms"] = p.samplesMs;
@@ -179,6 +180,7 @@ Profile profileFromJson(const std::string& text, const std::string& where)
             if (q.contains("samples") && q["samples"].is_number_integer())
                 pt.samples = q["samples"].get<int64_t>();
             pt.outliers = q.value("outliers", pt.outliers);
+            pt.warmupRuns = q.value("warmup_runs", int64_t(0));
             if (q.contains("flags") && q["flags"].is_array())
                 pt.flags = q["flags"].get<std::vector<std::string>>();
             checkPoint(pt, at);
@@ -230,8 +232,8 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
                     batchCol = int(i);
             }
             if (lengthCol < 0 || latencyCol < 0)
-                throw Error(located(where, lineNo,
-                                    "expected a header with columns length and latency_ms"));
+                throw Error(
+                    located(where, lineNo, "expected a header with columns length and latency_ms"));
             continue;
         }
         auto cell = [&](int col, const char* what) {
@@ -241,21 +243,23 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
             char* end = nullptr;
             const double v = std::strtod(t.c_str(), &end);
             if (t.empty() || end != t.c_str() + t.size())
-                throw Error(located(where, lineNo, std::string(what) + " '" + t +
-                                                        "' is not a number"));
+                throw Error(
+                    located(where, lineNo, std::string(what) + " '" + t + "' is not a number"));
             return v;
         };
         const double length = cell(lengthCol, "length");
         const double latency = cell(latencyCol, "latency_ms");
         const double batch = batchCol >= 0 ? cell(batchCol, "batch") : 1.0;
         if (length <= 0 || length != std::floor(length) || length > 2147483647.0)
-            throw Error(located(where, lineNo, "length " + cells[size_t(lengthCol)] +
-                                                   " is not a positive integer"));
+            throw Error(
+                located(where, lineNo,
+                        "length " + cells[size_t(lengthCol)] + " is not a positive integer"));
         if (batch <= 0 || batch != std::floor(batch))
             throw Error(located(where, lineNo, "batch is not a positive integer"));
         if (!std::isfinite(latency) || latency <= 0)
-            throw Error(located(where, lineNo, "latency_ms " + cells[size_t(latencyCol)] +
-                                                   " is not a positive finite number"));
+            throw Error(located(where, lineNo,
+                                "latency_ms " + cells[size_t(latencyCol)] +
+                                    " is not a positive finite number"));
         auto& pt = byShape[{int64_t(length), int64_t(batch)}];
         pt.length = int64_t(length);
         pt.batch = int64_t(batch);

@@ -18,6 +18,7 @@ struct Command {
 Command addBuildCommand(CLI::App& app);
 Command addInspectCommand(CLI::App& app);
 Command addDemoCommand(CLI::App& app);
+Command addProfileCommand(CLI::App& app);
 
 // Prints a JSON document (already serialised) on stdout.
 void printJson(const std::string& json);

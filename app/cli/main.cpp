@@ -15,7 +15,8 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
     app.set_version_flag("--version", creatorString());
     std::map<CLI::App*, std::function<int()>> runners;
-    for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand}) {
+    for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand,
+                     cli::addProfileCommand}) {
         const cli::Command c = add(app);
         runners[c.app] = c.run;
     }
@@ -31,8 +32,8 @@ int main(int argc, char** argv)
         std::string known;
         for (const auto& [sub, run] : runners)
             known += (known.empty() ? "" : ", ") + sub->get_name();
-        std::cerr << "bucketlab-cli: error: unknown subcommand '" << argv[1] << "' (commands: "
-                  << known << ")\n";
+        std::cerr << "bucketlab-cli: error: unknown subcommand '" << argv[1]
+                  << "' (commands: " << known << ")\n";
         return 2;
     }
     try {
