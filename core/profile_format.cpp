@@ -84,8 +84,8 @@ std::string profileToJson(const Profile& profile, int indent)
     json j;
     j["format"] = profile.format;
     j["model"] = {{"file", profile.modelFile}, {"sha256", profile.modelSha256}};
-    j["device"] = {
-        {"kind", profile.deviceKind}, {"name", profile.deviceName}, {"threads", profile.threads}};
+    j["device"] = {{"kind", profile.deviceKind}, {"name", profile.deviceName},
+                   {"threads", profile.threads}};
     j["environment"] = profile.environment;
     j["settings"] = profile.settings;
     j["created_by"] = profile.createdBy;
@@ -232,8 +232,8 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
                     batchCol = int(i);
             }
             if (lengthCol < 0 || latencyCol < 0)
-                throw Error(
-                    located(where, lineNo, "expected a header with columns length and latency_ms"));
+                throw Error(located(where, lineNo,
+                                    "expected a header with columns length and latency_ms"));
             continue;
         }
         auto cell = [&](int col, const char* what) {
@@ -243,23 +243,21 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
             char* end = nullptr;
             const double v = std::strtod(t.c_str(), &end);
             if (t.empty() || end != t.c_str() + t.size())
-                throw Error(
-                    located(where, lineNo, std::string(what) + " '" + t + "' is not a number"));
+                throw Error(located(where, lineNo, std::string(what) + " '" + t +
+                                                        "' is not a number"));
             return v;
         };
         const double length = cell(lengthCol, "length");
         const double latency = cell(latencyCol, "latency_ms");
         const double batch = batchCol >= 0 ? cell(batchCol, "batch") : 1.0;
         if (length <= 0 || length != std::floor(length) || length > 2147483647.0)
-            throw Error(
-                located(where, lineNo,
-                        "length " + cells[size_t(lengthCol)] + " is not a positive integer"));
+            throw Error(located(where, lineNo, "length " + cells[size_t(lengthCol)] +
+                                                   " is not a positive integer"));
         if (batch <= 0 || batch != std::floor(batch))
             throw Error(located(where, lineNo, "batch is not a positive integer"));
         if (!std::isfinite(latency) || latency <= 0)
-            throw Error(located(where, lineNo,
-                                "latency_ms " + cells[size_t(latencyCol)] +
-                                    " is not a positive finite number"));
+            throw Error(located(where, lineNo, "latency_ms " + cells[size_t(latencyCol)] +
+                                                   " is not a positive finite number"));
         auto& pt = byShape[{int64_t(length), int64_t(batch)}];
         pt.length = int64_t(length);
         pt.batch = int64_t(batch);

@@ -28,7 +28,7 @@ struct ProfilePoint {
 
 struct Profile {
     std::string format = kProfileFormat;
-    std::string modelFile; // file name
+    std::string modelFile;   // file name
     std::string modelSha256;
     std::string deviceKind = "cpu"; // cpu | cuda | neuron
     std::string deviceName;

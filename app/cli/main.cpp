@@ -32,8 +32,8 @@ int main(int argc, char** argv)
         std::string known;
         for (const auto& [sub, run] : runners)
             known += (known.empty() ? "" : ", ") + sub->get_name();
-        std::cerr << "bucketlab-cli: error: unknown subcommand '" << argv[1]
-                  << "' (commands: " << known << ")\n";
+        std::cerr << "bucketlab-cli: error: unknown subcommand '" << argv[1] << "' (commands: "
+                  << known << ")\n";
         return 2;
     }
     try {
