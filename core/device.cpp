@@ -165,9 +165,12 @@ std::vector<std::string> neuronLibraryCandidates()
     std::vector<std::string> out;
     std::stringstream dirs(envOr("NEURON_LIBRARY_PATH"));
     std::string dir;
-    while (std::getline(dirs, dir, ':'))
+    while (std::getline(dirs, dir, ':')) {
+        // Entries are directories, like LD_LIBRARY_PATH's, unless they name a library.
+        const bool names = dir.find(".so") != std::string::npos;
         if (!dir.empty())
-            out.push_back(libraryIn(dir));
+            out.push_back(names ? dir : (fs::path(dir) / kNeuronLibrary).string());
+    }
     std::vector<std::string> prefixes = {"/opt/aws_neuronx_venv_pytorch*",
                                          "/opt/aws_neuron_venv_pytorch*"};
     if (const std::string venv = envOr("VIRTUAL_ENV"); !venv.empty())

@@ -68,6 +68,24 @@ std::string joinLengths(const std::vector<int64_t>& v)
     return out;
 }
 
+// Why a forward failed, in one line. TorchScript wraps exceptions raised in a model in
+// "The following operation failed in the TorchScript interpreter." and two tracebacks;
+// the exception itself is the last line.
+std::string forwardFailure(const std::exception& e)
+{
+    const auto* c10e = dynamic_cast<const c10::Error*>(&e);
+    std::string text = c10e ? c10e->what_without_backtrace() : e.what();
+    if (text.find("failed in the TorchScript interpreter") == std::string::npos)
+        return torchMessage(e);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+    std::string last = text.substr(text.rfind('\n') + 1);
+    for (const char* prefix : {"RuntimeError: ", "Exception: "})
+        if (last.rfind(prefix, 0) == 0)
+            last = last.substr(std::string(prefix).size());
+    return last;
+}
+
 // A stable per-shape seed, so the reported intervals do not change from run to run on
 // the same samples.
 uint64_t shapeSeed(int64_t length, int64_t batch)
@@ -352,7 +370,7 @@ void ProfileRun::fail(size_t i, const std::exception& e)
 {
     Shape& s = shapes_[i];
     s.point.error = "forward failed at length " + std::to_string(s.point.length) + ", batch " +
-                    std::to_string(s.point.batch) + ": " + torchMessage(e);
+                    std::to_string(s.point.batch) + ": " + forwardFailure(e);
     s.point.samplesMs.clear();
     s.point.flags = {kFlagFailed};
     finish(i);
@@ -462,21 +480,8 @@ Profile ProfileRun::run()
     makeShapes();
     checkCancelled();
 
-    torch::NoGradGuard noGrad;
-    for (size_t i = 0; i < shapes_.size(); ++i) {
-        try {
-            warmUp(i);
-        } catch (const Cancelled&) {
-            throw;
-        } catch (const std::exception& e) {
-            fail(i, e);
-        }
-    }
-    sample();
-    for (size_t i = 0; i < shapes_.size(); ++i)
-        if (!shapes_[i].finished)
-            finish(i); // stopped by the budget while still sampling
-
+    // Everything that does not depend on the samples is done before timing starts, so
+    // that it comes out of the budget rather than after it.
     Profile profile;
     profile.modelFile = fs::path(r_.model).filename().string();
     profile.modelSha256 = sha256File(r_.model);
@@ -498,10 +503,26 @@ Profile ProfileRun::run()
     profile.settings["target_ci_pct"] = formatNumber(r_.targetCiPct);
     profile.settings["lengths"] = joinLengths(r_.lengths);
     profile.settings["batches"] = joinLengths(r_.batches);
-    profile.settings["rounds"] = std::to_string(round_);
-    profile.settings["stopped_by"] = stopReason_;
     profile.createdBy = creatorString();
     profile.createdAt = utcNowIso8601();
+
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < shapes_.size(); ++i) {
+        try {
+            warmUp(i);
+        } catch (const Cancelled&) {
+            throw;
+        } catch (const std::exception& e) {
+            fail(i, e);
+        }
+    }
+    sample();
+    for (size_t i = 0; i < shapes_.size(); ++i)
+        if (!shapes_[i].finished)
+            finish(i); // stopped by the budget while still sampling
+
+    profile.settings["rounds"] = std::to_string(round_);
+    profile.settings["stopped_by"] = stopReason_;
     for (auto& s : shapes_)
         profile.points.push_back(std::move(s.point));
     profile.settings["elapsed_s"] = formatNumber(elapsedS());

@@ -288,9 +288,14 @@ def fail(shape, e):
     shape.active = False
     shape.point["samples_ms"] = []
     shape.point["flags"] = ["failed"]
-    message = str(e).strip().splitlines()
+    lines = [line for line in str(e).strip().splitlines() if line.strip()]
+    # TorchScript wraps a model's own exception in two tracebacks; it is the last line.
+    reason = lines[-1] if lines and "TorchScript interpreter" in lines[0] else (lines[0] if lines else "")
+    for prefix in ("RuntimeError: ", "Exception: "):
+        if reason.startswith(prefix):
+            reason = reason[len(prefix):]
     shape.point["error"] = "forward failed at length %d, batch %d: %s" % (
-        shape.point["length"], shape.point["batch"], message[0] if message else type(e).__name__)
+        shape.point["length"], shape.point["batch"], reason or type(e).__name__)
 
 
 def main(argv):
