@@ -15,6 +15,14 @@
 
 namespace bucketlab {
 
+// A measured point of the latency curve a prediction came from: re-measured beside the
+// buckets, it tells how much faster or slower the machine is now than when the curve was
+// measured (a shared machine's load can change latency by a factor of two or more).
+struct ReferencePoint {
+    int64_t length = 0;
+    double ms = 0; // the curve's figure (a median, like expectedMs)
+};
+
 struct BucketVerificationRequest {
     std::string model;             // the base model, or a package (see measureBuckets)
     std::vector<InputSpec> inputs; // plain models (packages carry theirs)
@@ -29,6 +37,17 @@ struct BucketVerificationRequest {
     int threads = 1;
     double budgetS = 20;
     double targetCiPct = 2;
+    // Optional: points of the curve the prediction came from. Up to maxReferences of them,
+    // spread over the boundaries' range, are measured in the same run (interleaved with
+    // the buckets, so they see the same conditions).
+    std::vector<ReferencePoint> references;
+    size_t maxReferences = 3;
+};
+
+struct ReferenceCheck {
+    int64_t length = 0;
+    double thenMs = 0; // the curve's figure
+    double nowMs = 0;  // measured in this run
 };
 
 struct BucketMeasurement {
@@ -51,10 +70,17 @@ struct BucketVerification {
     // sum_k share_k * mean_k: the expected latency per request including every slow
     // sample; compare with a prediction from a mean-based curve.
     double expectedMeanMs = 0;
-    Profile profile; // the measurement itself, writable as bucketlab.profile/1
+    // With references: the median of now / then over them (1 without), and expectedMs
+    // scaled back to the conditions the curve was measured in, expectedMs / ratio. Compare
+    // a prediction with this figure when the machine may have changed since.
+    std::vector<ReferenceCheck> references;
+    double conditionsRatio = 1;
+    double expectedAtReferenceMs = 0;
+    Profile profile; // the measurement itself (buckets, then references)
 };
 
-// Profiles the boundary shapes (one profile run, shapes interleaved) and combines them.
+// Profiles the boundary shapes and the chosen references (one profile run, shapes
+// interleaved, references timed the same way as the buckets) and combines them.
 // A plain model is timed at each boundary length. A package is timed through its forward()
 // when the boundaries are its own, else through its shared bucket model (what a
 // re-exported package would run); a per-bucket package cannot serve other boundaries

@@ -72,7 +72,8 @@ void writeNeuronFixture(const std::string& from, const std::string& to)
 struct EnvOverride {
     QByteArray name, old;
     bool had;
-    EnvOverride(const char* n, const QByteArray& value) : name(n), old(qgetenv(n)), had(qEnvironmentVariableIsSet(n))
+    EnvOverride(const char* n, const QByteArray& value)
+        : name(n), old(qgetenv(n)), had(qEnvironmentVariableIsSet(n))
     {
         if (value.isNull())
             qunsetenv(n);
@@ -201,7 +202,8 @@ void TestProfiler::packageIsTimedPaddedAndBucketModelBare()
         bucket.push_back(bare.points[0].p50Ms);
     }
     const double m = medianOf(model), p = medianOf(package), b = medianOf(bucket);
-    qInfo("length 200: model %.2f ms, package (padded to 512) %.2f ms, bucket model %.2f ms", m, p, b);
+    qInfo("length 200: model %.2f ms, package (padded to 512) %.2f ms, bucket model %.2f ms", m, p,
+          b);
     QVERIFY2(p > 1.8 * m, "the package's forward must include the padding to 512");
     QVERIFY2(b > 0.75 * m && b < 1.33 * m, "the bucket model at 200 is the model at 200");
 }
@@ -249,10 +251,11 @@ void TestProfiler::badRequests_data()
     QTest::addColumn<RequestEdit>("edit");
     QTest::addColumn<QString>("mentions");
     const std::string package = demo_.package, notes = path("notes.txt"), perBucket = perBucket_;
-    QTest::addRow("length 0") << RequestEdit([](ProfileRequest& r) { r.lengths = {0, 16}; })
-                              << "length 0 is not positive";
-    QTest::addRow("negative length") << RequestEdit([](ProfileRequest& r) { r.lengths = {-3}; })
-                                     << "length -3 is not positive";
+    QTest::addRow("length 0") << RequestEdit([](ProfileRequest& r) {
+        r.lengths = {0, 16};
+    }) << "length 0 is not positive";
+    QTest::addRow("negative length")
+        << RequestEdit([](ProfileRequest& r) { r.lengths = {-3}; }) << "length -3 is not positive";
     QTest::addRow("above the package's largest bucket")
         << RequestEdit([package](ProfileRequest& r) {
                r.model = package;
@@ -262,8 +265,8 @@ void TestProfiler::badRequests_data()
         << "length 600 exceeds the largest bucket 512";
     QTest::addRow("budget 0") << RequestEdit([](ProfileRequest& r) { r.budgetS = 0; })
                               << "must be a positive number of seconds";
-    QTest::addRow("negative budget") << RequestEdit([](ProfileRequest& r) { r.budgetS = -5; })
-                                     << "--budget -5 s";
+    QTest::addRow("negative budget")
+        << RequestEdit([](ProfileRequest& r) { r.budgetS = -5; }) << "--budget -5 s";
     QTest::addRow("NaN budget") << RequestEdit([](ProfileRequest& r) { r.budgetS = NAN; })
                                 << "must be a positive number";
     QTest::addRow("no lengths") << RequestEdit([](ProfileRequest& r) { r.lengths.clear(); })
@@ -276,14 +279,13 @@ void TestProfiler::badRequests_data()
         << RequestEdit([](ProfileRequest& r) { r.targetCiPct = -1; }) << "--target-ci";
     QTest::addRow("plain model without inputs")
         << RequestEdit([](ProfileRequest& r) { r.inputs.clear(); }) << "needs --inputs";
-    QTest::addRow("package with other inputs")
-        << RequestEdit([package](ProfileRequest& r) {
-               r.model = package;
-               r.inputs = {InputSpec{"tokens", DType::Int64, 0, 1}};
-           })
-        << "do not match the inputs";
-    QTest::addRow("missing file") << RequestEdit([](ProfileRequest& r) { r.model = "/nonexistent/m.pt"; })
-                                  << "no such file";
+    QTest::addRow("package with other inputs") << RequestEdit([package](ProfileRequest& r) {
+        r.model = package;
+        r.inputs = {InputSpec{"tokens", DType::Int64, 0, 1}};
+    }) << "do not match the inputs";
+    QTest::addRow("missing file") << RequestEdit([](ProfileRequest& r) {
+        r.model = "/nonexistent/m.pt";
+    }) << "no such file";
     QTest::addRow("not a model") << RequestEdit([notes](ProfileRequest& r) { r.model = notes; })
                                  << "not a TorchScript archive";
     QTest::addRow("bucket model of a per-bucket package")
@@ -295,7 +297,8 @@ void TestProfiler::badRequests_data()
            })
         << "serves only the lengths its models were traced at (16,40)";
     QTest::addRow("bucket model of a plain model")
-        << RequestEdit([](ProfileRequest& r) { r.bucketModel = true; }) << "not a BucketLab package";
+        << RequestEdit([](ProfileRequest& r) { r.bucketModel = true; })
+        << "not a BucketLab package";
     QTest::addRow("same batch and length dimension")
         << RequestEdit([](ProfileRequest& r) { r.batchDim = 1; }) << "must be different";
 }
@@ -368,7 +371,8 @@ void TestProfiler::neuronModelWithoutRuntime()
     }
     {
         EnvOverride a("BUCKETLAB_NEURON_LIB", "/nonexistent/libtorchneuron.so");
-        expectError("BUCKETLAB_NEURON_LIB names /nonexistent/libtorchneuron.so, which does not exist");
+        expectError(
+            "BUCKETLAB_NEURON_LIB names /nonexistent/libtorchneuron.so, which does not exist");
     }
 }
 
@@ -388,8 +392,7 @@ void TestProfiler::neuronLibrarySearchOrder()
         // An explicit choice is the only one tried: no silent fallback to another copy.
         EnvOverride a("BUCKETLAB_NEURON_LIB", dir_.path().toUtf8());
         EnvOverride b("NEURON_LIBRARY_PATH", "/a/lib");
-        QCOMPARE(neuronLibraryCandidates(),
-                 std::vector<std::string>{path("libtorchneuron.so")});
+        QCOMPARE(neuronLibraryCandidates(), std::vector<std::string>{path("libtorchneuron.so")});
     }
 }
 
@@ -434,7 +437,7 @@ void TestProfiler::progressReportsEveryStage()
     QVERIFY(std::count(stages.begin(), stages.end(), ProfileStage::Sampling) >= 3);
     std::sort(done.begin(), done.end());
     QCOMPARE(done, (std::vector<size_t>{0, 1})); // each shape's final figures exactly once
-    QVERIFY(liveSamples > 1);                     // live statistics, for a plot to follow
+    QVERIFY(liveSamples > 1);                    // live statistics, for a plot to follow
 }
 
 void TestProfiler::budgetIsKept_data()
@@ -488,9 +491,9 @@ void TestProfiler::cancelStopsWithin100msPlusOneSample()
         if (p.stage == cancelDuring)
             reached = true;
         if (p.point && !p.point->samplesMs.empty())
-            longestSampleMs = std::max(longestSampleMs.load(),
-                                       *std::max_element(p.point->samplesMs.begin(),
-                                                         p.point->samplesMs.end()));
+            longestSampleMs =
+                std::max(longestSampleMs.load(),
+                         *std::max_element(p.point->samplesMs.begin(), p.point->samplesMs.end()));
     };
     Clock::time_point cancelledAt, stoppedAt;
     bool threwCancelled = false;

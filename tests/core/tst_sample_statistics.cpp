@@ -129,7 +129,8 @@ void TestSampleStatistics::bootstrapEdgeCases()
     const auto data = lognormalSamples(30, 2, 0.2);
     auto sorted = data;
     std::sort(sorted.begin(), sorted.end());
-    QCOMPARE(bootstrapMedianCi(sorted, 0.95, 500, 9).low, bootstrapMedianCi(sorted, 0.95, 500, 9).low);
+    QCOMPARE(bootstrapMedianCi(sorted, 0.95, 500, 9).low,
+             bootstrapMedianCi(sorted, 0.95, 500, 9).low);
 }
 
 void TestSampleStatistics::noiseFlags_data()
@@ -148,7 +149,8 @@ void TestSampleStatistics::noiseFlags_data()
     for (int i = 0; i < 40; ++i)
         drifting.push_back(10.0 + 0.05 * i + 0.01 * (i % 3)); // +20 % from first to last
     QTest::addRow("drift") << drifting << QStringList{kFlagDrift};
-    QTest::addRow("few samples") << std::vector<double>{10, 10.1, 9.9} << QStringList{kFlagFewSamples};
+    QTest::addRow("few samples") << std::vector<double>{10, 10.1, 9.9}
+                                 << QStringList{kFlagFewSamples};
     std::vector<double> spike = steady;
     spike[20] = 50; // one outlier in the middle: a large CV, but the ends agree
     QTest::addRow("one spike, no drift") << spike << QStringList{kFlagNoisy};
@@ -176,7 +178,8 @@ void TestSampleStatistics::parseLengths_data()
     QTest::addColumn<QString>("text");
     QTest::addColumn<std::vector<int64_t>>("expected");
     QTest::addRow("ascending") << "16,128,512" << std::vector<int64_t>{16, 128, 512};
-    QTest::addRow("any order, spaces, duplicates") << " 512, 16 ,16" << std::vector<int64_t>{16, 512};
+    QTest::addRow("any order, spaces, duplicates")
+        << " 512, 16 ,16" << std::vector<int64_t>{16, 512};
     QTest::addRow("one") << "1" << std::vector<int64_t>{1};
 }
 
@@ -191,13 +194,20 @@ void TestSampleStatistics::badLengthLists_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("mentions");
-    QTest::addRow("zero") << "0,128" << "--lengths: 0 is not positive";
-    QTest::addRow("negative") << "-5" << "-5 is not positive";
-    QTest::addRow("word") << "16,long" << "'long' is not an integer";
-    QTest::addRow("fraction") << "12.5" << "'12.5' is not an integer";
-    QTest::addRow("empty item") << "1,,2" << "empty item";
-    QTest::addRow("empty") << "" << "empty list";
-    QTest::addRow("overflow") << "99999999999999999999" << "not an integer";
+    QTest::addRow("zero") << "0,128"
+                          << "--lengths: 0 is not positive";
+    QTest::addRow("negative") << "-5"
+                              << "-5 is not positive";
+    QTest::addRow("word") << "16,long"
+                          << "'long' is not an integer";
+    QTest::addRow("fraction") << "12.5"
+                              << "'12.5' is not an integer";
+    QTest::addRow("empty item") << "1,,2"
+                                << "empty item";
+    QTest::addRow("empty") << ""
+                           << "empty list";
+    QTest::addRow("overflow") << "99999999999999999999"
+                              << "not an integer";
 }
 
 void TestSampleStatistics::badLengthLists()
