@@ -17,6 +17,7 @@
 #include <iomanip>
 #include <optional>
 #include <sstream>
+#include <time.h>
 
 namespace fs = std::filesystem;
 
@@ -38,6 +39,13 @@ constexpr double kWarmupBudgetShare = 0.25;
 // Resamples for the stopping rule (checked often) and for the reported interval.
 constexpr int kCheckResamples = 1000;
 constexpr int kReportResamples = 4000;
+
+double threadCpuMs()
+{
+    timespec t{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
+}
 
 double msBetween(Clock::time_point a, Clock::time_point b)
 {
@@ -180,6 +188,13 @@ void ProfileRun::validate() const
     if (r_.minSamples < 1 || r_.maxSamplesPerPoint < r_.minSamples)
         throw Error("sample limits: need 1 <= minimum (" + std::to_string(r_.minSamples) +
                     ") <= maximum per shape (" + std::to_string(r_.maxSamplesPerPoint) + ")");
+    if (r_.clock == ProfileClock::ThreadCpu && r_.threads != 1)
+        throw Error("--clock cpu counts the profiling thread only, so it needs --threads 1 (with " +
+                    std::to_string(r_.threads) + " threads the others' work would be left out)");
+    if (r_.clock == ProfileClock::ThreadCpu &&
+        (r_.device == DeviceKind::Cuda || r_.device == DeviceKind::Neuron))
+        throw Error("--clock cpu measures work on this CPU; on " + deviceKindName(r_.device) +
+                    " the work happens on the accelerator, so use the wall clock");
     if (r_.maxWarmupRuns < kMandatoryWarmupRuns)
         throw Error("warm-up limit " + std::to_string(r_.maxWarmupRuns) + " is below the " +
                     std::to_string(kMandatoryWarmupRuns) +
@@ -250,6 +265,9 @@ void ProfileRun::prepareTarget()
     }
     if (device_ == DeviceKind::Cuda)
         requireCuda();
+    if (device_ == DeviceKind::Neuron && r_.clock == ProfileClock::ThreadCpu)
+        throw Error(r_.model + ": a Neuron model runs on the NeuronCores; --clock cpu would "
+                               "not see its work, use the wall clock");
 }
 
 void ProfileRun::makeShapes()
@@ -273,6 +291,11 @@ double ProfileRun::timeOnce(const Shape& shape)
 {
     const bool cuda = device_ == DeviceKind::Cuda;
     std::vector<c10::IValue> args = shape.inputs; // copied outside the timed region
+    if (r_.clock == ProfileClock::ThreadCpu) {
+        const double c0 = threadCpuMs();
+        c10::IValue out = (*forward_)(std::move(args));
+        return threadCpuMs() - c0;
+    }
     if (cuda)
         torch::cuda::synchronize();
     const auto t0 = Clock::now();
@@ -499,6 +522,7 @@ Profile ProfileRun::run()
     profile.settings["inputs"] = formatInputSpecs(inputs_);
     profile.settings["bucket_dim"] = std::to_string(bucketDim_);
     profile.settings["batch_dim"] = std::to_string(batchDim_);
+    profile.settings["clock"] = r_.clock == ProfileClock::ThreadCpu ? "thread-cpu" : "wall";
     profile.settings["budget_s"] = formatNumber(r_.budgetS);
     profile.settings["target_ci_pct"] = formatNumber(r_.targetCiPct);
     profile.settings["lengths"] = joinLengths(r_.lengths);

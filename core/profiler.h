@@ -17,6 +17,14 @@
 
 namespace bucketlab {
 
+// What a sample measures.
+enum class ProfileClock {
+    Wall,     // steady_clock around forward(): the latency a caller sees (the default)
+    ThreadCpu // CPU time of the profiling thread: leaves out the time other processes hold
+              // the CPU, so figures taken on a busy shared machine stay comparable. Only with
+              // one thread on the CPU (other threads' work would not be counted).
+};
+
 struct ProfileRequest {
     std::string model; // TorchScript model or BucketLab package
     // Plain models: required (how to make inputs). Packages carry theirs in bucketlab_meta;
@@ -32,7 +40,8 @@ struct ProfileRequest {
     // how new boundaries are verified.
     bool bucketModel = false;
     DeviceKind device = DeviceKind::Auto;
-    int threads = 1;     // intra-op threads (LibTorch and BLAS), recorded in the profile
+    int threads = 1; // intra-op threads (LibTorch and BLAS), recorded in the profile
+    ProfileClock clock = ProfileClock::Wall;
     double budgetS = 30; // wall-clock for the whole run, loading included
     double targetCiPct =
         2; // stop a shape when its CI is within ± this % of its median; 0: use the budget

@@ -33,6 +33,7 @@ struct ProfileOptions {
     double budget = 30;
     double targetCi = 2;
     std::string device = "auto";
+    std::string clock = "wall";
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
     std::string out;
@@ -83,7 +84,7 @@ void printTable(const Profile& p, const std::string& out)
 {
     std::cout << "profiled " << p.modelFile << " (" << p.settings.at("target") << ") on "
               << p.deviceKind << " (" << p.deviceName << "), " << p.threads << " thread"
-              << (p.threads == 1 ? "" : "s") << ", "
+              << (p.threads == 1 ? "" : "s") << ", " << p.settings.at("clock") << " clock, "
               << fixed(std::stod(p.settings.at("elapsed_s")), 1) << " s of a "
               << p.settings.at("budget_s") << " s budget, stopped by "
               << p.settings.at("stopped_by") << "\n";
@@ -160,6 +161,11 @@ Command addProfileCommand(CLI::App& app)
                     "auto, cpu, cuda or neuron (auto: neuron for Neuron "
                     "models, else cpu)")
         ->capture_default_str();
+    sub->add_option("--clock", o->clock,
+                    "wall: latency as a caller sees it; cpu: the profiling thread's CPU time, "
+                    "which leaves out other processes on a busy machine (needs --threads 1)")
+        ->check(CLI::IsMember({"wall", "cpu"}))
+        ->capture_default_str();
     sub->add_option("--bucket-dim", o->bucketDim, "Length dimension of a plain model's inputs")
         ->capture_default_str();
     sub->add_option("--batch-dim", o->batchDim, "Batch dimension of a plain model's inputs")
@@ -191,6 +197,7 @@ Command addProfileCommand(CLI::App& app)
                 r.budgetS = o->budget;
                 r.targetCiPct = o->targetCi;
                 r.device = parseDeviceKind(o->device);
+                r.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
                 r.bucketDim = o->bucketDim;
                 r.batchDim = o->batchDim;
                 const Profile profile = runProfile(r, terminalProgress());
