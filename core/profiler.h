@@ -1,8 +1,9 @@
 // Per-shape latency of a model or package, measured honestly: every shape is warmed until
-// the TorchScript executor has specialised it, shapes are interleaved round by round so
-// that drift on a shared machine hits them all alike, sampling goes on until the 95 % CI
-// of each median is tight or the time budget ends, and every raw sample is kept. Blocking:
-// the GUI runs it on a worker thread and follows it through the progress callback.
+// the TorchScript executor has specialised it, shapes are interleaved round by round (all
+// of them, to the end) so that drift on a shared machine hits them all alike, sampling
+// goes on until the 95 % CI of every median is within the target or the time budget ends,
+// and every raw sample is kept. Blocking: the GUI runs it on a worker thread and follows
+// it through the progress callback.
 #pragma once
 
 #include "core/device.h"
@@ -54,7 +55,7 @@ enum class ProfileStage {
     Loading,   // checking and loading the model
     WarmingUp, // warming shape pointIndex
     Sampling,  // a round is under way; point = the shape just sampled
-    PointDone, // shape pointIndex has its final statistics (converged, capped, failed)
+    PointDone, // shape pointIndex has its final statistics (failed, or sampling is over)
     Finished   // every point final; the run is about to return
 };
 
