@@ -314,23 +314,22 @@ void ProfileRun::warmUp(size_t i)
                std::to_string(s.point.batch));
     const double capMs = r_.budgetS * 1000.0 * kWarmupBudgetShare / double(shapes_.size());
     std::vector<double> times;
-    double spentMs = 0;
+    const auto started = Clock::now(); // wall time, whatever the samples' clock
     auto windowMedian = [&](size_t fromEnd) {
         return median({times.end() - std::ptrdiff_t(fromEnd + kStableWindow),
                        times.end() - std::ptrdiff_t(fromEnd)});
     };
     while (true) {
         checkCancelled();
-        const double t = timeOnce(s);
-        times.push_back(t);
-        spentMs += t;
+        times.push_back(timeOnce(s));
         const int runs = int(times.size());
         const bool judgeable = runs >= kMandatoryWarmupRuns + 2 * kStableWindow;
         const bool stillFaster =
             judgeable && windowMedian(0) < kStillFaster * windowMedian(kStableWindow);
         if (judgeable && !stillFaster)
             break;
-        if (runs >= kMandatoryWarmupRuns && (runs >= r_.maxWarmupRuns || spentMs >= capMs)) {
+        if (runs >= kMandatoryWarmupRuns &&
+            (runs >= r_.maxWarmupRuns || msBetween(started, Clock::now()) >= capMs)) {
             s.warmupUnstable = stillFaster;
             break;
         }

@@ -2,9 +2,9 @@
 // TorchScript model through plain PyTorch (Debian's python3-torch), under the same
 // conditions: a fresh process that loads the model once, one thread (BLAS included), the
 // same inputs (all ones), the same warm-up rule, the same clock, the same allocator
-// settings. The two take turns, six times each, and are compared by the median of the
-// ratios of neighbouring runs, because this shared machine's speed changes by more than
-// the tolerance from one minute to the next.
+// settings. The two take turns, six times each, so that the machine's drift (its speed
+// changes by more than the tolerance from one minute to the next) hits both alike, and
+// are compared by the medians of their six runs.
 //
 // Why each of those matters, as seen on this machine:
 //  - allocator: glibc's malloc hands large freed blocks back to the kernel, and takes page
@@ -91,7 +91,8 @@ double cpuPressurePct()
 double medianOf(std::vector<double> v)
 {
     std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 } // namespace
@@ -189,15 +190,15 @@ void TestProfileFidelity::mediansAgreeWithPyTorch()
         pySpecs << parts[1] + ":" + parts[3];
     }
 
-    std::map<int64_t, std::vector<double>> ours, theirs, ratios;
+    std::map<int64_t, std::vector<double>> ours, theirs;
     for (int turn = 0; turn < 6; ++turn) {
         const auto cli = runCli(cliArgs);
         QVERIFY2(cli.exitCode == 0, qPrintable(QString("bucketlab-cli exit %1 (finished: %2): %3")
                                                    .arg(cli.exitCode)
                                                    .arg(cli.finished)
                                                    .arg(QString::fromUtf8(cli.err))));
-        const auto py = runPython(kPythonTimer, {model, l.join(','), pySpecs.join(','), clock,
-                                                 QString::number(seconds)});
+        const auto py = runPython(
+            kPythonTimer, {model, l.join(','), pySpecs.join(','), clock, QString::number(seconds)});
         QVERIFY2(py.exitCode == 0, py.err.constData());
         const auto medians = QJsonDocument::fromJson(py.out).object();
         const auto doc = QJsonDocument::fromJson(cli.out).object();
@@ -211,18 +212,17 @@ void TestProfileFidelity::mediansAgreeWithPyTorch()
             QVERIFY(theirMs > 0);
             ours[length].push_back(ms);
             theirs[length].push_back(theirMs);
-            ratios[length].push_back(ms / theirMs);
         }
     }
     const double pressure = cpuPressurePct();
     QString verdicts;
     for (int l : lengths) {
-        const double ratio = medianOf(ratios[l]);
-        if (ratio < 0.9 || ratio > 1.1)
-            verdicts += QString(" length %1: BucketLab / PyTorch = %2;").arg(l).arg(ratio);
-        qInfo("length %d: BucketLab %.3f ms, PyTorch %.3f ms (medians of 6 runs), BucketLab / "
-              "PyTorch %.3f (median of run ratios)",
-              l, medianOf(ours[l]), medianOf(theirs[l]), ratio);
+        const double a = medianOf(ours[l]), b = medianOf(theirs[l]);
+        if (a < 0.9 * b || a > 1.1 * b)
+            verdicts +=
+                QString(" length %1: BucketLab %2 ms vs PyTorch %3 ms;").arg(l).arg(a).arg(b);
+        qInfo("length %d: BucketLab %.3f ms, PyTorch %.3f ms (medians of 6 runs each): %+.1f %%", l,
+              a, b, (a - b) / b * 100);
     }
     qInfo("CPU pressure over the last minute: %.1f %%", pressure);
     if (clock == "wall" && pressure > 50)
