@@ -50,8 +50,8 @@ double bareLoopUs(torch::jit::Method& forward, const std::vector<c10::IValue>& i
     std::vector<double> samples;
     samples.reserve(1 << 20);
     const auto start = Clock::now();
-    const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(seconds));
+    const auto end =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     while (Clock::now() < end) {
         std::vector<c10::IValue> args = inputs;
         const auto t0 = Clock::now();
@@ -90,7 +90,9 @@ void harnessOverhead(benchmark::State& state, bool withProgress)
     bucketlab::ProfilerControl control;
     int64_t reports = 0;
     if (withProgress)
-        control.progress = [&](const bucketlab::ProfilerProgress&) { ++reports; };
+        control.progress = [&](const bucketlab::ProfilerProgress&) {
+            ++reports;
+        };
     std::vector<double> bare, profiler, overhead;
     for (auto _ : state) {
         const double b = bareLoopUs(forward, inputs, 0.3);
@@ -107,9 +109,15 @@ void harnessOverhead(benchmark::State& state, bool withProgress)
         state.counters["progress_reports"] = double(reports);
 }
 
-void BM_HarnessOverhead(benchmark::State& state) { harnessOverhead(state, false); }
+void BM_HarnessOverhead(benchmark::State& state)
+{
+    harnessOverhead(state, false);
+}
 // As the GUI runs it: a progress callback (live statistics every 0.1 s).
-void BM_HarnessOverheadWithProgress(benchmark::State& state) { harnessOverhead(state, true); }
+void BM_HarnessOverheadWithProgress(benchmark::State& state)
+{
+    harnessOverhead(state, true);
+}
 
 BENCHMARK(BM_HarnessOverhead)->UseManualTime()->Iterations(5)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_HarnessOverheadWithProgress)

@@ -29,10 +29,10 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) 
 
 ProcessResult runScript(const QStringList& args)
 {
-    return runProcess(QStringLiteral(BUCKETLAB_PYTHON),
-                      QStringList{QStringLiteral(BUCKETLAB_SOURCE_DIR
-                                                 "/resources/neuron/profile_buckets.py")} +
-                          args);
+    return runProcess(
+        QStringLiteral(BUCKETLAB_PYTHON),
+        QStringList{QStringLiteral(BUCKETLAB_SOURCE_DIR "/resources/neuron/profile_buckets.py")} +
+            args);
 }
 
 } // namespace
@@ -133,8 +133,8 @@ void TestProfileScript::badUsage_data()
     QTest::addRow("plain model without inputs")
         << QStringList{m, "--lengths", "16"} << "--inputs is needed";
     QTest::addRow("missing file") << QStringList{path("nope.pt")} << "no such file";
-    QTest::addRow("bad input spec") << QStringList{m, "--inputs", "ids:complex", "--lengths", "16"}
-                                    << "dtype 'complex'";
+    QTest::addRow("bad input spec")
+        << QStringList{m, "--inputs", "ids:complex", "--lengths", "16"} << "dtype 'complex'";
 }
 
 void TestProfileScript::badUsage()
