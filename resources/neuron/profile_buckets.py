@@ -9,8 +9,9 @@ or the GUI's profile import). It measures the way BucketLab's own profiler does:
     the first run of a new shape and optimises on the second), then more until the shape
     stops getting faster (median of the last 3 runs >= 95 % of the 3 before), at most 20
     runs or a quarter of the budget shared between shapes;
-  * interleave the shapes round by round (rotating the order), so drift hits all alike;
-  * sample each shape until the 95 % bootstrap CI of its median is within +-2 % (and at
+  * interleave the shapes round by round (rotating the order, all of them to the end), so
+    drift hits all alike;
+  * sample until the 95 % bootstrap CI of every shape's median is within +-2 % (and at
     least 10 samples) or the time budget ends; keep every raw sample;
   * report p50/p90/p99/mean/stdev/MAD, the bootstrap CI of the median, Tukey outliers
     (reported, not dropped) and noise flags (noisy: CV > 10 %; drift: first and last
@@ -214,13 +215,13 @@ class Shape:
         self.point = {"length": length, "batch": batch, "samples_ms": [], "flags": [],
                       "error": None, "warmup_runs": 0}
         self.inputs = inputs
-        self.active = True
+        self.converged = False  # CI within the target; still sampled until all are
         self.typical_ms = 0.0
         self.next_check = 0
         self.warmup_unstable = False
 
 
-def time_once(model, inputs, torch):
+def time_once(model, inputs):
     # forward() rather than model(...): the latter adds nn.Module's Python call machinery
     # (0.1 ms or more per call), which a C++ or Neuron server does not pay, and which
     # BucketLab's own profiler does not time either.
@@ -229,10 +230,10 @@ def time_once(model, inputs, torch):
     return (time.perf_counter_ns() - t0) / 1e6
 
 
-def warm_up(shape, model, torch, cap_ms, max_runs):
+def warm_up(shape, model, cap_ms, max_runs):
     times = []
     while True:
-        times.append(time_once(model, shape.inputs, torch))
+        times.append(time_once(model, shape.inputs))
         runs = len(times)
         judgeable = runs >= MANDATORY_WARMUP_RUNS + 2 * STABLE_WINDOW
         still_faster = judgeable and (median(times[-STABLE_WINDOW:])
@@ -246,49 +247,49 @@ def warm_up(shape, model, torch, cap_ms, max_runs):
     shape.typical_ms = median(times[-STABLE_WINDOW:])
 
 
-def profile(args, model, torch, shapes, start):
+def profile(args, model, shapes, start):
     deadline = start + args.budget
     cap_ms = args.budget * 1000.0 * WARMUP_BUDGET_SHARE / len(shapes)
     for shape in shapes:
         try:
-            warm_up(shape, model, torch, cap_ms, args.max_warmup_runs)
+            warm_up(shape, model, cap_ms, args.max_warmup_runs)
         except Exception as e:  # the model's own error: this shape fails, the others go on
             fail(shape, e)
     stopped_by = "converged"
     rounds = 0
-    while any(s.active for s in shapes):
+    # Every shape is sampled in every round until all have converged: a shape that went on
+    # alone would run back to back with itself, with warmer caches than before.
+    measuring = [s for s in shapes if s.point["error"] is None]
+    while any(not s.converged for s in measuring):
         rounds += 1
         offset = (rounds - 1) % len(shapes)
         for k in range(len(shapes)):
             s = shapes[(offset + k) % len(shapes)]
-            if not s.active:
+            if s.point["error"] is not None:
                 continue
             if rounds > 1 and time.monotonic() + s.typical_ms / 1000.0 > deadline:
-                stopped_by = "budget"
-                return rounds, stopped_by, time.monotonic() - start
+                return rounds, "budget", time.monotonic() - start
             try:
-                s.point["samples_ms"].append(time_once(model, s.inputs, torch))
+                s.point["samples_ms"].append(time_once(model, s.inputs))
             except Exception as e:
                 fail(s, e)
+                measuring.remove(s)
                 continue
             samples = s.point["samples_ms"]
-            if len(samples) >= s.next_check:
+            if not s.converged and len(samples) >= s.next_check:
                 s.next_check = len(samples) + max(1, len(samples) // 4)
                 ordered = sorted(samples)
                 med = median(ordered)
                 s.typical_ms = med
                 ci = bootstrap_median_ci(ordered, CHECK_RESAMPLES,
                                          shape_seed(s.point["length"], s.point["batch"]) + len(ordered))
-                if args.target_ci > 0 and half_width_pct(med, ci) <= args.target_ci:
-                    s.active = False
+                s.converged = args.target_ci > 0 and half_width_pct(med, ci) <= args.target_ci
             if len(samples) >= args.max_samples:
-                s.active = False
-                stopped_by = "sample cap"
+                return rounds, "sample cap", time.monotonic() - start
     return rounds, stopped_by, time.monotonic() - start
 
 
 def fail(shape, e):
-    shape.active = False
     shape.point["samples_ms"] = []
     shape.point["flags"] = ["failed"]
     lines = [line for line in str(e).strip().splitlines() if line.strip()]
@@ -395,7 +396,7 @@ def main(argv):
             shapes[-1].next_check = args.min_samples
 
     with torch.no_grad():
-        rounds, stopped_by, elapsed = profile(args, model, torch, shapes, start)
+        rounds, stopped_by, elapsed = profile(args, model, shapes, start)
     for s in shapes:
         if s.point["error"] is None:
             summarize(s.point, args.min_samples, args.target_ci,
