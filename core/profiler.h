@@ -22,8 +22,9 @@ namespace bucketlab {
 enum class ProfileClock {
     Wall,     // steady_clock around forward(): the latency a caller sees (the default)
     ThreadCpu // CPU time of the profiling thread: leaves out the time other processes hold
-              // the CPU, so figures taken on a busy shared machine stay comparable. Only with
-              // one thread on the CPU (other threads' work would not be counted).
+              // the CPU, so figures from a busy shared machine move less (their cache and
+              // core sharing still shows). Only with one thread on the CPU (other threads'
+              // work would not be counted).
 };
 
 struct ProfileRequest {
