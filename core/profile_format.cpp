@@ -104,6 +104,7 @@ std::string profileToJson(const Profile& profile, int indent)
         q["ci95_ms"] = {p.ci95LowMs, p.ci95HighMs};
         q["samples"] = p.samples;
         q["outliers"] = p.outliers;
+        q["warmup_runs"] = p.warmupRuns;
         q["flags"] = p.flags;
         q["error"] = p.error.empty() ? json(nullptr) : json(p.error);
         q["samples_ms"] = p.samplesMs;
@@ -179,6 +180,7 @@ Profile profileFromJson(const std::string& text, const std::string& where)
             if (q.contains("samples") && q["samples"].is_number_integer())
                 pt.samples = q["samples"].get<int64_t>();
             pt.outliers = q.value("outliers", pt.outliers);
+            pt.warmupRuns = q.value("warmup_runs", int64_t(0));
             if (q.contains("flags") && q["flags"].is_array())
                 pt.flags = q["flags"].get<std::vector<std::string>>();
             checkPoint(pt, at);

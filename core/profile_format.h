@@ -20,7 +20,8 @@ struct ProfilePoint {
     double ci95LowMs = 0, ci95HighMs = 0; // CI of the median
     int64_t samples = 0;
     int64_t outliers = 0;           // outside Tukey fences (reported, never dropped)
-    std::vector<std::string> flags; // "noisy", "drift", "few-samples", "failed"
+    int64_t warmupRuns = 0;         // runs before sampling, discarded (not in samplesMs)
+    std::vector<std::string> flags; // see core/sample_statistics.h: "noisy", "drift", ...
     std::string error;              // why this point could not be measured
     bool ok() const { return error.empty(); }
 };

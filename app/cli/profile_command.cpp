@@ -1,0 +1,222 @@
+#include "app/cli/command.h"
+#include "core/device.h"
+#include "core/error.h"
+#include "core/output_file.h"
+#include "core/package.h"
+#include "core/profile_format.h"
+#include "core/profile_grid.h"
+#include "core/profiler.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <unistd.h>
+
+namespace bucketlab::cli {
+
+namespace {
+
+struct ProfileOptions {
+    std::string model;
+    std::string inputs;
+    std::string lengths;
+    int grid = 0;
+    int64_t minLength = 16;
+    int64_t maxLength = 0;
+    std::string boundaries;
+    std::string batches = "1";
+    int threads = 1;
+    double budget = 30;
+    double targetCi = 2;
+    std::string device = "auto";
+    std::string clock = "wall";
+    int64_t bucketDim = 1;
+    int64_t batchDim = 0;
+    std::string out;
+    bool force = false;
+    bool json = false;
+};
+
+std::vector<int64_t> lengthsToProfile(const ProfileOptions& o)
+{
+    if (!o.lengths.empty())
+        return parseLengthList(o.lengths, "--lengths");
+    const auto meta = readPackageMeta(o.model);
+    std::vector<int64_t> current;
+    if (!o.boundaries.empty())
+        current = parseBoundaries(o.boundaries, "--boundaries");
+    else if (meta)
+        current = meta->boundaries;
+    int64_t maxLength = o.maxLength;
+    if (meta) {
+        if (maxLength == 0)
+            maxLength = meta->maxLength();
+        if (maxLength > meta->maxLength())
+            throw Error("--max-length " + std::to_string(maxLength) +
+                        " exceeds the largest bucket " + std::to_string(meta->maxLength()) +
+                        " of the package " + o.model);
+    } else if (maxLength == 0) {
+        throw Error("--grid with a plain model needs --max-length (the longest input it serves)");
+    }
+    return gridLengths(o.grid, std::min(o.minLength, maxLength), maxLength, current);
+}
+
+std::string fixed(double v, int precision = 3)
+{
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(precision) << v;
+    return s.str();
+}
+
+std::string joined(const std::vector<std::string>& items)
+{
+    std::string out;
+    for (const auto& i : items)
+        out += (out.empty() ? "" : ",") + i;
+    return out;
+}
+
+void printTable(const Profile& p, const std::string& out)
+{
+    std::cout << "profiled " << p.modelFile << " (" << p.settings.at("target") << ") on "
+              << p.deviceKind << " (" << p.deviceName << "), " << p.threads << " thread"
+              << (p.threads == 1 ? "" : "s") << ", " << p.settings.at("clock") << " clock, "
+              << fixed(std::stod(p.settings.at("elapsed_s")), 1) << " s of a "
+              << p.settings.at("budget_s") << " s budget, stopped by "
+              << p.settings.at("stopped_by") << "\n";
+    std::cout << std::setw(8) << "length" << std::setw(7) << "batch" << std::setw(11) << "p50 ms"
+              << std::setw(11) << "p90 ms" << std::setw(11) << "p99 ms" << std::setw(11)
+              << "mean ms" << std::setw(23) << "95% CI of p50" << std::setw(8) << "n"
+              << "  flags\n";
+    for (const auto& pt : p.points) {
+        std::cout << std::setw(8) << pt.length << std::setw(7) << pt.batch;
+        if (!pt.ok()) {
+            std::cout << "  " << pt.error << "\n";
+            continue;
+        }
+        std::cout << std::setw(11) << fixed(pt.p50Ms) << std::setw(11) << fixed(pt.p90Ms)
+                  << std::setw(11) << fixed(pt.p99Ms) << std::setw(11) << fixed(pt.meanMs)
+                  << std::setw(23)
+                  << ("[" + fixed(pt.ci95LowMs) + ", " + fixed(pt.ci95HighMs) + "]") << std::setw(8)
+                  << pt.samples << "  " << joined(pt.flags) << "\n";
+    }
+    if (!out.empty())
+        std::cout << "wrote " << out << "\n";
+}
+
+// A one-line progress display on a terminal; scripts (stderr not a terminal) get nothing.
+ProfilerControl terminalProgress()
+{
+    ProfilerControl control;
+    if (!::isatty(STDERR_FILENO))
+        return control;
+    control.progressIntervalS = 0.25;
+    control.progress = [](const ProfilerProgress& p) {
+        std::cerr << "\r\033[K" << std::fixed << std::setprecision(1) << p.elapsedS << " s, ~"
+                  << p.remainingS << " s left: " << p.message;
+        if (p.stage == ProfileStage::Finished)
+            std::cerr << "\r\033[K";
+        std::cerr << std::flush;
+    };
+    return control;
+}
+
+} // namespace
+
+Command addProfileCommand(CLI::App& app)
+{
+    auto o = std::make_shared<ProfileOptions>();
+    auto* sub = app.add_subcommand(
+        "profile", "Measure latency per input length (and batch size) of a model or package");
+    sub->add_option("model", o->model, "TorchScript model or BucketLab package")->required();
+    sub->add_option("--inputs", o->inputs,
+                    "Inputs of a plain model as name:dtype[:pad[:fill]],... (packages carry "
+                    "theirs); fill (default 1) is the value inputs are made of");
+    auto* lengths = sub->add_option("--lengths", o->lengths, "Lengths to measure, e.g. 16,128,512");
+    auto* grid = sub->add_option("--grid", o->grid,
+                                 "Measure N log-spaced lengths from --min-length to --max-length, "
+                                 "plus the current boundaries: the tuner's latency curve");
+    lengths->excludes(grid);
+    grid->excludes(lengths);
+    sub->add_option("--min-length", o->minLength, "Shortest grid length")->capture_default_str();
+    sub->add_option("--max-length", o->maxLength,
+                    "Longest grid length (default: a package's largest bucket; required for a "
+                    "plain model)");
+    sub->add_option("--boundaries", o->boundaries,
+                    "Current buckets to include in the grid (default: a package's own)");
+    sub->add_option("--batch", o->batches, "Batch sizes, e.g. 1 or 1,4,8")->capture_default_str();
+    sub->add_option("--threads", o->threads, "Intra-op threads (LibTorch and BLAS)")
+        ->capture_default_str();
+    sub->add_option("--budget", o->budget, "Time budget in seconds for the whole run")
+        ->capture_default_str();
+    sub->add_option("--target-ci", o->targetCi,
+                    "Stop a length once the 95% CI of its median is within +-this % (0: use "
+                    "the whole budget)")
+        ->capture_default_str();
+    sub->add_option("--device", o->device,
+                    "auto, cpu, cuda or neuron (auto: neuron for Neuron "
+                    "models, else cpu)")
+        ->capture_default_str();
+    sub->add_option("--clock", o->clock,
+                    "wall: latency as a caller sees it; cpu: the profiling thread's CPU time, "
+                    "which leaves out other processes on a busy machine (needs --threads 1)")
+        ->check(CLI::IsMember({"wall", "cpu"}))
+        ->capture_default_str();
+    sub->add_option("--bucket-dim", o->bucketDim, "Length dimension of a plain model's inputs")
+        ->capture_default_str();
+    sub->add_option("--batch-dim", o->batchDim, "Batch dimension of a plain model's inputs")
+        ->capture_default_str();
+    sub->add_option("--out", o->out,
+                    "Write the profile (bucketlab.profile/1 JSON, raw samples included)");
+    sub->add_flag("--force", o->force, "Replace --out if it exists");
+    sub->add_flag("--json", o->json, "Print the result as JSON (without raw samples)");
+    sub->footer(
+        "Exit status: 0 every length measured, 1 some lengths failed (kept in the profile "
+        "with the reason), 2 bad usage or unusable input.\n"
+        "Examples:\n"
+        "  bucketlab-cli profile model.bucketed.pt --grid 10 --out profile.json\n"
+        "  bucketlab-cli profile model.pt --inputs input_ids:int64:0,attention_mask:int64:0 "
+        "--lengths 64,128,512 --threads 1 --budget 20");
+
+    return {sub, [o] {
+                if (o->lengths.empty() && o->grid == 0)
+                    throw Error("give --lengths LIST or --grid N");
+                if (!o->out.empty())
+                    checkOutputPath(o->out, OutputCheck{o->force, {o->model}});
+                ProfileRequest r;
+                r.model = o->model;
+                if (!o->inputs.empty())
+                    r.inputs = parseInputSpecs(o->inputs);
+                r.lengths = lengthsToProfile(*o);
+                r.batches = parseLengthList(o->batches, "--batch");
+                r.threads = o->threads;
+                r.budgetS = o->budget;
+                r.targetCiPct = o->targetCi;
+                r.device = parseDeviceKind(o->device);
+                r.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
+                r.bucketDim = o->bucketDim;
+                r.batchDim = o->batchDim;
+                const Profile profile = runProfile(r, terminalProgress());
+                if (!o->out.empty())
+                    writeProfile(o->out, profile, o->force);
+                if (o->json) {
+                    auto j = nlohmann::json::parse(profileToJson(profile, -1));
+                    for (auto& p : j["points"])
+                        p.erase("samples_ms");
+                    j["out"] = o->out.empty() ? nlohmann::json(nullptr) : nlohmann::json(o->out);
+                    printJson(j.dump(2));
+                } else {
+                    printTable(profile, o->out);
+                }
+                for (const auto& p : profile.points)
+                    if (!p.ok())
+                        return 1;
+                return 0;
+            }};
+}
+
+} // namespace bucketlab::cli

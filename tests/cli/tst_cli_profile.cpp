@@ -1,0 +1,225 @@
+// `bucketlab-cli profile` as scripts use it: the JSON fields, the profile file, grids,
+// exit codes (0 measured, 1 some lengths failed, 2 unusable input) with one line on
+// stderr, and no output file on bad input.
+#include "testutil.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace bucketlab::test;
+
+namespace {
+
+// A Neuron-compiled model as far as anything short of loading can tell: the demo model's
+// archive with a torch.classes.neuron.Model attribute added to its class code, as the
+// modules torch_neuronx.trace produces declare one. Rewritten entry by entry with Python's
+// zipfile (stored, like torch.jit.save's records).
+const char* kNeuronFixture = R"(
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+done = False
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+    for info in zin.infolist():
+        data = zin.read(info.filename)
+        if not done and "/code/" in info.filename and info.filename.endswith(".py") and b"__buffers__" in data:
+            at = data.index(b"\n", data.index(b"__buffers__")) + 1
+            data = data[:at] + b"  neuron_model : __torch__.torch.classes.neuron.Model\n" + data[at:]
+            done = True
+        zout.writestr(info.filename, data)
+assert done
+)";
+
+} // namespace
+
+class TestCliProfile : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void help();
+    void jsonPointsAndProfileFile();
+    void textTableForAPackage();
+    void gridOfAPackage();
+    void failingLengthExitsOne();
+    void badInput_data();
+    void badInput();
+    void existingOutputIsKept();
+
+private:
+    QString path(const QString& name) const { return dir_.filePath(name); }
+    QTemporaryDir dir_;
+    QString model_, package_;
+    const QString inputs_ = "input_ids:int64:0,attention_mask:int64:0";
+};
+
+void TestCliProfile::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    const auto d = runCli({"demo", "--out", path("demo"), "--json"});
+    QVERIFY2(d.exitCode == 0, d.err.constData());
+    model_ = path("demo/demo_model.pt");
+    package_ = path("demo/demo_package.pt");
+    QVERIFY(writeAll(path("notes.txt"), "not a model\n"));
+    const auto n = runPython(kNeuronFixture, {model_, path("neuron.pt")});
+    QVERIFY2(n.exitCode == 0, n.err.constData());
+}
+
+void TestCliProfile::help()
+{
+    const auto r = runCli({"profile", "--help"});
+    QCOMPARE(r.exitCode, 0);
+    for (const char* option : {"--json", "--lengths", "--grid", "--batch", "--threads", "--budget",
+                               "--out", "--inputs", "--device", "--clock", "--target-ci"})
+        QVERIFY2(r.out.contains(option), option);
+}
+
+void TestCliProfile::jsonPointsAndProfileFile()
+{
+    const auto r = runCli({"profile", model_, "--inputs", inputs_, "--lengths", "64,16", "--budget",
+                           "4", "--out", path("p.json"), "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto doc = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(doc["format"].toString(), QString("bucketlab.profile/1"));
+    QCOMPARE(doc["out"].toString(), path("p.json"));
+    QCOMPARE(doc["device"].toObject()["threads"].toInt(), 1);
+    const auto points = doc["points"].toArray();
+    QCOMPARE(points.size(), 2);
+    QCOMPARE(points[0].toObject()["length"].toInt(), 16); // ascending
+    for (const auto& v : points) {
+        const auto p = v.toObject();
+        for (const char* key : {"length", "batch", "p50_ms", "p90_ms", "p99_ms", "mean_ms",
+                                "ci95_ms", "samples", "flags"})
+            QVERIFY2(p.contains(key), key);
+        QVERIFY(!p.contains("samples_ms")); // raw samples go to the file, not the terminal
+        QCOMPARE(p["ci95_ms"].toArray().size(), 2);
+        QVERIFY(p["ci95_ms"][0].toDouble() <= p["p50_ms"].toDouble());
+        QVERIFY(p["p50_ms"].toDouble() <= p["ci95_ms"][1].toDouble());
+        QVERIFY(p["samples"].toInt() >= 1);
+    }
+    const auto file = QJsonDocument::fromJson(readAll(path("p.json"))).object();
+    const auto stored = file["points"].toArray();
+    QCOMPARE(stored.size(), 2);
+    for (int i = 0; i < 2; ++i) {
+        QCOMPARE(stored[i].toObject()["samples_ms"].toArray().size(),
+                 stored[i].toObject()["samples"].toInt());
+        QCOMPARE(stored[i].toObject()["p50_ms"].toDouble(),
+                 points[i].toObject()["p50_ms"].toDouble());
+    }
+}
+
+void TestCliProfile::textTableForAPackage()
+{
+    const auto r = runCli({"profile", package_, "--lengths", "100", "--budget", "3"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains("(package forward)"), r.out.constData());
+    QVERIFY(r.out.contains("1 thread, wall clock"));
+    QVERIFY(r.out.contains("p50 ms"));
+    QVERIFY(r.out.contains("     100      1"));
+}
+
+void TestCliProfile::gridOfAPackage()
+{
+    const auto r = runCli({"profile", package_, "--grid", "4", "--budget", "8", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QList<int> lengths;
+    for (const auto& v : QJsonDocument::fromJson(r.out).object()["points"].toArray())
+        lengths << v.toObject()["length"].toInt();
+    // 16 * 32^(i/3) for i = 0..3, rounded, up to the largest bucket, plus the buckets.
+    QCOMPARE(lengths, (QList<int>{16, 51, 128, 161, 512}));
+}
+
+void TestCliProfile::failingLengthExitsOne()
+{
+    // The demo encoder has 512 positions and raises above that: the other length goes on.
+    const auto r = runCli({"profile", model_, "--inputs", inputs_, "--lengths", "16,600",
+                           "--budget", "3", "--out", path("failed.json"), "--json"});
+    QCOMPARE(r.exitCode, 1);
+    const auto points = QJsonDocument::fromJson(r.out).object()["points"].toArray();
+    QCOMPARE(points.size(), 2);
+    QVERIFY(points[0].toObject()["error"].isNull());
+    const QString error = points[1].toObject()["error"].toString();
+    QVERIFY2(error.contains("length 600") && error.contains("exceeds 512 positions"),
+             qPrintable(error));
+    QCOMPARE(points[1].toObject()["flags"].toArray().at(0).toString(), QString("failed"));
+    QVERIFY(QFile::exists(path("failed.json"))); // the measured length is kept
+}
+
+void TestCliProfile::badInput_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("mentions");
+    const QString m = model_, p = package_;
+    const QStringList plain = {"profile", m, "--inputs", inputs_};
+    QTest::addRow("length 0") << plain + QStringList{"--lengths", "0,16"} << "0 is not positive";
+    QTest::addRow("negative length") << plain + QStringList{"--lengths", "-4"} << "not positive";
+    QTest::addRow("above the package's largest bucket")
+        << QStringList{"profile", p, "--lengths", "128,600"} << "exceeds the largest bucket 512";
+    QTest::addRow("budget 0") << plain + QStringList{"--lengths", "16", "--budget", "0"}
+                              << "positive number of seconds";
+    QTest::addRow("negative budget")
+        << plain + QStringList{"--lengths", "16", "--budget", "-1"} << "positive number of seconds";
+    QTest::addRow("lengths and grid")
+        << plain + QStringList{"--lengths", "16", "--grid", "4"} << "excludes";
+    QTest::addRow("neither lengths nor grid") << plain << "give --lengths LIST or --grid N";
+    QTest::addRow("grid of a plain model without --max-length")
+        << plain + QStringList{"--grid", "4"} << "needs --max-length";
+    QTest::addRow("grid beyond the package")
+        << QStringList{"profile", p, "--grid", "4", "--max-length", "600"}
+        << "--max-length 600 exceeds the largest bucket 512";
+    QTest::addRow("plain model without inputs")
+        << QStringList{"profile", m, "--lengths", "16"} << "needs --inputs";
+    QTest::addRow("batch 0") << plain + QStringList{"--lengths", "16", "--batch", "0"}
+                             << "--batch: 0 is not positive";
+    QTest::addRow("Neuron model without the Neuron runtime")
+        << QStringList{"profile", path("neuron.pt"), "--inputs", inputs_, "--lengths", "16"}
+        << "this model needs the AWS Neuron runtime (libtorchneuron.so), which is not installed "
+           "here; profile it on a Neuron host with resources/neuron/profile_buckets.py and "
+           "import the JSON";
+    QTest::addRow("cpu clock with two threads")
+        << plain + QStringList{"--lengths", "16", "--clock", "cpu", "--threads", "2"}
+        << "needs --threads 1";
+    QTest::addRow("unknown device") << plain + QStringList{"--lengths", "16", "--device", "tpu"}
+                                    << "expected auto, cpu, cuda or neuron";
+    QTest::addRow("missing model")
+        << QStringList{"profile", path("nope.pt"), "--lengths", "16"} << "no such file";
+    QTest::addRow("not a model") << QStringList{"profile", path("notes.txt"), "--inputs",
+                                                inputs_,   "--lengths",       "16"}
+                                 << "not a TorchScript archive";
+    QTest::addRow("output is the model")
+        << plain + QStringList{"--lengths", "16", "--out", m} << "--out";
+}
+
+void TestCliProfile::badInput()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    const QString out = path("never_written.json");
+    if (!args.contains("--out"))
+        args << "--out" << out;
+    const auto r = runCli(args);
+    QCOMPARE(r.exitCode, 2);
+    const QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(err.contains(mentions), qPrintable(err));
+    QVERIFY2(!err.contains('\n'), qPrintable(err)); // one line
+    QVERIFY(r.out.isEmpty());
+    QVERIFY(!QFile::exists(out));
+}
+
+void TestCliProfile::existingOutputIsKept()
+{
+    QVERIFY(writeAll(path("kept.json"), "precious\n"));
+    const auto r = runCli(
+        {"profile", model_, "--inputs", inputs_, "--lengths", "16", "--out", path("kept.json")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--force"), r.err.constData());
+    QCOMPARE(readAll(path("kept.json")), QByteArray("precious\n"));
+    const auto forced = runCli({"profile", model_, "--inputs", inputs_, "--lengths", "16",
+                                "--budget", "2", "--out", path("kept.json"), "--force"});
+    QVERIFY2(forced.exitCode == 0, forced.err.constData());
+    QVERIFY(readAll(path("kept.json")).contains("bucketlab.profile/1"));
+}
+
+QTEST_GUILESS_MAIN(TestCliProfile)
+#include "tst_cli_profile.moc"

@@ -1,0 +1,539 @@
+// The profiler on real TorchScript models: what it measures (a model at L, a package's
+// padded forward at L, a package's bucket model), its statistics and records, failing
+// shapes, bad requests, devices that are absent here (CUDA, Neuron), progress, the time
+// budget and cancellation.
+#include "core/demo.h"
+#include "core/device.h"
+#include "core/error.h"
+#include "core/package.h"
+#include "core/profiler.h"
+#include "core/sample_statistics.h"
+#include "fixtures.h"
+#include "testutil.h"
+
+#include <caffe2/serialize/inline_container.h>
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+using namespace bucketlab;
+using namespace bucketlab::test;
+
+using RequestEdit = std::function<void(ProfileRequest&)>;
+Q_DECLARE_METATYPE(RequestEdit)
+Q_DECLARE_METATYPE(bucketlab::ProfileStage)
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsBetween(Clock::time_point a, Clock::time_point b)
+{
+    return std::chrono::duration<double>(b - a).count();
+}
+
+double medianOf(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// A Neuron-compiled model as far as anything short of loading can tell: a saved archive
+// whose class code declares a torch.classes.neuron.Model attribute, as the modules
+// torch_neuronx.trace produces do. Written record by record into a new archive.
+void writeNeuronFixture(const std::string& from, const std::string& to)
+{
+    caffe2::serialize::PyTorchStreamReader reader(from);
+    caffe2::serialize::PyTorchStreamWriter writer(to);
+    bool rewritten = false;
+    for (const auto& name : reader.getAllRecords()) {
+        auto [data, size] = reader.getRecord(name);
+        std::string bytes(static_cast<const char*>(data.get()), size);
+        const auto buffers = bytes.find("__buffers__");
+        if (!rewritten && name.rfind("code/", 0) == 0 && buffers != std::string::npos) {
+            const auto eol = bytes.find('\n', buffers);
+            bytes.insert(eol + 1, "  neuron_model : __torch__.torch.classes.neuron.Model\n");
+            rewritten = true;
+        }
+        writer.writeRecord(name, bytes.data(), bytes.size());
+    }
+    writer.writeEndOfFile();
+    if (!rewritten)
+        throw std::runtime_error("no class code record to rewrite in " + from);
+}
+
+// Restores an environment variable when the test leaves, pass or fail.
+struct EnvOverride {
+    QByteArray name, old;
+    bool had;
+    EnvOverride(const char* n, const QByteArray& value)
+        : name(n), old(qgetenv(n)), had(qEnvironmentVariableIsSet(n))
+    {
+        if (value.isNull())
+            qunsetenv(n);
+        else
+            qputenv(n, value);
+    }
+    ~EnvOverride()
+    {
+        if (had)
+            qputenv(name.constData(), old);
+        else
+            qunsetenv(name.constData());
+    }
+};
+
+} // namespace
+
+class TestProfiler : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void profilesEachLengthWithHonestStatistics();
+    void packageIsTimedPaddedAndBucketModelBare();
+    void failingLengthFailsAlone();
+    void everyLengthFailingIsAnError();
+    void badRequests_data();
+    void badRequests();
+    void cudaAbsentIsExplained();
+    void neuronModelWithoutRuntime();
+    void neuronLibrarySearchOrder();
+    void progressReportsEveryStage();
+    void budgetIsKept_data();
+    void budgetIsKept();
+    void cancelStopsWithin100msPlusOneSample_data();
+    void cancelStopsWithin100msPlusOneSample();
+
+private:
+    ProfileRequest demoRequest(std::vector<int64_t> lengths, double budget) const;
+    std::string path(const char* name) const { return s(dir_.filePath(name)); }
+    QTemporaryDir dir_;
+    DemoFiles demo_;
+    std::string small_;     // demo encoder with 64 positions: longer inputs raise
+    std::string perBucket_; // per-bucket package 16,40
+    std::string neuron_;
+};
+
+void TestProfiler::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    demo_ = prepareDemo(path("demo"));
+    small_ = path("small.pt");
+    writeDemoModel(small_, smallDemoConfig(64));
+    writeFixedLengthModel(path("fixed16.pt"), 16, 1);
+    writeFixedLengthModel(path("fixed40.pt"), 40, 2);
+    PackageBuildRequest b;
+    b.perBucket = {{16, path("fixed16.pt")}, {40, path("fixed40.pt")}};
+    b.inputs = demoInputs();
+    b.out = path("per_bucket.pt");
+    perBucket_ = buildPackage(b).out;
+    neuron_ = path("neuron_model.pt");
+    writeNeuronFixture(small_, neuron_);
+    QVERIFY(writeAll(dir_.filePath("notes.txt"), "not a model\n"));
+}
+
+ProfileRequest TestProfiler::demoRequest(std::vector<int64_t> lengths, double budget) const
+{
+    ProfileRequest r;
+    r.model = demo_.model;
+    r.inputs = demoInputs();
+    r.lengths = std::move(lengths);
+    r.budgetS = budget;
+    return r;
+}
+
+void TestProfiler::profilesEachLengthWithHonestStatistics()
+{
+    const Profile p = runProfile(demoRequest({16, 128}, 6));
+    QCOMPARE(p.points.size(), size_t(2));
+    QCOMPARE(p.deviceKind, std::string("cpu"));
+    QCOMPARE(p.threads, 1);
+    QCOMPARE(p.modelFile, std::string("demo_model.pt"));
+    QCOMPARE(p.modelSha256.size(), size_t(64));
+    for (const char* key : {"cpu_model", "libtorch", "host", "os"})
+        QVERIFY2(!p.environment.at(key).empty(), key);
+    QCOMPARE(p.settings.at("target"), std::string("model forward"));
+    for (const auto& pt : p.points) {
+        QVERIFY2(pt.ok(), pt.error.c_str());
+        QVERIFY(pt.warmupRuns >= 2);
+        QCOMPARE(pt.samples, int64_t(pt.samplesMs.size()));
+        QVERIFY(pt.samples >= 1);
+        const auto [lo, hi] = std::minmax_element(pt.samplesMs.begin(), pt.samplesMs.end());
+        QVERIFY(*lo <= pt.p50Ms && pt.p50Ms <= pt.p90Ms && pt.p90Ms <= pt.p99Ms && pt.p99Ms <= *hi);
+        QVERIFY(pt.ci95LowMs <= pt.p50Ms && pt.p50Ms <= pt.ci95HighMs);
+        // Converged shapes are within the target; the others say so.
+        const double halfWidth = relativeHalfWidthPct(pt.p50Ms, {pt.ci95LowMs, pt.ci95HighMs});
+        QVERIFY(halfWidth <= 2.0 || hasFlag(pt, kFlagUnconverged));
+    }
+    // Eight times the tokens through attention and feed-forward layers: clearly slower.
+    QVERIFY(p.points[1].p50Ms > 2 * p.points[0].p50Ms);
+
+    // What is written is what was measured, raw samples included.
+    writeProfile(path("p.json"), p, true);
+    const Profile back = readProfile(path("p.json"));
+    QCOMPARE(back.points[1].samplesMs, p.points[1].samplesMs);
+    QCOMPARE(back.points[1].ci95LowMs, p.points[1].ci95LowMs);
+    QCOMPARE(back.points[0].warmupRuns, p.points[0].warmupRuns);
+    QCOMPARE(back.settings.at("stopped_by"), p.settings.at("stopped_by"));
+}
+
+void TestProfiler::packageIsTimedPaddedAndBucketModelBare()
+{
+    // Length 200 in a 128,512 package pads to 512. The machine drifts, so the three
+    // targets are measured in alternation and compared by their medians.
+    std::vector<double> model, package, bucket;
+    for (int i = 0; i < 2; ++i) {
+        model.push_back(runProfile(demoRequest({200}, 2)).points[0].p50Ms);
+        ProfileRequest r = demoRequest({200}, 2);
+        r.model = demo_.package;
+        r.inputs.clear();
+        const Profile padded = runProfile(r);
+        QCOMPARE(padded.settings.at("target"), std::string("package forward"));
+        package.push_back(padded.points[0].p50Ms);
+        r.bucketModel = true;
+        const Profile bare = runProfile(r);
+        QCOMPARE(bare.settings.at("target"), std::string("package bucket model"));
+        bucket.push_back(bare.points[0].p50Ms);
+    }
+    const double m = medianOf(model), p = medianOf(package), b = medianOf(bucket);
+    qInfo("length 200: model %.2f ms, package (padded to 512) %.2f ms, bucket model %.2f ms", m, p,
+          b);
+    QVERIFY2(p > 1.8 * m, "the package's forward must include the padding to 512");
+    QVERIFY2(b > 0.75 * m && b < 1.33 * m, "the bucket model at 200 is the model at 200");
+}
+
+void TestProfiler::failingLengthFailsAlone()
+{
+    ProfileRequest r;
+    r.model = small_;
+    r.inputs = demoInputs();
+    r.lengths = {16, 32, 100};
+    r.budgetS = 3;
+    const Profile p = runProfile(r);
+    QCOMPARE(p.points.size(), size_t(3));
+    QVERIFY(p.points[0].ok() && p.points[1].ok());
+    QVERIFY(p.points[0].samples >= 1 && p.points[1].samples >= 1);
+    const auto& bad = p.points[2];
+    QVERIFY(!bad.ok());
+    QVERIFY2(QString::fromStdString(bad.error).contains("length 100"), bad.error.c_str());
+    QVERIFY2(QString::fromStdString(bad.error).contains("exceeds 64 positions"), bad.error.c_str());
+    QCOMPARE(bad.flags, std::vector<std::string>{kFlagFailed});
+    QVERIFY(bad.samplesMs.empty());
+    // The failure survives a round trip: the tuner's reader skips it, a user sees why.
+    writeProfile(path("failed.json"), p, true);
+    QCOMPARE(readProfile(path("failed.json")).points[2].error, bad.error);
+}
+
+void TestProfiler::everyLengthFailingIsAnError()
+{
+    ProfileRequest r;
+    r.model = small_;
+    r.inputs = demoInputs();
+    r.lengths = {100, 200};
+    r.budgetS = 2;
+    try {
+        runProfile(r);
+        QFAIL("profiled a model that fails at every length");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("no shape could be measured"), e.what());
+        QVERIFY2(QString(e.what()).contains("exceeds 64 positions"), e.what());
+    }
+}
+
+void TestProfiler::badRequests_data()
+{
+    QTest::addColumn<RequestEdit>("edit");
+    QTest::addColumn<QString>("mentions");
+    const std::string package = demo_.package, notes = path("notes.txt"), perBucket = perBucket_;
+    QTest::addRow("length 0") << RequestEdit([](ProfileRequest& r) {
+        r.lengths = {0, 16};
+    }) << "length 0 is not positive";
+    QTest::addRow("negative length")
+        << RequestEdit([](ProfileRequest& r) { r.lengths = {-3}; }) << "length -3 is not positive";
+    QTest::addRow("above the package's largest bucket")
+        << RequestEdit([package](ProfileRequest& r) {
+               r.model = package;
+               r.inputs.clear();
+               r.lengths = {128, 600};
+           })
+        << "length 600 exceeds the largest bucket 512";
+    QTest::addRow("budget 0") << RequestEdit([](ProfileRequest& r) { r.budgetS = 0; })
+                              << "must be a positive number of seconds";
+    QTest::addRow("negative budget")
+        << RequestEdit([](ProfileRequest& r) { r.budgetS = -5; }) << "--budget -5 s";
+    QTest::addRow("NaN budget") << RequestEdit([](ProfileRequest& r) { r.budgetS = NAN; })
+                                << "must be a positive number";
+    QTest::addRow("no lengths") << RequestEdit([](ProfileRequest& r) { r.lengths.clear(); })
+                                << "no lengths";
+    QTest::addRow("batch 0") << RequestEdit([](ProfileRequest& r) { r.batches = {0}; })
+                             << "batch size 0";
+    QTest::addRow("threads 0") << RequestEdit([](ProfileRequest& r) { r.threads = 0; })
+                               << "--threads 0";
+    QTest::addRow("negative CI target")
+        << RequestEdit([](ProfileRequest& r) { r.targetCiPct = -1; }) << "--target-ci";
+    QTest::addRow("plain model without inputs")
+        << RequestEdit([](ProfileRequest& r) { r.inputs.clear(); }) << "needs --inputs";
+    QTest::addRow("package with other inputs") << RequestEdit([package](ProfileRequest& r) {
+        r.model = package;
+        r.inputs = {InputSpec{"tokens", DType::Int64, 0, 1}};
+    }) << "do not match the inputs";
+    QTest::addRow("missing file") << RequestEdit([](ProfileRequest& r) {
+        r.model = "/nonexistent/m.pt";
+    }) << "no such file";
+    QTest::addRow("not a model") << RequestEdit([notes](ProfileRequest& r) { r.model = notes; })
+                                 << "not a TorchScript archive";
+    QTest::addRow("bucket model of a per-bucket package")
+        << RequestEdit([perBucket](ProfileRequest& r) {
+               r.model = perBucket;
+               r.inputs.clear();
+               r.lengths = {20};
+               r.bucketModel = true;
+           })
+        << "serves only the lengths its models were traced at (16,40)";
+    QTest::addRow("bucket model of a plain model")
+        << RequestEdit([](ProfileRequest& r) { r.bucketModel = true; })
+        << "not a BucketLab package";
+    QTest::addRow("same batch and length dimension")
+        << RequestEdit([](ProfileRequest& r) { r.batchDim = 1; }) << "must be different";
+}
+
+void TestProfiler::badRequests()
+{
+    QFETCH(RequestEdit, edit);
+    QFETCH(QString, mentions);
+    ProfileRequest r = demoRequest({16}, 1);
+    edit(r);
+    const auto t0 = Clock::now();
+    try {
+        runProfile(r);
+        QFAIL("accepted a bad request");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(mentions), e.what());
+    }
+    // Refused before any timing starts.
+    QVERIFY(secondsBetween(t0, Clock::now()) < 5);
+}
+
+void TestProfiler::cudaAbsentIsExplained()
+{
+    if (cudaAvailable())
+        QSKIP("this LibTorch sees a GPU; the CUDA-absent message cannot be provoked here");
+    ProfileRequest r = demoRequest({16}, 1);
+    r.device = DeviceKind::Cuda;
+    try {
+        runProfile(r);
+        QFAIL("profiled on CUDA without CUDA");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("CUDA is not available to this LibTorch"), e.what());
+        QVERIFY2(QString(e.what()).contains("--device cpu"), e.what());
+    }
+}
+
+void TestProfiler::neuronModelWithoutRuntime()
+{
+    QVERIFY(archiveNeedsNeuron(neuron_));
+    QVERIFY(!archiveNeedsNeuron(small_));
+    QVERIFY(!archiveNeedsNeuron(demo_.package));
+    ProfileRequest r;
+    r.model = neuron_;
+    r.inputs = demoInputs();
+    r.lengths = {16};
+    r.budgetS = 1;
+    auto expectError = [&](const QString& mentions) {
+        try {
+            runProfile(r);
+            QFAIL("profiled a Neuron model without the Neuron runtime");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains(mentions), e.what());
+            QVERIFY2(QString(e.what()).startsWith(QString::fromStdString(neuron_)), e.what());
+        }
+    };
+    {
+        EnvOverride a("BUCKETLAB_NEURON_LIB", QByteArray());
+        EnvOverride b("NEURON_LIBRARY_PATH", QByteArray());
+        if (loadNeuronRuntime().loaded)
+            QSKIP("the Neuron runtime is installed here");
+        expectError(QString::fromStdString(neuronMissingMessage()));
+        r.device = DeviceKind::Cpu;
+        expectError("runs only on Neuron");
+        r.device = DeviceKind::Auto;
+    }
+    {
+        // A library that is there but will not load: the loader's reason, not "absent".
+        EnvOverride a("BUCKETLAB_NEURON_LIB", dir_.filePath("notes.txt").toUtf8());
+        expectError("cannot load the Neuron runtime library " + dir_.filePath("notes.txt"));
+    }
+    {
+        EnvOverride a("BUCKETLAB_NEURON_LIB", "/nonexistent/libtorchneuron.so");
+        expectError(
+            "BUCKETLAB_NEURON_LIB names /nonexistent/libtorchneuron.so, which does not exist");
+    }
+}
+
+void TestProfiler::neuronLibrarySearchOrder()
+{
+    {
+        EnvOverride a("BUCKETLAB_NEURON_LIB", QByteArray());
+        EnvOverride b("NEURON_LIBRARY_PATH", "/a/lib:/b/libtorchneuron.so");
+        const auto c = neuronLibraryCandidates();
+        QVERIFY(c.size() >= 4);
+        QCOMPARE(c[0], std::string("/a/lib/libtorchneuron.so"));
+        QCOMPARE(c[1], std::string("/b/libtorchneuron.so"));
+        QVERIFY(std::find(c.begin(), c.end(), "/opt/aws/neuron/lib/libtorchneuron.so") != c.end());
+        QCOMPARE(c.back(), std::string("libtorchneuron.so")); // the loader's own path, last
+    }
+    {
+        // An explicit choice is the only one tried: no silent fallback to another copy.
+        EnvOverride a("BUCKETLAB_NEURON_LIB", dir_.path().toUtf8());
+        EnvOverride b("NEURON_LIBRARY_PATH", "/a/lib");
+        QCOMPARE(neuronLibraryCandidates(), std::vector<std::string>{path("libtorchneuron.so")});
+    }
+}
+
+void TestProfiler::progressReportsEveryStage()
+{
+    ProfileRequest r;
+    r.model = small_;
+    r.inputs = demoInputs();
+    r.lengths = {8, 32};
+    r.budgetS = 2;
+    r.targetCiPct = 0; // sample for the whole budget, so there is progress to report
+    ProfilerControl control;
+    control.progressIntervalS = 0.05;
+    std::vector<ProfileStage> stages;
+    std::vector<size_t> done;
+    double lastElapsed = 0;
+    bool elapsedMonotone = true, remainingSane = true, pointsPresent = true;
+    int64_t liveSamples = 0;
+    control.progress = [&](const ProfilerProgress& p) {
+        stages.push_back(p.stage);
+        elapsedMonotone &= p.elapsedS >= lastElapsed;
+        lastElapsed = p.elapsedS;
+        remainingSane &= p.remainingS >= 0 && p.remainingS <= r.budgetS;
+        QCOMPARE(p.pointCount, p.stage == ProfileStage::Loading ? size_t(0) : size_t(2));
+        if (p.stage == ProfileStage::WarmingUp || p.stage == ProfileStage::Sampling ||
+            p.stage == ProfileStage::PointDone)
+            pointsPresent &= p.point != nullptr && p.pointIndex < 2;
+        if (p.stage == ProfileStage::Sampling && p.point)
+            liveSamples = std::max(liveSamples, p.point->samples);
+        if (p.stage == ProfileStage::PointDone) {
+            done.push_back(p.pointIndex);
+            QCOMPARE(p.point->samples, int64_t(p.point->samplesMs.size()));
+        }
+    };
+    runProfile(r, control);
+    QVERIFY(elapsedMonotone);
+    QVERIFY(remainingSane);
+    QVERIFY(pointsPresent);
+    QCOMPARE(stages.front(), ProfileStage::Loading);
+    QCOMPARE(stages.back(), ProfileStage::Finished);
+    QCOMPARE(std::count(stages.begin(), stages.end(), ProfileStage::WarmingUp), 2l);
+    QVERIFY(std::count(stages.begin(), stages.end(), ProfileStage::Sampling) >= 3);
+    std::sort(done.begin(), done.end());
+    QCOMPARE(done, (std::vector<size_t>{0, 1})); // each shape's final figures exactly once
+    QVERIFY(liveSamples > 1);                    // live statistics, for a plot to follow
+}
+
+void TestProfiler::budgetIsKept_data()
+{
+    QTest::addColumn<bool>("small");
+    QTest::addColumn<double>("budget");
+    // Fast shapes (thousands of samples: bookkeeping) and slow ones (tens of ms each).
+    QTest::addRow("small encoder, 3 s") << true << 3.0;
+    QTest::addRow("demo encoder, 5 s") << false << 5.0;
+}
+
+void TestProfiler::budgetIsKept()
+{
+    QFETCH(bool, small);
+    QFETCH(double, budget);
+    ProfileRequest r = demoRequest({64, 256}, budget);
+    if (small) {
+        r.model = small_;
+        r.lengths = {8, 48};
+    }
+    r.targetCiPct = 0; // never satisfied: the budget is what stops it
+    const auto t0 = Clock::now();
+    const Profile p = runProfile(r);
+    const double elapsed = secondsBetween(t0, Clock::now());
+    qInfo("budget %.1f s: took %.2f s, %lld + %lld samples", budget, elapsed,
+          (long long)p.points[0].samples, (long long)p.points[1].samples);
+    QCOMPARE(p.settings.at("stopped_by"), std::string("budget"));
+    QVERIFY2(elapsed >= 0.9 * budget && elapsed <= 1.1 * budget,
+             qPrintable(QString("took %1 s of a %2 s budget").arg(elapsed).arg(budget)));
+}
+
+void TestProfiler::cancelStopsWithin100msPlusOneSample_data()
+{
+    QTest::addColumn<ProfileStage>("cancelDuring");
+    QTest::addRow("while sampling") << ProfileStage::Sampling;
+    QTest::addRow("while warming up") << ProfileStage::WarmingUp;
+}
+
+void TestProfiler::cancelStopsWithin100msPlusOneSample()
+{
+    QFETCH(ProfileStage, cancelDuring);
+    // The slowest demo shape, so that "one sample" is long and visible.
+    ProfileRequest r = demoRequest({512}, 120);
+    r.targetCiPct = 0;
+    std::atomic<bool> cancel{false}, reached{false};
+    std::atomic<double> longestSampleMs{0};
+    ProfilerControl control;
+    control.cancel = &cancel;
+    control.progressIntervalS = 0.02;
+    control.progress = [&](const ProfilerProgress& p) {
+        if (p.stage == cancelDuring)
+            reached = true;
+        if (p.point && !p.point->samplesMs.empty())
+            longestSampleMs =
+                std::max(longestSampleMs.load(),
+                         *std::max_element(p.point->samplesMs.begin(), p.point->samplesMs.end()));
+    };
+    Clock::time_point cancelledAt, stoppedAt;
+    bool threwCancelled = false;
+    std::thread worker([&] {
+        try {
+            runProfile(r, control);
+        } catch (const Cancelled&) {
+            threwCancelled = true;
+        } catch (const std::exception&) {
+        }
+        stoppedAt = Clock::now();
+    });
+    const auto start = Clock::now();
+    while (!reached && secondsBetween(start, Clock::now()) < 60)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Well into sampling, or into the first (cold, slowest) warm-up runs.
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(cancelDuring == ProfileStage::Sampling ? 300 : 150));
+    cancelledAt = Clock::now();
+    cancel = true;
+    worker.join();
+    QVERIFY(reached);
+    QVERIFY(threwCancelled);
+    // A sample under way finishes; nothing after it starts. "One sample" is the longest
+    // seen for this shape; during warm-up none is reported, and the run under way is a
+    // first run of the shape, so it is one cold forward of a freshly loaded model.
+    double oneSampleMs = longestSampleMs;
+    if (oneSampleMs == 0) {
+        auto m = torch::jit::load(demo_.model);
+        torch::NoGradGuard g;
+        const auto in = makeInputs(demoInputs(), 1, 512, 0, 1);
+        const auto t0 = Clock::now();
+        m.forward({in[0], in[1]});
+        oneSampleMs = secondsBetween(t0, Clock::now()) * 1000;
+    }
+    const double latencyMs = secondsBetween(cancelledAt, stoppedAt) * 1000;
+    qInfo("cancel took %.1f ms (one sample: %.1f ms)", latencyMs, oneSampleMs);
+    QVERIFY2(latencyMs <= 100 + oneSampleMs,
+             qPrintable(QString("%1 ms > 100 ms + %2 ms").arg(latencyMs).arg(oneSampleMs)));
+}
+
+QTEST_GUILESS_MAIN(TestProfiler)
+#include "tst_profiler.moc"
