@@ -4,6 +4,7 @@
 // its own length, so the expected latency per request is sum_k share_k * latency_k.
 #pragma once
 
+#include "core/bucket_evaluator.h"
 #include "core/device.h"
 #include "core/input_spec.h"
 #include "core/profile_format.h"
@@ -91,5 +92,35 @@ BucketVerification measureBuckets(const BucketVerificationRequest& request,
 
 // (predicted - measured) / measured, in percent.
 double predictionErrorPct(double predictedMs, double measuredMs);
+
+// The request that verifies an evaluated boundary set: its buckets with the share of the
+// served traffic each holds, and the measured points of the curve it was predicted from as
+// references (none for an analytic curve, which describes no particular machine).
+// The caller fills in the model, its inputs, device, threads and budget.
+BucketVerificationRequest verificationRequestFor(const Evaluation& evaluation,
+                                                 const LatencyCurve& curve);
+
+// A prediction set against its measurement. With references the measured figure is the one
+// scaled back to the conditions the curve was measured in (expectedAtReferenceMs), so a
+// machine that is busier now than then does not count as a wrong prediction.
+struct PredictionCheck {
+    double predictedMs = 0;
+    double measuredMs = 0;
+    double measuredLowMs = 0, measuredHighMs = 0; // 95 % interval, scaled like measuredMs
+    double errorPct = 0;                          // (predicted - measured) / measured
+    bool scaledToReference = false;
+    double conditionsRatio = 1;
+    double tolerancePct = 5;
+    // The prediction is off by more than the tolerance beyond the measurement's own
+    // uncertainty: the whole measured interval lies outside predicted +- tolerance.
+    bool beyondTolerance = false;
+};
+PredictionCheck checkPrediction(double predictedMs, const BucketVerification& measured,
+                                double tolerancePct = 5);
+// {"predicted_ms", "measured_ms", "measured_ci95_ms", "error_pct", "tolerance_pct",
+//  "within_tolerance", "conditions_ratio", "scaled_to_reference", "device", "threads",
+//  "buckets": [{"boundary", "share", "p50_ms", "ci95_ms", "samples", "flags"}],
+//  "references": [{"length", "curve_ms", "now_ms"}]}
+std::string verificationJson(const BucketVerification& measured, const PredictionCheck& check);
 
 } // namespace bucketlab

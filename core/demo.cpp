@@ -131,11 +131,6 @@ void writeDemoModel(const std::string& path, const DemoModelConfig& c)
     writeFileAtomically(path, saveModuleToBytes(m), /*replace=*/true);
 }
 
-std::string demoLatencySpec()
-{
-    return "poly:0.5,0.03,0.0001";
-}
-
 std::vector<int64_t> demoCurrentBoundaries()
 {
     return {128, 512};
@@ -158,8 +153,10 @@ DemoFiles prepareDemo(const std::string& dir)
     f.model = (fs::path(dir) / "demo_model.pt").string();
     f.distribution = (fs::path(dir) / "mrpc_pair_lengths.csv").string();
     f.package = (fs::path(dir) / "demo_package.pt").string();
+    f.profile = (fs::path(dir) / "demo_profile.json").string();
     writeDemoModel(f.model);
     writeFileAtomically(f.distribution, demoDistributionCsv(), /*replace=*/true);
+    writeFileAtomically(f.profile, demoProfileJson(), /*replace=*/true);
     PackageBuildRequest r;
     r.model = f.model;
     r.boundaries = demoCurrentBoundaries();
@@ -167,7 +164,7 @@ DemoFiles prepareDemo(const std::string& dir)
     r.out = f.package;
     r.force = true;
     f.build = buildPackage(r);
-    f.latency = demoLatencySpec();
+    f.latency = f.profile;
     return f;
 }
 

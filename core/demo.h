@@ -33,22 +33,22 @@ const std::string& demoDistributionCsv();
 // The buckets of the autobucketing guide's BERT example: what users run today.
 std::vector<int64_t> demoCurrentBoundaries();
 std::vector<InputSpec> demoInputs();
-// An analytic fit of the demo encoder's latency on one CPU thread (about 6 ms at length
-// 128 and 42 ms at 512 on the development VM): 0.5 + 0.03 L + 0.0001 L^2 ms.
-std::string demoLatencySpec();
+// The demo encoder's latency on one CPU thread, measured on the development VM with
+// `bucketlab-cli profile --grid` (bucketlab.profile/1 JSON; see resources/demo/SOURCE.md).
+const std::string& demoProfileJson();
 
 struct DemoFiles {
     std::string dir;
     std::string model;        // demo_model.pt
     std::string distribution; // mrpc_pair_lengths.csv
+    std::string profile;      // demo_profile.json
     std::string package;      // demo_package.pt with the current boundaries
-    // The demo's latency: a profile file in `dir` when one is embedded, else an analytic
-    // spec (see demoLatencySpec()).
+    // The demo's latency curve as `tune --latency` takes it: the profile file.
     std::string latency;
     PackageBuildResult build;
 };
 
-// Writes the model, the distribution and the package with the current boundaries into
+// Writes the model, the distribution, the profile and the package with the current boundaries into
 // `dir` (created if missing; existing demo files are replaced).
 DemoFiles prepareDemo(const std::string& dir);
 

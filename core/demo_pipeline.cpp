@@ -58,6 +58,17 @@ DemoRun runDemo(const DemoRunOptions& options)
     exportRequest.randomLengthsPerBucket = 1;
     run.exported = exportPackage(exportRequest);
 
+    if (options.verifyBudgetS > 0) {
+        stage("verify");
+        BucketVerificationRequest v = verificationRequestFor(run.tuning.evaluation, curve);
+        v.model = run.exported.out;
+        v.budgetS = options.verifyBudgetS;
+        run.verification = measureBuckets(v);
+        run.prediction =
+            checkPrediction(run.tuning.evaluation.stats.meanLatencyMs, run.verification);
+        run.verified = true;
+    }
+
     stage("check");
     EquivalenceOptions equivalence;
     equivalence.lengths = {1};

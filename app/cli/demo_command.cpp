@@ -84,6 +84,17 @@ void printReport(const DemoRun& r)
     if (!r.exported.recipeFiles.empty())
         s << "  recipe     " << r.exported.recipeFiles.size() << " files for torch_neuronx in "
           << r.files.dir << "/neuron_recipe\n";
+    if (r.verified) {
+        const PredictionCheck& c = r.prediction;
+        s << "  measured   demo_tuned.pt, each bucket timed and weighted by its traffic: predicted "
+          << std::setprecision(2) << c.predictedMs << " ms, measured " << c.measuredMs << " ms";
+        if (c.scaledToReference)
+            s << " (scaled to the profile's conditions: this machine runs " << c.conditionsRatio
+              << "x its time now)";
+        s << ": error " << std::showpos << c.errorPct << std::noshowpos << " %, "
+          << (c.beyondTolerance ? "BEYOND" : "within") << " the " << std::setprecision(0)
+          << c.tolerancePct << " % tolerance\n";
+    }
     std::cout << s.str();
 }
 
@@ -94,6 +105,7 @@ Command addDemoCommand(CLI::App& app)
     struct Options {
         std::string out = "bucketlab-demo";
         int buckets = 4;
+        double verifyBudget = 15;
         bool json = false;
     };
     auto o = std::make_shared<Options>();
@@ -104,11 +116,17 @@ Command addDemoCommand(CLI::App& app)
     sub->add_option("--buckets", o->buckets, "Buckets to tune")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
+    sub->add_option("--verify-budget", o->verifyBudget,
+                    "Seconds to measure the tuned package against the predicted latency (0: skip; "
+                    "a prediction off by more than 5 % is reported, not an error)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     sub->add_flag("--json", o->json, "Print the report as JSON");
     return {sub, [o] {
                 DemoRunOptions options;
                 options.dir = o->out;
                 options.buckets = o->buckets;
+                options.verifyBudgetS = o->verifyBudget;
                 if (!o->json)
                     options.stage = [](const std::string& stage) {
                         std::cerr << "demo: " << stage << "...\n";
@@ -146,6 +164,10 @@ Command addDemoCommand(CLI::App& app)
                                {"max_abs_diff", r.exported.maxAbsDiff},
                                {"recipe_files", r.exported.recipeFiles},
                                {"failure", r.exported.failure}};
+                j["profile"] = r.files.profile;
+                if (r.verified)
+                    j["verification"] =
+                        nlohmann::json::parse(verificationJson(r.verification, r.prediction));
                 printJson(j.dump(2));
                 return r.kernel.ok && r.exported.written ? 0 : 1;
             }};

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/output_file.h"
@@ -14,7 +15,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <unistd.h>
 
 namespace bucketlab::cli {
 
@@ -106,23 +106,6 @@ void printTable(const Profile& p, const std::string& out)
     }
     if (!out.empty())
         std::cout << "wrote " << out << "\n";
-}
-
-// A one-line progress display on a terminal; scripts (stderr not a terminal) get nothing.
-ProfilerControl terminalProgress()
-{
-    ProfilerControl control;
-    if (!::isatty(STDERR_FILENO))
-        return control;
-    control.progressIntervalS = 0.25;
-    control.progress = [](const ProfilerProgress& p) {
-        std::cerr << "\r\033[K" << std::fixed << std::setprecision(1) << p.elapsedS << " s, ~"
-                  << p.remainingS << " s left: " << p.message;
-        if (p.stage == ProfileStage::Finished)
-            std::cerr << "\r\033[K";
-        std::cerr << std::flush;
-    };
-    return control;
 }
 
 } // namespace

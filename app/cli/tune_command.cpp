@@ -1,9 +1,13 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
+#include "core/bucket_verification.h"
 #include "core/distribution.h"
 #include "core/error.h"
 #include "core/latency_curve.h"
 #include "core/package_meta.h"
 #include "core/tuning_report.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -31,6 +35,14 @@ struct TuneCliOptions {
     int64_t cover = 0;
     std::string algorithm = "exact";
     int paretoMax = 0;
+    std::string verify;
+    std::string inputs;
+    int64_t bucketDim = 1;
+    int64_t batchDim = 0;
+    int threads = 1;
+    std::string device = "auto";
+    double verifyBudget = 20;
+    double verifyTolerance = 5;
     bool json = false;
 };
 
@@ -144,6 +156,37 @@ void printText(const TuningReport& r)
         std::printf("note: %s\n", n.c_str());
 }
 
+void printVerification(const BucketVerification& v, const PredictionCheck& c,
+                       const std::string& model)
+{
+    std::printf("\nverify     %s on %s, %d thread%s: each tuned bucket measured, weighted by its "
+                "traffic\n",
+                model.c_str(), v.profile.deviceKind.c_str(), v.profile.threads,
+                v.profile.threads == 1 ? "" : "s");
+    std::printf("  %8s %8s %10s %21s %8s  %s\n", "bucket", "traffic", "p50", "95% CI", "samples",
+                "flags");
+    for (const auto& b : v.buckets) {
+        std::string flags;
+        for (const auto& f : b.point.flags)
+            flags += (flags.empty() ? "" : ",") + f;
+        std::printf("  %8lld %7.2f%% %7.4g ms %9.4g-%-8.4g ms %8lld  %s\n", (long long)b.boundary,
+                    b.share * 100, b.point.p50Ms, b.point.ci95LowMs, b.point.ci95HighMs,
+                    (long long)b.point.samples, flags.c_str());
+    }
+    if (c.scaledToReference) {
+        std::printf("  the machine now runs %.3gx the time of the curve's measurement (median over "
+                    "lengths",
+                    c.conditionsRatio);
+        for (const auto& r : v.references)
+            std::printf(" %lld: %.4g -> %.4g ms", (long long)r.length, r.thenMs, r.nowMs);
+        std::printf("); measured figures are scaled back by it\n");
+    }
+    std::printf("  predicted mean %.4g ms, measured %.4g ms (95%% CI %.4g-%.4g): error %+.2f%%, "
+                "%s the %.3g %% tolerance\n",
+                c.predictedMs, c.measuredMs, c.measuredLowMs, c.measuredHighMs, c.errorPct,
+                c.beyondTolerance ? "BEYOND" : "within", c.tolerancePct);
+}
+
 } // namespace
 
 Command addTuneCommand(CLI::App& app)
@@ -191,8 +234,27 @@ Command addTuneCommand(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--pareto-max", o->paretoMax,
                     "Largest bucket count in the Pareto sweep (default max(K, 8))");
+    sub->add_option("--verify", o->verify,
+                    "After tuning, measure the tuned buckets on this model or package and "
+                    "compare the measured mean latency with the prediction");
+    sub->add_option("--inputs", o->inputs,
+                    "With --verify on a plain model: its inputs, name:dtype[:pad[:fill]],...");
+    sub->add_option("--bucket-dim", o->bucketDim, "With --verify on a plain model: length dim")
+        ->capture_default_str();
+    sub->add_option("--batch-dim", o->batchDim, "With --verify on a plain model: batch dim")
+        ->capture_default_str();
+    sub->add_option("--threads", o->threads, "With --verify: intra-op threads")
+        ->capture_default_str();
+    sub->add_option("--device", o->device, "With --verify: auto, cpu, cuda or neuron")
+        ->capture_default_str();
+    sub->add_option("--verify-budget", o->verifyBudget, "With --verify: seconds to measure")
+        ->capture_default_str();
+    sub->add_option("--verify-tolerance", o->verifyTolerance,
+                    "With --verify: largest acceptable prediction error, in %")
+        ->capture_default_str();
     sub->add_flag("--json", o->json, "Print the result as JSON");
-    sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible), 2 bad "
+    sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible) or the "
+                "verified prediction is off by more than the tolerance, 2 bad "
                 "input.\nExample:\n  bucketlab-cli tune --distribution traffic.csv --latency "
                 "profile.json --buckets 4 --current 128,256,512");
 
@@ -234,12 +296,39 @@ Command addTuneCommand(CLI::App& app)
                 request.current = current;
                 request.paretoMax = o->paretoMax;
                 request.distributionSource = o->distribution;
+                if (!o->verify.empty() && (o->verifyBudget <= 0 || o->threads < 1))
+                    throw Error("--verify-budget must be positive and --threads at least 1");
                 const TuningReport report = tuneAndCompare(evaluator, request);
-                if (o->json)
-                    printJson(report.toJson());
-                else
+                if (o->verify.empty() || !report.solution.feasible) {
+                    if (o->json)
+                        printJson(report.toJson());
+                    else
+                        printText(report);
+                    return report.solution.feasible ? 0 : 1;
+                }
+                BucketVerificationRequest vr =
+                    verificationRequestFor(report.evaluation, evaluator.curve());
+                vr.model = o->verify;
+                if (!o->inputs.empty())
+                    vr.inputs = parseInputSpecs(o->inputs);
+                vr.bucketDim = o->bucketDim;
+                vr.batchDim = o->batchDim;
+                vr.threads = o->threads;
+                vr.device = parseDeviceKind(o->device);
+                vr.budgetS = o->verifyBudget;
+                const BucketVerification measured = measureBuckets(vr, terminalProgress());
+                const PredictionCheck check = checkPrediction(report.evaluation.stats.meanLatencyMs,
+                                                              measured, o->verifyTolerance);
+                if (o->json) {
+                    auto j = nlohmann::json::parse(report.toJson());
+                    j["verification"] = nlohmann::json::parse(verificationJson(measured, check));
+                    j["verification"]["model"] = o->verify;
+                    printJson(j.dump(2));
+                } else {
                     printText(report);
-                return report.solution.feasible ? 0 : 1;
+                    printVerification(measured, check, o->verify);
+                }
+                return check.beyondTolerance ? 1 : 0;
             }};
 }
 

@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using namespace bucketlab::test;
 
 class TestCli : public QObject {
@@ -36,8 +38,9 @@ private:
 void TestCli::initTestCase()
 {
     QVERIFY(dir_.isValid());
-    const auto r = runCli({"demo", "--out", path("demo"), "--json"});
+    const auto r = runCli({"demo", "--out", path("demo"), "--verify-budget", "0", "--json"});
     QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(!QJsonDocument::fromJson(r.out).object().contains("verification"));
     model_ = path("demo/demo_model.pt");
     QVERIFY(QFile::exists(model_));
     QVERIFY(writeAll(path("random.pt"), QByteArray(2048, '\x13')));
@@ -67,14 +70,45 @@ void TestCli::demoReportsAndWritesFiles()
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY(r.out.contains("buckets 128,512"));
     QVERIFY(r.out.contains("rejected with a clear error"));
-    for (const char* f : {"demo_model.pt", "demo_package.pt", "mrpc_pair_lengths.csv"})
+    QVERIFY2(r.out.contains("measured   demo_tuned.pt") && r.out.contains("predicted") &&
+                 r.out.contains("% tolerance"),
+             r.out.constData());
+    for (const char* f : {"demo_model.pt", "demo_package.pt", "mrpc_pair_lengths.csv",
+                          "demo_profile.json", "demo_tuned.pt"})
         QVERIFY2(QFile::exists(path("demo2/") + f), f);
-    const auto j = runCli({"demo", "--out", path("demo2"), "--json"});
+    const auto j = runCli({"demo", "--out", path("demo2"), "--verify-budget", "6", "--json"});
     QCOMPARE(j.exitCode, 0);
     const auto doc = QJsonDocument::fromJson(j.out).object();
     QCOMPARE(doc["boundaries"].toArray().size(), 2);
     QVERIFY(doc["max_abs_diff"].toDouble() <= 1e-5);
     QVERIFY(doc["rejects_over_length"].toBool());
+    // The latency curve is the embedded measured profile, not an analytic stand-in.
+    QVERIFY2(doc["latency"].toString().contains("measured points"),
+             qPrintable(doc["latency"].toString()));
+
+    // Predicted vs measured: the tuned buckets, each weighted by its traffic share.
+    const auto tune = doc["tune"].toObject();
+    const auto v = doc["verification"].toObject();
+    QCOMPARE(v["predicted_ms"].toDouble(), tune["stats"].toObject()["mean_latency_ms"].toDouble());
+    const auto buckets = v["buckets"].toArray();
+    QCOMPARE(buckets.size(), tune["boundaries"].toArray().size());
+    double shares = 0;
+    for (int k = 0; k < buckets.size(); ++k) {
+        const auto b = buckets[k].toObject();
+        QCOMPARE(b["boundary"].toInt(), tune["boundaries"][k].toInt());
+        QVERIFY(b["p50_ms"].toDouble() > 0 && b["samples"].toInt() >= 1);
+        shares += b["share"].toDouble();
+    }
+    QVERIFY(std::abs(shares - 1) < 1e-9);
+    QVERIFY(v["scaled_to_reference"].toBool()); // a measured curve gives references
+    QVERIFY(!v["references"].toArray().isEmpty());
+    const double predicted = v["predicted_ms"].toDouble(), measured = v["measured_ms"].toDouble();
+    QVERIFY(measured > 0);
+    QVERIFY(std::abs(v["error_pct"].toDouble() - (predicted - measured) / measured * 100) < 1e-9);
+    const auto ci = v["measured_ci95_ms"].toArray();
+    QVERIFY(ci[0].toDouble() <= measured && measured <= ci[1].toDouble());
+    qInfo("demo: predicted %.3f ms, measured %.3f ms [%.3f, %.3f], error %+.2f %%", predicted,
+          measured, ci[0].toDouble(), ci[1].toDouble(), v["error_pct"].toDouble());
 }
 
 void TestCli::buildAndInspectJson()

@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using namespace bucketlab::test;
 
 namespace {
@@ -46,6 +48,9 @@ private Q_SLOTS:
     void badInput_data();
     void badInput();
     void existingOutputIsKept();
+    void tuneVerifyMeasuresTheTunedBuckets();
+    void tuneVerifyBadInput_data();
+    void tuneVerifyBadInput();
 
 private:
     QString path(const QString& name) const { return dir_.filePath(name); }
@@ -57,7 +62,7 @@ private:
 void TestCliProfile::initTestCase()
 {
     QVERIFY(dir_.isValid());
-    const auto d = runCli({"demo", "--out", path("demo"), "--json"});
+    const auto d = runCli({"demo", "--out", path("demo"), "--verify-budget", "0", "--json"});
     QVERIFY2(d.exitCode == 0, d.err.constData());
     model_ = path("demo/demo_model.pt");
     package_ = path("demo/demo_package.pt");
@@ -219,6 +224,78 @@ void TestCliProfile::existingOutputIsKept()
                                 "--budget", "2", "--out", path("kept.json"), "--force"});
     QVERIFY2(forced.exitCode == 0, forced.err.constData());
     QVERIFY(readAll(path("kept.json")).contains("bucketlab.profile/1"));
+}
+
+// `tune --verify`: the tuned buckets are measured on the package's shared bucket model
+// (the boundaries are new), weighted by their traffic, and set against the prediction.
+void TestCliProfile::tuneVerifyMeasuresTheTunedBuckets()
+{
+    const auto p = runCli({"profile", model_, "--inputs", inputs_, "--lengths", "16,32,64,128",
+                           "--budget", "6", "--out", path("curve.json"), "--force"});
+    QVERIFY2(p.exitCode == 0, p.err.constData());
+    const auto r = runCli({"tune", "--distribution", "uniform:max=128,n=2000,seed=3", "--latency",
+                           path("curve.json"), "--buckets", "2", "--cover", "128", "--verify",
+                           package_, "--verify-budget", "6", "--json"});
+    QVERIFY2(r.exitCode == 0 || r.exitCode == 1, r.err.constData());
+    const auto doc = QJsonDocument::fromJson(r.out).object();
+    const auto v = doc["verification"].toObject();
+    QCOMPARE(v["model"].toString(), package_);
+    QCOMPARE(r.exitCode, v["within_tolerance"].toBool() ? 0 : 1);
+    QCOMPARE(v["predicted_ms"].toDouble(), doc["stats"].toObject()["mean_latency_ms"].toDouble());
+    const auto tuned = doc["boundaries"].toArray();
+    QCOMPARE(tuned.size(), 2);
+    QCOMPARE(tuned[1].toInt(), 128);
+    const auto buckets = v["buckets"].toArray();
+    QCOMPARE(buckets.size(), 2);
+    double shares = 0;
+    for (int k = 0; k < 2; ++k) {
+        QCOMPARE(buckets[k].toObject()["boundary"].toInt(), tuned[k].toInt());
+        shares += buckets[k].toObject()["share"].toDouble();
+    }
+    QVERIFY(std::abs(shares - 1) < 1e-9);
+    // Uniform traffic up to 128: the bucket at 128 serves 128 - b0 of every 128 lengths.
+    QVERIFY(std::abs(buckets[1].toObject()["share"].toDouble() -
+                     (128.0 - tuned[0].toInt()) / 128.0) < 0.05);
+    QVERIFY(v["scaled_to_reference"].toBool());
+    const double measured = v["measured_ms"].toDouble();
+    QVERIFY(std::abs(v["error_pct"].toDouble() -
+                     (v["predicted_ms"].toDouble() - measured) / measured * 100) < 1e-9);
+    qInfo("tune --verify: predicted %.3f ms, measured %.3f ms, error %+.2f %%",
+          v["predicted_ms"].toDouble(), measured, v["error_pct"].toDouble());
+
+    const auto text = runCli({"tune", "--distribution", "uniform:max=128,n=2000,seed=3",
+                              "--latency", "linear:1,0.01", "--buckets", "2", "--cover", "128",
+                              "--verify", package_, "--verify-budget", "4"});
+    QVERIFY2(text.exitCode == 0 || text.exitCode == 1, text.err.constData());
+    QVERIFY2(text.out.contains("verify     " + package_.toUtf8()), text.out.constData());
+    QVERIFY(text.out.contains("predicted mean"));
+    // An analytic curve names no machine: nothing to scale by.
+    QVERIFY(!text.out.contains("scaled back"));
+}
+
+void TestCliProfile::tuneVerifyBadInput_data()
+{
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("missing model") << QStringList{"--verify", path("absent.pt")} << "absent.pt";
+    QTest::addRow("not a model") << QStringList{"--verify", path("notes.txt")} << "notes.txt";
+    QTest::addRow("plain model without inputs") << QStringList{"--verify", model_} << "--inputs";
+    QTest::addRow("zero budget") << QStringList{"--verify", package_, "--verify-budget", "0"}
+                                 << "--verify-budget";
+    QTest::addRow("buckets above the package")
+        << QStringList{"--verify", package_, "--cover", "600"} << "512";
+}
+
+void TestCliProfile::tuneVerifyBadInput()
+{
+    QFETCH(QStringList, extra);
+    QFETCH(QString, mentions);
+    const auto r = runCli(QStringList{"tune", "--distribution", "uniform:max=128,n=500,seed=1",
+                                      "--latency", "linear:1,0.01", "--buckets", "2"} +
+                          extra);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(mentions.toUtf8()), r.err.constData());
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
 }
 
 QTEST_GUILESS_MAIN(TestCliProfile)

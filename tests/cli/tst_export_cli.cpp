@@ -70,7 +70,7 @@ private:
 void TestExportCli::initTestCase()
 {
     QVERIFY(dir_.isValid());
-    const auto r = runCli({"demo", "--out", path("demo"), "--json"});
+    const auto r = runCli({"demo", "--out", path("demo"), "--verify-budget", "0", "--json"});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     package_ = path("demo/demo_package.pt");
     QVERIFY(writeAll(path("exists.pt"), "keep me"));

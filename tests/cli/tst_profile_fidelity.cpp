@@ -122,7 +122,8 @@ void TestProfileFidelity::initTestCase()
             "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456");
     qputenv("OMP_NUM_THREADS", "1");
     qputenv("OPENBLAS_NUM_THREADS", "1");
-    const auto d = runCli({"demo", "--out", dir_.filePath("demo"), "--json"});
+    const auto d =
+        runCli({"demo", "--out", dir_.filePath("demo"), "--verify-budget", "0", "--json"});
     QVERIFY2(d.exitCode == 0, d.err.constData());
     demo_ = dir_.filePath("demo/demo_model.pt");
     // A model as a PyTorch user makes one: nn.Modules traced with torch.jit.trace at one

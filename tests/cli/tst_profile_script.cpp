@@ -58,7 +58,7 @@ void TestProfileScript::initTestCase()
 {
     QVERIFY(dir_.isValid());
     qputenv("OMP_NUM_THREADS", "1");
-    const auto d = runCli({"demo", "--out", path("demo"), "--json"});
+    const auto d = runCli({"demo", "--out", path("demo"), "--verify-budget", "0", "--json"});
     QVERIFY2(d.exitCode == 0, d.err.constData());
     model_ = path("demo/demo_model.pt");
     package_ = path("demo/demo_package.pt");

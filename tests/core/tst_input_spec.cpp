@@ -188,7 +188,8 @@ void TestInputSpec::kernelSourceNamesLimit()
     // fill value.
     QVERIFY(QString::fromStdString(src).contains("exceeds the largest bucket 96"));
     QVERIFY(QString::fromStdString(src).contains("torch.full(mask_pad_shape, 0, dtype=mask.dtype"));
-    QVERIFY(QString::fromStdString(src).startsWith("def bucket_kernel(inputs: List[torch.Tensor])"));
+    QVERIFY(
+        QString::fromStdString(src).startsWith("def bucket_kernel(inputs: List[torch.Tensor])"));
 }
 
 QTEST_GUILESS_MAIN(TestInputSpec)

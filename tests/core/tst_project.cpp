@@ -40,7 +40,7 @@ void TestProject::roundTripKeepsRelativePaths()
     writeProject(sampleProject(dir.path()), s(file));
     const QByteArray text = readAll(file);
     QVERIFY2(text.contains("\"models/pkg.pt\""), text.constData()); // stored relative
-    QVERIFY(text.contains("lognormal:mu=4"));                         // specs untouched
+    QVERIFY(text.contains("lognormal:mu=4"));                       // specs untouched
     const Project back = readProject(s(file));
     QCOMPARE(QString::fromStdString(back.model), QDir::cleanPath(dir.filePath("models/pkg.pt")));
     QCOMPARE(back.distributions.size(), size_t(2));
