@@ -3,6 +3,7 @@
 #include "core/latency_curve.h"
 #include "ui/plot.h"
 #include "ui/plotsupport.h"
+#include "ui/profilepanel.h"
 #include "ui/profiletablemodel.h"
 #include "ui/session.h"
 
@@ -46,6 +47,8 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     bar->addWidget(tools_);
     bar->addStretch(1);
 
+    profiler_ = new ProfilePanel(session_, this);
+
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("latencyPlot");
     plot_->setMinimumHeight(300);
@@ -82,6 +85,7 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
+    layout->addWidget(profiler_);
     layout->addWidget(split, 1);
 
     connect(first_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
@@ -89,6 +93,7 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     connect(session_, &Session::profilesChanged, this, &LatencyView::rebuildChoosers);
     connect(session_, &Session::latencyChanged, this, &LatencyView::rebuildChoosers);
     connect(session_, &Session::activeBoundariesChanged, this, &LatencyView::redraw);
+    connect(profiler_, &ProfilePanel::liveUpdated, this, &LatencyView::redraw);
     rebuildChoosers();
 }
 
@@ -201,7 +206,10 @@ void LatencyView::redraw()
         drawProfile(*a, 0, first_->currentText());
     if (b && b != a)
         drawProfile(*b, 1, second_->currentText());
-    if (!a && session_->hasLatency()) {
+    const Profile live = profiler_->liveProfile();
+    if (!live.points.empty())
+        drawProfile(live, 2, tr("profiling"));
+    if (!a && live.points.empty() && session_->hasLatency()) {
         // No measurements: show the analytic curve in use.
         QVector<double> cx, cy;
         const double top = std::max<double>(64, double(session_->histogram().maxLength()));
@@ -227,7 +235,7 @@ void LatencyView::redraw()
         c.setAlpha(90);
         line->setPen(QPen(c, 1, Qt::DashDotLine));
     }
-    table_->setProfile(a);
+    table_->setProfile(live.points.empty() ? a : &live);
     table_->setBucketLengths(buckets);
     curveLabel_->setText(
         session_->hasLatency()

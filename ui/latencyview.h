@@ -1,7 +1,8 @@
 // The Latency view: measured profile points with the 95 % CI of the median as error bars,
 // p90 and p99 beside them, the fitted non-decreasing curve the tuner uses, the active
 // buckets marked, and a second profile for side-by-side comparison (e.g. CPU here against
-// a Neuron host, or before and after a change).
+// a Neuron host, or before and after a change). Profiling runs from here (ProfilePanel),
+// its points drawn as they converge.
 #pragma once
 
 #include <QWidget>
@@ -17,6 +18,7 @@ struct Profile;
 
 namespace bucketlab::ui {
 
+class ProfilePanel;
 class ProfileTableModel;
 class Session;
 
@@ -31,6 +33,8 @@ public:
     QComboBox* compareChooser() const { return second_; }
     // Adds a placeholder graph for points arriving live (profiling in progress).
     QWidget* toolArea() const { return tools_; }
+    // Profiling the session's model from here; its points are drawn live.
+    ProfilePanel* profilePanel() const { return profiler_; }
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -48,6 +52,7 @@ private:
     ProfileTableModel* table_ = nullptr;
     QTableView* tableView_ = nullptr;
     QWidget* tools_ = nullptr;
+    ProfilePanel* profiler_ = nullptr;
 };
 
 } // namespace bucketlab::ui

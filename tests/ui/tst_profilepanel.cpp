@@ -1,0 +1,224 @@
+// Profiling from the Latency view: the real panel and view over a real package, driven by
+// clicks. Points appear on the plot while the run goes on, the finished profile is saved,
+// listed and becomes the tuning curve; Cancel stops within the profiler's promise and saves
+// nothing; the UI thread never stalls; bad set-ups say so in the panel.
+#include "core/model_info.h"
+#include "core/profile_grid.h"
+#include "guitest.h"
+#include "testutil.h"
+#include "ui/backgroundjob.h"
+#include "ui/latencyview.h"
+#include "ui/plot.h"
+#include "ui/profilepanel.h"
+#include "ui/profiletablemodel.h"
+#include "ui/session.h"
+
+#include <QAbstractItemModelTester>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <memory>
+
+using namespace bucketlab;
+using namespace bucketlab::test;
+using bucketlab::ui::BackgroundJob;
+using bucketlab::ui::LatencyView;
+using bucketlab::ui::ProfilePanel;
+using bucketlab::ui::Session;
+
+namespace {
+
+// Measures the longest gap between UI-thread timer ticks: a blocked UI thread shows up as
+// a gap far above the 5 ms interval.
+class StallWatchdog : public QObject {
+public:
+    StallWatchdog()
+    {
+        timer_.setInterval(5);
+        QObject::connect(&timer_, &QTimer::timeout, this, [this] {
+            const qint64 now = clock_.elapsed();
+            if (last_ >= 0)
+                worst_ = std::max(worst_, now - last_);
+            last_ = now;
+        });
+        clock_.start();
+        timer_.start();
+    }
+    qint64 worstGapMs() const { return worst_; }
+
+private:
+    QTimer timer_;
+    QElapsedTimer clock_;
+    qint64 last_ = -1;
+    qint64 worst_ = 0;
+};
+
+} // namespace
+
+class TestProfilePanel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void profilesLiveSavesAndBecomesTheCurve();
+    void cancelStopsQuicklyAndSavesNothing();
+    void plainModelWithoutInputsSaysSo();
+    void noModelDisablesProfiling();
+
+private:
+    template <typename T> T* child(const char* name) const
+    {
+        T* w = view_->findChild<T*>(name);
+        if (!w)
+            qFatal("no %s", name);
+        return w;
+    }
+
+    QTemporaryDir dir_;
+    QString package_, model_;
+    std::unique_ptr<Session> session_;
+    std::unique_ptr<LatencyView> view_;
+    std::unique_ptr<QAbstractItemModelTester> tester_;
+};
+
+void TestProfilePanel::initTestCase()
+{
+    QVERIFY(dir_.isValid());
+    const auto r =
+        runCli({"demo", "--out", dir_.filePath("demo"), "--verify-budget", "0", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    package_ = dir_.filePath("demo/demo_package.pt");
+    model_ = dir_.filePath("demo/demo_model.pt");
+}
+
+void TestProfilePanel::init()
+{
+    session_ = std::make_unique<Session>();
+    session_->setModel(inspectModel(package_.toStdString()));
+    view_ = std::make_unique<LatencyView>(session_.get());
+    tester_ = std::make_unique<QAbstractItemModelTester>(
+        view_->tableModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    view_->profilePanel()->setOutputDirectory(dir_.filePath("profiles"));
+    view_->resize(1280, 800);
+    view_->show();
+}
+
+void TestProfilePanel::cleanup()
+{
+    tester_.reset();
+    view_.reset();
+    session_.reset();
+}
+
+void TestProfilePanel::profilesLiveSavesAndBecomesTheCurve()
+{
+    child<QSpinBox>("profileGrid")->setValue(4);
+    child<QSpinBox>("profileBudget")->setValue(6);
+    ProfilePanel* panel = view_->profilePanel();
+    StallWatchdog watchdog;
+    QSignalSpy live(panel, &ProfilePanel::liveUpdated);
+    QSignalSpy stopped(panel, &ProfilePanel::profilingStopped);
+    int plottedWhileRunning = 0;
+    connect(panel, &ProfilePanel::liveUpdated, this, [&] {
+        if (panel->isProfiling())
+            plottedWhileRunning = std::max(plottedWhileRunning, view_->plot()->graphCount());
+    });
+    QTest::mouseClick(child<QPushButton>("profileRun"), Qt::LeftButton);
+    QVERIFY(panel->isProfiling());
+    QVERIFY(!child<QPushButton>("profileRun")->isEnabled());
+    QVERIFY(child<QPushButton>("profileCancel")->isEnabled());
+    QVERIFY(child<QWidget>("profileProgress")->isVisible());
+    QVERIFY(stopped.wait(60000));
+    QCOMPARE(stopped.first().first().toBool(), true);
+
+    // Points were drawn before the run ended.
+    QVERIFY(live.count() >= 2);
+    QVERIFY(plottedWhileRunning >= 1);
+    // The profile was saved, listed and made the tuning curve.
+    QCOMPARE(session_->profiles().size(), size_t(1));
+    const auto& saved = session_->profiles().front();
+    QVERIFY(QFileInfo::exists(saved.path));
+    QVERIFY(saved.path.startsWith(dir_.filePath("profiles")));
+    const std::vector<int64_t> expected = gridLengths(4, 16, 512, {128, 512});
+    std::vector<int64_t> lengths;
+    for (const auto& p : saved.profile.points) {
+        lengths.push_back(p.length);
+        QVERIFY2(p.ok(), p.error.c_str());
+        QVERIFY(p.p50Ms > 0);
+    }
+    QCOMPARE(lengths, expected);
+    QCOMPARE(saved.profile.settings.at("target"), std::string("package bucket model"));
+    QVERIFY(session_->hasLatency());
+    QCOMPARE(QString::fromStdString(session_->latencySource()->source), saved.path);
+    QCOMPARE(session_->latency().measured().size(), expected.size());
+    QCOMPARE(view_->tableModel()->rowCount(), int(expected.size()));
+    QVERIFY(child<QLabel>("profileStatus")->text().contains("Saved"));
+    QVERIFY(child<QPushButton>("profileRun")->isEnabled());
+    QVERIFY2(watchdog.worstGapMs() <= 100, qPrintable(QString::number(watchdog.worstGapMs())));
+}
+
+void TestProfilePanel::cancelStopsQuicklyAndSavesNothing()
+{
+    child<QSpinBox>("profileGrid")->setValue(8);
+    child<QSpinBox>("profileBudget")->setValue(120);
+    ProfilePanel* panel = view_->profilePanel();
+    const QString out = dir_.filePath("cancelled");
+    panel->setOutputDirectory(out);
+    StallWatchdog watchdog;
+    QSignalSpy live(panel, &ProfilePanel::liveUpdated);
+    QSignalSpy cancelled(panel->job(), &BackgroundJob::cancelled);
+    QTest::mouseClick(child<QPushButton>("profileRun"), Qt::LeftButton);
+    QVERIFY(live.wait(30000)); // sampling is under way
+    QElapsedTimer clock;
+    clock.start();
+    QTest::mouseClick(child<QPushButton>("profileCancel"), Qt::LeftButton);
+    QVERIFY(cancelled.wait(10000));
+    // The profiler stops within 100 ms plus one sample (the longest here is tens of ms);
+    // the margin covers a loaded machine.
+    QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed())));
+    QVERIFY(session_->profiles().empty());
+    QVERIFY(!session_->hasLatency());
+    QVERIFY(!QDir(out).exists() || QDir(out).entryList(QDir::Files).isEmpty());
+    QVERIFY(view_->profilePanel()->liveProfile().points.empty());
+    QVERIFY(child<QLabel>("profileStatus")->text().contains("cancelled"));
+    QVERIFY2(watchdog.worstGapMs() <= 100, qPrintable(QString::number(watchdog.worstGapMs())));
+}
+
+void TestProfilePanel::plainModelWithoutInputsSaysSo()
+{
+    session_->setModel(inspectModel(model_.toStdString()));
+    QVERIFY(child<QLineEdit>("profileInputs")->isVisibleTo(view_.get()));
+    QSignalSpy stopped(view_->profilePanel(), &ProfilePanel::profilingStopped);
+    QTest::mouseClick(child<QPushButton>("profileRun"), Qt::LeftButton);
+    QCOMPARE(stopped.count(), 1);
+    QVERIFY(!view_->profilePanel()->isProfiling());
+    QVERIFY2(child<QLabel>("profileStatus")->text().contains("needs its inputs"),
+             qPrintable(child<QLabel>("profileStatus")->text()));
+
+    child<QLineEdit>("profileInputs")->setText("input_ids:int64:0,attention_mask:int65");
+    QTest::mouseClick(child<QPushButton>("profileRun"), Qt::LeftButton);
+    QCOMPARE(stopped.count(), 2);
+    QVERIFY2(child<QLabel>("profileStatus")->text().contains("int65"),
+             qPrintable(child<QLabel>("profileStatus")->text()));
+}
+
+void TestProfilePanel::noModelDisablesProfiling()
+{
+    Session empty;
+    LatencyView view(&empty);
+    auto* run = view.findChild<QPushButton*>("profileRun");
+    QVERIFY(run);
+    QVERIFY(!run->isEnabled());
+    QVERIFY(!view.findChild<QPushButton*>("profileCancel")->isEnabled());
+}
+
+BUCKETLAB_GUI_TEST_MAIN(TestProfilePanel)
+#include "tst_profilepanel.moc"

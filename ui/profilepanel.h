@@ -1,0 +1,67 @@
+// Profiling from the desktop: measure the session's model or package over a grid of
+// lengths on a background job, with a progress bar, Cancel, and the points drawn live in
+// the Latency view as they converge. A finished run is saved as a bucketlab.profile/1 file
+// (so a project can refer to it), added to the session's profiles, and can become the
+// curve the tuner uses.
+#pragma once
+
+#include "core/profile_format.h"
+
+#include <QWidget>
+
+#include <map>
+
+class QCheckBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+
+namespace bucketlab::ui {
+
+class BackgroundJob;
+class Session;
+
+class ProfilePanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ProfilePanel(Session* session, QWidget* parent = nullptr);
+
+    BackgroundJob* job() const { return job_; }
+    // The points of the run in progress (or just ended), by length, as last reported.
+    Profile liveProfile() const;
+    bool isProfiling() const;
+    // Where finished profiles are written (an application data folder by default).
+    void setOutputDirectory(const QString& dir) { outputDir_ = dir; }
+
+public Q_SLOTS:
+    void start();
+    void cancel();
+
+Q_SIGNALS:
+    void liveUpdated();
+    // After every run: ok, cancelled or failed (with the message shown in the panel).
+    void profilingStopped(bool ok);
+
+private:
+    void updateEnabled();
+    void showMessage(const QString& text, bool error);
+
+    Session* session_;
+    BackgroundJob* job_;
+    QSpinBox* grid_ = nullptr;
+    QSpinBox* budget_ = nullptr;
+    QSpinBox* threads_ = nullptr;
+    QLineEdit* inputs_ = nullptr;
+    QCheckBox* useForTuning_ = nullptr;
+    QPushButton* run_ = nullptr;
+    QPushButton* cancel_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QLabel* status_ = nullptr;
+    std::map<int64_t, ProfilePoint> live_;
+    Profile liveHeader_;
+    QString outputDir_;
+};
+
+} // namespace bucketlab::ui
