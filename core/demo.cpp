@@ -2,10 +2,14 @@
 
 #include "core/error.h"
 #include "core/output_file.h"
+#include "core/package_meta.h"
+#include "core/sha256.h"
 #include "core/torch_io.h"
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -142,6 +146,54 @@ std::vector<InputSpec> demoInputs()
             InputSpec{"attention_mask", DType::Int64, 0, 1}};
 }
 
+namespace {
+
+// What identifies the demo model this build writes: BucketLab's version and the model's
+// source (its weights follow deterministically from both).
+std::string demoRecipeKey()
+{
+    return sha256Hex(creatorString() + "\n" + demoModelSource());
+}
+
+std::string readSmallFile(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return in ? s.str() : std::string();
+}
+
+// The model and package of an earlier demo in `f.dir`, when they are exactly what this
+// build would write: the stamp names this build's recipe and the model's sha256, the model
+// file still has that sha256, and the package was built from it with the current buckets.
+// Rebuilding them costs a second or more, most of the desktop's start with --demo.
+std::optional<PackageBuildResult> reusableDemo(const DemoFiles& f, const fs::path& stamp)
+{
+    std::istringstream lines(readSmallFile(stamp));
+    std::string key, modelSha;
+    if (!std::getline(lines, key) || !std::getline(lines, modelSha) || key != demoRecipeKey())
+        return std::nullopt;
+    try {
+        if (!fs::is_regular_file(f.model) || !fs::is_regular_file(f.package) ||
+            sha256File(f.model) != modelSha)
+            return std::nullopt;
+        const auto meta = readPackageMeta(f.package);
+        if (!meta || meta->kind != PackageKind::Shared || meta->models.size() != 1 ||
+            meta->models[0].sha256 != modelSha || meta->boundaries != demoCurrentBoundaries())
+            return std::nullopt;
+        PackageBuildResult r;
+        r.meta = *meta;
+        r.out = f.package;
+        r.packageBytes = int64_t(fs::file_size(f.package));
+        r.modelBytes = int64_t(fs::file_size(f.model));
+        return r;
+    } catch (const std::exception&) {
+        return std::nullopt; // anything unreadable is simply rebuilt
+    }
+}
+
+} // namespace
+
 DemoFiles prepareDemo(const std::string& dir)
 {
     std::error_code ec;
@@ -154,9 +206,15 @@ DemoFiles prepareDemo(const std::string& dir)
     f.distribution = (fs::path(dir) / "mrpc_pair_lengths.csv").string();
     f.package = (fs::path(dir) / "demo_package.pt").string();
     f.profile = (fs::path(dir) / "demo_profile.json").string();
-    writeDemoModel(f.model);
     writeFileAtomically(f.distribution, demoDistributionCsv(), /*replace=*/true);
     writeFileAtomically(f.profile, demoProfileJson(), /*replace=*/true);
+    f.latency = f.profile;
+    const fs::path stamp = fs::path(dir) / ".bucketlab-demo";
+    if (auto reused = reusableDemo(f, stamp)) {
+        f.build = *reused;
+        return f;
+    }
+    writeDemoModel(f.model);
     PackageBuildRequest r;
     r.model = f.model;
     r.boundaries = demoCurrentBoundaries();
@@ -164,7 +222,8 @@ DemoFiles prepareDemo(const std::string& dir)
     r.out = f.package;
     r.force = true;
     f.build = buildPackage(r);
-    f.latency = f.profile;
+    writeFileAtomically(stamp.string(), demoRecipeKey() + "\n" + sha256File(f.model) + "\n",
+                        /*replace=*/true);
     return f;
 }
 

@@ -48,8 +48,10 @@ struct DemoFiles {
     PackageBuildResult build;
 };
 
-// Writes the model, the distribution, the profile and the package with the current boundaries into
-// `dir` (created if missing; existing demo files are replaced).
+// Writes the model, the distribution, the profile and the package with the current
+// boundaries into `dir` (created if missing). The model and package of an earlier run in
+// `dir` are kept when they are exactly what this build would write (a stamp file records
+// the build and the model's sha256); anything else there is replaced.
 DemoFiles prepareDemo(const std::string& dir);
 
 } // namespace bucketlab

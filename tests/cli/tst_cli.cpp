@@ -3,7 +3,9 @@
 #include "testutil.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -76,12 +78,21 @@ void TestCli::demoReportsAndWritesFiles()
     for (const char* f : {"demo_model.pt", "demo_package.pt", "mrpc_pair_lengths.csv",
                           "demo_profile.json", "demo_tuned.pt"})
         QVERIFY2(QFile::exists(path("demo2/") + f), f);
+    // A second run keeps the model and package (the desktop's start with --demo depends on
+    // it); a damaged model is noticed and both are rebuilt.
+    const QDateTime built = QFileInfo(path("demo2/demo_package.pt")).lastModified();
+    QTest::qWait(20); // file times have ms resolution here
+    QCOMPARE(runCli({"demo", "--out", path("demo2"), "--verify-budget", "0"}).exitCode, 0);
+    QCOMPARE(QFileInfo(path("demo2/demo_package.pt")).lastModified(), built);
+    QVERIFY(writeAll(path("demo2/demo_model.pt"), "damaged"));
     const auto j = runCli({"demo", "--out", path("demo2"), "--verify-budget", "6", "--json"});
     QCOMPARE(j.exitCode, 0);
     const auto doc = QJsonDocument::fromJson(j.out).object();
     QCOMPARE(doc["boundaries"].toArray().size(), 2);
     QVERIFY(doc["max_abs_diff"].toDouble() <= 1e-5);
     QVERIFY(doc["rejects_over_length"].toBool());
+    QVERIFY(QFileInfo(path("demo2/demo_package.pt")).lastModified() > built);
+    QVERIFY(QFileInfo(path("demo2/demo_model.pt")).size() > 1000000);
     // The latency curve is the embedded measured profile, not an analytic stand-in.
     QVERIFY2(doc["latency"].toString().contains("measured points"),
              qPrintable(doc["latency"].toString()));
