@@ -6,6 +6,7 @@
 // re-traces the others.
 #pragma once
 
+#include "core/kernel_check.h"
 #include "core/package_check.h"
 #include "core/package_meta.h"
 
@@ -50,8 +51,10 @@ struct ExportResult {
     std::vector<int64_t> lengths; // the sampled lengths
     std::vector<ComparisonRow> verification;
     double maxAbsDiff = 0.0;
+    double verifySeconds = 0.0;
     bool kernelValidated = false;
     std::vector<std::string> kernelDefects;
+    double validateSeconds = 0.0;
     std::vector<std::string> recipeFiles; // written recipe files
     std::string failure;                  // why it was not written
 };
@@ -67,6 +70,17 @@ using ExportProgress = std::function<void(const std::string& stage, size_t done,
 // returns true. A verification failure is a result (written == false), not an exception.
 ExportResult exportPackage(const ExportRequest& request, const ExportProgress& progress = {},
                            const std::function<bool()>& cancelled = {});
+
+// The validator exports run (bucketlab-cli export, the desktop): the package's bucket kernel
+// at every length 1..options.maxLength (0: twice its largest bucket, at least 1024 — past
+// the largest bucket it must reject) and every batch size in options.batchSizes, with the
+// package's inputs and declared boundaries; and its state preprocessor when it has states.
+// One line per defect class: "kind: message" ("state preprocessor kind: message").
+KernelValidator packageKernelValidator(KernelCheckOptions options);
+
+// True when a defect line from packageKernelValidator says a kernel call never returned:
+// its thread still runs TorchScript, and the process must leave with std::quick_exit.
+bool kernelValidatorAbandonedCall(const std::vector<std::string>& defects);
 
 // The lengths an export verifies (sorted, unique); see ExportRequest.
 std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,

@@ -24,6 +24,7 @@ Command addTuneCommand(CLI::App& app);
 Command addGraphCommand(CLI::App& app);
 Command addLintCommand(CLI::App& app);
 Command addValidateCommand(CLI::App& app);
+Command addReportCommand(CLI::App& app);
 
 // Prints a JSON document (already serialised) on stdout.
 void printJson(const std::string& json);

@@ -17,7 +17,8 @@ int main(int argc, char** argv)
     std::map<CLI::App*, std::function<int()>> runners;
     for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand,
                      cli::addExportCommand, cli::addDistributionCommand, cli::addTuneCommand,
-                     cli::addGraphCommand, cli::addLintCommand, cli::addValidateCommand}) {
+                     cli::addGraphCommand, cli::addLintCommand, cli::addValidateCommand,
+                     cli::addReportCommand}) {
         const cli::Command c = add(app);
         runners[c.app] = c.run;
     }
