@@ -96,6 +96,8 @@ struct BoundaryTuner::Layers {
     std::vector<std::vector<int32_t>> split; // split[k][j]: where the k-th part ending at j starts
     double penalty = kInf;                   // cost added to a forbidden part (p99 budget)
     std::string infeasibleReason;            // set when the budget cannot be met at all
+    int64_t cover = 0;                       // coverLength: the last boundary, when set
+    std::vector<size_t> coverStart;          // coverStart[k]: where the covering part starts
 
     bool feasible(int k) const
     {
@@ -105,7 +107,13 @@ struct BoundaryTuner::Layers {
     {
         std::vector<int64_t> out;
         size_t j = n;
-        for (int layer = k; layer >= 1; --layer) {
+        int top = k;
+        if (cover > 0) {
+            out.push_back(cover);
+            j = coverStart[size_t(k)];
+            top = k - 1;
+        }
+        for (int layer = top; layer >= 1; --layer) {
             out.push_back(lengths[j - 1]);
             j = size_t(split[size_t(layer)][j]);
         }
@@ -126,9 +134,19 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
                     std::to_string(evaluator_.maxLength()) + ": nothing to tune");
     if (kMax < 1)
         throw Error("--buckets must be at least 1, got " + std::to_string(kMax));
-    if (size_t(kMax) > n)
+    L.cover = settings.coverLength;
+    if (L.cover > 0 && L.cover < lengths[n - 1])
+        throw Error("--cover " + std::to_string(L.cover) +
+                    " is below the longest served request (" + std::to_string(lengths[n - 1]) +
+                    "); raise it, or reject longer traffic with --max-length " +
+                    std::to_string(L.cover));
+    // A covering bucket beyond every request is one more useful boundary.
+    const size_t usable = n + (L.cover > lengths[n - 1] ? 1 : 0);
+    if (size_t(kMax) > usable)
         throw Error("--buckets " + std::to_string(kMax) + " exceeds the " + std::to_string(n) +
-                    " distinct lengths in the traffic; more buckets than lengths cannot help");
+                    " distinct lengths in the traffic" +
+                    (usable > n ? " plus the covering bucket" : "") +
+                    "; more buckets than lengths cannot help");
     if (int64_t(kMax) * int64_t(n + 1) > kMaxSplitEntries)
         throw Error("--buckets " + std::to_string(kMax) + " with " + std::to_string(n) +
                     " distinct lengths needs more than 1 GiB of tables; use fewer buckets");
@@ -142,6 +160,10 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
         C[j] = double(prefix[j]);
     }
     L.served = C[n];
+    const double hCover = L.cover <= 0 ? 0.0
+                          : settings.objective == TuneObjective::PaddedTokens
+                              ? double(L.cover)
+                              : evaluator_.curve().at(L.cover);
 
     // p99 window: the part holding x_q must end at or before x_u (1-based indices).
     size_t q = 0, u = n;
@@ -164,7 +186,7 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
             return L;
         }
         // Larger than any feasible total, so one forbidden part loses to every feasible set.
-        L.penalty = 4.0 * C[n] * h[n] + 1.0;
+        L.penalty = 4.0 * C[n] * std::max(h[n], hCover) + 1.0;
     }
     const double penalty = constrained ? L.penalty : 0.0;
     const size_t penaltyBelow = constrained ? q : 0; // parts starting before x_q ...
@@ -194,6 +216,30 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
         return i;
     };
 
+    // The covering last part (i, n] at h(C), over starts [k-1, iMax] of layer k-1's costs.
+    const size_t coverMax = L.cover > 0 && L.cover == lengths[n - 1] ? n - 1 : n;
+    if (L.cover > 0) {
+        L.coverStart.assign(size_t(kMax) + 1, 0);
+        L.finalCost.assign(size_t(kMax) + 1, kInf);
+    }
+    auto coverLayer = [&](int k, const std::vector<double>& before) {
+        double best = kInf;
+        size_t bestI = 0;
+        for (size_t i = size_t(k - 1); i <= coverMax; ++i) {
+            if (before[i] == kInf)
+                continue;
+            // The p99 request falls in the covering part when it starts before x_q.
+            const bool forbidden = constrained && i < q && hCover > settings.p99BudgetMs;
+            const double v = before[i] + hCover * (C[n] - C[i]) + (forbidden ? penalty : 0.0);
+            if (v < best)
+                best = v, bestI = i;
+        }
+        L.finalCost[size_t(k)] = best;
+        L.coverStart[size_t(k)] = bestI;
+    };
+    if (L.cover > 0)
+        coverLayer(1, prev);
+
     struct Range {
         size_t lo, hi, optLo, optHi;
     };
@@ -206,7 +252,10 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
         std::fill(cur.begin(), cur.end(), kInf);
         const size_t first = size_t(k); // a part needs at least one length
         const size_t optHi = k == 1 ? 0 : n - 1;
-        if (settings.algorithm == TuneAlgorithm::Naive) {
+        if (first > n) {
+            // More parts than lengths: only possible as the layer before a covering bucket
+            // that serves nothing; no prefix can be split this finely.
+        } else if (settings.algorithm == TuneAlgorithm::Naive) {
             for (size_t j = first; j <= n; ++j) {
                 if ((j & 255) == 0)
                     job.checkCancelled();
@@ -241,7 +290,12 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
                 std::swap(level, nextLevel);
             }
         }
-        L.finalCost[size_t(k)] = cur[n];
+        if (L.cover > 0) {
+            if (k < kMax)
+                coverLayer(k + 1, cur);
+        } else {
+            L.finalCost[size_t(k)] = cur[n];
+        }
         std::swap(prev, cur);
         job.report(double(k) / double(kMax), "tuning: " + std::to_string(k) + " of " +
                                                  std::to_string(kMax) + " bucket counts");
@@ -279,8 +333,10 @@ TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const JobProgres
         s.infeasibleReason =
             "no " + std::to_string(settings.buckets) +
             "-bucket boundaries meet p99 <= " + formatMs(settings.p99BudgetMs) +
-            ": the largest bucket must be " + std::to_string(lengths[L.n - 1]) + " (" +
-            formatMs(evaluator_.latencyAtLength()[L.n - 1]) +
+            ": the largest bucket must be " +
+            std::to_string(L.cover > 0 ? L.cover : lengths[L.n - 1]) + " (" +
+            formatMs(L.cover > 0 ? evaluator_.curve().at(L.cover)
+                                 : evaluator_.latencyAtLength()[L.n - 1]) +
             ") and there are too few buckets left to serve the 99th percentile faster";
         s.solveMs = millisecondsSince(t0);
         return s;

@@ -21,6 +21,11 @@
 // forbidden by a penalty larger than any feasible total; an indicator of that form
 // satisfies the quadrangle inequality itself, so the DP stays exact under the constraint.
 //
+// Cover length. With coverLength C the last part ends at C instead of at its longest
+// request: its cost is h(C) (C_n - C_i), and the DP over the first K-1 parts is unchanged,
+// so the optimum takes one extra O(N) pass per bucket count. The last part may be empty
+// (every observed request fits the other buckets).
+//
 // Bucket cost. bucketCost is added once per bucket to the per-request objective, in the
 // objective's unit: ms for the latency objectives (e.g. compile time or a memory weight
 // amortised per request), padded tokens per request for the token objective. With a
@@ -45,6 +50,10 @@ struct TuneSettings {
     double p99BudgetMs = 0; // MeanLatencyP99Budget only
     double bucketCost = 0;  // per bucket, in the objective's unit (see above)
     TuneAlgorithm algorithm = TuneAlgorithm::Exact;
+    // > 0: the largest bucket is exactly this length, so every length up to it stays served
+    // (e.g. the model's maximum, or today's largest bucket) even when the traffic seen so far
+    // is shorter. It counts as one of the K buckets and may serve no observed request.
+    int64_t coverLength = 0;
 };
 
 struct TuneSolution {

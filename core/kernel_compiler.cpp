@@ -68,6 +68,11 @@ std::vector<TopLevelDef> findDefs(const std::vector<std::string>& lines)
                 break;
             d.lastLine = j;
         }
+        // A later definition of the same name replaces the earlier one, as in Python (a
+        // guide or notebook export often repeats the kernel).
+        defs.erase(std::remove_if(defs.begin(), defs.end(),
+                                  [&](const TopLevelDef& old) { return old.name == d.name; }),
+                   defs.end());
         defs.push_back(d);
         i = d.lastLine;
     }

@@ -135,8 +135,18 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
         sets.emplace_back("current", request.current);
     }
     sets.emplace_back("powers_of_two", powersOfTwoBoundaries(served.maxLength(), r.maxLength));
-    sets.emplace_back("equal_mass", equalMassBoundaries(served, s.buckets));
-    sets.emplace_back("uniform", uniformBoundaries(served.maxLength(), s.buckets));
+    if (s.coverLength > 0) {
+        // Like the optimum, the baselines keep the covering bucket as their largest.
+        std::vector<int64_t> mass =
+            s.buckets > 1 ? equalMassBoundaries(served, s.buckets - 1) : std::vector<int64_t>{};
+        if (mass.empty() || mass.back() < s.coverLength)
+            mass.push_back(s.coverLength);
+        sets.emplace_back("equal_mass", mass);
+        sets.emplace_back("uniform", uniformBoundaries(s.coverLength, s.buckets));
+    } else {
+        sets.emplace_back("equal_mass", equalMassBoundaries(served, s.buckets));
+        sets.emplace_back("uniform", uniformBoundaries(served.maxLength(), s.buckets));
+    }
     for (auto& [name, boundaries] : sets) {
         BaselineResult b;
         b.name = name;
@@ -220,6 +230,7 @@ std::string TuningReport::toJson(int indent) const
     j["buckets_requested"] = settings.buckets;
     j["algorithm"] = settings.algorithm == TuneAlgorithm::Exact ? "exact" : "naive";
     j["max_length"] = maxLength > 0 ? json(maxLength) : json(nullptr);
+    j["cover_length"] = settings.coverLength > 0 ? json(settings.coverLength) : json(nullptr);
     j["feasible"] = solution.feasible;
     j["infeasible_reason"] = solution.feasible ? json(nullptr) : json(solution.infeasibleReason);
     j["boundaries"] = solution.boundaries;

@@ -4,6 +4,7 @@
 #include "core/package_meta.h"
 #include "core/project.h"
 #include "ui/bucketsview.h"
+#include "ui/exportdialog.h"
 #include "ui/latencyview.h"
 #include "ui/packageview.h"
 #include "ui/projectpanel.h"
@@ -210,6 +211,23 @@ void MainWindow::createActions()
             showError(error);
     });
     saveAs->setShortcut(QKeySequence::SaveAs);
+    QAction* exportAction = file->addAction(tr("&Export Tuned Package…"), this, [this] {
+        const auto& m = session_->model();
+        if (!m || !m->package) {
+            showError(tr("Export needs a BucketLab package: open one (or build one with "
+                         "bucketlab-cli build) first"));
+            return;
+        }
+        // Window-modal, not exec(): no nested event loop while the export runs.
+        auto* dialog =
+            new ExportDialog(QString::fromStdString(m->path), session_->activeBoundaries(), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    exportAction->setObjectName("actionExport");
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction->setToolTip(tr("Write a new package with the active boundaries, verified "
+                                "against the open one, and the Neuron build recipe"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

@@ -1,6 +1,5 @@
 #include "app/cli/command.h"
-#include "core/demo.h"
-#include "core/package_check.h"
+#include "core/demo_pipeline.h"
 
 #include <nlohmann/json.hpp>
 
@@ -12,71 +11,143 @@
 
 namespace bucketlab::cli {
 
+namespace {
+
+std::string pct(double v, int precision = 1)
+{
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(precision) << v << " %";
+    return s.str();
+}
+
+std::string ms(double v)
+{
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(2) << v << " ms";
+    return s.str();
+}
+
+std::string statsLine(const EvaluationStats& s)
+{
+    return "mean " + ms(s.meanLatencyMs) + ", p99 " + ms(s.p99LatencyMs) + ", waste " +
+           pct(s.wastePct);
+}
+
+void printReport(const DemoRun& r)
+{
+    const auto& meta = r.files.build.meta;
+    const auto& h = r.traffic;
+    const auto& tuned = r.tuning.evaluation.stats;
+    const double gain = (r.current.stats.meanLatencyMs - tuned.meanLatencyMs) /
+                        r.current.stats.meanLatencyMs * 100.0;
+    double worst = 0;
+    bool rejected = false;
+    for (const auto& row : r.equivalence) {
+        if (row.length > meta.maxLength())
+            rejected = !row.error.empty();
+        else
+            worst = std::max(worst, row.maxAbsDiff);
+    }
+    std::ostringstream s;
+    s << "BucketLab demo in " << r.files.dir << "\n";
+    s << "  model      " << r.files.model << " (BERT-shaped encoder, "
+      << r.files.build.modelBytes / 1024 << " KiB)\n";
+    s << "  traffic    " << h.total() << " MRPC sentence pairs, bert-base-cased WordPiece: lengths "
+      << h.minLength() << "-" << h.maxLength() << ", mean " << std::fixed << std::setprecision(1)
+      << h.mean() << "\n";
+    s << "  latency    " << r.latencyDescription << "\n";
+    s << "  current    buckets " << formatBoundaries(meta.boundaries)
+      << " (the guide's): " << statsLine(r.current.stats) << "\n";
+    s << "  tuned      buckets " << formatBoundaries(r.tuning.solution.boundaries) << ": "
+      << statsLine(tuned) << " -> " << pct(gain) << " lower mean latency\n";
+    for (const auto& b : r.tuning.baselines)
+        if (b.name != "current")
+            s << "  baseline   " << std::left << std::setw(14) << b.name
+              << formatBoundaries(b.evaluation.boundaries) << ": " << statsLine(b.evaluation.stats)
+              << "\n";
+    s << "  kernel     " << r.kernel.kernel
+      << " of demo_package.pt: " << (r.kernel.ok ? "validates clean" : "DEFECTS") << " over "
+      << r.kernel.calls << " calls (lengths 1-" << 2 * meta.maxLength()
+      << ", batch 1 and 2), buckets inferred " << formatBoundaries(r.kernel.boundaries) << "\n";
+    for (const auto& d : r.kernel.defects)
+        s << "             " << defectKindName(d.kind) << ": " << d.message << "\n";
+    s << "  package    " << r.files.package << " == its bucket models on padded inputs: max |diff| "
+      << std::scientific << std::setprecision(1) << worst << std::fixed << "; length "
+      << meta.maxLength() + 1 << (rejected ? " rejected with a clear error" : " NOT rejected")
+      << "\n";
+    if (r.exported.written)
+        s << "  export     " << r.exported.out << ": verified against the source at "
+          << r.exported.lengths.size() << " lengths, max |diff| " << std::scientific
+          << std::setprecision(1) << r.exported.maxAbsDiff << std::fixed << "\n";
+    else
+        s << "  export     NOT written: " << r.exported.failure << "\n";
+    if (!r.exported.recipeFiles.empty())
+        s << "  recipe     " << r.exported.recipeFiles.size() << " files for torch_neuronx in "
+          << r.files.dir << "/neuron_recipe\n";
+    std::cout << s.str();
+}
+
+} // namespace
+
 Command addDemoCommand(CLI::App& app)
 {
     struct Options {
         std::string out = "bucketlab-demo";
+        int buckets = 4;
         bool json = false;
     };
     auto o = std::make_shared<Options>();
     auto* sub = app.add_subcommand(
-        "demo",
-        "Build the embedded demo (BERT-shaped encoder, MRPC traffic), package it and report");
+        "demo", "Run the whole pipeline on the embedded demo (BERT-shaped encoder, MRPC "
+                "traffic): package, tune, validate, export, and report");
     sub->add_option("--out", o->out, "Directory for the demo files")->capture_default_str();
+    sub->add_option("--buckets", o->buckets, "Buckets to tune")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
     sub->add_flag("--json", o->json, "Print the report as JSON");
     return {sub, [o] {
-                const DemoFiles files = prepareDemo(o->out);
-                const auto& meta = files.build.meta;
-                EquivalenceOptions check;
-                for (int64_t b : meta.boundaries)
-                    for (int64_t l : {b - 1, b})
-                        check.lengths.push_back(l);
-                check.lengths.insert(check.lengths.begin(), 1);
-                check.lengths.push_back(meta.maxLength() + 1);
-                const auto rows = checkPackageAgainstBuckets(files.package, check);
+                DemoRunOptions options;
+                options.dir = o->out;
+                options.buckets = o->buckets;
+                if (!o->json)
+                    options.stage = [](const std::string& stage) {
+                        std::cerr << "demo: " << stage << "...\n";
+                    };
+                const DemoRun r = runDemo(options);
+                if (!o->json) {
+                    printReport(r);
+                    return r.kernel.ok && r.exported.written ? 0 : 1;
+                }
                 double worst = 0;
-                bool rejectedOverLength = false;
-                for (const auto& r : rows) {
-                    if (r.length > meta.maxLength())
-                        rejectedOverLength = !r.error.empty();
+                bool rejected = false;
+                for (const auto& row : r.equivalence) {
+                    if (row.length > r.files.build.meta.maxLength())
+                        rejected = !row.error.empty();
                     else
-                        worst = std::max(worst, r.maxAbsDiff);
+                        worst = std::max(worst, row.maxAbsDiff);
                 }
-                if (o->json) {
-                    nlohmann::json j;
-                    j["dir"] = files.dir;
-                    j["model"] = files.model;
-                    j["distribution"] = files.distribution;
-                    j["package"] = files.package;
-                    j["boundaries"] = meta.boundaries;
-                    j["package_bytes"] = files.build.packageBytes;
-                    j["model_bytes"] = files.build.modelBytes;
-                    j["max_abs_diff"] = worst;
-                    j["rejects_over_length"] = rejectedOverLength;
-                    printJson(j.dump(2));
-                    return 0;
-                }
-                std::ostringstream s;
-                s << std::fixed << std::setprecision(2);
-                s << "BucketLab demo in " << files.dir << "\n";
-                s << "  model         " << files.model << " (BERT-shaped encoder, "
-                  << files.build.modelBytes / 1024 << " KiB)\n";
-                s << "  traffic       " << files.distribution
-                  << " (MRPC sentence pairs, bert-base-cased WordPiece)\n";
-                s << "  package       " << files.package << ": buckets "
-                  << formatBoundaries(meta.boundaries) << ", shared weights, "
-                  << files.build.packageBytes / 1024 << " KiB ("
-                  << double(files.build.packageBytes) / double(files.build.modelBytes)
-                  << "x the model)\n";
-                s << "  check         package == bucket model on padded inputs at lengths";
-                for (const auto& r : rows)
-                    if (r.length <= meta.maxLength())
-                        s << " " << r.length;
-                s << ": max |diff| " << std::scientific << worst << std::fixed << "\n";
-                s << "  over-length   length " << meta.maxLength() + 1 << " "
-                  << (rejectedOverLength ? "rejected with a clear error" : "NOT rejected") << "\n";
-                std::cout << s.str();
-                return 0;
+                nlohmann::json j;
+                j["dir"] = r.files.dir;
+                j["model"] = r.files.model;
+                j["distribution"] = r.files.distribution;
+                j["package"] = r.files.package;
+                j["latency"] = r.latencyDescription;
+                j["boundaries"] = r.files.build.meta.boundaries;
+                j["package_bytes"] = r.files.build.packageBytes;
+                j["model_bytes"] = r.files.build.modelBytes;
+                j["max_abs_diff"] = worst;
+                j["rejects_over_length"] = rejected;
+                j["current"] = nlohmann::json::parse(r.current.toJson());
+                j["tune"] = nlohmann::json::parse(r.tuning.toJson());
+                j["kernel_check"] = nlohmann::json::parse(kernelCheckToJson(r.kernel));
+                j["export"] = {{"written", r.exported.written},
+                               {"out", r.exported.out},
+                               {"boundaries", r.exported.meta.boundaries},
+                               {"max_abs_diff", r.exported.maxAbsDiff},
+                               {"recipe_files", r.exported.recipeFiles},
+                               {"failure", r.exported.failure}};
+                printJson(j.dump(2));
+                return r.kernel.ok && r.exported.written ? 0 : 1;
             }};
 }
 

@@ -28,6 +28,7 @@ struct TuneCliOptions {
     double bucketCost = 0;
     std::string current;
     int64_t maxLength = 0;
+    int64_t cover = 0;
     std::string algorithm = "exact";
     int paretoMax = 0;
     bool json = false;
@@ -181,6 +182,10 @@ Command addTuneCommand(CLI::App& app)
     sub->add_option("--max-length", o->maxLength,
                     "Longest length the model accepts: longer traffic is rejected, no bucket "
                     "above it");
+    sub->add_option("--cover", o->cover,
+                    "Keep the largest bucket at this length (e.g. the model's maximum or today's "
+                    "largest bucket), so every length up to it stays served; implies "
+                    "--max-length N when that is not given");
     sub->add_option("--algorithm", o->algorithm,
                     "exact (divide-and-conquer DP) or naive (O(K N^2) reference)")
         ->capture_default_str();
@@ -192,9 +197,17 @@ Command addTuneCommand(CLI::App& app)
                 "profile.json --buckets 4 --current 128,256,512");
 
     return {sub, [o] {
-                const TuneSettings settings = parseSettings(*o);
+                TuneSettings settings = parseSettings(*o);
                 if (o->maxLength < 0)
                     throw Error("--max-length must be positive");
+                if (o->cover < 0)
+                    throw Error("--cover must be positive");
+                if (o->cover > 0 && o->maxLength > 0 && o->cover > o->maxLength)
+                    throw Error("--cover " + std::to_string(o->cover) + " is above --max-length " +
+                                std::to_string(o->maxLength) +
+                                ": no bucket can be longer than what the model accepts");
+                settings.coverLength = o->cover;
+                const int64_t maxLength = o->maxLength > 0 ? o->maxLength : o->cover;
                 if (o->paretoMax < 0)
                     throw Error("--pareto-max must be positive");
                 std::vector<int64_t> current;
@@ -215,8 +228,7 @@ Command addTuneCommand(CLI::App& app)
                 d.lowercase = o->lowercase;
                 LengthHistogram histogram = loadDistribution(o->distribution, d);
                 LatencyCurve curve = LatencyCurve::load(o->latency, stat);
-                const BucketEvaluator evaluator(std::move(histogram), std::move(curve),
-                                                o->maxLength);
+                const BucketEvaluator evaluator(std::move(histogram), std::move(curve), maxLength);
                 TuningRequest request;
                 request.settings = settings;
                 request.current = current;

@@ -27,6 +27,7 @@ private Q_SLOTS:
     void initTestCase();
     void seedPyFile();
     void torchScriptSource();
+    void laterDefinitionWins();
     void scriptedFunctionArchive();
     void packageMethod();
     void neuronArchiveKernelIsExtracted();
@@ -77,6 +78,18 @@ void TestKernel::torchScriptSource()
     const Kernel k = loadKernel(file);
     QCOMPARE(k.name(), std::string("bucket_kernel"));
     QCOMPARE(k.parameters().size(), size_t(1));
+}
+
+void TestKernel::laterDefinitionWins()
+{
+    // Guides and notebook exports often repeat a kernel; as in Python, the last one counts.
+    const auto file = writeText(dir_, "twice.py",
+                                "def kernel(inputs: List[Tensor]) -> int:\n    return 1\n\n"
+                                "def kernel(inputs: List[Tensor]) -> int:\n    return 2\n");
+    const Kernel k = loadKernel(file);
+    QCOMPARE(k.name(), std::string("kernel"));
+    QVERIFY(QString::fromStdString(k.source()).contains("return 2"));
+    QVERIFY(!QString::fromStdString(k.source()).contains("return 1"));
 }
 
 void TestKernel::scriptedFunctionArchive()

@@ -56,6 +56,32 @@ double bruteForce(const BoundaryTuner& tuner, const std::vector<int64_t>& candid
     return best;
 }
 
+// Every set of k buckets whose largest is exactly `cover`: k-1 boundaries from the
+// candidates (any, the longest included) plus the cover length.
+double bruteForceCovered(const BoundaryTuner& tuner, const std::vector<int64_t>& candidates, int k,
+                         int64_t cover, const TuneSettings& settings)
+{
+    double best = std::numeric_limits<double>::infinity();
+    std::vector<int64_t> chosen;
+    std::function<void(size_t, int)> pick = [&](size_t from, int left) {
+        if (left == 0) {
+            std::vector<int64_t> b = chosen;
+            b.push_back(cover);
+            best = std::min(best, tuner.objectiveOf(b, settings));
+            return;
+        }
+        for (size_t i = from; i < candidates.size(); ++i) {
+            if (candidates[i] == cover)
+                continue;
+            chosen.push_back(candidates[i]);
+            pick(i + 1, left - 1);
+            chosen.pop_back();
+        }
+    };
+    pick(0, k - 1);
+    return best;
+}
+
 // The measured-looking CPU latency of a BERT-base-sized encoder: a fixed cost, a linear
 // part and attention's quadratic part, with measurement wobble and one shape (192) that
 // runs slower than the next bucket, as odd shapes do.
@@ -82,6 +108,8 @@ private Q_SLOTS:
     void randomInstancesMatchBruteForce_data();
     void randomInstancesMatchBruteForce();
     void exactMatchesNaiveOnLargerInstances();
+    void coverLengthMatchesBruteForce_data();
+    void coverLengthMatchesBruteForce();
     void p99BudgetIsMetAndInfeasibleIsReported();
     void bucketCostTradesBuckets();
     void badRequests_data();
@@ -253,6 +281,74 @@ void TestTuner::randomInstancesMatchBruteForce()
     QVERIFY(checked > 300); // most instances are feasible, so the comparison has teeth
     if (objective == int(TuneObjective::MeanLatencyP99Budget))
         QVERIFY(infeasible > 0); // and some budgets are out of reach
+}
+
+void TestTuner::coverLengthMatchesBruteForce_data()
+{
+    QTest::addColumn<int>("objective");
+    QTest::addRow("mean") << int(TuneObjective::MeanLatency);
+    QTest::addRow("tokens") << int(TuneObjective::PaddedTokens);
+    QTest::addRow("p99") << int(TuneObjective::MeanLatencyP99Budget);
+}
+
+void TestTuner::coverLengthMatchesBruteForce()
+{
+    QFETCH(int, objective);
+    std::mt19937_64 rng(777 + uint64_t(objective));
+    auto uniform = [&](int64_t lo, int64_t hi) {
+        return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+    };
+    int checked = 0, emptyLast = 0;
+    for (int instance = 0; instance < 1000; ++instance) {
+        std::vector<std::pair<int64_t, int64_t>> counts;
+        for (int i = 0, m = int(uniform(1, 9)); i < m; ++i)
+            counts.emplace_back(uniform(1, 80), uniform(1, 30));
+        const LengthHistogram h = histogram(counts);
+        const LatencyCurve curve =
+            LatencyCurve::fromSpec("poly:" + std::to_string(uniform(1, 5)) + "," +
+                                   std::to_string(double(uniform(0, 10)) / 10) + ",0.01");
+        // The cover is the longest request itself or beyond it (today's largest bucket).
+        const int64_t cover = h.maxLength() + (uniform(0, 3) == 0 ? 0 : uniform(1, 60));
+        const BucketEvaluator ev(h, curve, cover);
+        const BoundaryTuner tuner(ev);
+        TuneSettings s;
+        s.objective = TuneObjective(objective);
+        s.coverLength = cover;
+        const int64_t usable = int64_t(h.distinct()) + (cover > h.maxLength() ? 1 : 0);
+        s.buckets = int(uniform(1, usable));
+        if (s.objective == TuneObjective::MeanLatencyP99Budget)
+            s.p99BudgetMs = curve.at(h.lengths()[h.distinct() / 2]) +
+                            double(uniform(0, 100)) / 100.0 * curve.at(cover);
+        const double expected = bruteForceCovered(tuner, h.lengths(), s.buckets, cover, s);
+        for (TuneAlgorithm a : {TuneAlgorithm::Exact, TuneAlgorithm::Naive}) {
+            s.algorithm = a;
+            const TuneSolution sol = tuner.solve(s);
+            const QByteArray where = QStringLiteral("instance %1, K=%2, cover %3")
+                                         .arg(instance)
+                                         .arg(s.buckets)
+                                         .arg(cover)
+                                         .toUtf8();
+            if (std::isinf(expected)) {
+                QVERIFY2(!sol.feasible, where.constData());
+                continue;
+            }
+            QVERIFY2(sol.feasible, where.constData());
+            QVERIFY2(close(sol.objective, expected),
+                     (where + ": " + QByteArray::number(sol.objective, 'g', 17) + " vs " +
+                      QByteArray::number(expected, 'g', 17))
+                         .constData());
+            QCOMPARE(sol.boundaries.back(), cover);
+            QCOMPARE(int(sol.boundaries.size()), s.buckets);
+            if (a == TuneAlgorithm::Exact && s.buckets > 1 &&
+                sol.boundaries[sol.boundaries.size() - 2] >= h.maxLength())
+                ++emptyLast;
+        }
+        if (!std::isinf(expected))
+            ++checked;
+    }
+    qInfo("%d instances compared, %d with a covering bucket that serves nothing", checked,
+          emptyLast);
+    QVERIFY(checked > 300);
 }
 
 void TestTuner::exactMatchesNaiveOnLargerInstances()

@@ -1,0 +1,251 @@
+#include "ui/exportdialog.h"
+
+#include "core/package_export.h"
+#include "core/package_meta.h"
+#include "ui/backgroundjob.h"
+
+#include <QCheckBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+#include <map>
+#include <memory>
+
+Q_DECLARE_METATYPE(std::shared_ptr<bucketlab::ExportResult>)
+
+namespace bucketlab::ui {
+
+namespace {
+
+QString boundariesText(const std::vector<int64_t>& b)
+{
+    return QString::fromStdString(formatBoundaries(b)).replace(",", ", ");
+}
+
+QString stageName(const std::string& stage)
+{
+    if (stage == "load")
+        return QObject::tr("Loading the source");
+    if (stage == "assemble")
+        return QObject::tr("Assembling the package");
+    if (stage == "verify")
+        return QObject::tr("Verifying against the source");
+    if (stage == "validate")
+        return QObject::tr("Validating the kernel");
+    if (stage == "recipe")
+        return QObject::tr("Writing the Neuron recipe");
+    return QString::fromStdString(stage);
+}
+
+} // namespace
+
+ExportDialog::ExportDialog(const QString& sourcePackage, const std::vector<int64_t>& boundaries,
+                           QWidget* parent)
+    : QDialog(parent), source_(sourcePackage), boundaries_(boundaries)
+{
+    setObjectName("exportDialog");
+    setWindowTitle(tr("Export tuned package"));
+    setMinimumWidth(620);
+    job_ = new BackgroundJob(this);
+
+    const QFileInfo src(sourcePackage);
+    out_ = new QLineEdit(src.dir().filePath(src.completeBaseName() + ".tuned.pt"), this);
+    out_->setObjectName("exportOutput");
+    auto* browse = new QPushButton(tr("Browse…"), this);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export package"), out_->text(),
+                                                          tr("TorchScript packages (*.pt)"));
+        if (!path.isEmpty())
+            out_->setText(path);
+    });
+    auto* outRow = new QHBoxLayout;
+    outRow->addWidget(out_, 1);
+    outRow->addWidget(browse);
+
+    recipe_ = new QCheckBox(tr("Also write the Neuron build recipe to"), this);
+    recipe_->setObjectName("exportRecipe");
+    recipe_->setToolTip(tr("bucket_config.json, bucket_kernel.py, neuron_build.py and a README: "
+                           "what torch_neuronx.bucket_model_trace needs on a Neuron host"));
+    recipeDir_ = new QLineEdit(src.dir().filePath("neuron_recipe"), this);
+    recipeDir_->setObjectName("exportRecipeDir");
+    recipeDir_->setEnabled(false);
+    connect(recipe_, &QCheckBox::toggled, recipeDir_, &QLineEdit::setEnabled);
+    auto* recipeRow = new QHBoxLayout;
+    recipeRow->addWidget(recipe_);
+    recipeRow->addWidget(recipeDir_, 1);
+    force_ = new QCheckBox(tr("Replace the output if it exists"), this);
+    force_->setObjectName("exportForce");
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("Source package"), new QLabel(sourcePackage, this));
+    form->addRow(tr("New boundaries"), new QLabel(boundariesText(boundaries), this));
+    form->addRow(tr("Output"), outRow);
+    form->addRow(recipeRow);
+    form->addRow(force_);
+
+    auto* note = new QLabel(tr("The new package is read back and compared with the source at "
+                               "every boundary, each boundary + 1, the maximum and random "
+                               "lengths before it gets its name; nothing is written if it "
+                               "differs."),
+                            this);
+    note->setWordWrap(true);
+    progress_ = new QProgressBar(this);
+    progress_->setObjectName("exportProgress");
+    progress_->setRange(0, 1000);
+    progress_->setValue(0);
+    summary_ = new QLabel(this);
+    summary_->setObjectName("exportSummary");
+    summary_->setWordWrap(true);
+    summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    error_ = new QLabel(this);
+    error_->setObjectName("exportError");
+    error_->setWordWrap(true);
+    error_->setStyleSheet("color: #b00020;");
+    error_->hide();
+
+    exportButton_ = new QPushButton(tr("Export"), this);
+    exportButton_->setObjectName("exportButton");
+    exportButton_->setDefault(true);
+    cancelButton_ = new QPushButton(tr("Cancel"), this);
+    cancelButton_->setObjectName("exportCancel");
+    auto* close = new QPushButton(tr("Close"), this);
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    buttons->addWidget(exportButton_);
+    buttons->addWidget(cancelButton_);
+    buttons->addWidget(close);
+    cancelButton_->setEnabled(false);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(note);
+    layout->addWidget(progress_);
+    layout->addWidget(error_);
+    layout->addWidget(summary_, 1);
+    layout->addLayout(buttons);
+
+    connect(exportButton_, &QPushButton::clicked, this, &ExportDialog::start);
+    connect(cancelButton_, &QPushButton::clicked, job_, &BackgroundJob::cancel);
+    connect(close, &QPushButton::clicked, this, [this] {
+        job_->cancel();
+        reject();
+    });
+    connect(job_, &BackgroundJob::progress, this, [this](double f, const QString& message, double) {
+        progress_->setValue(int(f * 1000));
+        progress_->setFormat(message + QStringLiteral(" — %p%"));
+    });
+    connect(job_, &BackgroundJob::stopped, this, [this] {
+        exportButton_->setEnabled(true);
+        cancelButton_->setEnabled(false);
+    });
+    connect(job_, &BackgroundJob::failed, this, [this](const QString& message) {
+        error_->setText(message);
+        error_->show();
+        progress_->setValue(0);
+        progress_->setFormat(tr("failed"));
+        Q_EMIT exportFinished(false);
+    });
+    connect(job_, &BackgroundJob::cancelled, this, [this] {
+        progress_->setValue(0);
+        progress_->setFormat(tr("cancelled — nothing was written"));
+        Q_EMIT exportFinished(false);
+    });
+    connect(job_, &BackgroundJob::finished, this, [this](const QVariant& value) {
+        const auto r = value.value<std::shared_ptr<ExportResult>>();
+        progress_->setValue(1000);
+        QStringList lines;
+        if (!r->written) {
+            error_->setText(tr("Not written: %1").arg(QString::fromStdString(r->failure)));
+            error_->show();
+            progress_->setFormat(tr("verification failed"));
+        } else {
+            progress_->setFormat(tr("done"));
+            lines << tr("Wrote %1 (%2 bytes): buckets %3.")
+                         .arg(QString::fromStdString(r->out))
+                         .arg(r->packageBytes)
+                         .arg(boundariesText(r->meta.boundaries));
+            lines << tr("Verified against the source at %n length(s): max |diff| %1.", nullptr,
+                        int(r->lengths.size()))
+                         .arg(r->maxAbsDiff, 0, 'g', 3);
+            lines << (r->kernelValidated
+                          ? (r->kernelDefects.empty()
+                                 ? tr("The kernel validates clean.")
+                                 : tr("Kernel defects: %1")
+                                       .arg(QString::fromStdString(r->kernelDefects.front())))
+                          : tr("The kernel was not validated."));
+        }
+        for (const auto& f : r->recipeFiles)
+            lines << tr("Recipe: %1").arg(QString::fromStdString(f));
+        summary_->setText(lines.join("\n"));
+        Q_EMIT exportFinished(r->written);
+    });
+}
+
+void ExportDialog::setOutput(const QString& path)
+{
+    out_->setText(path);
+}
+
+void ExportDialog::setRecipeDir(const QString& dir)
+{
+    recipe_->setChecked(!dir.isEmpty());
+    if (!dir.isEmpty())
+        recipeDir_->setText(dir);
+}
+
+void ExportDialog::setForce(bool force)
+{
+    force_->setChecked(force);
+}
+
+QString ExportDialog::summary() const
+{
+    return summary_->text();
+}
+
+QString ExportDialog::errorText() const
+{
+    return error_->isHidden() ? QString() : error_->text();
+}
+
+void ExportDialog::start()
+{
+    error_->hide();
+    summary_->clear();
+    ExportRequest request;
+    request.package = source_.toStdString();
+    request.boundaries = boundaries_;
+    request.out = out_->text().toStdString();
+    request.force = force_->isChecked();
+    if (recipe_->isChecked())
+        request.neuronRecipeDir = recipeDir_->text().toStdString();
+    exportButton_->setEnabled(false);
+    cancelButton_->setEnabled(true);
+    job_->start(tr("Exporting"), [request](JobContext& context) {
+        // Stages take roughly these shares of the time; verification dominates.
+        static const std::map<std::string, std::pair<double, double>> span = {
+            {"load", {0.0, 0.1}},
+            {"assemble", {0.1, 0.2}},
+            {"verify", {0.2, 0.85}},
+            {"validate", {0.85, 0.97}},
+            {"recipe", {0.97, 1.0}}};
+        auto progress = [&context](const std::string& stage, size_t done, size_t total) {
+            const auto it = span.find(stage);
+            const auto [lo, hi] = it != span.end() ? it->second : std::pair{0.0, 1.0};
+            const double f = lo + (hi - lo) * (total ? double(done) / double(total) : 0.0);
+            context.report(f, stageName(stage));
+        };
+        auto result = std::make_shared<ExportResult>(
+            exportPackage(request, progress, [&context] { return context.cancelled(); }));
+        return QVariant::fromValue(result);
+    });
+}
+
+} // namespace bucketlab::ui

@@ -1,0 +1,55 @@
+// Export the active boundary set: a new package (verified against the source before it is
+// written), optionally the Neuron build recipe. The export runs off the UI thread with
+// progress and Cancel; failures and the summary of what was written show in the dialog.
+#pragma once
+
+#include <QDialog>
+
+#include <cstdint>
+#include <vector>
+
+class QCheckBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+
+namespace bucketlab::ui {
+
+class BackgroundJob;
+
+class ExportDialog : public QDialog {
+    Q_OBJECT
+public:
+    ExportDialog(const QString& sourcePackage, const std::vector<int64_t>& boundaries,
+                 QWidget* parent = nullptr);
+
+    void setOutput(const QString& path);
+    void setRecipeDir(const QString& dir); // empty: no recipe
+    void setForce(bool force);
+    // Starts the export (what the Export button does).
+    void start();
+    BackgroundJob* job() const { return job_; }
+    QString summary() const;
+    QString errorText() const;
+
+Q_SIGNALS:
+    void exportFinished(bool written);
+
+private:
+    QString source_;
+    std::vector<int64_t> boundaries_;
+    QLineEdit* out_ = nullptr;
+    QCheckBox* recipe_ = nullptr;
+    QLineEdit* recipeDir_ = nullptr;
+    QCheckBox* force_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    QLabel* summary_ = nullptr;
+    QLabel* error_ = nullptr;
+    QPushButton* exportButton_ = nullptr;
+    QPushButton* cancelButton_ = nullptr;
+    BackgroundJob* job_ = nullptr;
+};
+
+} // namespace bucketlab::ui
