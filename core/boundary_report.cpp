@@ -31,8 +31,7 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
     t.current = request.current;
     t.distributionSource = request.distributionSource;
     if (request.tuned.empty()) {
-        t.settings.buckets =
-            request.buckets > 0 ? request.buckets : int(request.current.size());
+        t.settings.buckets = request.buckets > 0 ? request.buckets : int(request.current.size());
         c.tuning = tuneAndCompare(evaluator, t, job);
         c.tuned = c.tuning.evaluation;
         c.tunedHere = true;
@@ -40,8 +39,8 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
         c.tuned = evaluator.evaluate(request.tuned);
         // The optimum for as many buckets as were proposed (as many as the traffic can fill):
         // how far the proposal is from the best it could be.
-        t.settings.buckets =
-            int(std::min<size_t>(request.tuned.size(), std::max<size_t>(1, evaluator.servedDistinct())));
+        t.settings.buckets = int(std::min<size_t>(request.tuned.size(),
+                                                  std::max<size_t>(1, evaluator.servedDistinct())));
         c.tuning = tuneAndCompare(evaluator, t, job);
     }
     return c;
@@ -71,16 +70,11 @@ std::string boundaryList(const std::vector<int64_t>& b)
 json evaluationJson(const Evaluation& e)
 {
     const auto& s = e.stats;
-    return {{"boundaries", e.boundaries},
-            {"mean_ms", s.meanLatencyMs},
-            {"p50_ms", s.p50LatencyMs},
-            {"p90_ms", s.p90LatencyMs},
-            {"p99_ms", s.p99LatencyMs},
-            {"requests_per_second", s.requestsPerSecond},
-            {"waste_pct", s.wastePct},
-            {"rejected_pct", s.rejectedPct},
-            {"padded_tokens", s.paddedTokens},
-            {"real_tokens", s.realTokens}};
+    return {{"boundaries", e.boundaries},      {"mean_ms", s.meanLatencyMs},
+            {"p50_ms", s.p50LatencyMs},        {"p90_ms", s.p90LatencyMs},
+            {"p99_ms", s.p99LatencyMs},        {"requests_per_second", s.requestsPerSecond},
+            {"waste_pct", s.wastePct},         {"rejected_pct", s.rejectedPct},
+            {"padded_tokens", s.paddedTokens}, {"real_tokens", s.realTokens}};
 }
 
 } // namespace
@@ -184,6 +178,15 @@ std::string boundaryReportJson(const BoundaryReport& report, const std::string& 
                                       {"calls", k.calls},
                                       {"seconds", k.seconds}});
     }
+    const auto& env = report.environment;
+    j["environment"] = {{"bucketlab", env.bucketlabVersion},
+                        {"created_at", env.createdAt},
+                        {"host", env.hostname},
+                        {"cpu", env.cpuModel},
+                        {"cpu_count", env.cpuCount},
+                        {"threads", env.computeThreads},
+                        {"os", env.os},
+                        {"libtorch", env.libtorchVersion}};
     j["inputs"] = json::array();
     for (const auto& in : report.environment.inputs)
         j["inputs"].push_back({{"role", in.role},

@@ -86,8 +86,10 @@ struct ReportKernelCheck {
 struct ReportEnvironment {
     std::string bucketlabVersion; // creatorString()
     std::string createdAt;        // ISO 8601, UTC
+    std::string hostname;
     std::string cpuModel;
     int cpuCount = 0;
+    int computeThreads = 0; // LibTorch intra-op threads the kernel checks ran with
     std::string os;
     std::string libtorchVersion; // empty: not linked
     std::string commandLine;     // how to make the report again
@@ -102,7 +104,7 @@ struct BoundaryReport {
 };
 
 // The figures `report --json` prints: {"summary", "caveat", "current", "tuned", "gain",
-// "optimum", "knee_buckets", "kernel_checks", "kernel_checks_run", "inputs"}.
+// "optimum", "knee_buckets", "kernel_checks", "kernel_checks_run", "environment", "inputs"}.
 std::string boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath,
                                int indent = 2);
 

@@ -56,8 +56,10 @@ HostInfo currentHostInfo()
     }
     h.cpuCount = int(std::thread::hardware_concurrency());
     struct utsname u {};
-    if (uname(&u) == 0)
+    if (uname(&u) == 0) {
+        h.hostname = u.nodename;
         h.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+    }
     return h;
 }
 

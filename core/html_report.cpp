@@ -25,7 +25,7 @@ const char* kStyle = R"css(
   :root {
     --bg: #11151d; --fg: #e4e8ef; --muted: #9aa4b5; --border: #2b3341; --panel: #19202b;
     --accent: #7fb0ff; --current: #f59a5b; --current-soft: rgba(245, 154, 91, 0.50);
-    --tuned: #77a9ff; --tuned-soft: rgba(119, 169, 255, 0.45); --traffic: #5d6b82;
+    --tuned: #77a9ff; --tuned-soft: rgba(119, 169, 255, 0.62); --traffic: #5d6b82;
     --rejected: #3a4250; --grid: #222a36; --axis: #7d889b; --knee: #b794f6;
     --good: #5fd38d; --good-bg: #12301f; --bad: #ff8a80; --bad-bg: #3a1a18;
     --none: #e8c46a; --none-bg: #322a14;
@@ -76,9 +76,13 @@ svg.chart .axis line { stroke: var(--axis); stroke-width: 1; }
 .pad-current { fill: var(--current-soft); } .pad-tuned { fill: var(--tuned-soft); }
 .bar-rejected { fill: var(--rejected); }
 .marker-current line { stroke: var(--current); stroke-width: 1.6; stroke-dasharray: 6 4; }
+.marker-both line { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; }
+.line-both { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; fill: none; }
 .marker-tuned line { stroke: var(--tuned); stroke-width: 1.6; }
-.marker-current text { fill: var(--current); font-weight: 600; }
-.marker-tuned text { fill: var(--tuned); font-weight: 600; }
+/* svg.chart text sets the default fill; these must be at least as specific. */
+svg.chart .marker-current text { fill: var(--current); font-weight: 600; }
+svg.chart .marker-both text { fill: var(--fg); font-weight: 600; }
+svg.chart .marker-tuned text { fill: var(--tuned); font-weight: 600; }
 .line-current { stroke: var(--current); stroke-width: 2; stroke-dasharray: 6 4; fill: none; }
 .line-tuned { stroke: var(--tuned); stroke-width: 2; fill: none; }
 .swatch-requests { fill: var(--traffic); } .swatch-rejected { fill: var(--rejected); }
@@ -86,6 +90,8 @@ svg.chart .axis line { stroke: var(--axis); stroke-width: 1; }
 .curve-extrapolated { fill: none; stroke: var(--fg); stroke-width: 2; stroke-dasharray: 3 4; }
 .measured { fill: var(--bg); stroke: var(--fg); stroke-width: 1.5; }
 .point-current { fill: var(--current); stroke: var(--bg); stroke-width: 1.5; }
+.ring-current { fill: none; stroke: var(--current); stroke-width: 2.2; }
+.legend .ring-current { fill: none; }
 .point-tuned { fill: var(--tuned); stroke: var(--bg); stroke-width: 1.5; }
 .front { fill: none; stroke: var(--muted); stroke-width: 1.8; }
 .front-point { fill: var(--muted); }
@@ -190,7 +196,9 @@ std::string deltaSpan(double current, double tuned, bool showPct = true)
 {
     const double d = tuned - current;
     const double rel = current != 0 ? 100.0 * d / current : 0.0;
-    const char* cls = std::fabs(rel) < 0.05 ? "same" : d < 0 ? "better" : "worse";
+    if (std::fabs(rel) < 0.05)
+        return "<span class=\"same\">no change</span>";
+    const char* cls = d < 0 ? "better" : "worse";
     std::string text = (d > 0 ? "+" : "") + formatMs(d) + " ms";
     if (showPct)
         text += " (" + std::string(rel > 0 ? "+" : "") + pct(rel) + ")";
@@ -200,7 +208,9 @@ std::string deltaSpan(double current, double tuned, bool showPct = true)
 std::string pointsDelta(double current, double tuned)
 {
     const double d = tuned - current;
-    const char* cls = std::fabs(d) < 0.05 ? "same" : d < 0 ? "better" : "worse";
+    if (std::fabs(d) < 0.05)
+        return "<span class=\"same\">no change</span>";
+    const char* cls = d < 0 ? "better" : "worse";
     return "<span class=\"" + std::string(cls) + "\">" + (d > 0 ? "+" : "") + formatNumber(d, 1) +
            " points</span>";
 }
@@ -232,8 +242,9 @@ struct Bins {
 Bins binsFor(int64_t maxLength)
 {
     Bins b;
-    for (int64_t w : {1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100, 128, 200, 250, 256, 500,
-                      512, 1000, 1024, 2000, 2048, 5000, 10000, 20000, 50000, 100000})
+    for (int64_t w :
+         {1,   2,   4,   5,   8,   10,   16,   20,   25,   32,   50,    64,    100,   128,
+          200, 250, 256, 500, 512, 1000, 1024, 2000, 2048, 5000, 10000, 20000, 50000, 100000})
         if (maxLength / w <= 320 || w == 100000) {
             b.width = w;
             break;
@@ -278,9 +289,9 @@ std::string offChartNote(const BoundaryComparison& c)
 {
     const double xMax = trafficAxisMax(c);
     std::string parts;
-    for (const auto& [set, b] : {std::pair<const char*, const std::vector<int64_t>*>{
-                                     "current", &c.current.boundaries},
-                                 {"tuned", &c.tuned.boundaries}}) {
+    for (const auto& [set, b] :
+         {std::pair<const char*, const std::vector<int64_t>*>{"current", &c.current.boundaries},
+          {"tuned", &c.tuned.boundaries}}) {
         std::vector<int64_t> beyond;
         for (auto v : *b)
             if (double(v) > xMax)
@@ -302,6 +313,28 @@ void addBoundaryMarkers(SvgChart& chart, const std::vector<int64_t>& boundaries,
             chart.addMarker(double(b), std::to_string(b), cssClass);
 }
 
+// Both sets on one chart: a boundary in both gets one marker of its own style, not two
+// lines drawn over each other with the same label stacked twice. Returns whether any did.
+bool addBothSetsMarkers(SvgChart& chart, const BoundaryComparison& c, double xMax)
+{
+    const auto& cur = c.current.boundaries;
+    const auto& tun = c.tuned.boundaries;
+    const auto in = [](const std::vector<int64_t>& v, int64_t b) {
+        return std::binary_search(v.begin(), v.end(), b);
+    };
+    bool shared = false;
+    for (auto b : cur)
+        if (double(b) <= xMax) {
+            const bool both = in(tun, b);
+            shared |= both;
+            chart.addMarker(double(b), std::to_string(b), both ? "marker-both" : "marker-current");
+        }
+    for (auto b : tun)
+        if (double(b) <= xMax && !in(cur, b))
+            chart.addMarker(double(b), std::to_string(b), "marker-tuned");
+    return shared;
+}
+
 std::string trafficChart(const BoundaryComparison& c)
 {
     const auto& h = c.tuning.histogram;
@@ -315,19 +348,19 @@ std::string trafficChart(const BoundaryComparison& c)
     SvgChart chart(kChartWidth, 300);
     chart.setXAxis("input length (tokens)", 0, xMax);
     chart.setYAxis(bins.width == 1 ? scale.unit + " per length"
-                                   : scale.unit + " per " + std::to_string(bins.width) +
-                                         " lengths",
+                                   : scale.unit + " per " + std::to_string(bins.width) + " lengths",
                    0, niceCeil(top / scale.divisor * 1.05));
     for (int64_t i = 0; i < int64_t(requests.size()); ++i)
         if (requests[size_t(i)] > 0)
             chart.addRect(double(bins.firstOf(i)) - 0.5, double(bins.lastOf(i)) + 0.5, 0,
                           double(requests[size_t(i)]) / scale.divisor, "bar-requests",
                           binLabel(bins, i) + ": " + integer(requests[size_t(i)]) + " requests");
-    addBoundaryMarkers(chart, c.current.boundaries, "marker-current", xMax);
-    addBoundaryMarkers(chart, c.tuned.boundaries, "marker-tuned", xMax);
+    const bool shared = addBothSetsMarkers(chart, c, xMax);
     chart.addLegend("requests", "swatch-requests");
     chart.addLegend("current boundaries", "line-current", true);
     chart.addLegend("tuned boundaries", "line-tuned", true);
+    if (shared)
+        chart.addLegend("in both", "line-both", true);
     return chart.render("Traffic: requests by input length, with the current and tuned bucket "
                         "boundaries");
 }
@@ -465,16 +498,18 @@ std::string latencyChart(const BoundaryComparison& c)
     };
     meanLine(c.current.stats.meanLatencyMs, "current", tunedLower);
     meanLine(c.tuned.stats.meanLatencyMs, "tuned", !tunedLower);
-    for (const auto& b : c.current.buckets)
-        chart.addPoint(double(b.boundary), b.latencyMs, 5, "point-current",
-                       "current bucket " + integer(b.boundary) + ": " + ms(b.latencyMs));
+    // Tuned buckets as dots, current ones as rings drawn over them: a bucket in both sets
+    // shows as a dot in a ring instead of one hiding the other.
     for (const auto& b : c.tuned.buckets)
         chart.addPoint(double(b.boundary), b.latencyMs, 5, "point-tuned",
                        "tuned bucket " + integer(b.boundary) + ": " + ms(b.latencyMs));
+    for (const auto& b : c.current.buckets)
+        chart.addPoint(double(b.boundary), b.latencyMs, 7.5, "ring-current",
+                       "current bucket " + integer(b.boundary) + ": " + ms(b.latencyMs));
     chart.addLegend("latency curve", "curve", true);
     if (!curve.measured().empty() && !curve.isAnalytic())
         chart.addLegend("measured", "measured");
-    chart.addLegend("current buckets", "point-current");
+    chart.addLegend("current buckets", "ring-current");
     chart.addLegend("tuned buckets", "point-tuned");
     return chart.render("Latency of one request by bucket length, with the buckets of both sets");
 }
@@ -556,14 +591,17 @@ std::string cards(const BoundaryReport& r)
               deltaSpan(a.p99LatencyMs, b.p99LatencyMs));
     s += card("Padding waste", arrow(pct(a.wastePct), pct(b.wastePct)),
               pointsDelta(a.wastePct, b.wastePct));
-    const double tput = a.requestsPerSecond > 0
-                            ? 100.0 * (b.requestsPerSecond - a.requestsPerSecond) /
-                                  a.requestsPerSecond
-                            : 0;
+    const double tput =
+        a.requestsPerSecond > 0
+            ? 100.0 * (b.requestsPerSecond - a.requestsPerSecond) / a.requestsPerSecond
+            : 0;
     s += card("Throughput, one stream",
               arrow(formatNumber(a.requestsPerSecond, 1), formatNumber(b.requestsPerSecond, 1)) +
                   " /s",
-              "<span class=\"" + std::string(std::fabs(tput) < 0.05 ? "same" : tput > 0 ? "better" : "worse") +
+              "<span class=\"" +
+                  std::string(std::fabs(tput) < 0.05 ? "same"
+                              : tput > 0             ? "better"
+                                                     : "worse") +
                   "\">" + (tput > 0 ? "+" : "") + pct(tput) + "</span>");
     s += card("Buckets",
               arrow(std::to_string(r.comparison.current.boundaries.size()),
@@ -587,8 +625,9 @@ std::string latencyTable(const BoundaryComparison& c)
 {
     const auto& a = c.current.stats;
     const auto& b = c.tuned.stats;
-    std::string s = "<table><thead><tr><th class=\"l\">Latency per request</th><th>Current</th>"
-                    "<th>Tuned</th><th>Change</th></tr></thead><tbody>";
+    std::string s =
+        "<table id=\"latency\"><thead><tr><th class=\"l\">Latency per request</th><th>Current</th>"
+        "<th>Tuned</th><th>Change</th></tr></thead><tbody>";
     const auto row = [&](const char* name, double x, double y) {
         s += "<tr><td class=\"l\">" + std::string(name) + "</td><td>" + ms(x) + "</td><td>" +
              ms(y) + "</td><td>" + deltaSpan(x, y) + "</td></tr>";
@@ -601,11 +640,13 @@ std::string latencyTable(const BoundaryComparison& c)
     return s;
 }
 
-std::string bucketTable(const Evaluation& e)
+// `id` names the table for links (and for scripts that read the report back).
+std::string bucketTable(const Evaluation& e, const std::string& id)
 {
-    std::string s = "<table><thead><tr><th>Bucket</th><th>Lengths</th><th>Requests</th>"
+    std::string s = "<table id=\"" + id +
+                    "\"><thead><tr><th>Bucket</th><th>Lengths</th><th>Requests</th>"
                     "<th>Traffic</th><th>Real tokens</th><th>Computed tokens</th>"
-                    "<th>Waste</th><th>Latency</th><th>Share of latency</th></tr></thead><tbody>";
+                    "<th>Waste</th><th>Latency</th><th>Share of mean</th></tr></thead><tbody>";
     bool extrapolated = false;
     for (const auto& b : e.buckets) {
         extrapolated |= b.extrapolated;
@@ -613,8 +654,8 @@ std::string bucketTable(const Evaluation& e)
              integer(b.lastLength) + "</td><td>" + integer(b.requests) + "</td><td>" +
              pct(b.trafficPct) + "</td><td>" + integer(b.realTokens) + "</td><td>" +
              integer(b.paddedTokens) + "</td><td>" + pct(b.wastePct) + "</td><td>" +
-             ms(b.latencyMs) + (b.extrapolated ? "*" : "") + "</td><td>" +
-             pct(b.latencySharePct) + "</td></tr>";
+             ms(b.latencyMs) + (b.extrapolated ? "*" : "") + "</td><td>" + pct(b.latencySharePct) +
+             "</td></tr>";
     }
     const auto& st = e.stats;
     s += "<tr class=\"total\"><td class=\"l\">All</td><td></td><td>" + integer(st.served) +
@@ -649,7 +690,8 @@ std::string baselineName(const std::string& name)
 std::string baselinesTable(const BoundaryComparison& c)
 {
     const auto& tuned = c.tuned.stats;
-    std::string s = "<table><thead><tr><th class=\"l\">Boundary set</th><th class=\"l\">Buckets</th>"
+    std::string s = "<table id=\"baselines\"><thead><tr><th class=\"l\">Boundary set</th><th "
+                    "class=\"l\">Buckets</th>"
                     "<th>Mean</th><th>p99</th><th>Waste</th><th>Rejected</th>"
                     "<th>Tuned is faster by</th></tr></thead><tbody>";
     const auto row = [&](const std::string& name, const Evaluation& e, bool highlight,
@@ -657,8 +699,8 @@ std::string baselinesTable(const BoundaryComparison& c)
         const double gainMs = e.stats.meanLatencyMs - tuned.meanLatencyMs;
         const double gainPct = e.stats.meanLatencyMs > 0 ? 100 * gainMs / e.stats.meanLatencyMs : 0;
         s += std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
-             esc(name) + (note.empty() ? "" : "<br><span class=\"table-note\">" + esc(note) +
-                                                  "</span>") +
+             esc(name) +
+             (note.empty() ? "" : "<br><span class=\"table-note\">" + esc(note) + "</span>") +
              "</td><td class=\"l\">" + esc(list(e.boundaries)) + "</td><td>" +
              ms(e.stats.meanLatencyMs) + "</td><td>" + ms(e.stats.p99LatencyMs) + "</td><td>" +
              pct(e.stats.wastePct) + "</td><td>" + pct(e.stats.rejectedPct) + "</td><td>" +
@@ -685,11 +727,13 @@ std::string paretoTable(const BoundaryComparison& c)
             continue;
         const bool isTuned = p.solution.boundaries == c.tuned.boundaries;
         s += std::string(p.knee || isTuned ? "<tr class=\"highlight\">" : "<tr>") + "<td>" +
-             std::to_string(p.buckets) + "</td><td class=\"l\">" + esc(list(p.solution.boundaries)) +
-             "</td><td>" + ms(p.evaluation.stats.meanLatencyMs) + "</td><td>" +
-             ms(p.evaluation.stats.p99LatencyMs) + "</td><td>" + pct(p.evaluation.stats.wastePct) +
-             "</td><td class=\"l\">" +
-             (p.knee ? std::string("knee") + (isTuned ? ", tuned" : "") : isTuned ? "tuned" : "") +
+             std::to_string(p.buckets) + "</td><td class=\"l\">" +
+             esc(list(p.solution.boundaries)) + "</td><td>" + ms(p.evaluation.stats.meanLatencyMs) +
+             "</td><td>" + ms(p.evaluation.stats.p99LatencyMs) + "</td><td>" +
+             pct(p.evaluation.stats.wastePct) + "</td><td class=\"l\">" +
+             (p.knee    ? std::string("knee") + (isTuned ? ", tuned" : "")
+              : isTuned ? "tuned"
+                        : "") +
              "</td></tr>";
     }
     s += "</tbody></table>";
@@ -718,8 +762,7 @@ std::string kernelSection(const BoundaryReport& r)
         s += "<p class=\"table-note\">Run at every length 1–" + integer(k.maxLength) +
              " and batch sizes " + esc(batches) + ": " + integer(k.calls) + " calls in " +
              formatNumber(k.seconds, 2) + " s. Buckets found by running it: " +
-             esc(k.inferredBoundaries.empty() ? std::string("none")
-                                              : list(k.inferredBoundaries)) +
+             esc(k.inferredBoundaries.empty() ? std::string("none") : list(k.inferredBoundaries)) +
              ".</p>";
         if (!k.defects.empty()) {
             s += "<ul>";
@@ -748,9 +791,13 @@ std::string environmentSection(const ReportEnvironment& env)
     };
     item("BucketLab", env.bucketlabVersion);
     item("Created", env.createdAt);
-    item("CPU", env.cpuModel + (env.cpuCount > 0 ? " (" + std::to_string(env.cpuCount) +
-                                                       " logical CPUs)"
-                                                 : ""));
+    item("Host", env.hostname);
+    item("CPU",
+         env.cpuModel +
+             (env.cpuCount > 0 ? " (" + std::to_string(env.cpuCount) + " logical CPUs)" : ""));
+    item("Threads", env.computeThreads > 0 ? std::to_string(env.computeThreads) +
+                                                 " LibTorch intra-op threads for the kernel checks"
+                                           : std::string());
     item("Operating system", env.os);
     item("LibTorch", env.libtorchVersion.empty() ? "not used" : env.libtorchVersion);
     if (!env.commandLine.empty())
@@ -789,7 +836,8 @@ std::string renderHtmlReport(const BoundaryReport& r)
     h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     h += "<meta name=\"generator\" content=\"" + esc(r.environment.bucketlabVersion) + "\">\n";
     h += "<title>Bucket report: " + esc(list(c.current.boundaries)) + " → " +
-         esc(list(c.tuned.boundaries)) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+         esc(list(c.tuned.boundaries)) + "</title>\n<style>" + kStyle +
+         "</style>\n</head>\n<body>\n";
 
     h += "<header><div class=\"eyebrow\">BucketLab bucket report</div>";
     h += "<h1>Buckets " + esc(list(c.current.boundaries)) + " → " + esc(list(c.tuned.boundaries)) +
@@ -808,7 +856,7 @@ std::string renderHtmlReport(const BoundaryReport& r)
          "part of each bar below is that padding, computed for nothing.</p>";
     h += "<figure>" + trafficChart(c) +
          "<figcaption>Figure 1. Requests by input length with the current (dashed) and tuned "
-         "(solid) boundaries." +
+         "(solid) boundaries; dotted where both sets have the same one." +
          esc(offChartNote(c)) + "</figcaption></figure>\n";
     h += "<figure>" + computeCharts(c) +
          "<figcaption>Figure 2. Tokens the model computes for the traffic at each length: real "
@@ -827,9 +875,9 @@ std::string renderHtmlReport(const BoundaryReport& r)
 
     h += "<h2>Per bucket</h2>";
     h += "<h3><span class=\"legend-inline sw-current\"></span>Current: " +
-         esc(list(c.current.boundaries)) + "</h3>" + bucketTable(c.current);
+         esc(list(c.current.boundaries)) + "</h3>" + bucketTable(c.current, "buckets-current");
     h += "<h3><span class=\"legend-inline sw-tuned\"></span>Tuned: " +
-         esc(list(c.tuned.boundaries)) + "</h3>" + bucketTable(c.tuned);
+         esc(list(c.tuned.boundaries)) + "</h3>" + bucketTable(c.tuned, "buckets-tuned");
     h += "<p class=\"table-note\">Waste = padding ÷ computed tokens. Traffic shares are of all "
          "requests; latency shares of the summed latency of the requests served.</p>";
 

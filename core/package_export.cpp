@@ -141,7 +141,11 @@ double secondsSince(std::chrono::steady_clock::time_point start)
 
 KernelValidator packageKernelValidator(KernelCheckOptions options)
 {
-    return [options](const std::string& package) {
+    return [options](const std::string& package) mutable {
+        if (options.maxLength <= 0) {
+            const auto meta = readPackageMeta(package);
+            options.maxLength = meta ? meta->maxLength() + 1 : 0;
+        }
         std::vector<std::string> defects;
         const auto collect = [&](const KernelCheckResult& r, const std::string& prefix) {
             for (const auto& d : r.defects)
@@ -216,6 +220,12 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
     if (!r.neuronRecipeDir.empty())
         checkNeuronRecipeDir(r.neuronRecipeDir, r.force);
     checkStateSpecs(r.states, r.boundaries, sourceMeta->inputs);
+    const int64_t kernelCheckLength =
+        r.kernelCheckLength > 0 ? r.kernelCheckLength : r.boundaries.back() + 1;
+    if (kernelCheckLength <= r.boundaries.back())
+        throw Error("--kernel-check-length " + std::to_string(kernelCheckLength) +
+                    " must exceed the largest bucket " + std::to_string(r.boundaries.back()) +
+                    ", so the check sees the kernel reject longer inputs");
 
     PackageMeta meta;
     meta.kind = sourceMeta->kind;
@@ -296,12 +306,22 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
             result.failure = "the exported package differs from " + r.package + " at " +
                              rowFailure(row, r.tolerance);
     }
-    if (result.failure.empty() && r.validateKernel) {
+    result.kernelCheckLength = kernelCheckLength;
+    if (result.failure.empty()) {
         step("validate", 0, 1);
+        KernelValidator validate = r.validateKernel;
+        if (!validate) {
+            KernelCheckOptions options;
+            options.maxLength = kernelCheckLength;
+            options.batchSizes = r.batches;
+            options.cancelled = cancelled;
+            validate = packageKernelValidator(options);
+        }
         const auto validateStart = std::chrono::steady_clock::now();
-        result.kernelDefects = r.validateKernel(staged.readPath());
+        result.kernelDefects = validate(staged.readPath());
         result.validateSeconds = secondsSince(validateStart);
         result.kernelValidated = true;
+        result.kernelCallAbandoned = kernelValidatorAbandonedCall(result.kernelDefects);
         if (!result.kernelDefects.empty())
             result.failure = "the exported package's kernel has " +
                              std::to_string(result.kernelDefects.size()) + " defect" +

@@ -75,13 +75,14 @@ ReportChecks runReportKernelChecks(const ReportCheckRequest& request)
         options.batchDim = meta->batchDim;
     const auto generated = checkGeneratedKernel(layout, options);
     out.workerAbandoned |= generated.workerAbandoned;
-    out.checks.push_back(toReportCheck(
-        generated, "Generated kernel for the tuned boundaries",
-        "bucket_kernel as BucketLab generates it (for a package or the Neuron recipe) for buckets " +
-            formatBoundaries(layout.boundaries) + " on dimension " +
-            std::to_string(layout.bucketDim) + ", inputs " + formatInputSpecs(layout.inputs) +
-            " (" + inputsFrom + ").",
-        options, layout.boundaries));
+    out.checks.push_back(toReportCheck(generated, "Generated kernel for the tuned boundaries",
+                                       "bucket_kernel as BucketLab generates it (for a package or "
+                                       "the Neuron recipe) for buckets " +
+                                           formatBoundaries(layout.boundaries) + " on dimension " +
+                                           std::to_string(layout.bucketDim) + ", inputs " +
+                                           formatInputSpecs(layout.inputs) + " (" + inputsFrom +
+                                           ").",
+                                       options, layout.boundaries));
     if (meta && !out.workerAbandoned) {
         const auto own = checkKernelFile(request.package, "bucket_kernel", request.options);
         out.workerAbandoned |= own.workerAbandoned;

@@ -54,8 +54,8 @@ std::string formatNumber(double value, int decimals)
             grouped += ',';
         grouped += integer[i];
     }
-    const bool zero = std::all_of(digits.begin(), digits.end(),
-                                  [](char c) { return c == '0' || c == '.'; });
+    const bool zero =
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c == '0' || c == '.'; });
     return (value < 0 && !zero ? "−" : "") + grouped + fraction;
 }
 
@@ -317,14 +317,13 @@ std::string SvgChart::render(const std::string& title) const
             std::string points;
             for (const auto& [x, y] : e.points)
                 points += (points.empty() ? "" : " ") + num(px(x)) + "," + num(py(y));
-            s += "<polyline class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points +
-                 "\"/>";
+            s += "<polyline class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points + "\"/>";
             break;
         }
         case Kind::Point:
             s += "<circle class=\"" + escapeHtml(e.cssClass) + "\" cx=\"" + num(px(e.x0)) +
-                 "\" cy=\"" + num(py(e.y0)) + "\" r=\"" + num(e.x1) + "\">" +
-                 titleElement(e.text) + "</circle>";
+                 "\" cy=\"" + num(py(e.y0)) + "\" r=\"" + num(e.x1) + "\">" + titleElement(e.text) +
+                 "</circle>";
             break;
         case Kind::Text:
             s += "<text class=\"" + escapeHtml(e.cssClass) + "\" x=\"" + num(px(e.x0) + e.x1) +
@@ -376,9 +375,9 @@ std::string SvgChart::render(const std::string& title) const
         const double x = px(m.x);
         const double labelY = top - 4 - rows[i] * kMarkerRowHeight;
         s += "<g class=\"" + escapeHtml(m.cssClass) + "\"><line x1=\"" + num(x) + "\" x2=\"" +
-             num(x) + "\" y1=\"" + num(labelY + 2) + "\" y2=\"" + num(bottom) +
-             "\"/><text x=\"" + num(x) + "\" y=\"" + num(labelY) +
-             "\" text-anchor=\"middle\">" + escapeHtml(m.label) + "</text></g>";
+             num(x) + "\" y1=\"" + num(labelY + 2) + "\" y2=\"" + num(bottom) + "\"/><text x=\"" +
+             num(x) + "\" y=\"" + num(labelY) + "\" text-anchor=\"middle\">" + escapeHtml(m.label) +
+             "</text></g>";
     }
 
     // Legend: one row, right-aligned above the markers.
@@ -391,13 +390,13 @@ std::string SvgChart::render(const std::string& title) const
         s += "<g class=\"legend\">";
         for (const auto& l : legend_) {
             if (l.line)
-                s += "<line class=\"" + escapeHtml(l.cssClass) + "\" x1=\"" + num(x) +
-                     "\" x2=\"" + num(x + 20) + "\" y1=\"" + num(y) + "\" y2=\"" + num(y) + "\"/>";
+                s += "<line class=\"" + escapeHtml(l.cssClass) + "\" x1=\"" + num(x) + "\" x2=\"" +
+                     num(x + 20) + "\" y1=\"" + num(y) + "\" y2=\"" + num(y) + "\"/>";
             else
                 s += "<rect class=\"" + escapeHtml(l.cssClass) + "\" x=\"" + num(x + 3) +
                      "\" y=\"" + num(y - 6) + "\" width=\"14\" height=\"12\"/>";
-            s += "<text x=\"" + num(x + 26) + "\" y=\"" + num(y + 4) + "\">" +
-                 escapeHtml(l.label) + "</text>";
+            s += "<text x=\"" + num(x + 26) + "\" y=\"" + num(y + 4) + "\">" + escapeHtml(l.label) +
+                 "</text>";
             x += 26 + kCharWidth * 1.05 * double(l.label.size()) + 16;
         }
         s += "</g>";

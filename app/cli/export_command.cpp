@@ -29,8 +29,7 @@ struct ExportOptions {
     bool json = false;
 };
 
-nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result,
-                          int64_t kernelCheckLength)
+nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result)
 {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& row : result.verification)
@@ -51,28 +50,25 @@ nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result,
     j["boundaries"] = result.meta.boundaries;
     j["kind"] = packageKindName(result.meta.kind);
     j["package_bytes"] = result.packageBytes;
-    j["verification"] = {{"lengths", result.lengths},
-                         {"batches", r.batches},
-                         {"tolerance", r.tolerance},
-                         {"max_abs_diff", result.maxAbsDiff},
-                         {"seconds", result.verifySeconds},
-                         {"rows", rows}};
+    j["verification"] = {{"lengths", result.lengths},       {"batches", r.batches},
+                         {"tolerance", r.tolerance},        {"max_abs_diff", result.maxAbsDiff},
+                         {"seconds", result.verifySeconds}, {"rows", rows}};
     // Not run when the verification already failed: there is nothing to validate then.
-    j["kernel_check"] = {
-        {"run", result.kernelValidated},
-        {"ok", result.kernelValidated ? nlohmann::json(result.kernelDefects.empty())
-                                      : nlohmann::json()},
-        {"defects", result.kernelDefects},
-        {"max_length", kernelCheckLength},
-        {"batches", r.batches},
-        {"seconds", result.validateSeconds}};
+    j["kernel_check"] = {{"run", result.kernelValidated},
+                         {"ok", result.kernelValidated
+                                    ? nlohmann::json(result.kernelDefects.empty())
+                                    : nlohmann::json()},
+                         {"defects", result.kernelDefects},
+                         {"max_length", result.kernelCheckLength},
+                         {"batches", r.batches},
+                         {"seconds", result.validateSeconds}};
     j["recipe_files"] = result.recipeFiles;
     j["failure"] = result.failure.empty() ? nlohmann::json() : nlohmann::json(result.failure);
     j["meta"] = nlohmann::json::parse(metaToJson(result.meta));
     return j;
 }
 
-void printText(const ExportRequest& r, const ExportResult& result, int64_t kernelCheckLength)
+void printText(const ExportRequest& r, const ExportResult& result)
 {
     std::ostringstream s;
     s << "wrote " << result.out << ": " << packageKindName(result.meta.kind) << " package, buckets "
@@ -88,10 +84,8 @@ void printText(const ExportRequest& r, const ExportResult& result, int64_t kerne
       << " (tolerance " << r.tolerance << ")";
     if (rejected)
         s << "; length " << result.meta.maxLength() + 1 << " rejected";
-    s << "\n";
-    s << std::defaultfloat << std::setprecision(3);
-    s << "  verified in " << result.verifySeconds << " s\n";
-    s << "  kernel    validates clean at lengths 1.." << kernelCheckLength
+    s << std::defaultfloat << std::setprecision(3) << "; " << result.verifySeconds << " s\n";
+    s << "  kernel    validates clean at lengths 1.." << result.kernelCheckLength
       << " (rejecting those past " << result.meta.maxLength() << ") x batch sizes";
     for (auto b : r.batches)
         s << " " << b;
@@ -137,7 +131,7 @@ Command addExportCommand(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--kernel-check-length", o->kernelCheckLength,
                     "The new kernel is validated at every length 1..N and the batch sizes "
-                    "(default: twice the largest bucket, at least 1024)");
+                    "(default: the largest bucket + 1, the first length it must reject)");
     sub->add_flag("--json", o->json, "Print the result as JSON");
     sub->footer("Exit codes: 0 written, verified and its kernel validated; 1 the new package's "
                 "outputs differ from the source's or its kernel has defects (nothing written); 2 "
@@ -164,27 +158,16 @@ Command addExportCommand(CLI::App& app)
                 r.tolerance = o->tolerance;
                 if (o->kernelCheckLength < 0)
                     throw Error("--kernel-check-length must be positive");
-                const int64_t kernelCheckLength = o->kernelCheckLength > 0
-                                                      ? o->kernelCheckLength
-                                                      : defaultCheckLength(r.boundaries);
-                if (kernelCheckLength <= r.boundaries.back())
-                    throw Error("--kernel-check-length " + std::to_string(kernelCheckLength) +
-                                " must exceed the largest bucket " +
-                                std::to_string(r.boundaries.back()) +
-                                ", so the check sees the kernel reject longer inputs");
-                KernelCheckOptions check;
-                check.maxLength = kernelCheckLength;
-                check.batchSizes = r.batches;
-                r.validateKernel = packageKernelValidator(check);
+                r.kernelCheckLength = o->kernelCheckLength;
                 const auto result = exportPackage(r);
                 if (o->json)
-                    printJson(resultJson(r, result, kernelCheckLength).dump(2));
+                    printJson(resultJson(r, result).dump(2));
                 else if (result.written)
-                    printText(r, result, kernelCheckLength);
+                    printText(r, result);
                 if (!result.written)
                     std::cerr << "bucketlab-cli export: error: " << result.failure
                               << "; nothing written\n";
-                if (kernelValidatorAbandonedCall(result.kernelDefects)) {
+                if (result.kernelCallAbandoned) {
                     // A kernel call never returned and still runs on its thread; static
                     // destructors must not run under it.
                     std::cout.flush();

@@ -1,13 +1,9 @@
 #include "app/cli/command.h"
-#include "core/boundary_report.h"
-#include "core/distribution.h"
 #include "core/error.h"
-#include "core/host_info.h"
 #include "core/html_report.h"
-#include "core/latency_curve.h"
 #include "core/output_file.h"
 #include "core/package_meta.h"
-#include "core/report_checks.h"
+#include "core/report_builder.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -25,11 +21,12 @@ struct ReportOptions {
     std::string latency;
     std::string current;
     std::string tuned;
-    int buckets = 0;
+    int tune = 0;
     int64_t maxLength = 0;
     std::string package;
     std::string inputs;
     std::string batchSizes = "1,2,5";
+    int threads = 0;
     bool noKernelCheck = false;
     std::string html;
     bool force = false;
@@ -39,9 +36,9 @@ struct ReportOptions {
 // A word as a POSIX shell reads it back: as is when it is plain, else single-quoted.
 std::string shellWord(const std::string& w)
 {
-    const bool plain = !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
-                                                         "NOPQRSTUVWXYZ0123456789_./:=,@%+-") ==
-                                         std::string::npos;
+    const bool plain =
+        !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+                                          "NOPQRSTUVWXYZ0123456789_./:=,@%+-") == std::string::npos;
     if (plain)
         return w;
     std::string q = "'";
@@ -63,14 +60,16 @@ std::string commandLine(const ReportOptions& o)
     add("--latency", o.latency);
     add("--current", o.current);
     add("--tuned", o.tuned);
-    if (o.buckets > 0)
-        add("--buckets", std::to_string(o.buckets));
+    if (o.tune > 0)
+        add("--tune", std::to_string(o.tune));
     if (o.maxLength > 0)
         add("--max-length", std::to_string(o.maxLength));
     add("--package", o.package);
     add("--inputs", o.inputs);
     if (o.batchSizes != "1,2,5")
         add("--batch-sizes", o.batchSizes);
+    if (o.threads > 0)
+        add("--threads", std::to_string(o.threads));
     if (o.noKernelCheck)
         s += " --no-kernel-check";
     add("--html", o.html);
@@ -107,7 +106,7 @@ Command addReportCommand(CLI::App& app)
     sub->add_option("--current", o->current, "Your current boundaries, e.g. 128,512")->required();
     auto* tuned =
         sub->add_option("--tuned", o->tuned, "Tuned boundaries to compare (default: tune here)");
-    sub->add_option("--buckets", o->buckets,
+    sub->add_option("--tune", o->tune,
                     "Without --tuned: tune this many buckets with the exact tuner (default: as "
                     "many as --current)")
         ->excludes(tuned);
@@ -121,6 +120,8 @@ Command addReportCommand(CLI::App& app)
                     "else the guide's three int64 BERT inputs)");
     sub->add_option("--batch-sizes", o->batchSizes, "Batch sizes the kernel checks run")
         ->capture_default_str();
+    sub->add_option("--threads", o->threads,
+                    "LibTorch threads and validator workers (default: LibTorch's own)");
     sub->add_flag("--no-kernel-check", o->noKernelCheck,
                   "Skip kernel validation (the report says that none was run)");
     sub->add_option("--html", o->html, "HTML file to write")->required();
@@ -132,74 +133,36 @@ Command addReportCommand(CLI::App& app)
                 "buckets.html");
 
     return {sub, [o] {
-                const auto inputs =
-                    existingFiles({&o->distribution, &o->latency, &o->package});
+                const auto inputs = existingFiles({&o->distribution, &o->latency, &o->package});
                 checkOutputPath(o->html, OutputCheck{o->force, inputs}, "--html");
-                BoundaryComparisonRequest request;
-                request.current = parseBoundaries(o->current, "--current");
+                BoundaryReportRequest r;
+                r.distribution = o->distribution;
+                r.column = o->column;
+                r.latency = o->latency;
+                r.current = parseBoundaries(o->current, "--current");
                 if (!o->tuned.empty())
-                    request.tuned = parseBoundaries(o->tuned, "--tuned");
-                if (o->buckets < 0)
-                    throw Error("--buckets must be at least 1, got " + std::to_string(o->buckets));
-                request.buckets = o->buckets;
-                if (o->maxLength < 0)
-                    throw Error("--max-length must be positive");
-                request.distributionSource = o->distribution;
-                std::vector<InputSpec> kernelInputs;
+                    r.tuned = parseBoundaries(o->tuned, "--tuned");
+                r.tuneBuckets = o->tune;
+                r.maxLength = o->maxLength;
+                r.package = o->package;
                 if (!o->inputs.empty())
-                    kernelInputs = parseInputSpecs(o->inputs);
-                KernelCheckOptions check;
-                check.batchSizes = parseBoundaries(o->batchSizes, "--batch-sizes");
-
-                DistributionOptions d;
-                d.column = o->column;
-                const BucketEvaluator evaluator(loadDistribution(o->distribution, d),
-                                                LatencyCurve::load(o->latency), o->maxLength);
-
-                BoundaryReport report;
-                report.comparison = compareBoundaries(evaluator, request);
-                bool abandoned = false;
-                if (o->noKernelCheck) {
-                    report.kernelChecksNotRun =
-                        "--no-kernel-check was given: neither the kernel generated for the tuned "
-                        "boundaries nor any package kernel was run. Check it with bucketlab-cli "
-                        "validate before shipping.";
-                } else {
-                    ReportCheckRequest checks;
-                    checks.tuned = report.comparison.tuned.boundaries;
-                    checks.package = o->package;
-                    checks.inputs = kernelInputs;
-                    checks.options = check;
-                    auto result = runReportKernelChecks(checks);
-                    report.kernelChecks = std::move(result.checks);
-                    abandoned = result.workerAbandoned;
-                }
-                const HostInfo host = currentHostInfo();
-                auto& env = report.environment;
-                env.bucketlabVersion = creatorString();
-                env.createdAt = utcNowIso8601();
-                env.cpuModel = host.cpuModel;
-                env.cpuCount = host.cpuCount;
-                env.os = host.os;
-                env.libtorchVersion = libtorchVersion();
-                env.commandLine = commandLine(*o);
-                env.inputs.push_back(describeReportInput("traffic", o->distribution));
-                env.inputs.push_back(describeReportInput("latency", o->latency));
-                if (!o->package.empty())
-                    env.inputs.push_back(describeReportInput("package", o->package));
+                    r.inputs = parseInputSpecs(o->inputs);
+                r.batchSizes = parseBoundaries(o->batchSizes, "--batch-sizes");
+                r.checkKernels = !o->noKernelCheck;
+                r.threads = o->threads;
+                r.commandLine = commandLine(*o);
+                const BoundaryReportRun run = makeBoundaryReport(r);
+                const BoundaryReport& report = run.report;
 
                 const std::string html = renderHtmlReport(report);
                 writeFileAtomically(o->html, html, o->force);
 
-                bool defects = false;
-                for (const auto& k : report.kernelChecks)
-                    defects |= !k.ok;
                 if (o->json) {
                     printJson(boundaryReportJson(report, o->html));
                 } else {
                     const auto summary = summarizeComparison(report.comparison);
-                    std::cout << "wrote " << o->html << " (" << html.size() / 1024 << " KiB)\n  "
-                              << summary.sentence << "\n";
+                    std::cout << "wrote " << o->html << " (" << (html.size() + 1023) / 1024
+                              << " KiB)\n  " << summary.sentence << "\n";
                     if (!summary.caveat.empty())
                         std::cout << "  note: " << summary.caveat << "\n";
                     if (report.kernelChecks.empty())
@@ -207,13 +170,13 @@ Command addReportCommand(CLI::App& app)
                     for (const auto& k : report.kernelChecks)
                         std::cout << "  kernel: " << k.title << ": "
                                   << (k.ok ? "validates clean"
-                                           : std::to_string(k.defects.size()) + " defect(s): " +
-                                                 k.defects.front().kind + ": " +
+                                           : std::to_string(k.defects.size()) +
+                                                 " defect(s): " + k.defects.front().kind + ": " +
                                                  k.defects.front().message)
                                   << "\n";
                 }
-                const int code = defects ? 1 : 0;
-                if (abandoned) {
+                const int code = run.kernelDefects ? 1 : 0;
+                if (run.workerAbandoned) {
                     // A kernel call never returned and still runs on its thread; static
                     // destructors must not run under it.
                     std::cout.flush();
