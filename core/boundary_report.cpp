@@ -22,7 +22,13 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
     if (!request.tuned.empty())
         checkBoundaries(request.tuned, "--tuned");
     if (request.buckets < 0)
-        throw Error("--buckets must be at least 1, got " + std::to_string(request.buckets));
+        throw Error("--tune must be at least 1 bucket, got " + std::to_string(request.buckets));
+    // Said here in the report's terms; the tuner would name its own --buckets.
+    const int k = request.buckets > 0 ? request.buckets : int(request.current.size());
+    if (request.tuned.empty() && size_t(k) > evaluator.servedDistinct())
+        throw Error("--tune " + std::to_string(k) + " exceeds the " +
+                    std::to_string(evaluator.servedDistinct()) +
+                    " distinct lengths in the traffic; more buckets than lengths cannot help");
     BoundaryComparison c;
     c.curve = evaluator.curve();
     c.current = evaluator.evaluate(request.current);
@@ -31,7 +37,7 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
     t.current = request.current;
     t.distributionSource = request.distributionSource;
     if (request.tuned.empty()) {
-        t.settings.buckets = request.buckets > 0 ? request.buckets : int(request.current.size());
+        t.settings.buckets = k;
         c.tuning = tuneAndCompare(evaluator, t, job);
         c.tuned = c.tuning.evaluation;
         c.tunedHere = true;

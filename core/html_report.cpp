@@ -25,7 +25,7 @@ const char* kStyle = R"css(
   :root {
     --bg: #11151d; --fg: #e4e8ef; --muted: #9aa4b5; --border: #2b3341; --panel: #19202b;
     --accent: #7fb0ff; --current: #f59a5b; --current-soft: rgba(245, 154, 91, 0.50);
-    --tuned: #77a9ff; --tuned-soft: rgba(119, 169, 255, 0.62); --traffic: #5d6b82;
+    --tuned: #77a9ff; --tuned-soft: rgba(119, 169, 255, 0.62); --traffic: #75839a;
     --rejected: #3a4250; --grid: #222a36; --axis: #7d889b; --knee: #b794f6;
     --good: #5fd38d; --good-bg: #12301f; --bad: #ff8a80; --bad-bg: #3a1a18;
     --none: #e8c46a; --none-bg: #322a14;
@@ -124,7 +124,8 @@ dl.env { display: grid; grid-template-columns: 160px 1fr; gap: 4px 16px; margin:
 dl.env dt { color: var(--muted); }
 dl.env dd { margin: 0; overflow-wrap: anywhere; }
 td.hash { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace;
-  font-size: 12px; overflow-wrap: anywhere; text-align: left; }
+  font-size: 12px; overflow-wrap: anywhere; text-align: left; min-width: 250px; }
+td.l code { overflow-wrap: anywhere; }
 ul.notes { padding-left: 20px; }
 footer { margin-top: 44px; padding-top: 12px; border-top: 1px solid var(--border);
   color: var(--muted); font-size: 13px; }
@@ -311,6 +312,14 @@ void addBoundaryMarkers(SvgChart& chart, const std::vector<int64_t>& boundaries,
     for (auto b : boundaries)
         if (double(b) <= xMax)
             chart.addMarker(double(b), std::to_string(b), cssClass);
+}
+
+bool sharedBoundary(const BoundaryComparison& c)
+{
+    const auto& tuned = c.tuned.boundaries;
+    return std::any_of(c.current.boundaries.begin(), c.current.boundaries.end(), [&](int64_t b) {
+        return std::binary_search(tuned.begin(), tuned.end(), b);
+    });
 }
 
 // Both sets on one chart: a boundary in both gets one marker of its own style, not two
@@ -795,9 +804,12 @@ std::string environmentSection(const ReportEnvironment& env)
     item("CPU",
          env.cpuModel +
              (env.cpuCount > 0 ? " (" + std::to_string(env.cpuCount) + " logical CPUs)" : ""));
-    item("Threads", env.computeThreads > 0 ? std::to_string(env.computeThreads) +
-                                                 " LibTorch intra-op threads for the kernel checks"
-                                           : std::string());
+    item("Threads", env.computeThreads > 0
+                        ? std::to_string(env.computeThreads) +
+                              (env.computeThreads == 1 ? " LibTorch intra-op thread"
+                                                       : " LibTorch intra-op threads") +
+                              " for the kernel checks"
+                        : std::string());
     item("Operating system", env.os);
     item("LibTorch", env.libtorchVersion.empty() ? "not used" : env.libtorchVersion);
     if (!env.commandLine.empty())
@@ -856,7 +868,8 @@ std::string renderHtmlReport(const BoundaryReport& r)
          "part of each bar below is that padding, computed for nothing.</p>";
     h += "<figure>" + trafficChart(c) +
          "<figcaption>Figure 1. Requests by input length with the current (dashed) and tuned "
-         "(solid) boundaries; dotted where both sets have the same one." +
+         "(solid) boundaries" +
+         (sharedBoundary(c) ? "; dotted where both sets have the same one." : ".") +
          esc(offChartNote(c)) + "</figcaption></figure>\n";
     h += "<figure>" + computeCharts(c) +
          "<figcaption>Figure 2. Tokens the model computes for the traffic at each length: real "

@@ -121,6 +121,7 @@ void TestReport::initTestCase()
     QVERIFY(writeAll(path("exists.html"), "keep me"));
     QVERIFY(writeAll(path("bad_traffic.csv"), "length\n5\nfive\n"));
     QVERIFY(writeAll(path("notes.txt"), "not a model\n"));
+    QVERIFY(writeAll(path("few_lengths.csv"), "length\n10\n20\n20\n30\n"));
 
     const auto r = runCli({"report", "--distribution", kTraffic, "--latency", kLatency, "--current",
                            "128,512", "--tune", "4", "--package", package_, "--batch-sizes", "1,2",
@@ -180,7 +181,7 @@ void TestReport::tablesCarryTheEvaluatorsFigures()
         const QString where = QString("bucket %1: %2").arg(b.boundary).arg(cells.join(" | "));
         QCOMPARE(cells.size(), qsizetype(9));
         QVERIFY2(number(cells[0]) == double(b.boundary), qPrintable(where));
-        QVERIFY2(cells[1].remove(',') ==
+        QVERIFY2(QString(cells[1]).remove(QChar(',')) ==
                      QString::fromUtf8("%1–%2").arg(b.firstLength).arg(b.lastLength),
                  qPrintable(where));
         QVERIFY2(number(cells[2]) == double(b.requests), qPrintable(where));
@@ -327,6 +328,10 @@ void TestReport::badInput_data()
         << base + QStringList{"--distribution", kTraffic, "--tuned", "64,512",
                               "--tune",         "3",      "--html",  "DIR/out.html"}
         << "excludes";
+    QTest::addRow("more buckets than lengths")
+        << base + QStringList{"--distribution", "DIR/few_lengths.csv", "--tune", "5",
+                              "--html",         "DIR/out.html"}
+        << "--tune 5 exceeds the 3 distinct lengths";
     QTest::addRow("bad latency spec")
         << QStringList{"report",    "--distribution", kTraffic, "--latency",   "linear:x",
                        "--current", "128,512",        "--html", "DIR/out.html"}
