@@ -233,9 +233,9 @@ void SvgChart::addText(double x, double y, const std::string& text, const std::s
     elements_.push_back(std::move(e));
 }
 
-void SvgChart::addLegend(const std::string& label, const std::string& cssClass, bool line)
+void SvgChart::addLegend(const std::string& label, const std::string& cssClass, LegendSwatch swatch)
 {
-    legend_.push_back({label, cssClass, line});
+    legend_.push_back({label, cssClass, swatch});
 }
 
 std::vector<int> SvgChart::markerRowAssignment() const
@@ -389,12 +389,20 @@ std::string SvgChart::render(const std::string& title) const
         const double y = 10 + kLegendHeight / 2;
         s += "<g class=\"legend\">";
         for (const auto& l : legend_) {
-            if (l.line)
+            switch (l.swatch) {
+            case LegendSwatch::Line:
                 s += "<line class=\"" + escapeHtml(l.cssClass) + "\" x1=\"" + num(x) + "\" x2=\"" +
                      num(x + 20) + "\" y1=\"" + num(y) + "\" y2=\"" + num(y) + "\"/>";
-            else
+                break;
+            case LegendSwatch::Dot:
+                s += "<circle class=\"" + escapeHtml(l.cssClass) + "\" cx=\"" + num(x + 10) +
+                     "\" cy=\"" + num(y) + "\" r=\"5\"/>";
+                break;
+            case LegendSwatch::Box:
                 s += "<rect class=\"" + escapeHtml(l.cssClass) + "\" x=\"" + num(x + 3) +
                      "\" y=\"" + num(y - 6) + "\" width=\"14\" height=\"12\"/>";
+                break;
+            }
             s += "<text x=\"" + num(x + 26) + "\" y=\"" + num(y + 4) + "\">" + escapeHtml(l.label) +
                  "</text>";
             x += 26 + kCharWidth * 1.05 * double(l.label.size()) + 16;

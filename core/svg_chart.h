@@ -28,6 +28,9 @@ double niceCeil(double value);
 
 enum class TextAnchor { Start, Middle, End };
 
+// How a legend entry shows its series: a filled box (bars), a line, or a dot (points).
+enum class LegendSwatch { Box, Line, Dot };
+
 class SvgChart {
 public:
     // Size in CSS pixels at 100 %; the SVG scales to its container's width.
@@ -53,7 +56,8 @@ public:
     void addText(double x, double y, const std::string& text, const std::string& cssClass,
                  TextAnchor anchor = TextAnchor::Start, double dx = 0, double dy = 0);
     // Legend entries, drawn in a row above the plot: a swatch in `cssClass` and the label.
-    void addLegend(const std::string& label, const std::string& cssClass, bool line = false);
+    void addLegend(const std::string& label, const std::string& cssClass,
+                   LegendSwatch swatch = LegendSwatch::Box);
 
     // The <svg> element. `title` is its accessible name (role="img").
     std::string render(const std::string& title) const;
@@ -72,7 +76,7 @@ private:
     };
     struct Legend {
         std::string label, cssClass;
-        bool line;
+        LegendSwatch swatch;
     };
     // What add*() stored, placed only in render(): where the plot area starts depends on
     // the legend and marker rows, which may be added later.
