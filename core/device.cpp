@@ -1,6 +1,7 @@
 #include "core/device.h"
 
 #include "core/error.h"
+#include "core/host_info.h"
 #include "core/torch_io.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -68,21 +69,6 @@ std::mutex& neuronMutex()
 {
     static std::mutex m;
     return m;
-}
-
-std::string readFirstMatch(const std::string& file, const std::string& key)
-{
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind(key, 0) == 0) {
-            const auto colon = line.find(':');
-            if (colon != std::string::npos) {
-                const auto b = line.find_first_not_of(" \t", colon + 1);
-                return b == std::string::npos ? std::string() : line.substr(b);
-            }
-        }
-    return {};
 }
 
 } // namespace
@@ -243,23 +229,18 @@ void requireNeuronRuntime(const std::string& modelPath)
 std::map<std::string, std::string> describeEnvironment()
 {
     std::map<std::string, std::string> env;
-    std::string cpu = readFirstMatch("/proc/cpuinfo", "model name");
-    struct utsname u {};
-    const bool haveUname = ::uname(&u) == 0;
-    if (cpu.empty() && haveUname)
-        cpu = u.machine;
-    env["cpu_model"] = cpu;
-    env["cpu_count"] = std::to_string(std::thread::hardware_concurrency());
+    const HostInfo host = currentHostInfo();
+    env["cpu_model"] = host.cpuModel;
+    env["cpu_count"] = std::to_string(host.cpuCount);
     env["libtorch"] = TORCH_VERSION;
     env["cxx11_abi"] = std::to_string(_GLIBCXX_USE_CXX11_ABI);
     using GetConfig = char* (*)();
     if (auto f = reinterpret_cast<GetConfig>(::dlsym(RTLD_DEFAULT, "openblas_get_config")))
         env["blas"] = std::string("OpenBLAS ") + f();
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0)
-        env["host"] = host;
-    if (haveUname)
-        env["os"] = std::string(u.sysname) + " " + u.release + " " + u.machine;
+    if (!host.hostname.empty())
+        env["host"] = host.hostname;
+    if (!host.os.empty())
+        env["os"] = host.os;
     std::ifstream load("/proc/loadavg");
     std::string oneMinute;
     if (load >> oneMinute)

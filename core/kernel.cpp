@@ -377,30 +377,39 @@ Kernel fromLoadedModule(const std::string& path, torch::jit::Module module,
                 "); name it with --function");
 }
 
+Kernel fromCompiledSource(const CompiledKernel& k, const std::string& path)
+{
+    auto impl = std::make_shared<Kernel::Impl>();
+    impl->file = path;
+    impl->name = k.function;
+    impl->source = k.source;
+    impl->unit = k.unit;
+    impl->function = k.kernel;
+    impl->origin = KernelOrigin::SourceFile;
+    try {
+        impl->function->ensure_defined();
+        (void)impl->function->getSchema();
+    } catch (const std::exception& e) {
+        throw Error(path + ": " + torchMessage(e));
+    }
+    return Kernel(impl);
+}
+
 } // namespace
+
+Kernel compileKernelSource(const std::string& source, const std::string& name,
+                           const KernelLoadOptions& options)
+{
+    return fromCompiledSource(compileKernelText(source, name, options.function), name);
+}
 
 Kernel loadKernel(const std::string& path, const KernelLoadOptions& options)
 {
     // A .pt that is not a zip gets the archive checks' message ("not a TorchScript archive").
     const bool archive =
         isArchiveFile(path) || (path.size() > 3 && path.compare(path.size() - 3, 3, ".pt") == 0);
-    if (!archive) {
-        CompiledKernel k = compileKernelFile(path, options.function);
-        auto impl = std::make_shared<Kernel::Impl>();
-        impl->file = path;
-        impl->name = k.function;
-        impl->source = k.source;
-        impl->unit = k.unit;
-        impl->function = k.kernel;
-        impl->origin = KernelOrigin::SourceFile;
-        try {
-            impl->function->ensure_defined();
-            (void)impl->function->getSchema();
-        } catch (const std::exception& e) {
-            throw Error(path + ": " + torchMessage(e));
-        }
-        return Kernel(impl);
-    }
+    if (!archive)
+        return fromCompiledSource(compileKernelFile(path, options.function), path);
     const ArchiveContents contents = readArchive(path); // checks the file first
     std::optional<torch::jit::Module> module;
     std::string loadError;

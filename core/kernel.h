@@ -65,6 +65,11 @@ struct KernelLoadOptions {
 // the file for anything else (missing file, corrupt archive, no such function).
 Kernel loadKernel(const std::string& path, const KernelLoadOptions& options = {});
 
+// Compiles kernel source held in memory (a kernel BucketLab generated, the text of a .py
+// file); `name` stands for the file in messages and in Kernel::file().
+Kernel compileKernelSource(const std::string& source, const std::string& name,
+                           const KernelLoadOptions& options = {});
+
 // True when `path` starts like a zip archive (a .pt), false for source text. Reads 4 bytes.
 bool isArchiveFile(const std::string& path);
 

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/guarded_runner.h"
 #include "core/kernel_impl.h"
+#include "core/package_meta.h"
 #include "core/torch_io.h"
 
 #include <nlohmann/json.hpp>
@@ -205,10 +206,7 @@ public:
     {
         const auto started = Clock::now();
         result_.kernel = kernel_.name();
-        maxLength_ = o_.maxLength > 0 ? o_.maxLength
-                     : o_.declaredBoundaries.empty()
-                         ? 2048
-                         : std::max<int64_t>(2 * o_.declaredBoundaries.back(), 1024);
+        maxLength_ = o_.maxLength > 0 ? o_.maxLength : defaultCheckLength(o_.declaredBoundaries);
         if (o_.batchSizes.empty())
             throw Error("no batch sizes to validate with");
         for (auto b : o_.batchSizes)
@@ -1009,6 +1007,12 @@ std::vector<InputSpec> guideInputs()
 
 } // namespace
 
+int64_t defaultCheckLength(const std::vector<int64_t>& declaredBoundaries)
+{
+    return declaredBoundaries.empty() ? 2048
+                                      : std::max<int64_t>(2 * declaredBoundaries.back(), 1024);
+}
+
 KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options)
 {
     const auto role = kernel.role();
@@ -1057,6 +1061,17 @@ KernelCheckResult checkKernelFile(const std::string& path, const std::string& fu
                 options.declaredBoundaries = archive.meta->boundaries;
         }
     }
+    return checkKernel(kernel, options);
+}
+
+KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options)
+{
+    checkBoundaries(layout.boundaries, "boundaries");
+    options.inputs = layout.inputs;
+    options.bucketDim = layout.bucketDim;
+    options.declaredBoundaries = layout.boundaries;
+    const Kernel kernel = compileKernelSource(
+        generateKernelSource(layout, KernelForm::Function), "generated bucket_kernel.py");
     return checkKernel(kernel, options);
 }
 

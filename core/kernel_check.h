@@ -11,6 +11,7 @@
 
 #include "core/input_spec.h"
 #include "core/kernel.h"
+#include "core/kernel_source.h"
 
 #include <cstdint>
 #include <functional>
@@ -69,7 +70,7 @@ struct KernelCheckProgress {
 };
 
 struct KernelCheckOptions {
-    int64_t maxLength = 0; // 0: twice the largest declared bucket, else 2048
+    int64_t maxLength = 0; // 0: defaultCheckLength(declaredBoundaries)
     std::vector<int64_t> batchSizes{1, 2, 5};
     // The inputs the kernel pads. Empty: the guide's three int64 BERT inputs, with any
     // constant padding accepted; given (or from a package): pad values are checked exactly.
@@ -101,6 +102,10 @@ struct KernelCheckResult {
     bool workerAbandoned = false;
 };
 
+// The lengths a check covers by default: twice the largest declared bucket and at least
+// 1024 (so a kernel that accepts too much shows it), or 2048 when none is declared.
+int64_t defaultCheckLength(const std::vector<int64_t>& declaredBoundaries);
+
 // Throws Error when the kernel has neither bucket kernel nor state preprocessor signature.
 KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options);
 
@@ -108,6 +113,10 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
 // boundaries come from its metadata unless `options` sets them.
 KernelCheckResult checkKernelFile(const std::string& path, const std::string& function,
                                   KernelCheckOptions options);
+
+// The kernel BucketLab generates for `layout` (the one a package or a Neuron recipe gets),
+// checked with the layout's inputs, bucket dimension and boundaries as declared ones.
+KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options);
 
 // {"ok", "kernel", "boundaries", "defects": [{"kind", "first_length", "last_length", "calls",
 //  "message", "example"}], "notes", "calls", "seconds"}

@@ -188,7 +188,13 @@ struct KernelResolver : torch::jit::Resolver {
 CompiledKernel compileKernelFile(const std::string& file, const std::string& function,
                                  std::shared_ptr<torch::jit::CompilationUnit> unit)
 {
-    const std::string text = readFile(file);
+    return compileKernelText(readFile(file), file, function, std::move(unit));
+}
+
+CompiledKernel compileKernelText(const std::string& text, const std::string& file,
+                                 const std::string& function,
+                                 std::shared_ptr<torch::jit::CompilationUnit> unit)
+{
     const auto lines = splitLines(text);
     const auto defs = findDefs(lines);
     CompiledKernel out;

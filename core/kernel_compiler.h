@@ -29,6 +29,12 @@ struct CompiledKernel {
 CompiledKernel compileKernelFile(const std::string& file, const std::string& function,
                                  std::shared_ptr<torch::jit::CompilationUnit> unit = nullptr);
 
+// The same for source text held in memory (a kernel BucketLab generated); `file` names it
+// in messages.
+CompiledKernel compileKernelText(const std::string& text, const std::string& file,
+                                 const std::string& function,
+                                 std::shared_ptr<torch::jit::CompilationUnit> unit = nullptr);
+
 // Adds `def bucket_kernel(self, inputs)` calling the compiled kernel.
 void defineUserKernelMethod(torch::jit::Module& package, const std::string& file,
                             const std::string& function);

@@ -9,6 +9,7 @@
 #include "core/torch_io.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -131,7 +132,46 @@ std::string rowFailure(const ComparisonRow& row, double tolerance)
            std::to_string(tolerance) + " (is the model padding-invariant?)";
 }
 
+double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 } // namespace
+
+KernelValidator packageKernelValidator(KernelCheckOptions options)
+{
+    return [options](const std::string& package) mutable {
+        if (options.maxLength <= 0) {
+            const auto meta = readPackageMeta(package);
+            options.maxLength = meta ? meta->maxLength() + 1 : 0;
+        }
+        std::vector<std::string> defects;
+        const auto collect = [&](const KernelCheckResult& r, const std::string& prefix) {
+            for (const auto& d : r.defects)
+                defects.push_back(prefix + defectKindName(d.kind) + ": " + d.message);
+        };
+        const auto kernel = checkKernelFile(package, "bucket_kernel", options);
+        collect(kernel, "");
+        if (kernel.workerAbandoned)
+            return defects; // the kernel is still busy on a worker thread
+        const auto meta = readPackageMeta(package);
+        if (meta && !meta->states.empty()) {
+            KernelCheckOptions states = options;
+            states.stateBoundaries = meta->boundaries;
+            collect(checkKernelFile(package, "state_preprocessor", states), "state preprocessor ");
+        }
+        return defects;
+    };
+}
+
+bool kernelValidatorAbandonedCall(const std::vector<std::string>& defects)
+{
+    const std::string prefix = defectKindName(DefectKind::Timeout) + ": ";
+    return std::any_of(defects.begin(), defects.end(), [&](const std::string& d) {
+        return d.rfind(prefix, 0) == 0 || d.rfind("state preprocessor " + prefix, 0) == 0;
+    });
+}
 
 std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,
                                          const std::vector<int64_t>& sourceBoundaries,
@@ -180,6 +220,12 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
     if (!r.neuronRecipeDir.empty())
         checkNeuronRecipeDir(r.neuronRecipeDir, r.force);
     checkStateSpecs(r.states, r.boundaries, sourceMeta->inputs);
+    const int64_t kernelCheckLength =
+        r.kernelCheckLength > 0 ? r.kernelCheckLength : r.boundaries.back() + 1;
+    if (kernelCheckLength <= r.boundaries.back())
+        throw Error("--kernel-check-length " + std::to_string(kernelCheckLength) +
+                    " must exceed the largest bucket " + std::to_string(r.boundaries.back()) +
+                    ", so the check sees the kernel reject longer inputs");
 
     PackageMeta meta;
     meta.kind = sourceMeta->kind;
@@ -250,7 +296,9 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
     check.progress = [&](size_t done, size_t total) {
         step("verify", done, total);
     };
+    const auto verifyStart = std::chrono::steady_clock::now();
     result.verification = comparePackages(r.package, staged.readPath(), check);
+    result.verifySeconds = secondsSince(verifyStart);
     for (const auto& row : result.verification) {
         if (!row.expectRejection)
             result.maxAbsDiff = std::max(result.maxAbsDiff, row.maxAbsDiff);
@@ -258,10 +306,22 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
             result.failure = "the exported package differs from " + r.package + " at " +
                              rowFailure(row, r.tolerance);
     }
-    if (result.failure.empty() && r.validateKernel) {
+    result.kernelCheckLength = kernelCheckLength;
+    if (result.failure.empty()) {
         step("validate", 0, 1);
-        result.kernelDefects = r.validateKernel(staged.readPath());
+        KernelValidator validate = r.validateKernel;
+        if (!validate) {
+            KernelCheckOptions options;
+            options.maxLength = kernelCheckLength;
+            options.batchSizes = r.batches;
+            options.cancelled = cancelled;
+            validate = packageKernelValidator(options);
+        }
+        const auto validateStart = std::chrono::steady_clock::now();
+        result.kernelDefects = validate(staged.readPath());
+        result.validateSeconds = secondsSince(validateStart);
         result.kernelValidated = true;
+        result.kernelCallAbandoned = kernelValidatorAbandonedCall(result.kernelDefects);
         if (!result.kernelDefects.empty())
             result.failure = "the exported package's kernel has " +
                              std::to_string(result.kernelDefects.size()) + " defect" +

@@ -6,6 +6,7 @@
 // re-traces the others.
 #pragma once
 
+#include "core/kernel_check.h"
 #include "core/package_check.h"
 #include "core/package_meta.h"
 
@@ -37,8 +38,13 @@ struct ExportRequest {
     int randomLengthsPerBucket = 4;
     uint64_t seed = 20241126;
     double tolerance = 1e-5;
-    // Run on the staged package before it gets its name. Unset: the kernel is not
-    // validated, and the result says so (kernelValidated == false).
+    // The new package's kernel is validated (every length 1..kernelCheckLength at each batch
+    // size) before the package gets its name. 0: the largest new bucket + 1, the first
+    // length the kernel must reject; more costs time linearly and finds nothing more in a
+    // generated kernel.
+    int64_t kernelCheckLength = 0;
+    // The validator run on the staged package; unset: packageKernelValidator over
+    // kernelCheckLength and `batches` (tests put a stand-in here).
     KernelValidator validateKernel;
 };
 
@@ -50,8 +56,14 @@ struct ExportResult {
     std::vector<int64_t> lengths; // the sampled lengths
     std::vector<ComparisonRow> verification;
     double maxAbsDiff = 0.0;
-    bool kernelValidated = false;
+    double verifySeconds = 0.0;
+    bool kernelValidated = false; // false only when verification failed first
     std::vector<std::string> kernelDefects;
+    int64_t kernelCheckLength = 0; // lengths 1..this were validated
+    double validateSeconds = 0.0;
+    // A kernel call never returned and still runs on a worker thread: a process that ends
+    // now must leave with std::quick_exit.
+    bool kernelCallAbandoned = false;
     std::vector<std::string> recipeFiles; // written recipe files
     std::string failure;                  // why it was not written
 };
@@ -62,11 +74,22 @@ using ExportProgress = std::function<void(const std::string& stage, size_t done,
 
 // Throws Error on bad requests (before writing anything): a source that is not a package,
 // invalid boundaries, boundaries a per-bucket package has no models for (after writing the
-// recipe, when one was asked for), missing or invalid state shapes, an output that exists
-// without force, is the source, or cannot be written. Throws Cancelled when `cancelled`
-// returns true. A verification failure is a result (written == false), not an exception.
+// recipe, when one was asked for), missing or invalid state shapes, a kernelCheckLength not
+// past the largest bucket, an output that exists without force, is the source, or cannot be
+// written. Throws Cancelled when `cancelled` returns true. A verification failure or a
+// kernel defect is a result (written == false), not an exception.
 ExportResult exportPackage(const ExportRequest& request, const ExportProgress& progress = {},
                            const std::function<bool()>& cancelled = {});
+
+// The validator exports run: the package's bucket kernel at every length 1..options.maxLength
+// (0: the largest bucket + 1) and every batch size in options.batchSizes, with the package's
+// inputs and declared boundaries; and its state preprocessor when it has states. One line per
+// defect class: "kind: message" ("state preprocessor kind: message").
+KernelValidator packageKernelValidator(KernelCheckOptions options);
+
+// True when a defect line from packageKernelValidator says a kernel call never returned:
+// its thread still runs TorchScript, and the process must leave with std::quick_exit.
+bool kernelValidatorAbandonedCall(const std::vector<std::string>& defects);
 
 // The lengths an export verifies (sorted, unique); see ExportRequest.
 std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,

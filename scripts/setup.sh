@@ -11,6 +11,8 @@ packages=(
     # LibTorch on Debian calls the reference BLAS unless OpenBLAS provides libblas.so.3
     # (40x slower matrix products); this package makes OpenBLAS the system libblas.
     libopenblas0-pthread
+    # tests/cli/tst_report renders the HTML report headless and checks the screenshot.
+    chromium
     "$@"
 )
 

@@ -25,6 +25,7 @@ Command addGraphCommand(CLI::App& app);
 Command addLintCommand(CLI::App& app);
 Command addValidateCommand(CLI::App& app);
 Command addProfileCommand(CLI::App& app);
+Command addReportCommand(CLI::App& app);
 
 // Prints a JSON document (already serialised) on stdout.
 void printJson(const std::string& json);

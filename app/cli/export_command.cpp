@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -21,6 +23,7 @@ struct ExportOptions {
     std::string recipe;
     std::vector<int64_t> batches{1, 2};
     int randomLengths = 4;
+    int64_t kernelCheckLength = 0;
     double tolerance = 1e-5;
     bool force = false;
     bool json = false;
@@ -47,12 +50,18 @@ nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result)
     j["boundaries"] = result.meta.boundaries;
     j["kind"] = packageKindName(result.meta.kind);
     j["package_bytes"] = result.packageBytes;
-    j["verification"] = {{"lengths", result.lengths},
+    j["verification"] = {{"lengths", result.lengths},       {"batches", r.batches},
+                         {"tolerance", r.tolerance},        {"max_abs_diff", result.maxAbsDiff},
+                         {"seconds", result.verifySeconds}, {"rows", rows}};
+    // Not run when the verification already failed: there is nothing to validate then.
+    j["kernel_check"] = {{"run", result.kernelValidated},
+                         {"ok", result.kernelValidated
+                                    ? nlohmann::json(result.kernelDefects.empty())
+                                    : nlohmann::json()},
+                         {"defects", result.kernelDefects},
+                         {"max_length", result.kernelCheckLength},
                          {"batches", r.batches},
-                         {"tolerance", r.tolerance},
-                         {"max_abs_diff", result.maxAbsDiff},
-                         {"rows", rows}};
-    j["kernel_check"] = {{"run", result.kernelValidated}, {"defects", result.kernelDefects}};
+                         {"seconds", result.validateSeconds}};
     j["recipe_files"] = result.recipeFiles;
     j["failure"] = result.failure.empty() ? nlohmann::json() : nlohmann::json(result.failure);
     j["meta"] = nlohmann::json::parse(metaToJson(result.meta));
@@ -75,9 +84,12 @@ void printText(const ExportRequest& r, const ExportResult& result)
       << " (tolerance " << r.tolerance << ")";
     if (rejected)
         s << "; length " << result.meta.maxLength() + 1 << " rejected";
-    s << "\n";
-    s << "  kernel    " << (result.kernelValidated ? "validates clean" : "validation not run")
-      << "\n";
+    s << std::defaultfloat << std::setprecision(3) << "; " << result.verifySeconds << " s\n";
+    s << "  kernel    validates clean at lengths 1.." << result.kernelCheckLength
+      << " (rejecting those past " << result.meta.maxLength() << ") x batch sizes";
+    for (auto b : r.batches)
+        s << " " << b;
+    s << " in " << result.validateSeconds << " s\n";
     if (!result.recipeFiles.empty()) {
         s << "  recipe   ";
         for (const auto& f : result.recipeFiles)
@@ -117,9 +129,13 @@ Command addExportCommand(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--tolerance", o->tolerance, "Largest max |diff| accepted")
         ->capture_default_str();
+    sub->add_option("--kernel-check-length", o->kernelCheckLength,
+                    "The new kernel is validated at every length 1..N and the batch sizes "
+                    "(default: the largest bucket + 1, the first length it must reject)");
     sub->add_flag("--json", o->json, "Print the result as JSON");
-    sub->footer("Exit codes: 0 written and verified; 1 the new package's outputs differ from the "
-                "source's (nothing written); 2 bad input.\nExample:\n  bucketlab-cli export "
+    sub->footer("Exit codes: 0 written, verified and its kernel validated; 1 the new package's "
+                "outputs differ from the source's or its kernel has defects (nothing written); 2 "
+                "bad input.\nExample:\n  bucketlab-cli export "
                 "model.bucketed.pt --boundaries 64,128,256,512 --out model.tuned.pt "
                 "--neuron-recipe neuron/");
 
@@ -140,17 +156,25 @@ Command addExportCommand(CLI::App& app)
                 if (!(o->tolerance >= 0))
                     throw Error("--tolerance must be a non-negative number");
                 r.tolerance = o->tolerance;
+                if (o->kernelCheckLength < 0)
+                    throw Error("--kernel-check-length must be positive");
+                r.kernelCheckLength = o->kernelCheckLength;
                 const auto result = exportPackage(r);
                 if (o->json)
                     printJson(resultJson(r, result).dump(2));
                 else if (result.written)
                     printText(r, result);
-                if (!result.written) {
+                if (!result.written)
                     std::cerr << "bucketlab-cli export: error: " << result.failure
                               << "; nothing written\n";
-                    return 1;
+                if (result.kernelCallAbandoned) {
+                    // A kernel call never returned and still runs on its thread; static
+                    // destructors must not run under it.
+                    std::cout.flush();
+                    std::fflush(nullptr);
+                    std::quick_exit(1);
                 }
-                return 0;
+                return result.written ? 0 : 1;
             }};
 }
 

@@ -15,10 +15,10 @@ int main(int argc, char** argv)
     app.require_subcommand(1);
     app.set_version_flag("--version", creatorString());
     std::map<CLI::App*, std::function<int()>> runners;
-    for (auto add :
-         {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand, cli::addExportCommand,
-          cli::addDistributionCommand, cli::addTuneCommand, cli::addGraphCommand,
-          cli::addLintCommand, cli::addValidateCommand, cli::addProfileCommand}) {
+    for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand,
+                     cli::addExportCommand, cli::addDistributionCommand, cli::addTuneCommand,
+                     cli::addGraphCommand, cli::addLintCommand, cli::addValidateCommand,
+                     cli::addProfileCommand, cli::addReportCommand}) {
         const cli::Command c = add(app);
         runners[c.app] = c.run;
     }

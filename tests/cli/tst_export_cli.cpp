@@ -97,7 +97,13 @@ void TestExportCli::exportsVerifiedPackageAndRecipe()
     QCOMPARE(j["boundaries"].toArray().size(), 4);
     QCOMPARE(j["kind"].toString(), QString("shared"));
     QVERIFY(j["failure"].isNull());
-    QVERIFY(!j["kernel_check"].toObject()["run"].toBool());
+    // The new kernel validated clean with the core validator up to the first rejected length.
+    const auto k = j["kernel_check"].toObject();
+    QVERIFY(k["run"].toBool());
+    QVERIFY(k["ok"].toBool());
+    QVERIFY(k["defects"].toArray().isEmpty());
+    QCOMPARE(k["max_length"].toInt(), 513);
+    QVERIFY(k["seconds"].toDouble() > 0);
     const auto v = j["verification"].toObject();
     QVERIFY(v["max_abs_diff"].toDouble() <= 1e-5);
     QCOMPARE(v["batches"].toArray().size(), 2);
@@ -134,7 +140,9 @@ void TestExportCli::textReport()
     QVERIFY(r.out.contains("buckets 200,512"));
     QVERIFY(r.out.contains("verified  same outputs as"));
     QVERIFY(r.out.contains("length 513 rejected"));
-    QVERIFY(r.out.contains("kernel    validation not run"));
+    QVERIFY2(r.out.contains("kernel    validates clean at lengths 1..513 (rejecting those past "
+                            "512) x batch sizes 1 in "),
+             r.out.constData());
 }
 
 void TestExportCli::badInput_data()
@@ -175,6 +183,10 @@ void TestExportCli::badInput_data()
         << QStringList{"export", "PKG", "--boundaries", "64,512",
                        "--out",  "OUT", "--state",      "kv:float32:1x512/1x64"}
         << "shrinks";
+    QTest::addRow("kernel check stops short of the largest bucket")
+        << QStringList{"export", "PKG", "--boundaries",          "64,512",
+                       "--out",  "OUT", "--kernel-check-length", "300"}
+        << "must exceed the largest bucket 512";
     QTest::addRow("bad batch size")
         << QStringList{"export", "PKG", "--boundaries", "64", "--out", "OUT", "--batch-sizes", "0"}
         << "--batch-sizes";

@@ -108,6 +108,9 @@ private Q_SLOTS:
     void comparisonCatchesBadKernels_data();
     void comparisonCatchesBadKernels();
     void kernelValidatorHook();
+    void coreValidatorFindsKernelDefects_data();
+    void coreValidatorFindsKernelDefects();
+    void kernelCheckLengthMustPassTheLargestBucket();
     void cancelLeavesNothing();
     void badRequests_data();
     void badRequests();
@@ -203,7 +206,12 @@ void TestPackageExport::sharedExportMatchesBaseModelAtEveryLength()
     QCOMPARE(result.meta.boundaries, b);
     QCOMPARE(result.meta.kind, PackageKind::Shared);
     QCOMPARE(result.meta.models.at(0).sha256, sha256File(model_));
-    QVERIFY(!result.kernelValidated); // no validator wired in this call
+    // The core validator ran on the new kernel up to the first length it must reject.
+    QVERIFY(result.kernelValidated);
+    // QVERIFY2 builds its message even when the check passes: no front() of an empty list.
+    QCOMPARE(result.kernelDefects, std::vector<std::string>{});
+    QCOMPARE(result.kernelCheckLength, b.back() + 1);
+    QVERIFY(!result.kernelCallAbandoned);
     QVERIFY(result.maxAbsDiff <= 1e-5);
     size_t rejected = 0;
     for (const auto& row : result.verification) {
@@ -422,6 +430,73 @@ void TestPackageExport::kernelValidatorHook()
     QVERIFY2(QString::fromStdString(result.failure).contains("1 defect: length 17"),
              result.failure.c_str());
     QVERIFY(!QFile::exists(QString::fromStdString(r.out)));
+}
+
+void TestPackageExport::coreValidatorFindsKernelDefects_data()
+{
+    QTest::addColumn<QString>("kernel");
+    QTest::addRow("misrouted") << kMisroutingKernel;
+    QTest::addRow("mask padded with 1") << kBadPadKernel;
+}
+
+// An export generates its kernel, so a defect in it cannot be provoked through the request.
+// The validator an export runs is checked here on packages carrying defective user kernels,
+// and its defect lines are fed through the export to show they stop the write.
+void TestPackageExport::coreValidatorFindsKernelDefects()
+{
+    QFETCH(QString, kernel);
+    QVERIFY(writeAll(dir_.filePath("defective_kernel.py"), kernel.toUtf8()));
+    PackageBuildRequest b;
+    b.model = model_;
+    b.boundaries = {8, 24, 64};
+    b.inputs = parseInputSpecs("input_ids:int64:0:99,attention_mask:int64:0");
+    b.kernelFile = path("defective_kernel.py");
+    b.out = path("defective_pkg.pt");
+    b.force = true;
+    buildPackage(b);
+
+    KernelCheckOptions options;
+    options.batchSizes = {1, 2};
+    const KernelValidator validator = packageKernelValidator(options);
+    const auto defects = validator(b.out);
+    // The same defect classes as `validate` finds over lengths 1..65.
+    options.maxLength = 65;
+    const auto direct = checkKernelFile(b.out, "bucket_kernel", options);
+    QVERIFY(!direct.ok);
+    QCOMPARE(defects.size(), direct.defects.size());
+    for (size_t i = 0; i < defects.size(); ++i)
+        QVERIFY2(QString::fromStdString(defects[i])
+                     .startsWith(QString::fromStdString(defectKindName(direct.defects[i].kind))),
+                 defects[i].c_str());
+
+    const auto before = entries(dir_.path());
+    ExportRequest r = request(shared_, {16, 64}, "defect_stops_write.pt");
+    r.force = false;
+    r.validateKernel = [&](const std::string&) {
+        return validator(b.out);
+    };
+    const auto result = exportPackage(r);
+    QVERIFY(!result.written);
+    QVERIFY(result.kernelValidated);
+    QCOMPARE(result.kernelDefects, defects);
+    QVERIFY2(QString::fromStdString(result.failure).contains("kernel has"), result.failure.c_str());
+    QCOMPARE(entries(dir_.path()), before);
+}
+
+void TestPackageExport::kernelCheckLengthMustPassTheLargestBucket()
+{
+    ExportRequest r = request(shared_, {16, 64}, "short_check.pt");
+    r.kernelCheckLength = 64;
+    const auto before = entries(dir_.path());
+    QVERIFY_THROWS_EXCEPTION(Error, exportPackage(r));
+    QCOMPARE(entries(dir_.path()), before);
+    // Longer than the default: the validator runs that far and still finds the kernel clean.
+    r.kernelCheckLength = 200;
+    r.batches = {1};
+    const auto result = exportPackage(r);
+    QVERIFY2(result.written, result.failure.c_str());
+    QCOMPARE(result.kernelCheckLength, int64_t(200));
+    QVERIFY(result.kernelDefects.empty());
 }
 
 void TestPackageExport::cancelLeavesNothing()

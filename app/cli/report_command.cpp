@@ -1,0 +1,190 @@
+#include "app/cli/command.h"
+#include "core/error.h"
+#include "core/html_report.h"
+#include "core/output_file.h"
+#include "core/package_meta.h"
+#include "core/report_builder.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+namespace bucketlab::cli {
+
+namespace {
+
+struct ReportOptions {
+    std::string distribution;
+    std::string column;
+    std::string latency;
+    std::string current;
+    std::string tuned;
+    int tune = 0;
+    int64_t maxLength = 0;
+    std::string package;
+    std::string inputs;
+    std::string batchSizes = "1,2,5";
+    int threads = 0;
+    bool noKernelCheck = false;
+    std::string html;
+    bool force = false;
+    bool json = false;
+};
+
+// A word as a POSIX shell reads it back: as is when it is plain, else single-quoted.
+std::string shellWord(const std::string& w)
+{
+    const bool plain =
+        !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+                                          "NOPQRSTUVWXYZ0123456789_./:=,@%+-") == std::string::npos;
+    if (plain)
+        return w;
+    std::string q = "'";
+    for (char c : w)
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// How to make the same report again, for its environment section.
+std::string commandLine(const ReportOptions& o)
+{
+    std::string s = "bucketlab-cli report";
+    const auto add = [&](const char* flag, const std::string& value) {
+        if (!value.empty())
+            s += std::string(" ") + flag + " " + shellWord(value);
+    };
+    add("--distribution", o.distribution);
+    add("--column", o.column);
+    add("--latency", o.latency);
+    add("--current", o.current);
+    add("--tuned", o.tuned);
+    if (o.tune > 0)
+        add("--tune", std::to_string(o.tune));
+    if (o.maxLength > 0)
+        add("--max-length", std::to_string(o.maxLength));
+    add("--package", o.package);
+    add("--inputs", o.inputs);
+    if (o.batchSizes != "1,2,5")
+        add("--batch-sizes", o.batchSizes);
+    if (o.threads > 0)
+        add("--threads", std::to_string(o.threads));
+    if (o.noKernelCheck)
+        s += " --no-kernel-check";
+    add("--html", o.html);
+    return s;
+}
+
+std::vector<std::string> existingFiles(std::initializer_list<const std::string*> paths)
+{
+    std::vector<std::string> files;
+    for (const auto* p : paths) {
+        std::error_code ec;
+        if (!p->empty() && std::filesystem::exists(*p, ec))
+            files.push_back(*p);
+    }
+    return files;
+}
+
+} // namespace
+
+Command addReportCommand(CLI::App& app)
+{
+    auto o = std::make_shared<ReportOptions>();
+    auto* sub = app.add_subcommand(
+        "report", "Write a self-contained HTML report comparing current and tuned boundaries "
+                  "(plots, per-bucket tables, baselines, kernel validation, environment)");
+    sub->add_option("--distribution", o->distribution,
+                    "Traffic: CSV/TSV/JSONL/text file or a synthetic spec")
+        ->required();
+    sub->add_option("--column", o->column, "CSV/TSV column of lengths");
+    sub->add_option("--latency", o->latency,
+                    "Latency per bucket length: a profile (JSON or CSV length,latency_ms) or "
+                    "linear:a,b / poly:c0,c1,c2 (ms)")
+        ->required();
+    sub->add_option("--current", o->current, "Your current boundaries, e.g. 128,512")->required();
+    auto* tuned =
+        sub->add_option("--tuned", o->tuned, "Tuned boundaries to compare (default: tune here)");
+    sub->add_option("--tune", o->tune,
+                    "Without --tuned: tune this many buckets with the exact tuner (default: as "
+                    "many as --current)")
+        ->excludes(tuned);
+    sub->add_option("--max-length", o->maxLength,
+                    "Longest length the model accepts: longer traffic is rejected");
+    sub->add_option("--package", o->package,
+                    "Package whose inputs the generated kernel takes; its own kernel is "
+                    "validated too");
+    sub->add_option("--inputs", o->inputs,
+                    "Inputs of the generated kernel, name:dtype[:pad] (default: the package's, "
+                    "else the guide's three int64 BERT inputs)");
+    sub->add_option("--batch-sizes", o->batchSizes, "Batch sizes the kernel checks run")
+        ->capture_default_str();
+    sub->add_option("--threads", o->threads,
+                    "LibTorch threads and validator workers (default: LibTorch's own)");
+    sub->add_flag("--no-kernel-check", o->noKernelCheck,
+                  "Skip kernel validation (the report says that none was run)");
+    sub->add_option("--html", o->html, "HTML file to write")->required();
+    sub->add_flag("--force", o->force, "Replace --html if it exists");
+    sub->add_flag("--json", o->json, "Print the summary figures as JSON");
+    sub->footer("Exit codes: 0 report written; 1 report written, and a kernel it validated has "
+                "defects; 2 bad input (nothing written).\nExample:\n  bucketlab-cli report "
+                "--distribution traffic.csv --latency profile.json --current 128,512 --html "
+                "buckets.html");
+
+    return {sub, [o] {
+                const auto inputs = existingFiles({&o->distribution, &o->latency, &o->package});
+                checkOutputPath(o->html, OutputCheck{o->force, inputs}, "--html");
+                BoundaryReportRequest r;
+                r.distribution = o->distribution;
+                r.column = o->column;
+                r.latency = o->latency;
+                r.current = parseBoundaries(o->current, "--current");
+                if (!o->tuned.empty())
+                    r.tuned = parseBoundaries(o->tuned, "--tuned");
+                r.tuneBuckets = o->tune;
+                r.maxLength = o->maxLength;
+                r.package = o->package;
+                if (!o->inputs.empty())
+                    r.inputs = parseInputSpecs(o->inputs);
+                r.batchSizes = parseBoundaries(o->batchSizes, "--batch-sizes");
+                r.checkKernels = !o->noKernelCheck;
+                r.threads = o->threads;
+                r.commandLine = commandLine(*o);
+                const BoundaryReportRun run = makeBoundaryReport(r);
+                const BoundaryReport& report = run.report;
+
+                const std::string html = renderHtmlReport(report);
+                writeFileAtomically(o->html, html, o->force);
+
+                if (o->json) {
+                    printJson(boundaryReportJson(report, o->html));
+                } else {
+                    const auto summary = summarizeComparison(report.comparison);
+                    std::cout << "wrote " << o->html << " (" << (html.size() + 1023) / 1024
+                              << " KiB)\n  " << summary.sentence << "\n";
+                    if (!summary.caveat.empty())
+                        std::cout << "  note: " << summary.caveat << "\n";
+                    if (report.kernelChecks.empty())
+                        std::cout << "  kernel: no validation run (--no-kernel-check)\n";
+                    for (const auto& k : report.kernelChecks)
+                        std::cout << "  kernel: " << k.title << ": "
+                                  << (k.ok ? "validates clean"
+                                           : std::to_string(k.defects.size()) +
+                                                 " defect(s): " + k.defects.front().kind + ": " +
+                                                 k.defects.front().message)
+                                  << "\n";
+                }
+                const int code = run.kernelDefects ? 1 : 0;
+                if (run.workerAbandoned) {
+                    // A kernel call never returned and still runs on its thread; static
+                    // destructors must not run under it.
+                    std::cout.flush();
+                    std::fflush(nullptr);
+                    std::quick_exit(code);
+                }
+                return code;
+            }};
+}
+
+} // namespace bucketlab::cli

@@ -1,0 +1,66 @@
+#include "core/host_info.h"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <sys/utsname.h>
+
+namespace bucketlab {
+namespace {
+
+std::string trim(const std::string& s)
+{
+    const auto a = s.find_first_not_of(" \t\r\n");
+    if (a == std::string::npos)
+        return {};
+    const auto b = s.find_last_not_of(" \t\r\n");
+    return s.substr(a, b - a + 1);
+}
+
+// The value of the first "key : value" line with this key.
+std::string field(const std::string& text, const std::string& key)
+{
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto colon = line.find(':');
+        if (colon != std::string::npos && trim(line.substr(0, colon)) == key)
+            return trim(line.substr(colon + 1));
+    }
+    return {};
+}
+
+} // namespace
+
+std::string cpuModelFromCpuinfo(const std::string& cpuinfo)
+{
+    for (const char* key : {"model name", "Model", "Hardware", "cpu model"})
+        if (auto v = field(cpuinfo, key); !v.empty())
+            return v;
+    const auto implementer = field(cpuinfo, "CPU implementer");
+    const auto part = field(cpuinfo, "CPU part");
+    if (!implementer.empty())
+        return "CPU implementer " + implementer + ", part " + part;
+    return {};
+}
+
+HostInfo currentHostInfo()
+{
+    HostInfo h;
+    std::ifstream in("/proc/cpuinfo");
+    if (in) {
+        std::ostringstream text;
+        text << in.rdbuf();
+        h.cpuModel = cpuModelFromCpuinfo(text.str());
+    }
+    h.cpuCount = int(std::thread::hardware_concurrency());
+    struct utsname u {};
+    if (uname(&u) == 0) {
+        h.hostname = u.nodename;
+        h.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+    }
+    return h;
+}
+
+} // namespace bucketlab
