@@ -5,6 +5,7 @@
 #include "core/latency_curve.h"
 #include "core/length_histogram.h"
 #include "guitest.h"
+#include "stallwatchdog.h"
 #include "ui/backgroundjob.h"
 #include "ui/bucketsview.h"
 #include "ui/buckettablemodel.h"
@@ -35,30 +36,6 @@ LengthHistogram lognormalTraffic(int64_t maxLength, int64_t samples, uint64_t se
         counts.emplace_back(std::clamp<int64_t>(int64_t(d(rng)), 1, maxLength), 1);
     return LengthHistogram::fromCounts(counts);
 }
-
-// Measures the longest gap between UI-thread timer ticks while it runs.
-class StallWatchdog : public QObject {
-public:
-    StallWatchdog()
-    {
-        timer_.setInterval(5);
-        QObject::connect(&timer_, &QTimer::timeout, this, [this] {
-            const qint64 now = clock_.elapsed();
-            if (last_ >= 0)
-                worst_ = std::max(worst_, now - last_);
-            last_ = now;
-        });
-        clock_.start();
-        timer_.start();
-    }
-    qint64 worstGapMs() const { return worst_; }
-
-private:
-    QTimer timer_;
-    QElapsedTimer clock_;
-    qint64 last_ = -1;
-    qint64 worst_ = 0;
-};
 
 } // namespace
 

@@ -5,6 +5,7 @@
 #include "core/model_info.h"
 #include "core/profile_grid.h"
 #include "guitest.h"
+#include "stallwatchdog.h"
 #include "testutil.h"
 #include "ui/backgroundjob.h"
 #include "ui/latencyview.h"
@@ -22,7 +23,6 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
-#include <QTimer>
 
 #include <memory>
 
@@ -32,35 +32,6 @@ using bucketlab::ui::BackgroundJob;
 using bucketlab::ui::LatencyView;
 using bucketlab::ui::ProfilePanel;
 using bucketlab::ui::Session;
-
-namespace {
-
-// Measures the longest gap between UI-thread timer ticks: a blocked UI thread shows up as
-// a gap far above the 5 ms interval.
-class StallWatchdog : public QObject {
-public:
-    StallWatchdog()
-    {
-        timer_.setInterval(5);
-        QObject::connect(&timer_, &QTimer::timeout, this, [this] {
-            const qint64 now = clock_.elapsed();
-            if (last_ >= 0)
-                worst_ = std::max(worst_, now - last_);
-            last_ = now;
-        });
-        clock_.start();
-        timer_.start();
-    }
-    qint64 worstGapMs() const { return worst_; }
-
-private:
-    QTimer timer_;
-    QElapsedTimer clock_;
-    qint64 last_ = -1;
-    qint64 worst_ = 0;
-};
-
-} // namespace
 
 class TestProfilePanel : public QObject {
     Q_OBJECT
