@@ -20,6 +20,7 @@ GraphCanvas::GraphCanvas(QWidget* parent) : QGraphicsView(parent)
 
 void GraphCanvas::zoomBy(double factor)
 {
+    firstLook_ = false;
     const double next = std::clamp(zoom() * factor, 0.02, 8.0);
     const double applied = next / zoom();
     scale(applied, applied);
@@ -27,6 +28,7 @@ void GraphCanvas::zoomBy(double factor)
 
 void GraphCanvas::fitGraph()
 {
+    firstLook_ = false;
     if (!scene() || scene()->sceneRect().isEmpty())
         return;
     fitInView(scene()->sceneRect(), Qt::KeepAspectRatio);
@@ -35,8 +37,51 @@ void GraphCanvas::fitGraph()
         setTransform(QTransform());
 }
 
+void GraphCanvas::showNewGraph()
+{
+    firstLook_ = true;
+    applyFirstLook();
+}
+
+void GraphCanvas::applyFirstLook()
+{
+    if (!scene() || scene()->sceneRect().isEmpty())
+        return;
+    const QRectF rect = scene()->sceneRect();
+    const QSizeF port = viewport()->size();
+    const double fit = std::min({1.0, port.width() / rect.width(), port.height() / rect.height()});
+    // Below ~0.6 the labels cannot be read: start at the top instead.
+    constexpr double kReadable = 0.6;
+    const double z = std::max(fit, kReadable);
+    setTransform(QTransform::fromScale(z, z));
+    if (fit >= kReadable)
+        centerOn(rect.center());
+    else
+        centerOn(QPointF(rect.center().x(), rect.top() + port.height() / (2 * z)));
+}
+
+void GraphCanvas::focusItem(QGraphicsItem* item)
+{
+    firstLook_ = false;
+    centerOn(item);
+}
+
+void GraphCanvas::resizeEvent(QResizeEvent* event)
+{
+    QGraphicsView::resizeEvent(event);
+    if (firstLook_)
+        applyFirstLook();
+}
+
+void GraphCanvas::mousePressEvent(QMouseEvent* event)
+{
+    firstLook_ = false; // the user pans or selects: keep what they see
+    QGraphicsView::mousePressEvent(event);
+}
+
 void GraphCanvas::wheelEvent(QWheelEvent* event)
 {
+    firstLook_ = false;
     if (event->modifiers() & Qt::ControlModifier) {
         zoomBy(std::pow(1.0015, event->angleDelta().y()));
         event->accept();

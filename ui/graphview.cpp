@@ -473,7 +473,9 @@ void GraphView::showLayout(std::shared_ptr<const GraphLayout> layout)
     layoutSeconds_ = layout_->seconds;
     scene_->build(*visible_, *layout_, canvas_->font());
     scene_->highlightFindings(loaded_->findings);
-    canvas_->fitGraph();
+    canvas_->showNewGraph();
+    showDetails(nullptr);
+    lintTable_->resizeColumnsToContents();
     if (!search_->text().isEmpty())
         search(search_->text());
     hideMessage();
@@ -520,7 +522,7 @@ void GraphView::selectModelNode(int modelNode)
         return;
     scene_->clearSelection();
     item->setSelected(true);
-    canvas_->centerOn(item);
+    canvas_->focusItem(item);
     // The box may stand for a collapsed block: show the node itself.
     if (item->modelNode() != modelNode && loaded_)
         showDetails(item);
@@ -551,7 +553,7 @@ int GraphView::search(const QString& text)
     GraphNodeItem* item = matches[size_t(searchCursor_)];
     scene_->clearSelection();
     item->setSelected(true);
-    canvas_->centerOn(item);
+    canvas_->focusItem(item);
     status_->setText(
         tr("“%1”: match %2 of %3").arg(needle).arg(searchCursor_ + 1).arg(matches.size()));
     return int(matches.size());

@@ -144,6 +144,7 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
         const auto result = value.value<std::shared_ptr<const KernelCheckResult>>();
         model_->setResult(*result, ranMaxLength_);
         strip_->setRanges(model_->ranges(), result->boundaries);
+        table_->resizeColumnsToContents();
         QStringList bounds;
         for (int64_t b : result->boundaries)
             bounds << QString::number(b);
