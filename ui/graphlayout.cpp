@@ -87,8 +87,8 @@ GraphLayout layoutGraph(const VisibleGraph& visible, const GraphLayoutOptions& o
     // newrank ranks in one pass over the whole graph, and a small nslimit stops the
     // x-placement network simplex (the dominant cost) early: boxes never overlap either way.
     agattr(g.graph, AGRAPH, cstr("newrank"), cstr(large ? "true" : "false"));
-    agattr(g.graph, AGRAPH, cstr("nslimit"), cstr(large ? "0.05" : "100"));
-    agattr(g.graph, AGRAPH, cstr("nslimit1"), cstr(large ? "2" : "100"));
+    agattr(g.graph, AGRAPH, cstr("nslimit"), cstr(large ? "0.05" : "5"));
+    agattr(g.graph, AGRAPH, cstr("nslimit1"), cstr(large ? "2" : "5"));
     agattr(g.graph, AGRAPH, cstr("remincross"), cstr(large ? "false" : "true"));
     // Spline routing around thousands of boxes dominates a large layout; straight segments
     // are as readable when zoomed out that far.

@@ -16,6 +16,7 @@
 #include <QSvgGenerator>
 
 #include <cmath>
+#include <set>
 
 namespace bucketlab::ui {
 
@@ -116,13 +117,21 @@ void GraphScene::highlightFindings(const std::vector<LintFinding>& findings)
 {
     for (auto* item : nodes_)
         item->setLintSeverity(std::nullopt);
-    for (const auto& f : findings)
+    auto flag = [](GraphNodeItem* item, LintSeverity severity) {
+        const auto current = item->lintSeverity();
+        if (!current || severityRank(severity) > severityRank(*current))
+            item->setLintSeverity(severity);
+    };
+    for (const auto& f : findings) {
+        const std::set<int> nodes(f.nodes.begin(), f.nodes.end());
         for (int node : f.nodes)
-            if (auto* item = itemForModelNode(node)) {
-                const auto current = item->lintSeverity();
-                if (!current || severityRank(f.severity) > severityRank(*current))
-                    item->setLintSeverity(f.severity);
-            }
+            if (auto* item = itemForModelNode(node))
+                flag(item, f.severity);
+        // A constant drawn once per use: every copy.
+        for (auto* item : nodes_)
+            if (nodes.count(item->modelNode()))
+                flag(item, f.severity);
+    }
 }
 
 std::vector<GraphNodeItem*> GraphScene::markMatches(const std::vector<int>& modelNodes)

@@ -411,6 +411,7 @@ void GraphView::showGraph(LoadedGraph loaded)
     if (collapseBlocks_->isChecked())
         collapse_.collapsedNodes = blockOwners(*loaded_->graph);
     collapse_.collapseScopes = collapseScopes_->isChecked();
+    collapse_.constantPerUse = int(loaded_->graph->nodes.size()) >= kConstantPerUseFrom;
     lintModel_->setFindings(loaded_->findings);
     scene_->clearGraph();
     details_->clear();

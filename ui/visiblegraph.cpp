@@ -71,6 +71,15 @@ std::string outputsText(const GraphModel& graph, const GraphNode& node)
     return text;
 }
 
+// prim::GetAttr of a submodule (`self.encoder`): like a constant, it is read once and used
+// all over a whole model's graph.
+bool isModuleAttribute(const GraphModel& graph, const GraphNode& node)
+{
+    if (node.kind != "prim::GetAttr" || node.outputs.size() != 1)
+        return false;
+    return graph.values[size_t(node.outputs[0])].type.rfind("__torch__.", 0) == 0;
+}
+
 } // namespace
 
 int VisibleGraph::visibleOperationCount() const
@@ -96,6 +105,8 @@ VisibleGraph buildVisibleGraph(const GraphModel& graph, const CollapseState& col
     const int depth = collapse.collapseScopes ? scopeDepth(graph) : 0;
     std::map<std::string, int> scopeGroups;
     std::vector<int> inputNodes(graph.values.size(), -1);
+    std::map<int, VisibleNode> pendingConstants;       // constantPerUse: model node -> its box
+    std::map<std::pair<int, int>, int> constantCopies; // (constant, consumer box) -> box
 
     if (!graph.blocks.empty()) {
         for (int v : graph.blocks[0].inputs) {
@@ -156,6 +167,12 @@ VisibleGraph buildVisibleGraph(const GraphModel& graph, const CollapseState& col
             if (node.source.line > 0)
                 v.toolTip +=
                     " — line " + std::to_string(node.source.line) + ": " + node.source.code;
+            if (collapse.constantPerUse && (node.constant || isModuleAttribute(graph, node))) {
+                // Drawn where it is used (below); -2 marks it as pending.
+                out.nodeOfModelNode[size_t(id)] = -2;
+                pendingConstants[id] = std::move(v);
+                continue;
+            }
             const int self = int(out.nodes.size());
             out.nodeOfModelNode[size_t(id)] = self;
             out.nodes.push_back(std::move(v));
@@ -196,8 +213,19 @@ VisibleGraph buildVisibleGraph(const GraphModel& graph, const CollapseState& col
         if (seen.insert({from, to}).second)
             out.edges.push_back({from, to});
     };
-    auto sourceOf = [&](int valueId) {
+    auto sourceOf = [&](int valueId, int consumer) {
         const auto& value = graph.values[size_t(valueId)];
+        if (value.producer >= 0 && out.nodeOfModelNode[size_t(value.producer)] == -2) {
+            auto [it, added] = constantCopies.try_emplace({value.producer, consumer}, -1);
+            if (added) {
+                VisibleNode copy = pendingConstants.at(value.producer);
+                if (consumer >= 0 && consumer < int(out.nodes.size()))
+                    copy.cluster = out.nodes[size_t(consumer)].cluster;
+                it->second = int(out.nodes.size());
+                out.nodes.push_back(std::move(copy));
+            }
+            return it->second;
+        }
         if (value.producer >= 0)
             return out.nodeOfModelNode[size_t(value.producer)];
         if (value.block == 0 || value.block < 0)
@@ -208,8 +236,10 @@ VisibleGraph buildVisibleGraph(const GraphModel& graph, const CollapseState& col
     };
     for (const auto& node : graph.nodes) {
         const int to = out.nodeOfModelNode[size_t(node.id)];
+        if (to == -2)
+            continue; // drawn per use: no edges into its copies
         for (int v : node.inputs)
-            addEdge(sourceOf(v), to);
+            addEdge(sourceOf(v, to), to);
     }
     if (!graph.blocks.empty() && !graph.blocks[0].outputs.empty()) {
         VisibleNode ret;
@@ -222,7 +252,19 @@ VisibleGraph buildVisibleGraph(const GraphModel& graph, const CollapseState& col
         const int self = int(out.nodes.size());
         out.nodes.push_back(std::move(ret));
         for (int v : graph.blocks[0].outputs)
-            addEdge(sourceOf(v), self);
+            addEdge(sourceOf(v, self), self);
+    }
+    // Each constant maps to its first box; an unused one still gets one.
+    for (auto& [id, box] : pendingConstants) {
+        int first = -1;
+        for (const auto& [key, copy] : constantCopies)
+            if (key.first == id && (first < 0 || copy < first))
+                first = copy;
+        if (first < 0) {
+            first = int(out.nodes.size());
+            out.nodes.push_back(box);
+        }
+        out.nodeOfModelNode[size_t(id)] = first;
     }
     return out;
 }

@@ -15,7 +15,16 @@ namespace bucketlab::ui {
 struct CollapseState {
     std::set<int> collapsedNodes; // prim::If / prim::Loop nodes drawn without their blocks
     bool collapseScopes = false;  // one box per top-level module scope
+    // One box per use of each constant (and of each submodule read by prim::GetAttr, drawn
+    // without its `self` edge). TorchScript hoists constants to the top of a graph
+    // and shares them, so in a whole model one `1` feeds ops hundreds of ranks below: dot
+    // then routes (and places) thousands of virtual nodes, taking minutes. Kernels keep the
+    // shared box: that sharing is what the literal-reuse lint is about.
+    bool constantPerUse = false;
 };
+
+// Graphs above this many nodes get constantPerUse by default.
+constexpr int kConstantPerUseFrom = 250;
 
 struct VisibleNode {
     enum class Role { Operation, ControlFlow, Constant, Group, GraphInput, GraphOutput };
@@ -45,7 +54,8 @@ struct VisibleGraph {
     std::vector<VisibleNode> nodes;
     std::vector<VisibleEdge> edges;
     std::vector<VisibleCluster> clusters;
-    std::vector<int> nodeOfModelNode; // model node -> visible node standing for it
+    std::vector<int> nodeOfModelNode; // model node -> visible node standing for it (the
+                                      // first, for a constant drawn once per use)
 
     int visibleOperationCount() const; // boxes that stand for model nodes
 };

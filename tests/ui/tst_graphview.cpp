@@ -2,6 +2,7 @@
 // guide) is compiled, laid out by Graphviz off the UI thread and drawn with its lint findings
 // highlighted; clicking a finding selects its node; search, collapse, export, a layout too
 // large or too slow, and Cancel — with the UI thread never stalling.
+#include "core/demo.h"
 #include "graph_fixtures.h"
 #include "guitest.h"
 #include "stallwatchdog.h"
@@ -62,6 +63,8 @@ private Q_SLOTS:
     void tooManyNodesOfferTheCollapsedView();
     void aSlowLayoutOffersTheCollapsedView();
     void openingAKernelFileShowsItsGraph();
+    void theSelectorShowsPreprocessorAndWholeModel_data();
+    void theSelectorShowsPreprocessorAndWholeModel();
 
 private:
     bool loadSeed();
@@ -332,6 +335,43 @@ void TestGraphView::openingAKernelFileShowsItsGraph()
     QCOMPARE(window.session()->kernelFile(), seedKernel());
     QVERIFY(findingRow(window.graphView()->lintModel(), "literal-reuse") >= 0);
     QVERIFY(window.errorText().isEmpty());
+}
+
+void TestGraphView::theSelectorShowsPreprocessorAndWholeModel_data()
+{
+    QTest::addColumn<QString>("file"); // "demo": the demo package, built here
+    QTest::addColumn<int>("subject");
+    QTest::addColumn<QString>("graphName");
+    QTest::addColumn<bool>("linted");
+    QTest::addRow("seed state preprocessor")
+        << QStringLiteral(BUCKETLAB_TEST_DATA "/seed_state_preprocessor.py")
+        << int(GraphView::Subject::StatePreprocessor) << "state_preprocessor" << true;
+    QTest::addRow("demo package, bucket kernel")
+        << "demo" << int(GraphView::Subject::BucketKernel) << "bucket_kernel" << true;
+    QTest::addRow("demo package, whole model inlined")
+        << "demo" << int(GraphView::Subject::WholeModel) << "forward" << false;
+}
+
+void TestGraphView::theSelectorShowsPreprocessorAndWholeModel()
+{
+    QFETCH(QString, file);
+    QFETCH(int, subject);
+    QFETCH(QString, graphName);
+    QFETCH(bool, linted);
+    QTemporaryDir dir;
+    if (file == "demo")
+        file = QString::fromStdString(prepareDemo(dir.filePath("demo").toStdString()).package);
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    session_->setKernelFile(file);
+    QVERIFY(done.wait(120000));
+    done.clear();
+    view_->setSubject(GraphView::Subject(subject));
+    QVERIFY(done.wait(120000));
+    QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
+    QCOMPARE(QString::fromStdString(view_->loaded()->graph->name), graphName);
+    QCOMPARE(view_->loaded()->linted, linted);
+    QVERIFY(view_->scene()->itemForModelNode(0));
+    QVERIFY(view_->visibleNodeCount() > 5);
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestGraphView)
