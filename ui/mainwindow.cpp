@@ -5,12 +5,14 @@
 #include "core/project.h"
 #include "ui/bucketsview.h"
 #include "ui/exportdialog.h"
+#include "ui/graphview.h"
 #include "ui/latencyview.h"
 #include "ui/packageview.h"
 #include "ui/projectpanel.h"
 #include "ui/recentfiles.h"
 #include "ui/session.h"
 #include "ui/sessionloader.h"
+#include "ui/validationview.h"
 
 #include <QAction>
 #include <QApplication>
@@ -90,7 +92,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     packageView_ = new PackageView(views_);
     views_->addTab(bucketsView_, tr("Buckets"));
     views_->addTab(latencyView_, tr("Latency"));
+    graphView_ = new GraphView(session_, views_);
+    validationView_ = new ValidationView(session_, views_);
     views_->addTab(packageView_, tr("Package"));
+    views_->addTab(graphView_, tr("Graph"));
+    views_->addTab(validationView_, tr("Validation"));
     layout->addWidget(views_, 1);
     setCentralWidget(central);
 
@@ -159,8 +165,10 @@ void MainWindow::createActions()
     QAction* open = file->addAction(tr("&Open…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Open a model, package, traffic or profile"), QString(),
-            tr("All supported (*.pt *.pth *.ptl *.zip *.csv *.tsv *.jsonl *.ndjson *.txt *.json);;"
+            tr("All supported (*.pt *.pth *.ptl *.zip *.py *.csv *.tsv *.jsonl *.ndjson *.txt "
+               "*.json);;"
                "TorchScript models and packages (*.pt *.pth *.ptl *.zip);;"
+               "Bucket kernels and state preprocessors (*.py);;"
                "Traffic (*.csv *.tsv *.jsonl *.ndjson *.txt);;"
                "Latency profiles (*.json *.csv);;All files (*)"));
         if (!path.isEmpty())
@@ -168,7 +176,8 @@ void MainWindow::createActions()
     });
     open->setShortcut(QKeySequence::Open);
     open->setObjectName("actionOpen");
-    open->setToolTip(tr("Open a model or package, a traffic file, or a latency profile"));
+    open->setToolTip(
+        tr("Open a model or package, a kernel (.py), a traffic file, or a latency profile"));
     QAction* traffic = file->addAction(tr("Open &Traffic…"), this, &MainWindow::openTrafficDialog);
     traffic->setToolTip(tr("Read traffic with options: a CSV column, a JSONL field, or texts "
                            "tokenized with a WordPiece vocabulary"));
@@ -302,6 +311,9 @@ void MainWindow::openFile(const QString& path)
         return;
     }
     recent_->add(path);
+    // A kernel is opened to be looked at.
+    if (QFileInfo(path).suffix().compare("py", Qt::CaseInsensitive) == 0)
+        views_->setCurrentWidget(graphView_);
     loader_->openFile(path);
 }
 

@@ -17,6 +17,8 @@ namespace bucketlab::ui {
 class BucketsView;
 class LatencyView;
 class PackageView;
+class GraphView;
+class ValidationView;
 class ProjectPanel;
 class RecentFiles;
 class Session;
@@ -42,6 +44,8 @@ public:
     SessionLoader* loader() const { return loader_; }
     BucketsView* bucketsView() const { return bucketsView_; }
     PackageView* packageView() const { return packageView_; }
+    GraphView* graphView() const { return graphView_; }
+    ValidationView* validationView() const { return validationView_; }
     LatencyView* latencyView() const { return latencyView_; }
     QTabWidget* views() const { return views_; }
 
@@ -71,6 +75,8 @@ private:
     BucketsView* bucketsView_ = nullptr;
     LatencyView* latencyView_ = nullptr;
     PackageView* packageView_ = nullptr;
+    GraphView* graphView_ = nullptr;
+    ValidationView* validationView_ = nullptr;
     ProjectPanel* projectPanel_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QWidget* errorBanner_ = nullptr;

@@ -61,6 +61,12 @@ void Session::setModel(const ModelInfo& info)
     Q_EMIT modelChanged();
 }
 
+void Session::setKernelFile(const QString& path)
+{
+    kernelFile_ = path;
+    Q_EMIT kernelFileChanged();
+}
+
 void Session::setTraffic(LengthHistogram histogram, const DistributionSource& source)
 {
     histogram_ = std::move(histogram);
@@ -207,6 +213,7 @@ Project Session::toProject() const
 void Session::clear()
 {
     model_.reset();
+    kernelFile_.clear();
     histogram_ = {};
     trafficSource_.reset();
     latency_ = {};
@@ -219,6 +226,7 @@ void Session::clear()
     tuning_.reset();
     undo_->clear();
     Q_EMIT modelChanged();
+    Q_EMIT kernelFileChanged();
     Q_EMIT trafficChanged();
     Q_EMIT latencyChanged();
     Q_EMIT profilesChanged();

@@ -39,6 +39,11 @@ public:
     void setModel(const ModelInfo& info);
     const std::optional<ModelInfo>& model() const { return model_; }
 
+    // The file whose kernel the graph and validation views inspect: a kernel source (.py as
+    // users write it, or TorchScript) or the opened model or package itself. Empty: none.
+    void setKernelFile(const QString& path);
+    const QString& kernelFile() const { return kernelFile_; }
+
     // Traffic. `source` is what the project file stores to reload it.
     void setTraffic(LengthHistogram histogram, const DistributionSource& source);
     const LengthHistogram& histogram() const { return histogram_; }
@@ -88,6 +93,7 @@ public:
 
 Q_SIGNALS:
     void modelChanged();
+    void kernelFileChanged();
     void trafficChanged();
     void latencyChanged();
     void profilesChanged();
@@ -101,6 +107,7 @@ private:
     void reevaluate();
 
     std::optional<ModelInfo> model_;
+    QString kernelFile_;
     LengthHistogram histogram_;
     std::optional<DistributionSource> trafficSource_;
     LatencyCurve latency_;

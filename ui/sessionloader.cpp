@@ -25,6 +25,7 @@ namespace {
 struct LoadResult {
     QString description;
     std::optional<ModelInfo> model;
+    std::optional<std::string> kernelFile;
     std::optional<std::pair<LengthHistogram, DistributionSource>> traffic;
     std::optional<std::pair<LatencyCurve, LatencySource>> latency;
     std::vector<LoadedProfile> profiles;
@@ -105,10 +106,18 @@ LoadResult loadAnyFile(const std::string& path, const std::atomic<bool>* cancel)
     if (ext == "pt" || ext == "pth" || ext == "ptl" || ext == "zip") {
         LoadResult r;
         r.model = inspectModel(path);
+        r.kernelFile = path;
         addPackageSet(r);
         r.description = QObject::tr("%1 %2").arg(r.model->package ? QObject::tr("package")
                                                                   : QObject::tr("model"),
                                                  QString::fromStdString(path));
+        return r;
+    }
+    if (ext == "py") {
+        // Compiled by the graph and validation views, which report its errors in place.
+        LoadResult r;
+        r.kernelFile = path;
+        r.description = QObject::tr("kernel %1").arg(QString::fromStdString(path));
         return r;
     }
     if (ext == "json") {
@@ -139,8 +148,9 @@ LoadResult loadAnyFile(const std::string& path, const std::atomic<bool>* cancel)
                                 {{"vocab", vocab.toStdString()}}},
                                cancel);
     }
-    throw Error(path + ": unknown kind of file (open .pt models and packages, .csv/.tsv/.jsonl/"
-                       ".txt traffic, .json/.csv latency profiles, .bucketlab.json projects)");
+    throw Error(path + ": unknown kind of file (open .pt models and packages, .py kernels, "
+                       ".csv/.tsv/.jsonl/.txt traffic, .json/.csv latency profiles, "
+                       ".bucketlab.json projects)");
 }
 
 } // namespace
@@ -282,6 +292,7 @@ void SessionLoader::openProject(const QString& path)
                  };
                  if (!project.model.empty() && !missing(project.model)) {
                      r.model = inspectModel(project.model);
+                     r.kernelFile = project.model;
                  }
                  if (!project.distributions.empty() && !missing(project.distributions[0].source))
                      r.traffic = loadTrafficFile(project.distributions[0], cancel).traffic;
@@ -316,6 +327,8 @@ void SessionLoader::apply(const QVariant& result)
         session_->clear();
     if (r->model)
         session_->setModel(*r->model);
+    if (r->kernelFile)
+        session_->setKernelFile(QString::fromStdString(*r->kernelFile));
     if (r->traffic)
         session_->setTraffic(r->traffic->first, r->traffic->second);
     for (const auto& p : r->profiles)

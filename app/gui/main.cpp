@@ -6,7 +6,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QTabWidget>
+#include <QThread>
 #include <QTimer>
 
 #include <iostream>
@@ -119,6 +121,14 @@ int main(int argc, char** argv)
                 views->setCurrentIndex(i);
                 QApplication::processEvents();
                 const QString path = QDir(shotDir).filePath(fileNameFor(views->tabText(i)));
+                // Views with background work (graph layout, validation) say so through their
+                // "busy" property; wait for it, within reason.
+                QElapsedTimer waited;
+                waited.start();
+                while (views->widget(i)->property("busy").toBool() && waited.elapsed() < 60000) {
+                    QApplication::processEvents(QEventLoop::AllEvents, 50);
+                    QThread::msleep(10);
+                }
                 // Plots replot on a queued event; let it run before grabbing.
                 for (int n = 0; n < 3; ++n)
                     QApplication::processEvents();

@@ -1,0 +1,378 @@
+// The Graph view driven as a user drives it: the seed's kernel (tests/data, verbatim from the
+// guide) is compiled, laid out by Graphviz off the UI thread and drawn with its lint findings
+// highlighted; clicking a finding selects its node; search, collapse, export, a layout too
+// large or too slow, and Cancel — with the UI thread never stalling.
+#include "core/demo.h"
+#include "graph_fixtures.h"
+#include "guitest.h"
+#include "stallwatchdog.h"
+#include "ui/backgroundjob.h"
+#include "ui/graphcanvas.h"
+#include "ui/graphnodeitem.h"
+#include "ui/graphscene.h"
+#include "ui/graphview.h"
+#include "ui/linttablemodel.h"
+#include "ui/mainwindow.h"
+#include "ui/session.h"
+
+#include <QAbstractItemModelTester>
+#include <QCheckBox>
+#include <QImage>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSvgRenderer>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+
+using namespace bucketlab;
+using namespace bucketlab::ui;
+
+namespace {
+
+QString seedKernel()
+{
+    return QStringLiteral(BUCKETLAB_TEST_DATA "/seed_bucket_kernel.py");
+}
+
+int findingRow(const LintTableModel* model, const std::string& rule,
+               const std::string& mentioning = {})
+{
+    for (int row = 0; row < model->rowCount(); ++row)
+        if (model->finding(row).rule == rule &&
+            model->finding(row).message.find(mentioning) != std::string::npos)
+            return row;
+    return -1;
+}
+
+} // namespace
+
+class TestGraphView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void seedKernelFindingsAreListedAndHighlighted();
+    void clickingAFindingSelectsItsNode();
+    void searchFindsANodeByKindOrName();
+    void collapsingBlocksReducesTheVisibleNodes();
+    void exportWritesValidSvgAndPng();
+    void aLargeLayoutCanBeCancelledWithoutStallingTheUi();
+    void aLargeLayoutDoesNotStallTheUi();
+    void tooManyNodesOfferTheCollapsedView();
+    void aSlowLayoutOffersTheCollapsedView();
+    void openingAKernelFileShowsItsGraph();
+    void theSelectorShowsPreprocessorAndWholeModel_data();
+    void theSelectorShowsPreprocessorAndWholeModel();
+
+private:
+    bool loadSeed();
+    Session* session_ = nullptr;
+    GraphView* view_ = nullptr;
+    QAbstractItemModelTester* tester_ = nullptr;
+};
+
+void TestGraphView::init()
+{
+    session_ = new Session;
+    view_ = new GraphView(session_);
+    // Attached before any finding is loaded, so every reset is checked.
+    tester_ = new QAbstractItemModelTester(view_->lintModel(),
+                                           QAbstractItemModelTester::FailureReportingMode::QtTest);
+    view_->resize(1200, 760);
+    view_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view_));
+}
+
+void TestGraphView::cleanup()
+{
+    delete tester_;
+    delete view_;
+    delete session_;
+}
+
+bool TestGraphView::loadSeed()
+{
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    session_->setKernelFile(seedKernel());
+    if (!done.wait(60000))
+        return false;
+    return done.first().first().toBool();
+}
+
+void TestGraphView::seedKernelFindingsAreListedAndHighlighted()
+{
+    QVERIFY2(loadSeed(), qPrintable(view_->message()));
+    QVERIFY(view_->loaded());
+    QCOMPARE(view_->loaded()->graph->name, std::string("sequence_length_bucket_kernel"));
+    QVERIFY(view_->visibleNodeCount() > 20);
+    // The guide's pitfall: `num_inputs -= 1` is lowered onto bucket_dim's constant.
+    const int row = findingRow(view_->lintModel(), "literal-reuse", "`bucket_dim`");
+    QVERIFY(row >= 0);
+    const LintFinding& reuse = view_->lintModel()->finding(row);
+    QCOMPARE(
+        view_->lintModel()->data(view_->lintModel()->index(row, LintTableModel::Rule)).toString(),
+        QString("literal-reuse"));
+    QVERIFY(!reuse.nodes.empty());
+    GraphNodeItem* item = view_->scene()->itemForModelNode(reuse.nodes.front());
+    QVERIFY(item);
+    QVERIFY(item->lintSeverity().has_value());
+    QVERIFY2(reuse.message.find("num_inputs -= 1") != std::string::npos, reuse.message.c_str());
+    // Every node the finding names is highlighted, the shared constant among them.
+    bool constant = false;
+    for (int node : reuse.nodes) {
+        QVERIFY(view_->scene()->itemForModelNode(node)->lintSeverity().has_value());
+        constant = constant || view_->scene()->itemForModelNode(node)->title() == "prim::Constant";
+    }
+    QVERIFY(constant);
+    // Nodes no finding names stay plain.
+    std::set<int> flagged;
+    for (const auto& f : view_->loaded()->findings)
+        flagged.insert(f.nodes.begin(), f.nodes.end());
+    int plain = 0;
+    for (GraphNodeItem* n : view_->scene()->nodeItems())
+        if (n->modelNode() >= 0 && !flagged.count(n->modelNode())) {
+            QVERIFY(!n->lintSeverity().has_value());
+            ++plain;
+        }
+    QVERIFY(plain > 0);
+}
+
+void TestGraphView::clickingAFindingSelectsItsNode()
+{
+    QVERIFY2(loadSeed(), qPrintable(view_->message()));
+    const int row = findingRow(view_->lintModel(), "literal-reuse", "`bucket_dim`");
+    QVERIFY(row >= 0);
+    auto* table = view_->findChild<QTableView*>("lintTable");
+    QVERIFY(table);
+    const QModelIndex index = view_->lintModel()->index(row, LintTableModel::Message);
+    table->scrollTo(index);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(index).center());
+    const int node = view_->lintModel()->finding(row).nodes.front();
+    GraphNodeItem* item = view_->scene()->itemForModelNode(node);
+    QVERIFY(item->isSelected());
+    QCOMPARE(view_->scene()->selectedItems().size(), 1);
+    // Centred: the node is within the visible part of the canvas.
+    const QRect viewport = view_->canvas()->viewport()->rect();
+    const QPoint at = view_->canvas()->mapFromScene(item->sceneBoundingRect().center());
+    QVERIFY2(viewport.contains(at), qPrintable(QString("%1,%2").arg(at.x()).arg(at.y())));
+    // The details panel names the constant, its value and the source line it came from.
+    const QString details = view_->detailsText();
+    QVERIFY2(details.contains(item->title()), qPrintable(details));
+    QVERIFY2(details.contains("seed_bucket_kernel.py:"), qPrintable(details));
+    QVERIFY2(details.contains("literal-reuse"), qPrintable(details));
+}
+
+void TestGraphView::searchFindsANodeByKindOrName()
+{
+    QVERIFY2(loadSeed(), qPrintable(view_->message()));
+    auto* search = view_->findChild<QLineEdit*>("graphSearch");
+    QVERIFY(search);
+    // Ctrl+F (QKeySequence::Find) puts the cursor in the search field.
+    view_->canvas()->setFocus();
+    QTest::keySequence(view_->canvas(), QKeySequence::Find);
+    QTRY_VERIFY(search->hasFocus());
+    QTest::keyClicks(search, "aten::cat");
+    QTest::keyClick(search, Qt::Key_Return);
+    auto selected = view_->scene()->selectedItems();
+    QCOMPARE(selected.size(), 1);
+    auto* item = qgraphicsitem_cast<GraphNodeItem*>(selected.first());
+    QVERIFY(item);
+    QCOMPARE(item->title(), QString("aten::cat"));
+    QVERIFY(item->isSearchMatch());
+    // By a value's name: the padding tensor the seed calls `zeros`.
+    search->clear();
+    QTest::keyClicks(search, "zeros");
+    QTest::keyClick(search, Qt::Key_Return);
+    selected = view_->scene()->selectedItems();
+    QCOMPARE(selected.size(), 1);
+    QCOMPARE(qgraphicsitem_cast<GraphNodeItem*>(selected.first())->title(), QString("aten::zeros"));
+    QCOMPARE(view_->search("no-such-node"), 0);
+}
+
+void TestGraphView::collapsingBlocksReducesTheVisibleNodes()
+{
+    QVERIFY2(loadSeed(), qPrintable(view_->message()));
+    const int expanded = view_->visibleNodeCount();
+    const int cat = [this] {
+        for (const auto& n : view_->loaded()->graph->nodes)
+            if (n.kind == "aten::cat")
+                return n.id;
+        return -1;
+    }();
+    QVERIFY(cat >= 0);
+    QCOMPARE(view_->scene()->itemForModelNode(cat)->modelNode(), cat);
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    QTest::mouseClick(view_->findChild<QCheckBox*>("collapseBlocks"), Qt::LeftButton);
+    QVERIFY(done.wait(30000));
+    QVERIFY(done.first().first().toBool());
+    QVERIFY2(view_->visibleNodeCount() < expanded,
+             qPrintable(QString("%1 -> %2").arg(expanded).arg(view_->visibleNodeCount())));
+    // aten::cat sits inside the loop: its box is now the loop's.
+    GraphNodeItem* box = view_->scene()->itemForModelNode(cat);
+    QVERIFY(box->modelNode() != cat);
+    QCOMPARE(box->title(), QString("prim::Loop"));
+    // Expanding the outer loop alone (what double-clicking it does) shows its body, with the
+    // blocks nested in it still collapsed.
+    const int outer = box->modelNode();
+    const int collapsed = view_->visibleNodeCount();
+    done.clear();
+    view_->toggleCollapsed(outer);
+    QVERIFY(done.wait(30000));
+    QVERIFY(view_->visibleNodeCount() > collapsed);
+    QVERIFY(view_->visibleNodeCount() < expanded);
+    QCOMPARE(view_->scene()->itemForModelNode(outer)->modelNode(), outer);
+    QVERIFY(view_->scene()->itemForModelNode(cat)->modelNode() != outer);
+}
+
+void TestGraphView::exportWritesValidSvgAndPng()
+{
+    QVERIFY2(loadSeed(), qPrintable(view_->message()));
+    QTemporaryDir dir;
+    const QString svg = dir.filePath("kernel.svg");
+    QCOMPARE(view_->exportImage(svg), QString());
+    QSvgRenderer renderer(svg);
+    QVERIFY(renderer.isValid());
+    QVERIFY(renderer.viewBoxF().width() > 100);
+    QFile file(svg);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll().contains("aten::cat"));
+    const QString png = dir.filePath("kernel.png");
+    QCOMPARE(view_->exportImage(png), QString());
+    const QImage image(png);
+    QVERIFY(!image.isNull());
+    QVERIFY(image.width() > 200);
+    // A bad suffix or folder: a message, and no file.
+    QVERIFY(!view_->exportImage(dir.filePath("kernel.gif")).isEmpty());
+    QVERIFY(!QFile::exists(dir.filePath("kernel.gif")));
+    QVERIFY(!view_->exportImage(dir.filePath("missing/kernel.svg")).isEmpty());
+}
+
+void TestGraphView::aLargeLayoutCanBeCancelledWithoutStallingTheUi()
+{
+    StallWatchdog watchdog;
+    QSignalSpy cancelled(view_->layoutJob(), &BackgroundJob::cancelled);
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    LoadedGraph big;
+    big.graph = std::make_shared<GraphModel>(testing::generatedModelGraph(3000));
+    view_->showGraph(big);
+    QVERIFY(view_->layoutJob()->isRunning());
+    QTest::qWait(100);
+    auto* cancel = view_->findChild<QPushButton*>("graphCancel");
+    QVERIFY(cancel && cancel->isVisible());
+    QTest::mouseClick(cancel, Qt::LeftButton);
+    QVERIFY(cancelled.wait(60000));
+    QCOMPARE(done.count(), 1);
+    QVERIFY(!done.first().first().toBool());
+    QCOMPARE(view_->visibleNodeCount(), 0); // nothing half-drawn
+    QVERIFY(view_->message().contains("cancelled"));
+    QVERIFY(!view_->isBusy());
+    QVERIFY2(watchdog.worstGapMs() <= 100, qPrintable(QString::number(watchdog.worstGapMs())));
+}
+
+void TestGraphView::aLargeLayoutDoesNotStallTheUi()
+{
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    LoadedGraph big;
+    big.graph = std::make_shared<GraphModel>(testing::generatedModelGraph(1000));
+    StallWatchdog watchdog;
+    view_->showGraph(big);
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
+    QVERIFY(view_->visibleNodeCount() >= 1000);
+    QTest::qWait(50); // the first paint of the drawn graph
+    QVERIFY2(watchdog.worstGapMs() <= 100, qPrintable(QString::number(watchdog.worstGapMs())));
+}
+
+void TestGraphView::tooManyNodesOfferTheCollapsedView()
+{
+    view_->setMaxLayoutNodes(300);
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    LoadedGraph big;
+    big.graph = std::make_shared<GraphModel>(testing::generatedModelGraph(1200));
+    view_->showGraph(big);
+    QCOMPARE(done.count(), 1); // refused at once, not after a long wait
+    QVERIFY(!done.first().first().toBool());
+    QVERIFY2(view_->message().contains("more than the 300"), qPrintable(view_->message()));
+    auto* collapse = view_->findChild<QPushButton*>("graphShowCollapsed");
+    QVERIFY(collapse && collapse->isVisible());
+    done.clear();
+    QTest::mouseClick(collapse, Qt::LeftButton);
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
+    // One box per encoder layer, plus the graph's input and return.
+    QVERIFY(view_->visibleNodeCount() > 2);
+    QVERIFY(view_->visibleNodeCount() <= 300);
+    QVERIFY(view_->findChild<QCheckBox*>("collapseScopes")->isChecked());
+    QVERIFY(view_->message().isEmpty());
+}
+
+void TestGraphView::aSlowLayoutOffersTheCollapsedView()
+{
+    view_->setLayoutTimeLimit(1); // nothing of 800 nodes lays out in 1 ms
+    QSignalSpy cancelled(view_->layoutJob(), &BackgroundJob::cancelled);
+    LoadedGraph big;
+    big.graph = std::make_shared<GraphModel>(testing::generatedModelGraph(800));
+    view_->showGraph(big);
+    QTRY_VERIFY_WITH_TIMEOUT(!view_->message().isEmpty(), 5000);
+    QVERIFY2(view_->message().contains("takes longer"), qPrintable(view_->message()));
+    QVERIFY(view_->findChild<QPushButton*>("graphShowCollapsed")->isVisible());
+    QVERIFY(cancelled.wait(60000));
+    QCOMPARE(view_->visibleNodeCount(), 0);
+}
+
+void TestGraphView::openingAKernelFileShowsItsGraph()
+{
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    QSignalSpy done(window.graphView(), &GraphView::layoutFinished);
+    window.openFile(seedKernel());
+    QCOMPARE(window.views()->currentWidget(), static_cast<QWidget*>(window.graphView()));
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.first().first().toBool(), qPrintable(window.graphView()->message()));
+    QCOMPARE(window.session()->kernelFile(), seedKernel());
+    QVERIFY(findingRow(window.graphView()->lintModel(), "literal-reuse") >= 0);
+    QVERIFY(window.errorText().isEmpty());
+}
+
+void TestGraphView::theSelectorShowsPreprocessorAndWholeModel_data()
+{
+    QTest::addColumn<QString>("file"); // "demo": the demo package, built here
+    QTest::addColumn<int>("subject");
+    QTest::addColumn<QString>("graphName");
+    QTest::addColumn<bool>("linted");
+    QTest::addRow("seed state preprocessor")
+        << QStringLiteral(BUCKETLAB_TEST_DATA "/seed_state_preprocessor.py")
+        << int(GraphView::Subject::StatePreprocessor) << "state_preprocessor" << true;
+    QTest::addRow("demo package, bucket kernel")
+        << "demo" << int(GraphView::Subject::BucketKernel) << "bucket_kernel" << true;
+    QTest::addRow("demo package, whole model inlined")
+        << "demo" << int(GraphView::Subject::WholeModel) << "forward" << false;
+}
+
+void TestGraphView::theSelectorShowsPreprocessorAndWholeModel()
+{
+    QFETCH(QString, file);
+    QFETCH(int, subject);
+    QFETCH(QString, graphName);
+    QFETCH(bool, linted);
+    QTemporaryDir dir;
+    if (file == "demo")
+        file = QString::fromStdString(prepareDemo(dir.filePath("demo").toStdString()).package);
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    session_->setKernelFile(file);
+    QVERIFY(done.wait(120000));
+    done.clear();
+    view_->setSubject(GraphView::Subject(subject));
+    QVERIFY(done.wait(120000));
+    QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
+    QCOMPARE(QString::fromStdString(view_->loaded()->graph->name), graphName);
+    QCOMPARE(view_->loaded()->linted, linted);
+    QVERIFY(view_->scene()->itemForModelNode(0));
+    QVERIFY(view_->visibleNodeCount() > 5);
+}
+
+BUCKETLAB_GUI_TEST_MAIN(TestGraphView)
+#include "tst_graphview.moc"

@@ -1,0 +1,45 @@
+// Lays out a VisibleGraph with Graphviz's dot (top to bottom, expanded blocks as clusters).
+// Graphviz keeps global state and is not safe to run concurrently, so every layout in the
+// process goes through one mutex here. Coordinates come back in scene units (points, y down).
+#pragma once
+
+#include "core/error.h"
+#include "ui/visiblegraph.h"
+
+#include <QPainterPath>
+#include <QPointF>
+#include <QRectF>
+
+#include <atomic>
+#include <vector>
+
+namespace bucketlab::ui {
+
+struct GraphLayout {
+    std::vector<QRectF> nodes;       // per VisibleGraph node
+    std::vector<QPainterPath> edges; // per VisibleGraph edge, from tail to head
+    std::vector<QPointF> arrowTips;  // per edge: where the head's arrow points
+    std::vector<QPointF> arrowBases; // per edge: where the arrow starts
+    std::vector<QRectF> clusters;    // per VisibleGraph cluster
+    QRectF bounds;
+    double seconds = 0;
+};
+
+struct GraphLayoutOptions {
+    // Above this many boxes dot's layout takes too long to be interactive; the caller offers
+    // the collapsed view instead (LayoutTooLarge).
+    int maxNodes = 6000;
+    const std::atomic<bool>* cancel = nullptr; // checked between stages (dot cannot stop)
+};
+
+// Thrown when the graph has more than maxNodes boxes.
+class LayoutTooLarge : public Error {
+public:
+    using Error::Error;
+};
+
+// Node sizes (VisibleNode::width/height) must be set. Throws Cancelled, LayoutTooLarge, or
+// Error when Graphviz fails.
+GraphLayout layoutGraph(const VisibleGraph& graph, const GraphLayoutOptions& options = {});
+
+} // namespace bucketlab::ui

@@ -1,0 +1,46 @@
+// The validator's verdict along the length axis: one coloured segment per length range (ok
+// or defect), the inferred bucket boundaries as ticks, and a legend. Clicking a segment
+// selects its range.
+#pragma once
+
+#include "ui/validationtablemodel.h"
+
+#include <QWidget>
+
+namespace bucketlab::ui {
+
+class ValidationStrip : public QWidget {
+    Q_OBJECT
+public:
+    explicit ValidationStrip(QWidget* parent = nullptr);
+
+    void setRanges(std::vector<ValidationRange> ranges, std::vector<int64_t> boundaries);
+    void setSelectedRange(int index);
+    int selectedRange() const { return selected_; }
+    // The range drawn at x (widget coordinates), or -1.
+    int rangeAt(int x) const;
+    // The x where `length` is drawn.
+    double xOfLength(int64_t length) const;
+
+    static QColor okColor();
+    static QColor defectColor();
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+Q_SIGNALS:
+    void rangeClicked(int index);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+
+private:
+    QRectF barRect() const;
+
+    std::vector<ValidationRange> ranges_;
+    std::vector<int64_t> boundaries_;
+    int selected_ = -1;
+};
+
+} // namespace bucketlab::ui

@@ -1,0 +1,313 @@
+#include "ui/validationview.h"
+
+#include "core/error.h"
+#include "core/kernel_check.h"
+#include "ui/backgroundjob.h"
+#include "ui/session.h"
+#include "ui/validationstrip.h"
+#include "ui/validationtablemodel.h"
+
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableView>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+#include <memory>
+
+Q_DECLARE_METATYPE(std::shared_ptr<const bucketlab::KernelCheckResult>)
+
+namespace bucketlab::ui {
+
+namespace {
+
+QString esc(const std::string& text)
+{
+    return QString::fromStdString(text).toHtmlEscaped();
+}
+
+QString callHtml(const KernelCall& call)
+{
+    QString html =
+        QObject::tr("<p><b>Call</b> length %1, batch %2</p>").arg(call.length).arg(call.batch);
+    html += QObject::tr("<p><b>Input</b></p><pre>");
+    for (const auto& t : call.inputs)
+        html += esc(t.text) + "\n";
+    html += "</pre>";
+    if (!call.error.empty()) {
+        html += QObject::tr("<p><b>The kernel raised</b></p><pre>%1</pre>").arg(esc(call.error));
+        return html;
+    }
+    html += QObject::tr("<p><b>The kernel's output</b> (%1 tensor(s), bucket index %2)</p><pre>")
+                .arg(call.outputs.size())
+                .arg(call.index.empty() ? QObject::tr("none") : esc(call.index));
+    for (const auto& t : call.outputs)
+        html += esc(t.text) + "\n";
+    if (call.outputs.empty())
+        html += QObject::tr("(empty list)");
+    html += "</pre>";
+    return html;
+}
+
+} // namespace
+
+ValidationView::ValidationView(Session* session, QWidget* parent)
+    : QWidget(parent), session_(session), job_(new BackgroundJob(this))
+{
+    setObjectName("validationView");
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+
+    auto* bar = new QHBoxLayout;
+    kernel_ = new QLabel(this);
+    kernel_->setObjectName("validationKernel");
+    kernel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    bar->addWidget(kernel_, 1);
+    bar->addWidget(new QLabel(tr("Lengths up to"), this));
+    maxLength_ = new QSpinBox(this);
+    maxLength_->setObjectName("validationMaxLength");
+    maxLength_->setRange(2, 1 << 20);
+    maxLength_->setValue(2048);
+    maxLength_->setToolTip(tr("The kernel is called at every length from 1 to this (past the "
+                              "largest bucket too), with batch sizes 1, 2 and 5"));
+    bar->addWidget(maxLength_);
+    run_ = new QPushButton(tr("Run"), this);
+    run_->setObjectName("validationRun");
+    run_->setToolTip(tr("Call the kernel at every length and batch size and report its defects"));
+    bar->addWidget(run_);
+    progress_ = new QProgressBar(this);
+    progress_->setObjectName("validationProgress");
+    progress_->setRange(0, 1000);
+    progress_->setMinimumWidth(200);
+    progress_->setFormat(tr("%p %"));
+    progress_->hide();
+    bar->addWidget(progress_);
+    cancel_ = new QPushButton(tr("Cancel"), this);
+    cancel_->setObjectName("validationCancel");
+    cancel_->hide();
+    bar->addWidget(cancel_);
+    layout->addLayout(bar);
+
+    summary_ = new QLabel(this);
+    summary_->setObjectName("validationSummary");
+    summary_->setWordWrap(true);
+    summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(summary_);
+
+    strip_ = new ValidationStrip(this);
+    layout->addWidget(strip_);
+
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    model_ = new ValidationTableModel(this);
+    table_ = new QTableView(split);
+    table_->setObjectName("validationTable");
+    table_->setModel(model_);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->verticalHeader()->hide();
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->setWordWrap(false);
+    details_ = new QTextBrowser(split);
+    details_->setObjectName("validationDetails");
+    split->addWidget(table_);
+    split->addWidget(details_);
+    split->setSizes({640, 560});
+    layout->addWidget(split, 1);
+
+    connect(run_, &QPushButton::clicked, this, &ValidationView::run);
+    connect(cancel_, &QPushButton::clicked, this, &ValidationView::cancel);
+    connect(strip_, &ValidationStrip::rangeClicked, this,
+            [this](int index) { table_->selectRow(index); });
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) {
+                if (current.isValid())
+                    selectRange(current.row());
+            });
+    connect(job_, &BackgroundJob::progress, this,
+            [this](double fraction, const QString& message, double remaining) {
+                progress_->setValue(int(fraction * 1000));
+                summary_->setText(remaining >= 0
+                                      ? tr("%1 — about %2 s left")
+                                            .arg(message)
+                                            .arg(remaining, 0, 'f', remaining < 10 ? 1 : 0)
+                                      : message);
+            });
+    connect(job_, &BackgroundJob::finished, this, [this](const QVariant& value) {
+        setRunning(false);
+        const auto result = value.value<std::shared_ptr<const KernelCheckResult>>();
+        model_->setResult(*result, ranMaxLength_);
+        strip_->setRanges(model_->ranges(), result->boundaries);
+        table_->resizeColumnsToContents();
+        QStringList bounds;
+        for (int64_t b : result->boundaries)
+            bounds << QString::number(b);
+        const QLocale locale;
+        QString text = tr("<b>%1</b> %2: %3 · inferred buckets [%4] · %5 calls in %6 s")
+                           .arg(esc(result->kernel),
+                                result->role == KernelRole::BucketKernel ? tr("bucket kernel")
+                                                                         : tr("state preprocessor"),
+                                result->ok ? tr("<span style='color:%1'>no defects</span>")
+                                                 .arg(ValidationStrip::okColor().name())
+                                           : tr("<span style='color:%1'>%2 defect class(es)</span>")
+                                                 .arg(ValidationStrip::defectColor().name())
+                                                 .arg(result->defects.size()),
+                                bounds.join(", "), locale.toString(qlonglong(result->calls)))
+                           .arg(result->seconds, 0, 'f', 2);
+        for (const auto& note : result->notes)
+            text += "<br>" + tr("note: %1").arg(esc(note));
+        if (result->workerAbandoned)
+            text += "<br>" + tr("A kernel call never returned; it keeps running in the "
+                                "background until BucketLab exits.");
+        summary_->setText(text);
+        details_->setHtml(tr("<p>Select a range to see its verdict; a defect shows the first "
+                             "call that failed.</p>"));
+        // Show the first defect straight away: that is what the user came for.
+        for (int row = 0; row < model_->rowCount(); ++row)
+            if (!model_->range(row).ok()) {
+                table_->selectRow(row);
+                break;
+            }
+        Q_EMIT validationFinished(true);
+    });
+    connect(job_, &BackgroundJob::failed, this, [this](const QString& message) {
+        setRunning(false);
+        summary_->setText(tr("<span style='color:%1'>Validation failed: %2</span>")
+                              .arg(ValidationStrip::defectColor().name(), message.toHtmlEscaped()));
+        Q_EMIT validationFinished(false);
+    });
+    connect(job_, &BackgroundJob::cancelled, this, [this] {
+        setRunning(false);
+        summary_->setText(tr("Validation cancelled."));
+        Q_EMIT validationFinished(false);
+    });
+    connect(session_, &Session::kernelFileChanged, this, &ValidationView::kernelChanged);
+    kernelChanged();
+}
+
+bool ValidationView::isBusy() const
+{
+    return job_->isRunning();
+}
+
+void ValidationView::setMaxLength(int length)
+{
+    maxLength_->setValue(length);
+}
+
+QString ValidationView::detailsText() const
+{
+    return details_->toPlainText();
+}
+
+QString ValidationView::summaryText() const
+{
+    return summary_->text();
+}
+
+void ValidationView::kernelChanged()
+{
+    job_->cancel();
+    model_->clear();
+    strip_->setRanges({}, {});
+    details_->clear();
+    const QString path = session_->kernelFile();
+    run_->setEnabled(!path.isEmpty());
+    if (path.isEmpty()) {
+        kernel_->setText(tr("No kernel: open a package or a kernel (.py)"));
+        summary_->clear();
+        return;
+    }
+    kernel_->setText(tr("Kernel of <b>%1</b>").arg(QFileInfo(path).fileName().toHtmlEscaped()));
+    kernel_->setToolTip(path);
+    // A package declares its buckets: check past the largest one.
+    const auto& model = session_->model();
+    if (model && model->package && QString::fromStdString(model->path) == path &&
+        !model->package->boundaries.empty())
+        maxLength_->setValue(
+            int(std::min<int64_t>(model->package->boundaries.back() * 2, 1 << 20)));
+    // Validation is quick for any sane kernel; running it at once shows the verdict when the
+    // file is opened. A kernel that hangs is cut off by the per-call timeout.
+    run();
+}
+
+void ValidationView::run()
+{
+    const QString path = session_->kernelFile();
+    if (path.isEmpty())
+        return;
+    model_->clear();
+    strip_->setRanges({}, {});
+    details_->clear();
+    ranMaxLength_ = maxLength_->value();
+    KernelCheckOptions options;
+    options.maxLength = ranMaxLength_;
+    const std::string p = path.toStdString();
+    summary_->setText(tr("Validating…"));
+    setRunning(true);
+    job_->start(tr("Validating %1").arg(path), [p, options](JobContext& context) mutable {
+        options.progress = [&context](const KernelCheckProgress& progress) {
+            context.report(progress.total > 0 ? double(progress.done) / double(progress.total)
+                                              : 0.0,
+                           QString::fromStdString(progress.stage));
+        };
+        options.cancelled = [&context] {
+            return context.cancelled();
+        };
+        return QVariant::fromValue(std::shared_ptr<const KernelCheckResult>(
+            std::make_shared<KernelCheckResult>(checkKernelFile(p, "", options))));
+    });
+}
+
+void ValidationView::cancel()
+{
+    job_->cancel();
+}
+
+void ValidationView::selectRange(int row)
+{
+    if (row < 0 || row >= model_->rowCount())
+        return;
+    strip_->setSelectedRange(row);
+    const ValidationRange& r = model_->range(row);
+    const auto& result = model_->result();
+    QString html = tr("<h3>Lengths %1–%2</h3>").arg(r.first).arg(r.last);
+    if (r.ok()) {
+        html += r.bucket > 0
+                    ? tr("<p>Every call was padded to the bucket of %1 with values, dtypes and "
+                         "inputs intact.</p>")
+                          .arg(r.bucket)
+                    : tr("<p>Past the largest bucket the kernel rejects the input with an "
+                         "exception naming the length: the right behaviour.</p>");
+        details_->setHtml(html);
+        return;
+    }
+    for (size_t d : r.defects) {
+        const KernelDefect& defect = result.defects[d];
+        html += tr("<p><b style='color:%1'>%2</b> at lengths %3–%4 (%5 failing calls)<br>%6</p>")
+                    .arg(ValidationStrip::defectColor().name(), esc(defectKindName(defect.kind)))
+                    .arg(defect.firstLength)
+                    .arg(defect.lastLength)
+                    .arg(defect.calls)
+                    .arg(esc(defect.message));
+        html += tr("<p><i>First failing call:</i></p>") + callHtml(defect.example);
+    }
+    details_->setHtml(html);
+}
+
+void ValidationView::setRunning(bool running)
+{
+    run_->setEnabled(!running && !session_->kernelFile().isEmpty());
+    maxLength_->setEnabled(!running);
+    progress_->setVisible(running);
+    progress_->setValue(0);
+    cancel_->setVisible(running);
+}
+
+} // namespace bucketlab::ui
