@@ -1,5 +1,9 @@
 #include "ui/exportdialog.h"
 
+#include "core/error.h"
+#include "core/html_report.h"
+#include "core/output_file.h"
+
 #include "core/package_export.h"
 #include "core/package_meta.h"
 #include "ui/backgroundjob.h"
@@ -18,7 +22,15 @@
 #include <map>
 #include <memory>
 
-Q_DECLARE_METATYPE(std::shared_ptr<bucketlab::ExportResult>)
+namespace bucketlab::ui {
+// What one export run produced: the package, and the report when one was asked for.
+struct ExportOutcome {
+    ExportResult result;
+    std::string report;      // written report, empty when none
+    std::string reportError; // the package was written but the report failed
+};
+} // namespace bucketlab::ui
+Q_DECLARE_METATYPE(std::shared_ptr<bucketlab::ui::ExportOutcome>)
 
 namespace bucketlab::ui {
 
@@ -41,6 +53,8 @@ QString stageName(const std::string& stage)
         return QObject::tr("Validating the kernel");
     if (stage == "recipe")
         return QObject::tr("Writing the Neuron recipe");
+    if (stage == "report")
+        return QObject::tr("Writing the HTML report");
     return QString::fromStdString(stage);
 }
 
@@ -80,7 +94,17 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const std::vector<int64
     auto* recipeRow = new QHBoxLayout;
     recipeRow->addWidget(recipe_);
     recipeRow->addWidget(recipeDir_, 1);
-    force_ = new QCheckBox(tr("Replace the output if it exists"), this);
+    report_ = new QCheckBox(tr("Also write the HTML report to"), this);
+    report_->setObjectName("exportReport");
+    reportPath_ = new QLineEdit(src.dir().filePath(src.completeBaseName() + ".report.html"), this);
+    reportPath_->setObjectName("exportReportPath");
+    reportPath_->setEnabled(false);
+    connect(report_, &QCheckBox::toggled, reportPath_, &QLineEdit::setEnabled);
+    auto* reportRow = new QHBoxLayout;
+    reportRow->addWidget(report_);
+    reportRow->addWidget(reportPath_, 1);
+    setReportInputs(std::nullopt);
+    force_ = new QCheckBox(tr("Replace the outputs if they exist"), this);
     force_->setObjectName("exportForce");
 
     auto* form = new QFormLayout;
@@ -88,6 +112,7 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const std::vector<int64
     form->addRow(tr("New boundaries"), new QLabel(boundariesText(boundaries), this));
     form->addRow(tr("Output"), outRow);
     form->addRow(recipeRow);
+    form->addRow(reportRow);
     form->addRow(force_);
 
     auto* note = new QLabel(tr("The new package is read back and compared with the source at "
@@ -158,7 +183,8 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const std::vector<int64
         Q_EMIT exportFinished(false);
     });
     connect(job_, &BackgroundJob::finished, this, [this](const QVariant& value) {
-        const auto r = value.value<std::shared_ptr<ExportResult>>();
+        const auto outcome = value.value<std::shared_ptr<ExportOutcome>>();
+        const ExportResult* r = &outcome->result;
         progress_->setValue(1000);
         QStringList lines;
         if (!r->written) {
@@ -183,6 +209,13 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const std::vector<int64
         }
         for (const auto& f : r->recipeFiles)
             lines << tr("Recipe: %1").arg(QString::fromStdString(f));
+        if (!outcome->report.empty())
+            lines << tr("Report: %1").arg(QString::fromStdString(outcome->report));
+        if (!outcome->reportError.empty()) {
+            error_->setText(tr("The package was written, but not the report: %1")
+                                .arg(QString::fromStdString(outcome->reportError)));
+            error_->show();
+        }
         summary_->setText(lines.join("\n"));
         Q_EMIT exportFinished(r->written);
     });
@@ -198,6 +231,28 @@ void ExportDialog::setRecipeDir(const QString& dir)
     recipe_->setChecked(!dir.isEmpty());
     if (!dir.isEmpty())
         recipeDir_->setText(dir);
+}
+
+void ExportDialog::setReportInputs(const std::optional<BoundaryReportRequest>& inputs,
+                                   const QString& whyNot)
+{
+    reportInputs_ = whyNot.isEmpty() ? inputs : std::nullopt;
+    report_->setEnabled(reportInputs_.has_value());
+    if (!reportInputs_)
+        report_->setChecked(false);
+    report_->setToolTip(
+        reportInputs_ ? tr("One self-contained HTML file comparing the package's boundaries with "
+                           "the new ones on this traffic and latency: tables, plots, the "
+                           "kernel checks and the environment. The artefact for a pull request.")
+        : whyNot.isEmpty() ? tr("Needs traffic and a latency curve in the session")
+                           : whyNot);
+}
+
+void ExportDialog::setReportPath(const QString& path)
+{
+    report_->setChecked(!path.isEmpty() && reportInputs_.has_value());
+    if (!path.isEmpty())
+        reportPath_->setText(path);
 }
 
 void ExportDialog::setForce(bool force)
@@ -226,9 +281,29 @@ void ExportDialog::start()
     request.force = force_->isChecked();
     if (recipe_->isChecked())
         request.neuronRecipeDir = recipeDir_->text().toStdString();
+    std::optional<BoundaryReportRequest> report;
+    std::string reportPath;
+    if (report_->isChecked() && reportInputs_) {
+        report = *reportInputs_;
+        report->tuned = boundaries_;
+        report->package = request.out; // the report validates the kernel that ships
+        reportPath = reportPath_->text().toStdString();
+        // Refuse before the long export: an existing report without "replace" or a report
+        // that would overwrite an input.
+        try {
+            checkOutputPath(reportPath, OutputCheck{request.force,
+                                                    {request.package, report->distribution,
+                                                     report->latency, request.out}});
+        } catch (const std::exception& e) {
+            error_->setText(tr("Report: %1").arg(e.what()));
+            error_->show();
+            Q_EMIT exportFinished(false);
+            return;
+        }
+    }
     exportButton_->setEnabled(false);
     cancelButton_->setEnabled(true);
-    job_->start(tr("Exporting"), [request](JobContext& context) {
+    job_->start(tr("Exporting"), [request, report, reportPath](JobContext& context) {
         // Stages take roughly these shares of the time; verification dominates.
         static const std::map<std::string, std::pair<double, double>> span = {
             {"load", {0.0, 0.1}},
@@ -242,9 +317,22 @@ void ExportDialog::start()
             const double f = lo + (hi - lo) * (total ? double(done) / double(total) : 0.0);
             context.report(f, stageName(stage));
         };
-        auto result = std::make_shared<ExportResult>(
-            exportPackage(request, progress, [&context] { return context.cancelled(); }));
-        return QVariant::fromValue(result);
+        auto outcome = std::make_shared<ExportOutcome>();
+        outcome->result =
+            exportPackage(request, progress, [&context] { return context.cancelled(); });
+        if (outcome->result.written && report) {
+            context.report(0.99, stageName("report"));
+            JobProgress job;
+            job.cancel = context.cancelFlag();
+            try {
+                const BoundaryReportRun run = makeBoundaryReport(*report, job);
+                writeFileAtomically(reportPath, renderHtmlReport(run.report), request.force);
+                outcome->report = reportPath;
+            } catch (const Error& e) {
+                outcome->reportError = e.what();
+            }
+        }
+        return QVariant::fromValue(outcome);
     });
 }
 

@@ -1,9 +1,14 @@
 // Export the active boundary set: a new package (verified against the source before it is
-// written), optionally the Neuron build recipe. The export runs off the UI thread with
-// progress and Cancel; failures and the summary of what was written show in the dialog.
+// written), optionally the Neuron build recipe and the HTML report comparing the package's
+// boundaries with the new ones on the session's traffic and latency. The export runs off the UI
+// thread with progress and Cancel; failures and the summary of what was written show in the dialog.
 #pragma once
 
+#include "core/report_builder.h"
+
 #include <QDialog>
+
+#include <optional>
 
 #include <cstdint>
 #include <vector>
@@ -28,6 +33,11 @@ public:
     void setOutput(const QString& path);
     void setRecipeDir(const QString& dir); // empty: no recipe
     void setForce(bool force);
+    // What the HTML report is made from (traffic, latency, current boundaries); without it,
+    // or with `whyNot` set, the report option is disabled and says why.
+    void setReportInputs(const std::optional<BoundaryReportRequest>& inputs,
+                         const QString& whyNot = {});
+    void setReportPath(const QString& path); // empty: no report
     // Starts the export (what the Export button does).
     void start();
     BackgroundJob* job() const { return job_; }
@@ -44,6 +54,9 @@ private:
     QCheckBox* recipe_ = nullptr;
     QLineEdit* recipeDir_ = nullptr;
     QCheckBox* force_ = nullptr;
+    QCheckBox* report_ = nullptr;
+    QLineEdit* reportPath_ = nullptr;
+    std::optional<BoundaryReportRequest> reportInputs_;
     QProgressBar* progress_ = nullptr;
     QLabel* summary_ = nullptr;
     QLabel* error_ = nullptr;

@@ -230,6 +230,24 @@ void MainWindow::createActions()
         // Window-modal, not exec(): no nested event loop while the export runs.
         auto* dialog =
             new ExportDialog(QString::fromStdString(m->path), session_->activeBoundaries(), this);
+        // The report re-reads the traffic and latency from where the session got them.
+        const auto& traffic = session_->trafficSource();
+        const auto& latency = session_->latencySource();
+        if (traffic && latency) {
+            BoundaryReportRequest report;
+            report.distribution = traffic->source;
+            if (auto it = traffic->options.find("column"); it != traffic->options.end())
+                report.column = it->second;
+            report.latency = latency->source;
+            report.current = m->package->boundaries;
+            report.maxLength = m->package->maxLength();
+            const bool rereadable = traffic->options.empty() || (traffic->options.size() == 1 &&
+                                                                 traffic->options.count("column"));
+            dialog->setReportInputs(
+                report, rereadable ? QString()
+                                   : tr("The report reads traffic from a file or spec with at "
+                                        "most a column; this traffic was tokenized from text"));
+        }
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         dialog->open();
     });

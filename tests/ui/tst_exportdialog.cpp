@@ -5,6 +5,7 @@
 #include "ui/backgroundjob.h"
 #include "ui/exportdialog.h"
 
+#include <QCheckBox>
 #include <QDir>
 #include <QLabel>
 #include <QPushButton>
@@ -39,6 +40,8 @@ private Q_SLOTS:
     void exportsVerifiedPackageAndRecipe();
     void existingOutputIsRefusedInTheDialog();
     void exportCanBeCancelled();
+    void writesTheHtmlReport();
+    void reportNeedsItsInputs();
 
 private:
     QTemporaryDir dir_;
@@ -109,6 +112,65 @@ void TestExportDialog::exportCanBeCancelled()
     const QStringList left =
         QDir(dir_.path()).entryList({".*cancelled*", "*cancelled*"}, QDir::Files | QDir::Hidden);
     QVERIFY2(left.isEmpty(), qPrintable(left.join(",")));
+}
+
+bucketlab::BoundaryReportRequest reportInputs()
+{
+    bucketlab::BoundaryReportRequest r;
+    r.distribution = "uniform:max=64,n=2000,seed=2";
+    r.latency = "linear:0.5,0.01";
+    r.current = {16, 64};
+    r.maxLength = 64;
+    return r;
+}
+
+void TestExportDialog::writesTheHtmlReport()
+{
+    ExportDialog dialog(package_, {8, 24, 48, 64});
+    dialog.show();
+    dialog.setOutput(dir_.filePath("reported.pt"));
+    dialog.setReportInputs(reportInputs());
+    QVERIFY(dialog.findChild<QCheckBox*>("exportReport")->isEnabled());
+    const QString report = dir_.filePath("reported.html");
+    dialog.setReportPath(report);
+    QSignalSpy done(&dialog, &ExportDialog::exportFinished);
+    QTest::mouseClick(dialog.findChild<QPushButton*>("exportButton"), Qt::LeftButton);
+    QVERIFY(done.wait(120000));
+    QVERIFY2(done.first().first().toBool(), qPrintable(dialog.errorText()));
+    QVERIFY2(dialog.errorText().isEmpty(), qPrintable(dialog.errorText()));
+    QVERIFY2(dialog.summary().contains("Report: " + report), qPrintable(dialog.summary()));
+    const QByteArray html = readAll(report);
+    QVERIFY(html.startsWith("<!DOCTYPE html>"));
+    QVERIFY(html.contains("<svg"));
+    // The report compares the package's buckets with the exported ones and validated the
+    // kernel of the package that was written.
+    QVERIFY(html.contains("16, 64") || html.contains("16,64"));
+    QVERIFY(html.contains("8, 24, 48, 64") || html.contains("8,24,48,64"));
+    QVERIFY(html.contains("reported.pt"));
+}
+
+void TestExportDialog::reportNeedsItsInputs()
+{
+    ExportDialog dialog(package_, {32, 64});
+    auto* box = dialog.findChild<QCheckBox*>("exportReport");
+    QVERIFY(!box->isEnabled()); // no traffic or latency given
+    dialog.setReportInputs(reportInputs(), "this traffic was tokenized from text");
+    QVERIFY(!box->isEnabled());
+    QVERIFY(box->toolTip().contains("tokenized"));
+
+    // An existing report without "replace" is refused before the export starts.
+    QVERIFY(writeAll(dir_.filePath("old.html"), "keep"));
+    dialog.setReportInputs(reportInputs());
+    dialog.setOutput(dir_.filePath("never.pt"));
+    dialog.setReportPath(dir_.filePath("old.html"));
+    QSignalSpy done(&dialog, &ExportDialog::exportFinished);
+    dialog.start();
+    QCOMPARE(done.count(), 1);
+    QVERIFY(!done.first().first().toBool());
+    QVERIFY2(dialog.errorText().contains("Report:") && dialog.errorText().contains("exists"),
+             qPrintable(dialog.errorText()));
+    QVERIFY(!QFile::exists(dir_.filePath("never.pt")));
+    QCOMPARE(readAll(dir_.filePath("old.html")), QByteArray("keep"));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestExportDialog)
