@@ -25,7 +25,9 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
         throw Error("--tune must be at least 1 bucket, got " + std::to_string(request.buckets));
     // Said here in the report's terms; the tuner would name its own --buckets.
     const int k = request.buckets > 0 ? request.buckets : int(request.current.size());
-    if (request.tuned.empty() && size_t(k) > evaluator.servedDistinct())
+    // A cover length adds a bucket no traffic needs to fill.
+    const size_t fillable = evaluator.servedDistinct() + (request.coverLength > 0 ? 1 : 0);
+    if (request.tuned.empty() && size_t(k) > fillable)
         throw Error("--tune " + std::to_string(k) + " exceeds the " +
                     std::to_string(evaluator.servedDistinct()) +
                     " distinct lengths in the traffic; more buckets than lengths cannot help");
@@ -34,6 +36,7 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
     c.current = evaluator.evaluate(request.current);
     TuningRequest t;
     t.settings.objective = TuneObjective::MeanLatency;
+    t.settings.coverLength = request.coverLength;
     t.current = request.current;
     t.distributionSource = request.distributionSource;
     if (request.tuned.empty()) {
@@ -45,8 +48,8 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
         c.tuned = evaluator.evaluate(request.tuned);
         // The optimum for as many buckets as were proposed (as many as the traffic can fill):
         // how far the proposal is from the best it could be.
-        t.settings.buckets = int(std::min<size_t>(request.tuned.size(),
-                                                  std::max<size_t>(1, evaluator.servedDistinct())));
+        t.settings.buckets =
+            int(std::min<size_t>(request.tuned.size(), std::max<size_t>(1, fillable)));
         c.tuning = tuneAndCompare(evaluator, t, job);
     }
     return c;

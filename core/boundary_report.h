@@ -17,6 +17,7 @@ struct BoundaryComparisonRequest {
     std::vector<int64_t> current;
     std::vector<int64_t> tuned; // empty: tune them here (exact optimum of mean latency)
     int buckets = 0;            // K when tuning; 0: as many as the current boundaries
+    int64_t coverLength = 0;    // tuning keeps its largest bucket here (TuneSettings); 0: no
     std::string distributionSource;
 };
 

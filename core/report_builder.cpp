@@ -48,6 +48,7 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobPr
     compare.current = r.current;
     compare.tuned = r.tuned;
     compare.buckets = r.tuneBuckets;
+    compare.coverLength = r.coverLength;
     compare.distributionSource = r.distribution;
     JobProgress tuning = job;
     tuning.progress = [&job](double f, const std::string& message) {

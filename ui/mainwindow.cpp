@@ -241,6 +241,7 @@ void MainWindow::createActions()
             report.latency = latency->source;
             report.current = m->package->boundaries;
             report.maxLength = m->package->maxLength();
+            report.coverLength = m->package->maxLength(); // the optimum serves what it serves
             const bool rereadable = traffic->options.empty() || (traffic->options.size() == 1 &&
                                                                  traffic->options.count("column"));
             dialog->setReportInputs(

@@ -101,6 +101,7 @@ private Q_SLOTS:
     void kernelValidationSection();
     void rendersInChromium_data();
     void rendersInChromium();
+    void coverKeepsTheLargestBucket();
     void badInput_data();
     void badInput();
 
@@ -115,7 +116,7 @@ private:
 void TestReport::initTestCase()
 {
     QVERIFY(dir_.isValid());
-    const auto demo = runCli({"demo", "--out", path("demo"), "--json"});
+    const auto demo = runCli({"demo", "--out", path("demo"), "--verify-budget", "0", "--json"});
     QVERIFY2(demo.exitCode == 0, demo.err.constData());
     package_ = path("demo/demo_package.pt");
     QVERIFY(writeAll(path("exists.html"), "keep me"));
@@ -303,6 +304,35 @@ void TestReport::rendersInChromium()
     QVERIFY2(inkShare > 0.03, qPrintable(QString::number(inkShare)));
     // The page follows the colour scheme: a light or a dark background.
     QCOMPARE(qGray(background) < 80, dark);
+}
+
+void TestReport::coverKeepsTheLargestBucket()
+{
+    // Traffic that stops at 300: free tuning ends its buckets there, --cover keeps 512.
+    const QStringList base = {"report",
+                              "--distribution",
+                              "uniform:max=300,n=5000,seed=1",
+                              "--latency",
+                              kLatency,
+                              "--current",
+                              "128,512",
+                              "--tune",
+                              "3",
+                              "--no-kernel-check",
+                              "--json"};
+    const auto free = runCli(base + QStringList{"--html", path("free.html")});
+    QVERIFY2(free.exitCode == 0, free.err.constData());
+    const auto f = QJsonDocument::fromJson(free.out).object()["tuned"].toObject()["boundaries"];
+    QCOMPARE(f.toArray().last().toInt(), 300);
+
+    const auto r = runCli(base + QStringList{"--cover", "512", "--html", path("cover.html")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto b =
+        QJsonDocument::fromJson(r.out).object()["tuned"].toObject()["boundaries"].toArray();
+    QCOMPARE(b.size(), 3);
+    QCOMPARE(b.last().toInt(), 512);
+    QVERIFY(b[1].toInt() <= 300);
+    QVERIFY(readAll(path("cover.html")).contains("--cover 512"));
 }
 
 void TestReport::badInput_data()
