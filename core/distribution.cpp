@@ -1,4 +1,5 @@
 #include "core/distribution.h"
+#include "core/text.h"
 
 #include "core/error.h"
 #include "core/line_reader.h"
@@ -33,18 +34,9 @@ bool endsWith(const std::string& s, const std::string& suffix)
     return s.size() >= suffix.size() && lower(s.substr(s.size() - suffix.size())) == suffix;
 }
 
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 bool blank(std::string_view line)
 {
-    return trim(line).empty();
+    return trimBlanks(line).empty();
 }
 
 // Where a value was read: the reader's current line, or a line a block parser counted.
@@ -63,9 +55,9 @@ struct Where {
 // Slow path of the number readers: trimmed, unquoted, checked, explained.
 double checkedNumber(std::string_view cell, const Where& r, const std::string& what)
 {
-    std::string_view t = trim(cell);
+    std::string_view t = trimBlanks(cell);
     if (t.size() >= 2 && t.front() == '"' && t.back() == '"')
-        t = trim(t.substr(1, t.size() - 2));
+        t = trimBlanks(t.substr(1, t.size() - 2));
     if (t.empty())
         fail(r, "missing " + what + " (empty cell)");
     const std::string text(t);
@@ -105,8 +97,8 @@ int64_t parseLength(std::string_view cell, const Where& r, const std::string& wh
     if (v == 0)
         fail(r, what + " 0 is not positive; lengths count tokens and start at 1");
     if (v > double(kMaxSupportedLength))
-        fail(r, what + " " + std::string(trim(cell)) + " exceeds the largest supported length " +
-                    std::to_string(kMaxSupportedLength));
+        fail(r, what + " " + std::string(trimBlanks(cell)) +
+                    " exceeds the largest supported length " + std::to_string(kMaxSupportedLength));
     return int64_t(v);
 }
 
@@ -127,7 +119,7 @@ int64_t parseCount(std::string_view cell, const Where& r)
     }
     const double v = checkedNumber(cell, r, "count");
     if (v >= 9.2e18)
-        fail(r, "count " + std::string(trim(cell)) + " does not fit in 64 bits");
+        fail(r, "count " + std::string(trimBlanks(cell)) + " does not fit in 64 bits");
     return int64_t(v);
 }
 
@@ -153,7 +145,7 @@ std::vector<std::string> splitQuoted(std::string_view line, char sep)
             cells.back() += c;
     }
     for (auto& cell : cells)
-        cell = std::string(trim(cell));
+        cell = std::string(trimBlanks(cell));
     return cells;
 }
 
@@ -208,7 +200,7 @@ std::string_view cellAt(std::string_view line, char sep, size_t col, std::string
     std::string_view cell(start, size_t(p - start));
     if (!cell.empty() &&
         (cell.front() == ' ' || cell.back() == ' ' || cell.front() == '\t' || cell.back() == '\t'))
-        cell = trim(cell);
+        cell = trimBlanks(cell);
     return cell;
 }
 
@@ -452,7 +444,7 @@ LengthHistogram readTexts(LineReader& r, const DistributionOptions& o, const Tex
             throw Error(r.name() + ": empty file");
         std::vector<std::string> header;
         for (auto cell : splitPlain(line, '\t'))
-            header.emplace_back(trim(cell));
+            header.emplace_back(trimBlanks(cell));
         for (const auto& c : o.textColumns) {
             const bool numeric = !c.empty() && std::all_of(c.begin(), c.end(), [](char ch) {
                 return std::isdigit(static_cast<unsigned char>(ch));

@@ -1,4 +1,5 @@
 #include "core/host_info.h"
+#include "core/text.h"
 
 #include <fstream>
 #include <sstream>
@@ -9,15 +10,6 @@
 namespace bucketlab {
 namespace {
 
-std::string trim(const std::string& s)
-{
-    const auto a = s.find_first_not_of(" \t\r\n");
-    if (a == std::string::npos)
-        return {};
-    const auto b = s.find_last_not_of(" \t\r\n");
-    return s.substr(a, b - a + 1);
-}
-
 // The value of the first "key : value" line with this key.
 std::string field(const std::string& text, const std::string& key)
 {
@@ -25,8 +17,8 @@ std::string field(const std::string& text, const std::string& key)
     std::string line;
     while (std::getline(in, line)) {
         const auto colon = line.find(':');
-        if (colon != std::string::npos && trim(line.substr(0, colon)) == key)
-            return trim(line.substr(colon + 1));
+        if (colon != std::string::npos && trimWhitespace(line.substr(0, colon)) == key)
+            return trimWhitespace(line.substr(colon + 1));
     }
     return {};
 }

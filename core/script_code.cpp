@@ -1,19 +1,11 @@
 #include "core/script_code.h"
+#include "core/text.h"
 
 #include <regex>
 #include <sstream>
 
 namespace bucketlab {
 namespace {
-
-std::string trim(const std::string& s)
-{
-    const auto a = s.find_first_not_of(" \t\r\n");
-    if (a == std::string::npos)
-        return {};
-    const auto b = s.find_last_not_of(" \t\r\n");
-    return s.substr(a, b - a + 1);
-}
 
 size_t indentOf(const std::string& line)
 {
@@ -25,7 +17,7 @@ size_t indentOf(const std::string& line)
 
 bool blank(const std::string& line)
 {
-    return trim(line).empty();
+    return trimWhitespace(line).empty();
 }
 
 std::vector<std::string> splitTopLevel(const std::string& text, char sep)
@@ -50,14 +42,14 @@ std::vector<std::string> splitTopLevel(const std::string& text, char sep)
         else if (c == ')' || c == ']' || c == '}')
             --depth;
         else if (c == sep && depth == 0) {
-            out.push_back(trim(cur));
+            out.push_back(trimWhitespace(cur));
             cur.clear();
             continue;
         }
         cur += c;
     }
-    if (!trim(cur).empty())
-        out.push_back(trim(cur));
+    if (!trimWhitespace(cur).empty())
+        out.push_back(trimWhitespace(cur));
     return out;
 }
 
@@ -75,7 +67,7 @@ ScriptFunction readDef(const std::vector<std::string>& lines, size_t& i, size_t 
     size_t j = i;
     int depth = 0;
     for (; j < lines.size(); ++j) {
-        header += (header.empty() ? "" : " ") + trim(lines[j]);
+        header += (header.empty() ? "" : " ") + trimWhitespace(lines[j]);
         for (char c : lines[j])
             depth += (c == '(' || c == '[') - (c == ')' || c == ']');
         if (depth <= 0 && !header.empty() && header.back() == ':')
@@ -86,7 +78,7 @@ ScriptFunction readDef(const std::vector<std::string>& lines, size_t& i, size_t 
     if (std::regex_match(header, m, defRe)) {
         f.name = m[1].str();
         f.params = parseParams(m[2].str());
-        f.returnType = trim(m[4].str());
+        f.returnType = trimWhitespace(m[4].str());
     } else {
         f.name = header.substr(4, header.find('(') == std::string::npos ? 0 : header.find('(') - 4);
     }
@@ -105,7 +97,8 @@ ScriptFunction readDef(const std::vector<std::string>& lines, size_t& i, size_t 
     static const std::regex selfRe(R"((^|[^A-Za-z0-9_.])self\s*\.)");
     std::ostringstream src;
     for (size_t k = i; k <= last; ++k) {
-        src << (lines[k].size() >= indent ? lines[k].substr(indent) : trim(lines[k])) << "\n";
+        src << (lines[k].size() >= indent ? lines[k].substr(indent) : trimWhitespace(lines[k]))
+            << "\n";
         if (k > j && std::regex_search(lines[k], selfRe))
             f.usesSelf = true;
     }
@@ -146,9 +139,9 @@ std::vector<ScriptParam> parseParams(const std::string& text)
             p.defaultValue = eq[1];
         }
         const auto colon = rest.find(':');
-        p.name = trim(rest.substr(0, colon));
+        p.name = trimWhitespace(rest.substr(0, colon));
         if (colon != std::string::npos)
-            p.type = trim(rest.substr(colon + 1));
+            p.type = trimWhitespace(rest.substr(colon + 1));
         if (!p.name.empty())
             out.push_back(p);
     }
@@ -192,7 +185,7 @@ ScriptCode parseScriptCode(const std::string& text, const std::string& record)
             ScriptClass c;
             c.name = m[1].str();
             c.qualifiedName = qualifier + "." + c.name;
-            c.base = trim(m[3].str());
+            c.base = trimWhitespace(m[3].str());
             c.file = record;
             c.line = int(i) + 1;
             size_t k = i + 1;
@@ -202,7 +195,7 @@ ScriptCode parseScriptCode(const std::string& text, const std::string& record)
                 const size_t ind = indentOf(lines[k]);
                 if (ind == 0)
                     break;
-                const std::string t = trim(lines[k]);
+                const std::string t = trimWhitespace(lines[k]);
                 if (t.rfind("def ", 0) == 0) {
                     c.methods.push_back(readDef(lines, k, ind, qualifier, c.qualifiedName, record));
                 } else if (t.rfind("__parameters__", 0) == 0) {
@@ -210,7 +203,7 @@ ScriptCode parseScriptCode(const std::string& text, const std::string& record)
                 } else if (t.rfind("__buffers__", 0) == 0) {
                     c.buffers = stringList(t);
                 } else if (std::regex_match(t, m, attrRe)) {
-                    c.attributes.push_back({m[1].str(), trim(m[2].str())});
+                    c.attributes.push_back({m[1].str(), trimWhitespace(m[2].str())});
                 }
             }
             code.classes.push_back(c);

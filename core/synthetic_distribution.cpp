@@ -1,4 +1,5 @@
 #include "core/synthetic_distribution.h"
+#include "core/text.h"
 
 #include "core/error.h"
 
@@ -42,14 +43,6 @@ bool familyFromName(const std::string& name, Family& f)
     return true;
 }
 
-std::string trim(const std::string& s)
-{
-    const auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos)
-        return {};
-    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
 // Splits on '+' but not inside an exponent such as 1e+3.
 std::vector<std::string> splitComponents(const std::string& spec)
 {
@@ -71,7 +64,7 @@ std::vector<std::string> splitComponents(const std::string& spec)
 
 double number(const std::string& text, const std::string& what, const std::string& spec)
 {
-    const std::string t = trim(text);
+    const std::string t = trimmedBlanks(text);
     char* end = nullptr;
     const double v = std::strtod(t.c_str(), &end);
     if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
@@ -151,7 +144,7 @@ bool looksLikeSyntheticSpec(const std::string& text)
         first = first.substr(star + 1);
     const auto colon = first.find(':');
     Family f;
-    return colon != std::string::npos && familyFromName(trim(first.substr(0, colon)), f);
+    return colon != std::string::npos && familyFromName(trimmedBlanks(first.substr(0, colon)), f);
 }
 
 LengthHistogram syntheticDistribution(const std::string& spec)
@@ -162,27 +155,27 @@ LengthHistogram syntheticDistribution(const std::string& spec)
     bool haveN = false, haveSeed = false;
     for (const std::string& part : splitComponents(spec)) {
         Component c;
-        std::string body = trim(part);
+        std::string body = trimmedBlanks(part);
         const auto star = body.find('*');
         const auto colon = body.find(':');
         if (star != std::string::npos && (colon == std::string::npos || star < colon)) {
             c.weight = number(body.substr(0, star), "weight", spec);
             if (c.weight <= 0)
                 throw Error("distribution spec '" + spec + "': weights must be positive");
-            body = trim(body.substr(star + 1));
+            body = trimmedBlanks(body.substr(star + 1));
         }
         const auto sep = body.find(':');
-        const std::string name = trim(body.substr(0, sep));
+        const std::string name = trimmedBlanks(body.substr(0, sep));
         if (!familyFromName(name, c.family))
             throw Error("distribution spec '" + spec + "': unknown family '" + name +
                         "' (known: lognormal, normal, uniform, zipf)");
         std::string rest = sep == std::string::npos ? std::string() : body.substr(sep + 1);
         size_t pos = 0;
-        while (pos <= rest.size() && !trim(rest).empty()) {
+        while (pos <= rest.size() && !trimmedBlanks(rest).empty()) {
             size_t end = rest.find(',', pos);
             if (end == std::string::npos)
                 end = rest.size();
-            const std::string kv = trim(rest.substr(pos, end - pos));
+            const std::string kv = trimmedBlanks(rest.substr(pos, end - pos));
             pos = end + 1;
             if (kv.empty())
                 continue;
@@ -190,7 +183,7 @@ LengthHistogram syntheticDistribution(const std::string& spec)
             if (eq == std::string::npos)
                 throw Error("distribution spec '" + spec + "': expected key=value, got '" + kv +
                             "'");
-            const std::string key = trim(kv.substr(0, eq));
+            const std::string key = trimmedBlanks(kv.substr(0, eq));
             const double v = number(kv.substr(eq + 1), key, spec);
             if (key == "n") {
                 const int64_t value = integer(v, "n", spec, 1, kMaxSamples);
