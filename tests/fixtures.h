@@ -2,8 +2,8 @@
 // Includes LibTorch: only for core tests, never for ui tests.
 #pragma once
 
-#include "core/demo.h"
-#include "core/torch_io.h"
+#include "core/demo/demo.h"
+#include "core/runtime/torch_io_p.h"
 
 #include <torch/script.h>
 

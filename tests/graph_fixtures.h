@@ -3,7 +3,7 @@
 // generated at any size for layout tests and benchmarks without compiling a model.
 #pragma once
 
-#include "core/graph.h"
+#include "core/graph/graph.h"
 
 #include <string>
 

@@ -2,7 +2,7 @@
 // and deliberately broken variants made from them, written to real .py files.
 #pragma once
 
-#include "core/kernel_source.h"
+#include "core/kernel/kernel_source.h"
 #include "testutil.h"
 
 #include <QString>

@@ -1,6 +1,6 @@
 #include "ui/backgroundjob.h"
 
-#include "core/error.h"
+#include "core/util/error.h"
 
 #include <QCoreApplication>
 #include <QMetaObject>

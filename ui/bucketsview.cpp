@@ -1,6 +1,6 @@
 #include "ui/bucketsview.h"
 
-#include "core/error.h"
+#include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/buckettablemodel.h"
 #include "ui/comparisontablemodel.h"

@@ -3,7 +3,7 @@
 // only changes when buckets are added or removed.
 #pragma once
 
-#include "core/bucket_evaluator.h"
+#include "core/tuning/bucket_evaluator.h"
 
 #include <QAbstractTableModel>
 

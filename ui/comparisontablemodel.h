@@ -3,7 +3,7 @@
 // optimum gains over each.
 #pragma once
 
-#include "core/tuning_report.h"
+#include "core/tuning/tuning_report.h"
 
 #include <QAbstractTableModel>
 

@@ -1,11 +1,11 @@
 #include "ui/exportdialog.h"
 
-#include "core/error.h"
-#include "core/html_report.h"
-#include "core/output_file.h"
+#include "core/report/html_report.h"
+#include "core/util/error.h"
+#include "core/util/output_file.h"
 
-#include "core/package_export.h"
-#include "core/package_meta.h"
+#include "core/package/package_export.h"
+#include "core/spec/package_meta.h"
 #include "ui/backgroundjob.h"
 
 #include <QCheckBox>

@@ -4,7 +4,7 @@
 // thread with progress and Cancel; failures and the summary of what was written show in the dialog.
 #pragma once
 
-#include "core/report_builder.h"
+#include "core/report/report_builder.h"
 
 #include <QDialog>
 

@@ -3,7 +3,7 @@
 // process goes through one mutex here. Coordinates come back in scene units (points, y down).
 #pragma once
 
-#include "core/error.h"
+#include "core/util/error.h"
 #include "ui/visiblegraph.h"
 
 #include <QPainterPath>

@@ -4,7 +4,7 @@
 // finding on the node draws a thick border in the finding's colour.
 #pragma once
 
-#include "core/lint.h"
+#include "core/graph/lint.h"
 #include "ui/visiblegraph.h"
 
 #include <QFont>

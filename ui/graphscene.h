@@ -3,7 +3,7 @@
 // so findings and search results can be shown on the graph.
 #pragma once
 
-#include "core/lint.h"
+#include "core/graph/lint.h"
 #include "ui/graphlayout.h"
 #include "ui/visiblegraph.h"
 

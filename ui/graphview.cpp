@@ -1,9 +1,9 @@
 #include "ui/graphview.h"
 
-#include "core/archive.h"
-#include "core/error.h"
-#include "core/graph_capture.h"
-#include "core/kernel.h"
+#include "core/archive/archive.h"
+#include "core/graph/graph_capture.h"
+#include "core/kernel/kernel.h"
+#include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/graphcanvas.h"
 #include "ui/graphlayout.h"

@@ -6,8 +6,8 @@
 // offering the collapsed view.
 #pragma once
 
-#include "core/graph.h"
-#include "core/lint.h"
+#include "core/graph/graph.h"
+#include "core/graph/lint.h"
 #include "ui/visiblegraph.h"
 
 #include <QWidget>

@@ -1,6 +1,6 @@
 #include "ui/latencyview.h"
 
-#include "core/latency_curve.h"
+#include "core/latency/latency_curve.h"
 #include "ui/plot.h"
 #include "ui/plotsupport.h"
 #include "ui/profilepanel.h"

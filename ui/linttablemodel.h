@@ -2,7 +2,7 @@
 // rule, source line, message); the explanation and fix are the row's tooltip.
 #pragma once
 
-#include "core/lint.h"
+#include "core/graph/lint.h"
 
 #include <QAbstractTableModel>
 

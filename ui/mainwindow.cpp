@@ -1,8 +1,8 @@
 #include "ui/mainwindow.h"
 
-#include "core/error.h"
-#include "core/package_meta.h"
-#include "core/project.h"
+#include "core/project/project.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
 #include "ui/bucketsview.h"
 #include "ui/exportdialog.h"
 #include "ui/graphview.h"

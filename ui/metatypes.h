@@ -1,7 +1,7 @@
 // Core result types carried in QVariant between a background job and the UI thread.
 #pragma once
 
-#include "core/tuning_report.h"
+#include "core/tuning/tuning_report.h"
 
 #include <QMetaType>
 

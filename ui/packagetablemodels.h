@@ -2,7 +2,7 @@
 // tensors, metadata). One small class, RowTableModel, with a builder per table.
 #pragma once
 
-#include "core/model_info.h"
+#include "core/archive/model_info.h"
 
 #include <QAbstractTableModel>
 #include <QStringList>

@@ -2,7 +2,7 @@
 // axis, and tables of buckets, inputs, methods, tensors and metadata.
 #pragma once
 
-#include "core/model_info.h"
+#include "core/archive/model_info.h"
 
 #include <QWidget>
 

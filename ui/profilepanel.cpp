@@ -1,10 +1,10 @@
 #include "ui/profilepanel.h"
 
-#include "core/error.h"
-#include "core/input_spec.h"
-#include "core/latency_curve.h"
-#include "core/profile_grid.h"
-#include "core/profiler.h"
+#include "core/latency/latency_curve.h"
+#include "core/latency/profile_grid.h"
+#include "core/latency/profiler.h"
+#include "core/spec/input_spec.h"
+#include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/session.h"
 

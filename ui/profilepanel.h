@@ -5,7 +5,7 @@
 // curve the tuner uses.
 #pragma once
 
-#include "core/profile_format.h"
+#include "core/latency/profile_format.h"
 
 #include <QWidget>
 

@@ -3,7 +3,7 @@
 // set uses are marked, so the per-bucket percentiles stand out.
 #pragma once
 
-#include "core/profile_format.h"
+#include "core/latency/profile_format.h"
 
 #include <QAbstractTableModel>
 

@@ -1,7 +1,7 @@
 #include "ui/session.h"
 
-#include "core/error.h"
-#include "core/package_meta.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
 
 #include <QUndoCommand>
 #include <QUndoStack>

@@ -5,13 +5,13 @@
 // cached here: dragging a boundary re-evaluates on every mouse move.
 #pragma once
 
-#include "core/bucket_evaluator.h"
-#include "core/latency_curve.h"
-#include "core/length_histogram.h"
-#include "core/model_info.h"
-#include "core/profile_format.h"
-#include "core/project.h"
-#include "core/tuning_report.h"
+#include "core/archive/model_info.h"
+#include "core/latency/latency_curve.h"
+#include "core/latency/profile_format.h"
+#include "core/project/project.h"
+#include "core/traffic/length_histogram.h"
+#include "core/tuning/bucket_evaluator.h"
+#include "core/tuning/tuning_report.h"
 
 #include <QObject>
 #include <QString>

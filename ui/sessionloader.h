@@ -5,7 +5,7 @@
 // that says what was expected.
 #pragma once
 
-#include "core/project.h"
+#include "core/project/project.h"
 
 #include <QObject>
 #include <QQueue>

@@ -3,7 +3,7 @@
 // defects that hit it), the bucket serving it and the first defect's message.
 #pragma once
 
-#include "core/kernel_check.h"
+#include "core/kernel/kernel_check.h"
 
 #include <QAbstractTableModel>
 

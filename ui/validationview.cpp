@@ -1,7 +1,7 @@
 #include "ui/validationview.h"
 
-#include "core/error.h"
-#include "core/kernel_check.h"
+#include "core/kernel/kernel_check.h"
+#include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/session.h"
 #include "ui/validationstrip.h"

@@ -4,7 +4,7 @@
 // follow values from producer to consumer between the boxes that stand for them.
 #pragma once
 
-#include "core/graph.h"
+#include "core/graph/graph.h"
 
 #include <set>
 #include <string>

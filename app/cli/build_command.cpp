@@ -1,6 +1,6 @@
 #include "app/cli/command.h"
-#include "core/error.h"
-#include "core/package.h"
+#include "core/package/package.h"
+#include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
 

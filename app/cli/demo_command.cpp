@@ -1,5 +1,5 @@
 #include "app/cli/command.h"
-#include "core/demo_pipeline.h"
+#include "core/demo/demo_pipeline.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 #include "app/cli/command.h"
-#include "core/distribution.h"
-#include "core/error.h"
-#include "core/output_file.h"
+#include "core/traffic/distribution.h"
+#include "core/util/error.h"
+#include "core/util/output_file.h"
 
 #include <nlohmann/json.hpp>
 

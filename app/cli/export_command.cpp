@@ -1,6 +1,6 @@
 #include "app/cli/command.h"
-#include "core/error.h"
-#include "core/package_export.h"
+#include "core/package/package_export.h"
+#include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
 

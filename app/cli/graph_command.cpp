@@ -1,6 +1,6 @@
 #include "app/cli/command.h"
-#include "core/graph.h"
-#include "core/graph_capture.h"
+#include "core/graph/graph.h"
+#include "core/graph/graph_capture.h"
 
 #include <iostream>
 #include <memory>

@@ -1,5 +1,5 @@
 #include "app/cli/command.h"
-#include "core/model_info.h"
+#include "core/archive/model_info.h"
 
 #include <iomanip>
 #include <iostream>

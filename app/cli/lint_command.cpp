@@ -1,7 +1,7 @@
 #include "app/cli/command.h"
-#include "core/graph_capture.h"
-#include "core/kernel.h"
-#include "core/lint.h"
+#include "core/graph/graph_capture.h"
+#include "core/graph/lint.h"
+#include "core/kernel/kernel.h"
 
 #include <iostream>
 #include <memory>

@@ -1,7 +1,7 @@
 // bucketlab-cli: the headless front end. Parsing and output only; the work is in core/.
 #include "app/cli/command.h"
-#include "core/error.h"
-#include "core/package_meta.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
 
 #include <iostream>
 #include <map>

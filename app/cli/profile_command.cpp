@@ -1,12 +1,12 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
-#include "core/device.h"
-#include "core/error.h"
-#include "core/output_file.h"
-#include "core/package.h"
-#include "core/profile_format.h"
-#include "core/profile_grid.h"
-#include "core/profiler.h"
+#include "core/latency/profile_format.h"
+#include "core/latency/profile_grid.h"
+#include "core/latency/profiler.h"
+#include "core/package/package.h"
+#include "core/runtime/device.h"
+#include "core/util/error.h"
+#include "core/util/output_file.h"
 
 #include <nlohmann/json.hpp>
 

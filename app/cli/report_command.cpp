@@ -1,9 +1,9 @@
 #include "app/cli/command.h"
-#include "core/error.h"
-#include "core/html_report.h"
-#include "core/output_file.h"
-#include "core/package_meta.h"
-#include "core/report_builder.h"
+#include "core/report/html_report.h"
+#include "core/report/report_builder.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
+#include "core/util/output_file.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // Progress of a profiling run on the terminal, shared by the commands that measure.
 #pragma once
 
-#include "core/profiler.h"
+#include "core/latency/profiler.h"
 
 namespace bucketlab::cli {
 

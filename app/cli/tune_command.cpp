@@ -1,11 +1,11 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
-#include "core/bucket_verification.h"
-#include "core/distribution.h"
-#include "core/error.h"
-#include "core/latency_curve.h"
-#include "core/package_meta.h"
-#include "core/tuning_report.h"
+#include "core/latency/latency_curve.h"
+#include "core/spec/package_meta.h"
+#include "core/traffic/distribution.h"
+#include "core/tuning/bucket_verification.h"
+#include "core/tuning/tuning_report.h"
+#include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 #include "app/cli/command.h"
-#include "core/error.h"
-#include "core/input_spec.h"
-#include "core/kernel_check.h"
-#include "core/package_meta.h"
+#include "core/kernel/kernel_check.h"
+#include "core/spec/input_spec.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
 
 #include <cstdio>
 #include <cstdlib>

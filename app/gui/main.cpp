@@ -1,5 +1,5 @@
 // bucketlab: the desktop front end. Options only; the window lives in ui/.
-#include "core/package_meta.h"
+#include "core/spec/package_meta.h"
 #include "ui/bucketsview.h"
 #include "ui/mainwindow.h"
 

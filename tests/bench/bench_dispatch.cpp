@@ -1,9 +1,9 @@
 // Dispatch overhead of a package: package.forward(unpadded input) against calling the
 // bucket model directly on the input already padded to the same bucket (issue target:
 // overhead <= 5 %). Demo encoder, batch 1, one intra-op thread for stable figures.
-#include "core/demo.h"
-#include "core/package.h"
-#include "core/torch_io.h"
+#include "core/demo/demo.h"
+#include "core/package/package.h"
+#include "core/runtime/torch_io_p.h"
 
 #include <benchmark/benchmark.h>
 #include <torch/script.h>

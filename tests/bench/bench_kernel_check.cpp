@@ -2,13 +2,13 @@
 //  - validating a generated kernel over lengths 1..8192 at 3 batch sizes <= 2 s (the whole
 //    validation: every length, the other input counts probed, mixed dtypes swept);
 //  - `inspect` of a 400 MB package <= 0.5 s (it reads the archive index and pickles only).
-#include "core/kernel.h"
-#include "core/kernel_check.h"
-#include "core/kernel_source.h"
-#include "core/model_info.h"
-#include "core/output_file.h"
-#include "core/package.h"
-#include "core/torch_io.h"
+#include "core/archive/model_info.h"
+#include "core/kernel/kernel.h"
+#include "core/kernel/kernel_check.h"
+#include "core/kernel/kernel_source.h"
+#include "core/package/package.h"
+#include "core/runtime/torch_io_p.h"
+#include "core/util/output_file.h"
 
 #include <benchmark/benchmark.h>
 #include <torch/script.h>

@@ -4,9 +4,9 @@
 // times a bare loop (copy the inputs, read the clock, forward, read the clock, store) and
 // a profiler run's sampling phase on the same model, back to back, so machine drift hits
 // both; the overhead is the median of the per-iteration differences.
-#include "core/input_spec.h"
-#include "core/profiler.h"
-#include "core/torch_io.h"
+#include "core/latency/profiler.h"
+#include "core/runtime/torch_io_p.h"
+#include "core/spec/input_spec.h"
 
 #include <benchmark/benchmark.h>
 #include <torch/script.h>

@@ -2,8 +2,8 @@
 // with the bert-base-cased vocabulary, counted as BERT input lengths. MRPC stays outside the
 // repository (its licence), so without the shared data folder (or BUCKETLAB_SHARED_DATA)
 // this program says so and exits 0 having run nothing.
-#include "core/line_reader.h"
-#include "core/wordpiece_tokenizer.h"
+#include "core/traffic/wordpiece_tokenizer.h"
+#include "core/util/line_reader.h"
 
 #include <benchmark/benchmark.h>
 

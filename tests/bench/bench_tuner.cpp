@@ -2,8 +2,8 @@
 // (<= 100 ms); naive/exact solve-time ratio at N = 8,192 (>= 50x); one evaluation of 16
 // boundaries (<= 5 us); histogram ingestion from memory (>= 50 M lengths/s); CSV parsing
 // (>= 100 MB/s). Full runs: build/tests/bench/bench_tuner --benchmark_repetitions=5
-#include "core/boundary_tuner.h"
-#include "core/distribution.h"
+#include "core/traffic/distribution.h"
+#include "core/tuning/boundary_tuner.h"
 
 #include <benchmark/benchmark.h>
 

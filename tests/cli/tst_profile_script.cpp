@@ -1,8 +1,8 @@
 // resources/neuron/profile_buckets.py, the script for a Neuron host, run here on CPU
 // TorchScript models with Debian's python3-torch (no torch_neuronx): its profiles are read
 // by the core's profile reader, its failures and bad usage follow the CLI's exit codes.
-#include "core/error.h"
-#include "core/profile_format.h"
+#include "core/latency/profile_format.h"
+#include "core/util/error.h"
 #include "testutil.h"
 
 #include <QJsonDocument>

@@ -1,9 +1,9 @@
 // `bucketlab-cli report`: one self-contained HTML file whose tables carry the core evaluator's
 // figures, that loads nothing from anywhere, that headless Chromium renders into a real
 // picture, and that is never left half-written when the input is bad.
-#include "core/bucket_evaluator.h"
-#include "core/distribution.h"
-#include "core/latency_curve.h"
+#include "core/latency/latency_curve.h"
+#include "core/traffic/distribution.h"
+#include "core/tuning/bucket_evaluator.h"
 #include "testutil.h"
 
 #include <QDir>

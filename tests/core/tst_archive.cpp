@@ -2,11 +2,11 @@
 // the module tree, tensors and methods of real TorchScript archives (compared with what
 // LibTorch reports after loading), a Neuron-like archive that cannot be loaded here, and
 // corrupt input.
-#include "core/archive.h"
-#include "core/error.h"
-#include "core/model_info.h"
-#include "core/pickle_reader.h"
-#include "core/torch_io.h"
+#include "core/archive/archive.h"
+#include "core/archive/model_info.h"
+#include "core/archive/pickle_reader.h"
+#include "core/runtime/torch_io_p.h"
+#include "core/util/error.h"
 #include "fixtures.h"
 #include "neuron_fixture.h"
 #include "testutil.h"

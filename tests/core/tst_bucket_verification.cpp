@@ -2,11 +2,11 @@
 // per-bucket figures and traffic shares, what is timed for models and packages, bad
 // requests, and predicted vs measured on the demo: a piecewise-linear curve from a
 // profiled grid predicts the expected latency of boundary sets within 5 %.
-#include "core/bucket_verification.h"
-#include "core/demo.h"
-#include "core/error.h"
-#include "core/profile_grid.h"
-#include "core/profiler.h"
+#include "core/demo/demo.h"
+#include "core/latency/profile_grid.h"
+#include "core/latency/profiler.h"
+#include "core/tuning/bucket_verification.h"
+#include "core/util/error.h"
 #include "fixtures.h"
 #include "testutil.h"
 

@@ -1,8 +1,8 @@
 // Traffic readers: CSV/TSV columns and histograms, JSONL fields, synthetic specs, the
 // errors users get for bad files (always file:line), and streaming in constant memory.
-#include "core/distribution.h"
-#include "core/error.h"
-#include "core/synthetic_distribution.h"
+#include "core/traffic/distribution.h"
+#include "core/traffic/synthetic_distribution.h"
+#include "core/util/error.h"
 #include "testutil.h"
 
 #include <QTemporaryDir>

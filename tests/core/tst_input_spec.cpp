@@ -1,7 +1,7 @@
-#include "core/error.h"
-#include "core/input_spec.h"
-#include "core/kernel_source.h"
-#include "core/package_meta.h"
+#include "core/kernel/kernel_source.h"
+#include "core/spec/input_spec.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
 
 #include <QTest>
 

@@ -1,12 +1,12 @@
 // Loading kernels every way users hold them (.py as in the guide, TorchScript source, a
 // scripted function archive, a package method, a Neuron-like archive that cannot be loaded)
 // and the graph model built from them.
-#include "core/demo.h"
-#include "core/error.h"
-#include "core/graph_capture.h"
-#include "core/kernel.h"
-#include "core/lint.h"
-#include "core/package.h"
+#include "core/demo/demo.h"
+#include "core/graph/graph_capture.h"
+#include "core/graph/lint.h"
+#include "core/kernel/kernel.h"
+#include "core/package/package.h"
+#include "core/util/error.h"
 #include "fixtures.h"
 #include "kernel_fixtures.h"
 #include "neuron_fixture.h"

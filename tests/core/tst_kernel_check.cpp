@@ -1,9 +1,9 @@
 // The validator against real kernels: the guide's seed kernel (its known defects), every
 // kernel BucketLab generates (property test over random boundary sets), broken variants of
 // a generated kernel (one defect class each), and the guide's state preprocessor.
-#include "core/error.h"
-#include "core/kernel.h"
-#include "core/kernel_check.h"
+#include "core/kernel/kernel.h"
+#include "core/kernel/kernel_check.h"
+#include "core/util/error.h"
 #include "kernel_fixtures.h"
 
 #include <QElapsedTimer>

@@ -1,7 +1,7 @@
 // Latency curves: interpolation, the non-decreasing envelope (and the note when it changed
 // a measured point), extrapolation on both sides, analytic specs and bad profiles.
-#include "core/error.h"
-#include "core/latency_curve.h"
+#include "core/latency/latency_curve.h"
+#include "core/util/error.h"
 #include "testutil.h"
 
 #include <QTemporaryDir>

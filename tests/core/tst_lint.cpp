@@ -1,8 +1,8 @@
 // Each lint rule against a kernel that triggers it and one that does not, the guide's seed
 // kernel, and BucketLab's generated kernels (which must lint clean).
-#include "core/graph_capture.h"
-#include "core/kernel.h"
-#include "core/lint.h"
+#include "core/graph/graph_capture.h"
+#include "core/graph/lint.h"
+#include "core/kernel/kernel.h"
 #include "kernel_fixtures.h"
 
 #include <QTemporaryDir>

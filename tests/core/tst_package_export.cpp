@@ -1,13 +1,13 @@
 // Re-exporting packages with new boundaries: the model carries over (stored once), the
 // export is verified against its source before it gets its name, per-bucket packages refuse
 // boundaries they have no model for, and a failed check or a cancel leaves nothing behind.
-#include "core/demo.h"
-#include "core/error.h"
-#include "core/package.h"
-#include "core/package_check.h"
-#include "core/package_export.h"
-#include "core/sha256.h"
-#include "core/torch_io.h"
+#include "core/demo/demo.h"
+#include "core/package/package.h"
+#include "core/package/package_check.h"
+#include "core/package/package_export.h"
+#include "core/runtime/torch_io_p.h"
+#include "core/util/error.h"
+#include "core/util/sha256.h"
 #include "fixtures.h"
 #include "testutil.h"
 

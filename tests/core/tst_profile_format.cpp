@@ -1,5 +1,5 @@
-#include "core/error.h"
-#include "core/profile_format.h"
+#include "core/latency/profile_format.h"
+#include "core/util/error.h"
 
 #include <QTest>
 

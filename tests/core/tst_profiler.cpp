@@ -2,12 +2,12 @@
 // padded forward at L, a package's bucket model), its statistics and records, failing
 // shapes, bad requests, devices that are absent here (CUDA, Neuron), progress, the time
 // budget and cancellation.
-#include "core/demo.h"
-#include "core/device.h"
-#include "core/error.h"
-#include "core/package.h"
-#include "core/profiler.h"
-#include "core/sample_statistics.h"
+#include "core/demo/demo.h"
+#include "core/latency/profiler.h"
+#include "core/latency/sample_statistics.h"
+#include "core/package/package.h"
+#include "core/runtime/device.h"
+#include "core/util/error.h"
 #include "fixtures.h"
 #include "testutil.h"
 

@@ -1,5 +1,5 @@
-#include "core/error.h"
-#include "core/project.h"
+#include "core/project/project.h"
+#include "core/util/error.h"
 #include "testutil.h"
 
 #include <QDir>

@@ -1,9 +1,9 @@
 // The statistics behind the profiler's figures: the bootstrap CI of the median (against a
 // classic resampling bootstrap, and by its coverage), the noise flags, and the shape
 // lists (length parsing, log-spaced grids).
-#include "core/error.h"
-#include "core/profile_grid.h"
-#include "core/sample_statistics.h"
+#include "core/latency/profile_grid.h"
+#include "core/latency/sample_statistics.h"
+#include "core/util/error.h"
 
 #include <QTest>
 

@@ -2,12 +2,12 @@
 // state_preprocessor handing each bucket a view, and a stateful bucket model that reads and
 // writes its state across calls of different buckets, checked against a reference written
 // here with plain tensors.
-#include "core/error.h"
-#include "core/kernel_source.h"
-#include "core/package.h"
-#include "core/package_export.h"
-#include "core/state_spec.h"
-#include "core/torch_io.h"
+#include "core/kernel/kernel_source.h"
+#include "core/package/package.h"
+#include "core/package/package_export.h"
+#include "core/runtime/torch_io_p.h"
+#include "core/spec/state_spec.h"
+#include "core/util/error.h"
 #include "testutil.h"
 
 #include <torch/script.h>

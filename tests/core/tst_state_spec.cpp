@@ -1,8 +1,8 @@
 // Shared state specs: the --state text form and the rules a state's per-bucket shapes must
 // follow for the guide's preprocessor (one buffer, sliced per bucket).
-#include "core/error.h"
-#include "core/package_meta.h"
-#include "core/state_spec.h"
+#include "core/spec/package_meta.h"
+#include "core/spec/state_spec.h"
+#include "core/util/error.h"
 
 #include <QTest>
 

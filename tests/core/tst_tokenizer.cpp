@@ -3,11 +3,11 @@
 // the final sigma) can be followed on paper, the real bert-base-cased vocabulary on sentences
 // whose pieces were looked up one by one, and the MRPC histogram of resources/demo, which
 // must come out byte for byte (when the shared corpus is present).
-#include "core/distribution.h"
-#include "core/error.h"
-#include "core/output_file.h"
-#include "core/unicode_tables.h"
-#include "core/wordpiece_tokenizer.h"
+#include "core/traffic/distribution.h"
+#include "core/traffic/unicode_tables.h"
+#include "core/traffic/wordpiece_tokenizer.h"
+#include "core/util/error.h"
+#include "core/util/output_file.h"
 #include "testutil.h"
 
 #include <QDir>

@@ -1,11 +1,11 @@
 // The evaluator's figures and the tuner's exactness: divide-and-conquer DP, the naive DP and
 // brute force over every boundary set must agree on thousands of random traffic histograms
 // and latency curves, for every objective, with and without a bucket cost and a max length.
-#include "core/boundary_tuner.h"
-#include "core/error.h"
-#include "core/package_meta.h"
-#include "core/synthetic_distribution.h"
-#include "core/tuning_report.h"
+#include "core/spec/package_meta.h"
+#include "core/traffic/synthetic_distribution.h"
+#include "core/tuning/boundary_tuner.h"
+#include "core/tuning/tuning_report.h"
+#include "core/util/error.h"
 
 #include <QTest>
 

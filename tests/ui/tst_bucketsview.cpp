@@ -1,9 +1,9 @@
 // The Buckets view driven as a user drives it: drag a boundary handle with the mouse and
 // watch the table follow, undo, add and remove boundaries, run Optimize and Cancel, and make
 // sure the UI thread never stalls while the tuner works.
-#include "core/boundary_tuner.h"
-#include "core/latency_curve.h"
-#include "core/length_histogram.h"
+#include "core/latency/latency_curve.h"
+#include "core/traffic/length_histogram.h"
+#include "core/tuning/boundary_tuner.h"
 #include "guitest.h"
 #include "stallwatchdog.h"
 #include "ui/backgroundjob.h"

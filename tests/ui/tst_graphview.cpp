@@ -2,7 +2,7 @@
 // guide) is compiled, laid out by Graphviz off the UI thread and drawn with its lint findings
 // highlighted; clicking a finding selects its node; search, collapse, export, a layout too
 // large or too slow, and Cancel — with the UI thread never stalling.
-#include "core/demo.h"
+#include "core/demo/demo.h"
 #include "graph_fixtures.h"
 #include "guitest.h"
 #include "stallwatchdog.h"

@@ -1,6 +1,6 @@
 // The real main window, driven as a user would: open the demo, open bad files, use the
 // recent-files menu, and render a screenshot through the bucketlab executable.
-#include "core/project.h"
+#include "core/project/project.h"
 #include "guitest.h"
 #include "testutil.h"
 #include "ui/bucketsview.h"

@@ -2,8 +2,8 @@
 // clicks. Points appear on the plot while the run goes on, the finished profile is saved,
 // listed and becomes the tuning curve; Cancel stops within the profiler's promise and saves
 // nothing; the UI thread never stalls; bad set-ups say so in the panel.
-#include "core/model_info.h"
-#include "core/profile_grid.h"
+#include "core/archive/model_info.h"
+#include "core/latency/profile_grid.h"
 #include "guitest.h"
 #include "stallwatchdog.h"
 #include "testutil.h"

@@ -1,0 +1,125 @@
+// Proves a bucket kernel by running it: every length 1..max-length (past the largest bucket
+// too), several batch sizes, 1..n inputs and mixed dtypes. Boundaries are inferred from what
+// the kernel does; each defect class is reported once with its first and last failing length
+// and the first failing call (inputs and the kernel's output) as an example. Other input
+// counts and mixed dtypes are swept over every served length and sampled past them. A state
+// preprocessor is checked against its shapes_collection contract instead.
+//
+// Calls run on worker threads under a per-call deadline: TorchScript cannot be interrupted,
+// so a call that never returns is abandoned on its thread (see KernelCheckResult).
+#pragma once
+
+#include "core/kernel/kernel.h"
+#include "core/kernel/kernel_source.h"
+#include "core/spec/input_spec.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+enum class DefectKind {
+    FallThrough,       // returns past the largest bucket instead of rejecting the length
+    WrongOutputLength, // not padded to the nearest bucket (or outputs of different lengths)
+    IndexNotMonotone,  // bucket index does not follow the buckets in order
+    IndexNotInt64,     // bucket index is not a one-element int64 tensor
+    ValuesChanged,     // input values lost or changed (or other dimensions changed)
+    WrongPadding,      // padding is not the pad value
+    DtypeChanged,      // an output's dtype differs from its input's
+    InputsDropped,     // fewer outputs than inputs
+    ExtraOutputs,      // more outputs than inputs
+    Exception,         // raised within the served lengths (or returned the wrong type)
+    Timeout,           // a call did not return within the per-call timeout
+    BoundariesDiffer,  // inferred boundaries differ from the package's declared ones
+    StateShape         // state preprocessor: output shapes or values break the contract
+};
+
+std::string defectKindName(DefectKind kind); // "fall_through", "wrong_output_length", ...
+
+struct TensorSummary {
+    std::vector<int64_t> shape;
+    std::string dtype;
+    std::string text; // "int64[2, 130] row 0: 1 8 15 ... 0 0"
+};
+
+// One kernel call, kept to show a defect: what went in and what came out.
+struct KernelCall {
+    int64_t length = 0;
+    int64_t batch = 1;
+    std::vector<TensorSummary> inputs;
+    std::vector<TensorSummary> outputs;
+    std::string index; // the returned bucket index as text
+    std::string error; // the exception, when it raised
+};
+
+struct KernelDefect {
+    DefectKind kind = DefectKind::Exception;
+    int64_t firstLength = 0;
+    int64_t lastLength = 0;
+    int64_t calls = 0; // failing calls over every configuration
+    std::string message;
+    KernelCall example;
+};
+
+struct KernelCheckProgress {
+    int64_t done = 0;
+    int64_t total = 0; // grows when an extra configuration needs a full sweep
+    std::string stage;
+};
+
+struct KernelCheckOptions {
+    int64_t maxLength = 0; // 0: defaultCheckLength(declaredBoundaries)
+    std::vector<int64_t> batchSizes{1, 2, 5};
+    // The inputs the kernel pads. Empty: the guide's three int64 BERT inputs, with any
+    // constant padding accepted; given (or from a package): pad values are checked exactly.
+    std::vector<InputSpec> inputs;
+    int64_t bucketDim = 1;
+    int64_t batchDim = 0;
+    std::vector<int64_t> declaredBoundaries; // a package's, compared with the inferred
+    double callTimeoutSeconds = 5.0;
+    int threads = 0; // worker threads calling the kernel; 0: one per core, at most 4
+    // State preprocessors: the buckets whose shapes_collection is built (default: the
+    // declared boundaries, else 128,512 as in the guide).
+    std::vector<int64_t> stateBoundaries;
+    std::function<void(const KernelCheckProgress&)> progress; // on the calling thread
+    std::function<bool()> cancelled;                          // throws Cancelled when true
+};
+
+struct KernelCheckResult {
+    bool ok = true;
+    std::string kernel; // name
+    KernelRole role = KernelRole::BucketKernel;
+    std::vector<int64_t> boundaries;   // inferred
+    std::vector<KernelDefect> defects; // one per kind
+    std::vector<std::string> notes;    // what is not a defect: rejections, accepted counts
+    int64_t calls = 0;
+    double seconds = 0.0;
+    // True when a call never returned: its thread is still running TorchScript and holds the
+    // kernel. A process that ends now must leave with std::quick_exit (no static destructors
+    // while that thread runs).
+    bool workerAbandoned = false;
+};
+
+// The lengths a check covers by default: twice the largest declared bucket and at least
+// 1024 (so a kernel that accepts too much shows it), or 2048 when none is declared.
+int64_t defaultCheckLength(const std::vector<int64_t>& declaredBoundaries);
+
+// Throws Error when the kernel has neither bucket kernel nor state preprocessor signature.
+KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options);
+
+// A kernel file or an archive. For a BucketLab package the inputs, dimensions and declared
+// boundaries come from its metadata unless `options` sets them.
+KernelCheckResult checkKernelFile(const std::string& path, const std::string& function,
+                                  KernelCheckOptions options);
+
+// The kernel BucketLab generates for `layout` (the one a package or a Neuron recipe gets),
+// checked with the layout's inputs, bucket dimension and boundaries as declared ones.
+KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options);
+
+// {"ok", "kernel", "boundaries", "defects": [{"kind", "first_length", "last_length", "calls",
+//  "message", "example"}], "notes", "calls", "seconds"}
+std::string kernelCheckToJson(const KernelCheckResult& result, int indent = 2);
+
+} // namespace bucketlab

@@ -1,0 +1,90 @@
+// Per-shape latency of a model or package, measured honestly: every shape is warmed until
+// the TorchScript executor has specialised it, shapes are interleaved round by round (all
+// of them, to the end) so that drift on a shared machine hits them all alike, sampling
+// goes on until the 95 % CI of every median is within the target or the time budget ends,
+// and every raw sample is kept. Blocking: the GUI runs it on a worker thread and follows
+// it through the progress callback.
+#pragma once
+
+#include "core/latency/profile_format.h"
+#include "core/runtime/device.h"
+#include "core/spec/input_spec.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+// What a sample measures.
+enum class ProfileClock {
+    Wall,     // steady_clock around forward(): the latency a caller sees (the default)
+    ThreadCpu // CPU time of the profiling thread: leaves out the time other processes hold
+              // the CPU, so figures from a busy shared machine move less (their cache and
+              // core sharing still shows). Only with one thread on the CPU (other threads'
+              // work would not be counted).
+};
+
+struct ProfileRequest {
+    std::string model; // TorchScript model or BucketLab package
+    // Plain models: required (how to make inputs). Packages carry theirs in bucketlab_meta;
+    // when given here the names and dtypes must match and the fill values are used.
+    std::vector<InputSpec> inputs;
+    int64_t bucketDim = 1; // plain models; packages use their metadata
+    int64_t batchDim = 0;
+    std::vector<int64_t> lengths; // positive; a package's are <= its largest bucket
+    std::vector<int64_t> batches = {1};
+    // Packages: time the shared bucket model at each length instead of the package's
+    // forward() (which pads to the package's own buckets). This is what a package
+    // re-exported with these lengths as boundaries runs, less the kernel's dispatch; it is
+    // how new boundaries are verified.
+    bool bucketModel = false;
+    DeviceKind device = DeviceKind::Auto;
+    int threads = 1; // intra-op threads (LibTorch and BLAS), recorded in the profile
+    ProfileClock clock = ProfileClock::Wall;
+    double budgetS = 30; // wall-clock for the whole run, loading included
+    double targetCiPct =
+        2; // stop a shape when its CI is within ± this % of its median; 0: use the budget
+    int64_t minSamples = 10; // before a shape may stop, and below which it is flagged
+    int64_t maxSamplesPerPoint = 100000;
+    int maxWarmupRuns = 20;
+};
+
+enum class ProfileStage {
+    Loading,   // checking and loading the model
+    WarmingUp, // warming shape pointIndex
+    Sampling,  // a round is under way; point = the shape just sampled
+    PointDone, // shape pointIndex has its final statistics (failed, or sampling is over)
+    Finished   // every point final; the run is about to return
+};
+
+struct ProfilerProgress {
+    ProfileStage stage = ProfileStage::Loading;
+    size_t pointIndex = 0;
+    size_t pointCount = 0;
+    int64_t round = 0;
+    double elapsedS = 0;
+    double remainingS = 0; // estimate: until every shape converges, at most the budget left
+    // Statistics so far of shape pointIndex (raw samples included); valid during the call
+    // only. Null while loading.
+    const ProfilePoint* point = nullptr;
+    std::string message;
+};
+
+struct ProfilerControl {
+    // Called on the profiling thread, at most every progressIntervalS during sampling, and
+    // at every stage change.
+    std::function<void(const ProfilerProgress&)> progress;
+    const std::atomic<bool>* cancel = nullptr; // set it to stop; the run throws Cancelled
+    double progressIntervalS = 0.1;
+};
+
+// Profiles every (length, batch) pair. Throws Error for unusable input (bad lengths or
+// budget, unreadable model, plain model without inputs, a Neuron model without the Neuron
+// runtime, CUDA requested where there is none, every shape failing) and Cancelled. A shape
+// whose forward fails is kept with its error and the flag "failed"; the others go on.
+Profile runProfile(const ProfileRequest& request, const ProfilerControl& control = {});
+
+} // namespace bucketlab

@@ -1,0 +1,160 @@
+#include "core/project/project.h"
+
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
+#include "core/util/output_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace bucketlab {
+
+using nlohmann::json;
+
+namespace {
+
+// A source is a file when it has no scheme-like "kind:" prefix of a synthetic or analytic
+// spec (lognormal:..., linear:...). Windows drive letters do not occur here.
+bool looksLikeSpec(const std::string& source)
+{
+    const auto colon = source.find(':');
+    if (colon == std::string::npos || colon == 0)
+        return false;
+    for (size_t i = 0; i < colon; ++i)
+        if (!std::isalpha(static_cast<unsigned char>(source[i])))
+            return false;
+    return !fs::exists(source);
+}
+
+std::string relativeTo(const std::string& path, const std::string& projectPath)
+{
+    if (path.empty() || looksLikeSpec(path))
+        return path;
+    const fs::path base = fs::absolute(fs::path(projectPath)).parent_path();
+    const fs::path abs = fs::absolute(fs::path(path)).lexically_normal();
+    const fs::path rel = abs.lexically_relative(base);
+    if (!rel.empty() && rel.native().rfind("..", 0) != 0)
+        return rel.string();
+    return abs.string();
+}
+
+std::string resolve(const std::string& path, const std::string& projectPath)
+{
+    if (path.empty() || looksLikeSpec(path) || fs::path(path).is_absolute())
+        return path;
+    const fs::path base = fs::absolute(fs::path(projectPath)).parent_path();
+    return (base / path).lexically_normal().string();
+}
+
+} // namespace
+
+std::string projectToJson(const Project& p, int indent)
+{
+    json j;
+    j["format"] = kProjectFormat;
+    j["model"] = relativeTo(p.model, p.path);
+    j["inputs"] = p.inputs;
+    j["distributions"] = json::array();
+    for (const auto& d : p.distributions) {
+        json o = d.options;
+        for (const char* fileOption : {"vocab"})
+            if (o.contains(fileOption))
+                o[fileOption] = relativeTo(o[fileOption].get<std::string>(), p.path);
+        j["distributions"].push_back(
+            {{"name", d.name}, {"source", relativeTo(d.source, p.path)}, {"options", o}});
+    }
+    j["latencies"] = json::array();
+    for (const auto& l : p.latencies)
+        j["latencies"].push_back({{"name", l.name}, {"source", relativeTo(l.source, p.path)}});
+    j["boundary_sets"] = json::array();
+    for (const auto& b : p.boundarySets)
+        j["boundary_sets"].push_back(
+            {{"name", b.name}, {"kind", b.kind}, {"boundaries", b.boundaries}});
+    j["active_boundary_set"] = p.activeBoundarySet;
+    j["notes"] = p.notes;
+    j["created_by"] = creatorString();
+    return j.dump(indent);
+}
+
+Project projectFromJson(const std::string& text, const std::string& projectPath)
+{
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw Error(projectPath + ": not valid JSON (" + firstLine(e.what()) + ")");
+    }
+    if (!j.is_object() || j.value("format", std::string()) != kProjectFormat)
+        throw Error(projectPath + ": not a BucketLab project (expected \"format\": \"" +
+                    kProjectFormat + "\")");
+    Project p;
+    p.path = projectPath;
+    try {
+        p.model = resolve(j.value("model", std::string()), projectPath);
+        p.inputs = j.value("inputs", std::string());
+        const json distributions = j.value("distributions", json::array());
+        const json latencies = j.value("latencies", json::array());
+        const json boundarySets = j.value("boundary_sets", json::array());
+        for (const auto& d : distributions) {
+            DistributionSource s;
+            s.name = d.value("name", std::string());
+            s.source = resolve(d.at("source").get<std::string>(), projectPath);
+            const json options = d.value("options", json::object());
+            for (const auto& [k, v] : options.items())
+                s.options[k] = k == "vocab" ? resolve(v.get<std::string>(), projectPath)
+                                            : (v.is_string() ? v.get<std::string>() : v.dump());
+            p.distributions.push_back(s);
+        }
+        for (const auto& l : latencies)
+            p.latencies.push_back({l.value("name", std::string()),
+                                   resolve(l.at("source").get<std::string>(), projectPath)});
+        for (const auto& b : boundarySets) {
+            BoundarySet s;
+            s.name = b.at("name").get<std::string>();
+            s.kind = b.value("kind", std::string("user"));
+            s.boundaries = b.at("boundaries").get<std::vector<int64_t>>();
+            checkBoundaries(s.boundaries, projectPath + ": boundary set '" + s.name + "'");
+            p.boundarySets.push_back(s);
+        }
+        p.activeBoundarySet = j.value("active_boundary_set", std::string());
+        p.notes = j.value("notes", std::string());
+    } catch (const json::exception& e) {
+        throw Error(projectPath + ": malformed project (" + firstLine(e.what()) + ")");
+    }
+    return p;
+}
+
+Project readProject(const std::string& path)
+{
+    return projectFromJson(readFile(path), path);
+}
+
+void writeProject(const Project& project, const std::string& path)
+{
+    Project p = project;
+    p.path = path;
+    writeFileAtomically(path, projectToJson(p) + "\n", /*replace=*/true);
+}
+
+std::vector<std::string> missingProjectFiles(const Project& p)
+{
+    std::vector<std::string> missing;
+    auto check = [&](const std::string& what, const std::string& path) {
+        if (!path.empty() && !looksLikeSpec(path) && !fs::exists(path))
+            missing.push_back(what + ": " + path);
+    };
+    check("model", p.model);
+    for (const auto& d : p.distributions) {
+        check("distribution '" + d.name + "'", d.source);
+        if (auto it = d.options.find("vocab"); it != d.options.end())
+            check("vocabulary of '" + d.name + "'", it->second);
+    }
+    for (const auto& l : p.latencies)
+        check("latency '" + l.name + "'", l.source);
+    return missing;
+}
+
+} // namespace bucketlab

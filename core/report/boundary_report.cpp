@@ -1,0 +1,209 @@
+#include "core/report/boundary_report.h"
+
+#include "core/report/svg_chart.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
+#include "core/util/sha256.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+namespace bucketlab {
+
+using nlohmann::json;
+
+BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
+                                     const BoundaryComparisonRequest& request,
+                                     const JobProgress& job)
+{
+    checkBoundaries(request.current, "--current");
+    if (!request.tuned.empty())
+        checkBoundaries(request.tuned, "--tuned");
+    if (request.buckets < 0)
+        throw Error("--tune must be at least 1 bucket, got " + std::to_string(request.buckets));
+    // Said here in the report's terms; the tuner would name its own --buckets.
+    const int k = request.buckets > 0 ? request.buckets : int(request.current.size());
+    // A cover length adds a bucket no traffic needs to fill.
+    const size_t fillable = evaluator.servedDistinct() + (request.coverLength > 0 ? 1 : 0);
+    if (request.tuned.empty() && size_t(k) > fillable)
+        throw Error("--tune " + std::to_string(k) + " exceeds the " +
+                    std::to_string(evaluator.servedDistinct()) +
+                    " distinct lengths in the traffic; more buckets than lengths cannot help");
+    BoundaryComparison c;
+    c.curve = evaluator.curve();
+    c.current = evaluator.evaluate(request.current);
+    TuningRequest t;
+    t.settings.objective = TuneObjective::MeanLatency;
+    t.settings.coverLength = request.coverLength;
+    t.current = request.current;
+    t.distributionSource = request.distributionSource;
+    if (request.tuned.empty()) {
+        t.settings.buckets = k;
+        c.tuning = tuneAndCompare(evaluator, t, job);
+        c.tuned = c.tuning.evaluation;
+        c.tunedHere = true;
+    } else {
+        c.tuned = evaluator.evaluate(request.tuned);
+        // The optimum for as many buckets as were proposed (as many as the traffic can fill):
+        // how far the proposal is from the best it could be.
+        t.settings.buckets =
+            int(std::min<size_t>(request.tuned.size(), std::max<size_t>(1, fillable)));
+        c.tuning = tuneAndCompare(evaluator, t, job);
+    }
+    return c;
+}
+
+std::string formatMs(double ms)
+{
+    const double a = std::fabs(ms);
+    return formatNumber(ms, a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
+}
+
+namespace {
+
+std::string pct(double v)
+{
+    return formatNumber(v, 1) + " %";
+}
+
+std::string boundaryList(const std::vector<int64_t>& b)
+{
+    std::string out;
+    for (auto v : b)
+        out += (out.empty() ? "" : ", ") + std::to_string(v);
+    return out;
+}
+
+json evaluationJson(const Evaluation& e)
+{
+    const auto& s = e.stats;
+    return {{"boundaries", e.boundaries},      {"mean_ms", s.meanLatencyMs},
+            {"p50_ms", s.p50LatencyMs},        {"p90_ms", s.p90LatencyMs},
+            {"p99_ms", s.p99LatencyMs},        {"requests_per_second", s.requestsPerSecond},
+            {"waste_pct", s.wastePct},         {"rejected_pct", s.rejectedPct},
+            {"padded_tokens", s.paddedTokens}, {"real_tokens", s.realTokens}};
+}
+
+} // namespace
+
+ComparisonSummary summarizeComparison(const BoundaryComparison& c)
+{
+    ComparisonSummary s;
+    const auto& cur = c.current.stats;
+    const auto& tun = c.tuned.stats;
+    s.meanCurrentMs = cur.meanLatencyMs;
+    s.meanTunedMs = tun.meanLatencyMs;
+    s.meanGainMs = cur.meanLatencyMs - tun.meanLatencyMs;
+    s.meanGainPct = cur.meanLatencyMs > 0 ? 100.0 * s.meanGainMs / cur.meanLatencyMs : 0;
+    s.p50GainMs = cur.p50LatencyMs - tun.p50LatencyMs;
+    s.p90GainMs = cur.p90LatencyMs - tun.p90LatencyMs;
+    s.p99GainMs = cur.p99LatencyMs - tun.p99LatencyMs;
+    s.p99GainPct = cur.p99LatencyMs > 0 ? 100.0 * s.p99GainMs / cur.p99LatencyMs : 0;
+    s.wasteCurrentPct = cur.wastePct;
+    s.wasteTunedPct = tun.wastePct;
+    s.throughputGainPct =
+        cur.requestsPerSecond > 0
+            ? 100.0 * (tun.requestsPerSecond - cur.requestsPerSecond) / cur.requestsPerSecond
+            : 0;
+
+    const std::string means =
+        " (" + formatMs(s.meanCurrentMs) + " ms → " + formatMs(s.meanTunedMs) + " ms)";
+    std::string latency;
+    // Below 0.05 % the one-decimal figure would read "0.0 %": call it unchanged.
+    if (std::fabs(s.meanGainPct) < 0.05)
+        latency = "leave mean latency unchanged at " + formatMs(s.meanCurrentMs) + " ms";
+    else if (s.meanGainPct > 0)
+        latency = "cut mean latency by " + pct(s.meanGainPct) + means;
+    else
+        latency = "raise mean latency by " + pct(-s.meanGainPct) + means;
+    s.sentence = "Tuned boundaries " + boundaryList(c.tuned.boundaries) + " " + latency +
+                 " and padding waste from " + pct(s.wasteCurrentPct) + " to " +
+                 pct(s.wasteTunedPct) + ".";
+    if (cur.rejected != tun.rejected)
+        s.caveat = "The current boundaries reject " + pct(cur.rejectedPct) +
+                   " of the traffic and the tuned ones " + pct(tun.rejectedPct) +
+                   " (requests longer than the largest bucket): each set's latency and waste "
+                   "cover the requests it serves.";
+    return s;
+}
+
+ReportInput describeReportInput(const std::string& role, const std::string& fileOrSpec)
+{
+    ReportInput in;
+    in.role = role;
+    in.path = fileOrSpec;
+    std::error_code ec;
+    in.isFile = std::filesystem::is_regular_file(fileOrSpec, ec);
+    if (in.isFile) {
+        in.bytes = int64_t(std::filesystem::file_size(fileOrSpec, ec));
+        in.sha256 = sha256File(fileOrSpec);
+    }
+    return in;
+}
+
+std::string boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath,
+                               int indent)
+{
+    const auto& c = report.comparison;
+    const auto s = summarizeComparison(c);
+    json j;
+    j["html"] = htmlPath;
+    j["summary"] = s.sentence;
+    j["caveat"] = s.caveat.empty() ? json(nullptr) : json(s.caveat);
+    j["current"] = evaluationJson(c.current);
+    j["tuned"] = evaluationJson(c.tuned);
+    j["tuned"]["origin"] = c.tunedHere ? "tuned" : "given";
+    j["gain"] = {{"mean_ms", s.meanGainMs},
+                 {"mean_pct", s.meanGainPct},
+                 {"p50_ms", s.p50GainMs},
+                 {"p90_ms", s.p90GainMs},
+                 {"p99_ms", s.p99GainMs},
+                 {"p99_pct", s.p99GainPct},
+                 {"waste_points", s.wasteCurrentPct - s.wasteTunedPct},
+                 {"throughput_pct", s.throughputGainPct}};
+    const auto& opt = c.tuning;
+    j["optimum"] = {{"buckets", opt.settings.buckets},
+                    {"boundaries", opt.solution.boundaries},
+                    {"mean_ms", opt.solution.feasible ? json(opt.evaluation.stats.meanLatencyMs)
+                                                      : json(nullptr)}};
+    j["knee_buckets"] = opt.kneeBuckets > 0 ? json(opt.kneeBuckets) : json(nullptr);
+    j["kernel_checks_run"] = !report.kernelChecks.empty();
+    j["kernel_checks_not_run"] =
+        report.kernelChecks.empty() ? json(report.kernelChecksNotRun) : json(nullptr);
+    j["kernel_checks"] = json::array();
+    for (const auto& k : report.kernelChecks) {
+        json defects = json::array();
+        for (const auto& d : k.defects)
+            defects.push_back({{"kind", d.kind}, {"message", d.message}});
+        j["kernel_checks"].push_back({{"title", k.title},
+                                      {"subject", k.subject},
+                                      {"ok", k.ok},
+                                      {"boundaries", k.inferredBoundaries},
+                                      {"defects", defects},
+                                      {"max_length", k.maxLength},
+                                      {"batch_sizes", k.batchSizes},
+                                      {"calls", k.calls},
+                                      {"seconds", k.seconds}});
+    }
+    const auto& env = report.environment;
+    j["environment"] = {{"bucketlab", env.bucketlabVersion},
+                        {"created_at", env.createdAt},
+                        {"host", env.hostname},
+                        {"cpu", env.cpuModel},
+                        {"cpu_count", env.cpuCount},
+                        {"threads", env.computeThreads},
+                        {"os", env.os},
+                        {"libtorch", env.libtorchVersion}};
+    j["inputs"] = json::array();
+    for (const auto& in : report.environment.inputs)
+        j["inputs"].push_back({{"role", in.role},
+                               {"path", in.path},
+                               {"file", in.isFile},
+                               {"sha256", in.isFile ? json(in.sha256) : json(nullptr)},
+                               {"bytes", in.isFile ? json(in.bytes) : json(nullptr)}});
+    return j.dump(indent);
+}
+
+} // namespace bucketlab

@@ -1,0 +1,942 @@
+#include "core/report/html_report.h"
+
+#include "core/report/svg_chart.h"
+#include "core/spec/package_meta.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace bucketlab {
+namespace {
+
+// The stylesheet: every colour is a variable so the dark scheme and print only swap values.
+// System fonts only (nothing to download); tabular figures so columns of numbers align.
+const char* kStyle = R"css(
+:root {
+  color-scheme: light dark;
+  --bg: #ffffff; --fg: #1b2130; --muted: #5d6677; --border: #dfe3ea; --panel: #f5f7fa;
+  --accent: #1f5fbf; --current: #c4520f; --current-soft: rgba(222, 104, 32, 0.50);
+  --tuned: #1f62d1; --tuned-soft: rgba(40, 110, 230, 0.42); --traffic: #98a6bb;
+  --rejected: #d4d8df; --grid: #eceff4; --axis: #7b8495; --knee: #7c3aed;
+  --good: #11773a; --good-bg: #e7f6ec; --bad: #b42318; --bad-bg: #fdecea;
+  --none: #7a5a00; --none-bg: #fdf6e3;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --bg: #11151d; --fg: #e4e8ef; --muted: #9aa4b5; --border: #2b3341; --panel: #19202b;
+    --accent: #7fb0ff; --current: #f59a5b; --current-soft: rgba(245, 154, 91, 0.50);
+    --tuned: #77a9ff; --tuned-soft: rgba(119, 169, 255, 0.62); --traffic: #75839a;
+    --rejected: #3a4250; --grid: #222a36; --axis: #7d889b; --knee: #b794f6;
+    --good: #5fd38d; --good-bg: #12301f; --bad: #ff8a80; --bad-bg: #3a1a18;
+    --none: #e8c46a; --none-bg: #322a14;
+  }
+}
+* { box-sizing: border-box; }
+html { background: var(--bg); }
+body {
+  margin: 0 auto; max-width: 1080px; padding: 40px 44px 56px; color: var(--fg);
+  background: var(--bg); font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto,
+  "Helvetica Neue", "Noto Sans", "Liberation Sans", "DejaVu Sans", Arial, sans-serif;
+  font-variant-numeric: tabular-nums;
+}
+header { border-bottom: 1px solid var(--border); padding-bottom: 14px; margin-bottom: 22px; }
+.eyebrow { color: var(--muted); font-size: 12px; letter-spacing: .08em; text-transform: uppercase;
+  font-weight: 600; }
+h1 { font-size: 28px; line-height: 1.25; margin: 4px 0 6px; letter-spacing: -0.01em; }
+h2 { font-size: 19px; margin: 38px 0 10px; padding-top: 6px; letter-spacing: -0.005em; }
+h3 { font-size: 15px; margin: 22px 0 8px; }
+p { margin: 8px 0; }
+.sub { color: var(--muted); margin: 0; }
+code, .mono { font-family: ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono",
+  "Liberation Mono", Menlo, Consolas, monospace; font-size: 0.9em; }
+.summary { background: var(--panel); border: 1px solid var(--border);
+  border-left: 5px solid var(--tuned); border-radius: 8px; padding: 16px 20px; margin: 0 0 18px; }
+.summary .headline { font-size: 19px; line-height: 1.45; font-weight: 600; margin: 0; }
+.summary .caveat { color: var(--muted); margin: 8px 0 0; font-size: 14px; }
+.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 0 0 8px; }
+.card { border: 1px solid var(--border); border-radius: 8px; padding: 10px 14px; }
+.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
+  letter-spacing: .06em; font-weight: 600; }
+.card .value { font-size: 17px; font-weight: 600; margin-top: 2px; white-space: nowrap; }
+.card .delta { font-size: 13px; margin-top: 1px; }
+.better { color: var(--good); } .worse { color: var(--bad); } .same { color: var(--muted); }
+.legend-inline { display: inline-block; width: 10px; height: 10px; border-radius: 2px;
+  margin-right: 5px; vertical-align: baseline; }
+.sw-current { background: var(--current); } .sw-tuned { background: var(--tuned); }
+figure { margin: 14px 0 6px; break-inside: avoid; page-break-inside: avoid; }
+figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
+.panel-title { font-size: 13.5px; font-weight: 600; margin: 10px 0 0; }
+svg.chart { display: block; width: 100%; height: auto; overflow: visible; }
+svg.chart text { fill: var(--fg); font-size: 11px; font-family: inherit; }
+svg.chart .tick { fill: var(--muted); }
+svg.chart .axis-label { fill: var(--muted); font-size: 12px; }
+svg.chart .grid line { stroke: var(--grid); stroke-width: 1; }
+svg.chart .axis line { stroke: var(--axis); stroke-width: 1; }
+.bar-requests, .bar-real { fill: var(--traffic); }
+.pad-current { fill: var(--current-soft); } .pad-tuned { fill: var(--tuned-soft); }
+.bar-rejected { fill: var(--rejected); }
+.marker-current line { stroke: var(--current); stroke-width: 1.6; stroke-dasharray: 6 4; }
+.marker-both line { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; }
+.line-both { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; fill: none; }
+.marker-tuned line { stroke: var(--tuned); stroke-width: 1.6; }
+/* svg.chart text sets the default fill; these must be at least as specific. */
+svg.chart .marker-current text { fill: var(--current); font-weight: 600; }
+svg.chart .marker-both text { fill: var(--fg); font-weight: 600; }
+svg.chart .marker-tuned text { fill: var(--tuned); font-weight: 600; }
+.line-current { stroke: var(--current); stroke-width: 2; stroke-dasharray: 6 4; fill: none; }
+.line-tuned { stroke: var(--tuned); stroke-width: 2; fill: none; }
+.swatch-requests { fill: var(--traffic); } .swatch-rejected { fill: var(--rejected); }
+.curve { fill: none; stroke: var(--fg); stroke-width: 2; }
+.curve-extrapolated { fill: none; stroke: var(--fg); stroke-width: 2; stroke-dasharray: 3 4; }
+.measured { fill: var(--bg); stroke: var(--fg); stroke-width: 1.5; }
+.point-current { fill: var(--current); stroke: var(--bg); stroke-width: 1.5; }
+.ring-current { fill: none; stroke: var(--current); stroke-width: 2.2; }
+.legend .ring-current { fill: none; }
+.point-tuned { fill: var(--tuned); stroke: var(--bg); stroke-width: 1.5; }
+.front { fill: none; stroke: var(--muted); stroke-width: 1.8; }
+.front-point { fill: var(--muted); }
+.knee { fill: none; stroke: var(--knee); stroke-width: 2.2; }
+svg.chart .label-knee { fill: var(--knee); font-weight: 600; }
+svg.chart .label-current { fill: var(--current); font-weight: 600; }
+svg.chart .label-tuned { fill: var(--tuned); font-weight: 600; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 4px; font-size: 14px; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--border); text-align: right;
+  vertical-align: top; white-space: nowrap; }
+td.l, td.hash { white-space: normal; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase;
+  letter-spacing: .04em; border-bottom-width: 2px; white-space: nowrap; }
+td.l, th.l { text-align: left; }
+tr.total td { font-weight: 600; border-top: 2px solid var(--border); }
+tr.highlight td { background: var(--panel); font-weight: 600; }
+.table-note { color: var(--muted); font-size: 13px; margin: 2px 0 0; }
+.two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
+.badge { display: inline-block; font-size: 12px; font-weight: 700; letter-spacing: .04em;
+  text-transform: uppercase; border-radius: 999px; padding: 2px 10px; margin-right: 8px;
+  vertical-align: 1px; }
+.badge.ok { color: var(--good); background: var(--good-bg); }
+.badge.bad { color: var(--bad); background: var(--bad-bg); }
+.badge.none { color: var(--none); background: var(--none-bg); }
+.check { border: 1px solid var(--border); border-radius: 8px; padding: 12px 16px; margin: 10px 0; }
+.check h3 { margin: 0 0 6px; }
+.check ul { margin: 6px 0 0; padding-left: 20px; }
+.check li { margin: 3px 0; }
+dl.env { display: grid; grid-template-columns: 160px 1fr; gap: 4px 16px; margin: 8px 0; }
+dl.env dt { color: var(--muted); }
+dl.env dd { margin: 0; overflow-wrap: anywhere; }
+td.hash { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace;
+  font-size: 12px; overflow-wrap: anywhere; text-align: left; min-width: 250px; }
+td.l code { overflow-wrap: anywhere; }
+ul.notes { padding-left: 20px; }
+footer { margin-top: 44px; padding-top: 12px; border-top: 1px solid var(--border);
+  color: var(--muted); font-size: 13px; }
+@media (max-width: 760px) {
+  body { padding: 20px 16px; }
+  .cards { grid-template-columns: repeat(2, 1fr); }
+  .two { grid-template-columns: 1fr; }
+}
+@media print {
+  :root {
+    --bg: #ffffff; --fg: #000000; --muted: #4a5160; --border: #c9ced8; --panel: #f3f5f8;
+    --current: #b4490a; --current-soft: rgba(222, 104, 32, 0.45); --tuned: #1a56c0;
+    --tuned-soft: rgba(40, 110, 230, 0.38); --traffic: #8d9bb0; --rejected: #d8dbe1;
+    --grid: #e6e9ef; --axis: #6b7384; --knee: #6d28d9; --good: #0d6630; --good-bg: #e4f4ea;
+    --bad: #a61b10; --bad-bg: #fbe8e6; --none: #6a4e00; --none-bg: #fbf3dc;
+  }
+  @page { margin: 14mm 12mm; }
+  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  table, .check, .cards, .summary { break-inside: avoid; page-break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+)css";
+
+constexpr int kChartWidth = 1000;
+
+std::string esc(const std::string& s)
+{
+    return escapeHtml(s);
+}
+
+std::string list(const std::vector<int64_t>& v)
+{
+    std::string out;
+    for (auto b : v)
+        out += (out.empty() ? "" : ", ") + std::to_string(b);
+    return out;
+}
+
+std::string integer(int64_t v)
+{
+    return formatNumber(double(v), 0);
+}
+
+std::string pct(double v, int decimals = 1)
+{
+    return formatNumber(v, decimals) + " %";
+}
+
+std::string ms(double v)
+{
+    return formatMs(v) + " ms";
+}
+
+std::string fileSize(int64_t bytes)
+{
+    if (bytes < 1024)
+        return integer(bytes) + " B";
+    if (bytes < 1024 * 1024)
+        return formatNumber(double(bytes) / 1024, 1) + " KiB";
+    if (bytes < int64_t(1024) * 1024 * 1024)
+        return formatNumber(double(bytes) / (1024 * 1024), 1) + " MiB";
+    return formatNumber(double(bytes) / (1024.0 * 1024 * 1024), 2) + " GiB";
+}
+
+// A change from current to tuned where lower is better: "−3.94 ms (−38.2 %)" in green, or
+// the same in red when higher.
+std::string deltaSpan(double current, double tuned, bool showPct = true)
+{
+    const double d = tuned - current;
+    const double rel = current != 0 ? 100.0 * d / current : 0.0;
+    if (std::fabs(rel) < 0.05)
+        return "<span class=\"same\">no change</span>";
+    const char* cls = d < 0 ? "better" : "worse";
+    std::string text = (d > 0 ? "+" : "") + formatMs(d) + " ms";
+    if (showPct)
+        text += " (" + std::string(rel > 0 ? "+" : "") + pct(rel) + ")";
+    return "<span class=\"" + std::string(cls) + "\">" + text + "</span>";
+}
+
+std::string pointsDelta(double current, double tuned)
+{
+    const double d = tuned - current;
+    if (std::fabs(d) < 0.05)
+        return "<span class=\"same\">no change</span>";
+    const char* cls = d < 0 ? "better" : "worse";
+    return "<span class=\"" + std::string(cls) + "\">" + (d > 0 ? "+" : "") + formatNumber(d, 1) +
+           " points</span>";
+}
+
+// Divides large counts into thousands or millions so tick labels stay short.
+struct Scale {
+    double divisor = 1;
+    std::string unit;
+};
+
+Scale scaleFor(double max, const std::string& what)
+{
+    if (max >= 2e6)
+        return {1e6, "millions of " + what};
+    if (max >= 2e4)
+        return {1e3, "thousands of " + what};
+    return {1, what};
+}
+
+// Lengths binned for drawing: at most ~320 bars, bin width a round number.
+struct Bins {
+    int64_t width = 1;
+    int64_t count = 0;
+    int64_t firstOf(int64_t i) const { return 1 + i * width; }
+    int64_t lastOf(int64_t i) const { return (i + 1) * width; }
+    int64_t of(int64_t length) const { return (length - 1) / width; }
+};
+
+Bins binsFor(int64_t maxLength)
+{
+    Bins b;
+    for (int64_t w :
+         {1,   2,   4,   5,   8,   10,   16,   20,   25,   32,   50,    64,    100,   128,
+          200, 250, 256, 500, 512, 1000, 1024, 2000, 2048, 5000, 10000, 20000, 50000, 100000})
+        if (maxLength / w <= 320 || w == 100000) {
+            b.width = w;
+            break;
+        }
+    while (maxLength / b.width > 320)
+        b.width *= 2;
+    b.count = (maxLength + b.width - 1) / b.width;
+    return b;
+}
+
+std::string binLabel(const Bins& bins, int64_t i)
+{
+    return bins.width == 1 ? "length " + integer(bins.firstOf(i))
+                           : "lengths " + integer(bins.firstOf(i)) + "–" + integer(bins.lastOf(i));
+}
+
+// The x range of the traffic charts: up to the longest request and the bucket of each set
+// that serves it. Buckets beyond it serve nothing, and including them would squeeze the
+// traffic into a corner; the caption names them instead.
+double trafficAxisMax(const BoundaryComparison& c)
+{
+    const int64_t longest = c.tuning.histogram.maxLength();
+    int64_t m = longest;
+    for (const auto* b : {&c.current.boundaries, &c.tuned.boundaries}) {
+        const auto it = std::lower_bound(b->begin(), b->end(), longest);
+        m = std::max(m, it == b->end() ? b->back() : *it);
+    }
+    return double(m) * 1.04 + 1;
+}
+
+// The latency chart shows every bucket: what the unused ones would cost matters too.
+double latencyAxisMax(const BoundaryComparison& c)
+{
+    return double(std::max({c.tuning.histogram.maxLength(), c.current.boundaries.back(),
+                            c.tuned.boundaries.back()})) *
+               1.03 +
+           1;
+}
+
+// "current 512 and tuned 1024 are beyond the longest request ..." or "".
+std::string offChartNote(const BoundaryComparison& c)
+{
+    const double xMax = trafficAxisMax(c);
+    std::string parts;
+    for (const auto& [set, b] :
+         {std::pair<const char*, const std::vector<int64_t>*>{"current", &c.current.boundaries},
+          {"tuned", &c.tuned.boundaries}}) {
+        std::vector<int64_t> beyond;
+        for (auto v : *b)
+            if (double(v) > xMax)
+                beyond.push_back(v);
+        if (!beyond.empty())
+            parts += std::string(parts.empty() ? "" : "; ") + set + " " + list(beyond);
+    }
+    return parts.empty() ? ""
+                         : " Buckets beyond the longest request lie to the right of the chart and "
+                           "serve no traffic (" +
+                               parts + ").";
+}
+
+void addBoundaryMarkers(SvgChart& chart, const std::vector<int64_t>& boundaries,
+                        const std::string& cssClass, double xMax)
+{
+    for (auto b : boundaries)
+        if (double(b) <= xMax)
+            chart.addMarker(double(b), std::to_string(b), cssClass);
+}
+
+bool sharedBoundary(const BoundaryComparison& c)
+{
+    const auto& tuned = c.tuned.boundaries;
+    return std::any_of(c.current.boundaries.begin(), c.current.boundaries.end(), [&](int64_t b) {
+        return std::binary_search(tuned.begin(), tuned.end(), b);
+    });
+}
+
+// Both sets on one chart: a boundary in both gets one marker of its own style, not two
+// lines drawn over each other with the same label stacked twice. Returns whether any did.
+bool addBothSetsMarkers(SvgChart& chart, const BoundaryComparison& c, double xMax)
+{
+    const auto& cur = c.current.boundaries;
+    const auto& tun = c.tuned.boundaries;
+    const auto in = [](const std::vector<int64_t>& v, int64_t b) {
+        return std::binary_search(v.begin(), v.end(), b);
+    };
+    bool shared = false;
+    for (auto b : cur)
+        if (double(b) <= xMax) {
+            const bool both = in(tun, b);
+            shared |= both;
+            chart.addMarker(double(b), std::to_string(b), both ? "marker-both" : "marker-current");
+        }
+    for (auto b : tun)
+        if (double(b) <= xMax && !in(cur, b))
+            chart.addMarker(double(b), std::to_string(b), "marker-tuned");
+    return shared;
+}
+
+std::string trafficChart(const BoundaryComparison& c)
+{
+    const auto& h = c.tuning.histogram;
+    const double xMax = trafficAxisMax(c);
+    const Bins bins = binsFor(int64_t(xMax));
+    std::vector<int64_t> requests(size_t(bins.count) + 1, 0);
+    for (size_t i = 0; i < h.distinct(); ++i)
+        requests[size_t(bins.of(h.lengths()[i]))] += h.counts()[i];
+    const double top = double(*std::max_element(requests.begin(), requests.end()));
+    const Scale scale = scaleFor(top, "requests");
+    SvgChart chart(kChartWidth, 300);
+    chart.setXAxis("input length (tokens)", 0, xMax);
+    chart.setYAxis(bins.width == 1 ? scale.unit + " per length"
+                                   : scale.unit + " per " + std::to_string(bins.width) + " lengths",
+                   0, niceCeil(top / scale.divisor * 1.05));
+    for (int64_t i = 0; i < int64_t(requests.size()); ++i)
+        if (requests[size_t(i)] > 0)
+            chart.addRect(double(bins.firstOf(i)) - 0.5, double(bins.lastOf(i)) + 0.5, 0,
+                          double(requests[size_t(i)]) / scale.divisor, "bar-requests",
+                          binLabel(bins, i) + ": " + integer(requests[size_t(i)]) + " requests");
+    const bool shared = addBothSetsMarkers(chart, c, xMax);
+    chart.addLegend("requests", "swatch-requests");
+    chart.addLegend("current boundaries", "line-current", LegendSwatch::Line);
+    chart.addLegend("tuned boundaries", "line-tuned", LegendSwatch::Line);
+    if (shared)
+        chart.addLegend("in both", "line-both", LegendSwatch::Line);
+    return chart.render("Traffic: requests by input length, with the current and tuned bucket "
+                        "boundaries");
+}
+
+// Computed tokens by length for one boundary set: each request's real tokens plus the
+// padding its bucket adds, stacked; requests the set rejects are drawn apart.
+struct TokenBins {
+    std::vector<double> real, padding, rejected;
+};
+
+TokenBins tokenBins(const BoundaryComparison& c, const std::vector<int64_t>& boundaries,
+                    const Bins& bins)
+{
+    const auto& h = c.tuning.histogram;
+    const int64_t maxLength = c.tuning.maxLength;
+    TokenBins t;
+    t.real.assign(size_t(bins.count) + 1, 0);
+    t.padding = t.rejected = t.real;
+    size_t k = 0;
+    for (size_t i = 0; i < h.distinct(); ++i) {
+        const int64_t len = h.lengths()[i];
+        const double n = double(h.counts()[i]);
+        while (k < boundaries.size() && boundaries[k] < len)
+            ++k;
+        const size_t bin = size_t(bins.of(len));
+        if (k == boundaries.size() || (maxLength > 0 && len > maxLength)) {
+            t.rejected[bin] += n * double(len);
+            continue;
+        }
+        t.real[bin] += n * double(len);
+        t.padding[bin] += n * double(boundaries[k] - len);
+    }
+    return t;
+}
+
+std::string computeChart(const BoundaryComparison& c, const std::vector<int64_t>& boundaries,
+                         const std::string& set, double top, const Scale& scale, const Bins& bins,
+                         bool anyRejected)
+{
+    const TokenBins t = tokenBins(c, boundaries, bins);
+    SvgChart chart(kChartWidth, 230);
+    const double xMax = trafficAxisMax(c);
+    chart.setXAxis("input length (tokens)", 0, xMax);
+    chart.setYAxis(scale.unit + " computed", 0, niceCeil(top / scale.divisor * 1.05));
+    for (size_t i = 0; i < t.real.size(); ++i) {
+        const double real = t.real[i] / scale.divisor, pad = t.padding[i] / scale.divisor;
+        const std::string where = binLabel(bins, int64_t(i));
+        if (t.real[i] > 0)
+            chart.addRect(double(bins.firstOf(int64_t(i))) - 0.5,
+                          double(bins.lastOf(int64_t(i))) + 0.5, 0, real, "bar-real",
+                          where + ": " + integer(int64_t(t.real[i])) + " real tokens");
+        if (t.padding[i] > 0)
+            chart.addRect(double(bins.firstOf(int64_t(i))) - 0.5,
+                          double(bins.lastOf(int64_t(i))) + 0.5, real, real + pad, "pad-" + set,
+                          where + ": " + integer(int64_t(t.padding[i])) + " padding tokens");
+        if (t.rejected[i] > 0)
+            chart.addRect(double(bins.firstOf(int64_t(i))) - 0.5,
+                          double(bins.lastOf(int64_t(i))) + 0.5, 0, t.rejected[i] / scale.divisor,
+                          "bar-rejected", where + ": rejected (above the largest bucket)");
+    }
+    addBoundaryMarkers(chart, boundaries, "marker-" + set, xMax);
+    chart.addLegend("real tokens", "swatch-requests");
+    chart.addLegend("padding", "pad-" + set);
+    if (anyRejected)
+        chart.addLegend("rejected", "swatch-rejected");
+    return chart.render("Computed tokens by input length with the " + set +
+                        " boundaries: real tokens and padding");
+}
+
+std::string computeCharts(const BoundaryComparison& c)
+{
+    // One y scale for both panels, so their shaded areas compare directly.
+    const Bins bins = binsFor(int64_t(trafficAxisMax(c)));
+    double top = 1;
+    bool anyRejected = false;
+    for (const auto* b : {&c.current.boundaries, &c.tuned.boundaries}) {
+        const auto t = tokenBins(c, *b, bins);
+        for (size_t i = 0; i < t.real.size(); ++i) {
+            top = std::max({top, t.real[i] + t.padding[i], t.rejected[i]});
+            anyRejected |= t.rejected[i] > 0;
+        }
+    }
+    const Scale scale = scaleFor(top, "tokens");
+    std::string s;
+    s += "<p class=\"panel-title\"><span class=\"legend-inline sw-current\"></span>Current "
+         "boundaries " +
+         esc(list(c.current.boundaries)) + " — padding " + pct(c.current.stats.wastePct) +
+         " of computed tokens</p>";
+    s += computeChart(c, c.current.boundaries, "current", top, scale, bins, anyRejected);
+    s += "<p class=\"panel-title\"><span class=\"legend-inline sw-tuned\"></span>Tuned "
+         "boundaries " +
+         esc(list(c.tuned.boundaries)) + " — padding " + pct(c.tuned.stats.wastePct) +
+         " of computed tokens</p>";
+    s += computeChart(c, c.tuned.boundaries, "tuned", top, scale, bins, anyRejected);
+    return s;
+}
+
+std::string latencyChart(const BoundaryComparison& c)
+{
+    const LatencyCurve& curve = c.curve;
+    const double xMax = latencyAxisMax(c);
+    std::vector<std::pair<double, double>> inside, beyond;
+    const int samples = 400;
+    double top = 0;
+    for (int i = 0; i <= samples; ++i) {
+        const int64_t len = std::max<int64_t>(1, int64_t(std::llround(xMax * i / samples)));
+        const double v = curve.at(len);
+        top = std::max(top, v);
+        (curve.isExtrapolated(len) && !curve.isAnalytic() && len > curve.measured().back().length
+             ? beyond
+             : inside)
+            .emplace_back(double(len), v);
+    }
+    if (!inside.empty() && !beyond.empty())
+        beyond.insert(beyond.begin(), inside.back());
+    for (const auto& p : curve.measured())
+        top = std::max(top, p.ms);
+    SvgChart chart(kChartWidth, 300);
+    chart.setXAxis("bucket length (tokens)", 0, xMax);
+    chart.setYAxis("latency per request (ms)", 0, niceCeil(top * 1.08));
+    chart.addLine(inside, "curve");
+    if (!beyond.empty())
+        chart.addLine(beyond, "curve-extrapolated");
+    for (const auto& p : curve.measured())
+        if (double(p.length) <= xMax)
+            chart.addPoint(double(p.length), p.ms, 3.5, "measured",
+                           "measured: length " + integer(p.length) + ", " + ms(p.ms));
+    // The higher mean's label goes above its line, the lower one's below, so close means
+    // keep readable labels.
+    const bool tunedLower = c.tuned.stats.meanLatencyMs <= c.current.stats.meanLatencyMs;
+    const auto meanLine = [&](double mean, const std::string& set, bool above) {
+        chart.addLine({{0, mean}, {xMax, mean}}, "line-" + set);
+        chart.addText(xMax, mean, set + " mean " + ms(mean), "label-" + set, TextAnchor::End, -4,
+                      above ? -6 : 14);
+    };
+    meanLine(c.current.stats.meanLatencyMs, "current", tunedLower);
+    meanLine(c.tuned.stats.meanLatencyMs, "tuned", !tunedLower);
+    // Tuned buckets as dots, current ones as rings drawn over them: a bucket in both sets
+    // shows as a dot in a ring instead of one hiding the other.
+    for (const auto& b : c.tuned.buckets)
+        chart.addPoint(double(b.boundary), b.latencyMs, 5, "point-tuned",
+                       "tuned bucket " + integer(b.boundary) + ": " + ms(b.latencyMs));
+    for (const auto& b : c.current.buckets)
+        chart.addPoint(double(b.boundary), b.latencyMs, 7.5, "ring-current",
+                       "current bucket " + integer(b.boundary) + ": " + ms(b.latencyMs));
+    chart.addLegend("latency curve", "curve", LegendSwatch::Line);
+    if (!beyond.empty())
+        chart.addLegend("extrapolated", "curve-extrapolated", LegendSwatch::Line);
+    if (!curve.measured().empty() && !curve.isAnalytic())
+        chart.addLegend("measured", "measured", LegendSwatch::Dot);
+    chart.addLegend("current buckets", "ring-current", LegendSwatch::Dot);
+    chart.addLegend("tuned buckets", "point-tuned", LegendSwatch::Dot);
+    return chart.render("Latency of one request by bucket length, with the buckets of both sets");
+}
+
+std::string paretoChart(const BoundaryComparison& c)
+{
+    const auto& front = c.tuning.pareto;
+    std::vector<std::pair<double, double>> line;
+    double top = std::max(c.current.stats.meanLatencyMs, c.tuned.stats.meanLatencyMs);
+    int kMax = int(std::max(c.current.boundaries.size(), c.tuned.boundaries.size()));
+    for (const auto& p : front)
+        if (p.solution.feasible) {
+            line.emplace_back(double(p.buckets), p.evaluation.stats.meanLatencyMs);
+            top = std::max(top, p.evaluation.stats.meanLatencyMs);
+            kMax = std::max(kMax, p.buckets);
+        }
+    SvgChart chart(kChartWidth, 280);
+    chart.setXAxis("number of buckets", 0.5, double(kMax) + 0.5);
+    chart.setIntegerXTicks(true);
+    chart.setYAxis("mean latency (ms)", 0, niceCeil(top * 1.1));
+    chart.addLine(line, "front");
+    for (const auto& p : front)
+        if (p.solution.feasible) {
+            chart.addPoint(double(p.buckets), p.evaluation.stats.meanLatencyMs, 3.5, "front-point",
+                           std::to_string(p.buckets) + " buckets (" + list(p.solution.boundaries) +
+                               "): " + ms(p.evaluation.stats.meanLatencyMs));
+            if (p.knee) {
+                chart.addPoint(double(p.buckets), p.evaluation.stats.meanLatencyMs, 9, "knee");
+                chart.addText(double(p.buckets), p.evaluation.stats.meanLatencyMs,
+                              "knee: " + std::to_string(p.buckets) + " buckets", "label-knee",
+                              TextAnchor::Start, 12, -10);
+            }
+        }
+    const auto mark = [&](const Evaluation& e, const std::string& set, double dy) {
+        const double k = double(e.boundaries.size());
+        chart.addPoint(k, e.stats.meanLatencyMs, 5.5, "point-" + set);
+        chart.addText(k, e.stats.meanLatencyMs, set, "label-" + set, TextAnchor::End, -10, dy);
+    };
+    mark(c.current, "current", -8);
+    mark(c.tuned, "tuned", 16);
+    chart.addLegend("optimum for each bucket count", "front", LegendSwatch::Line);
+    chart.addLegend("current", "point-current", LegendSwatch::Dot);
+    chart.addLegend("tuned", "point-tuned", LegendSwatch::Dot);
+    return chart.render("Pareto front: the lowest mean latency for each number of buckets");
+}
+
+std::string card(const std::string& label, const std::string& value, const std::string& delta)
+{
+    return "<div class=\"card\"><div class=\"label\">" + label + "</div><div class=\"value\">" +
+           value + "</div><div class=\"delta\">" + delta + "</div></div>";
+}
+
+std::string kernelBadge(const BoundaryReport& r)
+{
+    if (r.kernelChecks.empty())
+        return "<span class=\"badge none\">not run</span>";
+    size_t bad = 0;
+    for (const auto& k : r.kernelChecks)
+        bad += k.ok ? 0 : 1;
+    return bad == 0 ? "<span class=\"badge ok\">clean</span>"
+                    : "<span class=\"badge bad\">" + std::to_string(bad) + " with defects</span>";
+}
+
+std::string cards(const BoundaryReport& r)
+{
+    const auto& a = r.comparison.current.stats;
+    const auto& b = r.comparison.tuned.stats;
+    const auto arrow = [](const std::string& x, const std::string& y) {
+        return x + " → " + y;
+    };
+    std::string s = "<div class=\"cards\">";
+    s += card("Mean latency", arrow(ms(a.meanLatencyMs), ms(b.meanLatencyMs)),
+              deltaSpan(a.meanLatencyMs, b.meanLatencyMs));
+    s += card("p50 latency", arrow(ms(a.p50LatencyMs), ms(b.p50LatencyMs)),
+              deltaSpan(a.p50LatencyMs, b.p50LatencyMs));
+    s += card("p90 latency", arrow(ms(a.p90LatencyMs), ms(b.p90LatencyMs)),
+              deltaSpan(a.p90LatencyMs, b.p90LatencyMs));
+    s += card("p99 latency", arrow(ms(a.p99LatencyMs), ms(b.p99LatencyMs)),
+              deltaSpan(a.p99LatencyMs, b.p99LatencyMs));
+    s += card("Padding waste", arrow(pct(a.wastePct), pct(b.wastePct)),
+              pointsDelta(a.wastePct, b.wastePct));
+    const double tput =
+        a.requestsPerSecond > 0
+            ? 100.0 * (b.requestsPerSecond - a.requestsPerSecond) / a.requestsPerSecond
+            : 0;
+    s += card("Throughput, one stream",
+              arrow(formatNumber(a.requestsPerSecond, 1), formatNumber(b.requestsPerSecond, 1)) +
+                  " /s",
+              "<span class=\"" +
+                  std::string(std::fabs(tput) < 0.05 ? "same"
+                              : tput > 0             ? "better"
+                                                     : "worse") +
+                  "\">" + (tput > 0 ? "+" : "") + pct(tput) + "</span>");
+    s += card("Buckets",
+              arrow(std::to_string(r.comparison.current.boundaries.size()),
+                    std::to_string(r.comparison.tuned.boundaries.size())),
+              "<span class=\"same\">" +
+                  std::string(r.comparison.tunedHere ? "tuned here (exact optimum)"
+                                                     : "tuned boundaries given") +
+                  "</span>");
+    s += card("Kernel check", kernelBadge(r),
+              "<span class=\"same\">" +
+                  (r.kernelChecks.empty()
+                       ? std::string("see below")
+                       : std::to_string(r.kernelChecks.size()) + " kernel" +
+                             (r.kernelChecks.size() == 1 ? "" : "s") + " validated") +
+                  "</span>");
+    s += "</div>";
+    return s;
+}
+
+std::string latencyTable(const BoundaryComparison& c)
+{
+    const auto& a = c.current.stats;
+    const auto& b = c.tuned.stats;
+    std::string s =
+        "<table id=\"latency\"><thead><tr><th class=\"l\">Latency per request</th><th>Current</th>"
+        "<th>Tuned</th><th>Change</th></tr></thead><tbody>";
+    const auto row = [&](const char* name, double x, double y) {
+        s += "<tr><td class=\"l\">" + std::string(name) + "</td><td>" + ms(x) + "</td><td>" +
+             ms(y) + "</td><td>" + deltaSpan(x, y) + "</td></tr>";
+    };
+    row("Mean", a.meanLatencyMs, b.meanLatencyMs);
+    row("p50", a.p50LatencyMs, b.p50LatencyMs);
+    row("p90", a.p90LatencyMs, b.p90LatencyMs);
+    row("p99", a.p99LatencyMs, b.p99LatencyMs);
+    s += "</tbody></table>";
+    return s;
+}
+
+// `id` names the table for links (and for scripts that read the report back).
+std::string bucketTable(const Evaluation& e, const std::string& id)
+{
+    std::string s = "<table id=\"" + id +
+                    "\"><thead><tr><th>Bucket</th><th>Lengths</th><th>Requests</th>"
+                    "<th>Traffic</th><th>Real tokens</th><th>Computed tokens</th>"
+                    "<th>Waste</th><th>Latency</th><th>Share of mean</th></tr></thead><tbody>";
+    bool extrapolated = false;
+    for (const auto& b : e.buckets) {
+        extrapolated |= b.extrapolated;
+        s += "<tr><td>" + integer(b.boundary) + "</td><td>" + integer(b.firstLength) + "–" +
+             integer(b.lastLength) + "</td><td>" + integer(b.requests) + "</td><td>" +
+             pct(b.trafficPct) + "</td><td>" + integer(b.realTokens) + "</td><td>" +
+             integer(b.paddedTokens) + "</td><td>" + pct(b.wastePct) + "</td><td>" +
+             ms(b.latencyMs) + (b.extrapolated ? "*" : "") + "</td><td>" + pct(b.latencySharePct) +
+             "</td></tr>";
+    }
+    const auto& st = e.stats;
+    s += "<tr class=\"total\"><td class=\"l\">All</td><td></td><td>" + integer(st.served) +
+         "</td><td>" + pct(100.0 - st.rejectedPct) + "</td><td>" + integer(st.realTokens) +
+         "</td><td>" + integer(st.paddedTokens) + "</td><td>" + pct(st.wastePct) + "</td><td>" +
+         ms(st.meanLatencyMs) + " mean</td><td>100.0 %</td></tr>";
+    s += "</tbody></table>";
+    std::string notes;
+    if (st.rejected > 0)
+        notes += integer(st.rejected) + " requests (" + pct(st.rejectedPct) +
+                 ") are longer than the largest bucket and rejected. ";
+    if (extrapolated)
+        notes += "* latency extrapolated beyond the measured lengths. ";
+    if (!notes.empty())
+        s += "<p class=\"table-note\">" + esc(notes) + "</p>";
+    return s;
+}
+
+std::string baselineName(const std::string& name)
+{
+    if (name == "current")
+        return "Current";
+    if (name == "powers_of_two")
+        return "Powers of two (NxD default)";
+    if (name == "equal_mass")
+        return "Equal traffic per bucket";
+    if (name == "uniform")
+        return "Uniform widths";
+    return name;
+}
+
+// "3.80 ms faster (24.8 %)" or "4.24 ms slower (58.4 %)": a signed "faster by" reads badly.
+std::string versus(double gainMs, double gainPct)
+{
+    if (std::fabs(gainPct) < 0.05)
+        return "<span class=\"same\">the same</span>";
+    const bool faster = gainMs > 0;
+    return "<span class=\"" + std::string(faster ? "better" : "worse") + "\">" +
+           formatMs(std::fabs(gainMs)) + " ms " + (faster ? "faster" : "slower") + " (" +
+           pct(std::fabs(gainPct)) + ")</span>";
+}
+
+std::string baselinesTable(const BoundaryComparison& c)
+{
+    const auto& tuned = c.tuned.stats;
+    std::string s = "<table id=\"baselines\"><thead><tr><th class=\"l\">Boundary set</th><th "
+                    "class=\"l\">Buckets</th>"
+                    "<th>Mean</th><th>p99</th><th>Waste</th><th>Rejected</th>"
+                    "<th>Tuned mean vs this</th></tr></thead><tbody>";
+    const auto row = [&](const std::string& name, const Evaluation& e, bool highlight,
+                         const std::string& note) {
+        const double gainMs = e.stats.meanLatencyMs - tuned.meanLatencyMs;
+        const double gainPct = e.stats.meanLatencyMs > 0 ? 100 * gainMs / e.stats.meanLatencyMs : 0;
+        s += std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
+             esc(name) +
+             (note.empty() ? "" : "<br><span class=\"table-note\">" + esc(note) + "</span>") +
+             "</td><td class=\"l\">" + esc(list(e.boundaries)) + "</td><td>" +
+             ms(e.stats.meanLatencyMs) + "</td><td>" + ms(e.stats.p99LatencyMs) + "</td><td>" +
+             pct(e.stats.wastePct) + "</td><td>" + pct(e.stats.rejectedPct) + "</td><td>" +
+             (highlight ? "—" : versus(gainMs, gainPct)) + "</td></tr>";
+    };
+    row("Tuned", c.tuned, true, "");
+    if (!c.tunedHere && c.tuning.solution.feasible &&
+        c.tuning.solution.boundaries != c.tuned.boundaries)
+        row("Optimum for " + std::to_string(c.tuning.solution.boundaries.size()) + " buckets",
+            c.tuning.evaluation, false, "exact optimum of mean latency");
+    for (const auto& b : c.tuning.baselines)
+        row(baselineName(b.name), b.evaluation, false, b.note);
+    s += "</tbody></table>";
+    return s;
+}
+
+std::string paretoTable(const BoundaryComparison& c)
+{
+    std::string s = "<table><thead><tr><th>Buckets</th><th class=\"l\">Optimal boundaries</th>"
+                    "<th>Mean</th><th>p99</th><th>Waste</th><th class=\"l\"></th></tr></thead>"
+                    "<tbody>";
+    for (const auto& p : c.tuning.pareto) {
+        if (!p.solution.feasible)
+            continue;
+        const bool isTuned = p.solution.boundaries == c.tuned.boundaries;
+        s += std::string(p.knee || isTuned ? "<tr class=\"highlight\">" : "<tr>") + "<td>" +
+             std::to_string(p.buckets) + "</td><td class=\"l\">" +
+             esc(list(p.solution.boundaries)) + "</td><td>" + ms(p.evaluation.stats.meanLatencyMs) +
+             "</td><td>" + ms(p.evaluation.stats.p99LatencyMs) + "</td><td>" +
+             pct(p.evaluation.stats.wastePct) + "</td><td class=\"l\">" +
+             (p.knee    ? std::string("knee") + (isTuned ? ", tuned" : "")
+              : isTuned ? "tuned"
+                        : "") +
+             "</td></tr>";
+    }
+    s += "</tbody></table>";
+    return s;
+}
+
+std::string kernelSection(const BoundaryReport& r)
+{
+    std::string s;
+    if (r.kernelChecks.empty()) {
+        s += "<div class=\"check\"><h3><span class=\"badge none\">not run</span>No kernel "
+             "validation was run</h3><p>" +
+             esc(r.kernelChecksNotRun) + "</p></div>";
+        return s;
+    }
+    for (const auto& k : r.kernelChecks) {
+        s += "<div class=\"check\"><h3>" +
+             std::string(k.ok ? "<span class=\"badge ok\">clean</span>"
+                              : "<span class=\"badge bad\">" + std::to_string(k.defects.size()) +
+                                    (k.defects.size() == 1 ? " defect" : " defects") + "</span>") +
+             esc(k.title) + "</h3>";
+        s += "<p>" + esc(k.subject) + "</p>";
+        std::string batches;
+        for (auto b : k.batchSizes)
+            batches += (batches.empty() ? "" : ", ") + std::to_string(b);
+        s += "<p class=\"table-note\">Run at every length 1–" + integer(k.maxLength) +
+             " and batch sizes " + esc(batches) + ": " + integer(k.calls) + " calls in " +
+             formatNumber(k.seconds, 2) + " s. Buckets found by running it: " +
+             esc(k.inferredBoundaries.empty() ? std::string("none") : list(k.inferredBoundaries)) +
+             ".</p>";
+        if (!k.defects.empty()) {
+            s += "<ul>";
+            for (const auto& d : k.defects)
+                s += "<li><code>" + esc(d.kind) + "</code> " + esc(d.message) + "</li>";
+            s += "</ul>";
+        }
+        if (!k.notes.empty()) {
+            s += "<ul class=\"table-note\">";
+            for (const auto& n : k.notes)
+                s += "<li>" + esc(n) + "</li>";
+            s += "</ul>";
+        }
+        s += "</div>";
+    }
+    return s;
+}
+
+std::string environmentSection(const ReportEnvironment& env)
+{
+    std::string s = "<dl class=\"env\">";
+    const auto item = [&](const char* name, const std::string& value, bool mono = false) {
+        s += "<dt>" + std::string(name) + "</dt><dd>" + (mono ? "<code>" : "") +
+             esc(value.empty() ? std::string("unknown") : value) + (mono ? "</code>" : "") +
+             "</dd>";
+    };
+    item("BucketLab", env.bucketlabVersion);
+    item("Created", env.createdAt);
+    item("Host", env.hostname);
+    item("CPU",
+         env.cpuModel +
+             (env.cpuCount > 0 ? " (" + std::to_string(env.cpuCount) + " logical CPUs)" : ""));
+    item("Threads", env.computeThreads > 0
+                        ? std::to_string(env.computeThreads) +
+                              (env.computeThreads == 1 ? " LibTorch intra-op thread"
+                                                       : " LibTorch intra-op threads") +
+                              " for the kernel checks"
+                        : std::string());
+    item("Operating system", env.os);
+    item("LibTorch", env.libtorchVersion.empty() ? "not used" : env.libtorchVersion);
+    if (!env.commandLine.empty())
+        item("Command", env.commandLine, true);
+    s += "</dl>";
+    s += "<table><thead><tr><th class=\"l\">Input</th><th class=\"l\">File or spec</th>"
+         "<th>Size</th><th class=\"l\">SHA-256</th></tr></thead><tbody>";
+    for (const auto& in : env.inputs)
+        s += "<tr><td class=\"l\">" + esc(in.role) + "</td><td class=\"l\"><code>" + esc(in.path) +
+             "</code></td><td>" + (in.isFile ? fileSize(in.bytes) : "spec") +
+             "</td><td class=\"hash\">" + (in.isFile ? esc(in.sha256) : "—") + "</td></tr>";
+    s += "</tbody></table>";
+    return s;
+}
+
+std::string trafficSummary(const BoundaryComparison& c)
+{
+    const auto& h = c.tuning.histogram;
+    return integer(h.total()) + " requests, " + integer(int64_t(h.distinct())) +
+           " distinct lengths from " + integer(h.minLength()) + " to " + integer(h.maxLength()) +
+           " (mean " + formatNumber(h.mean(), 1) + ", p50 " + integer(h.quantile(0.5)) + ", p90 " +
+           integer(h.quantile(0.9)) + ", p99 " + integer(h.quantile(0.99)) + ")";
+}
+
+} // namespace
+
+std::string renderHtmlReport(const BoundaryReport& r)
+{
+    const BoundaryComparison& c = r.comparison;
+    const ComparisonSummary summary = summarizeComparison(c);
+    const std::string source =
+        c.tuning.distributionSource.empty() ? "traffic" : c.tuning.distributionSource;
+    std::string h;
+    h.reserve(1 << 20);
+    h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    h += "<meta name=\"generator\" content=\"" + esc(r.environment.bucketlabVersion) + "\">\n";
+    h += "<title>Bucket report: " + esc(list(c.current.boundaries)) + " → " +
+         esc(list(c.tuned.boundaries)) + "</title>\n<style>" + kStyle +
+         "</style>\n</head>\n<body>\n";
+
+    h += "<header><div class=\"eyebrow\">BucketLab bucket report</div>";
+    h += "<h1>Buckets " + esc(list(c.current.boundaries)) + " → " + esc(list(c.tuned.boundaries)) +
+         "</h1>";
+    h += "<p class=\"sub\">Traffic <code>" + esc(source) + "</code> · latency <code>" +
+         esc(c.curve.describe()) + "</code> · " + esc(r.environment.createdAt) + "</p></header>\n";
+
+    h += "<section class=\"summary\"><p class=\"headline\">" + esc(summary.sentence) + "</p>";
+    if (!summary.caveat.empty())
+        h += "<p class=\"caveat\">" + esc(summary.caveat) + "</p>";
+    h += "</section>\n" + cards(r) + "\n";
+
+    h += "<h2>Traffic and buckets</h2>";
+    h += "<p>" + esc(trafficSummary(c)) +
+         ". A request is padded to the smallest bucket at or above its length; the shaded "
+         "part of each bar below is that padding, computed for nothing.</p>";
+    h += "<figure>" + trafficChart(c) +
+         "<figcaption>Figure 1. Requests by input length with the current (dashed) and tuned "
+         "(solid) boundaries" +
+         (sharedBoundary(c) ? "; dotted where both sets have the same one." : ".") +
+         esc(offChartNote(c)) + "</figcaption></figure>\n";
+    h += "<figure>" + computeCharts(c) +
+         "<figcaption>Figure 2. Tokens the model computes for the traffic at each length: real "
+         "tokens plus padding (shaded), with both panels on one scale. The shaded share of a "
+         "panel is its padding waste.</figcaption></figure>\n";
+
+    h += "<h2>Latency</h2>";
+    h += "<p>Each request takes its bucket's latency, read from the curve " +
+         esc(c.curve.describe()) +
+         ". Percentiles are over requests (nearest rank); both sets are evaluated on the same "
+         "traffic.</p>";
+    h += "<figure>" + latencyChart(c) +
+         "<figcaption>Figure 3. Latency of one request by bucket length; points mark each "
+         "set's buckets, lines its mean over the traffic.</figcaption></figure>\n";
+    h += latencyTable(c);
+
+    h += "<h2>Per bucket</h2>";
+    h += "<h3><span class=\"legend-inline sw-current\"></span>Current: " +
+         esc(list(c.current.boundaries)) + "</h3>" + bucketTable(c.current, "buckets-current");
+    h += "<h3><span class=\"legend-inline sw-tuned\"></span>Tuned: " +
+         esc(list(c.tuned.boundaries)) + "</h3>" + bucketTable(c.tuned, "buckets-tuned");
+    h += "<p class=\"table-note\">Waste = padding ÷ computed tokens. Traffic shares are of all "
+         "requests; latency shares of the summed latency of the requests served.</p>";
+
+    h += "<h2>Baselines</h2><p>The same traffic and latency with the boundary sets people "
+         "commonly use, for " +
+         std::to_string(c.tuning.settings.buckets) + " buckets where the rule takes a count.</p>";
+    h += baselinesTable(c);
+
+    h += "<h2>How many buckets</h2><p>The exact optimum of mean latency for each bucket count. "
+         "Past the knee, another bucket (another compiled graph) buys less than the average "
+         "bucket did.</p>";
+    h += "<figure>" + paretoChart(c) +
+         "<figcaption>Figure 4. Pareto front of mean latency against the number of buckets"
+         "</figcaption></figure>\n";
+    h += paretoTable(c);
+
+    h += "<h2>Kernel validation</h2>";
+    h += kernelSection(r);
+
+    std::vector<std::string> notes = c.tuning.notes;
+    if (!notes.empty()) {
+        h += "<h2>Notes</h2><ul class=\"notes\">";
+        for (const auto& n : notes)
+            h += "<li>" + esc(n) + "</li>";
+        h += "</ul>";
+    }
+
+    h += "<h2>Environment</h2>" + environmentSection(r.environment);
+    h += "<footer>Made by " + esc(r.environment.bucketlabVersion) +
+         ". This file is self-contained: it loads no scripts, fonts or images, so it can be "
+         "attached to a review or archived as is.</footer>\n";
+    h += "</body>\n</html>\n";
+    return h;
+}
+
+} // namespace bucketlab

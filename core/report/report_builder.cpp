@@ -1,0 +1,106 @@
+#include "core/report/report_builder.h"
+
+#include "core/latency/latency_curve.h"
+#include "core/package/package.h"
+#include "core/report/report_checks.h"
+#include "core/runtime/torch_io_p.h"
+#include "core/spec/package_meta.h"
+#include "core/traffic/distribution.h"
+#include "core/util/error.h"
+#include "core/util/host_info.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+namespace bucketlab {
+
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobProgress& job)
+{
+    // Arguments first: a typo in a list should not cost reading a large traffic file.
+    checkBoundaries(r.current, "--current");
+    if (!r.tuned.empty())
+        checkBoundaries(r.tuned, "--tuned");
+    if (r.tuneBuckets < 0)
+        throw Error("--tune must be at least 1 bucket, got " + std::to_string(r.tuneBuckets));
+    if (r.maxLength < 0)
+        throw Error("--max-length must be positive, got " + std::to_string(r.maxLength));
+    if (r.threads < 0)
+        throw Error("--threads must be at least 1, got " + std::to_string(r.threads));
+    if (r.batchSizes.empty() ||
+        std::any_of(r.batchSizes.begin(), r.batchSizes.end(), [](int64_t b) { return b < 1; }))
+        throw Error("--batch-sizes: give at least one batch size, each at least 1");
+    if (!r.package.empty() && !readPackageMeta(r.package))
+        throw Error(r.package + ": not a BucketLab package (no bucketlab_meta); validate a "
+                                "kernel file with bucketlab-cli validate");
+    const int threads = r.threads > 0 ? setComputeThreads(r.threads) : at::get_num_threads();
+
+    job.report(0.0, "reading traffic");
+    DistributionOptions d;
+    d.column = r.column;
+    LengthHistogram traffic = loadDistribution(r.distribution, d);
+    job.checkCancelled();
+    job.report(0.1, "reading latency");
+    const BucketEvaluator evaluator(std::move(traffic), LatencyCurve::load(r.latency), r.maxLength);
+
+    BoundaryReportRun run;
+    BoundaryComparisonRequest compare;
+    compare.current = r.current;
+    compare.tuned = r.tuned;
+    compare.buckets = r.tuneBuckets;
+    compare.coverLength = r.coverLength;
+    compare.distributionSource = r.distribution;
+    JobProgress tuning = job;
+    tuning.progress = [&job](double f, const std::string& message) {
+        job.report(0.1 + 0.3 * f, message);
+    };
+    run.report.comparison = compareBoundaries(evaluator, compare, tuning);
+    job.checkCancelled();
+
+    if (!r.checkKernels) {
+        run.report.kernelChecksNotRun =
+            "--no-kernel-check was given: neither the kernel generated for the tuned boundaries "
+            "nor any package kernel was run. Check it with bucketlab-cli validate before "
+            "shipping.";
+    } else {
+        job.report(0.4, "validating kernels");
+        ReportCheckRequest checks;
+        checks.tuned = run.report.comparison.tuned.boundaries;
+        checks.package = r.package;
+        checks.inputs = r.inputs;
+        checks.options.batchSizes = r.batchSizes;
+        checks.options.threads = r.threads;
+        checks.options.cancelled = [&job] {
+            return job.cancelled();
+        };
+        checks.options.progress = [&job](const KernelCheckProgress& p) {
+            if (p.total > 0)
+                job.report(0.4 + 0.6 * double(p.done) / double(p.total), "validating kernels");
+        };
+        auto result = runReportKernelChecks(checks);
+        run.report.kernelChecks = std::move(result.checks);
+        run.workerAbandoned = result.workerAbandoned;
+        for (const auto& k : run.report.kernelChecks)
+            run.kernelDefects |= !k.ok;
+    }
+
+    const HostInfo host = currentHostInfo();
+    auto& env = run.report.environment;
+    env.bucketlabVersion = creatorString();
+    env.createdAt = utcNowIso8601();
+    env.hostname = host.hostname;
+    env.cpuModel = host.cpuModel;
+    env.cpuCount = host.cpuCount;
+    env.computeThreads = threads;
+    env.os = host.os;
+    env.libtorchVersion = libtorchVersion();
+    env.commandLine = r.commandLine;
+    env.inputs.push_back(describeReportInput("traffic", r.distribution));
+    env.inputs.push_back(describeReportInput("latency", r.latency));
+    if (!r.package.empty())
+        env.inputs.push_back(describeReportInput("package", r.package));
+    job.report(1.0, "done");
+    return run;
+}
+
+} // namespace bucketlab

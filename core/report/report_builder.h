@@ -1,0 +1,48 @@
+// Makes a bucket report from what a user has on disk: reads the traffic and the latency
+// curve, compares the current boundaries with tuned ones (given, or tuned here), runs the
+// kernel checks the report speaks for and records the environment. `bucketlab-cli report`
+// renders the result with core/report/html_report.h; the desktop can do the same.
+#pragma once
+
+#include "core/report/boundary_report.h"
+#include "core/spec/input_spec.h"
+#include "core/util/job_progress.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+struct BoundaryReportRequest {
+    std::string distribution; // file or synthetic spec
+    std::string column;       // CSV/TSV column of lengths
+    std::string latency;      // profile file or analytic spec
+    std::vector<int64_t> current;
+    std::vector<int64_t> tuned;    // empty: tune `tuneBuckets` buckets here
+    int tuneBuckets = 0;           // 0: as many as `current`
+    int64_t maxLength = 0;         // longest length the model accepts; 0: no limit
+    int64_t coverLength = 0;       // tuning keeps its largest bucket here; 0: free
+    std::string package;           // empty: none; else its kernel is validated too
+    std::vector<InputSpec> inputs; // of the generated kernel; empty: the package's or the guide's
+    std::vector<int64_t> batchSizes{1, 2, 5};
+    bool checkKernels = true;
+    int threads = 0;         // LibTorch and validator threads; 0: leave the defaults
+    std::string commandLine; // how to make the report again (for the environment section)
+};
+
+struct BoundaryReportRun {
+    BoundaryReport report;
+    // A kernel call never returned and still runs on a worker thread: a process that ends
+    // now must leave with std::quick_exit.
+    bool workerAbandoned = false;
+    bool kernelDefects = false; // a validated kernel has defects
+};
+
+// Throws Error for unreadable or invalid input (with file:line where the readers give it),
+// invalid boundaries, a bucket count the traffic cannot fill, or a package that is not one;
+// Cancelled when job.cancel is set.
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& request,
+                                     const JobProgress& job = {});
+
+} // namespace bucketlab

@@ -1,0 +1,208 @@
+#include "core/spec/input_spec.h"
+
+#include "core/util/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+namespace bucketlab {
+namespace {
+
+struct DTypeName {
+    const char* name;
+    DType dtype;
+};
+
+constexpr DTypeName kDTypeNames[] = {
+    {"int64", DType::Int64},     {"long", DType::Int64},      {"int32", DType::Int32},
+    {"int", DType::Int32},       {"float32", DType::Float32}, {"float", DType::Float32},
+    {"float16", DType::Float16}, {"half", DType::Float16},    {"bfloat16", DType::BFloat16},
+    {"bool", DType::Bool},
+};
+
+const std::set<std::string>& pythonKeywords()
+{
+    static const std::set<std::string> words = {
+        "False",  "None",     "True",   "and",    "as",    "assert",  "async",  "await",    "break",
+        "class",  "continue", "def",    "del",    "elif",  "else",    "except", "finally",  "for",
+        "from",   "global",   "if",     "import", "in",    "is",      "lambda", "nonlocal", "not",
+        "or",     "pass",     "raise",  "return", "try",   "while",   "with",   "yield",    "self",
+        "inputs", "torch",    "Tensor", "List",   "Tuple", "Optional"};
+    return words;
+}
+
+bool isIdentifier(const std::string& s)
+{
+    if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+        return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+}
+
+std::string trim(std::string_view s)
+{
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos)
+        return {};
+    const auto e = s.find_last_not_of(" \t");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+double parseValue(const std::string& text, DType dtype, const std::string& item, const char* what)
+{
+    if (dtype == DType::Bool) {
+        if (text == "true" || text == "True" || text == "1")
+            return 1.0;
+        if (text == "false" || text == "False" || text == "0")
+            return 0.0;
+        throw Error("--inputs: '" + item + "': " + what + " value '" + text +
+                    "' is not a bool (use true/false or 1/0)");
+    }
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+        throw Error("--inputs: '" + item + "': " + what + " value '" + text + "' is not a number");
+    if (!isFloatingPoint(dtype) && v != std::floor(v))
+        throw Error("--inputs: '" + item + "': " + what + " value '" + text +
+                    "' is not an integer, but the dtype is " + dtypeName(dtype));
+    return v;
+}
+
+} // namespace
+
+std::string dtypeName(DType dtype)
+{
+    switch (dtype) {
+    case DType::Int64:
+        return "int64";
+    case DType::Int32:
+        return "int32";
+    case DType::Float32:
+        return "float32";
+    case DType::Float16:
+        return "float16";
+    case DType::BFloat16:
+        return "bfloat16";
+    case DType::Bool:
+        return "bool";
+    }
+    return "int64";
+}
+
+DType parseDType(std::string_view text)
+{
+    std::string t(text);
+    if (t.rfind("torch.", 0) == 0)
+        t = t.substr(6);
+    for (const auto& entry : kDTypeNames)
+        if (t == entry.name)
+            return entry.dtype;
+    throw Error("unknown dtype '" + std::string(text) +
+                "' (use int64, int32, float32, float16, bfloat16 or bool)");
+}
+
+bool isFloatingPoint(DType dtype)
+{
+    return dtype == DType::Float32 || dtype == DType::Float16 || dtype == DType::BFloat16;
+}
+
+std::vector<InputSpec> parseInputSpecs(std::string_view text)
+{
+    std::vector<InputSpec> out;
+    if (trim(text).empty())
+        throw Error("--inputs is empty: give name:dtype[:pad[:fill]] per input, e.g. "
+                    "input_ids:int64:0,attention_mask:int64:0");
+    std::string all(text);
+    std::stringstream items(all);
+    std::string item;
+    while (std::getline(items, item, ',')) {
+        item = trim(item);
+        if (item.empty())
+            throw Error("--inputs '" + all + "': empty item (stray comma?)");
+        std::vector<std::string> parts;
+        std::stringstream fields(item);
+        std::string field;
+        while (std::getline(fields, field, ':'))
+            parts.push_back(trim(field));
+        if (!item.empty() && item.back() == ':')
+            parts.emplace_back();
+        if (parts.size() < 2 || parts.size() > 4)
+            throw Error("--inputs: '" + item + "' is not name:dtype[:pad[:fill]]");
+        InputSpec spec;
+        spec.name = parts[0];
+        try {
+            spec.dtype = parseDType(parts[1]);
+        } catch (const Error& e) {
+            throw Error("--inputs: '" + item + "': " + e.what());
+        }
+        if (parts.size() >= 3)
+            spec.padValue = parseValue(parts[2], spec.dtype, item, "pad");
+        if (parts.size() >= 4)
+            spec.fillValue = parseValue(parts[3], spec.dtype, item, "fill");
+        out.push_back(spec);
+    }
+    checkInputSpecs(out);
+    return out;
+}
+
+void checkInputSpecs(const std::vector<InputSpec>& inputs)
+{
+    if (inputs.empty())
+        throw Error("no inputs given: a package needs at least one input (--inputs)");
+    std::set<std::string> seen;
+    for (const auto& in : inputs) {
+        if (!isIdentifier(in.name))
+            throw Error("--inputs: input name '" + in.name +
+                        "' is not a valid identifier (letters, digits, _; not starting with a "
+                        "digit)");
+        if (pythonKeywords().count(in.name))
+            throw Error("--inputs: input name '" + in.name +
+                        "' is reserved in TorchScript; choose another name");
+        if (!seen.insert(in.name).second)
+            throw Error("--inputs: input name '" + in.name + "' appears twice");
+        for (double v : {in.padValue, in.fillValue})
+            if (!std::isfinite(v))
+                throw Error("--inputs: input '" + in.name + "' has a non-finite value");
+    }
+}
+
+bool isScriptIdentifier(const std::string& name)
+{
+    return isIdentifier(name) && !pythonKeywords().count(name);
+}
+
+std::string formatInputSpecs(const std::vector<InputSpec>& inputs)
+{
+    std::string out;
+    for (const auto& in : inputs) {
+        if (!out.empty())
+            out += ",";
+        std::ostringstream s;
+        s << in.name << ":" << dtypeName(in.dtype) << ":" << in.padValue << ":" << in.fillValue;
+        out += s.str();
+    }
+    return out;
+}
+
+std::string scalarLiteral(DType dtype, double value)
+{
+    if (dtype == DType::Bool)
+        return value != 0.0 ? "True" : "False";
+    std::ostringstream s;
+    s.precision(17);
+    if (isFloatingPoint(dtype)) {
+        s << value;
+        std::string t = s.str();
+        if (t.find_first_of(".eEn") == std::string::npos)
+            t += ".0";
+        return t;
+    }
+    s << static_cast<long long>(value);
+    return s.str();
+}
+
+} // namespace bucketlab

@@ -1,0 +1,218 @@
+#include "core/spec/package_meta.h"
+
+#include "core/util/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+#include <sstream>
+
+#ifndef BUCKETLAB_VERSION
+#define BUCKETLAB_VERSION "0.0.0"
+#endif
+
+namespace bucketlab {
+
+using nlohmann::json;
+
+std::string packageKindName(PackageKind kind)
+{
+    return kind == PackageKind::Shared ? "shared" : "per-bucket";
+}
+
+std::string metaToJson(const PackageMeta& meta, int indent)
+{
+    json j;
+    j["format"] = meta.format;
+    j["kind"] = packageKindName(meta.kind);
+    j["boundaries"] = meta.boundaries;
+    j["bucket_dim"] = meta.bucketDim;
+    j["batch_dim"] = meta.batchDim;
+    j["inputs"] = json::array();
+    for (const auto& in : meta.inputs) {
+        json i;
+        i["name"] = in.name;
+        i["dtype"] = dtypeName(in.dtype);
+        i["pad_value"] = in.padValue;
+        i["fill_value"] = in.fillValue;
+        j["inputs"].push_back(i);
+    }
+    j["states"] = json::array();
+    for (const auto& st : meta.states) {
+        json s;
+        s["name"] = st.name;
+        s["dtype"] = dtypeName(st.dtype);
+        s["shapes"] = st.shapes;
+        j["states"].push_back(s);
+    }
+    j["created_by"] = meta.createdBy;
+    j["created_at"] = meta.createdAt;
+    json models = json::array();
+    for (const auto& m : meta.models) {
+        json r{{"file", m.file}, {"sha256", m.sha256}};
+        if (meta.kind == PackageKind::PerBucket)
+            r["bucket"] = m.bucket;
+        models.push_back(r);
+    }
+    if (meta.kind == PackageKind::Shared && !meta.models.empty())
+        j["base_model"] = models[0];
+    else
+        j["base_model"] = nullptr;
+    j["bucket_models"] = meta.kind == PackageKind::PerBucket ? models : json::array();
+    j["kernel"] = meta.userKernel ? "user" : "generated";
+    return j.dump(indent);
+}
+
+namespace {
+
+template <typename T> T field(const json& j, const char* name, const std::string& where)
+{
+    if (!j.contains(name))
+        throw Error(where + ": bucketlab_meta has no '" + name + "' field");
+    try {
+        return j.at(name).get<T>();
+    } catch (const json::exception&) {
+        throw Error(where + ": bucketlab_meta field '" + name + "' has the wrong type");
+    }
+}
+
+ModelFileRef modelRef(const json& j, const std::string& where)
+{
+    ModelFileRef r;
+    r.file = field<std::string>(j, "file", where);
+    r.sha256 = field<std::string>(j, "sha256", where);
+    if (j.contains("bucket"))
+        r.bucket = field<int64_t>(j, "bucket", where);
+    return r;
+}
+
+} // namespace
+
+PackageMeta metaFromJson(const std::string& text, const std::string& where)
+{
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw Error(where + ": bucketlab_meta is not valid JSON (" + firstLine(e.what()) + ")");
+    }
+    if (!j.is_object())
+        throw Error(where + ": bucketlab_meta is not a JSON object");
+    PackageMeta m;
+    m.format = field<std::string>(j, "format", where);
+    if (m.format != kPackageFormat)
+        throw Error(where + ": unsupported package format '" + m.format +
+                    "' (this BucketLab reads " + kPackageFormat + ")");
+    m.kind = j.value("kind", std::string("shared")) == "per-bucket" ? PackageKind::PerBucket
+                                                                    : PackageKind::Shared;
+    m.boundaries = field<std::vector<int64_t>>(j, "boundaries", where);
+    checkBoundaries(m.boundaries, where + ": bucketlab_meta boundaries");
+    m.bucketDim = field<int64_t>(j, "bucket_dim", where);
+    m.batchDim = field<int64_t>(j, "batch_dim", where);
+    for (const auto& i : field<json>(j, "inputs", where)) {
+        InputSpec in;
+        in.name = field<std::string>(i, "name", where);
+        in.dtype = parseDType(field<std::string>(i, "dtype", where));
+        in.padValue = field<double>(i, "pad_value", where);
+        in.fillValue = i.value("fill_value", 1.0);
+        m.inputs.push_back(in);
+    }
+    if (j.contains("states"))
+        for (const auto& s : j.at("states")) {
+            StateSpec st;
+            st.name = field<std::string>(s, "name", where);
+            st.dtype = parseDType(field<std::string>(s, "dtype", where));
+            st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
+            m.states.push_back(st);
+        }
+    try {
+        checkStateSpecs(m.states, m.boundaries, m.inputs);
+    } catch (const Error& e) {
+        throw Error(where + ": bucketlab_meta " + e.what());
+    }
+    m.createdBy = j.value("created_by", std::string());
+    m.createdAt = j.value("created_at", std::string());
+    if (j.contains("base_model") && j.at("base_model").is_object())
+        m.models.push_back(modelRef(j.at("base_model"), where));
+    if (j.contains("bucket_models") && j.at("bucket_models").is_array())
+        for (const auto& r : j.at("bucket_models"))
+            m.models.push_back(modelRef(r, where));
+    m.userKernel = j.value("kernel", std::string("generated")) == "user";
+    return m;
+}
+
+void checkBoundaries(const std::vector<int64_t>& boundaries, const std::string& what)
+{
+    if (boundaries.empty())
+        throw Error(what + ": no boundaries given (need at least one bucket length)");
+    for (size_t i = 0; i < boundaries.size(); ++i) {
+        if (boundaries[i] <= 0)
+            throw Error(what + ": boundary " + std::to_string(boundaries[i]) +
+                        " is not a positive length");
+        if (i > 0 && boundaries[i] == boundaries[i - 1])
+            throw Error(what + ": boundary " + std::to_string(boundaries[i]) + " appears twice");
+        if (i > 0 && boundaries[i] < boundaries[i - 1])
+            throw Error(what + ": boundaries must ascend, but " + std::to_string(boundaries[i]) +
+                        " follows " + std::to_string(boundaries[i - 1]));
+    }
+}
+
+std::vector<int64_t> parseBoundaries(const std::string& text, const std::string& what)
+{
+    std::vector<int64_t> out;
+    std::stringstream items(text);
+    std::string item;
+    bool any = false;
+    while (std::getline(items, item, ',')) {
+        any = true;
+        const auto b = item.find_first_not_of(" \t");
+        const auto e = item.find_last_not_of(" \t");
+        if (b == std::string::npos)
+            throw Error(what + " '" + text + "': empty item");
+        item = item.substr(b, e - b + 1);
+        errno = 0;
+        char* end = nullptr;
+        const long long v = std::strtoll(item.c_str(), &end, 10);
+        if (end != item.c_str() + item.size())
+            throw Error(what + ": '" + item + "' is not an integer length");
+        if (errno == ERANGE || v > std::numeric_limits<int32_t>::max())
+            throw Error(what + ": '" + item + "' is too large for a length");
+        out.push_back(v);
+    }
+    if (!any)
+        out.clear();
+    checkBoundaries(out, what);
+    return out;
+}
+
+std::string formatBoundaries(const std::vector<int64_t>& boundaries)
+{
+    std::string out;
+    for (auto b : boundaries) {
+        if (!out.empty())
+            out += ",";
+        out += std::to_string(b);
+    }
+    return out;
+}
+
+std::string creatorString()
+{
+    return std::string("BucketLab ") + BUCKETLAB_VERSION;
+}
+
+std::string utcNowIso8601()
+{
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+} // namespace bucketlab

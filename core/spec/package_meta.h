@@ -1,0 +1,58 @@
+// bucketlab_meta: the JSON description every BucketLab package carries, both as the
+// module attribute `bucketlab_meta` (for PyTorch users) and as the archive record
+// `extra/bucketlab_meta.json` (so it can be read without loading or running anything).
+#pragma once
+
+#include "core/spec/input_spec.h"
+#include "core/spec/state_spec.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+inline constexpr const char* kPackageFormat = "bucketlab.package/1";
+inline constexpr const char* kMetaExtraFile = "bucketlab_meta.json";
+
+struct ModelFileRef {
+    std::string file;   // file name as given (not a path on this machine)
+    std::string sha256; // hex
+    int64_t bucket = 0; // boundary served (per-bucket packages), 0 for a shared model
+};
+
+enum class PackageKind { Shared, PerBucket };
+
+struct PackageMeta {
+    std::string format = kPackageFormat;
+    PackageKind kind = PackageKind::Shared;
+    std::vector<int64_t> boundaries;
+    int64_t bucketDim = 1;
+    int64_t batchDim = 0;
+    std::vector<InputSpec> inputs;
+    std::vector<StateSpec> states;
+    std::string createdBy;
+    std::string createdAt;            // ISO 8601, UTC
+    std::vector<ModelFileRef> models; // one for Shared, one per bucket for PerBucket
+    bool userKernel = false;          // kernel supplied by the user rather than generated
+
+    int64_t maxLength() const { return boundaries.empty() ? 0 : boundaries.back(); }
+};
+
+std::string packageKindName(PackageKind kind);
+std::string metaToJson(const PackageMeta& meta, int indent = -1);
+// `where` names the source in error messages (file name of the package).
+PackageMeta metaFromJson(const std::string& json, const std::string& where);
+
+// Boundaries must be positive, strictly ascending and non-empty. Throws Error that says
+// which value is wrong. `what` prefixes the message (e.g. "--boundaries").
+void checkBoundaries(const std::vector<int64_t>& boundaries, const std::string& what);
+// Parses "128,256,512" (spaces allowed) and checks it.
+std::vector<int64_t> parseBoundaries(const std::string& text, const std::string& what);
+std::string formatBoundaries(const std::vector<int64_t>& boundaries);
+
+// "created_by" value for this build.
+std::string creatorString();
+std::string utcNowIso8601();
+
+} // namespace bucketlab

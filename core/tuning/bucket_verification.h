@@ -1,0 +1,126 @@
+// Measuring a boundary set, so a tuner's prediction can be checked (`tune --verify`):
+// profile exactly the bucket shapes and weight each bucket's latency by the share of the
+// traffic it serves. A request served by bucket k costs what bucket k costs, whatever
+// its own length, so the expected latency per request is sum_k share_k * latency_k.
+#pragma once
+
+#include "core/latency/profile_format.h"
+#include "core/latency/profiler.h"
+#include "core/runtime/device.h"
+#include "core/spec/input_spec.h"
+#include "core/tuning/bucket_evaluator.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bucketlab {
+
+// A measured point of the latency curve a prediction came from: re-measured beside the
+// buckets, it tells how much faster or slower the machine is now than when the curve was
+// measured (a shared machine's load can change latency by a factor of two or more).
+struct ReferencePoint {
+    int64_t length = 0;
+    double ms = 0; // the curve's figure (a median, like expectedMs)
+};
+
+struct BucketVerificationRequest {
+    std::string model;             // the base model, or a package (see measureBuckets)
+    std::vector<InputSpec> inputs; // plain models (packages carry theirs)
+    int64_t bucketDim = 1;
+    int64_t batchDim = 0;
+    std::vector<int64_t> boundaries; // ascending
+    // Traffic served by each bucket, same order as boundaries: fractions or request
+    // counts (normalised here); >= 0, not all 0.
+    std::vector<double> shares;
+    int64_t batch = 1;
+    DeviceKind device = DeviceKind::Auto;
+    int threads = 1;
+    double budgetS = 20;
+    double targetCiPct = 2;
+    // Optional: points of the curve the prediction came from. Up to maxReferences of them,
+    // spread over the boundaries' range, are measured in the same run (interleaved with
+    // the buckets, so they see the same conditions).
+    std::vector<ReferencePoint> references;
+    size_t maxReferences = 3;
+};
+
+struct ReferenceCheck {
+    int64_t length = 0;
+    double thenMs = 0; // the curve's figure
+    double nowMs = 0;  // measured in this run
+};
+
+struct BucketMeasurement {
+    int64_t boundary = 0;
+    double share = 0; // normalised
+    ProfilePoint point;
+};
+
+struct BucketVerification {
+    std::vector<BucketMeasurement> buckets;
+    // sum_k share_k * median_k: the figure to compare with the prediction. The median,
+    // because the latency curve the tuner predicts from is built from per-length medians
+    // by default (like for like), and because on a shared machine the mean also carries
+    // other processes' interference, which is no property of the buckets.
+    double expectedMs = 0;
+    // sum_k share_k * CI bound_k: a conservative interval for expectedMs (it assumes the
+    // buckets' errors all lean the same way, so it is never narrower than the truth).
+    double expectedLowMs = 0;
+    double expectedHighMs = 0;
+    // sum_k share_k * mean_k: the expected latency per request including every slow
+    // sample; compare with a prediction from a mean-based curve.
+    double expectedMeanMs = 0;
+    // With references: the median of now / then over them (1 without), and expectedMs
+    // scaled back to the conditions the curve was measured in, expectedMs / ratio. Compare
+    // a prediction with this figure when the machine may have changed since.
+    std::vector<ReferenceCheck> references;
+    double conditionsRatio = 1;
+    double expectedAtReferenceMs = 0;
+    Profile profile; // the measurement itself (buckets, then references)
+};
+
+// Profiles the boundary shapes and the chosen references (one profile run, shapes
+// interleaved, references timed the same way as the buckets) and combines them.
+// A plain model is timed at each boundary length. A package is timed through its forward()
+// when the boundaries are its own, else through its shared bucket model (what a
+// re-exported package would run); a per-bucket package cannot serve other boundaries
+// and is refused. Throws Error for bad input and when any bucket could not be measured
+// (a verification with a missing bucket would be meaningless); Cancelled on cancel.
+BucketVerification measureBuckets(const BucketVerificationRequest& request,
+                                  const ProfilerControl& control = {});
+
+// (predicted - measured) / measured, in percent.
+double predictionErrorPct(double predictedMs, double measuredMs);
+
+// The request that verifies an evaluated boundary set: its buckets with the share of the
+// served traffic each holds, and the measured points of the curve it was predicted from as
+// references (none for an analytic curve, which describes no particular machine).
+// The caller fills in the model, its inputs, device, threads and budget.
+BucketVerificationRequest verificationRequestFor(const Evaluation& evaluation,
+                                                 const LatencyCurve& curve);
+
+// A prediction set against its measurement. With references the measured figure is the one
+// scaled back to the conditions the curve was measured in (expectedAtReferenceMs), so a
+// machine that is busier now than then does not count as a wrong prediction.
+struct PredictionCheck {
+    double predictedMs = 0;
+    double measuredMs = 0;
+    double measuredLowMs = 0, measuredHighMs = 0; // 95 % interval, scaled like measuredMs
+    double errorPct = 0;                          // (predicted - measured) / measured
+    bool scaledToReference = false;
+    double conditionsRatio = 1;
+    double tolerancePct = 5;
+    // The prediction is off by more than the tolerance beyond the measurement's own
+    // uncertainty: the whole measured interval lies outside predicted +- tolerance.
+    bool beyondTolerance = false;
+};
+PredictionCheck checkPrediction(double predictedMs, const BucketVerification& measured,
+                                double tolerancePct = 5);
+// {"predicted_ms", "measured_ms", "measured_ci95_ms", "error_pct", "tolerance_pct",
+//  "within_tolerance", "conditions_ratio", "scaled_to_reference", "device", "threads",
+//  "buckets": [{"boundary", "share", "p50_ms", "ci95_ms", "samples", "flags"}],
+//  "references": [{"length", "curve_ms", "now_ms"}]}
+std::string verificationJson(const BucketVerification& measured, const PredictionCheck& check);
+
+} // namespace bucketlab
