@@ -619,6 +619,20 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                               std::to_string(a.cheaperLength) + " bucket; the curve uses " +
                               formatMs(a.usedMs));
     if (best) {
+        // A largest bucket nobody uses is the price of serving every allowed length.
+        const std::pair<const char*, const std::vector<PhaseBucketStats>*> phases[] = {
+            {"CTE", &r.best.cte}, {"TKG", &r.best.tkg}};
+        for (const auto& [phase, stats] : phases)
+            // (With batch buckets the TKG stats are per grid cell, so only the CTE is checked.)
+            if (!stats->empty() && stats->back().calls == 0 && stats->size() > 1 &&
+                !(r.batched && std::string(phase) == "TKG"))
+                r.notes.push_back(
+                    std::string("the largest ") + phase + " bucket (" +
+                    std::to_string(stats->back().bucket) +
+                    ") serves no observed call; it is there because NxD raises for lengths above "
+                    "the largest bucket (a smaller " +
+                    (std::string(phase) == "CTE" ? "maximum context length" : "seq_len") +
+                    " would free it)");
         for (const auto& s : r.best.cte)
             if (s.extrapolated) {
                 r.notes.push_back("CTE latency beyond the measured lengths is extrapolated (" +
