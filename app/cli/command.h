@@ -26,6 +26,7 @@ Command addLintCommand(CLI::App& app);
 Command addValidateCommand(CLI::App& app);
 Command addProfileCommand(CLI::App& app);
 Command addReportCommand(CLI::App& app);
+Command addLlmCommand(CLI::App& app);
 
 // Prints a JSON document (already serialised) on stdout.
 void printJson(const std::string& json);

@@ -18,7 +18,7 @@ int main(int argc, char** argv)
     for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand,
                      cli::addExportCommand, cli::addDistributionCommand, cli::addTuneCommand,
                      cli::addGraphCommand, cli::addLintCommand, cli::addValidateCommand,
-                     cli::addProfileCommand, cli::addReportCommand}) {
+                     cli::addProfileCommand, cli::addReportCommand, cli::addLlmCommand}) {
         const cli::Command c = add(app);
         runners[c.app] = c.run;
     }

@@ -1,0 +1,540 @@
+#include "app/cli/command.h"
+#include "core/latency/latency_curve.h"
+#include "core/llm/compile_cost.h"
+#include "core/llm/decode_batches.h"
+#include "core/llm/llm_tuner.h"
+#include "core/llm/request_traffic.h"
+#include "core/llm/serving_config.h"
+#include "core/spec/package_meta.h"
+#include "core/util/error.h"
+#include "core/util/output_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+
+namespace bucketlab::cli {
+
+namespace {
+
+struct LlmCliOptions {
+    std::string traffic;
+    std::string promptField, outputField, countField;
+    std::string cteLatency, tkgLatency;
+    std::string latencyStat = "median";
+    int64_t maxContextLength = 0;
+    int64_t seqLen = 0;
+    int64_t speculationLength = 0;
+    int buckets = 0;
+    std::string objective = "mean";
+    double compileBudget = 0;
+    double memoryBudget = 0;
+    std::string cteCompile, tkgCompile;
+    std::string currentCte, currentTkg, currentBatches;
+    int64_t maxBatch = 0;
+    std::string decodeLog;
+    std::string tkgBatchLatency;
+    int batchSetsMax = 256;
+    uint64_t seed = 1;
+    std::string nxdConfig, vllmConfig, vllmNeuronConfig;
+    bool force = false;
+    bool json = false;
+};
+
+// Runs `load` and puts the option's name in front of its error, so the one error line
+// names the option as well as the file and line.
+template <typename F> auto forOption(const std::string& option, F load) -> decltype(load())
+{
+    try {
+        return load();
+    } catch (const Error& e) {
+        throw Error(option + ": " + e.what());
+    }
+}
+
+bool isFile(const std::string& path)
+{
+    std::error_code ec;
+    return !path.empty() && std::filesystem::exists(path, ec);
+}
+
+std::string joined(const std::vector<int64_t>& v)
+{
+    std::string s;
+    for (int64_t x : v)
+        s += (s.empty() ? "" : ",") + std::to_string(x);
+    return s;
+}
+
+// Writes a config only after reading the written bytes back and passing the rules, so a
+// file on disk has always passed them.
+void writeChecked(const std::string& path, const std::string& bytes, bool force,
+                  const std::function<std::vector<ConfigViolation>(const std::string&)>& check)
+{
+    StagedOutput staged(path, bytes);
+    requireNoViolations(check(readFile(staged.readPath())), path);
+    staged.commit(force);
+}
+
+void printSummary(const char* label, const MarginalSummary& s)
+{
+    std::printf("  %-7s min %lld  mean %.1f  p50 %lld  p90 %lld  p99 %lld  max %lld tokens\n",
+                label, (long long)s.min, s.mean, (long long)s.p50, (long long)s.p90,
+                (long long)s.p99, (long long)s.max);
+}
+
+void printPhase(const char* title, const std::vector<PhaseBucketStats>& stats, bool batched)
+{
+    std::printf("  %s\n", title);
+    if (batched)
+        std::printf("    %8s %6s %12s %8s %11s %8s\n", "bucket", "batch", "calls", "calls %",
+                    "latency", "time %");
+    else
+        std::printf("    %8s %12s %8s %11s %8s\n", "bucket", "calls", "calls %", "latency",
+                    "time %");
+    for (const auto& s : stats) {
+        std::printf("    %8lld", (long long)s.bucket);
+        if (batched)
+            std::printf(" %6lld", (long long)s.batch);
+        std::printf(" %12lld %7.2f%% %8.4g ms %7.2f%%%s\n", (long long)s.calls, s.callPct,
+                    s.latencyMs, s.timePct, s.extrapolated ? "  (extrapolated)" : "");
+    }
+}
+
+void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraffic& traffic,
+               const LlmCosts& costs, const std::vector<std::string>& written,
+               const std::vector<std::pair<std::string, ConfigViolation>>& checks)
+{
+    std::printf("traffic    %s: %lld requests, %zu distinct (prompt, output) pairs\n",
+                o.traffic.c_str(), (long long)traffic.requests(), traffic.pairs().size());
+    printSummary("prompt", traffic.promptSummary());
+    printSummary("output", traffic.outputSummary());
+    const auto& w = r.workload;
+    std::printf("workload   %lld served, %lld rejected (prompt > %lld), %lld cut at seq_len %lld: "
+                "%lld CTE calls, %lld TKG steps\n",
+                (long long)w.served, (long long)w.rejected,
+                (long long)r.settings.limits.maxContextLength, (long long)w.truncated,
+                (long long)r.settings.limits.seqLen, (long long)w.served, (long long)w.tkgSteps);
+    if (r.batched)
+        std::printf("decode     %s: %lld calls, mean batch %.2f, max %lld\n",
+                    r.calls.source().c_str(), (long long)r.calls.totalCalls(), r.calls.meanBatch(),
+                    (long long)r.calls.maxBatch());
+    std::printf("latency    CTE %s; TKG %s%s\n", costs.cte.describe().c_str(),
+                costs.tkg.describe().c_str(),
+                r.batched ? ("; batched " + costs.tkgBatch.describe()).c_str() : "");
+    std::string objective = "mean request latency (TTFT + decode)";
+    if (r.settings.objective == LlmObjective::MeanRequestTtftP99) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, " with TTFT p99 <= %.4g ms", r.settings.ttftP99BudgetMs);
+        objective += buf;
+    }
+    std::printf(
+        "objective  %s, at most %d compiled models%s (solved in %.3g ms)\n", objective.c_str(),
+        r.settings.totalBuckets,
+        r.settings.compileBudgetS > 0
+            ? (", compile budget " + std::to_string(int64_t(r.settings.compileBudgetS)) + " s")
+                  .c_str()
+            : "",
+        r.solveMs);
+    std::printf("           %s\n", r.exactness.c_str());
+    if (!r.feasible) {
+        std::printf("\ninfeasible: %s\n", r.infeasibleReason.c_str());
+    } else {
+        const auto& e = r.best;
+        std::printf("\ntuned      CTE %s | TKG %s%s\n", joined(e.lists.cte).c_str(),
+                    joined(e.lists.tkg).c_str(),
+                    r.batched ? (" x batches " + joined(e.lists.batches)).c_str() : "");
+        std::printf("  mean request %.4g ms = TTFT %.4g ms + decode %.4g ms; TTFT p50 %.4g, p90 "
+                    "%.4g, p99 %.4g ms\n",
+                    e.meanRequestMs, e.meanTtftMs, e.meanDecodeMs, e.p50TtftMs, e.p90TtftMs,
+                    e.p99TtftMs);
+        std::printf("  %d compiled models", e.models);
+        if (costs.cteCompile.known() || costs.tkgCompile.known())
+            std::printf(", compile %.0f s", e.compileS);
+        if (e.memoryMiB > 0)
+            std::printf(", memory %.0f MiB", e.memoryMiB);
+        if (r.batched)
+            std::printf("; lower bound %.4g ms", r.lowerBoundMs);
+        std::printf("\n");
+        printPhase("CTE buckets (prefill, by prompt length)", e.cte, false);
+        printPhase("TKG buckets (decode steps, by position)", e.tkg, r.batched);
+    }
+    std::printf("\n  %-14s %7s %12s %12s %14s %8s  %s\n", "baseline", "models", "mean ms",
+                "TTFT p99", "tuned, same", "gain", "lists");
+    if (r.feasible)
+        std::printf("  %-14s %7d %12.5g %12.5g %14s %8s  %s | %s%s\n", "tuned", r.best.models,
+                    r.best.meanRequestMs, r.best.p99TtftMs, "", "",
+                    joined(r.best.lists.cte).c_str(), joined(r.best.lists.tkg).c_str(),
+                    r.batched ? (" x batches " + joined(r.best.lists.batches)).c_str() : "");
+    for (const auto& b : r.baselines) {
+        char gain[32] = "";
+        if (b.tunedSameModelsMs >= 0 && b.evaluation.meanRequestMs > 0)
+            std::snprintf(gain, sizeof gain, "%.2f%%",
+                          100.0 * (b.evaluation.meanRequestMs - b.tunedSameModelsMs) /
+                              b.evaluation.meanRequestMs);
+        char same[32] = "-";
+        if (b.tunedSameModelsMs >= 0)
+            std::snprintf(same, sizeof same, "%.5g", b.tunedSameModelsMs);
+        std::printf("  %-14s %7d %12.5g %12.5g %14s %8s  %s | %s%s%s%s\n", b.name.c_str(),
+                    b.evaluation.models, b.evaluation.meanRequestMs, b.evaluation.p99TtftMs, same,
+                    gain, joined(b.evaluation.lists.cte).c_str(),
+                    joined(b.evaluation.lists.tkg).c_str(),
+                    r.batched ? (" x batches " + (b.evaluation.lists.batches.empty()
+                                                      ? std::string("none (padded to the maximum)")
+                                                      : joined(b.evaluation.lists.batches)))
+                                    .c_str()
+                              : "",
+                    b.meetsTtftBudget ? "" : "  (misses the TTFT budget)",
+                    b.note.empty() ? "" : ("  (" + b.note + ")").c_str());
+    }
+    if (!r.paretoByModels.empty()) {
+        std::printf("\npareto     best mean request latency with at most N models (CTE + TKG)\n");
+        for (const auto& p : r.paretoByModels)
+            std::printf(
+                "  %3d  %2d + %-3d %10.5g ms%s\n", p.models, p.cteModels, p.tkgModels,
+                p.meanRequestMs,
+                (costs.cteCompile.known() || costs.tkgCompile.known())
+                    ? ("   compile " + std::to_string(int64_t(std::llround(p.compileS))) + " s")
+                          .c_str()
+                    : "");
+    }
+    for (const auto& [list, v] : checks)
+        std::printf("\ncheck      %s lists break rule %s: %s\n", list.c_str(), v.rule.c_str(),
+                    v.message.c_str());
+    for (const auto& path : written)
+        std::printf("\nwrote      %s", path.c_str());
+    if (!written.empty())
+        std::printf("\n");
+    if (r.feasible)
+        std::printf("\nvLLM       vllm serve MODEL --max-model-len %lld --max-num-seqs %lld "
+                    "--additional-config \"$(cat %s)\"\n",
+                    (long long)r.settings.limits.seqLen,
+                    (long long)(r.batched ? r.best.lists.batches.back() : 1),
+                    o.vllmConfig.empty() ? "VLLM_CONFIG.json" : o.vllmConfig.c_str());
+    for (const auto& n : r.notes)
+        std::printf("note: %s\n", n.c_str());
+}
+
+} // namespace
+
+Command addLlmCommand(CLI::App& app)
+{
+    auto o = std::make_shared<LlmCliOptions>();
+    auto* sub = app.add_subcommand(
+        "llm", "LLM serving buckets for NxD Inference and vLLM: context-encoding (CTE) and "
+               "token-generation (TKG) buckets tuned jointly from (prompt, output) traffic");
+    sub->add_option("--traffic", o->traffic,
+                    "Requests: CSV/TSV/JSONL with prompt and output token counts (e.g. the Azure "
+                    "trace's ContextTokens,GeneratedTokens[,count]) or a spec such as "
+                    "'prompt=lognormal:mu=7,sigma=1,max=8000;output=geometric:mean=200,"
+                    "max=2000;n=20000;seed=1'")
+        ->required();
+    sub->add_option("--prompt-field", o->promptField, "Column or JSON field of prompt tokens");
+    sub->add_option("--output-field", o->outputField, "Column or JSON field of output tokens");
+    sub->add_option("--count-field", o->countField,
+                    "Column or field counting requests per row (default: count when present)");
+    sub->add_option("--cte-latency", o->cteLatency,
+                    "CTE (prefill) latency by prompt bucket: a profile (bucketlab.profile/1 JSON "
+                    "or CSV length,latency_ms) or linear:a,b / poly:c0,c1,c2 (ms)")
+        ->required();
+    sub->add_option("--tkg-latency", o->tkgLatency,
+                    "TKG latency of one decode step by sequence bucket: a profile or "
+                    "linear:a,b / poly:... (ms)")
+        ->required();
+    sub->add_option("--latency-stat", o->latencyStat, "Profile statistic per point: median or mean")
+        ->capture_default_str();
+    sub->add_option("--max-context-length", o->maxContextLength,
+                    "NxD max_context_length: the longest prompt; the largest CTE bucket")
+        ->required();
+    sub->add_option("--seq-len", o->seqLen,
+                    "NxD seq_len (vLLM --max-model-len): the longest prompt + output; the largest "
+                    "TKG bucket")
+        ->required();
+    sub->add_option("--buckets", o->buckets,
+                    "Compiled models allowed in total: CTE buckets + TKG buckets (batch x "
+                    "sequence with batch buckets)")
+        ->required();
+    sub->add_option("--speculation-length", o->speculationLength,
+                    "Speculation length: added to a TKG step's required length, as NxD does")
+        ->capture_default_str();
+    sub->add_option("--objective", o->objective,
+                    "mean (mean request latency) or ttft-p99:MS (mean request latency with the "
+                    "TTFT p99 <= MS)")
+        ->capture_default_str();
+    sub->add_option("--cte-compile", o->cteCompile,
+                    "Compile cost per CTE bucket: linear:a,b seconds by length, or a CSV "
+                    "length,compile_s[,memory_mib]");
+    sub->add_option("--tkg-compile", o->tkgCompile,
+                    "Compile cost per TKG sequence bucket (per batch bucket with batches)");
+    sub->add_option("--compile-budget", o->compileBudget,
+                    "Total compile time allowed, seconds (needs --cte-compile/--tkg-compile)");
+    sub->add_option("--memory-budget", o->memoryBudget,
+                    "Total device memory of the compiled buckets allowed, MiB (needs memory_mib "
+                    "in the compile cost files)");
+    sub->add_option("--current-cte", o->currentCte, "Your context_encoding_buckets, a baseline");
+    sub->add_option("--current-tkg", o->currentTkg, "Your token_generation_buckets, a baseline");
+    sub->add_option("--current-batches", o->currentBatches,
+                    "Your token_generation_batches, a baseline (with batched decoding)");
+    sub->add_option("--max-batch", o->maxBatch,
+                    "Batch x sequence TKG buckets: decode batches from a continuous-batching "
+                    "model with at most this many sequences (NxD tkg_batch_size)");
+    sub->add_option("--decode-log", o->decodeLog,
+                    "Batch x sequence TKG buckets: decode calls from a server log, CSV "
+                    "batch,position[,count]");
+    sub->add_option("--tkg-batch-latency", o->tkgBatchLatency,
+                    "With batches: TKG step latency by batch, a profile with several batch "
+                    "sizes or scale:ALPHA (the TKG curve x (1 + ALPHA (batch - 1)))");
+    sub->add_option("--batch-sets-max", o->batchSetsMax,
+                    "With batches: try every batch set when there are at most this many; "
+                    "otherwise a heuristic with a stated lower bound")
+        ->capture_default_str();
+    sub->add_option("--seed", o->seed, "Seed of the continuous-batching model's request order")
+        ->capture_default_str();
+    sub->add_option("--nxd-config", o->nxdConfig,
+                    "Write the NxD Inference NeuronConfig fragment (JSON) here");
+    sub->add_option("--vllm-config", o->vllmConfig,
+                    "Write vLLM's --additional-config JSON (override_neuron_config) here");
+    sub->add_option("--vllm-neuron-config", o->vllmNeuronConfig,
+                    "Write the vLLM Neuron plugin's --additional-config JSON "
+                    "(num_batched_tokens_buckets, num_seqs_buckets) here");
+    sub->add_flag("--force", o->force, "Replace config files that exist");
+    sub->add_flag("--json", o->json, "Print the result as JSON");
+    sub->footer(
+        "Exit status: 0 tuned, 1 no lists meet the budgets or your current lists break an NxD "
+        "rule, 2 bad input.\nExample (the Azure coding trace in resources/llm):\n"
+        "  bucketlab-cli llm --traffic resources/llm/azure_code_pairs.csv --cte-latency "
+        "poly:8,0.025,0.0000025 --tkg-latency linear:9,0.0004 --max-context-length 8192 "
+        "--seq-len 10240 --buckets 14 --nxd-config nxd.json --vllm-config vllm.json");
+
+    return {
+        sub, [o] {
+            if (o->maxContextLength < 1 || o->seqLen < 1)
+                throw Error("--max-context-length and --seq-len must be positive");
+            if (o->maxContextLength > o->seqLen)
+                throw Error("--max-context-length " + std::to_string(o->maxContextLength) +
+                            " exceeds --seq-len " + std::to_string(o->seqLen) +
+                            " (NxD rule max_context_length <= max_length)");
+            if (o->buckets < 2)
+                throw Error("--buckets must be at least 2 (one CTE and one TKG bucket), "
+                            "got " +
+                            std::to_string(o->buckets));
+            if (o->speculationLength < 0 || o->speculationLength >= o->seqLen)
+                throw Error("--speculation-length must be in 0.." + std::to_string(o->seqLen - 1));
+            if (o->compileBudget < 0 || o->memoryBudget < 0)
+                throw Error("--compile-budget and --memory-budget must be >= 0");
+            if (o->maxBatch < 0)
+                throw Error("--max-batch must be positive");
+            if (o->maxBatch > 0 && !o->decodeLog.empty())
+                throw Error("give --max-batch (a serving model) or --decode-log, not both");
+            const bool batched = o->maxBatch > 0 || !o->decodeLog.empty();
+            if (batched && o->tkgBatchLatency.empty())
+                throw Error("batch buckets (--max-batch or --decode-log) need "
+                            "--tkg-batch-latency");
+            if (!batched && (!o->tkgBatchLatency.empty() || !o->currentBatches.empty()))
+                throw Error("--tkg-batch-latency and --current-batches need --max-batch or "
+                            "--decode-log");
+            if (batched && o->speculationLength > 0)
+                throw Error("--speculation-length cannot be combined with batch buckets "
+                            "(NxD rule: token_generation_batches is not supported with "
+                            "speculation)");
+            if (o->batchSetsMax < 1)
+                throw Error("--batch-sets-max must be at least 1");
+            LlmTuneSettings settings;
+            settings.limits = {o->maxContextLength, o->seqLen, o->speculationLength};
+            settings.totalBuckets = o->buckets;
+            settings.compileBudgetS = o->compileBudget;
+            settings.memoryBudgetMiB = o->memoryBudget;
+            settings.maxBatch = o->maxBatch;
+            settings.maxBatchSets = o->batchSetsMax;
+            if (o->objective == "mean")
+                settings.objective = LlmObjective::MeanRequest;
+            else if (o->objective.rfind("ttft-p99:", 0) == 0) {
+                settings.objective = LlmObjective::MeanRequestTtftP99;
+                const std::string v = o->objective.substr(9);
+                char* end = nullptr;
+                settings.ttftP99BudgetMs = std::strtod(v.c_str(), &end);
+                if (v.empty() || end != v.c_str() + v.size() ||
+                    !std::isfinite(settings.ttftP99BudgetMs) || settings.ttftP99BudgetMs <= 0)
+                    throw Error("--objective ttft-p99:MS needs a positive budget in ms, got '" + v +
+                                "'");
+            } else
+                throw Error("--objective must be mean or ttft-p99:MS, got '" + o->objective + "'");
+            LatencyStatistic stat;
+            if (o->latencyStat == "median")
+                stat = LatencyStatistic::Median;
+            else if (o->latencyStat == "mean")
+                stat = LatencyStatistic::Mean;
+            else
+                throw Error("--latency-stat must be median or mean");
+            LlmBucketLists current;
+            if (!o->currentCte.empty())
+                current.cte = parseBoundaries(o->currentCte, "--current-cte");
+            if (!o->currentTkg.empty())
+                current.tkg = parseBoundaries(o->currentTkg, "--current-tkg");
+            if (!o->currentBatches.empty())
+                current.batches = parseBoundaries(o->currentBatches, "--current-batches");
+
+            // Outputs are checked before any work: never an input, never replaced
+            // without --force.
+            OutputCheck outCheck;
+            outCheck.force = o->force;
+            for (const auto& in : {o->traffic, o->cteLatency, o->tkgLatency, o->cteCompile,
+                                   o->tkgCompile, o->decodeLog, o->tkgBatchLatency})
+                if (isFile(in))
+                    outCheck.inputs.push_back(in);
+            const std::pair<const char*, std::string*> outputs[] = {
+                {"--nxd-config", &o->nxdConfig},
+                {"--vllm-config", &o->vllmConfig},
+                {"--vllm-neuron-config", &o->vllmNeuronConfig}};
+            for (const auto& [flag, path] : outputs) {
+                if (path->empty())
+                    continue;
+                checkOutputPath(*path, outCheck, flag);
+                for (const auto& [other, otherPath] : outputs)
+                    if (other != flag && !otherPath->empty() && sameFile(*path, *otherPath))
+                        throw Error(std::string(flag) + " and " + other + " name the same file");
+            }
+
+            TrafficReadOptions read;
+            read.promptField = o->promptField;
+            read.outputField = o->outputField;
+            read.countField = o->countField;
+            const RequestTraffic traffic =
+                forOption("--traffic", [&] { return loadRequestTraffic(o->traffic, read); });
+            LlmCosts costs;
+            costs.cte =
+                forOption("--cte-latency", [&] { return LatencyCurve::load(o->cteLatency, stat); });
+            costs.tkg =
+                forOption("--tkg-latency", [&] { return LatencyCurve::load(o->tkgLatency, stat); });
+            if (!o->cteCompile.empty())
+                costs.cteCompile =
+                    forOption("--cte-compile", [&] { return CompileCost::load(o->cteCompile); });
+            if (!o->tkgCompile.empty())
+                costs.tkgCompile =
+                    forOption("--tkg-compile", [&] { return CompileCost::load(o->tkgCompile); });
+            if (o->compileBudget > 0 && !costs.cteCompile.known() && !costs.tkgCompile.known())
+                throw Error("--compile-budget needs --cte-compile or --tkg-compile");
+            if (o->memoryBudget > 0 && !costs.cteCompile.hasMemory() &&
+                !costs.tkgCompile.hasMemory())
+                throw Error("--memory-budget needs compile cost files with a memory_mib "
+                            "column (--cte-compile, --tkg-compile)");
+            DecodeCalls calls;
+            if (batched) {
+                costs.tkgBatch = forOption("--tkg-batch-latency", [&] {
+                    return BatchLatency::load(o->tkgBatchLatency, costs.tkg);
+                });
+                if (!o->decodeLog.empty())
+                    calls = forOption("--decode-log", [&] { return readDecodeLog(o->decodeLog); });
+                else
+                    calls =
+                        simulateContinuousBatching(traffic, settings.limits, o->maxBatch, o->seed);
+                if (calls.empty())
+                    throw Error("no request decodes more than one token: nothing to batch");
+            }
+            const LlmTuneResult r =
+                tuneLlmBuckets(traffic, costs, settings, current, batched ? &calls : nullptr);
+
+            // The current lists against NxD's rules: a failed check, not bad input.
+            std::vector<std::pair<std::string, ConfigViolation>> checks;
+            for (const auto& b : r.baselines) {
+                if (b.name != "current")
+                    continue;
+                NxdBucketConfig c;
+                c.contextEncodingBuckets = b.evaluation.lists.cte;
+                c.tokenGenerationBuckets = b.evaluation.lists.tkg;
+                c.tokenGenerationBatches = b.evaluation.lists.batches;
+                c.maxContextLength = o->maxContextLength;
+                c.seqLen = o->seqLen;
+                c.batchSize = batched ? (o->maxBatch > 0 ? o->maxBatch : calls.maxBatch()) : 0;
+                c.speculationLength = o->speculationLength;
+                for (const auto& v : checkNxdConfig(c))
+                    checks.emplace_back("current", v);
+            }
+
+            std::vector<std::string> written;
+            if (r.feasible) {
+                NxdBucketConfig c;
+                c.contextEncodingBuckets = r.best.lists.cte;
+                c.tokenGenerationBuckets = r.best.lists.tkg;
+                c.tokenGenerationBatches = r.best.lists.batches;
+                c.maxContextLength = o->maxContextLength;
+                c.seqLen = o->seqLen;
+                c.speculationLength = o->speculationLength;
+                const int64_t maxSeqs =
+                    r.best.lists.batches.empty() ? 1 : r.best.lists.batches.back();
+                c.batchSize = r.best.lists.batches.empty() ? 0 : maxSeqs;
+                const VllmServeSettings vllm{o->seqLen, maxSeqs, o->maxContextLength};
+                if (!o->nxdConfig.empty()) {
+                    writeChecked(o->nxdConfig, nxdNeuronConfigJson(c), o->force,
+                                 [&](const std::string& text) {
+                                     return checkNxdConfig(nxdConfigFromJson(text, o->nxdConfig));
+                                 });
+                    written.push_back(o->nxdConfig + " (NxD Inference NeuronConfig fragment)");
+                }
+                if (!o->vllmConfig.empty()) {
+                    NxdBucketConfig v = c;
+                    v.batchSize = 0; // the plugin sets batch_size from --max-num-seqs
+                    writeChecked(o->vllmConfig, vllmOverrideJson(v), o->force,
+                                 [&](const std::string& text) {
+                                     NxdBucketConfig back = nxdConfigFromJson(text, o->vllmConfig);
+                                     back.batchSize = vllm.maxNumSeqs;
+                                     return checkVllmOverride(back, vllm);
+                                 });
+                    written.push_back(o->vllmConfig +
+                                      " (vLLM --additional-config, override_neuron_config)");
+                }
+                if (!o->vllmNeuronConfig.empty()) {
+                    const VllmNeuronBuckets b{r.best.lists.cte, r.best.lists.batches.empty()
+                                                                    ? std::vector<int64_t>{1}
+                                                                    : r.best.lists.batches};
+                    writeChecked(o->vllmNeuronConfig, vllmNeuronPluginJson(b), o->force,
+                                 [&](const std::string& text) {
+                                     return checkVllmNeuronPlugin(
+                                         vllmNeuronPluginFromJson(text, o->vllmNeuronConfig), vllm);
+                                 });
+                    written.push_back(o->vllmNeuronConfig +
+                                      " (vLLM Neuron plugin --additional-config; run with "
+                                      "--max-num-batched-tokens " +
+                                      std::to_string(o->maxContextLength) + " --max-num-seqs " +
+                                      std::to_string(maxSeqs) + ")");
+                }
+            }
+
+            if (o->json) {
+                auto j = nlohmann::json::parse(r.toJson());
+                j["traffic"] = {{"source", o->traffic},
+                                {"requests", traffic.requests()},
+                                {"distinct_pairs", traffic.pairs().size()}};
+                for (const auto& [key, s] : {std::pair{"prompt", traffic.promptSummary()},
+                                             std::pair{"output", traffic.outputSummary()}})
+                    j["traffic"][key] = {{"min", s.min}, {"mean", s.mean}, {"p50", s.p50},
+                                         {"p90", s.p90}, {"p99", s.p99},   {"max", s.max}};
+                j["latency"] = {{"cte", costs.cte.describe()},
+                                {"tkg", costs.tkg.describe()},
+                                {"tkg_batch", batched ? nlohmann::json(costs.tkgBatch.describe())
+                                                      : nlohmann::json(nullptr)}};
+                j["checks"] = nlohmann::json::array();
+                for (const auto& [list, v] : checks)
+                    j["checks"].push_back(
+                        {{"lists", list}, {"rule", v.rule}, {"message", v.message}});
+                j["configs"] = {
+                    {"nxd", o->nxdConfig.empty() || !r.feasible ? nlohmann::json(nullptr)
+                                                                : nlohmann::json(o->nxdConfig)},
+                    {"vllm", o->vllmConfig.empty() || !r.feasible ? nlohmann::json(nullptr)
+                                                                  : nlohmann::json(o->vllmConfig)},
+                    {"vllm_neuron", o->vllmNeuronConfig.empty() || !r.feasible
+                                        ? nlohmann::json(nullptr)
+                                        : nlohmann::json(o->vllmNeuronConfig)}};
+                printJson(j.dump(2));
+            } else
+                printText(r, *o, traffic, costs, written, checks);
+            return r.feasible && checks.empty() ? 0 : 1;
+        }};
+}
+
+} // namespace bucketlab::cli
