@@ -28,7 +28,11 @@
 // TKG call sees a mask of width p with position_ids p, and each later call one more. A
 // request with g output tokens therefore makes one CTE call (required length p) and g - 1
 // TKG calls with required lengths p, p + 1, ..., p + g - 2: the position of the token fed
-// in, plus the speculation length when there is one.
+// in, plus the speculation length when there is one. Under vLLM the same holds: the
+// vllm-neuron plugin (vllm-project/vllm-neuron 0.2, worker/neuronx_distributed_model_runner.py)
+// passes no attention mask and decodes the token at position prompt + generated - 1, and
+// NeuronBaseForCausalLM._infer_attention_mask (model_base.py) makes the mask
+// max(position_ids) wide — the position for one sequence, the largest in a batch.
 //
 // Two-dimensional TKG buckets (token_generation_batches set). autobucketing.py,
 // generate_2d_buckets_for_batch_bucketing: the grid batch x seq of every batch bucket (the
