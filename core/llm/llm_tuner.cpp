@@ -599,6 +599,11 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
             b.note = std::to_string(b.evaluation.failed) +
                      " requests fail (a length above its largest bucket); its figures cover "
                      "the rest";
+        if (models > K)
+            b.note += std::string(b.note.empty() ? "" : "; ") + "compiles " +
+                      std::to_string(models) + " models, more than the budget of " +
+                      std::to_string(K) + ": the tuned figure beside it uses at most " +
+                      std::to_string(K);
         r.baselines.push_back(std::move(b));
     }
 

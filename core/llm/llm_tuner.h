@@ -78,8 +78,9 @@ struct LlmParetoPoint {
 struct LlmBaseline {
     std::string name; // nxd_default, powers_of_two, equal_mass, current
     LlmEvaluation evaluation;
-    // The tuner's optimum with at most as many compiled models (no compile budget);
-    // negative when none exists (e.g. the TTFT budget cannot be met).
+    // The tuner's optimum with at most as many compiled models (no compile budget), and at
+    // most the bucket budget when the baseline compiles more (the note says so); negative
+    // when none exists (e.g. the TTFT budget cannot be met).
     double tunedSameModelsMs = -1;
     bool meetsTtftBudget = true;
     std::string note;
