@@ -130,6 +130,7 @@ private Q_SLOTS:
     void jointOptimumEqualsBruteForce();
     void ttftBudgetEqualsBruteForce();
     void compileBudget();
+    void memoryBudget();
     void frontsAndParetoAreConsistent();
     void baselines();
     void partitionDpEqualsBruteForce();
@@ -290,6 +291,43 @@ void TestLlmTuner::compileBudget()
             QVERIFY(r.best.meanRequestMs >= brute.bestMs - 1e-9);
         }
     }
+}
+
+void TestLlmTuner::memoryBudget()
+{
+    // Memory the same for every bucket of a phase (a measured file with one point per
+    // phase): the budget is a count, so brute force over counts decides.
+    std::mt19937_64 rng{35};
+    const auto traffic = randomTraffic(rng, 12, 8, 30);
+    const ServingLimits limits{12, 18, 0};
+    LlmCosts costs;
+    costs.cte = LatencyCurve::fromSpec("linear:1,0.8");
+    costs.tkg = LatencyCurve::fromSpec("linear:1,0.1");
+    costs.cteCompile =
+        CompileCost::fromCsv("length,compile_s,memory_mib\n1,60,500\n100,60,500\n", "cte.csv");
+    costs.tkgCompile =
+        CompileCost::fromCsv("length,compile_s,memory_mib\n1,30,200\n100,30,200\n", "tkg.csv");
+    QVERIFY(costs.cteCompile.constantPerBucket());
+    const int K = 8;
+    LlmTuneSettings s;
+    s.limits = limits;
+    s.totalBuckets = K;
+    const auto free = tuneLlmBuckets(traffic, costs, s);
+    s.memoryBudgetMiB = 1500; // two CTE and two TKG, or one CTE and five TKG, ...
+    const auto r = tuneLlmBuckets(traffic, costs, s);
+    QVERIFY(r.feasible);
+    QVERIFY(r.exact);
+    QVERIFY(r.best.memoryMiB <= 1500);
+    QVERIFY(r.best.meanRequestMs >= free.best.meanRequestMs);
+    // The per-count optima (held to brute force above) combined by hand under the budget.
+    double brute = kInf;
+    for (const auto& a : r.cteFront)
+        for (const auto& b : r.tkgOptions)
+            if (a.models + b.models <= K && a.memoryMiB + b.memoryMiB <= 1500)
+                brute = std::min(brute, (a.sumMs + b.sumMs) / double(r.workload.served));
+    QVERIFY(close(r.best.meanRequestMs, brute));
+    s.memoryBudgetMiB = 600; // below one bucket per phase
+    QVERIFY(!tuneLlmBuckets(traffic, costs, s).feasible);
 }
 
 void TestLlmTuner::frontsAndParetoAreConsistent()
