@@ -75,18 +75,22 @@ void TestLlmConfig::nxdRules_data()
                                        << "max_context_length 12000 is above max_length";
     QTest::addRow("context unsorted") << 1 << "nxd.context_buckets_sorted"
                                       << "2048 follows 4096";
-    QTest::addRow("context repeat") << 2 << "nxd.context_buckets_sorted" << "2048 follows 2048";
+    QTest::addRow("context repeat") << 2 << "nxd.context_buckets_sorted"
+                                    << "2048 follows 2048";
     QTest::addRow("context too long") << 3 << "nxd.context_buckets_le_max_context"
                                       << "9000 is above max_context_length 8192";
     QTest::addRow("context short") << 4 << "nxd.context_buckets_cover_max_context"
                                    << "NxD raises for prompts longer than 4096";
-    QTest::addRow("tkg empty") << 5 << "nxd.tkg_buckets_sorted" << "is empty";
-    QTest::addRow("tkg zero") << 6 << "nxd.tkg_buckets_sorted" << "buckets must be positive";
+    QTest::addRow("tkg empty") << 5 << "nxd.tkg_buckets_sorted"
+                               << "is empty";
+    QTest::addRow("tkg zero") << 6 << "nxd.tkg_buckets_sorted"
+                              << "buckets must be positive";
     QTest::addRow("tkg too long") << 7 << "nxd.tkg_buckets_le_max_length"
                                   << "12000 is above max_length (seq_len) 10240";
     QTest::addRow("tkg short") << 8 << "nxd.tkg_buckets_cover_seq_len"
                                << "decodes past position 8192";
-    QTest::addRow("batches unsorted") << 9 << "nxd.batches_sorted" << "1 follows 4";
+    QTest::addRow("batches unsorted") << 9 << "nxd.batches_sorted"
+                                      << "1 follows 4";
     QTest::addRow("batch too big") << 10 << "nxd.batches_le_tkg_batch_size"
                                    << "16 is above the batch size (tkg_batch_size) 8";
     QTest::addRow("batch size missing") << 11 << "nxd.batches_le_tkg_batch_size"
@@ -181,8 +185,8 @@ void TestLlmConfig::pluginRules_data()
     QTest::addColumn<QString>("rule");
     QTest::addRow("tokens unsorted") << QList<qint64>{1024, 512, 8192} << QList<qint64>{1, 8}
                                      << "vllm_neuron.batched_tokens_sorted";
-    QTest::addRow("tokens largest") << QList<qint64>{512, 4096} << QList<qint64>{1, 8}
-                                    << "vllm_neuron.batched_tokens_max";
+    QTest::addRow("tokens largest")
+        << QList<qint64>{512, 4096} << QList<qint64>{1, 8} << "vllm_neuron.batched_tokens_max";
     QTest::addRow("seqs empty") << QList<qint64>{512, 8192} << QList<qint64>{}
                                 << "vllm_neuron.num_seqs_sorted";
     QTest::addRow("seqs largest") << QList<qint64>{512, 8192} << QList<qint64>{1, 4}
