@@ -95,8 +95,7 @@ void TestLlmTraffic::jsonlOneObjectPerRequest()
         "t.jsonl", {});
     QCOMPARE(t.requests(), 3);
     QVERIFY(t.pairs()[1] == (RequestPair{10, 4, 2}));
-    TrafficReadOptions o;
-    o.countField = "n";
+    // Named fields, and a count per object.
     const auto u = parseRequestTrafficJsonl("{\"p\":5,\"g\":2,\"n\":4}\n", "t.jsonl",
                                             TrafficReadOptions{"p", "g", "n", {}});
     QCOMPARE(u.requests(), 4);
