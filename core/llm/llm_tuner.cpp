@@ -21,6 +21,7 @@ namespace bucketlab {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int64_t kMaxGridCells = int64_t(1) << 24; // 128 MiB of doubles per table
 
 std::string formatMs(double ms)
 {
@@ -113,6 +114,12 @@ public:
             i = xs_.size(), xs_.push_back(x);
         for (auto& [b, i] : bIndex)
             i = bs_.size(), bs_.push_back(b);
+        // The latency table and the DP's weights hold batch sizes x lengths doubles.
+        if (double(bs_.size()) * double(xs_.size()) > double(kMaxGridCells))
+            throw Error("the decode calls have " + std::to_string(bs_.size()) +
+                        " batch sizes and " + std::to_string(xs_.size()) +
+                        " distinct lengths; batch buckets support at most " +
+                        std::to_string(kMaxGridCells) + " pairs (use a smaller maximum batch)");
         byBatch_.resize(bs_.size());
         for (const auto& c : calls.calls())
             byBatch_[bIndex[c.batch]].emplace_back(xIndex[c.required],
