@@ -441,12 +441,8 @@ void BucketsView::optimize()
     cancelButton_->setEnabled(true);
     notes_->clear();
     optimizeJob_->start(tr("Optimizing"), [evaluator, request](JobContext& context) {
-        JobProgress job;
-        job.cancel = context.cancelFlag();
-        job.progress = [&context](double f, const std::string& message) {
-            context.report(f, QString::fromStdString(message));
-        };
-        auto report = std::make_shared<TuningReport>(tuneAndCompare(*evaluator, request, job));
+        auto report =
+            std::make_shared<TuningReport>(tuneAndCompare(*evaluator, request, context.job()));
         return QVariant::fromValue(report);
     });
 }

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/demo/demo_pipeline.h"
 
 #include <nlohmann/json.hpp>
@@ -128,11 +129,7 @@ Command addDemoCommand(CLI::App& app)
                 options.dir = o->out;
                 options.buckets = o->buckets;
                 options.verifyBudgetS = o->verifyBudget;
-                if (!o->json)
-                    options.stage = [](const std::string& stage) {
-                        std::cerr << "demo: " << stage << "...\n";
-                    };
-                const DemoRun r = runDemo(options);
+                const DemoRun r = runDemo(options, terminalJob());
                 if (!o->json) {
                     printReport(r);
                     return r.kernel.ok && r.exported.written ? 0 : 1;

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/package/package_export.h"
 #include "core/util/error.h"
 
@@ -159,7 +160,7 @@ Command addExportCommand(CLI::App& app)
                 if (o->kernelCheckLength < 0)
                     throw Error("--kernel-check-length must be positive");
                 r.kernelCheckLength = o->kernelCheckLength;
-                const auto result = exportPackage(r);
+                const auto result = exportPackage(r, terminalJob());
                 if (o->json)
                     printJson(resultJson(r, result).dump(2));
                 else if (result.written)

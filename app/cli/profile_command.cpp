@@ -183,7 +183,7 @@ Command addProfileCommand(CLI::App& app)
                 r.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
                 r.bucketDim = o->bucketDim;
                 r.batchDim = o->batchDim;
-                const Profile profile = runProfile(r, terminalProgress());
+                const Profile profile = runProfile(r, terminalJob());
                 if (!o->out.empty())
                     writeProfile(o->out, profile, o->force);
                 if (o->json) {

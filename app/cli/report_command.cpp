@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/report/html_report.h"
 #include "core/report/report_builder.h"
 #include "core/spec/package_meta.h"
@@ -161,7 +162,7 @@ Command addReportCommand(CLI::App& app)
                 r.checkKernels = !o->noKernelCheck;
                 r.threads = o->threads;
                 r.commandLine = commandLine(*o);
-                const BoundaryReportRun run = makeBoundaryReport(r);
+                const BoundaryReportRun run = makeBoundaryReport(r, terminalJob());
                 const BoundaryReport& report = run.report;
 
                 const std::string html = renderHtmlReport(report);

@@ -316,7 +316,7 @@ Command addTuneCommand(CLI::App& app)
                 vr.threads = o->threads;
                 vr.device = parseDeviceKind(o->device);
                 vr.budgetS = o->verifyBudget;
-                const BucketVerification measured = measureBuckets(vr, terminalProgress());
+                const BucketVerification measured = measureBuckets(vr, terminalJob());
                 const PredictionCheck check = checkPrediction(report.evaluation.stats.meanLatencyMs,
                                                               measured, o->verifyTolerance);
                 if (o->json) {

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/kernel/kernel_check.h"
 #include "core/spec/input_spec.h"
 #include "core/spec/package_meta.h"
@@ -68,7 +69,7 @@ Command addValidateCommand(CLI::App& app)
             if (!(o->timeout > 0))
                 throw Error("--timeout must be a positive number of seconds");
             options.callTimeoutSeconds = o->timeout;
-            const auto result = checkKernelFile(o->file, o->function, options);
+            const auto result = checkKernelFile(o->file, o->function, options, terminalJob());
             if (o->json) {
                 printJson(kernelCheckToJson(result));
             } else {

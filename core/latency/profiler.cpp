@@ -114,8 +114,8 @@ struct Shape {
 
 class ProfileRun {
 public:
-    ProfileRun(const ProfileRequest& request, const ProfilerControl& control)
-        : r_(request), control_(control), start_(Clock::now())
+    ProfileRun(const ProfileRequest& request, const Job& job, const ProfileObserver& observer)
+        : r_(request), job_(job), observer_(observer), start_(Clock::now())
     {
     }
 
@@ -132,11 +132,7 @@ private:
     void finish(size_t i);
     void fail(size_t i, const std::exception& e);
     void report(ProfileStage stage, size_t i, const std::string& message);
-    void checkCancelled() const
-    {
-        if (control_.cancel && control_.cancel->load(std::memory_order_relaxed))
-            throw Cancelled();
-    }
+    void checkCancelled() const { job_.checkCancelled(); }
     double elapsedS() const { return msBetween(start_, Clock::now()) / 1000.0; }
     double remainingEstimateS() const;
     Clock::time_point deadline() const
@@ -146,7 +142,10 @@ private:
     }
 
     const ProfileRequest& r_;
-    const ProfilerControl& control_;
+    bool listened() const { return job_.reports() || observer_.progress; }
+
+    const Job& job_;
+    const ProfileObserver& observer_;
     const Clock::time_point start_;
     Clock::time_point lastProgress_{};
 
@@ -441,8 +440,8 @@ void ProfileRun::sample()
                 stopReason_ = "sample cap";
                 return;
             }
-            if (control_.progress &&
-                msBetween(lastProgress_, Clock::now()) >= control_.progressIntervalS * 1000.0) {
+            if (listened() &&
+                msBetween(lastProgress_, Clock::now()) >= observer_.intervalS * 1000.0) {
                 summarizeSamples(s.point);
                 report(ProfileStage::Sampling, i, "round " + std::to_string(round_));
             }
@@ -476,7 +475,7 @@ double ProfileRun::remainingEstimateS() const
 
 void ProfileRun::report(ProfileStage stage, size_t i, const std::string& message)
 {
-    if (!control_.progress)
+    if (!listened())
         return;
     lastProgress_ = Clock::now();
     ProfilerProgress p;
@@ -488,7 +487,13 @@ void ProfileRun::report(ProfileStage stage, size_t i, const std::string& message
     p.remainingS = stage == ProfileStage::Finished ? 0.0 : remainingEstimateS();
     p.point = i < shapes_.size() ? &shapes_[i].point : nullptr;
     p.message = message;
-    control_.progress(p);
+    const double total = p.elapsedS + p.remainingS;
+    job_.report(stage == ProfileStage::Finished ? 1.0
+                : total > 0                     ? p.elapsedS / total
+                                                : 0.0,
+                message);
+    if (observer_.progress)
+        observer_.progress(p);
 }
 
 Profile ProfileRun::run()
@@ -568,9 +573,9 @@ Profile ProfileRun::run()
 
 } // namespace
 
-Profile runProfile(const ProfileRequest& request, const ProfilerControl& control)
+Profile runProfile(const ProfileRequest& request, const Job& job, const ProfileObserver& observer)
 {
-    return ProfileRun(request, control).run();
+    return ProfileRun(request, job, observer).run();
 }
 
 } // namespace bucketlab

@@ -15,8 +15,7 @@ namespace bucketlab {
 using nlohmann::json;
 
 BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
-                                     const BoundaryComparisonRequest& request,
-                                     const JobProgress& job)
+                                     const BoundaryComparisonRequest& request, const Job& job)
 {
     checkBoundaries(request.current, "--current");
     if (!request.tuned.empty())

@@ -34,8 +34,7 @@ struct BoundaryComparison {
 // Throws Error for invalid boundaries, a K the traffic cannot fill (more buckets than
 // distinct lengths) or boundaries beyond the longest supported length.
 BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
-                                     const BoundaryComparisonRequest& request,
-                                     const JobProgress& job = {});
+                                     const BoundaryComparisonRequest& request, const Job& job = {});
 
 // The headline figures: tuned relative to current. Gains are positive when tuned is better
 // (lower); waste is in % of computed tokens.

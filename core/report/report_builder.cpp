@@ -15,7 +15,7 @@
 
 namespace bucketlab {
 
-BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobProgress& job)
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& job)
 {
     // Arguments first: a typo in a list should not cost reading a large traffic file.
     checkBoundaries(r.current, "--current");
@@ -50,11 +50,7 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobPr
     compare.buckets = r.tuneBuckets;
     compare.coverLength = r.coverLength;
     compare.distributionSource = r.distribution;
-    JobProgress tuning = job;
-    tuning.progress = [&job](double f, const std::string& message) {
-        job.report(0.1 + 0.3 * f, message);
-    };
-    run.report.comparison = compareBoundaries(evaluator, compare, tuning);
+    run.report.comparison = compareBoundaries(evaluator, compare, job.sub(0.1, 0.4));
     job.checkCancelled();
 
     if (!r.checkKernels) {
@@ -70,14 +66,7 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobPr
         checks.inputs = r.inputs;
         checks.options.batchSizes = r.batchSizes;
         checks.options.threads = r.threads;
-        checks.options.cancelled = [&job] {
-            return job.cancelled();
-        };
-        checks.options.progress = [&job](const KernelCheckProgress& p) {
-            if (p.total > 0)
-                job.report(0.4 + 0.6 * double(p.done) / double(p.total), "validating kernels");
-        };
-        auto result = runReportKernelChecks(checks);
+        auto result = runReportKernelChecks(checks, job.sub(0.4, 1));
         run.report.kernelChecks = std::move(result.checks);
         run.workerAbandoned = result.workerAbandoned;
         for (const auto& k : run.report.kernelChecks)

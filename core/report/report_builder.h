@@ -6,7 +6,7 @@
 
 #include "core/report/boundary_report.h"
 #include "core/spec/input_spec.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
 
 #include <cstdint>
 #include <string>
@@ -42,7 +42,6 @@ struct BoundaryReportRun {
 // Throws Error for unreadable or invalid input (with file:line where the readers give it),
 // invalid boundaries, a bucket count the traffic cannot fill, or a package that is not one;
 // Cancelled when job.cancel is set.
-BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& request,
-                                     const JobProgress& job = {});
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& request, const Job& job = {});
 
 } // namespace bucketlab

@@ -41,7 +41,7 @@ ReportKernelCheck toReportCheck(const KernelCheckResult& r, std::string title, s
 
 } // namespace
 
-ReportChecks runReportKernelChecks(const ReportCheckRequest& request)
+ReportChecks runReportKernelChecks(const ReportCheckRequest& request, const Job& job)
 {
     ReportChecks out;
     std::optional<PackageMeta> meta;
@@ -73,7 +73,7 @@ ReportChecks runReportKernelChecks(const ReportCheckRequest& request)
     KernelCheckOptions options = request.options;
     if (meta)
         options.batchDim = meta->batchDim;
-    const auto generated = checkGeneratedKernel(layout, options);
+    const auto generated = checkGeneratedKernel(layout, options, meta ? job.sub(0, 0.5) : job);
     out.workerAbandoned |= generated.workerAbandoned;
     out.checks.push_back(toReportCheck(generated, "Generated kernel for the tuned boundaries",
                                        "bucket_kernel as BucketLab generates it (for a package or "
@@ -84,7 +84,8 @@ ReportChecks runReportKernelChecks(const ReportCheckRequest& request)
                                            ").",
                                        options, layout.boundaries));
     if (meta && !out.workerAbandoned) {
-        const auto own = checkKernelFile(request.package, "bucket_kernel", request.options);
+        const auto own =
+            checkKernelFile(request.package, "bucket_kernel", request.options, job.sub(0.5, 1));
         out.workerAbandoned |= own.workerAbandoned;
         out.checks.push_back(toReportCheck(
             own, "Kernel of " + packageName,

@@ -123,7 +123,7 @@ struct BoundaryTuner::Layers {
 };
 
 BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
-                                         const JobProgress& job) const
+                                         const Job& job) const
 {
     Layers L;
     L.n = evaluator_.servedDistinct();
@@ -303,7 +303,7 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
     return L;
 }
 
-TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const JobProgress& job) const
+TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const Job& job) const
 {
     const auto t0 = std::chrono::steady_clock::now();
     if (!std::isfinite(settings.bucketCost) || settings.bucketCost < 0)
@@ -348,7 +348,7 @@ TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const JobProgres
 }
 
 std::vector<TuneSolution> BoundaryTuner::sweep(const TuneSettings& settings, int kMax,
-                                               const JobProgress& job) const
+                                               const Job& job) const
 {
     const Layers L = run(settings, kMax, job);
     std::vector<TuneSolution> out;

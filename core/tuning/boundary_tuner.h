@@ -33,7 +33,7 @@
 #pragma once
 
 #include "core/tuning/bucket_evaluator.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
 
 #include <cstdint>
 #include <string>
@@ -79,18 +79,18 @@ public:
     // Throws Error when K < 1 or K exceeds the distinct served lengths, when no traffic is
     // servable, or for a non-positive p99 budget; an unmeetable budget is an infeasible
     // solution, not an error. Throws Cancelled when job.cancel is set.
-    TuneSolution solve(const TuneSettings& settings, const JobProgress& job = {}) const;
+    TuneSolution solve(const TuneSettings& settings, const Job& job = {}) const;
     // The optimum for every bucket count 1..kMax (exactly k buckets, no bucket cost): the
     // Pareto front of objective against bucket count. One DP pass.
     std::vector<TuneSolution> sweep(const TuneSettings& settings, int kMax,
-                                    const JobProgress& job = {}) const;
+                                    const Job& job = {}) const;
     // The objective of any boundary set under `settings` (per served request, with the
     // bucket cost), as the DP counts it: for checks against the solver.
     double objectiveOf(const std::vector<int64_t>& boundaries, const TuneSettings& settings) const;
 
 private:
     struct Layers;
-    Layers run(const TuneSettings& settings, int kMax, const JobProgress& job) const;
+    Layers run(const TuneSettings& settings, int kMax, const Job& job) const;
 
     const BucketEvaluator& evaluator_;
 };

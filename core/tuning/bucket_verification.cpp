@@ -42,8 +42,8 @@ std::vector<ReferencePoint> chooseReferences(const std::vector<ReferencePoint>& 
 
 } // namespace
 
-BucketVerification measureBuckets(const BucketVerificationRequest& r,
-                                  const ProfilerControl& control)
+BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job& job,
+                                  const ProfileObserver& observer)
 {
     checkBoundaries(r.boundaries, "boundaries to verify");
     if (r.shares.size() != r.boundaries.size())
@@ -82,7 +82,7 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r,
         p.bucketModel = meta->boundaries != r.boundaries;
 
     BucketVerification v;
-    v.profile = runProfile(p, control);
+    v.profile = runProfile(p, job, observer);
     std::map<int64_t, const ProfilePoint*> byLength;
     for (const auto& point : v.profile.points)
         byLength[point.length] = &point;

@@ -87,8 +87,8 @@ struct BucketVerification {
 // re-exported package would run); a per-bucket package cannot serve other boundaries
 // and is refused. Throws Error for bad input and when any bucket could not be measured
 // (a verification with a missing bucket would be meaningless); Cancelled on cancel.
-BucketVerification measureBuckets(const BucketVerificationRequest& request,
-                                  const ProfilerControl& control = {});
+BucketVerification measureBuckets(const BucketVerificationRequest& request, const Job& job = {},
+                                  const ProfileObserver& observer = {});
 
 // (predicted - measured) / measured, in percent.
 double predictionErrorPct(double predictedMs, double measuredMs);

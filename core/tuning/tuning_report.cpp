@@ -107,7 +107,7 @@ int kneeIndex(const std::vector<double>& objectives)
 }
 
 TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningRequest& request,
-                            const JobProgress& job)
+                            const Job& job)
 {
     TuningReport r;
     r.settings = request.settings;
@@ -118,11 +118,7 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
     const TuneSettings& s = request.settings;
     const BoundaryTuner tuner(evaluator);
 
-    JobProgress solveJob = job;
-    solveJob.progress = [&](double f, const std::string& m) {
-        job.report(0.5 * f, m);
-    };
-    r.solution = tuner.solve(s, solveJob);
+    r.solution = tuner.solve(s, job.sub(0, 0.5));
     if (r.solution.feasible)
         r.evaluation = evaluator.evaluate(r.solution.boundaries);
 
@@ -169,13 +165,9 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
     int kMax = request.paretoMax > 0 ? request.paretoMax : std::max(s.buckets, 8);
     kMax = int(std::min<size_t>(size_t(kMax), evaluator.servedDistinct()));
     if (kMax >= 1 && request.paretoMax >= 0) {
-        JobProgress sweepJob = job;
-        sweepJob.progress = [&](double f, const std::string& m) {
-            job.report(0.5 + 0.5 * f, m);
-        };
         TuneSettings sweepSettings = s;
         sweepSettings.bucketCost = 0;
-        const auto front = tuner.sweep(sweepSettings, kMax, sweepJob);
+        const auto front = tuner.sweep(sweepSettings, kMax, job.sub(0.5, 1));
         std::vector<double> feasibleObjectives;
         int firstFeasible = -1;
         for (int k = 1; k <= kMax; ++k) {

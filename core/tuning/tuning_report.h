@@ -64,7 +64,7 @@ struct TuningReport {
 };
 
 TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningRequest& request,
-                            const JobProgress& job = {});
+                            const Job& job = {});
 
 std::vector<int64_t> powersOfTwoBoundaries(int64_t longest, int64_t maxLength);
 std::vector<int64_t> equalMassBoundaries(const LengthHistogram& served, int k);

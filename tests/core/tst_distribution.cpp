@@ -383,7 +383,7 @@ void TestDistribution::cancelWhileReading()
         text += "12\n";
     std::atomic<bool> cancel{true};
     DistributionOptions o;
-    o.job.cancel = &cancel;
+    o.job = Job::cancellable(&cancel);
     QVERIFY_THROWS_EXCEPTION(Cancelled, parseDistributionCsv(text, "big.csv", o));
 }
 

@@ -214,15 +214,18 @@ void TestKernelCheck::cancelStops()
     KernelCheckOptions o;
     o.maxLength = 100000;
     o.inputs = layout({8}).inputs;
-    int64_t lastDone = 0;
-    o.progress = [&](const KernelCheckProgress& p) {
-        lastDone = p.done;
-    };
-    o.cancelled = [&] {
-        return lastDone > 100;
-    };
-    QVERIFY_EXCEPTION_THROWN(checkKernel(loadKernel(file), o), Cancelled);
-    QVERIFY(lastDone > 100);
+    // Cancelled from the progress sink once some calls are done, as the GUI's Cancel would.
+    std::atomic<bool> cancel{false};
+    double lastFraction = 0;
+    const Job job(
+        [&](double f, const std::string&) {
+            lastFraction = f;
+            if (f > 0.001)
+                cancel = true;
+        },
+        &cancel);
+    QVERIFY_EXCEPTION_THROWN(checkKernel(loadKernel(file), o, job), Cancelled);
+    QVERIFY(lastFraction > 0.001 && lastFraction < 0.5);
 }
 
 void TestKernelCheck::statePreprocessor_data()

@@ -409,8 +409,8 @@ void TestProfiler::progressReportsEveryStage()
     r.lengths = {8, 32};
     r.budgetS = 2;
     r.targetCiPct = 0; // sample for the whole budget, so there is progress to report
-    ProfilerControl control;
-    control.progressIntervalS = 0.05;
+    ProfileObserver control;
+    control.intervalS = 0.05;
     std::vector<ProfileStage> stages;
     std::vector<size_t> done;
     double lastElapsed = 0;
@@ -432,7 +432,7 @@ void TestProfiler::progressReportsEveryStage()
             QCOMPARE(p.point->samples, int64_t(p.point->samplesMs.size()));
         }
     };
-    runProfile(r, control);
+    runProfile(r, {}, control);
     QVERIFY(elapsedMonotone);
     QVERIFY(remainingSane);
     QVERIFY(pointsPresent);
@@ -489,9 +489,8 @@ void TestProfiler::cancelStopsWithin100msPlusOneSample()
     r.targetCiPct = 0;
     std::atomic<bool> cancel{false}, reached{false};
     std::atomic<double> longestSampleMs{0};
-    ProfilerControl control;
-    control.cancel = &cancel;
-    control.progressIntervalS = 0.02;
+    ProfileObserver control;
+    control.intervalS = 0.02;
     control.progress = [&](const ProfilerProgress& p) {
         if (p.stage == cancelDuring)
             reached = true;
@@ -504,7 +503,7 @@ void TestProfiler::cancelStopsWithin100msPlusOneSample()
     bool threwCancelled = false;
     std::thread worker([&] {
         try {
-            runProfile(r, control);
+            runProfile(r, Job::cancellable(&cancel), control);
         } catch (const Cancelled&) {
             threwCancelled = true;
         } catch (const std::exception&) {

@@ -480,23 +480,17 @@ void TestTuner::cancelAndProgress()
     TuneSettings s;
     s.buckets = 6;
     std::vector<double> fractions;
-    JobProgress job;
-    job.progress = [&](double f, const std::string&) {
-        fractions.push_back(f);
-    };
+    const Job job([&](double f, const std::string&) { fractions.push_back(f); });
     BoundaryTuner(ev).solve(s, job);
     QCOMPARE(fractions.size(), size_t(6));
     QVERIFY(std::is_sorted(fractions.begin(), fractions.end()));
     QCOMPARE(fractions.back(), 1.0);
     std::atomic<bool> cancel{false};
-    job.cancel = &cancel;
-    job.progress = [&](double, const std::string&) {
-        cancel = true;
-    };
-    QVERIFY_THROWS_EXCEPTION(Cancelled, BoundaryTuner(ev).solve(s, job));
+    const Job cancelling([&](double, const std::string&) { cancel = true; }, &cancel);
+    QVERIFY_THROWS_EXCEPTION(Cancelled, BoundaryTuner(ev).solve(s, cancelling));
     s.algorithm = TuneAlgorithm::Naive;
     cancel = false;
-    QVERIFY_THROWS_EXCEPTION(Cancelled, BoundaryTuner(ev).solve(s, job));
+    QVERIFY_THROWS_EXCEPTION(Cancelled, BoundaryTuner(ev).solve(s, cancelling));
 }
 
 void TestTuner::powersOfTwoAsNxdGeneratesThem_data()
