@@ -36,14 +36,14 @@ namespace bucketlab::ui {
 
 namespace {
 
-QString boundariesText(const std::vector<int64_t>& b)
+QString boundariesText(const Boundaries& b)
 {
-    return QString::fromStdString(formatBoundaries(b)).replace(",", ", ");
+    return QString::fromStdString(b.str()).replace(",", ", ");
 }
 
 } // namespace
 
-ExportDialog::ExportDialog(const QString& sourcePackage, const std::vector<int64_t>& boundaries,
+ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& boundaries,
                            QWidget* parent)
     : QDialog(parent), source_(sourcePackage), boundaries_(boundaries)
 {

@@ -48,7 +48,7 @@ ProfilePlan planFor(const Session& session, int gridPoints, int budgetS, int thr
     r.model = model.path;
     r.threads = threads;
     r.budgetS = budgetS;
-    std::vector<int64_t> current = session.activeBoundaries();
+    std::vector<int64_t> current = session.activeBoundaries().values();
     int64_t maxLength = 0;
     if (model.package) {
         const PackageMeta& meta = *model.package;
@@ -57,7 +57,7 @@ ProfilePlan planFor(const Session& session, int gridPoints, int budgetS, int thr
         // there, which is the curve the tuner needs. A per-bucket package can only run
         // its own buckets: its forward() pads every length to them.
         r.bucketModel = meta.kind == PackageKind::Shared;
-        current = meta.boundaries;
+        current = meta.boundaries.values();
     } else {
         if (inputs.trimmed().isEmpty())
             throw Error("a plain model needs its inputs (name:dtype[:pad[:fill]],...) to be "

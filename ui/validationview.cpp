@@ -231,7 +231,7 @@ void ValidationView::kernelChanged()
     if (model && model->package && QString::fromStdString(model->path) == path &&
         !model->package->boundaries.empty())
         maxLength_->setValue(
-            int(std::min<int64_t>(model->package->boundaries.back() * 2, 1 << 20)));
+            int(std::min<int64_t>(model->package->boundaries.largest() * 2, 1 << 20)));
     // Validation is quick for any sane kernel; running it at once shows the verdict when the
     // file is opened. A kernel that hangs is cut off by the per-call timeout.
     run();

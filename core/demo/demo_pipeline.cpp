@@ -22,7 +22,7 @@ DemoRun runDemo(const DemoRunOptions& options, const Job& job)
     run.traffic = readDistributionFile(run.files.distribution, {});
     const LatencyCurve curve = LatencyCurve::load(run.files.latency);
     run.latencyDescription = curve.describe();
-    const BucketEvaluator evaluator(run.traffic, curve, demoCurrentBoundaries().back());
+    const BucketEvaluator evaluator(run.traffic, curve, demoCurrentBoundaries().largest());
     run.current = evaluator.evaluate(demoCurrentBoundaries());
 
     job.report(0.07, "tuning");
@@ -30,7 +30,7 @@ DemoRun runDemo(const DemoRunOptions& options, const Job& job)
     request.settings.buckets = options.buckets;
     // Keep the largest bucket where the guide has it: the tuned package then serves every
     // length the current one does, and only the buckets below it move.
-    request.settings.coverLength = demoCurrentBoundaries().back();
+    request.settings.coverLength = demoCurrentBoundaries().largest();
     request.current = demoCurrentBoundaries();
     request.distributionSource = run.files.distribution;
     run.tuning = tuneAndCompare(evaluator, request, job.sub(0.07, 0.1));
@@ -40,7 +40,7 @@ DemoRun runDemo(const DemoRunOptions& options, const Job& job)
 
     job.report(0.1, "validating the package's kernel");
     KernelCheckOptions check;
-    check.maxLength = 2 * demoCurrentBoundaries().back();
+    check.maxLength = 2 * demoCurrentBoundaries().largest();
     check.batchSizes = {1, 2};
     run.kernel = checkKernelFile(run.files.package, "", check, job.sub(0.1, 0.2));
 
@@ -72,7 +72,7 @@ DemoRun runDemo(const DemoRunOptions& options, const Job& job)
     for (int64_t b : demoCurrentBoundaries())
         for (int64_t l : {b - 1, b})
             equivalence.lengths.push_back(l);
-    equivalence.lengths.push_back(demoCurrentBoundaries().back() + 1);
+    equivalence.lengths.push_back(demoCurrentBoundaries().largest() + 1);
     run.equivalence = checkPackageAgainstBuckets(run.files.package, equivalence, job.sub(0.95, 1));
     job.report(1, "done");
     return run;

@@ -335,7 +335,7 @@ private:
                 if (n != 3)
                     result_.notes.push_back("takes " + std::to_string(n) + " input" +
                                             (n == 1 ? "" : "s") +
-                                            " (no --inputs given; validated with that count)");
+                                            " (no inputs declared; validated with that count)");
                 return true;
             }
         }
@@ -582,7 +582,7 @@ private:
         result_.boundaries = refBoundaries_;
         std::vector<int64_t> buckets =
             o_.declaredBoundaries.empty() ? refBoundaries_ : o_.declaredBoundaries;
-        if (!o_.declaredBoundaries.empty() && refBoundaries_ != o_.declaredBoundaries &&
+        if (!o_.declaredBoundaries.empty() && refBoundaries_ != o_.declaredBoundaries.values() &&
             !timedOut_) {
             KernelDefect d;
             d.kind = DefectKind::BoundariesDiffer;
@@ -1009,10 +1009,10 @@ std::vector<InputSpec> guideInputs()
 
 } // namespace
 
-int64_t defaultCheckLength(const std::vector<int64_t>& declaredBoundaries)
+int64_t defaultCheckLength(const Boundaries& declaredBoundaries)
 {
     return declaredBoundaries.empty() ? 2048
-                                      : std::max<int64_t>(2 * declaredBoundaries.back(), 1024);
+                                      : std::max<int64_t>(2 * declaredBoundaries.largest(), 1024);
 }
 
 KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options,
@@ -1070,7 +1070,6 @@ KernelCheckResult checkKernelFile(const std::string& path, const std::string& fu
 KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options,
                                        const Job& job)
 {
-    checkBoundaries(layout.boundaries, "boundaries");
     options.inputs = layout.inputs;
     options.bucketDim = layout.bucketDim;
     options.declaredBoundaries = layout.boundaries;
@@ -1079,7 +1078,7 @@ KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOp
     return checkKernel(kernel, options, job);
 }
 
-std::string kernelCheckToJson(const KernelCheckResult& r, int indent)
+nlohmann::json kernelCheckJson(const KernelCheckResult& r)
 {
     using nlohmann::json;
     auto tensors = [](const std::vector<TensorSummary>& v) {
@@ -1110,7 +1109,7 @@ std::string kernelCheckToJson(const KernelCheckResult& r, int indent)
            {"notes", r.notes},
            {"calls", r.calls},
            {"seconds", r.seconds}};
-    return j.dump(indent);
+    return j;
 }
 
 } // namespace bucketlab

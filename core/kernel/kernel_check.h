@@ -14,6 +14,8 @@
 #include "core/spec/input_spec.h"
 #include "core/util/job.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -72,12 +74,12 @@ struct KernelCheckOptions {
     std::vector<InputSpec> inputs;
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
-    std::vector<int64_t> declaredBoundaries; // a package's, compared with the inferred
+    Boundaries declaredBoundaries; // a package's, compared with the inferred
     double callTimeoutSeconds = 5.0;
     int threads = 0; // worker threads calling the kernel; 0: one per core, at most 4
     // State preprocessors: the buckets whose shapes_collection is built (default: the
     // declared boundaries, else 128,512 as in the guide).
-    std::vector<int64_t> stateBoundaries;
+    Boundaries stateBoundaries;
 };
 
 struct KernelCheckResult {
@@ -97,7 +99,7 @@ struct KernelCheckResult {
 
 // The lengths a check covers by default: twice the largest declared bucket and at least
 // 1024 (so a kernel that accepts too much shows it), or 2048 when none is declared.
-int64_t defaultCheckLength(const std::vector<int64_t>& declaredBoundaries);
+int64_t defaultCheckLength(const Boundaries& declaredBoundaries);
 
 // Throws Error when the kernel has neither bucket kernel nor state preprocessor signature,
 // Cancelled when the job is cancelled. Progress counts calls (the total grows when an extra
@@ -117,6 +119,6 @@ KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOp
 
 // {"ok", "kernel", "boundaries", "defects": [{"kind", "first_length", "last_length", "calls",
 //  "message", "example"}], "notes", "calls", "seconds"}
-std::string kernelCheckToJson(const KernelCheckResult& result, int indent = 2);
+nlohmann::json kernelCheckJson(const KernelCheckResult& result);
 
 } // namespace bucketlab

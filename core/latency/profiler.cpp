@@ -1,4 +1,5 @@
 #include "core/latency/profiler.h"
+#include "core/util/format.h"
 
 #include "core/latency/sample_statistics.h"
 #include "core/package/package.h"
@@ -167,7 +168,8 @@ void ProfileRun::validate() const
     if (r_.model.empty())
         throw Error("no model given: profile a TorchScript model or a BucketLab package");
     if (r_.lengths.empty())
-        throw Error("no lengths to profile: give --lengths or --grid");
+        throw Error("no lengths to profile: give " + subject(Field::Lengths) + " or " +
+                    subject(Field::GridPoints));
     for (int64_t l : r_.lengths)
         if (l <= 0)
             throw Error("length " + std::to_string(l) + " is not positive; lengths start at 1");
@@ -177,22 +179,26 @@ void ProfileRun::validate() const
         if (b <= 0)
             throw Error("batch size " + std::to_string(b) + " is not positive");
     if (!(r_.budgetS > 0) || !std::isfinite(r_.budgetS))
-        throw Error("--budget " + formatNumber(r_.budgetS) +
+        throw Error(subject(Field::Budget) + " " + formatNumber(r_.budgetS) +
                     " s: the time budget must be a positive number of seconds");
     if (r_.threads < 1)
-        throw Error("--threads " + std::to_string(r_.threads) + ": must be at least 1");
+        throw Error(subject(Field::Threads) + " " + std::to_string(r_.threads) +
+                    ": must be at least 1");
     if (!(r_.targetCiPct >= 0) || !std::isfinite(r_.targetCiPct))
-        throw Error("--target-ci " + formatNumber(r_.targetCiPct) +
+        throw Error(subject(Field::TargetCi) + " " + formatNumber(r_.targetCiPct) +
                     " %: must be >= 0 (0 samples until the budget ends)");
     if (r_.minSamples < 1 || r_.maxSamplesPerPoint < r_.minSamples)
         throw Error("sample limits: need 1 <= minimum (" + std::to_string(r_.minSamples) +
                     ") <= maximum per shape (" + std::to_string(r_.maxSamplesPerPoint) + ")");
     if (r_.clock == ProfileClock::ThreadCpu && r_.threads != 1)
-        throw Error("--clock cpu counts the profiling thread only, so it needs --threads 1 (with " +
-                    std::to_string(r_.threads) + " threads the others' work would be left out)");
+        throw Error("the CPU clock (" + subject(Field::Clock) +
+                    ") counts the profiling thread only, so it needs " + subject(Field::Threads) +
+                    " 1 (with " + std::to_string(r_.threads) +
+                    " threads the others' work would be left out)");
     if (r_.clock == ProfileClock::ThreadCpu &&
         (r_.device == DeviceKind::Cuda || r_.device == DeviceKind::Neuron))
-        throw Error("--clock cpu measures work on this CPU; on " + deviceKindName(r_.device) +
+        throw Error("the CPU clock (" + subject(Field::Clock) + ") measures work on this CPU; on " +
+                    deviceKindName(r_.device) +
                     " the work happens on the accelerator, so use the wall clock");
     if (r_.maxWarmupRuns < kMandatoryWarmupRuns)
         throw Error("warm-up limit " + std::to_string(r_.maxWarmupRuns) + " is below the " +
@@ -216,10 +222,10 @@ void ProfileRun::prepareTarget()
                 same =
                     r_.inputs[i].name == inputs_[i].name && r_.inputs[i].dtype == inputs_[i].dtype;
             if (!same)
-                throw Error("--inputs " + formatInputSpecs(r_.inputs) +
+                throw Error(subject(Field::Inputs) + " " + formatInputSpecs(r_.inputs) +
                             " do not match the inputs " + formatInputSpecs(inputs_) +
-                            " of the package " + r_.model +
-                            "; drop --inputs to use the package's own");
+                            " of the package " + r_.model + "; leave " + subject(Field::Inputs) +
+                            " out to use the package's own");
             for (size_t i = 0; i < inputs_.size(); ++i)
                 inputs_[i].fillValue = r_.inputs[i].fillValue;
         }
@@ -227,7 +233,7 @@ void ProfileRun::prepareTarget()
             throw Error(r_.model +
                         ": a per-bucket package serves only the lengths its models were "
                         "traced at (" +
-                        formatBoundaries(meta_->boundaries) +
+                        meta_->boundaries.str() +
                         "); re-trace the model at the new lengths, or verify with the base model");
         if (!r_.bucketModel)
             for (int64_t l : r_.lengths)
@@ -240,8 +246,8 @@ void ProfileRun::prepareTarget()
             throw Error(r_.model + ": not a BucketLab package, so it has no bucket model; profile "
                                    "it directly");
         if (r_.inputs.empty())
-            throw Error(r_.model + ": a plain TorchScript model needs --inputs (e.g. "
-                                   "input_ids:int64:0,attention_mask:int64:0) to make its inputs");
+            throw Error(r_.model + ": a plain TorchScript model needs " + subject(Field::Inputs) +
+                        " (e.g. input_ids:int64:0,attention_mask:int64:0) to make its inputs");
         inputs_ = r_.inputs;
         bucketDim_ = r_.bucketDim;
         batchDim_ = r_.batchDim;
@@ -256,8 +262,8 @@ void ProfileRun::prepareTarget()
                                             : r_.device;
     if (needsNeuron && device_ != DeviceKind::Neuron)
         throw Error(r_.model +
-                    ": a Neuron model runs only on Neuron; use --device neuron (or auto) "
-                    "on a Neuron host");
+                    ": a Neuron model runs only on Neuron; choose the neuron (or auto) " +
+                    subject(Field::Device) + " on a Neuron host");
     if (device_ == DeviceKind::Neuron) {
         requireNeuronRuntime(r_.model);
         neuronLibrary_ = loadNeuronRuntime().library;
@@ -265,8 +271,8 @@ void ProfileRun::prepareTarget()
     if (device_ == DeviceKind::Cuda)
         requireCuda();
     if (device_ == DeviceKind::Neuron && r_.clock == ProfileClock::ThreadCpu)
-        throw Error(r_.model + ": a Neuron model runs on the NeuronCores; --clock cpu would "
-                               "not see its work, use the wall clock");
+        throw Error(r_.model + ": a Neuron model runs on the NeuronCores; the CPU clock (" +
+                    subject(Field::Clock) + ") would not see its work, use the wall clock");
 }
 
 void ProfileRun::makeShapes()

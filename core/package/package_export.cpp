@@ -33,26 +33,28 @@ std::vector<StateSpec> resolveStates(const ExportRequest& r, const PackageMeta& 
 {
     if (!r.states.empty()) {
         if (source.states.empty())
-            throw Error("--state: " + r.package +
+            throw Error(subject(Field::States) + ": " + r.package +
                         " has no shared states, and export keeps the bucket models as they are "
-                        "(build a new package with --state instead)");
+                        "(build a new package with states instead)");
         std::vector<StateSpec> out;
         for (const auto& src : source.states) {
             auto it = std::find_if(r.states.begin(), r.states.end(),
                                    [&](const auto& s) { return s.name == src.name; });
             if (it == r.states.end())
-                throw Error("--state: no shapes given for state '" + src.name + "' of " +
-                            r.package + "; give --state for every state (" +
+                throw Error(subject(Field::States) + ": no shapes given for state '" + src.name +
+                            "' of " + r.package + "; give shapes for every state (" +
                             std::to_string(source.states.size()) + ")");
             if (it->dtype != src.dtype)
-                throw Error("--state '" + src.name + "': dtype " + dtypeName(it->dtype) +
-                            " differs from the package's " + dtypeName(src.dtype));
+                throw Error(subject(Field::States) + " '" + src.name + "': dtype " +
+                            dtypeName(it->dtype) + " differs from the package's " +
+                            dtypeName(src.dtype));
             out.push_back(*it);
         }
         for (const auto& given : r.states)
             if (std::none_of(source.states.begin(), source.states.end(),
                              [&](const auto& s) { return s.name == given.name; }))
-                throw Error("--state: " + r.package + " has no state '" + given.name + "'");
+                throw Error(subject(Field::States) + ": " + r.package + " has no state '" +
+                            given.name + "'");
         return out;
     }
     std::vector<StateSpec> out;
@@ -68,12 +70,9 @@ std::vector<StateSpec> resolveStates(const ExportRequest& r, const PackageMeta& 
         }
         if (!unknown.empty())
             throw Error("state '" + src.name + "' has shapes for buckets " +
-                        formatBoundaries(source.boundaries) +
-                        " only; give its shapes for the new "
-                        "buckets with --state " +
-                        src.name + ":" + dtypeName(src.dtype) +
-                        ":SHAPE/SHAPE/... (one per bucket: " + formatBoundaries(r.boundaries) +
-                        ")");
+                        source.boundaries.str() + " only; give its shapes for the new buckets in " +
+                        subject(Field::States) + " as " + src.name + ":" + dtypeName(src.dtype) +
+                        ":SHAPE/SHAPE/... (one per bucket: " + r.boundaries.str() + ")");
         out.push_back(st);
     }
     return out;
@@ -103,8 +102,8 @@ std::string missingModelsMessage(const std::vector<int64_t>& missing, const Pack
         return msg + "re-trace with the recipe written to " + recipeDir +
                " (neuron_build.py, get_model()), or choose boundaries among " +
                joinLengths(source.boundaries);
-    return msg +
-           "re-trace with the recipe (--neuron-recipe DIR writes it), or choose boundaries "
+    return msg + "re-trace with the recipe (ask for " + subject(Field::NeuronRecipe) +
+           "), or choose boundaries "
            "among " +
            joinLengths(source.boundaries);
 }
@@ -174,12 +173,11 @@ bool kernelValidatorAbandonedCall(const std::vector<std::string>& defects)
     });
 }
 
-std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,
-                                         const std::vector<int64_t>& sourceBoundaries,
-                                         int randomPerBucket, uint64_t seed)
+std::vector<int64_t> exportSampleLengths(const Boundaries& boundaries,
+                                         const Boundaries& sourceBoundaries, int randomPerBucket,
+                                         uint64_t seed)
 {
-    checkBoundaries(boundaries, "--boundaries");
-    const int64_t max = boundaries.back();
+    const int64_t max = boundaries.largest();
     std::set<int64_t> lengths{1, max, max + 1}; // max + 1 must be rejected
     for (auto list : {&boundaries, &sourceBoundaries})
         for (int64_t b : *list)
@@ -208,10 +206,11 @@ struct ExportPlan {
 
 ExportPlan planExport(const ExportRequest& r)
 {
-    checkBoundaries(r.boundaries, "--boundaries");
+    if (r.boundaries.empty())
+        throw Error(subject(Field::Boundaries) + " are missing: give the lengths to export");
     if (r.batches.empty() ||
         std::any_of(r.batches.begin(), r.batches.end(), [](int64_t b) { return b < 1; }))
-        throw Error("--batch-sizes: give at least one batch size, each at least 1");
+        throw Error(subject(Field::BatchSizes) + ": give at least one batch size, each at least 1");
     if (auto problem = archiveProblem(r.package); !problem.empty())
         throw Error(problem);
     const auto sourceMeta = readPackageMeta(r.package);
@@ -225,10 +224,10 @@ ExportPlan planExport(const ExportRequest& r)
     ExportPlan plan;
     plan.source = *sourceMeta;
     plan.kernelCheckLength =
-        r.kernelCheckLength > 0 ? r.kernelCheckLength : r.boundaries.back() + 1;
-    if (plan.kernelCheckLength <= r.boundaries.back())
-        throw Error("--kernel-check-length " + std::to_string(plan.kernelCheckLength) +
-                    " must exceed the largest bucket " + std::to_string(r.boundaries.back()) +
+        r.kernelCheckLength > 0 ? r.kernelCheckLength : r.boundaries.largest() + 1;
+    if (plan.kernelCheckLength <= r.boundaries.largest())
+        throw Error(subject(Field::CheckLength) + " " + std::to_string(plan.kernelCheckLength) +
+                    " must exceed the largest bucket " + std::to_string(r.boundaries.largest()) +
                     ", so the check sees the kernel reject longer inputs");
 
     PackageMeta& meta = plan.meta;
@@ -326,7 +325,7 @@ ExportResult exportPackage(const ExportRequest& r, const Job& job)
         if (!r.neuronRecipeDir.empty()) {
             meta.states = resolveStates(r, plan.source);
             for (const auto& ref : plan.source.models)
-                if (std::binary_search(r.boundaries.begin(), r.boundaries.end(), ref.bucket))
+                if (r.boundaries.contains(ref.bucket))
                     meta.models.push_back(ref);
             job.report(0, "Writing the Neuron recipe");
             writeNeuronRecipe(generateNeuronRecipe(recipeSource(r, meta, missing)),

@@ -25,7 +25,7 @@ using KernelValidator =
 
 struct ExportRequest {
     std::string package; // the source package
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
     // New state shapes, one per new bucket. Needed when the source has states and a new
     // boundary is not one of its own (whose shapes carry over).
     std::vector<StateSpec> states;
@@ -90,8 +90,8 @@ KernelValidator packageKernelValidator(KernelCheckOptions options);
 bool kernelValidatorAbandonedCall(const std::vector<std::string>& defects);
 
 // The lengths an export verifies (sorted, unique); see ExportRequest.
-std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,
-                                         const std::vector<int64_t>& sourceBoundaries,
-                                         int randomPerBucket, uint64_t seed);
+std::vector<int64_t> exportSampleLengths(const Boundaries& boundaries,
+                                         const Boundaries& sourceBoundaries, int randomPerBucket,
+                                         uint64_t seed);
 
 } // namespace bucketlab

@@ -18,18 +18,21 @@ namespace bucketlab {
 BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& job)
 {
     // Arguments first: a typo in a list should not cost reading a large traffic file.
-    checkBoundaries(r.current, "--current");
-    if (!r.tuned.empty())
-        checkBoundaries(r.tuned, "--tuned");
+    if (r.current.empty())
+        throw Error(subject(Field::CurrentBoundaries) +
+                    " are missing: a report compares them with the tuned ones");
     if (r.tuneBuckets < 0)
-        throw Error("--tune must be at least 1 bucket, got " + std::to_string(r.tuneBuckets));
+        throw Error(subject(Field::BucketCount) + " must be at least 1, got " +
+                    std::to_string(r.tuneBuckets));
     if (r.maxLength < 0)
-        throw Error("--max-length must be positive, got " + std::to_string(r.maxLength));
+        throw Error(subject(Field::MaxLength) + " must be positive, got " +
+                    std::to_string(r.maxLength));
     if (r.threads < 0)
-        throw Error("--threads must be at least 1, got " + std::to_string(r.threads));
+        throw Error(subject(Field::Threads) + " must be at least 1, got " +
+                    std::to_string(r.threads));
     if (r.batchSizes.empty() ||
         std::any_of(r.batchSizes.begin(), r.batchSizes.end(), [](int64_t b) { return b < 1; }))
-        throw Error("--batch-sizes: give at least one batch size, each at least 1");
+        throw Error(subject(Field::BatchSizes) + ": give at least one batch size, each at least 1");
     if (!r.package.empty() && !readPackageMeta(r.package))
         throw Error(r.package + ": not a BucketLab package (no bucketlab_meta); validate a "
                                 "kernel file with bucketlab-cli validate");
@@ -55,9 +58,9 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& 
 
     if (!r.checkKernels) {
         run.report.kernelChecksNotRun =
-            "--no-kernel-check was given: neither the kernel generated for the tuned boundaries "
-            "nor any package kernel was run. Check it with bucketlab-cli validate before "
-            "shipping.";
+            "Kernel validation was switched off for this report: neither the kernel generated for "
+            "the tuned boundaries nor any package kernel was run. Validate it (bucketlab-cli "
+            "validate, or the desktop's Validation view) before shipping.";
     } else {
         job.report(0.4, "validating kernels");
         ReportCheckRequest checks;

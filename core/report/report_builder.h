@@ -18,8 +18,8 @@ struct BoundaryReportRequest {
     std::string distribution; // file or synthetic spec
     std::string column;       // CSV/TSV column of lengths
     std::string latency;      // profile file or analytic spec
-    std::vector<int64_t> current;
-    std::vector<int64_t> tuned;    // empty: tune `tuneBuckets` buckets here
+    Boundaries current;
+    Boundaries tuned;              // empty: tune `tuneBuckets` buckets here
     int tuneBuckets = 0;           // 0: as many as `current`
     int64_t maxLength = 0;         // longest length the model accepts; 0: no limit
     int64_t coverLength = 0;       // tuning keeps its largest bucket here; 0: free

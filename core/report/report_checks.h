@@ -13,7 +13,7 @@
 namespace bucketlab {
 
 struct ReportCheckRequest {
-    std::vector<int64_t> tuned;
+    Boundaries tuned;
     std::string package; // empty: none
     // Inputs of the generated kernel. Empty: the package's, else the autobucketing guide's
     // three int64 BERT inputs padded with 0.

@@ -35,6 +35,8 @@
 #include "core/tuning/bucket_evaluator.h"
 #include "core/util/job.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,13 +61,13 @@ struct TuneSettings {
 struct TuneSolution {
     bool feasible = true;
     std::string infeasibleReason; // when not feasible: why, in a sentence
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
     // Per served request: mean latency (ms) or mean padded tokens, plus bucketCost per bucket.
     double objective = 0;
     double solveMs = 0; // wall time of the solver alone
 
     // {"feasible", "infeasible_reason", "boundaries", "objective_value", "solve_ms"}
-    std::string toJson() const;
+    nlohmann::json toJson() const;
 };
 
 // "mean", "tokens" or "p99".
@@ -86,7 +88,7 @@ public:
                                     const Job& job = {}) const;
     // The objective of any boundary set under `settings` (per served request, with the
     // bucket cost), as the DP counts it: for checks against the solver.
-    double objectiveOf(const std::vector<int64_t>& boundaries, const TuneSettings& settings) const;
+    double objectiveOf(const Boundaries& boundaries, const TuneSettings& settings) const;
 
 private:
     struct Layers;

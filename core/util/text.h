@@ -1,4 +1,4 @@
-// Small text helpers shared by the core's readers.
+// Small text helpers shared by the core's readers and messages.
 #pragma once
 
 #include <string>
@@ -31,5 +31,10 @@ inline std::string trimWhitespace(std::string_view s)
         return {};
     return std::string(s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1));
 }
+
+// A value taken from the input, fit for a one-line message: in single quotes, control
+// characters and bytes that are not UTF-8 escaped (\n, \x1b), and at most `max` characters
+// of it (a longer value is cut, saying how long it was).
+std::string quote(std::string_view value, size_t max = 80);
 
 } // namespace bucketlab

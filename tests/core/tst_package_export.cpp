@@ -145,7 +145,7 @@ ExportRequest TestPackageExport::request(const std::string& source, std::vector<
 {
     ExportRequest r;
     r.package = source;
-    r.boundaries = std::move(boundaries);
+    r.boundaries = Boundaries::from(std::move(boundaries), Field::Boundaries);
     r.out = path(out);
     r.force = true;
     return r;
@@ -200,7 +200,7 @@ void TestPackageExport::sharedExportMatchesBaseModelAtEveryLength_data()
 void TestPackageExport::sharedExportMatchesBaseModelAtEveryLength()
 {
     QFETCH(QString, boundaries);
-    const auto b = parseBoundaries(s(boundaries), "--boundaries");
+    const auto b = Boundaries::parse(s(boundaries), Field::Boundaries).values();
     const auto result = exportPackage(request(shared_, b, "exported.pt"));
     QVERIFY2(result.written, result.failure.c_str());
     QCOMPARE(result.meta.boundaries, b);
@@ -324,7 +324,7 @@ void TestPackageExport::perBucketMissingModelsAreRefusedNamingThem()
         QVERIFY2(msg.contains("boundaries 24, 32 have no model: this package holds models traced "
                               "at 16, 40; re-trace with the recipe"),
                  e.what());
-        QVERIFY2(msg.contains("--neuron-recipe"), e.what());
+        QVERIFY2(msg.contains("the Neuron recipe folder"), e.what());
     }
     QCOMPARE(entries(dir_.path()), before);
 }
@@ -528,7 +528,7 @@ void TestPackageExport::badRequests_data()
     QTest::addRow("out exists") << "shared.pt"
                                 << "16,64"
                                 << "exists.pt" << false << ""
-                                << "already exists; pass --force";
+                                << "already exists (the replace option replaces it)";
     QTest::addRow("out is the source") << "shared.pt"
                                        << "16,64"
                                        << "shared.pt" << true << ""
@@ -583,7 +583,7 @@ void TestPackageExport::badRequests()
     if (!recipe.isEmpty())
         r.neuronRecipeDir = path(recipe);
     try {
-        r.boundaries = parseBoundaries(s(boundaries), "--boundaries");
+        r.boundaries = Boundaries::parse(s(boundaries), Field::Boundaries);
         exportPackage(r);
         QFAIL("accepted a bad export request");
     } catch (const Error& e) {
