@@ -1,5 +1,6 @@
 #include "core/latency/profiler.h"
 
+#include "core/archive/archive.h"
 #include "core/latency/sample_statistics.h"
 #include "core/package/package.h"
 #include "core/runtime/torch_io_p.h"
