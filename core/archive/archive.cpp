@@ -132,12 +132,13 @@ public:
         }
         return n;
     }
-    int64_t bytes(int64_t elements, int64_t elementBytes, const std::string& tensor) const
+    // `what`: "tensor NAME" or "storage KEY".
+    int64_t bytes(int64_t elements, int64_t elementBytes, const std::string& what) const
     {
         int64_t n = 0;
         if (elements < 0 || __builtin_mul_overflow(elements, elementBytes, &n))
-            throw Error(where_ + ": tensor " + displayText(tensor) + " of " +
-                        std::to_string(elements) + " elements has a size 64 bits cannot count");
+            throw Error(where_ + ": " + displayText(what) + " holds " + std::to_string(elements) +
+                        " elements, more bytes than 64 bits can count");
         return n;
     }
     int64_t add(int64_t total, int64_t more, const char* what) const
@@ -318,7 +319,7 @@ private:
         const auto* st = storageOf(tensor);
         t.dtype = st ? st->dtype : "unknown";
         const int64_t numel = count_.elements(t.shape, name);
-        t.bytes = st ? count_.bytes(numel, st->bytes, name) : 0;
+        t.bytes = st ? count_.bytes(numel, st->bytes, "tensor " + name) : 0;
         if (parameter)
             out_.parameterCount = count_.add(out_.parameterCount, numel, "parameter counts");
         out_.tensors.push_back(t);
@@ -541,7 +542,8 @@ void readConstants(const Pickle& table, ArchiveContents& out)
         t.shape = intTuple(c.items.size() > 2 ? c.items[2] : nullptr);
         const auto* st = storageOf(c);
         t.dtype = st ? st->dtype : "unknown";
-        t.bytes = st ? count.bytes(count.elements(t.shape, t.name), st->bytes, t.name) : 0;
+        t.bytes =
+            st ? count.bytes(count.elements(t.shape, t.name), st->bytes, "constant " + t.name) : 0;
         out.constants.push_back(t);
     }
 }
