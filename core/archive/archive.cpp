@@ -455,6 +455,17 @@ std::string archiveProblem(const std::string& path)
     return {};
 }
 
+void checkArchivePickles(const std::string& path)
+{
+    const OpenedArchive a = openArchive(path);
+    for (const auto& e : a.zip.entries()) {
+        const auto dot = e.name.rfind('.');
+        const std::string ext = dot == std::string::npos ? "" : e.name.substr(dot);
+        if (ext == ".pkl" || ext == ".debug_pkl")
+            readPickle(a.zip.read(e), path + ": " + e.name.substr(a.prefix.size()));
+    }
+}
+
 const ScriptClass* ArchiveContents::findClass(const std::string& qualifiedName) const
 {
     for (const auto& c : code.classes)

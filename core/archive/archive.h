@@ -76,6 +76,12 @@ ArchiveContents readArchive(const std::string& path);
 // index and the version record, so it costs about a millisecond however large the weights.
 std::string archiveProblem(const std::string& path);
 
+// Reads every pickle of the archive (data.pkl, constants.pkl, code/**.debug_pkl) with the
+// bounded reader and throws Error, naming the file and record, when one is corrupt, nested
+// too deeply, cyclic or above the limits. LibTorch's unpickler has no such limits (it builds
+// and frees nested values recursively), so every torch::jit::load goes through this first.
+void checkArchivePickles(const std::string& path);
+
 // A function or method by name ("bucket_kernel", "forward", a free function's name or
 // its qualified name). Null when there is none.
 const ScriptFunction* findArchiveFunction(const ArchiveContents& archive, const std::string& name);

@@ -164,6 +164,7 @@ torch::jit::Module loadScriptModule(const std::string& path)
 {
     if (auto problem = archiveProblem(path); !problem.empty())
         throw Error(problem);
+    checkArchivePickles(path); // LibTorch's unpickler has no depth or size limits
     try {
         return torch::jit::load(path, torch::kCPU);
     } catch (const std::exception& e) {

@@ -91,6 +91,8 @@ private Q_SLOTS:
     void hostileArchives_data();
     void hostileArchives();
     void inspectJsonStaysValid();
+    void loadersRefuseHostilePickles_data();
+    void loadersRefuseHostilePickles();
 
 private:
     std::string path(const QString& name) const { return s(dir_.filePath(name)); }
@@ -484,6 +486,12 @@ void TestArchiveReader::archives()
     // 900 nested lists: within the limit, read.
     QCOMPARE(readArchive(path("deep_ok.pt")).modules.size(), size_t(1));
     QVERIFY(archiveProblem(path("real.pt")).empty());
+    // Every pickle torch.jit.save wrote (data, constants, debug info) passes the check made
+    // before LibTorch loads an archive.
+    QVERIFY(readArchive(path("real.pt")).records.size() > 5);
+    QVERIFY(errorOf([&] { checkArchivePickles(path("real.pt")); }).isEmpty());
+    QVERIFY(errorOf([&] { checkArchivePickles(path("real_deflated.pt")); }).isEmpty());
+    QVERIFY(errorOf([&] { checkArchivePickles(path("deep_tuple.pt")); }).contains("data.pkl"));
 }
 
 void TestArchiveReader::hostileArchives_data()
@@ -558,6 +566,41 @@ void TestArchiveReader::inspectJsonStaysValid()
                 QCOMPARE(a.value, std::string("caf\\xfe"));
     for (const auto& [record, code] : archive.codeFiles)
         QVERIFY(isValidUtf8(code));
+}
+
+void TestArchiveReader::loadersRefuseHostilePickles_data()
+{
+    QTest::addColumn<QString>("command");
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("mentions");
+    // graph and validate hand the archive to LibTorch, whose unpickler recurses: the bounded
+    // reader checks the pickles first (before, graph on deep tuples died of SIGSEGV).
+    QTest::addRow("graph, deep tuples") << "graph"
+                                        << "deep_tuple.pt"
+                                        << "data.pkl: values nest more than 1000";
+    QTest::addRow("graph, a module holding itself")
+        << "graph"
+        << "self_module.pt"
+        << "data.pkl: the pickle's values contain themselves";
+    QTest::addRow("validate, deep lists") << "validate"
+                                          << "deep_list.pt"
+                                          << "data.pkl: values nest more than 1000";
+    QTest::addRow("lint, a list holding itself")
+        << "lint"
+        << "self_list.pt"
+        << "data.pkl: the pickle's values contain themselves";
+}
+
+void TestArchiveReader::loadersRefuseHostilePickles()
+{
+    QFETCH(QString, command);
+    QFETCH(QString, file);
+    QFETCH(QString, mentions);
+    const auto r = runCli({command, dir_.filePath(file)});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(mentions.toUtf8()) && r.err.contains(dir_.filePath(file).toUtf8()),
+             r.err.constData());
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
 }
 
 QTEST_GUILESS_MAIN(TestArchiveReader)
