@@ -19,8 +19,10 @@ Pickle::~Pickle() = default;
 
 PickleValue* Pickle::make(Kind kind)
 {
-    if (used_ == kChunk) {
-        chunks_.push_back(std::make_unique<PickleValue[]>(kChunk));
+    if (used_ == chunkSize_) {
+        // Chunks grow from 16 values to kChunk: small pickles (constants.pkl) stay small.
+        chunkSize_ = chunks_.empty() ? 16 : std::min(kChunk, 2 * chunkSize_);
+        chunks_.push_back(std::make_unique<PickleValue[]>(chunkSize_));
         used_ = 0;
     }
     PickleValue* v = &chunks_.back()[used_++];
@@ -285,9 +287,7 @@ private:
     void measureDepth()
     {
         constexpr int kUnseen = -1, kOpen = -2;
-        for (auto& chunk : out_.chunks_)
-            for (size_t i = 0; i < Pickle::kChunk; ++i)
-                chunk[i].depth = kUnseen;
+        out_.forEach([](PickleValue& v) { v.depth = kUnseen; });
         struct Frame {
             PickleValue* value;
             size_t next; // the next child to visit
@@ -320,10 +320,10 @@ private:
                      " containers deep (the reader's limit; torch.jit.save nests a few)");
             path.pop_back();
         }
-        for (auto& chunk : out_.chunks_)
-            for (size_t i = 0; i < Pickle::kChunk; ++i)
-                if (chunk[i].depth < 0)
-                    chunk[i].depth = 0; // not reachable from the root
+        out_.forEach([](PickleValue& v) {
+            if (v.depth < 0)
+                v.depth = 0; // not reachable from the root
+        });
     }
 
     // Children in order: items, dict keys and values, callee, state, id; null past the end.

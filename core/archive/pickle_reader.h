@@ -11,6 +11,7 @@
 // writes) is refused, so a caller may walk the tree without guarding against loops.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -88,9 +89,19 @@ private:
     friend class PickleDecoder;
     PickleValue* make(PickleValue::Kind kind);
 
+    // Every value made, in chunk order.
+    template <typename F> void forEach(F f)
+    {
+        size_t size = 16;
+        for (size_t c = 0; c < chunks_.size(); ++c, size = std::min(kChunk, 2 * size))
+            for (size_t i = 0; i < (c + 1 == chunks_.size() ? used_ : size); ++i)
+                f(chunks_[c][i]);
+    }
+
     static constexpr size_t kChunk = 1024;
     std::vector<std::unique_ptr<PickleValue[]>> chunks_;
-    size_t used_ = kChunk; // values used in the last chunk
+    size_t chunkSize_ = 0; // of the last chunk
+    size_t used_ = 0;      // values used in the last chunk
     size_t count_ = 0;
     PickleValue* root_ = nullptr;
 };

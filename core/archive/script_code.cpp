@@ -202,6 +202,8 @@ ScriptFunction readDef(const std::vector<std::string>& lines, size_t& i, size_t 
         if (depth <= 0 && !header.empty() && header.back() == ':')
             break;
     }
+    if (j == lines.size())
+        j = lines.size() - 1; // a signature that never closes runs to the end of the file
     if (const auto d = parseDefHeader(header)) {
         f.name = d->name;
         f.params = parseParams(d->params);

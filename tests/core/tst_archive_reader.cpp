@@ -7,6 +7,7 @@
 #include "core/archive/archive.h"
 #include "core/archive/model_info.h"
 #include "core/archive/pickle_reader.h"
+#include "core/archive/script_code.h"
 #include "core/archive/zip_reader.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -87,6 +88,8 @@ private Q_SLOTS:
     void pickleLimits_data();
     void pickleLimits();
     void pickleText();
+    void scriptCode_data();
+    void scriptCode();
     void archives();
     void hostileArchives_data();
     void hostileArchives();
@@ -455,6 +458,79 @@ void TestArchiveReader::pickleText()
     QCOMPARE(p->items[1]->text, std::string("\xff\xfe"));
     QVERIFY(p->items[1]->bytes);
     QCOMPARE(p->items[2]->text, std::string("\\xfemod Name"));
+}
+
+void TestArchiveReader::scriptCode_data()
+{
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<QString>("function"); // "class.method" or "function": its schema below
+    QTest::addColumn<QString>("schema");
+    QTest::addRow("function") << "def f(x: int, y: List[Tensor]=None) -> Tuple[int, int]:\n"
+                                 "  return x\n"
+                              << "f"
+                              << "f(int x, List[Tensor] y) -> Tuple[int, int]";
+    QTest::addRow("signature over lines") << "def g(a: Tensor,\n    b: Optional[int]=None)"
+                                             " -> Tensor:\n  return a\n"
+                                          << "g"
+                                          << "g(Tensor a, Optional[int] b) -> Tensor";
+    QTest::addRow("method") << "class A(Module):\n"
+                               "  __parameters__ = [\"w\", \"b\", ]\n"
+                               "  __buffers__ = []\n"
+                               "  w : Tensor\n"
+                               "  n : int = 3\n"
+                               "  def forward(self: __torch__.A, x: Tensor) -> Tensor:\n"
+                               "    return self.w\n"
+                            << "A.forward"
+                            << "forward(Tensor x) -> Tensor";
+    // Found by fuzzing: a signature that never closes read past the last line.
+    QTest::addRow("signature never closes") << "def f(x:\n  y\n"
+                                            << "f"
+                                            << "f() -> Tensor";
+    QTest::addRow("class base with parentheses") << "class B(NamedTuple(x)):\n"
+                                                    "  def m(self, t: Tensor):\n    pass\n"
+                                                 << "B.m"
+                                                 << "m(Tensor t) -> Tensor";
+    // 500,000 parameters on one line: std::regex recursed per character here.
+    QTest::addRow("a 1 MB signature")
+        << "def h(" + QString("x, ").repeated(500000) + "y: int) -> int:\n  return y\n"
+        << "h"
+        << "";
+}
+
+void TestArchiveReader::scriptCode()
+{
+    QFETCH(QString, code);
+    QFETCH(QString, function);
+    QFETCH(QString, schema);
+    const ScriptCode parsed = parseScriptCode(s(code), "code/__torch__/pkg.py");
+    const ScriptFunction* f = nullptr;
+    if (function.contains('.')) {
+        QCOMPARE(parsed.classes.size(), size_t(1));
+        const ScriptClass& c = parsed.classes[0];
+        QCOMPARE(c.qualifiedName, "__torch__.pkg." + s(function.section('.', 0, 0)));
+        for (const auto& m : c.methods)
+            if (m.name == s(function.section('.', 1)))
+                f = &m;
+        if (c.name == "A") {
+            QCOMPARE(c.base, std::string("Module"));
+            QCOMPARE(c.parameters, (std::vector<std::string>{"w", "b"}));
+            QCOMPARE(c.attributes.size(), size_t(2));
+            QCOMPARE(c.attributes[1].type, std::string("int"));
+            QVERIFY(f && f->usesSelf);
+        }
+        if (c.name == "B")
+            QCOMPARE(c.base, std::string("NamedTuple(x)"));
+    } else {
+        QCOMPARE(parsed.functions.size(), size_t(1));
+        f = &parsed.functions[0];
+    }
+    QVERIFY(f);
+    QCOMPARE(f->name, s(function.section('.', -1)));
+    if (!schema.isEmpty())
+        QCOMPARE(f->schema(), s(schema));
+    else
+        QCOMPARE(f->params.size(), size_t(500001));
+    QVERIFY(f->lastLine >= f->firstLine);
 }
 
 void TestArchiveReader::archives()
