@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
     log="build-fuzz/$t.log"
     echo "fuzz: $t for ${seconds} s (log $log)" >&2
     if build-fuzz/fuzz/"$t" "$corpus/$t" "$corpus/seed/$t" -max_total_time="$seconds" \
-        -timeout=10 -rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 \
+        -timeout=10 -rss_limit_mb=2048 -max_len=131072 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$t-" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)

@@ -11,6 +11,7 @@ is a ZIP64 zip of 70,000 empty records (about 7 MB); the bombs are a few hundred
 Prints one line per file.
 """
 import io
+import json
 import os
 import struct
 import sys
@@ -315,3 +316,12 @@ done("bomb_data_pkl.pt", "data.pkl declares %d bytes but inflates to 256 MiB mor
 synthetic("crc_source.pt", pickle(module("M", W)), extra=[W_DATA])
 flip_in_record("crc_data_pkl.pt", "crc_source.pt", PREFIX + "data.pkl")
 os.remove(path("crc_source.pt"))
+
+# Package metadata with a dtype no reader knows (fuzzing found this error lacked the file name).
+META = {"format": "bucketlab.package/1", "kind": "shared", "boundaries": [32, 64],
+        "bucket_dim": 1, "batch_dim": 0,
+        "inputs": [{"name": "input_ids", "dtype": "int64\x1b[2J", "pad_value": 0}],
+        "states": [], "kernel": "generated"}
+synthetic("bad_meta.pt", pickle(module("M", W)),
+          extra=[W_DATA, (PREFIX + "extra/bucketlab_meta.json", json.dumps(META))],
+          note="package metadata naming an unknown dtype (with a terminal escape)")

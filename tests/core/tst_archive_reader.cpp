@@ -598,6 +598,10 @@ void TestArchiveReader::hostileArchives_data()
            "(record m/data.pkl)";
     QTest::addRow("flipped byte in data.pkl") << "crc_data_pkl.pt"
                                               << "corrupt data, CRC-32 mismatch";
+    // Found by fuzzing: this error did not name the file (and echoed the escape raw).
+    QTest::addRow("unknown dtype in the metadata")
+        << "bad_meta.pt"
+        << "bucketlab_meta unknown dtype 'int64\\x1b[2J' (use int64";
 }
 
 void TestArchiveReader::hostileArchives()

@@ -68,8 +68,7 @@ void checkTree(const Pickle& pickle, const PickleLimits& limits)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     const std::string bytes(reinterpret_cast<const char*>(data), size);
-    PickleLimits limits;
-    limits.maxValues = 200000; // inputs are small; keeps each run quick
+    const PickleLimits limits;
     try {
         const Pickle pickle = readPickle(bytes, "fuzz.pkl", limits);
         checkTree(pickle, limits);
