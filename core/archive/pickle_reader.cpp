@@ -238,7 +238,11 @@ private:
             case 'b': // BUILD
             {
                 PickleValue* state = pop();
-                top()->state = state;
+                PickleValue* target = top();
+                if (target->kind != Kind::Object && target->kind != Kind::Call)
+                    fail("BUILD applied to a value that is not an object (at byte " +
+                         std::to_string(pos_) + ")"); // found by fuzzing: a string with a state
+                target->state = state;
                 break;
             }
             case 'Q': // BINPERSID

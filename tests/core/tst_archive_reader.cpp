@@ -420,6 +420,11 @@ void TestArchiveReader::pickleLimits_data()
     const std::string memo = "\x80\x02N" + repeat("\x94", 1000) + ".";
     QTest::addRow("memo entries") << QByteArray::fromStdString(memo) << 500 << 0
                                   << "makes more than 500 values";
+    // Found by fuzzing: BUILD gave a string a state, a container's child under a scalar.
+    QTest::addRow("BUILD on a string")
+        << QByteArray::fromStdString("\x80\x02X\x01\x00\x00\x00sK\x01"
+                                     "b."s)
+        << 0 << 0 << "BUILD applied to a value that is not an object";
     QTest::addRow("size") << QByteArray::fromStdString(ints) << 0 << 100
                           << "holds 405 bytes, more than the limit of 100";
 }
