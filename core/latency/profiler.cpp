@@ -1,6 +1,7 @@
 #include "core/latency/profiler.h"
 #include "core/util/format.h"
 
+#include "core/archive/archive.h"
 #include "core/latency/sample_statistics.h"
 #include "core/package/package.h"
 #include "core/runtime/torch_io_p.h"

@@ -1,5 +1,6 @@
 #include "core/package/package.h"
 
+#include "core/archive/archive.h"
 #include "core/kernel/kernel_compiler_p.h"
 #include "core/package/package_assembly_p.h"
 #include "core/runtime/torch_io_p.h"

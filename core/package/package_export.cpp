@@ -1,5 +1,6 @@
 #include "core/package/package_export.h"
 
+#include "core/archive/archive.h"
 #include "core/package/neuron_recipe.h"
 #include "core/package/package.h"
 #include "core/package/package_assembly_p.h"

@@ -1,5 +1,6 @@
 #include "core/runtime/device.h"
 
+#include "core/archive/archive.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/util/error.h"
 #include "core/util/host_info.h"

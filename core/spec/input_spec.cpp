@@ -1,6 +1,7 @@
 #include "core/spec/input_spec.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -102,7 +103,7 @@ DType parseDType(std::string_view text)
     for (const auto& entry : kDTypeNames)
         if (t == entry.name)
             return entry.dtype;
-    throw Error("unknown dtype '" + std::string(text) +
+    throw Error("unknown dtype '" + displayText(text) +
                 "' (use int64, int32, float32, float16, bfloat16 or bool)");
 }
 

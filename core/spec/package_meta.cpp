@@ -80,6 +80,18 @@ template <typename T> T field(const json& j, const char* name, const std::string
     }
 }
 
+DType dtypeField(const json& j, const std::string& where)
+{
+    try {
+        return parseDType(field<std::string>(j, "dtype", where));
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        if (what.rfind(where + ": ", 0) == 0)
+            throw;
+        throw Error(where + ": bucketlab_meta " + what);
+    }
+}
+
 ModelFileRef modelRef(const json& j, const std::string& where)
 {
     ModelFileRef r;
@@ -116,7 +128,7 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
     for (const auto& i : field<json>(j, "inputs", where)) {
         InputSpec in;
         in.name = field<std::string>(i, "name", where);
-        in.dtype = parseDType(field<std::string>(i, "dtype", where));
+        in.dtype = dtypeField(i, where);
         in.padValue = field<double>(i, "pad_value", where);
         in.fillValue = i.value("fill_value", 1.0);
         m.inputs.push_back(in);
@@ -125,7 +137,7 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
         for (const auto& s : j.at("states")) {
             StateSpec st;
             st.name = field<std::string>(s, "name", where);
-            st.dtype = parseDType(field<std::string>(s, "dtype", where));
+            st.dtype = dtypeField(s, where);
             st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
             m.states.push_back(st);
         }

@@ -206,11 +206,13 @@ LengthHistogram syntheticDistribution(const std::string& spec)
                 break;
         }
         auto need = [&](std::initializer_list<const char*> keys) {
-            for (const auto& [key, v] : c.params)
+            for (const auto& param : c.params) {
+                const std::string& key = param.first; // (clang: no lambda capture of bindings)
                 if (std::find_if(keys.begin(), keys.end(),
                                  [&](const char* k) { return key == k; }) == keys.end())
                     throw Error("distribution spec '" + spec + "': " + name +
                                 " has no parameter '" + key + "'");
+            }
             for (const char* k : keys)
                 if (!c.params.count(k))
                     throw Error("distribution spec '" + spec + "': " + name + " needs " + k + "=");

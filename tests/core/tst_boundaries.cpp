@@ -202,10 +202,13 @@ void TestBoundaries::quoteEscapesAndCuts_data()
     QTest::addRow("newline and tab") << QByteArray("a\nb\tc") << "'a\\nb\\tc'";
     QTest::addRow("terminal escape") << QByteArray("\x1b]0;pwned\x07") << "'\\x1b]0;pwned\\x07'";
     QTest::addRow("NUL byte") << QByteArray("a\0b", 3) << "'a\\x00b'";
+    QTest::addRow("C1 control (CSI)") << QByteArray("a\xc2\x9b"
+                                                    "2J")
+                                      << "'a\\xc2\\x9b2J'";
     QTest::addRow("not UTF-8") << QByteArray("\xff\xfe") << "'\\xff\\xfe'";
     QTest::addRow("UTF-8 kept") << QByteArray("größe") << "'größe'";
     QTest::addRow("long value cut")
-        << QByteArray(10'000'000, 'x') << "'" + QString(80, 'x') + "'... (10000000 bytes)";
+        << QByteArray(10'000'000, 'x') << "'" + QString(80, 'x') + "...' (10000000 bytes)";
 }
 
 void TestBoundaries::quoteEscapesAndCuts()
