@@ -7,6 +7,8 @@ packages=(
     g++ cmake ninja-build pkg-config
     qt6-base-dev qt6-svg-dev libqcustomplot-dev
     libtorch-dev nlohmann-json3-dev libcli11-dev libgraphviz-dev libbenchmark-dev
+    # core/archive reads deflated zip records (inspect runs without LibTorch).
+    zlib1g-dev
     python3-torch
     # LibTorch on Debian calls the reference BLAS unless OpenBLAS provides libblas.so.3
     # (40x slower matrix products); this package makes OpenBLAS the system libblas.

@@ -14,7 +14,7 @@ namespace bucketlab::test {
 inline KernelLayout layout(std::vector<int64_t> boundaries, int inputs = 2)
 {
     KernelLayout l;
-    l.boundaries = std::move(boundaries);
+    l.boundaries = Boundaries::from(std::move(boundaries), Field::Boundaries);
     l.bucketDim = 1;
     for (int i = 0; i < inputs; ++i)
         l.inputs.push_back({"input" + std::to_string(i), DType::Int64, 0.0, 1.0});

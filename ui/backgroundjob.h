@@ -4,6 +4,8 @@
 // previous run stale (generation id): its result is dropped and its cancel flag is raised.
 #pragma once
 
+#include "core/util/job.h"
+
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
@@ -22,8 +24,17 @@ class JobContext {
 public:
     explicit JobContext(std::shared_ptr<std::atomic<bool>> cancel) : cancel_(std::move(cancel)) {}
     bool cancelled() const { return cancel_->load(); }
-    // For core functions that take a cancel flag (JobProgress::cancel).
-    const std::atomic<bool>* cancelFlag() const { return cancel_.get(); }
+    // The core's job contract over this context: progress goes to report(), the cancel flag
+    // is the job's.
+    Job job() const
+    {
+        return Job(
+            [report = report](double fraction, const std::string& message) {
+                if (report)
+                    report(fraction, QString::fromStdString(message));
+            },
+            cancel_.get());
+    }
     // fraction in [0, 1]; message shown beside the progress bar. Throttled by the job.
     std::function<void(double fraction, const QString& message)> report;
     // Partial results (e.g. one profiled point) delivered to the UI as they come.

@@ -234,7 +234,8 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
             return;
         const auto b = session_->activeBoundaries();
         const std::string name = session_->activeSet() ? session_->activeSet()->name : "";
-        if (name != fittedSet_ || (!b.empty() && double(b.back()) > plot_->xAxis->range().upper)) {
+        if (name != fittedSet_ ||
+            (!b.empty() && double(b.largest()) > plot_->xAxis->range().upper)) {
             fittedSet_ = name;
             fitLengthRange();
             rebuildLatency();
@@ -441,12 +442,8 @@ void BucketsView::optimize()
     cancelButton_->setEnabled(true);
     notes_->clear();
     optimizeJob_->start(tr("Optimizing"), [evaluator, request](JobContext& context) {
-        JobProgress job;
-        job.cancel = context.cancelFlag();
-        job.progress = [&context](double f, const std::string& message) {
-            context.report(f, QString::fromStdString(message));
-        };
-        auto report = std::make_shared<TuningReport>(tuneAndCompare(*evaluator, request, job));
+        auto report =
+            std::make_shared<TuningReport>(tuneAndCompare(*evaluator, request, context.job()));
         return QVariant::fromValue(report);
     });
 }
@@ -525,7 +522,7 @@ void BucketsView::fitLengthRange()
     const auto b = session_->activeBoundaries();
     double xMax = double(h.maxLength());
     if (!b.empty())
-        xMax = std::max(xMax, double(b.back()));
+        xMax = std::max(xMax, double(b.largest()));
     if (xMax <= 0)
         return;
     const double lo = h.empty() ? 1.0 : double(h.minLength());
@@ -583,7 +580,7 @@ void BucketsView::rebuildLatency()
     double xMax = std::max<double>(double(session_->histogram().maxLength()), 16.0);
     const auto b = session_->activeBoundaries();
     if (!b.empty())
-        xMax = std::max(xMax, double(b.back()));
+        xMax = std::max(xMax, double(b.largest()));
     QVector<double> keys, values;
     const int samples = 400;
     for (int i = 0; i <= samples; ++i) {
@@ -818,7 +815,7 @@ int64_t BucketsView::clampForIndex(int index, int64_t value) const
 {
     const auto b = session_->activeBoundaries();
     const int64_t lo = index > 0 ? b[size_t(index - 1)] + 1 : 1;
-    const int64_t hi = index + 1 < int(b.size()) ? b[size_t(index + 1)] - 1 : kMaxSupportedLength;
+    const int64_t hi = index + 1 < int(b.size()) ? b[size_t(index + 1)] - 1 : kMaxLength;
     return std::clamp(value, lo, hi);
 }
 
@@ -853,7 +850,7 @@ void BucketsView::onMouseMove(QMouseEvent* event)
     }
     const double x = plot_->xAxis->pixelToCoord(event->pos().x());
     const int64_t value = clampForIndex(dragIndex_, int64_t(std::llround(std::max(1.0, x))));
-    auto b = session_->activeBoundaries();
+    auto b = session_->activeBoundaries().values();
     if (dragIndex_ >= int(b.size()) || b[size_t(dragIndex_)] == value)
         return;
     b[size_t(dragIndex_)] = value;
@@ -869,7 +866,7 @@ void BucketsView::onMouseRelease(QMouseEvent* event)
     const int index = dragIndex_;
     dragIndex_ = -1;
     plot_->setInteraction(QCP::iRangeDrag, true);
-    session_->editActiveBoundaries(session_->activeBoundaries(),
+    session_->editActiveBoundaries(session_->activeBoundaries().values(),
                                    tr("Move boundary %1").arg(index + 1), dragStart_);
     dragStart_.reset();
     refreshBoundaries();
@@ -887,7 +884,7 @@ void BucketsView::addBoundaryAt(int64_t length)
 {
     if (length < 1 || !session_->activeSet())
         return;
-    auto b = session_->activeBoundaries();
+    auto b = session_->activeBoundaries().values();
     if (std::find(b.begin(), b.end(), length) != b.end())
         return;
     b.insert(std::upper_bound(b.begin(), b.end(), length), length);
@@ -896,7 +893,7 @@ void BucketsView::addBoundaryAt(int64_t length)
 
 void BucketsView::removeBoundary(int index)
 {
-    auto b = session_->activeBoundaries();
+    auto b = session_->activeBoundaries().values();
     if (index < 0 || index >= int(b.size()) || b.size() <= 1)
         return; // a package needs at least one bucket
     const int64_t removed = b[size_t(index)];
@@ -907,7 +904,7 @@ void BucketsView::removeBoundary(int index)
 
 void BucketsView::nudgeSelected(int64_t delta)
 {
-    auto b = session_->activeBoundaries();
+    auto b = session_->activeBoundaries().values();
     if (selected_ < 0 || selected_ >= int(b.size()))
         return;
     const int64_t value = clampForIndex(selected_, b[size_t(selected_)] + delta);

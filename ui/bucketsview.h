@@ -6,7 +6,10 @@
 // thread and shows the optimum, the baselines and the Pareto front.
 #pragma once
 
+#include "core/spec/boundaries.h"
+
 #include <QPointer>
+
 #include <QWidget>
 
 #include <optional>
@@ -129,7 +132,7 @@ private:
     std::vector<Bin> bins_;
     int dragIndex_ = -1;
     int selected_ = -1;
-    std::optional<std::vector<int64_t>> dragStart_;
+    std::optional<Boundaries> dragStart_;
     std::string fittedSet_; // the set the length range was last fitted to
 };
 

@@ -27,7 +27,7 @@ class BackgroundJob;
 class ExportDialog : public QDialog {
     Q_OBJECT
 public:
-    ExportDialog(const QString& sourcePackage, const std::vector<int64_t>& boundaries,
+    ExportDialog(const QString& sourcePackage, const Boundaries& boundaries,
                  QWidget* parent = nullptr);
 
     void setOutput(const QString& path);
@@ -49,7 +49,7 @@ Q_SIGNALS:
 
 private:
     QString source_;
-    std::vector<int64_t> boundaries_;
+    Boundaries boundaries_;
     QLineEdit* out_ = nullptr;
     QCheckBox* recipe_ = nullptr;
     QLineEdit* recipeDir_ = nullptr;

@@ -42,12 +42,6 @@ std::string inches(double points)
     return buffer;
 }
 
-void checkCancelled(const GraphLayoutOptions& options)
-{
-    if (options.cancel && options.cancel->load())
-        throw Cancelled();
-}
-
 // Frees the graph and its layout however the layout ends.
 struct GraphvizGraph {
     GVC_t* context;
@@ -63,14 +57,15 @@ struct GraphvizGraph {
 
 } // namespace
 
-GraphLayout layoutGraph(const VisibleGraph& visible, const GraphLayoutOptions& options)
+GraphLayout layoutGraph(const VisibleGraph& visible, const GraphLayoutOptions& options,
+                        const Job& job)
 {
     const int count = int(visible.nodes.size());
     if (count > options.maxNodes)
         throw LayoutTooLarge(std::to_string(count) + " boxes are more than the " +
                              std::to_string(options.maxNodes) +
                              " that can be laid out interactively; collapse blocks or scopes");
-    checkCancelled(options);
+    job.checkCancelled();
     QElapsedTimer clock;
     clock.start();
 
@@ -128,12 +123,12 @@ GraphLayout layoutGraph(const VisibleGraph& visible, const GraphLayoutOptions& o
     edges.reserve(visible.edges.size());
     for (const auto& e : visible.edges)
         edges.push_back(agedge(g.graph, nodes[size_t(e.from)], nodes[size_t(e.to)], nullptr, 1));
-    checkCancelled(options);
+    job.checkCancelled();
 
     if (gvLayout(context, g.graph, "dot") != 0)
         throw Error("Graphviz could not lay out the graph (dot layout failed)");
     g.laidOut = true;
-    checkCancelled(options);
+    job.checkCancelled();
 
     GraphLayout out;
     const boxf bb = GD_bb(g.graph);

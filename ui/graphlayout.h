@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/util/error.h"
+#include "core/util/job.h"
 #include "ui/visiblegraph.h"
 
 #include <QPainterPath>
@@ -29,7 +30,6 @@ struct GraphLayoutOptions {
     // Above this many boxes dot's layout takes too long to be interactive; the caller offers
     // the collapsed view instead (LayoutTooLarge).
     int maxNodes = 6000;
-    const std::atomic<bool>* cancel = nullptr; // checked between stages (dot cannot stop)
 };
 
 // Thrown when the graph has more than maxNodes boxes.
@@ -38,8 +38,9 @@ public:
     using Error::Error;
 };
 
-// Node sizes (VisibleNode::width/height) must be set. Throws Cancelled, LayoutTooLarge, or
-// Error when Graphviz fails.
-GraphLayout layoutGraph(const VisibleGraph& graph, const GraphLayoutOptions& options = {});
+// Node sizes (VisibleNode::width/height) must be set. Throws Cancelled (checked between
+// stages: dot itself cannot stop), LayoutTooLarge, or Error when Graphviz fails.
+GraphLayout layoutGraph(const VisibleGraph& graph, const GraphLayoutOptions& options = {},
+                        const Job& job = {});
 
 } // namespace bucketlab::ui

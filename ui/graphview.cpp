@@ -455,13 +455,12 @@ void GraphView::startLayout()
     }
     GraphLayoutOptions options;
     options.maxNodes = maxLayoutNodes_;
-    layoutJob_->start(tr("Laying out the graph"),
-                      [visible = std::shared_ptr<const VisibleGraph>(visible),
-                       options](JobContext& context) mutable {
-                          options.cancel = context.cancelFlag();
-                          return QVariant::fromValue(std::shared_ptr<const GraphLayout>(
-                              std::make_shared<GraphLayout>(layoutGraph(*visible, options))));
-                      });
+    layoutJob_->start(
+        tr("Laying out the graph"), [visible = std::shared_ptr<const VisibleGraph>(visible),
+                                     options](JobContext& context) mutable {
+            return QVariant::fromValue(std::shared_ptr<const GraphLayout>(
+                std::make_shared<GraphLayout>(layoutGraph(*visible, options, context.job()))));
+        });
     layoutTimer_->start(layoutTimeLimitMs_);
     updateBusy();
 }

@@ -167,7 +167,7 @@ void PackageView::drawLayout(const ModelInfo& info)
         label->setClipToAxisRect(true);
         previous = double(b[k]);
     }
-    plot_->xAxis->setRange(0, double(b.back()) * 1.02);
+    plot_->xAxis->setRange(0, double(b.largest()) * 1.02);
     plot_->yAxis->setRange(0, 1.0);
     plot_->replot(QCustomPlot::rpQueuedReplot);
 }

@@ -48,7 +48,7 @@ ProfilePlan planFor(const Session& session, int gridPoints, int budgetS, int thr
     r.model = model.path;
     r.threads = threads;
     r.budgetS = budgetS;
-    std::vector<int64_t> current = session.activeBoundaries();
+    std::vector<int64_t> current = session.activeBoundaries().values();
     int64_t maxLength = 0;
     if (model.package) {
         const PackageMeta& meta = *model.package;
@@ -57,7 +57,7 @@ ProfilePlan planFor(const Session& session, int gridPoints, int budgetS, int thr
         // there, which is the curve the tuner needs. A per-bucket package can only run
         // its own buckets: its forward() pads every length to them.
         r.bucketModel = meta.kind == PackageKind::Shared;
-        current = meta.boundaries;
+        current = meta.boundaries.values();
     } else {
         if (inputs.trimmed().isEmpty())
             throw Error("a plain model needs its inputs (name:dtype[:pad[:fill]],...) to be "
@@ -241,10 +241,9 @@ void ProfilePanel::start()
     showMessage(tr("Loading %1…").arg(plan.modelName), false);
     const ProfileRequest request = plan.request;
     job_->start(tr("Profiling %1").arg(plan.modelName), [request](JobContext& context) {
-        ProfilerControl control;
-        control.cancel = context.cancelFlag();
-        control.progressIntervalS = 0.2;
-        control.progress = [&context](const ProfilerProgress& p) {
+        ProfileObserver observer;
+        observer.intervalS = 0.2;
+        observer.progress = [&context](const ProfilerProgress& p) {
             // The point's statistics so far: the plot follows every length as it converges.
             if (p.point &&
                 (p.stage == ProfileStage::Sampling || p.stage == ProfileStage::PointDone)) {
@@ -252,11 +251,8 @@ void ProfilePanel::start()
                 copy.samplesMs.clear(); // the plot needs the summary, not every sample
                 context.partial(QVariant::fromValue(copy));
             }
-            const double total = p.elapsedS + p.remainingS;
-            context.report(total > 0 ? std::clamp(p.elapsedS / total, 0.0, 1.0) : 0.0,
-                           QString::fromStdString(p.message));
         };
-        auto profile = std::make_shared<Profile>(runProfile(request, control));
+        auto profile = std::make_shared<Profile>(runProfile(request, context.job(), observer));
         return QVariant::fromValue(profile);
     });
     updateEnabled();

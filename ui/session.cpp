@@ -14,8 +14,8 @@ namespace {
 // right if other sets are added meanwhile.
 class BoundaryEdit : public QUndoCommand {
 public:
-    BoundaryEdit(Session* session, std::string setName, std::vector<int64_t> before,
-                 std::vector<int64_t> after, const QString& text)
+    BoundaryEdit(Session* session, std::string setName, Boundaries before, Boundaries after,
+                 const QString& text)
         : QUndoCommand(text), session_(session), setName_(std::move(setName)),
           before_(std::move(before)), after_(std::move(after))
     {
@@ -24,7 +24,7 @@ public:
     void redo() override { apply(after_); }
 
 private:
-    void apply(const std::vector<int64_t>& boundaries)
+    void apply(const Boundaries& boundaries)
     {
         const auto& sets = session_->boundarySets();
         for (size_t i = 0; i < sets.size(); ++i)
@@ -36,18 +36,8 @@ private:
     }
     Session* session_;
     std::string setName_;
-    std::vector<int64_t> before_, after_;
+    Boundaries before_, after_;
 };
-
-bool validBoundaries(const std::vector<int64_t>& b)
-{
-    try {
-        checkBoundaries(b, "boundaries");
-        return true;
-    } catch (const Error&) {
-        return false;
-    }
-}
 
 } // namespace
 
@@ -114,16 +104,14 @@ const BoundarySet* Session::activeSet() const
     return active_ >= 0 && active_ < int(sets_.size()) ? &sets_[size_t(active_)] : nullptr;
 }
 
-std::vector<int64_t> Session::activeBoundaries() const
+Boundaries Session::activeBoundaries() const
 {
     const BoundarySet* s = activeSet();
-    return s ? s->boundaries : std::vector<int64_t>{};
+    return s ? s->boundaries : Boundaries();
 }
 
 int Session::putBoundarySet(const BoundarySet& set)
 {
-    if (!validBoundaries(set.boundaries))
-        throw Error("boundary set '" + set.name + "' is not ascending positive lengths");
     for (size_t i = 0; i < sets_.size(); ++i)
         if (sets_[i].name == set.name) {
             sets_[i] = set;
@@ -149,9 +137,15 @@ void Session::setActiveIndex(int index)
     reevaluate();
 }
 
-bool Session::setActiveBoundaries(const std::vector<int64_t>& boundaries)
+bool Session::setActiveBoundaries(const std::vector<int64_t>& values)
 {
-    if (active_ < 0 || !validBoundaries(boundaries))
+    const auto boundaries = Boundaries::tryFrom(values);
+    return boundaries && setActiveBoundaries(*boundaries);
+}
+
+bool Session::setActiveBoundaries(const Boundaries& boundaries)
+{
+    if (active_ < 0 || boundaries.empty())
         return false;
     if (sets_[size_t(active_)].boundaries == boundaries)
         return true;
@@ -161,16 +155,17 @@ bool Session::setActiveBoundaries(const std::vector<int64_t>& boundaries)
     return true;
 }
 
-void Session::editActiveBoundaries(const std::vector<int64_t>& after, const QString& what,
-                                   const std::optional<std::vector<int64_t>>& before)
+void Session::editActiveBoundaries(const std::vector<int64_t>& values, const QString& what,
+                                   const std::optional<Boundaries>& before)
 {
     const BoundarySet* s = activeSet();
-    if (!s || !validBoundaries(after))
+    const auto after = Boundaries::tryFrom(values);
+    if (!s || !after)
         return;
-    const std::vector<int64_t> from = before ? *before : s->boundaries;
-    if (from == after)
+    const Boundaries from = before ? *before : s->boundaries;
+    if (from == *after)
         return;
-    undo_->push(new BoundaryEdit(this, s->name, from, after, what));
+    undo_->push(new BoundaryEdit(this, s->name, from, *after, what));
 }
 
 void Session::setTuningReport(const TuningReport& report)
@@ -179,9 +174,9 @@ void Session::setTuningReport(const TuningReport& report)
     Q_EMIT tuningChanged();
 }
 
-std::optional<Evaluation> Session::evaluate(const std::vector<int64_t>& boundaries) const
+std::optional<Evaluation> Session::evaluate(const Boundaries& boundaries) const
 {
-    if (!evaluator_ || boundaries.empty() || !validBoundaries(boundaries))
+    if (!evaluator_ || boundaries.empty())
         return std::nullopt;
     return evaluator_->evaluate(boundaries);
 }

@@ -67,17 +67,20 @@ public:
     const std::vector<BoundarySet>& boundarySets() const { return sets_; }
     int activeIndex() const { return active_; }
     const BoundarySet* activeSet() const;
-    std::vector<int64_t> activeBoundaries() const;
+    Boundaries activeBoundaries() const;
     // Adds or replaces (by name) a set; returns its index.
     int putBoundarySet(const BoundarySet& set);
     void setActiveIndex(int index);
     // Replaces the active set's boundaries without the undo stack (the undo commands and a
     // live drag use it). Invalid boundaries are refused (returns false).
-    bool setActiveBoundaries(const std::vector<int64_t>& boundaries);
+    bool setActiveBoundaries(const Boundaries& boundaries);
+    // The same from values being edited (a drag): refused when they are not boundaries.
+    bool setActiveBoundaries(const std::vector<int64_t>& values);
     // The undoable edit: records before/after on the stack. A live drag has already applied
     // `after` with setActiveBoundaries, so it passes where the drag started as `before`.
+    // Values that are not boundaries are refused (nothing is recorded).
     void editActiveBoundaries(const std::vector<int64_t>& after, const QString& what,
-                              const std::optional<std::vector<int64_t>>& before = std::nullopt);
+                              const std::optional<Boundaries>& before = std::nullopt);
     QUndoStack* undoStack() const { return undo_; }
 
     // The latest tuning result (optimum, baselines, Pareto front), if any.
@@ -86,7 +89,7 @@ public:
 
     // Evaluation of the active boundaries; nullopt without evaluator or boundaries.
     const std::optional<Evaluation>& evaluation() const { return evaluation_; }
-    std::optional<Evaluation> evaluate(const std::vector<int64_t>& boundaries) const;
+    std::optional<Evaluation> evaluate(const Boundaries& boundaries) const;
 
     Project toProject() const;
     void clear();

@@ -69,7 +69,7 @@ LoadResult loadProfileFile(const std::string& path)
     return r;
 }
 
-LoadResult loadTrafficFile(const DistributionSource& source, const std::atomic<bool>* cancel)
+LoadResult loadTrafficFile(const DistributionSource& source, const Job& job)
 {
     DistributionOptions o;
     if (auto it = source.options.find("column"); it != source.options.end())
@@ -91,14 +91,14 @@ LoadResult loadTrafficFile(const DistributionSource& source, const std::atomic<b
     }
     if (auto it = source.options.find("lowercase"); it != source.options.end())
         o.lowercase = it->second == "true" || it->second == "1";
-    o.job.cancel = cancel;
+    o.job = job;
     LoadResult r;
     r.traffic = {loadDistribution(source.source, o), source};
     r.description = QObject::tr("traffic %1").arg(QString::fromStdString(source.source));
     return r;
 }
 
-LoadResult loadAnyFile(const std::string& path, const std::atomic<bool>* cancel)
+LoadResult loadAnyFile(const std::string& path, const Job& job)
 {
     if (!QFileInfo::exists(QString::fromStdString(path)))
         throw Error(path + ": no such file");
@@ -133,11 +133,11 @@ LoadResult loadAnyFile(const std::string& path, const std::atomic<bool>* cancel)
         if (head.substr(0, head.find('\n')).find("latency_ms") != std::string::npos)
             return loadProfileFile(path);
         return loadTrafficFile(
-            {QFileInfo(QString::fromStdString(path)).fileName().toStdString(), path, {}}, cancel);
+            {QFileInfo(QString::fromStdString(path)).fileName().toStdString(), path, {}}, job);
     }
     if (ext == "jsonl" || ext == "ndjson")
         return loadTrafficFile(
-            {QFileInfo(QString::fromStdString(path)).fileName().toStdString(), path, {}}, cancel);
+            {QFileInfo(QString::fromStdString(path)).fileName().toStdString(), path, {}}, job);
     if (ext == "txt") {
         const QString vocab = SessionLoader::textVocabulary();
         if (vocab.isEmpty())
@@ -146,7 +146,7 @@ LoadResult loadAnyFile(const std::string& path, const std::atomic<bool>* cancel)
         return loadTrafficFile({QFileInfo(QString::fromStdString(path)).fileName().toStdString(),
                                 path,
                                 {{"vocab", vocab.toStdString()}}},
-                               cancel);
+                               job);
     }
     throw Error(path + ": unknown kind of file (open .pt models and packages, .py kernels, "
                        ".csv/.tsv/.jsonl/.txt traffic, .json/.csv latency profiles, "
@@ -211,8 +211,7 @@ void SessionLoader::startNext()
     }
     Request r = queue_.dequeue();
     Q_EMIT started(r.what);
-    job_->start(r.what,
-                [work = r.work](JobContext& context) { return work(context.cancelFlag()); });
+    job_->start(r.what, [work = r.work](JobContext& context) { return work(context.job()); });
 }
 
 void SessionLoader::openFile(const QString& path)
@@ -222,24 +221,24 @@ void SessionLoader::openFile(const QString& path)
         openProject(path);
         return;
     }
-    enqueue({tr("Opening %1").arg(path), [p](const std::atomic<bool>* cancel) {
-                 return QVariant::fromValue(std::make_shared<LoadResult>(loadAnyFile(p, cancel)));
+    enqueue({tr("Opening %1").arg(path), [p](const Job& job) {
+                 return QVariant::fromValue(std::make_shared<LoadResult>(loadAnyFile(p, job)));
              }});
 }
 
 void SessionLoader::openTraffic(const DistributionSource& source)
 {
     enqueue({tr("Reading traffic %1").arg(QString::fromStdString(source.source)),
-             [source](const std::atomic<bool>* cancel) {
+             [source](const Job& job) {
                  return QVariant::fromValue(
-                     std::make_shared<LoadResult>(loadTrafficFile(source, cancel)));
+                     std::make_shared<LoadResult>(loadTrafficFile(source, job)));
              }});
 }
 
 void SessionLoader::openLatency(const LatencySource& source)
 {
     enqueue({tr("Reading latency %1").arg(QString::fromStdString(source.source)),
-             [source](const std::atomic<bool>*) {
+             [source](const Job&) {
                  LoadResult r;
                  if (LatencyCurve::looksLikeSpec(source.source) &&
                      !QFileInfo::exists(QString::fromStdString(source.source))) {
@@ -257,28 +256,28 @@ void SessionLoader::openLatency(const LatencySource& source)
 void SessionLoader::openDemo(const QString& dir)
 {
     const std::string d = dir.toStdString();
-    enqueue({tr("Building the demo in %1").arg(dir), [d](const std::atomic<bool>* cancel) {
-                 const DemoFiles files = prepareDemo(d);
-                 LoadResult r = loadAnyFile(files.package, cancel);
-                 LoadResult t =
-                     loadTrafficFile({"MRPC sentence pairs", files.distribution, {}}, cancel);
-                 r.traffic = t.traffic;
-                 const LatencySource latency{"demo encoder", files.latency};
-                 r.latency = {LatencyCurve::load(latency.source), latency};
-                 if (!LatencyCurve::looksLikeSpec(latency.source))
-                     r.profiles.push_back(
-                         {QString::fromStdString(latency.source), readProfile(latency.source)});
-                 r.replaceSession = true;
-                 r.activeSet = "current";
-                 r.description = QObject::tr("the demo (%1)").arg(QString::fromStdString(d));
-                 return QVariant::fromValue(std::make_shared<LoadResult>(r));
-             }});
+    enqueue(
+        {tr("Building the demo in %1").arg(dir), [d](const Job& job) {
+             const DemoFiles files = prepareDemo(d);
+             LoadResult r = loadAnyFile(files.package, job);
+             LoadResult t = loadTrafficFile({"MRPC sentence pairs", files.distribution, {}}, job);
+             r.traffic = t.traffic;
+             const LatencySource latency{"demo encoder", files.latency};
+             r.latency = {LatencyCurve::load(latency.source), latency};
+             if (!LatencyCurve::looksLikeSpec(latency.source))
+                 r.profiles.push_back(
+                     {QString::fromStdString(latency.source), readProfile(latency.source)});
+             r.replaceSession = true;
+             r.activeSet = "current";
+             r.description = QObject::tr("the demo (%1)").arg(QString::fromStdString(d));
+             return QVariant::fromValue(std::make_shared<LoadResult>(r));
+         }});
 }
 
 void SessionLoader::openProject(const QString& path)
 {
     const std::string p = path.toStdString();
-    enqueue({tr("Opening project %1").arg(path), [p](const std::atomic<bool>* cancel) {
+    enqueue({tr("Opening project %1").arg(path), [p](const Job& job) {
                  const Project project = readProject(p);
                  LoadResult r;
                  r.replaceSession = true;
@@ -295,7 +294,7 @@ void SessionLoader::openProject(const QString& path)
                      r.kernelFile = project.model;
                  }
                  if (!project.distributions.empty() && !missing(project.distributions[0].source))
-                     r.traffic = loadTrafficFile(project.distributions[0], cancel).traffic;
+                     r.traffic = loadTrafficFile(project.distributions[0], job).traffic;
                  for (size_t i = 0; i < project.latencies.size(); ++i) {
                      const auto& l = project.latencies[i];
                      if (missing(l.source))

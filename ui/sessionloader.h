@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/project/project.h"
+#include "core/util/job.h"
 
 #include <QObject>
 #include <QQueue>
@@ -49,7 +50,7 @@ Q_SIGNALS:
 private:
     struct Request {
         QString what;
-        std::function<QVariant(const std::atomic<bool>*)> work;
+        std::function<QVariant(const Job&)> work;
     };
     void enqueue(Request request);
     void startNext();

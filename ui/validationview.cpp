@@ -231,7 +231,7 @@ void ValidationView::kernelChanged()
     if (model && model->package && QString::fromStdString(model->path) == path &&
         !model->package->boundaries.empty())
         maxLength_->setValue(
-            int(std::min<int64_t>(model->package->boundaries.back() * 2, 1 << 20)));
+            int(std::min<int64_t>(model->package->boundaries.largest() * 2, 1 << 20)));
     // Validation is quick for any sane kernel; running it at once shows the verdict when the
     // file is opened. A kernel that hangs is cut off by the per-call timeout.
     run();
@@ -251,17 +251,9 @@ void ValidationView::run()
     const std::string p = path.toStdString();
     summary_->setText(tr("Validating…"));
     setRunning(true);
-    job_->start(tr("Validating %1").arg(path), [p, options](JobContext& context) mutable {
-        options.progress = [&context](const KernelCheckProgress& progress) {
-            context.report(progress.total > 0 ? double(progress.done) / double(progress.total)
-                                              : 0.0,
-                           QString::fromStdString(progress.stage));
-        };
-        options.cancelled = [&context] {
-            return context.cancelled();
-        };
+    job_->start(tr("Validating %1").arg(path), [p, options](JobContext& context) {
         return QVariant::fromValue(std::shared_ptr<const KernelCheckResult>(
-            std::make_shared<KernelCheckResult>(checkKernelFile(p, "", options))));
+            std::make_shared<KernelCheckResult>(checkKernelFile(p, "", options, context.job()))));
     });
 }
 

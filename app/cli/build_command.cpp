@@ -1,5 +1,6 @@
 #include "app/cli/command.h"
 #include "core/package/package.h"
+#include "core/spec/boundaries.h"
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -39,7 +40,8 @@ Command addBuildCommand(CLI::App& app)
            "--inputs", o->inputs,
            "Inputs as name:dtype[:pad[:fill]],... e.g. input_ids:int64:0,attention_mask:int64:0")
         ->required();
-    sub->add_option("--boundaries", o->boundaries, "Bucket lengths, ascending: e.g. 128,512");
+    auto* boundaries =
+        sub->add_option("--boundaries", o->boundaries, "Bucket lengths, ascending: e.g. 128,512");
     sub->add_option(
         "--kernel", o->kernel,
         "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
@@ -59,7 +61,7 @@ Command addBuildCommand(CLI::App& app)
                 "input_ids:int64:0,attention_mask:int64:0 "
                 "--boundaries 64,128,512 --out model.bucketed.pt");
 
-    return {sub, [o] {
+    return {sub, [o, boundaries] {
                 if (o->model.empty() == o->perBucket.empty())
                     throw Error("give either a MODEL for all buckets or --per-bucket "
                                 "LENGTH=FILE,...");
@@ -67,8 +69,8 @@ Command addBuildCommand(CLI::App& app)
                 r.model = o->model;
                 if (!o->perBucket.empty())
                     r.perBucket = parsePerBucketSpec(o->perBucket);
-                if (!o->boundaries.empty() || r.perBucket.empty())
-                    r.boundaries = parseBoundaries(o->boundaries, "--boundaries");
+                if (boundaries->count() > 0)
+                    r.boundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
                 r.inputs = parseInputSpecs(o->inputs);
                 for (const auto& st : o->states)
                     r.states.push_back(parseStateSpec(st));
@@ -84,22 +86,21 @@ Command addBuildCommand(CLI::App& app)
                     j["out"] = result.out;
                     j["package_bytes"] = result.packageBytes;
                     j["model_bytes"] = result.modelBytes;
-                    j["meta"] = nlohmann::json::parse(metaToJson(result.meta));
-                    printJson(j.dump(2));
+                    j["meta"] = metaJson(result.meta);
+                    printJson(j);
                 } else {
                     std::cout << "wrote " << result.out << ": " << packageKindName(result.meta.kind)
-                              << " package, buckets " << formatBoundaries(result.meta.boundaries)
-                              << ", inputs " << formatInputSpecs(result.meta.inputs) << ", "
-                              << result.packageBytes << " bytes (models: " << result.modelBytes
-                              << " bytes)\n";
+                              << " package, buckets " << result.meta.boundaries.str() << ", inputs "
+                              << formatInputSpecs(result.meta.inputs) << ", " << result.packageBytes
+                              << " bytes (models: " << result.modelBytes << " bytes)\n";
                 }
                 return 0;
             }};
 }
 
-void printJson(const std::string& json)
+void printJson(const nlohmann::json& json)
 {
-    std::cout << json << std::endl;
+    std::cout << json.dump(2) << std::endl;
 }
 
 } // namespace bucketlab::cli

@@ -3,7 +3,10 @@
 // 1 when what was checked has defects, 2 bad usage or unreadable input (bucketlab::Error).
 #pragma once
 
+#include "app/cli/flags.h"
+
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <string>
@@ -13,6 +16,8 @@ namespace bucketlab::cli {
 struct Command {
     CLI::App* app = nullptr;
     std::function<int()> run;
+    // Options of this subcommand named otherwise than the shared table (flags.h) names them.
+    FlagNames flags = {};
 };
 
 Command addBuildCommand(CLI::App& app);
@@ -28,7 +33,7 @@ Command addProfileCommand(CLI::App& app);
 Command addReportCommand(CLI::App& app);
 Command addLlmCommand(CLI::App& app);
 
-// Prints a JSON document (already serialised) on stdout.
-void printJson(const std::string& json);
+// Prints a JSON document on stdout.
+void printJson(const nlohmann::json& json);
 
 } // namespace bucketlab::cli

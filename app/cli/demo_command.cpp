@@ -1,5 +1,7 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/demo/demo_pipeline.h"
+#include "core/util/format.h"
 
 #include <nlohmann/json.hpp>
 
@@ -56,19 +58,18 @@ void printReport(const DemoRun& r)
       << h.minLength() << "-" << h.maxLength() << ", mean " << std::fixed << std::setprecision(1)
       << h.mean() << "\n";
     s << "  latency    " << r.latencyDescription << "\n";
-    s << "  current    buckets " << formatBoundaries(meta.boundaries)
+    s << "  current    buckets " << meta.boundaries.str()
       << " (the guide's): " << statsLine(r.current.stats) << "\n";
-    s << "  tuned      buckets " << formatBoundaries(r.tuning.solution.boundaries) << ": "
-      << statsLine(tuned) << " -> " << pct(gain) << " lower mean latency\n";
+    s << "  tuned      buckets " << r.tuning.solution.boundaries.str() << ": " << statsLine(tuned)
+      << " -> " << pct(gain) << " lower mean latency\n";
     for (const auto& b : r.tuning.baselines)
         if (b.name != "current")
             s << "  baseline   " << std::left << std::setw(14) << b.name
-              << formatBoundaries(b.evaluation.boundaries) << ": " << statsLine(b.evaluation.stats)
-              << "\n";
+              << b.evaluation.boundaries.str() << ": " << statsLine(b.evaluation.stats) << "\n";
     s << "  kernel     " << r.kernel.kernel
       << " of demo_package.pt: " << (r.kernel.ok ? "validates clean" : "DEFECTS") << " over "
       << r.kernel.calls << " calls (lengths 1-" << 2 * meta.maxLength()
-      << ", batch 1 and 2), buckets inferred " << formatBoundaries(r.kernel.boundaries) << "\n";
+      << ", batch 1 and 2), buckets inferred " << formatLengths(r.kernel.boundaries) << "\n";
     for (const auto& d : r.kernel.defects)
         s << "             " << defectKindName(d.kind) << ": " << d.message << "\n";
     s << "  package    " << r.files.package << " == its bucket models on padded inputs: max |diff| "
@@ -128,11 +129,7 @@ Command addDemoCommand(CLI::App& app)
                 options.dir = o->out;
                 options.buckets = o->buckets;
                 options.verifyBudgetS = o->verifyBudget;
-                if (!o->json)
-                    options.stage = [](const std::string& stage) {
-                        std::cerr << "demo: " << stage << "...\n";
-                    };
-                const DemoRun r = runDemo(options);
+                const DemoRun r = runDemo(options, terminalJob());
                 if (!o->json) {
                     printReport(r);
                     return r.kernel.ok && r.exported.written ? 0 : 1;
@@ -156,9 +153,9 @@ Command addDemoCommand(CLI::App& app)
                 j["model_bytes"] = r.files.build.modelBytes;
                 j["max_abs_diff"] = worst;
                 j["rejects_over_length"] = rejected;
-                j["current"] = nlohmann::json::parse(r.current.toJson());
-                j["tune"] = nlohmann::json::parse(r.tuning.toJson());
-                j["kernel_check"] = nlohmann::json::parse(kernelCheckToJson(r.kernel));
+                j["current"] = r.current.toJson();
+                j["tune"] = r.tuning.toJson();
+                j["kernel_check"] = kernelCheckJson(r.kernel);
                 j["export"] = {{"written", r.exported.written},
                                {"out", r.exported.out},
                                {"boundaries", r.exported.meta.boundaries},
@@ -167,9 +164,8 @@ Command addDemoCommand(CLI::App& app)
                                {"failure", r.exported.failure}};
                 j["profile"] = r.files.profile;
                 if (r.verified)
-                    j["verification"] =
-                        nlohmann::json::parse(verificationJson(r.verification, r.prediction));
-                printJson(j.dump(2));
+                    j["verification"] = verificationJson(r.verification, r.prediction);
+                printJson(j);
                 return r.kernel.ok && r.exported.written ? 0 : 1;
             }};
 }

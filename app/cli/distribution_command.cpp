@@ -56,13 +56,14 @@ Command addDistributionCommand(CLI::App& app)
                 "  bucketlab-cli distribution train.tsv dev.tsv test.tsv --vocab "
                 "bert-base-cased-vocab.txt --text-columns 4,5 --histogram-out lengths.csv");
 
-    return {sub, [o] {
+    return {sub,
+            [o] {
                 if (!o->histogramOut.empty()) {
                     OutputCheck check;
                     check.force = o->force;
                     check.inputs = o->files;
                     check.inputs.push_back(o->vocab);
-                    checkOutputPath(o->histogramOut, check, "--histogram-out");
+                    checkOutputPath(o->histogramOut, check);
                 }
                 DistributionOptions d;
                 d.column = o->column;
@@ -88,7 +89,7 @@ Command addDistributionCommand(CLI::App& app)
                     j["max"] = h.maxLength();
                     j["histogram_out"] = o->histogramOut.empty() ? nlohmann::json(nullptr)
                                                                  : nlohmann::json(o->histogramOut);
-                    printJson(j.dump(2));
+                    printJson(j);
                 } else {
                     std::cout << h.total() << " requests, " << h.distinct() << " distinct lengths";
                     if (o->files.size() > 1)
@@ -101,7 +102,8 @@ Command addDistributionCommand(CLI::App& app)
                         std::cout << "wrote " << o->histogramOut << "\n";
                 }
                 return 0;
-            }};
+            },
+            {{Field::Output, "--histogram-out"}}};
 }
 
 } // namespace bucketlab::cli

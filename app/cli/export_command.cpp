@@ -1,5 +1,7 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/package/package_export.h"
+#include "core/spec/boundaries.h"
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -64,7 +66,7 @@ nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result)
                          {"seconds", result.validateSeconds}};
     j["recipe_files"] = result.recipeFiles;
     j["failure"] = result.failure.empty() ? nlohmann::json() : nlohmann::json(result.failure);
-    j["meta"] = nlohmann::json::parse(metaToJson(result.meta));
+    j["meta"] = metaJson(result.meta);
     return j;
 }
 
@@ -72,7 +74,7 @@ void printText(const ExportRequest& r, const ExportResult& result)
 {
     std::ostringstream s;
     s << "wrote " << result.out << ": " << packageKindName(result.meta.kind) << " package, buckets "
-      << formatBoundaries(result.meta.boundaries) << ", " << result.packageBytes << " bytes\n";
+      << result.meta.boundaries.str() << ", " << result.packageBytes << " bytes\n";
     size_t rejected = 0;
     for (const auto& row : result.verification)
         rejected += row.expectRejection ? 1 : 0;
@@ -142,7 +144,7 @@ Command addExportCommand(CLI::App& app)
     return {sub, [o] {
                 ExportRequest r;
                 r.package = o->package;
-                r.boundaries = parseBoundaries(o->boundaries, "--boundaries");
+                r.boundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
                 for (const auto& st : o->states)
                     r.states.push_back(parseStateSpec(st));
                 r.out = o->out;
@@ -159,9 +161,9 @@ Command addExportCommand(CLI::App& app)
                 if (o->kernelCheckLength < 0)
                     throw Error("--kernel-check-length must be positive");
                 r.kernelCheckLength = o->kernelCheckLength;
-                const auto result = exportPackage(r);
+                const auto result = exportPackage(r, terminalJob());
                 if (o->json)
-                    printJson(resultJson(r, result).dump(2));
+                    printJson(resultJson(r, result));
                 else if (result.written)
                     printText(r, result);
                 if (!result.written)

@@ -29,8 +29,8 @@ void printText(const ModelInfo& info)
               << (info.package ? "BucketLab package" : "TorchScript model") << "\n";
     if (const auto& m = info.package) {
         std::cout << "  format      " << m->format << " (" << packageKindName(m->kind) << ")\n";
-        std::cout << "  buckets     " << formatBoundaries(m->boundaries) << " on dimension "
-                  << m->bucketDim << " (batch dimension " << m->batchDim << ")\n";
+        std::cout << "  buckets     " << m->boundaries.str() << " on dimension " << m->bucketDim
+                  << " (batch dimension " << m->batchDim << ")\n";
         std::cout << "  inputs      " << formatInputSpecs(m->inputs) << "\n";
         for (const auto& ref : m->models)
             std::cout << "  model       " << ref.file
@@ -75,7 +75,7 @@ Command addInspectCommand(CLI::App& app)
     return {sub, [o] {
                 const auto info = inspectModel(o->file);
                 if (o->json)
-                    printJson(modelInfoToJson(info));
+                    printJson(modelInfoJson(info));
                 else
                     printText(info);
                 return 0;

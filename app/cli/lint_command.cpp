@@ -29,7 +29,7 @@ Command addLintCommand(CLI::App& app)
                 const Kernel kernel = loadKernel(o->kernel, {o->function});
                 const auto findings = lintGraph(kernelGraph(kernel), kernel.source());
                 if (o->json) {
-                    printJson(lintFindingsToJson(findings));
+                    printJson(lintFindingsJson(findings));
                 } else {
                     for (const auto& f : findings)
                         std::cout << (f.file.empty() ? kernel.file() : f.file) << ":" << f.line

@@ -14,13 +14,13 @@ int main(int argc, char** argv)
                  "bucketlab-cli"};
     app.require_subcommand(1);
     app.set_version_flag("--version", creatorString());
-    std::map<CLI::App*, std::function<int()>> runners;
+    std::map<CLI::App*, cli::Command> runners;
     for (auto add : {cli::addBuildCommand, cli::addInspectCommand, cli::addDemoCommand,
                      cli::addExportCommand, cli::addDistributionCommand, cli::addTuneCommand,
                      cli::addGraphCommand, cli::addLintCommand, cli::addValidateCommand,
                      cli::addProfileCommand, cli::addReportCommand, cli::addLlmCommand}) {
         const cli::Command c = add(app);
-        runners[c.app] = c.run;
+        runners[c.app] = c;
     }
 
     // CLI11 reports an unknown first word as a missing subcommand; name it instead.
@@ -52,11 +52,12 @@ int main(int argc, char** argv)
         return 2;
     }
     CLI::App* sub = app.get_subcommands().front();
+    const cli::Command& command = runners.at(sub);
     try {
-        return runners.at(sub)();
+        return command.run();
     } catch (const Error& e) {
-        std::cerr << "bucketlab-cli " << sub->get_name() << ": error: " << firstLine(e.what())
-                  << "\n";
+        std::cerr << "bucketlab-cli " << sub->get_name()
+                  << ": error: " << firstLine(cli::cliMessage(e, command.flags)) << "\n";
         return 2;
     } catch (const std::exception& e) {
         std::cerr << "bucketlab-cli " << sub->get_name()

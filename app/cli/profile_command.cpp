@@ -5,6 +5,7 @@
 #include "core/latency/profiler.h"
 #include "core/package/package.h"
 #include "core/runtime/device.h"
+#include "core/spec/boundaries.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
 
@@ -44,11 +45,11 @@ struct ProfileOptions {
 std::vector<int64_t> lengthsToProfile(const ProfileOptions& o)
 {
     if (!o.lengths.empty())
-        return parseLengthList(o.lengths, "--lengths");
+        return parsePositiveList(o.lengths, Field::Lengths, kMaxLength);
     const auto meta = readPackageMeta(o.model);
-    std::vector<int64_t> current;
+    Boundaries current;
     if (!o.boundaries.empty())
-        current = parseBoundaries(o.boundaries, "--boundaries");
+        current = Boundaries::parse(o.boundaries, Field::Boundaries);
     else if (meta)
         current = meta->boundaries;
     int64_t maxLength = o.maxLength;
@@ -131,7 +132,8 @@ Command addProfileCommand(CLI::App& app)
                     "plain model)");
     sub->add_option("--boundaries", o->boundaries,
                     "Current buckets to include in the grid (default: a package's own)");
-    sub->add_option("--batch", o->batches, "Batch sizes, e.g. 1 or 1,4,8")->capture_default_str();
+    sub->add_option("--batch-sizes,--batch", o->batches, "Batch sizes, e.g. 1 or 1,4,8")
+        ->capture_default_str();
     sub->add_option("--threads", o->threads, "Intra-op threads (LibTorch and BLAS)")
         ->capture_default_str();
     sub->add_option("--budget", o->budget, "Time budget in seconds for the whole run")
@@ -175,7 +177,7 @@ Command addProfileCommand(CLI::App& app)
                 if (!o->inputs.empty())
                     r.inputs = parseInputSpecs(o->inputs);
                 r.lengths = lengthsToProfile(*o);
-                r.batches = parseLengthList(o->batches, "--batch");
+                r.batches = parsePositiveList(o->batches, Field::BatchSizes, kMaxBatch);
                 r.threads = o->threads;
                 r.budgetS = o->budget;
                 r.targetCiPct = o->targetCi;
@@ -183,15 +185,15 @@ Command addProfileCommand(CLI::App& app)
                 r.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
                 r.bucketDim = o->bucketDim;
                 r.batchDim = o->batchDim;
-                const Profile profile = runProfile(r, terminalProgress());
+                const Profile profile = runProfile(r, terminalJob());
                 if (!o->out.empty())
                     writeProfile(o->out, profile, o->force);
                 if (o->json) {
-                    auto j = nlohmann::json::parse(profileToJson(profile, -1));
+                    auto j = profileJson(profile);
                     for (auto& p : j["points"])
                         p.erase("samples_ms");
                     j["out"] = o->out.empty() ? nlohmann::json(nullptr) : nlohmann::json(o->out);
-                    printJson(j.dump(2));
+                    printJson(j);
                 } else {
                     printTable(profile, o->out);
                 }

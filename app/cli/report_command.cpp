@@ -1,6 +1,8 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/report/html_report.h"
 #include "core/report/report_builder.h"
+#include "core/spec/boundaries.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
@@ -62,7 +64,7 @@ std::string commandLine(const ReportOptions& o)
     add("--current", o.current);
     add("--tuned", o.tuned);
     if (o.tune > 0)
-        add("--tune", std::to_string(o.tune));
+        add("--buckets", std::to_string(o.tune));
     if (o.maxLength > 0)
         add("--max-length", std::to_string(o.maxLength));
     if (o.cover > 0)
@@ -109,7 +111,7 @@ Command addReportCommand(CLI::App& app)
     sub->add_option("--current", o->current, "Your current boundaries, e.g. 128,512")->required();
     auto* tuned =
         sub->add_option("--tuned", o->tuned, "Tuned boundaries to compare (default: tune here)");
-    sub->add_option("--tune", o->tune,
+    sub->add_option("--buckets,--tune", o->tune,
                     "Without --tuned: tune this many buckets with the exact tuner (default: as "
                     "many as --current)")
         ->excludes(tuned);
@@ -139,16 +141,17 @@ Command addReportCommand(CLI::App& app)
                 "--distribution traffic.csv --latency profile.json --current 128,512 --html "
                 "buckets.html");
 
-    return {sub, [o] {
+    return {sub,
+            [o] {
                 const auto inputs = existingFiles({&o->distribution, &o->latency, &o->package});
-                checkOutputPath(o->html, OutputCheck{o->force, inputs}, "--html");
+                checkOutputPath(o->html, OutputCheck{o->force, inputs});
                 BoundaryReportRequest r;
                 r.distribution = o->distribution;
                 r.column = o->column;
                 r.latency = o->latency;
-                r.current = parseBoundaries(o->current, "--current");
+                r.current = Boundaries::parse(o->current, Field::CurrentBoundaries);
                 if (!o->tuned.empty())
-                    r.tuned = parseBoundaries(o->tuned, "--tuned");
+                    r.tuned = Boundaries::parse(o->tuned, Field::TunedBoundaries);
                 r.tuneBuckets = o->tune;
                 if (o->cover < 0 || (o->cover > 0 && o->maxLength > 0 && o->cover > o->maxLength))
                     throw Error("--cover must be positive and at most --max-length");
@@ -157,11 +160,11 @@ Command addReportCommand(CLI::App& app)
                 r.package = o->package;
                 if (!o->inputs.empty())
                     r.inputs = parseInputSpecs(o->inputs);
-                r.batchSizes = parseBoundaries(o->batchSizes, "--batch-sizes");
+                r.batchSizes = parsePositiveList(o->batchSizes, Field::BatchSizes, kMaxBatch);
                 r.checkKernels = !o->noKernelCheck;
                 r.threads = o->threads;
                 r.commandLine = commandLine(*o);
-                const BoundaryReportRun run = makeBoundaryReport(r);
+                const BoundaryReportRun run = makeBoundaryReport(r, terminalJob());
                 const BoundaryReport& report = run.report;
 
                 const std::string html = renderHtmlReport(report);
@@ -194,7 +197,8 @@ Command addReportCommand(CLI::App& app)
                     std::quick_exit(code);
                 }
                 return code;
-            }};
+            },
+            {{Field::Output, "--html"}}};
 }
 
 } // namespace bucketlab::cli

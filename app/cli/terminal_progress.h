@@ -1,12 +1,13 @@
-// Progress of a profiling run on the terminal, shared by the commands that measure.
+// Progress of a long command on the terminal, shared by every command that runs one.
 #pragma once
 
-#include "core/latency/profiler.h"
+#include "core/util/job.h"
 
 namespace bucketlab::cli {
 
-// A one-line progress display on stderr when it is a terminal; scripts (stderr not a
-// terminal) get nothing, so their stderr holds only errors.
-ProfilerControl terminalProgress();
+// A job whose progress is one line on stderr (percent, elapsed, an estimate of the time left
+// and what is being done) when stderr is a terminal; scripts (stderr not a terminal) get
+// nothing, so their stderr holds only errors.
+Job terminalJob();
 
 } // namespace bucketlab::cli

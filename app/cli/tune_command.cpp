@@ -1,6 +1,7 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
 #include "core/latency/latency_curve.h"
+#include "core/spec/boundaries.h"
 #include "core/spec/package_meta.h"
 #include "core/traffic/distribution.h"
 #include "core/tuning/bucket_verification.h"
@@ -85,7 +86,7 @@ void printEvaluationLine(const char* label, const Evaluation& e, const std::stri
 {
     const auto& s = e.stats;
     std::printf("  %-16s %-28s %9.4g %9.4g %7.2f%% %8.2f%%  %s\n", label,
-                formatBoundaries(e.boundaries).c_str(), s.meanLatencyMs, s.p99LatencyMs, s.wastePct,
+                e.boundaries.str().c_str(), s.meanLatencyMs, s.p99LatencyMs, s.wastePct,
                 s.rejectedPct, extra.c_str());
 }
 
@@ -111,7 +112,7 @@ void printText(const TuningReport& r)
     if (!r.solution.feasible) {
         std::printf("\ninfeasible: %s\n", r.solution.infeasibleReason.c_str());
     } else {
-        std::printf("\ntuned boundaries %s\n", formatBoundaries(r.solution.boundaries).c_str());
+        std::printf("\ntuned boundaries %s\n", r.solution.boundaries.str().c_str());
         std::printf("  %8s  %-17s %8s %8s %10s %8s\n", "bucket", "lengths", "traffic", "waste",
                     "latency", "share");
         for (const auto& b : r.evaluation.buckets)
@@ -148,8 +149,7 @@ void printText(const TuningReport& r)
                 continue;
             }
             std::printf("  %3d  %10.5g  %s%s\n", p.buckets, p.solution.objective,
-                        formatBoundaries(p.solution.boundaries).c_str(),
-                        p.knee ? "   <- knee" : "");
+                        p.solution.boundaries.str().c_str(), p.knee ? "   <- knee" : "");
         }
     }
     for (const auto& n : r.notes)
@@ -272,9 +272,9 @@ Command addTuneCommand(CLI::App& app)
                 const int64_t maxLength = o->maxLength > 0 ? o->maxLength : o->cover;
                 if (o->paretoMax < 0)
                     throw Error("--pareto-max must be positive");
-                std::vector<int64_t> current;
+                Boundaries current;
                 if (!o->current.empty())
-                    current = parseBoundaries(o->current, "--current");
+                    current = Boundaries::parse(o->current, Field::CurrentBoundaries);
                 LatencyStatistic stat;
                 if (o->latencyStat == "median")
                     stat = LatencyStatistic::Median;
@@ -316,14 +316,14 @@ Command addTuneCommand(CLI::App& app)
                 vr.threads = o->threads;
                 vr.device = parseDeviceKind(o->device);
                 vr.budgetS = o->verifyBudget;
-                const BucketVerification measured = measureBuckets(vr, terminalProgress());
+                const BucketVerification measured = measureBuckets(vr, terminalJob());
                 const PredictionCheck check = checkPrediction(report.evaluation.stats.meanLatencyMs,
                                                               measured, o->verifyTolerance);
                 if (o->json) {
-                    auto j = nlohmann::json::parse(report.toJson());
-                    j["verification"] = nlohmann::json::parse(verificationJson(measured, check));
+                    auto j = report.toJson();
+                    j["verification"] = verificationJson(measured, check);
                     j["verification"]["model"] = o->verify;
-                    printJson(j.dump(2));
+                    printJson(j);
                 } else {
                     printText(report);
                     printVerification(measured, check, o->verify);

@@ -1,8 +1,11 @@
 #include "app/cli/command.h"
+#include "app/cli/terminal_progress.h"
 #include "core/kernel/kernel_check.h"
+#include "core/spec/boundaries.h"
 #include "core/spec/input_spec.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -58,26 +61,26 @@ Command addValidateCommand(CLI::App& app)
             options.maxLength = o->maxLength;
             if (o->maxLength < 0)
                 throw Error("--max-length " + std::to_string(o->maxLength) + " must be positive");
-            options.batchSizes = parseBoundaries(o->batchSizes, "--batch-sizes");
+            options.batchSizes = parsePositiveList(o->batchSizes, Field::BatchSizes, kMaxBatch);
             if (!o->inputs.empty())
                 options.inputs = parseInputSpecs(o->inputs);
             if (!o->boundaries.empty())
-                options.stateBoundaries = parseBoundaries(o->boundaries, "--boundaries");
+                options.stateBoundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
             options.bucketDim = o->bucketDim;
             options.batchDim = o->batchDim;
             if (!(o->timeout > 0))
                 throw Error("--timeout must be a positive number of seconds");
             options.callTimeoutSeconds = o->timeout;
-            const auto result = checkKernelFile(o->file, o->function, options);
+            const auto result = checkKernelFile(o->file, o->function, options, terminalJob());
             if (o->json) {
-                printJson(kernelCheckToJson(result));
+                printJson(kernelCheckJson(result));
             } else {
                 std::cout << o->file << ": "
                           << (result.role == KernelRole::BucketKernel ? "bucket kernel "
                                                                       : "state preprocessor ")
                           << result.kernel << ", " << result.calls << " calls in " << result.seconds
                           << " s\n";
-                std::cout << "  boundaries  " << formatBoundaries(result.boundaries) << "\n";
+                std::cout << "  boundaries  " << formatLengths(result.boundaries) << "\n";
                 for (const auto& d : result.defects)
                     std::cout << "  DEFECT " << defectKindName(d.kind) << ": " << d.message << "\n";
                 for (const auto& n : result.notes)

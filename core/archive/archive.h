@@ -62,8 +62,25 @@ struct ArchiveContents {
 };
 
 // Throws Error (one line, naming the file) for missing, non-archive, truncated or corrupt
-// files and for pickles it cannot read.
+// files, for pickles it cannot read and for anything above the readers' limits (records of
+// more than 64 MiB, code of more than 64 MiB in all, pickles nested more than 1,000 deep or
+// of more than a million values, more than 100,000 listed modules: zip_reader.h,
+// pickle_reader.h). Plain C++: reads the zip index and the code, pickle and metadata
+// records, never the weights, and needs no LibTorch.
 ArchiveContents readArchive(const std::string& path);
+
+// Describes why `path` is not a TorchScript archive, in one line naming the file, or returns
+// an empty string when it looks like one: missing, a directory or other non-file,
+// unreadable, empty, not a zip, a damaged or truncated zip index, records outside the
+// archive's folder, no version record, no code (a torch.save file). Reads only the zip
+// index and the version record, so it costs about a millisecond however large the weights.
+std::string archiveProblem(const std::string& path);
+
+// Reads every pickle of the archive (data.pkl, constants.pkl, code/**.debug_pkl) with the
+// bounded reader and throws Error, naming the file and record, when one is corrupt, nested
+// too deeply, cyclic or above the limits. LibTorch's unpickler has no such limits (it builds
+// and frees nested values recursively), so every torch::jit::load goes through this first.
+void checkArchivePickles(const std::string& path);
 
 // A function or method by name ("bucket_kernel", "forward", a free function's name or
 // its qualified name). Null when there is none.

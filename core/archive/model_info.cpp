@@ -37,14 +37,14 @@ ModelInfo inspectModel(const std::string& path)
     return info;
 }
 
-std::string modelInfoToJson(const ModelInfo& info, int indent)
+nlohmann::json modelInfoJson(const ModelInfo& info)
 {
     using nlohmann::json;
     json j;
     j["path"] = info.path;
     j["file_bytes"] = info.fileBytes;
     j["is_package"] = info.package.has_value();
-    j["package"] = info.package ? json::parse(metaToJson(*info.package)) : json(nullptr);
+    j["package"] = info.package ? metaJson(*info.package) : json(nullptr);
     j["root_class"] = info.rootClass;
     j["methods"] = json::array();
     for (const auto& m : info.methods)
@@ -72,7 +72,7 @@ std::string modelInfoToJson(const ModelInfo& info, int indent)
                                 {"file", k.file},
                                 {"line", k.line},
                                 {"source", k.source}});
-    return j.dump(indent);
+    return j;
 }
 
 } // namespace bucketlab

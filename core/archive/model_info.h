@@ -6,6 +6,8 @@
 
 #include "core/spec/package_meta.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,6 +56,6 @@ struct ModelInfo {
 // unreadable or non-TorchScript files.
 ModelInfo inspectModel(const std::string& path);
 
-std::string modelInfoToJson(const ModelInfo& info, int indent = 2);
+nlohmann::json modelInfoJson(const ModelInfo& info);
 
 } // namespace bucketlab

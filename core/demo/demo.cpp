@@ -135,9 +135,9 @@ void writeDemoModel(const std::string& path, const DemoModelConfig& c)
     writeFileAtomically(path, saveModuleToBytes(m), /*replace=*/true);
 }
 
-std::vector<int64_t> demoCurrentBoundaries()
+Boundaries demoCurrentBoundaries()
 {
-    return {128, 512};
+    return Boundaries::from({128, 512}, "the demo's boundaries");
 }
 
 std::vector<InputSpec> demoInputs()

@@ -31,7 +31,7 @@ void writeDemoModel(const std::string& path, const DemoModelConfig& config = {})
 // `length,count` CSV of MRPC pair lengths (see resources/demo/SOURCE.md).
 const std::string& demoDistributionCsv();
 // The buckets of the autobucketing guide's BERT example: what users run today.
-std::vector<int64_t> demoCurrentBoundaries();
+Boundaries demoCurrentBoundaries();
 std::vector<InputSpec> demoInputs();
 // The demo encoder's latency on one CPU thread, measured on the development VM with
 // `bucketlab-cli profile --grid` (bucketlab.profile/1 JSON; see resources/demo/SOURCE.md).

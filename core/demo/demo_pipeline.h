@@ -24,9 +24,6 @@ struct DemoRunOptions {
     // Seconds to measure the tuned package's buckets for the predicted-vs-measured check;
     // 0 skips it.
     double verifyBudgetS = 15;
-    // Called before each stage ("package", "traffic", "tune", "validate", "export",
-    // "verify", "check").
-    std::function<void(const std::string& stage)> stage;
 };
 
 struct DemoRun {
@@ -43,6 +40,6 @@ struct DemoRun {
     std::vector<EquivalenceRow> equivalence; // current package vs its bucket models
 };
 
-DemoRun runDemo(const DemoRunOptions& options);
+DemoRun runDemo(const DemoRunOptions& options, const Job& job = {});
 
 } // namespace bucketlab

@@ -1,6 +1,7 @@
 #include "core/graph/graph.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -61,7 +62,7 @@ GraphFormat parseGraphFormat(const std::string& text)
         return GraphFormat::Dot;
     if (text == "json")
         return GraphFormat::Json;
-    throw Error("--format '" + text + "' is not one of text, dot, json");
+    throw Error(subject(Field::GraphFormat) + " " + quote(text) + " is not one of text, dot, json");
 }
 
 std::string graphToText(const GraphModel& graph)
@@ -156,7 +157,7 @@ std::string graphToDot(const GraphModel& graph)
     return s.str();
 }
 
-std::string graphToJson(const GraphModel& graph, int indent)
+nlohmann::json graphJson(const GraphModel& graph)
 {
     using nlohmann::json;
     json j;
@@ -197,7 +198,7 @@ std::string graphToJson(const GraphModel& graph, int indent)
                                {"inputs", b.inputs},
                                {"outputs", b.outputs},
                                {"nodes", b.nodes}});
-    return j.dump(indent);
+    return j;
 }
 
 std::string exportGraph(const GraphModel& graph, GraphFormat format)
@@ -208,7 +209,7 @@ std::string exportGraph(const GraphModel& graph, GraphFormat format)
     case GraphFormat::Dot:
         return graphToDot(graph);
     case GraphFormat::Json:
-        return graphToJson(graph);
+        return graphJson(graph).dump(2);
     }
     return {};
 }

@@ -4,6 +4,8 @@
 // it (graph view, lint list) and export it; it lays nothing out. Built by graph_capture.h.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -89,7 +91,7 @@ enum class GraphFormat { Text, Dot, Json };
 GraphFormat parseGraphFormat(const std::string& text); // throws Error for unknown names
 std::string graphToText(const GraphModel& graph);
 std::string graphToDot(const GraphModel& graph);
-std::string graphToJson(const GraphModel& graph, int indent = 2);
+nlohmann::json graphJson(const GraphModel& graph);
 std::string exportGraph(const GraphModel& graph, GraphFormat format);
 
 } // namespace bucketlab

@@ -1,5 +1,6 @@
 #include "core/graph/graph_capture.h"
 
+#include "core/archive/archive.h"
 #include "core/kernel/kernel_impl_p.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/util/error.h"

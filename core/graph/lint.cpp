@@ -603,7 +603,7 @@ std::vector<LintFinding> lintGraph(const GraphModel& graph, const std::string& s
     return Linter(graph, source).run();
 }
 
-std::string lintFindingsToJson(const std::vector<LintFinding>& findings, int indent)
+nlohmann::json lintFindingsJson(const std::vector<LintFinding>& findings)
 {
     using nlohmann::json;
     json list = json::array();
@@ -620,7 +620,7 @@ std::string lintFindingsToJson(const std::vector<LintFinding>& findings, int ind
                         {"explanation", rule.explanation},
                         {"fix", rule.fix}});
     }
-    return json{{"findings", list}}.dump(indent);
+    return json{{"findings", list}};
 }
 
 } // namespace bucketlab

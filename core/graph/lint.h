@@ -6,6 +6,8 @@
 
 #include "core/graph/graph.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <string>
 #include <vector>
 
@@ -44,6 +46,6 @@ std::vector<LintFinding> lintGraph(const GraphModel& graph, const std::string& s
 
 // {"findings": [{"rule", "severity", "line", "column", "file", "code", "message", "nodes",
 //  "explanation", "fix"}]}
-std::string lintFindingsToJson(const std::vector<LintFinding>& findings, int indent = 2);
+nlohmann::json lintFindingsJson(const std::vector<LintFinding>& findings);
 
 } // namespace bucketlab

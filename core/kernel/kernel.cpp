@@ -374,7 +374,7 @@ Kernel fromLoadedModule(const std::string& path, torch::jit::Module module,
         module.find_method("forward"))
         return useMethod("forward");
     throw Error(path + ": no bucket kernel found (functions here: " + functionList(archive) +
-                "); name it with --function");
+                "); name it with " + subject(Field::Function));
 }
 
 Kernel fromCompiledSource(const CompiledKernel& k, const std::string& path)

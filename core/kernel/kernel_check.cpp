@@ -195,8 +195,9 @@ InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t ba
 
 class BucketKernelCheck {
 public:
-    BucketKernelCheck(const Kernel& kernel, const KernelCheckOptions& o, bool declaredInputs)
-        : kernel_(kernel), o_(o), declaredInputs_(declaredInputs),
+    BucketKernelCheck(const Kernel& kernel, const KernelCheckOptions& o, bool declaredInputs,
+                      const Job& job)
+        : kernel_(kernel), o_(o), job_(job), declaredInputs_(declaredInputs),
           threads_(o.threads > 0 ? o.threads
                                  : int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)))
     {
@@ -334,7 +335,7 @@ private:
                 if (n != 3)
                     result_.notes.push_back("takes " + std::to_string(n) + " input" +
                                             (n == 1 ? "" : "s") +
-                                            " (no --inputs given; validated with that count)");
+                                            " (no inputs declared; validated with that count)");
                 return true;
             }
         }
@@ -405,7 +406,7 @@ private:
                          work->bucketDim, work->declared, obs, nullptr);
             },
             o_.callTimeoutSeconds, [&](size_t done) { reportProgress(doneBefore + int64_t(done)); },
-            o_.cancelled);
+            job_);
         done_ = doneBefore + int64_t(outcome.completed);
         result_.calls += int64_t(outcome.completed);
         for (size_t i = 0; i < work->calls.size(); ++i)
@@ -434,8 +435,7 @@ private:
 
     void reportProgress(int64_t done)
     {
-        if (o_.progress)
-            o_.progress({done, std::max(total_, done), stage_});
+        job_.step(double(done), double(std::max(total_, done)), stage_);
     }
 
     static void callOnce(const Kernel::Impl& kernel, const Config& c, const InputBank& bank,
@@ -582,7 +582,7 @@ private:
         result_.boundaries = refBoundaries_;
         std::vector<int64_t> buckets =
             o_.declaredBoundaries.empty() ? refBoundaries_ : o_.declaredBoundaries;
-        if (!o_.declaredBoundaries.empty() && refBoundaries_ != o_.declaredBoundaries &&
+        if (!o_.declaredBoundaries.empty() && refBoundaries_ != o_.declaredBoundaries.values() &&
             !timedOut_) {
             KernelDefect d;
             d.kind = DefectKind::BoundariesDiffer;
@@ -756,7 +756,7 @@ private:
                         callOnce(*kernel, config, *bank, length, bucketDim, declared,
                                  holder->second, &holder->first);
                     },
-                    o_.callTimeoutSeconds, nullptr, nullptr);
+                    o_.callTimeoutSeconds, nullptr, Job());
                 if (outcome.timedOut)
                     result_.workerAbandoned = true;
                 else
@@ -784,6 +784,7 @@ private:
 
     const Kernel& kernel_;
     const KernelCheckOptions& o_;
+    const Job& job_;
     bool declaredInputs_;
     std::vector<InputSpec> inputs_;
     int threads_ = 1;
@@ -809,8 +810,8 @@ namespace {
 // (start = size - n); the first positions are accepted too, anything else is a defect.
 class StatePreprocessorCheck {
 public:
-    StatePreprocessorCheck(const Kernel& kernel, const KernelCheckOptions& o)
-        : kernel_(kernel), o_(o)
+    StatePreprocessorCheck(const Kernel& kernel, const KernelCheckOptions& o, const Job& job)
+        : kernel_(kernel), o_(o), job_(job)
     {
     }
 
@@ -944,7 +945,7 @@ public:
                     }
                 }
             },
-            o_.callTimeoutSeconds, nullptr, o_.cancelled);
+            o_.callTimeoutSeconds, nullptr, job_);
         result.calls = int64_t(outcome.completed);
         std::map<DefectKind, KernelDefect> defects;
         auto add = [&](DefectKind kind, size_t i, const std::string& what) {
@@ -995,6 +996,7 @@ public:
 private:
     const Kernel& kernel_;
     const KernelCheckOptions& o_;
+    const Job& job_;
 };
 
 std::vector<InputSpec> guideInputs()
@@ -1007,18 +1009,19 @@ std::vector<InputSpec> guideInputs()
 
 } // namespace
 
-int64_t defaultCheckLength(const std::vector<int64_t>& declaredBoundaries)
+int64_t defaultCheckLength(const Boundaries& declaredBoundaries)
 {
     return declaredBoundaries.empty() ? 2048
-                                      : std::max<int64_t>(2 * declaredBoundaries.back(), 1024);
+                                      : std::max<int64_t>(2 * declaredBoundaries.largest(), 1024);
 }
 
-KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options)
+KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options,
+                              const Job& job)
 {
     const auto role = kernel.role();
     const auto params = kernel.parameters();
     if (role == KernelRole::StatePreprocessor)
-        return StatePreprocessorCheck(kernel, options).run();
+        return StatePreprocessorCheck(kernel, options, job).run();
     if (role != KernelRole::BucketKernel || params.front().type != "List[Tensor]")
         throw Error(kernel.file() + ": " + kernel.name() + " has the signature " + kernel.schema() +
                     "; a bucket kernel takes one List[Tensor] (annotate it `tensor_list: "
@@ -1034,7 +1037,7 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
         o.inputs = guideInputs();
     checkInputSpecs(o.inputs);
     try {
-        return BucketKernelCheck(kernel, o, declared).run();
+        return BucketKernelCheck(kernel, o, declared, job).run();
     } catch (const Error&) {
         throw;
     } catch (const Cancelled&) {
@@ -1046,7 +1049,7 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
 }
 
 KernelCheckResult checkKernelFile(const std::string& path, const std::string& function,
-                                  KernelCheckOptions options)
+                                  KernelCheckOptions options, const Job& job)
 {
     const Kernel kernel = loadKernel(path, {function});
     if (isArchiveFile(path)) {
@@ -1061,21 +1064,21 @@ KernelCheckResult checkKernelFile(const std::string& path, const std::string& fu
                 options.declaredBoundaries = archive.meta->boundaries;
         }
     }
-    return checkKernel(kernel, options);
+    return checkKernel(kernel, options, job);
 }
 
-KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options)
+KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options,
+                                       const Job& job)
 {
-    checkBoundaries(layout.boundaries, "boundaries");
     options.inputs = layout.inputs;
     options.bucketDim = layout.bucketDim;
     options.declaredBoundaries = layout.boundaries;
     const Kernel kernel = compileKernelSource(generateKernelSource(layout, KernelForm::Function),
                                               "generated bucket_kernel.py");
-    return checkKernel(kernel, options);
+    return checkKernel(kernel, options, job);
 }
 
-std::string kernelCheckToJson(const KernelCheckResult& r, int indent)
+nlohmann::json kernelCheckJson(const KernelCheckResult& r)
 {
     using nlohmann::json;
     auto tensors = [](const std::vector<TensorSummary>& v) {
@@ -1106,7 +1109,7 @@ std::string kernelCheckToJson(const KernelCheckResult& r, int indent)
            {"notes", r.notes},
            {"calls", r.calls},
            {"seconds", r.seconds}};
-    return j.dump(indent);
+    return j;
 }
 
 } // namespace bucketlab

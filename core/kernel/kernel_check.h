@@ -12,6 +12,9 @@
 #include "core/kernel/kernel.h"
 #include "core/kernel/kernel_source.h"
 #include "core/spec/input_spec.h"
+#include "core/util/job.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -63,12 +66,6 @@ struct KernelDefect {
     KernelCall example;
 };
 
-struct KernelCheckProgress {
-    int64_t done = 0;
-    int64_t total = 0; // grows when an extra configuration needs a full sweep
-    std::string stage;
-};
-
 struct KernelCheckOptions {
     int64_t maxLength = 0; // 0: defaultCheckLength(declaredBoundaries)
     std::vector<int64_t> batchSizes{1, 2, 5};
@@ -77,14 +74,12 @@ struct KernelCheckOptions {
     std::vector<InputSpec> inputs;
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
-    std::vector<int64_t> declaredBoundaries; // a package's, compared with the inferred
+    Boundaries declaredBoundaries; // a package's, compared with the inferred
     double callTimeoutSeconds = 5.0;
     int threads = 0; // worker threads calling the kernel; 0: one per core, at most 4
     // State preprocessors: the buckets whose shapes_collection is built (default: the
     // declared boundaries, else 128,512 as in the guide).
-    std::vector<int64_t> stateBoundaries;
-    std::function<void(const KernelCheckProgress&)> progress; // on the calling thread
-    std::function<bool()> cancelled;                          // throws Cancelled when true
+    Boundaries stateBoundaries;
 };
 
 struct KernelCheckResult {
@@ -104,22 +99,26 @@ struct KernelCheckResult {
 
 // The lengths a check covers by default: twice the largest declared bucket and at least
 // 1024 (so a kernel that accepts too much shows it), or 2048 when none is declared.
-int64_t defaultCheckLength(const std::vector<int64_t>& declaredBoundaries);
+int64_t defaultCheckLength(const Boundaries& declaredBoundaries);
 
-// Throws Error when the kernel has neither bucket kernel nor state preprocessor signature.
-KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options);
+// Throws Error when the kernel has neither bucket kernel nor state preprocessor signature,
+// Cancelled when the job is cancelled. Progress counts calls (the total grows when an extra
+// configuration needs a full sweep).
+KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& options,
+                              const Job& job = {});
 
 // A kernel file or an archive. For a BucketLab package the inputs, dimensions and declared
 // boundaries come from its metadata unless `options` sets them.
 KernelCheckResult checkKernelFile(const std::string& path, const std::string& function,
-                                  KernelCheckOptions options);
+                                  KernelCheckOptions options, const Job& job = {});
 
 // The kernel BucketLab generates for `layout` (the one a package or a Neuron recipe gets),
 // checked with the layout's inputs, bucket dimension and boundaries as declared ones.
-KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options);
+KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options,
+                                       const Job& job = {});
 
 // {"ok", "kernel", "boundaries", "defects": [{"kind", "first_length", "last_length", "calls",
 //  "message", "example"}], "notes", "calls", "seconds"}
-std::string kernelCheckToJson(const KernelCheckResult& result, int indent = 2);
+nlohmann::json kernelCheckJson(const KernelCheckResult& result);
 
 } // namespace bucketlab

@@ -5,6 +5,7 @@
 // beyond the largest bucket instead of the guide kernel's silent fall-through.
 #pragma once
 
+#include "core/spec/boundaries.h"
 #include "core/spec/input_spec.h"
 #include "core/spec/package_meta.h"
 
@@ -15,7 +16,7 @@
 namespace bucketlab {
 
 struct KernelLayout {
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
     int64_t bucketDim = 1;
     std::vector<InputSpec> inputs;
 };

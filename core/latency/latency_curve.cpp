@@ -159,7 +159,7 @@ std::string LatencyCurve::describe() const
     return s.str();
 }
 
-std::string LatencyCurve::toJson() const
+nlohmann::json LatencyCurve::toJson() const
 {
     nlohmann::json j;
     j["source"] = source_;
@@ -178,7 +178,7 @@ std::string LatencyCurve::toJson() const
     if (coefficients_.empty())
         j["extrapolation"] = "flat below the first point; above the last, the last segment's "
                              "slope (never negative)";
-    return j.dump();
+    return j;
 }
 
 } // namespace bucketlab

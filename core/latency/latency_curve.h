@@ -20,6 +20,8 @@
 
 #include "core/latency/profile_format.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -66,7 +68,7 @@ public:
     const std::string& source() const { return source_; }
     // One line: where it came from and its shape ("profile p.json, 6 points 64..1024").
     std::string describe() const;
-    std::string toJson() const; // source, kind, points, adjustments, extrapolation rule
+    nlohmann::json toJson() const; // source, kind, points, adjustments, extrapolation rule
 
 private:
     std::string source_;

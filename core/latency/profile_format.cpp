@@ -79,7 +79,7 @@ void summarizeSamples(ProfilePoint& p)
             ++p.outliers;
 }
 
-std::string profileToJson(const Profile& profile, int indent)
+nlohmann::json profileJson(const Profile& profile)
 {
     json j;
     j["format"] = profile.format;
@@ -110,7 +110,7 @@ std::string profileToJson(const Profile& profile, int indent)
         q["samples_ms"] = p.samplesMs;
         j["points"].push_back(q);
     }
-    return j.dump(indent);
+    return j;
 }
 
 Profile profileFromJson(const std::string& text, const std::string& where)
@@ -289,7 +289,7 @@ Profile readProfile(const std::string& path)
 
 void writeProfile(const std::string& path, const Profile& profile, bool replace)
 {
-    writeFileAtomically(path, profileToJson(profile) + "\n", replace);
+    writeFileAtomically(path, profileJson(profile).dump(2) + "\n", replace);
 }
 
 } // namespace bucketlab

@@ -3,6 +3,8 @@
 // curve. CSV `length,latency_ms` (one row per sample or per length) is read too.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -44,7 +46,7 @@ struct Profile {
 // interpolation between order statistics). The CI and flags are the profiler's business.
 void summarizeSamples(ProfilePoint& point);
 
-std::string profileToJson(const Profile& profile, int indent = 2);
+nlohmann::json profileJson(const Profile& profile);
 // `where` names the source (file) in errors.
 Profile profileFromJson(const std::string& json, const std::string& where);
 // CSV with header `length,latency_ms` (extra columns ignored; `batch` honoured). Repeated

@@ -10,11 +10,6 @@
 
 namespace bucketlab {
 
-// Parses "16,128,512" (any order, spaces allowed): lengths or batch sizes. Every value must
-// be a positive integer; duplicates are merged. The result is ascending. `what` (the option)
-// prefixes errors.
-std::vector<int64_t> parseLengthList(const std::string& text, const std::string& what);
-
 // `count` lengths log-spaced from minLength to maxLength (both included, rounded to
 // integers, duplicates merged, so a narrow range may yield fewer), plus every boundary
 // <= maxLength. Ascending. Throws Error for count < 2, minLength < 1 or

@@ -1,5 +1,7 @@
 #include "core/latency/profiler.h"
+#include "core/util/format.h"
 
+#include "core/archive/archive.h"
 #include "core/latency/sample_statistics.h"
 #include "core/package/package.h"
 #include "core/runtime/torch_io_p.h"
@@ -114,8 +116,8 @@ struct Shape {
 
 class ProfileRun {
 public:
-    ProfileRun(const ProfileRequest& request, const ProfilerControl& control)
-        : r_(request), control_(control), start_(Clock::now())
+    ProfileRun(const ProfileRequest& request, const Job& job, const ProfileObserver& observer)
+        : r_(request), job_(job), observer_(observer), start_(Clock::now())
     {
     }
 
@@ -132,11 +134,7 @@ private:
     void finish(size_t i);
     void fail(size_t i, const std::exception& e);
     void report(ProfileStage stage, size_t i, const std::string& message);
-    void checkCancelled() const
-    {
-        if (control_.cancel && control_.cancel->load(std::memory_order_relaxed))
-            throw Cancelled();
-    }
+    void checkCancelled() const { job_.checkCancelled(); }
     double elapsedS() const { return msBetween(start_, Clock::now()) / 1000.0; }
     double remainingEstimateS() const;
     Clock::time_point deadline() const
@@ -146,7 +144,10 @@ private:
     }
 
     const ProfileRequest& r_;
-    const ProfilerControl& control_;
+    bool listened() const { return job_.reports() || observer_.progress; }
+
+    const Job& job_;
+    const ProfileObserver& observer_;
     const Clock::time_point start_;
     Clock::time_point lastProgress_{};
 
@@ -168,7 +169,8 @@ void ProfileRun::validate() const
     if (r_.model.empty())
         throw Error("no model given: profile a TorchScript model or a BucketLab package");
     if (r_.lengths.empty())
-        throw Error("no lengths to profile: give --lengths or --grid");
+        throw Error("no lengths to profile: give " + subject(Field::Lengths) + " or " +
+                    subject(Field::GridPoints));
     for (int64_t l : r_.lengths)
         if (l <= 0)
             throw Error("length " + std::to_string(l) + " is not positive; lengths start at 1");
@@ -178,22 +180,26 @@ void ProfileRun::validate() const
         if (b <= 0)
             throw Error("batch size " + std::to_string(b) + " is not positive");
     if (!(r_.budgetS > 0) || !std::isfinite(r_.budgetS))
-        throw Error("--budget " + formatNumber(r_.budgetS) +
+        throw Error(subject(Field::Budget) + " " + formatNumber(r_.budgetS) +
                     " s: the time budget must be a positive number of seconds");
     if (r_.threads < 1)
-        throw Error("--threads " + std::to_string(r_.threads) + ": must be at least 1");
+        throw Error(subject(Field::Threads) + " " + std::to_string(r_.threads) +
+                    ": must be at least 1");
     if (!(r_.targetCiPct >= 0) || !std::isfinite(r_.targetCiPct))
-        throw Error("--target-ci " + formatNumber(r_.targetCiPct) +
+        throw Error(subject(Field::TargetCi) + " " + formatNumber(r_.targetCiPct) +
                     " %: must be >= 0 (0 samples until the budget ends)");
     if (r_.minSamples < 1 || r_.maxSamplesPerPoint < r_.minSamples)
         throw Error("sample limits: need 1 <= minimum (" + std::to_string(r_.minSamples) +
                     ") <= maximum per shape (" + std::to_string(r_.maxSamplesPerPoint) + ")");
     if (r_.clock == ProfileClock::ThreadCpu && r_.threads != 1)
-        throw Error("--clock cpu counts the profiling thread only, so it needs --threads 1 (with " +
-                    std::to_string(r_.threads) + " threads the others' work would be left out)");
+        throw Error("the CPU clock (" + subject(Field::Clock) +
+                    ") counts the profiling thread only, so it needs " + subject(Field::Threads) +
+                    " 1 (with " + std::to_string(r_.threads) +
+                    " threads the others' work would be left out)");
     if (r_.clock == ProfileClock::ThreadCpu &&
         (r_.device == DeviceKind::Cuda || r_.device == DeviceKind::Neuron))
-        throw Error("--clock cpu measures work on this CPU; on " + deviceKindName(r_.device) +
+        throw Error("the CPU clock (" + subject(Field::Clock) + ") measures work on this CPU; on " +
+                    deviceKindName(r_.device) +
                     " the work happens on the accelerator, so use the wall clock");
     if (r_.maxWarmupRuns < kMandatoryWarmupRuns)
         throw Error("warm-up limit " + std::to_string(r_.maxWarmupRuns) + " is below the " +
@@ -217,10 +223,10 @@ void ProfileRun::prepareTarget()
                 same =
                     r_.inputs[i].name == inputs_[i].name && r_.inputs[i].dtype == inputs_[i].dtype;
             if (!same)
-                throw Error("--inputs " + formatInputSpecs(r_.inputs) +
+                throw Error(subject(Field::Inputs) + " " + formatInputSpecs(r_.inputs) +
                             " do not match the inputs " + formatInputSpecs(inputs_) +
-                            " of the package " + r_.model +
-                            "; drop --inputs to use the package's own");
+                            " of the package " + r_.model + "; leave " + subject(Field::Inputs) +
+                            " out to use the package's own");
             for (size_t i = 0; i < inputs_.size(); ++i)
                 inputs_[i].fillValue = r_.inputs[i].fillValue;
         }
@@ -228,7 +234,7 @@ void ProfileRun::prepareTarget()
             throw Error(r_.model +
                         ": a per-bucket package serves only the lengths its models were "
                         "traced at (" +
-                        formatBoundaries(meta_->boundaries) +
+                        meta_->boundaries.str() +
                         "); re-trace the model at the new lengths, or verify with the base model");
         if (!r_.bucketModel)
             for (int64_t l : r_.lengths)
@@ -241,8 +247,8 @@ void ProfileRun::prepareTarget()
             throw Error(r_.model + ": not a BucketLab package, so it has no bucket model; profile "
                                    "it directly");
         if (r_.inputs.empty())
-            throw Error(r_.model + ": a plain TorchScript model needs --inputs (e.g. "
-                                   "input_ids:int64:0,attention_mask:int64:0) to make its inputs");
+            throw Error(r_.model + ": a plain TorchScript model needs " + subject(Field::Inputs) +
+                        " (e.g. input_ids:int64:0,attention_mask:int64:0) to make its inputs");
         inputs_ = r_.inputs;
         bucketDim_ = r_.bucketDim;
         batchDim_ = r_.batchDim;
@@ -257,8 +263,8 @@ void ProfileRun::prepareTarget()
                                             : r_.device;
     if (needsNeuron && device_ != DeviceKind::Neuron)
         throw Error(r_.model +
-                    ": a Neuron model runs only on Neuron; use --device neuron (or auto) "
-                    "on a Neuron host");
+                    ": a Neuron model runs only on Neuron; choose the neuron (or auto) " +
+                    subject(Field::Device) + " on a Neuron host");
     if (device_ == DeviceKind::Neuron) {
         requireNeuronRuntime(r_.model);
         neuronLibrary_ = loadNeuronRuntime().library;
@@ -266,8 +272,8 @@ void ProfileRun::prepareTarget()
     if (device_ == DeviceKind::Cuda)
         requireCuda();
     if (device_ == DeviceKind::Neuron && r_.clock == ProfileClock::ThreadCpu)
-        throw Error(r_.model + ": a Neuron model runs on the NeuronCores; --clock cpu would "
-                               "not see its work, use the wall clock");
+        throw Error(r_.model + ": a Neuron model runs on the NeuronCores; the CPU clock (" +
+                    subject(Field::Clock) + ") would not see its work, use the wall clock");
 }
 
 void ProfileRun::makeShapes()
@@ -441,8 +447,8 @@ void ProfileRun::sample()
                 stopReason_ = "sample cap";
                 return;
             }
-            if (control_.progress &&
-                msBetween(lastProgress_, Clock::now()) >= control_.progressIntervalS * 1000.0) {
+            if (listened() &&
+                msBetween(lastProgress_, Clock::now()) >= observer_.intervalS * 1000.0) {
                 summarizeSamples(s.point);
                 report(ProfileStage::Sampling, i, "round " + std::to_string(round_));
             }
@@ -476,7 +482,7 @@ double ProfileRun::remainingEstimateS() const
 
 void ProfileRun::report(ProfileStage stage, size_t i, const std::string& message)
 {
-    if (!control_.progress)
+    if (!listened())
         return;
     lastProgress_ = Clock::now();
     ProfilerProgress p;
@@ -488,7 +494,13 @@ void ProfileRun::report(ProfileStage stage, size_t i, const std::string& message
     p.remainingS = stage == ProfileStage::Finished ? 0.0 : remainingEstimateS();
     p.point = i < shapes_.size() ? &shapes_[i].point : nullptr;
     p.message = message;
-    control_.progress(p);
+    const double total = p.elapsedS + p.remainingS;
+    job_.report(stage == ProfileStage::Finished ? 1.0
+                : total > 0                     ? p.elapsedS / total
+                                                : 0.0,
+                message);
+    if (observer_.progress)
+        observer_.progress(p);
 }
 
 Profile ProfileRun::run()
@@ -568,9 +580,9 @@ Profile ProfileRun::run()
 
 } // namespace
 
-Profile runProfile(const ProfileRequest& request, const ProfilerControl& control)
+Profile runProfile(const ProfileRequest& request, const Job& job, const ProfileObserver& observer)
 {
-    return ProfileRun(request, control).run();
+    return ProfileRun(request, job, observer).run();
 }
 
 } // namespace bucketlab

@@ -9,6 +9,7 @@
 #include "core/latency/profile_format.h"
 #include "core/runtime/device.h"
 #include "core/spec/input_spec.h"
+#include "core/util/job.h"
 
 #include <atomic>
 #include <cstdint>
@@ -73,18 +74,22 @@ struct ProfilerProgress {
     std::string message;
 };
 
-struct ProfilerControl {
-    // Called on the profiling thread, at most every progressIntervalS during sampling, and
-    // at every stage change.
+// Typed progress beside the job's fraction and message: each shape's statistics as they
+// converge (the desktop draws every length as it is measured).
+struct ProfileObserver {
+    // Called on the profiling thread, at most every intervalS during sampling, and at every
+    // stage change.
     std::function<void(const ProfilerProgress&)> progress;
-    const std::atomic<bool>* cancel = nullptr; // set it to stop; the run throws Cancelled
-    double progressIntervalS = 0.1;
+    double intervalS = 0.1; // also how often the job hears of progress
 };
 
 // Profiles every (length, batch) pair. Throws Error for unusable input (bad lengths or
 // budget, unreadable model, plain model without inputs, a Neuron model without the Neuron
 // runtime, CUDA requested where there is none, every shape failing) and Cancelled. A shape
 // whose forward fails is kept with its error and the flag "failed"; the others go on.
-Profile runProfile(const ProfileRequest& request, const ProfilerControl& control = {});
+// The job's fraction is the time spent over the time the run is expected to take; cancelling
+// it throws Cancelled.
+Profile runProfile(const ProfileRequest& request, const Job& job = {},
+                   const ProfileObserver& observer = {});
 
 } // namespace bucketlab

@@ -1,11 +1,13 @@
 #include "core/package/package.h"
 
+#include "core/archive/archive.h"
 #include "core/kernel/kernel_compiler_p.h"
 #include "core/package/package_assembly_p.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
 #include "core/util/sha256.h"
+#include "core/util/text.h"
 
 #include <caffe2/serialize/inline_container.h>
 
@@ -47,11 +49,11 @@ void checkArity(const torch::jit::Module& model, const std::string& path,
             s << total;
         else
             s << required << " to " << total;
-        s << " input" << (total == 1 ? "" : "s") << " but --inputs lists " << inputs.size() << " ("
-          << formatInputSpecs(inputs) << ")";
+        s << " input" << (total == 1 ? "" : "s") << " but " << subject(Field::Inputs) << " list "
+          << inputs.size() << " (" << formatInputSpecs(inputs) << ")";
         if (!states.empty())
-            s << " and --state " << states.size() << " (a stateful bucket model takes the inputs, "
-              << "then one tensor per state)";
+            s << " and " << subject(Field::States) << " " << states.size()
+              << " (a stateful bucket model takes the inputs, then one tensor per state)";
         throw Error(s.str());
     }
 }
@@ -64,33 +66,36 @@ std::vector<int64_t> lengthsOf(const std::vector<BucketModelFile>& perBucket)
     return lengths;
 }
 
-void checkRequest(const PackageBuildRequest& r)
+// Checks the request before anything is loaded; returns the package's boundaries (the
+// per-bucket models' lengths, or the ones given).
+Boundaries checkRequest(const PackageBuildRequest& r)
 {
     if (r.model.empty() == r.perBucket.empty())
-        throw Error("give either one model for all buckets or --per-bucket L=FILE,..., not " +
-                    std::string(r.model.empty() ? "neither" : "both"));
+        throw Error("give either one model for all buckets or " + subject(Field::PerBucket) +
+                    " (LENGTH=FILE,...), not " + std::string(r.model.empty() ? "neither" : "both"));
     checkInputSpecs(r.inputs);
     if (r.bucketDim < 0 || r.batchDim < 0 || r.bucketDim == r.batchDim)
         throw Error("bucket dimension " + std::to_string(r.bucketDim) + " and batch dimension " +
                     std::to_string(r.batchDim) + " must be different and non-negative");
     std::vector<std::string> inputs;
+    Boundaries boundaries = r.boundaries;
     if (!r.model.empty()) {
-        checkBoundaries(r.boundaries, "--boundaries");
+        if (boundaries.empty())
+            throw Error(subject(Field::Boundaries) +
+                        " are missing: a shared model needs the lengths to serve");
         inputs.push_back(r.model);
     } else {
-        std::vector<int64_t> lengths;
-        for (const auto& b : r.perBucket) {
-            lengths.push_back(b.length);
+        for (const auto& b : r.perBucket)
             inputs.push_back(b.path);
-        }
-        checkBoundaries(lengths, "--per-bucket lengths");
-        if (!r.boundaries.empty() && r.boundaries != lengths)
-            throw Error("--boundaries " + formatBoundaries(r.boundaries) +
-                        " differ from the --per-bucket lengths " + formatBoundaries(lengths) +
+        boundaries = Boundaries::from(lengthsOf(r.perBucket), Field::PerBucket);
+        if (!r.boundaries.empty() && r.boundaries != boundaries)
+            throw Error(subject(Field::Boundaries) + " " + r.boundaries.str() +
+                        " differ from the lengths of " + subject(Field::PerBucket) + " " +
+                        boundaries.str() +
                         "; a per-bucket package serves exactly the lengths its models were "
                         "traced at");
     }
-    checkStateSpecs(r.states, r.model.empty() ? lengthsOf(r.perBucket) : r.boundaries, r.inputs);
+    checkStateSpecs(r.states, boundaries, r.inputs);
     if (!r.kernelFile.empty())
         inputs.push_back(r.kernelFile);
     for (const auto& in : inputs)
@@ -98,6 +103,7 @@ void checkRequest(const PackageBuildRequest& r)
             !problem.empty())
             throw Error(problem);
     checkOutputPath(r.out, OutputCheck{r.force, inputs});
+    return boundaries;
 }
 
 ModelFileRef fileRef(const std::string& path, int64_t bucket)
@@ -115,14 +121,14 @@ std::vector<BucketModelFile> parsePerBucketSpec(const std::string& text)
     while (std::getline(items, item, ',')) {
         const auto eq = item.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
-            throw Error("--per-bucket: '" + item + "' is not LENGTH=FILE");
+            throw Error(subject(Field::PerBucket) + ": " + quote(item) + " is not LENGTH=FILE");
         BucketModelFile b;
-        b.length = parseBoundaries(item.substr(0, eq), "--per-bucket length").front();
+        b.length = parseLength(item.substr(0, eq), Field::PerBucket);
         b.path = item.substr(eq + 1);
         out.push_back(b);
     }
     if (out.empty())
-        throw Error("--per-bucket is empty: give LENGTH=FILE for each bucket");
+        throw Error(subject(Field::PerBucket) + " is empty: give LENGTH=FILE for each bucket");
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return a.length < b.length; });
     return out;
@@ -130,7 +136,7 @@ std::vector<BucketModelFile> parsePerBucketSpec(const std::string& text)
 
 PackageBuildResult buildPackage(const PackageBuildRequest& request)
 {
-    checkRequest(request);
+    const Boundaries boundaries = checkRequest(request);
 
     PackageMeta meta;
     meta.bucketDim = request.bucketDim;
@@ -144,7 +150,7 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
     PackageBuildResult result;
     if (!request.model.empty()) {
         meta.kind = PackageKind::Shared;
-        meta.boundaries = request.boundaries;
+        meta.boundaries = boundaries;
         auto model = loadScriptModule(request.model);
         checkArity(model, request.model, request.inputs, request.states);
         meta.models.push_back(fileRef(request.model, 0));
@@ -154,9 +160,9 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
         buckets.assign(meta.boundaries.size(), model);
     } else {
         meta.kind = PackageKind::PerBucket;
+        meta.boundaries = boundaries;
         for (size_t k = 0; k < request.perBucket.size(); ++k) {
             const auto& b = request.perBucket[k];
-            meta.boundaries.push_back(b.length);
             auto model = loadScriptModule(b.path);
             checkArity(model, b.path, request.inputs, request.states);
             meta.models.push_back(fileRef(b.path, b.length));

@@ -22,7 +22,7 @@ struct BucketModelFile {
 struct PackageBuildRequest {
     std::string model;                      // one shape-generic model for all buckets, or
     std::vector<BucketModelFile> perBucket; // one model per bucket (its length is the boundary)
-    std::vector<int64_t> boundaries;        // required with `model`; optional with perBucket
+    Boundaries boundaries;                  // required with `model`; optional with perBucket
     std::vector<InputSpec> inputs;
     std::vector<StateSpec> states; // shared state buffers, one shape per bucket
     int64_t bucketDim = 1;

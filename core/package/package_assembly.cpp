@@ -5,6 +5,8 @@
 #include "core/runtime/torch_io_p.h"
 #include "core/util/error.h"
 
+#include <nlohmann/json.hpp>
+
 namespace bucketlab {
 namespace {
 
@@ -50,7 +52,7 @@ torch::jit::Module assemblePackage(const PackageAssembly& parts)
     torch::jit::Module package(kPackageClass);
     for (size_t k = 0; k < parts.buckets.size(); ++k)
         package.register_module("bucket_" + std::to_string(k), parts.buckets[k]);
-    package.register_attribute("bucketlab_meta", c10::StringType::get(), metaToJson(meta));
+    package.register_attribute("bucketlab_meta", c10::StringType::get(), metaJson(meta).dump());
     try {
         addStates(package, meta);
         if (!parts.kernelFile.empty())
@@ -77,7 +79,7 @@ torch::jit::Module assemblePackage(const PackageAssembly& parts)
 
 std::string serializePackage(const torch::jit::Module& package, const PackageMeta& meta)
 {
-    return saveModuleToBytes(package, {{kMetaExtraFile, metaToJson(meta, 2)}});
+    return saveModuleToBytes(package, {{kMetaExtraFile, metaJson(meta).dump(2)}});
 }
 
 } // namespace bucketlab

@@ -108,12 +108,11 @@ std::string compareOutputs(const c10::IValue& wantValue, const c10::IValue& have
     return {};
 }
 
-void reportProgress(const EquivalenceOptions& options, size_t done, size_t total)
+void reportProgress(const Job& job, size_t done, size_t total)
 {
-    if (options.cancelled && options.cancelled())
-        throw Cancelled();
-    if (options.progress)
-        options.progress(done, total);
+    job.checkCancelled();
+    job.step(double(done), double(total),
+             "checking length " + std::to_string(done) + " of " + std::to_string(total));
 }
 
 } // namespace
@@ -126,7 +125,8 @@ bool ComparisonRow::passed(double tolerance) const
 }
 
 std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
-                                                       const EquivalenceOptions& options)
+                                                       const EquivalenceOptions& options,
+                                                       const Job& job)
 {
     auto p = loadPackage(path);
     const auto& meta = p.meta;
@@ -135,7 +135,7 @@ std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
     const size_t total = options.batches.size() * options.lengths.size();
     for (int64_t batch : options.batches)
         for (int64_t length : options.lengths) {
-            reportProgress(options, rows.size(), total);
+            reportProgress(job, rows.size(), total);
             EquivalenceRow row;
             row.length = length;
             row.batch = batch;
@@ -161,13 +161,13 @@ std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
             row.error = compareOutputs(want, got, length, padded, padded, row.maxAbsDiff);
             rows.push_back(row);
         }
-    reportProgress(options, rows.size(), total);
+    reportProgress(job, rows.size(), total);
     return rows;
 }
 
 std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
                                            const std::string& candidatePath,
-                                           const EquivalenceOptions& options)
+                                           const EquivalenceOptions& options, const Job& job)
 {
     auto ref = loadPackage(referencePath);
     auto cand = loadPackage(candidatePath);
@@ -179,7 +179,7 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
     const size_t total = options.batches.size() * options.lengths.size();
     for (int64_t batch : options.batches)
         for (int64_t length : options.lengths) {
-            reportProgress(options, rows.size(), total);
+            reportProgress(job, rows.size(), total);
             ComparisonRow row;
             row.length = length;
             row.batch = batch;
@@ -240,7 +240,7 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
             row.error = compareOutputs(want, got, length, refPadded, candPadded, row.maxAbsDiff);
             rows.push_back(row);
         }
-    reportProgress(options, rows.size(), total);
+    reportProgress(job, rows.size(), total);
     return rows;
 }
 

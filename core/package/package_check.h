@@ -4,6 +4,8 @@
 // exports before they report success, and by the tests.
 #pragma once
 
+#include "core/util/job.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -29,13 +31,12 @@ struct EquivalenceOptions {
     std::vector<int64_t> batches{1};
     // Inputs are made [batch, length] (in the package's batch/bucket dimension order).
     InputValues values = InputValues::Varied;
-    std::function<bool()> cancelled;
-    std::function<void(size_t done, size_t total)> progress;
 };
 
 // Throws Error when `package` is not a loadable package.
 std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& package,
-                                                       const EquivalenceOptions& options);
+                                                       const EquivalenceOptions& options,
+                                                       const Job& job = {});
 
 struct ComparisonRow {
     int64_t length = 0;
@@ -63,6 +64,6 @@ struct ComparisonRow {
 // either file is not a loadable package.
 std::vector<ComparisonRow> comparePackages(const std::string& reference,
                                            const std::string& candidate,
-                                           const EquivalenceOptions& options);
+                                           const EquivalenceOptions& options, const Job& job = {});
 
 } // namespace bucketlab

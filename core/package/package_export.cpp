@@ -1,5 +1,6 @@
 #include "core/package/package_export.h"
 
+#include "core/archive/archive.h"
 #include "core/package/neuron_recipe.h"
 #include "core/package/package.h"
 #include "core/package/package_assembly_p.h"
@@ -33,26 +34,28 @@ std::vector<StateSpec> resolveStates(const ExportRequest& r, const PackageMeta& 
 {
     if (!r.states.empty()) {
         if (source.states.empty())
-            throw Error("--state: " + r.package +
+            throw Error(subject(Field::States) + ": " + r.package +
                         " has no shared states, and export keeps the bucket models as they are "
-                        "(build a new package with --state instead)");
+                        "(build a new package with states instead)");
         std::vector<StateSpec> out;
         for (const auto& src : source.states) {
             auto it = std::find_if(r.states.begin(), r.states.end(),
                                    [&](const auto& s) { return s.name == src.name; });
             if (it == r.states.end())
-                throw Error("--state: no shapes given for state '" + src.name + "' of " +
-                            r.package + "; give --state for every state (" +
+                throw Error(subject(Field::States) + ": no shapes given for state '" + src.name +
+                            "' of " + r.package + "; give shapes for every state (" +
                             std::to_string(source.states.size()) + ")");
             if (it->dtype != src.dtype)
-                throw Error("--state '" + src.name + "': dtype " + dtypeName(it->dtype) +
-                            " differs from the package's " + dtypeName(src.dtype));
+                throw Error(subject(Field::States) + " '" + src.name + "': dtype " +
+                            dtypeName(it->dtype) + " differs from the package's " +
+                            dtypeName(src.dtype));
             out.push_back(*it);
         }
         for (const auto& given : r.states)
             if (std::none_of(source.states.begin(), source.states.end(),
                              [&](const auto& s) { return s.name == given.name; }))
-                throw Error("--state: " + r.package + " has no state '" + given.name + "'");
+                throw Error(subject(Field::States) + ": " + r.package + " has no state '" +
+                            given.name + "'");
         return out;
     }
     std::vector<StateSpec> out;
@@ -68,12 +71,9 @@ std::vector<StateSpec> resolveStates(const ExportRequest& r, const PackageMeta& 
         }
         if (!unknown.empty())
             throw Error("state '" + src.name + "' has shapes for buckets " +
-                        formatBoundaries(source.boundaries) +
-                        " only; give its shapes for the new "
-                        "buckets with --state " +
-                        src.name + ":" + dtypeName(src.dtype) +
-                        ":SHAPE/SHAPE/... (one per bucket: " + formatBoundaries(r.boundaries) +
-                        ")");
+                        source.boundaries.str() + " only; give its shapes for the new buckets in " +
+                        subject(Field::States) + " as " + src.name + ":" + dtypeName(src.dtype) +
+                        ":SHAPE/SHAPE/... (one per bucket: " + r.boundaries.str() + ")");
         out.push_back(st);
     }
     return out;
@@ -103,8 +103,8 @@ std::string missingModelsMessage(const std::vector<int64_t>& missing, const Pack
         return msg + "re-trace with the recipe written to " + recipeDir +
                " (neuron_build.py, get_model()), or choose boundaries among " +
                joinLengths(source.boundaries);
-    return msg +
-           "re-trace with the recipe (--neuron-recipe DIR writes it), or choose boundaries "
+    return msg + "re-trace with the recipe (ask for " + subject(Field::NeuronRecipe) +
+           "), or choose boundaries "
            "among " +
            joinLengths(source.boundaries);
 }
@@ -141,25 +141,26 @@ double secondsSince(std::chrono::steady_clock::time_point start)
 
 KernelValidator packageKernelValidator(KernelCheckOptions options)
 {
-    return [options](const std::string& package) mutable {
-        if (options.maxLength <= 0) {
-            const auto meta = readPackageMeta(package);
+    return [options](const std::string& package, const Job& job) mutable {
+        const auto meta = readPackageMeta(package);
+        if (options.maxLength <= 0)
             options.maxLength = meta ? meta->maxLength() + 1 : 0;
-        }
         std::vector<std::string> defects;
         const auto collect = [&](const KernelCheckResult& r, const std::string& prefix) {
             for (const auto& d : r.defects)
                 defects.push_back(prefix + defectKindName(d.kind) + ": " + d.message);
         };
-        const auto kernel = checkKernelFile(package, "bucket_kernel", options);
+        const bool states = meta && !meta->states.empty();
+        const auto kernel =
+            checkKernelFile(package, "bucket_kernel", options, states ? job.sub(0, 0.8) : job);
         collect(kernel, "");
         if (kernel.workerAbandoned)
             return defects; // the kernel is still busy on a worker thread
-        const auto meta = readPackageMeta(package);
-        if (meta && !meta->states.empty()) {
-            KernelCheckOptions states = options;
-            states.stateBoundaries = meta->boundaries;
-            collect(checkKernelFile(package, "state_preprocessor", states), "state preprocessor ");
+        if (states) {
+            KernelCheckOptions stateOptions = options;
+            stateOptions.stateBoundaries = meta->boundaries;
+            collect(checkKernelFile(package, "state_preprocessor", stateOptions, job.sub(0.8, 1)),
+                    "state preprocessor ");
         }
         return defects;
     };
@@ -173,12 +174,11 @@ bool kernelValidatorAbandonedCall(const std::vector<std::string>& defects)
     });
 }
 
-std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,
-                                         const std::vector<int64_t>& sourceBoundaries,
-                                         int randomPerBucket, uint64_t seed)
+std::vector<int64_t> exportSampleLengths(const Boundaries& boundaries,
+                                         const Boundaries& sourceBoundaries, int randomPerBucket,
+                                         uint64_t seed)
 {
-    checkBoundaries(boundaries, "--boundaries");
-    const int64_t max = boundaries.back();
+    const int64_t max = boundaries.largest();
     std::set<int64_t> lengths{1, max, max + 1}; // max + 1 must be rejected
     for (auto list : {&boundaries, &sourceBoundaries})
         for (int64_t b : *list)
@@ -196,20 +196,22 @@ std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,
     return {lengths.begin(), lengths.end()};
 }
 
-ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progress,
-                           const std::function<bool()>& cancelled)
+namespace {
+
+// What an export will write, decided and checked before anything is loaded or written.
+struct ExportPlan {
+    PackageMeta source;
+    PackageMeta meta; // the new package's, models and states still to fill in
+    int64_t kernelCheckLength = 0;
+};
+
+ExportPlan planExport(const ExportRequest& r)
 {
-    const auto step = [&](const char* stage, size_t done, size_t total) {
-        if (cancelled && cancelled())
-            throw Cancelled();
-        if (progress)
-            progress(stage, done, total);
-    };
-    step("load", 0, 1);
-    checkBoundaries(r.boundaries, "--boundaries");
+    if (r.boundaries.empty())
+        throw Error(subject(Field::Boundaries) + " are missing: give the lengths to export");
     if (r.batches.empty() ||
         std::any_of(r.batches.begin(), r.batches.end(), [](int64_t b) { return b < 1; }))
-        throw Error("--batch-sizes: give at least one batch size, each at least 1");
+        throw Error(subject(Field::BatchSizes) + ": give at least one batch size, each at least 1");
     if (auto problem = archiveProblem(r.package); !problem.empty())
         throw Error(problem);
     const auto sourceMeta = readPackageMeta(r.package);
@@ -220,14 +222,16 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
     if (!r.neuronRecipeDir.empty())
         checkNeuronRecipeDir(r.neuronRecipeDir, r.force);
     checkStateSpecs(r.states, r.boundaries, sourceMeta->inputs);
-    const int64_t kernelCheckLength =
-        r.kernelCheckLength > 0 ? r.kernelCheckLength : r.boundaries.back() + 1;
-    if (kernelCheckLength <= r.boundaries.back())
-        throw Error("--kernel-check-length " + std::to_string(kernelCheckLength) +
-                    " must exceed the largest bucket " + std::to_string(r.boundaries.back()) +
+    ExportPlan plan;
+    plan.source = *sourceMeta;
+    plan.kernelCheckLength =
+        r.kernelCheckLength > 0 ? r.kernelCheckLength : r.boundaries.largest() + 1;
+    if (plan.kernelCheckLength <= r.boundaries.largest())
+        throw Error(subject(Field::CheckLength) + " " + std::to_string(plan.kernelCheckLength) +
+                    " must exceed the largest bucket " + std::to_string(r.boundaries.largest()) +
                     ", so the check sees the kernel reject longer inputs");
 
-    PackageMeta meta;
+    PackageMeta& meta = plan.meta;
     meta.kind = sourceMeta->kind;
     meta.boundaries = r.boundaries;
     meta.bucketDim = sourceMeta->bucketDim;
@@ -236,69 +240,44 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
     meta.createdBy = creatorString();
     meta.createdAt = utcNowIso8601();
     meta.userKernel = false; // a fresh kernel for the new boundaries
+    return plan;
+}
 
-    const auto missing = missingModels(r.boundaries, *sourceMeta);
-    if (!missing.empty()) {
-        // The recipe is how the user gets the missing models, so it is written even though
-        // the package cannot be.
-        if (!r.neuronRecipeDir.empty()) {
-            meta.states = resolveStates(r, *sourceMeta);
-            for (const auto& ref : sourceMeta->models)
-                if (std::binary_search(r.boundaries.begin(), r.boundaries.end(), ref.bucket))
-                    meta.models.push_back(ref);
-            step("recipe", 0, 1);
-            writeNeuronRecipe(generateNeuronRecipe(recipeSource(r, meta, missing)),
-                              r.neuronRecipeDir, r.force);
-        }
-        throw Error(missingModelsMessage(missing, *sourceMeta, r.neuronRecipeDir));
-    }
-    meta.states = resolveStates(r, *sourceMeta);
-    checkStateSpecs(meta.states, meta.boundaries, meta.inputs);
-
-    auto source = loadScriptModule(r.package);
+// The bucket models of the new package, taken from the loaded source; fills meta.models.
+std::vector<torch::jit::Module> takeBucketModels(const torch::jit::Module& source,
+                                                 const PackageMeta& sourceMeta, PackageMeta& meta)
+{
     std::vector<torch::jit::Module> buckets;
     if (meta.kind == PackageKind::Shared) {
         // Take the module object out of the source and register it under every name: it is
         // the same object K times, so its weights are stored once.
         const auto model = source.attr("bucket_0").toModule();
         buckets.assign(meta.boundaries.size(), model);
-        meta.models = sourceMeta->models;
-    } else {
-        for (int64_t b : meta.boundaries) {
-            const size_t k = size_t(
-                std::lower_bound(sourceMeta->boundaries.begin(), sourceMeta->boundaries.end(), b) -
-                sourceMeta->boundaries.begin());
-            buckets.push_back(source.attr("bucket_" + std::to_string(k)).toModule());
-            for (const auto& ref : sourceMeta->models)
-                if (ref.bucket == b)
-                    meta.models.push_back(ref);
-        }
+        meta.models = sourceMeta.models;
+        return buckets;
     }
+    for (int64_t b : meta.boundaries) {
+        const size_t k =
+            size_t(std::lower_bound(sourceMeta.boundaries.begin(), sourceMeta.boundaries.end(), b) -
+                   sourceMeta.boundaries.begin());
+        buckets.push_back(source.attr("bucket_" + std::to_string(k)).toModule());
+        for (const auto& ref : sourceMeta.models)
+            if (ref.bucket == b)
+                meta.models.push_back(ref);
+    }
+    return buckets;
+}
 
-    step("assemble", 0, 1);
-    const auto package = assemblePackage(PackageAssembly{meta, buckets, {}, {}});
-    const std::string bytes = serializePackage(package, meta);
-
-    ExportResult result;
-    result.meta = meta;
-    result.out = r.out;
-    result.packageBytes = int64_t(bytes.size());
-    result.lengths =
-        exportSampleLengths(r.boundaries, sourceMeta->boundaries, r.randomLengthsPerBucket, r.seed);
-
-    // Verify the bytes as written, read back from the file system, before the file gets
-    // its name: a kill or a failed check leaves nothing.
-    StagedOutput staged(r.out, bytes);
+// Compares the staged package with the source at the sampled lengths; sets result.failure.
+void verifyAgainstSource(const ExportRequest& r, const std::string& staged, ExportResult& result,
+                         const Job& job)
+{
     EquivalenceOptions check;
     check.lengths = result.lengths;
     check.batches = r.batches;
-    check.cancelled = cancelled;
-    check.progress = [&](size_t done, size_t total) {
-        step("verify", done, total);
-    };
-    const auto verifyStart = std::chrono::steady_clock::now();
-    result.verification = comparePackages(r.package, staged.readPath(), check);
-    result.verifySeconds = secondsSince(verifyStart);
+    const auto start = std::chrono::steady_clock::now();
+    result.verification = comparePackages(r.package, staged, check, job);
+    result.verifySeconds = secondsSince(start);
     for (const auto& row : result.verification) {
         if (!row.expectRejection)
             result.maxAbsDiff = std::max(result.maxAbsDiff, row.maxAbsDiff);
@@ -306,38 +285,91 @@ ExportResult exportPackage(const ExportRequest& r, const ExportProgress& progres
             result.failure = "the exported package differs from " + r.package + " at " +
                              rowFailure(row, r.tolerance);
     }
-    result.kernelCheckLength = kernelCheckLength;
-    if (result.failure.empty()) {
-        step("validate", 0, 1);
-        KernelValidator validate = r.validateKernel;
-        if (!validate) {
-            KernelCheckOptions options;
-            options.maxLength = kernelCheckLength;
-            options.batchSizes = r.batches;
-            options.cancelled = cancelled;
-            validate = packageKernelValidator(options);
-        }
-        const auto validateStart = std::chrono::steady_clock::now();
-        result.kernelDefects = validate(staged.readPath());
-        result.validateSeconds = secondsSince(validateStart);
-        result.kernelValidated = true;
-        result.kernelCallAbandoned = kernelValidatorAbandonedCall(result.kernelDefects);
-        if (!result.kernelDefects.empty())
-            result.failure = "the exported package's kernel has " +
-                             std::to_string(result.kernelDefects.size()) + " defect" +
-                             (result.kernelDefects.size() == 1 ? "" : "s") + ": " +
-                             result.kernelDefects.front();
+}
+
+// Validates the staged package's kernel; sets result.failure on a defect.
+void validateKernelOf(const ExportRequest& r, const std::string& staged, ExportResult& result,
+                      const Job& job)
+{
+    KernelValidator validate = r.validateKernel;
+    if (!validate) {
+        KernelCheckOptions options;
+        options.maxLength = result.kernelCheckLength;
+        options.batchSizes = r.batches;
+        validate = packageKernelValidator(options);
     }
+    const auto start = std::chrono::steady_clock::now();
+    result.kernelDefects = validate(staged, job);
+    result.validateSeconds = secondsSince(start);
+    result.kernelValidated = true;
+    result.kernelCallAbandoned = kernelValidatorAbandonedCall(result.kernelDefects);
+    if (!result.kernelDefects.empty())
+        result.failure = "the exported package's kernel has " +
+                         std::to_string(result.kernelDefects.size()) + " defect" +
+                         (result.kernelDefects.size() == 1 ? "" : "s") + ": " +
+                         result.kernelDefects.front();
+}
+
+} // namespace
+
+ExportResult exportPackage(const ExportRequest& r, const Job& job)
+{
+    job.checkCancelled();
+    job.report(0, "Loading the source");
+    ExportPlan plan = planExport(r);
+    PackageMeta& meta = plan.meta;
+
+    const auto missing = missingModels(r.boundaries, plan.source);
+    if (!missing.empty()) {
+        // The recipe is how the user gets the missing models, so it is written even though
+        // the package cannot be.
+        if (!r.neuronRecipeDir.empty()) {
+            meta.states = resolveStates(r, plan.source);
+            for (const auto& ref : plan.source.models)
+                if (r.boundaries.contains(ref.bucket))
+                    meta.models.push_back(ref);
+            job.report(0, "Writing the Neuron recipe");
+            writeNeuronRecipe(generateNeuronRecipe(recipeSource(r, meta, missing)),
+                              r.neuronRecipeDir, r.force);
+        }
+        throw Error(missingModelsMessage(missing, plan.source, r.neuronRecipeDir));
+    }
+    meta.states = resolveStates(r, plan.source);
+    checkStateSpecs(meta.states, meta.boundaries, meta.inputs);
+
+    const auto source = loadScriptModule(r.package);
+    const auto buckets = takeBucketModels(source, plan.source, meta);
+    job.checkCancelled();
+    job.report(0.1, "Assembling the package");
+    const std::string bytes =
+        serializePackage(assemblePackage(PackageAssembly{meta, buckets, {}, {}}), meta);
+
+    ExportResult result;
+    result.meta = meta;
+    result.out = r.out;
+    result.packageBytes = int64_t(bytes.size());
+    result.lengths =
+        exportSampleLengths(r.boundaries, plan.source.boundaries, r.randomLengthsPerBucket, r.seed);
+    result.kernelCheckLength = plan.kernelCheckLength;
+
+    // Verify the bytes as written, read back from the file system, before the file gets
+    // its name: a kill or a failed check leaves nothing.
+    StagedOutput staged(r.out, bytes);
+    // Shares of the time, roughly: verification dominates.
+    verifyAgainstSource(r, staged.readPath(), result, job.sub(0.2, 0.85));
+    if (result.failure.empty())
+        validateKernelOf(r, staged.readPath(), result, job.sub(0.85, 0.97));
     if (!result.failure.empty())
         return result;
     staged.commit(r.force);
     result.written = true;
 
     if (!r.neuronRecipeDir.empty()) {
-        step("recipe", 0, 1);
+        job.report(0.97, "Writing the Neuron recipe");
         result.recipeFiles = writeNeuronRecipe(generateNeuronRecipe(recipeSource(r, meta, {})),
                                                r.neuronRecipeDir, r.force);
     }
+    job.report(1, "Exported");
     return result;
 }
 

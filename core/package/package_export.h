@@ -9,6 +9,7 @@
 #include "core/kernel/kernel_check.h"
 #include "core/package/package_check.h"
 #include "core/spec/package_meta.h"
+#include "core/util/job.h"
 
 #include <cstdint>
 #include <functional>
@@ -19,11 +20,12 @@ namespace bucketlab {
 
 // Checks a written package's bucket kernel (the validator of `bucketlab-cli validate`):
 // returns one line per defect, none when it validates clean. Given the staged package path.
-using KernelValidator = std::function<std::vector<std::string>(const std::string& package)>;
+using KernelValidator =
+    std::function<std::vector<std::string>(const std::string& package, const Job& job)>;
 
 struct ExportRequest {
     std::string package; // the source package
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
     // New state shapes, one per new bucket. Needed when the source has states and a new
     // boundary is not one of its own (whose shapes carry over).
     std::vector<StateSpec> states;
@@ -68,18 +70,14 @@ struct ExportResult {
     std::string failure;                  // why it was not written
 };
 
-// progress(stage, done, total): stage is "load", "assemble", "verify", "validate" or
-// "recipe"; done/total count steps within the stage.
-using ExportProgress = std::function<void(const std::string& stage, size_t done, size_t total)>;
-
 // Throws Error on bad requests (before writing anything): a source that is not a package,
 // invalid boundaries, boundaries a per-bucket package has no models for (after writing the
 // recipe, when one was asked for), missing or invalid state shapes, a kernelCheckLength not
 // past the largest bucket, an output that exists without force, is the source, or cannot be
-// written. Throws Cancelled when `cancelled` returns true. A verification failure or a
+// written. Throws Cancelled when the job is cancelled; reports each stage (loading, assembling,
+// verifying, validating, the recipe) with its share of the time. A verification failure or a
 // kernel defect is a result (written == false), not an exception.
-ExportResult exportPackage(const ExportRequest& request, const ExportProgress& progress = {},
-                           const std::function<bool()>& cancelled = {});
+ExportResult exportPackage(const ExportRequest& request, const Job& job = {});
 
 // The validator exports run: the package's bucket kernel at every length 1..options.maxLength
 // (0: the largest bucket + 1) and every batch size in options.batchSizes, with the package's
@@ -92,8 +90,8 @@ KernelValidator packageKernelValidator(KernelCheckOptions options);
 bool kernelValidatorAbandonedCall(const std::vector<std::string>& defects);
 
 // The lengths an export verifies (sorted, unique); see ExportRequest.
-std::vector<int64_t> exportSampleLengths(const std::vector<int64_t>& boundaries,
-                                         const std::vector<int64_t>& sourceBoundaries,
-                                         int randomPerBucket, uint64_t seed);
+std::vector<int64_t> exportSampleLengths(const Boundaries& boundaries,
+                                         const Boundaries& sourceBoundaries, int randomPerBucket,
+                                         uint64_t seed);
 
 } // namespace bucketlab

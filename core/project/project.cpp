@@ -3,6 +3,7 @@
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -51,7 +52,7 @@ std::string resolve(const std::string& path, const std::string& projectPath)
 
 } // namespace
 
-std::string projectToJson(const Project& p, int indent)
+nlohmann::json projectJson(const Project& p)
 {
     json j;
     j["format"] = kProjectFormat;
@@ -76,7 +77,7 @@ std::string projectToJson(const Project& p, int indent)
     j["active_boundary_set"] = p.activeBoundarySet;
     j["notes"] = p.notes;
     j["created_by"] = creatorString();
-    return j.dump(indent);
+    return j;
 }
 
 Project projectFromJson(const std::string& text, const std::string& projectPath)
@@ -115,8 +116,8 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
             BoundarySet s;
             s.name = b.at("name").get<std::string>();
             s.kind = b.value("kind", std::string("user"));
-            s.boundaries = b.at("boundaries").get<std::vector<int64_t>>();
-            checkBoundaries(s.boundaries, projectPath + ": boundary set '" + s.name + "'");
+            s.boundaries = Boundaries::from(b.at("boundaries").get<std::vector<int64_t>>(),
+                                            projectPath + ": boundary set " + quote(s.name));
             p.boundarySets.push_back(s);
         }
         p.activeBoundarySet = j.value("active_boundary_set", std::string());
@@ -136,7 +137,7 @@ void writeProject(const Project& project, const std::string& path)
 {
     Project p = project;
     p.path = path;
-    writeFileAtomically(path, projectToJson(p) + "\n", /*replace=*/true);
+    writeFileAtomically(path, projectJson(p).dump(2) + "\n", /*replace=*/true);
 }
 
 std::vector<std::string> missingProjectFiles(const Project& p)

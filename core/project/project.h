@@ -4,6 +4,10 @@
 // it, so a project directory can be moved or shared.
 #pragma once
 
+#include "core/spec/boundaries.h"
+
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -27,7 +31,7 @@ struct LatencySource {
 struct BoundarySet {
     std::string name;
     std::string kind; // current | tuned | baseline | user
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
 };
 
 struct Project {
@@ -41,7 +45,7 @@ struct Project {
     std::string notes;
 };
 
-std::string projectToJson(const Project& project, int indent = 2);
+nlohmann::json projectJson(const Project& project);
 // Relative paths in the file are resolved against the project file's directory.
 Project projectFromJson(const std::string& json, const std::string& projectPath);
 Project readProject(const std::string& path);

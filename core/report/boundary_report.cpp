@@ -1,4 +1,5 @@
 #include "core/report/boundary_report.h"
+#include "core/util/format.h"
 
 #include "core/report/svg_chart.h"
 #include "core/spec/package_meta.h"
@@ -15,22 +16,21 @@ namespace bucketlab {
 using nlohmann::json;
 
 BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
-                                     const BoundaryComparisonRequest& request,
-                                     const JobProgress& job)
+                                     const BoundaryComparisonRequest& request, const Job& job)
 {
-    checkBoundaries(request.current, "--current");
-    if (!request.tuned.empty())
-        checkBoundaries(request.tuned, "--tuned");
+    if (request.current.empty())
+        throw Error(subject(Field::CurrentBoundaries) +
+                    " are missing: a report compares them with the tuned ones");
     if (request.buckets < 0)
-        throw Error("--tune must be at least 1 bucket, got " + std::to_string(request.buckets));
-    // Said here in the report's terms; the tuner would name its own --buckets.
+        throw Error(subject(Field::BucketCount) + " must be at least 1, got " +
+                    std::to_string(request.buckets));
     const int k = request.buckets > 0 ? request.buckets : int(request.current.size());
     // A cover length adds a bucket no traffic needs to fill.
     const size_t fillable = evaluator.servedDistinct() + (request.coverLength > 0 ? 1 : 0);
     if (request.tuned.empty() && size_t(k) > fillable)
-        throw Error("--tune " + std::to_string(k) + " exceeds the " +
-                    std::to_string(evaluator.servedDistinct()) +
-                    " distinct lengths in the traffic; more buckets than lengths cannot help");
+        throw Error(subject(Field::BucketCount) + " is " + std::to_string(k) +
+                    " but the traffic has only " + std::to_string(evaluator.servedDistinct()) +
+                    " distinct lengths; more buckets than lengths cannot help");
     BoundaryComparison c;
     c.curve = evaluator.curve();
     c.current = evaluator.evaluate(request.current);
@@ -53,12 +53,6 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
         c.tuning = tuneAndCompare(evaluator, t, job);
     }
     return c;
-}
-
-std::string formatMs(double ms)
-{
-    const double a = std::fabs(ms);
-    return formatNumber(ms, a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3);
 }
 
 namespace {
@@ -109,11 +103,11 @@ ComparisonSummary summarizeComparison(const BoundaryComparison& c)
             : 0;
 
     const std::string means =
-        " (" + formatMs(s.meanCurrentMs) + " ms → " + formatMs(s.meanTunedMs) + " ms)";
+        " (" + formatMs(s.meanCurrentMs) + " → " + formatMs(s.meanTunedMs) + ")";
     std::string latency;
     // Below 0.05 % the one-decimal figure would read "0.0 %": call it unchanged.
     if (std::fabs(s.meanGainPct) < 0.05)
-        latency = "leave mean latency unchanged at " + formatMs(s.meanCurrentMs) + " ms";
+        latency = "leave mean latency unchanged at " + formatMs(s.meanCurrentMs);
     else if (s.meanGainPct > 0)
         latency = "cut mean latency by " + pct(s.meanGainPct) + means;
     else
@@ -143,8 +137,7 @@ ReportInput describeReportInput(const std::string& role, const std::string& file
     return in;
 }
 
-std::string boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath,
-                               int indent)
+nlohmann::json boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath)
 {
     const auto& c = report.comparison;
     const auto s = summarizeComparison(c);
@@ -203,7 +196,7 @@ std::string boundaryReportJson(const BoundaryReport& report, const std::string& 
                                {"file", in.isFile},
                                {"sha256", in.isFile ? json(in.sha256) : json(nullptr)},
                                {"bytes", in.isFile ? json(in.bytes) : json(nullptr)}});
-    return j.dump(indent);
+    return j;
 }
 
 } // namespace bucketlab

@@ -7,6 +7,8 @@
 
 #include "core/tuning/tuning_report.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,10 +16,10 @@
 namespace bucketlab {
 
 struct BoundaryComparisonRequest {
-    std::vector<int64_t> current;
-    std::vector<int64_t> tuned; // empty: tune them here (exact optimum of mean latency)
-    int buckets = 0;            // K when tuning; 0: as many as the current boundaries
-    int64_t coverLength = 0;    // tuning keeps its largest bucket here (TuneSettings); 0: no
+    Boundaries current;
+    Boundaries tuned;        // empty: tune them here (exact optimum of mean latency)
+    int buckets = 0;         // K when tuning; 0: as many as the current boundaries
+    int64_t coverLength = 0; // tuning keeps its largest bucket here (TuneSettings); 0: no
     std::string distributionSource;
 };
 
@@ -34,8 +36,7 @@ struct BoundaryComparison {
 // Throws Error for invalid boundaries, a K the traffic cannot fill (more buckets than
 // distinct lengths) or boundaries beyond the longest supported length.
 BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
-                                     const BoundaryComparisonRequest& request,
-                                     const JobProgress& job = {});
+                                     const BoundaryComparisonRequest& request, const Job& job = {});
 
 // The headline figures: tuned relative to current. Gains are positive when tuned is better
 // (lower); waste is in % of computed tokens.
@@ -106,11 +107,6 @@ struct BoundaryReport {
 
 // The figures `report --json` prints: {"summary", "caveat", "current", "tuned", "gain",
 // "optimum", "knee_buckets", "kernel_checks", "kernel_checks_run", "environment", "inputs"}.
-std::string boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath,
-                               int indent = 2);
-
-// Milliseconds with sensible precision for a report: 3 significant digits, at most 3
-// decimals ("0.512", "6.37", "42.1", "1,234").
-std::string formatMs(double ms);
+nlohmann::json boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath);
 
 } // namespace bucketlab

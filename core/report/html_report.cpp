@@ -1,4 +1,5 @@
 #include "core/report/html_report.h"
+#include "core/util/format.h"
 
 #include "core/report/svg_chart.h"
 #include "core/spec/package_meta.h"
@@ -177,7 +178,7 @@ std::string pct(double v, int decimals = 1)
 
 std::string ms(double v)
 {
-    return formatMs(v) + " ms";
+    return formatMs(v);
 }
 
 std::string fileSize(int64_t bytes)
@@ -200,7 +201,7 @@ std::string deltaSpan(double current, double tuned, bool showPct = true)
     if (std::fabs(rel) < 0.05)
         return "<span class=\"same\">no change</span>";
     const char* cls = d < 0 ? "better" : "worse";
-    std::string text = (d > 0 ? "+" : "") + formatMs(d) + " ms";
+    std::string text = (d > 0 ? "+" : "") + formatMs(d);
     if (showPct)
         text += " (" + std::string(rel > 0 ? "+" : "") + pct(rel) + ")";
     return "<span class=\"" + std::string(cls) + "\">" + text + "</span>";
@@ -271,7 +272,7 @@ double trafficAxisMax(const BoundaryComparison& c)
     int64_t m = longest;
     for (const auto* b : {&c.current.boundaries, &c.tuned.boundaries}) {
         const auto it = std::lower_bound(b->begin(), b->end(), longest);
-        m = std::max(m, it == b->end() ? b->back() : *it);
+        m = std::max(m, it == b->end() ? b->largest() : *it);
     }
     return double(m) * 1.04 + 1;
 }
@@ -279,8 +280,8 @@ double trafficAxisMax(const BoundaryComparison& c)
 // The latency chart shows every bucket: what the unused ones would cost matters too.
 double latencyAxisMax(const BoundaryComparison& c)
 {
-    return double(std::max({c.tuning.histogram.maxLength(), c.current.boundaries.back(),
-                            c.tuned.boundaries.back()})) *
+    return double(std::max({c.tuning.histogram.maxLength(), c.current.boundaries.largest(),
+                            c.tuned.boundaries.largest()})) *
                1.03 +
            1;
 }
@@ -291,7 +292,7 @@ std::string offChartNote(const BoundaryComparison& c)
     const double xMax = trafficAxisMax(c);
     std::string parts;
     for (const auto& [set, b] :
-         {std::pair<const char*, const std::vector<int64_t>*>{"current", &c.current.boundaries},
+         {std::pair<const char*, const Boundaries*>{"current", &c.current.boundaries},
           {"tuned", &c.tuned.boundaries}}) {
         std::vector<int64_t> beyond;
         for (auto v : *b)
@@ -705,7 +706,7 @@ std::string versus(double gainMs, double gainPct)
         return "<span class=\"same\">the same</span>";
     const bool faster = gainMs > 0;
     return "<span class=\"" + std::string(faster ? "better" : "worse") + "\">" +
-           formatMs(std::fabs(gainMs)) + " ms " + (faster ? "faster" : "slower") + " (" +
+           formatMs(std::fabs(gainMs)) + " " + (faster ? "faster" : "slower") + " (" +
            pct(std::fabs(gainPct)) + ")</span>";
 }
 

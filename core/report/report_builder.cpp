@@ -15,21 +15,24 @@
 
 namespace bucketlab {
 
-BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobProgress& job)
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& job)
 {
     // Arguments first: a typo in a list should not cost reading a large traffic file.
-    checkBoundaries(r.current, "--current");
-    if (!r.tuned.empty())
-        checkBoundaries(r.tuned, "--tuned");
+    if (r.current.empty())
+        throw Error(subject(Field::CurrentBoundaries) +
+                    " are missing: a report compares them with the tuned ones");
     if (r.tuneBuckets < 0)
-        throw Error("--tune must be at least 1 bucket, got " + std::to_string(r.tuneBuckets));
+        throw Error(subject(Field::BucketCount) + " must be at least 1, got " +
+                    std::to_string(r.tuneBuckets));
     if (r.maxLength < 0)
-        throw Error("--max-length must be positive, got " + std::to_string(r.maxLength));
+        throw Error(subject(Field::MaxLength) + " must be positive, got " +
+                    std::to_string(r.maxLength));
     if (r.threads < 0)
-        throw Error("--threads must be at least 1, got " + std::to_string(r.threads));
+        throw Error(subject(Field::Threads) + " must be at least 1, got " +
+                    std::to_string(r.threads));
     if (r.batchSizes.empty() ||
         std::any_of(r.batchSizes.begin(), r.batchSizes.end(), [](int64_t b) { return b < 1; }))
-        throw Error("--batch-sizes: give at least one batch size, each at least 1");
+        throw Error(subject(Field::BatchSizes) + ": give at least one batch size, each at least 1");
     if (!r.package.empty() && !readPackageMeta(r.package))
         throw Error(r.package + ": not a BucketLab package (no bucketlab_meta); validate a "
                                 "kernel file with bucketlab-cli validate");
@@ -50,18 +53,14 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobPr
     compare.buckets = r.tuneBuckets;
     compare.coverLength = r.coverLength;
     compare.distributionSource = r.distribution;
-    JobProgress tuning = job;
-    tuning.progress = [&job](double f, const std::string& message) {
-        job.report(0.1 + 0.3 * f, message);
-    };
-    run.report.comparison = compareBoundaries(evaluator, compare, tuning);
+    run.report.comparison = compareBoundaries(evaluator, compare, job.sub(0.1, 0.4));
     job.checkCancelled();
 
     if (!r.checkKernels) {
         run.report.kernelChecksNotRun =
-            "--no-kernel-check was given: neither the kernel generated for the tuned boundaries "
-            "nor any package kernel was run. Check it with bucketlab-cli validate before "
-            "shipping.";
+            "Kernel validation was switched off for this report: neither the kernel generated for "
+            "the tuned boundaries nor any package kernel was run. Validate it (bucketlab-cli "
+            "validate, or the desktop's Validation view) before shipping.";
     } else {
         job.report(0.4, "validating kernels");
         ReportCheckRequest checks;
@@ -70,14 +69,7 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const JobPr
         checks.inputs = r.inputs;
         checks.options.batchSizes = r.batchSizes;
         checks.options.threads = r.threads;
-        checks.options.cancelled = [&job] {
-            return job.cancelled();
-        };
-        checks.options.progress = [&job](const KernelCheckProgress& p) {
-            if (p.total > 0)
-                job.report(0.4 + 0.6 * double(p.done) / double(p.total), "validating kernels");
-        };
-        auto result = runReportKernelChecks(checks);
+        auto result = runReportKernelChecks(checks, job.sub(0.4, 1));
         run.report.kernelChecks = std::move(result.checks);
         run.workerAbandoned = result.workerAbandoned;
         for (const auto& k : run.report.kernelChecks)

@@ -6,7 +6,7 @@
 
 #include "core/report/boundary_report.h"
 #include "core/spec/input_spec.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
 
 #include <cstdint>
 #include <string>
@@ -18,8 +18,8 @@ struct BoundaryReportRequest {
     std::string distribution; // file or synthetic spec
     std::string column;       // CSV/TSV column of lengths
     std::string latency;      // profile file or analytic spec
-    std::vector<int64_t> current;
-    std::vector<int64_t> tuned;    // empty: tune `tuneBuckets` buckets here
+    Boundaries current;
+    Boundaries tuned;              // empty: tune `tuneBuckets` buckets here
     int tuneBuckets = 0;           // 0: as many as `current`
     int64_t maxLength = 0;         // longest length the model accepts; 0: no limit
     int64_t coverLength = 0;       // tuning keeps its largest bucket here; 0: free
@@ -42,7 +42,6 @@ struct BoundaryReportRun {
 // Throws Error for unreadable or invalid input (with file:line where the readers give it),
 // invalid boundaries, a bucket count the traffic cannot fill, or a package that is not one;
 // Cancelled when job.cancel is set.
-BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& request,
-                                     const JobProgress& job = {});
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& request, const Job& job = {});
 
 } // namespace bucketlab

@@ -13,12 +13,12 @@
 namespace bucketlab {
 
 struct ReportCheckRequest {
-    std::vector<int64_t> tuned;
+    Boundaries tuned;
     std::string package; // empty: none
     // Inputs of the generated kernel. Empty: the package's, else the autobucketing guide's
     // three int64 BERT inputs padded with 0.
     std::vector<InputSpec> inputs;
-    // Batch sizes, threads, timeout, cancel; maxLength 0 checks each kernel at every length
+    // Batch sizes, threads, timeout; maxLength 0 checks each kernel at every length
     // up to defaultCheckLength() of its boundaries.
     KernelCheckOptions options;
 };
@@ -31,7 +31,7 @@ struct ReportChecks {
 };
 
 // Throws Error for a package that cannot be read or whose kernel cannot be loaded.
-ReportChecks runReportKernelChecks(const ReportCheckRequest& request);
+ReportChecks runReportKernelChecks(const ReportCheckRequest& request, const Job& job = {});
 
 // The LibTorch this build links ("1.13.0"), for a report's environment.
 std::string libtorchVersion();

@@ -1,5 +1,7 @@
 #include "core/report/svg_chart.h"
 
+#include "core/util/format.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -32,31 +34,6 @@ std::string escapeHtml(std::string_view text)
         }
     }
     return out;
-}
-
-std::string formatNumber(double value, int decimals)
-{
-    if (!std::isfinite(value))
-        return std::isnan(value) ? "n/a" : (value > 0 ? "∞" : "−∞");
-    decimals = std::clamp(decimals, 0, 12);
-    // std::to_chars, not printf: the C library's printf follows LC_NUMERIC, which a host
-    // application (Qt calls setlocale) may have set to a decimal comma.
-    char buf[64];
-    const auto r =
-        std::to_chars(buf, buf + sizeof buf, std::fabs(value), std::chars_format::fixed, decimals);
-    std::string digits(buf, r.ptr);
-    const size_t point = digits.find('.');
-    std::string integer = digits.substr(0, point);
-    const std::string fraction = point == std::string::npos ? "" : digits.substr(point);
-    std::string grouped;
-    for (size_t i = 0; i < integer.size(); ++i) {
-        if (i > 0 && (integer.size() - i) % 3 == 0)
-            grouped += ',';
-        grouped += integer[i];
-    }
-    const bool zero =
-        std::all_of(digits.begin(), digits.end(), [](char c) { return c == '0' || c == '.'; });
-    return (value < 0 && !zero ? "−" : "") + grouped + fraction;
 }
 
 namespace {

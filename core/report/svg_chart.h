@@ -16,10 +16,6 @@ namespace bucketlab {
 // Escapes & < > " ' for HTML text and attribute values (and SVG inside HTML).
 std::string escapeHtml(std::string_view text);
 
-// A number for people: `decimals` fixed decimals, "," between thousands, "−" for negatives
-// (the typographic minus), no locale involved.
-std::string formatNumber(double value, int decimals);
-
 // Evenly spaced round values (1, 2, 2.5 or 5 times a power of ten) covering [min, max],
 // about `target` of them; always includes the first tick at or above min.
 std::vector<double> niceTicks(double min, double max, int target = 6);

@@ -1,8 +1,10 @@
 #include "core/runtime/device.h"
 
+#include "core/archive/archive.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/util/error.h"
 #include "core/util/host_info.h"
+#include "core/util/text.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/cuda.h>
@@ -93,7 +95,8 @@ DeviceKind parseDeviceKind(const std::string& text)
     for (auto k : {DeviceKind::Auto, DeviceKind::Cpu, DeviceKind::Cuda, DeviceKind::Neuron})
         if (text == deviceKindName(k))
             return k;
-    throw Error("--device '" + text + "': expected auto, cpu, cuda or neuron");
+    throw Error(subject(Field::Device) + " " + quote(text) +
+                ": expected auto, cpu, cuda or neuron");
 }
 
 bool cudaAvailable()
@@ -109,8 +112,9 @@ void requireCuda()
 {
     if (!cudaAvailable())
         throw Error("CUDA is not available to this LibTorch (" + std::string(TORCH_VERSION) +
-                    ", built without CUDA or no GPU visible); profile on the CPU with --device "
-                    "cpu, or run BucketLab built against a CUDA LibTorch on a GPU machine");
+                    ", built without CUDA or no GPU visible); profile on the CPU (" +
+                    subject(Field::Device) +
+                    " cpu), or run BucketLab built against a CUDA LibTorch on a GPU machine");
 }
 
 std::string neuronMissingMessage()

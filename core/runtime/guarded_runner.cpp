@@ -87,7 +87,7 @@ struct GuardedRunner::Shared : RunnerState {
 GuardedRunner::Outcome GuardedRunner::run(size_t count, std::function<void(size_t)> item,
                                           double timeoutSeconds,
                                           const std::function<void(size_t)>& onProgress,
-                                          const std::function<bool()>& cancelled, int threads)
+                                          const Job& job, int threads)
 {
     auto shared = std::make_shared<Shared>(count, std::max(1, threads));
     shared->item = std::move(item);
@@ -103,7 +103,7 @@ GuardedRunner::Outcome GuardedRunner::run(size_t count, std::function<void(size_
             break;
         if (onProgress)
             onProgress(shared->completed.load());
-        if (cancelled && cancelled()) {
+        if (job.cancelled()) {
             shared->stop.store(true);
             // Calls in flight still have to end; one that never does is abandoned.
             const auto deadline = Clock::now() + std::chrono::nanoseconds(timeoutNs);

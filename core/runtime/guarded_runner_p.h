@@ -3,6 +3,8 @@
 // watches the clock, reports progress and honours the cancel flag.
 #pragma once
 
+#include "core/util/job.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -24,11 +26,11 @@ public:
         std::optional<size_t> timedOut; // the item that never returned
     };
 
-    // Items run with autograd off. Throws Cancelled when `cancelled` says so, and rethrows
+    // Items run with autograd off. Throws Cancelled when the job is cancelled, and rethrows
     // what an item threw (items catch the kernel's own exceptions themselves).
     static Outcome run(size_t count, std::function<void(size_t)> item, double timeoutSeconds,
-                       const std::function<void(size_t)>& onProgress,
-                       const std::function<bool()>& cancelled, int threads = 1);
+                       const std::function<void(size_t)>& onProgress, const Job& job,
+                       int threads = 1);
 
 private:
     struct Shared;

@@ -1,8 +1,9 @@
 #include "core/runtime/torch_io_p.h"
 
+#include "core/archive/archive.h"
+
 #include "core/util/error.h"
 
-#include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/frontend/resolver.h>
 #include <torch/csrc/jit/frontend/sugared_value.h>
 #include <torch/csrc/jit/serialization/export.h>
@@ -11,7 +12,6 @@
 #include <cmath>
 #include <dlfcn.h>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -160,45 +160,11 @@ std::string torchMessage(const std::exception& e)
     return firstLine(what);
 }
 
-std::string archiveProblem(const std::string& path)
-{
-    std::error_code ec;
-    if (!fs::exists(path, ec))
-        return path + ": no such file";
-    if (fs::is_directory(path, ec))
-        return path + ": is a directory, expected a TorchScript archive (.pt)";
-    if (::access(path.c_str(), R_OK) != 0)
-        return path + ": cannot read (permission denied)";
-    const auto size = fs::file_size(path, ec);
-    if (ec || size == 0)
-        return path + ": empty file, expected a TorchScript archive (.pt)";
-    {
-        std::ifstream in(path, std::ios::binary);
-        char magic[4] = {};
-        in.read(magic, 4);
-        if (in.gcount() < 4 || std::string(magic, 4) != std::string("PK\x03\x04", 4))
-            return path + ": not a TorchScript archive (not a zip file); save the model with "
-                          "torch.jit.save";
-    }
-    try {
-        caffe2::serialize::PyTorchStreamReader reader(path);
-        bool hasCode = false;
-        for (const auto& r : reader.getAllRecords())
-            if (r.rfind("code/", 0) == 0)
-                hasCode = true;
-        if (!hasCode)
-            return path + ": a PyTorch zip archive without TorchScript code (saved with torch.save "
-                          "rather than torch.jit.save?)";
-    } catch (const std::exception& e) {
-        return path + ": truncated or corrupt archive (" + torchMessage(e) + ")";
-    }
-    return {};
-}
-
 torch::jit::Module loadScriptModule(const std::string& path)
 {
     if (auto problem = archiveProblem(path); !problem.empty())
         throw Error(problem);
+    checkArchivePickles(path); // LibTorch's unpickler has no depth or size limits
     try {
         return torch::jit::load(path, torch::kCPU);
     } catch (const std::exception& e) {

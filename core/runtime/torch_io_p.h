@@ -16,12 +16,9 @@ namespace bucketlab {
 torch::ScalarType toScalarType(DType dtype);
 DType fromScalarType(torch::ScalarType type, const std::string& where);
 
-// Describes why `path` is not a loadable TorchScript archive, in one line naming the file,
-// or returns an empty string when it looks like one. Reads only the archive index.
-std::string archiveProblem(const std::string& path);
-
-// torch::jit::load with errors a user can act on (missing, not a zip, a zip that is not
-// TorchScript, truncated, classes that cannot be loaded here). Throws bucketlab::Error.
+// torch::jit::load with errors a user can act on (archiveProblem in core/archive/archive.h:
+// missing, not a zip, a zip that is not TorchScript, truncated, classes that cannot be loaded
+// here). Throws bucketlab::Error.
 torch::jit::Module loadScriptModule(const std::string& path);
 
 // The resolver for TorchScript source compiled in C++: LibTorch's native resolver knows

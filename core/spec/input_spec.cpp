@@ -1,6 +1,7 @@
 #include "core/spec/input_spec.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -59,15 +60,16 @@ double parseValue(const std::string& text, DType dtype, const std::string& item,
             return 1.0;
         if (text == "false" || text == "False" || text == "0")
             return 0.0;
-        throw Error("--inputs: '" + item + "': " + what + " value '" + text +
+        throw Error(subject(Field::Inputs) + ": '" + item + "': " + what + " value '" + text +
                     "' is not a bool (use true/false or 1/0)");
     }
     char* end = nullptr;
     const double v = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
-        throw Error("--inputs: '" + item + "': " + what + " value '" + text + "' is not a number");
+        throw Error(subject(Field::Inputs) + ": '" + item + "': " + what + " value '" + text +
+                    "' is not a number");
     if (!isFloatingPoint(dtype) && v != std::floor(v))
-        throw Error("--inputs: '" + item + "': " + what + " value '" + text +
+        throw Error(subject(Field::Inputs) + ": '" + item + "': " + what + " value '" + text +
                     "' is not an integer, but the dtype is " + dtypeName(dtype));
     return v;
 }
@@ -101,7 +103,7 @@ DType parseDType(std::string_view text)
     for (const auto& entry : kDTypeNames)
         if (t == entry.name)
             return entry.dtype;
-    throw Error("unknown dtype '" + std::string(text) +
+    throw Error("unknown dtype '" + displayText(text) +
                 "' (use int64, int32, float32, float16, bfloat16 or bool)");
 }
 
@@ -114,7 +116,8 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
 {
     std::vector<InputSpec> out;
     if (trim(text).empty())
-        throw Error("--inputs is empty: give name:dtype[:pad[:fill]] per input, e.g. "
+        throw Error(subject(Field::Inputs) +
+                    " is empty: give name:dtype[:pad[:fill]] per input, e.g. "
                     "input_ids:int64:0,attention_mask:int64:0");
     std::string all(text);
     std::stringstream items(all);
@@ -122,7 +125,7 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
     while (std::getline(items, item, ',')) {
         item = trim(item);
         if (item.empty())
-            throw Error("--inputs '" + all + "': empty item (stray comma?)");
+            throw Error(subject(Field::Inputs) + " '" + all + "': empty item (stray comma?)");
         std::vector<std::string> parts;
         std::stringstream fields(item);
         std::string field;
@@ -131,13 +134,13 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
         if (!item.empty() && item.back() == ':')
             parts.emplace_back();
         if (parts.size() < 2 || parts.size() > 4)
-            throw Error("--inputs: '" + item + "' is not name:dtype[:pad[:fill]]");
+            throw Error(subject(Field::Inputs) + ": '" + item + "' is not name:dtype[:pad[:fill]]");
         InputSpec spec;
         spec.name = parts[0];
         try {
             spec.dtype = parseDType(parts[1]);
         } catch (const Error& e) {
-            throw Error("--inputs: '" + item + "': " + e.what());
+            throw Error(subject(Field::Inputs) + ": '" + item + "': " + e.marked());
         }
         if (parts.size() >= 3)
             spec.padValue = parseValue(parts[2], spec.dtype, item, "pad");
@@ -152,21 +155,23 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
 void checkInputSpecs(const std::vector<InputSpec>& inputs)
 {
     if (inputs.empty())
-        throw Error("no inputs given: a package needs at least one input (--inputs)");
+        throw Error("no inputs given: a package needs at least one input (" +
+                    subject(Field::Inputs) + ")");
     std::set<std::string> seen;
     for (const auto& in : inputs) {
         if (!isIdentifier(in.name))
-            throw Error("--inputs: input name '" + in.name +
+            throw Error(subject(Field::Inputs) + ": input name '" + in.name +
                         "' is not a valid identifier (letters, digits, _; not starting with a "
                         "digit)");
         if (pythonKeywords().count(in.name))
-            throw Error("--inputs: input name '" + in.name +
+            throw Error(subject(Field::Inputs) + ": input name '" + in.name +
                         "' is reserved in TorchScript; choose another name");
         if (!seen.insert(in.name).second)
-            throw Error("--inputs: input name '" + in.name + "' appears twice");
+            throw Error(subject(Field::Inputs) + ": input name '" + in.name + "' appears twice");
         for (double v : {in.padValue, in.fillValue})
             if (!std::isfinite(v))
-                throw Error("--inputs: input '" + in.name + "' has a non-finite value");
+                throw Error(subject(Field::Inputs) + ": input '" + in.name +
+                            "' has a non-finite value");
     }
 }
 

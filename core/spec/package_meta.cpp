@@ -24,12 +24,12 @@ std::string packageKindName(PackageKind kind)
     return kind == PackageKind::Shared ? "shared" : "per-bucket";
 }
 
-std::string metaToJson(const PackageMeta& meta, int indent)
+nlohmann::json metaJson(const PackageMeta& meta)
 {
     json j;
     j["format"] = meta.format;
     j["kind"] = packageKindName(meta.kind);
-    j["boundaries"] = meta.boundaries;
+    j["boundaries"] = meta.boundaries.values();
     j["bucket_dim"] = meta.bucketDim;
     j["batch_dim"] = meta.batchDim;
     j["inputs"] = json::array();
@@ -64,7 +64,7 @@ std::string metaToJson(const PackageMeta& meta, int indent)
         j["base_model"] = nullptr;
     j["bucket_models"] = meta.kind == PackageKind::PerBucket ? models : json::array();
     j["kernel"] = meta.userKernel ? "user" : "generated";
-    return j.dump(indent);
+    return j;
 }
 
 namespace {
@@ -77,6 +77,18 @@ template <typename T> T field(const json& j, const char* name, const std::string
         return j.at(name).get<T>();
     } catch (const json::exception&) {
         throw Error(where + ": bucketlab_meta field '" + name + "' has the wrong type");
+    }
+}
+
+DType dtypeField(const json& j, const std::string& where)
+{
+    try {
+        return parseDType(field<std::string>(j, "dtype", where));
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        if (what.rfind(where + ": ", 0) == 0)
+            throw;
+        throw Error(where + ": bucketlab_meta " + what);
     }
 }
 
@@ -109,14 +121,14 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
                     "' (this BucketLab reads " + kPackageFormat + ")");
     m.kind = j.value("kind", std::string("shared")) == "per-bucket" ? PackageKind::PerBucket
                                                                     : PackageKind::Shared;
-    m.boundaries = field<std::vector<int64_t>>(j, "boundaries", where);
-    checkBoundaries(m.boundaries, where + ": bucketlab_meta boundaries");
+    m.boundaries = Boundaries::from(field<std::vector<int64_t>>(j, "boundaries", where),
+                                    where + ": bucketlab_meta boundaries");
     m.bucketDim = field<int64_t>(j, "bucket_dim", where);
     m.batchDim = field<int64_t>(j, "batch_dim", where);
     for (const auto& i : field<json>(j, "inputs", where)) {
         InputSpec in;
         in.name = field<std::string>(i, "name", where);
-        in.dtype = parseDType(field<std::string>(i, "dtype", where));
+        in.dtype = dtypeField(i, where);
         in.padValue = field<double>(i, "pad_value", where);
         in.fillValue = i.value("fill_value", 1.0);
         m.inputs.push_back(in);
@@ -125,7 +137,7 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
         for (const auto& s : j.at("states")) {
             StateSpec st;
             st.name = field<std::string>(s, "name", where);
-            st.dtype = parseDType(field<std::string>(s, "dtype", where));
+            st.dtype = dtypeField(s, where);
             st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
             m.states.push_back(st);
         }
@@ -143,61 +155,6 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
             m.models.push_back(modelRef(r, where));
     m.userKernel = j.value("kernel", std::string("generated")) == "user";
     return m;
-}
-
-void checkBoundaries(const std::vector<int64_t>& boundaries, const std::string& what)
-{
-    if (boundaries.empty())
-        throw Error(what + ": no boundaries given (need at least one bucket length)");
-    for (size_t i = 0; i < boundaries.size(); ++i) {
-        if (boundaries[i] <= 0)
-            throw Error(what + ": boundary " + std::to_string(boundaries[i]) +
-                        " is not a positive length");
-        if (i > 0 && boundaries[i] == boundaries[i - 1])
-            throw Error(what + ": boundary " + std::to_string(boundaries[i]) + " appears twice");
-        if (i > 0 && boundaries[i] < boundaries[i - 1])
-            throw Error(what + ": boundaries must ascend, but " + std::to_string(boundaries[i]) +
-                        " follows " + std::to_string(boundaries[i - 1]));
-    }
-}
-
-std::vector<int64_t> parseBoundaries(const std::string& text, const std::string& what)
-{
-    std::vector<int64_t> out;
-    std::stringstream items(text);
-    std::string item;
-    bool any = false;
-    while (std::getline(items, item, ',')) {
-        any = true;
-        const auto b = item.find_first_not_of(" \t");
-        const auto e = item.find_last_not_of(" \t");
-        if (b == std::string::npos)
-            throw Error(what + " '" + text + "': empty item");
-        item = item.substr(b, e - b + 1);
-        errno = 0;
-        char* end = nullptr;
-        const long long v = std::strtoll(item.c_str(), &end, 10);
-        if (end != item.c_str() + item.size())
-            throw Error(what + ": '" + item + "' is not an integer length");
-        if (errno == ERANGE || v > std::numeric_limits<int32_t>::max())
-            throw Error(what + ": '" + item + "' is too large for a length");
-        out.push_back(v);
-    }
-    if (!any)
-        out.clear();
-    checkBoundaries(out, what);
-    return out;
-}
-
-std::string formatBoundaries(const std::vector<int64_t>& boundaries)
-{
-    std::string out;
-    for (auto b : boundaries) {
-        if (!out.empty())
-            out += ",";
-        out += std::to_string(b);
-    }
-    return out;
 }
 
 std::string creatorString()

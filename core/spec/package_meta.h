@@ -3,8 +3,11 @@
 // `extra/bucketlab_meta.json` (so it can be read without loading or running anything).
 #pragma once
 
+#include "core/spec/boundaries.h"
 #include "core/spec/input_spec.h"
 #include "core/spec/state_spec.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -26,7 +29,7 @@ enum class PackageKind { Shared, PerBucket };
 struct PackageMeta {
     std::string format = kPackageFormat;
     PackageKind kind = PackageKind::Shared;
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
     std::vector<InputSpec> inputs;
@@ -36,20 +39,13 @@ struct PackageMeta {
     std::vector<ModelFileRef> models; // one for Shared, one per bucket for PerBucket
     bool userKernel = false;          // kernel supplied by the user rather than generated
 
-    int64_t maxLength() const { return boundaries.empty() ? 0 : boundaries.back(); }
+    int64_t maxLength() const { return boundaries.largest(); }
 };
 
 std::string packageKindName(PackageKind kind);
-std::string metaToJson(const PackageMeta& meta, int indent = -1);
+nlohmann::json metaJson(const PackageMeta& meta);
 // `where` names the source in error messages (file name of the package).
 PackageMeta metaFromJson(const std::string& json, const std::string& where);
-
-// Boundaries must be positive, strictly ascending and non-empty. Throws Error that says
-// which value is wrong. `what` prefixes the message (e.g. "--boundaries").
-void checkBoundaries(const std::vector<int64_t>& boundaries, const std::string& what);
-// Parses "128,256,512" (spaces allowed) and checks it.
-std::vector<int64_t> parseBoundaries(const std::string& text, const std::string& what);
-std::string formatBoundaries(const std::vector<int64_t>& boundaries);
 
 // "created_by" value for this build.
 std::string creatorString();

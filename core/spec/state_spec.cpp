@@ -28,17 +28,19 @@ std::vector<int64_t> parseShape(const std::string& text, const std::string& item
 {
     std::vector<int64_t> shape;
     if (text.empty())
-        throw Error("--state '" + item + "': empty shape (one shape per bucket, joined by /)");
+        throw Error(subject(Field::States) + " '" + item +
+                    "': empty shape (one shape per bucket, joined by /)");
     for (const auto& dim : split(text, 'x')) {
         errno = 0;
         char* end = nullptr;
         const long long v = std::strtoll(dim.c_str(), &end, 10);
         if (dim.empty() || end != dim.c_str() + dim.size() || errno == ERANGE)
-            throw Error("--state '" + item + "': '" + text +
+            throw Error(subject(Field::States) + " '" + item + "': '" + text +
                         "' is not a shape (dims joined by x, e.g. 1x4x64)");
         if (v <= 0)
-            throw Error("--state '" + item + "': shape " + text + " has dimension " +
-                        std::to_string(v) + "; every dimension must be positive");
+            throw Error(subject(Field::States) + " '" + item + "': shape " + text +
+                        " has dimension " + std::to_string(v) +
+                        "; every dimension must be positive");
         shape.push_back(v);
     }
     return shape;
@@ -51,7 +53,7 @@ StateSpec parseStateSpec(std::string_view textView)
     const std::string text(textView);
     const auto parts = split(text, ':');
     if (parts.size() != 3 || parts[0].empty() || parts[2].empty())
-        throw Error("--state '" + text +
+        throw Error(subject(Field::States) + " '" + text +
                     "' is not NAME:DTYPE:SHAPE/SHAPE/... (one shape per bucket, e.g. "
                     "kv:float32:1x4x16/1x4x64)");
     StateSpec state;
@@ -59,7 +61,7 @@ StateSpec parseStateSpec(std::string_view textView)
     try {
         state.dtype = parseDType(parts[1]);
     } catch (const Error& e) {
-        throw Error("--state '" + text + "': " + e.what());
+        throw Error(subject(Field::States) + " '" + text + "': " + e.marked());
     }
     for (const auto& shape : split(parts[2], '/'))
         state.shapes.push_back(parseShape(shape, text));
@@ -82,7 +84,7 @@ std::string formatStateSpec(const StateSpec& state)
     return state.name + ":" + dtypeName(state.dtype) + ":" + shapes;
 }
 
-void checkStateSpecs(const std::vector<StateSpec>& states, const std::vector<int64_t>& boundaries,
+void checkStateSpecs(const std::vector<StateSpec>& states, const Boundaries& boundaries,
                      const std::vector<InputSpec>& inputs)
 {
     std::set<std::string> names;
@@ -92,46 +94,51 @@ void checkStateSpecs(const std::vector<StateSpec>& states, const std::vector<int
     for (const auto& st : states) {
         const std::string what = "state '" + st.name + "'";
         if (!isScriptIdentifier(st.name))
-            throw Error("--state: name '" + st.name +
+            throw Error(subject(Field::States) + ": name '" + st.name +
                         "' is not usable (a Python identifier that is not a keyword)");
         // The buffer is the package attribute state_<name>; state_preprocessor is a method.
         if (st.name == "preprocessor")
-            throw Error("--state: name 'preprocessor' is reserved (the package's "
-                        "state_preprocessor method); choose another name");
+            throw Error(subject(Field::States) + ": name 'preprocessor' is reserved (the package's "
+                                                 "state_preprocessor method); choose another name");
         if (!seen.insert(st.name).second)
-            throw Error("--state: " + what + " is given twice");
+            throw Error(subject(Field::States) + ": " + what + " is given twice");
         if (names.count(st.name))
-            throw Error("--state: " + what + " has the name of an input; choose another name");
+            throw Error(subject(Field::States) + ": " + what +
+                        " has the name of an input; choose another name");
         if (st.shapes.size() != boundaries.size())
-            throw Error("--state: " + what + " has " + std::to_string(st.shapes.size()) + " shape" +
+            throw Error(subject(Field::States) + ": " + what + " has " +
+                        std::to_string(st.shapes.size()) + " shape" +
                         (st.shapes.size() == 1 ? "" : "s") + " but the package has " +
                         std::to_string(boundaries.size()) + " bucket" +
-                        (boundaries.size() == 1 ? "" : "s") + " (" + formatBoundaries(boundaries) +
+                        (boundaries.size() == 1 ? "" : "s") + " (" + boundaries.str() +
                         "); give one shape per bucket, joined by /");
         for (size_t k = 0; k < st.shapes.size(); ++k) {
             const auto& shape = st.shapes[k];
             const std::string bucket = "bucket " + std::to_string(boundaries[k]);
             if (shape.empty())
-                throw Error("--state: " + what + " has an empty shape for " + bucket);
+                throw Error(subject(Field::States) + ": " + what + " has an empty shape for " +
+                            bucket);
             for (auto d : shape)
                 if (d <= 0)
-                    throw Error("--state: " + what + " shape " + formatShape(shape) + " for " +
-                                bucket + " has a non-positive dimension");
+                    throw Error(subject(Field::States) + ": " + what + " shape " +
+                                formatShape(shape) + " for " + bucket +
+                                " has a non-positive dimension");
             if (k == 0)
                 continue;
             const auto& prev = st.shapes[k - 1];
             if (shape.size() != prev.size())
-                throw Error("--state: " + what + " has rank " + std::to_string(prev.size()) +
-                            " for bucket " + std::to_string(boundaries[k - 1]) + " but rank " +
+                throw Error(subject(Field::States) + ": " + what + " has rank " +
+                            std::to_string(prev.size()) + " for bucket " +
+                            std::to_string(boundaries[k - 1]) + " but rank " +
                             std::to_string(shape.size()) + " for " + bucket +
                             "; the preprocessor slices one buffer, so every bucket's shape "
                             "needs the same rank");
             for (size_t d = 0; d < shape.size(); ++d)
                 if (shape[d] < prev[d])
-                    throw Error("--state: " + what + " shrinks from " + formatShape(prev) +
-                                " (bucket " + std::to_string(boundaries[k - 1]) + ") to " +
-                                formatShape(shape) + " (" + bucket + ") in dimension " +
-                                std::to_string(d) +
+                    throw Error(subject(Field::States) + ": " + what + " shrinks from " +
+                                formatShape(prev) + " (bucket " +
+                                std::to_string(boundaries[k - 1]) + ") to " + formatShape(shape) +
+                                " (" + bucket + ") in dimension " + std::to_string(d) +
                                 "; the buffer has the largest bucket's shape and every bucket "
                                 "slices it, so shapes must not shrink as buckets grow");
         }

@@ -5,6 +5,7 @@
 // by x, e.g. kv:float32:1x4x16/1x4x64.
 #pragma once
 
+#include "core/spec/boundaries.h"
 #include "core/spec/input_spec.h"
 
 #include <cstdint>
@@ -35,7 +36,7 @@ std::string formatShape(const std::vector<int64_t>& shape); // "1x4x16"
 // shapes that never shrink from one bucket to the next, so the largest bucket's shape is the
 // buffer shape (the guide's "tensors of the largest shape") and every bucket's view fits
 // inside it. Throws Error saying which state and bucket is wrong and what to do.
-void checkStateSpecs(const std::vector<StateSpec>& states, const std::vector<int64_t>& boundaries,
+void checkStateSpecs(const std::vector<StateSpec>& states, const Boundaries& boundaries,
                      const std::vector<InputSpec>& inputs = {});
 
 // The shape of the shared buffer: the last (largest) bucket's shape.

@@ -90,15 +90,15 @@ int64_t parseLength(std::string_view cell, const Where& r, const std::string& wh
                 break;
             v = v * 10 + d;
         }
-        if (i == n && v - 1 < uint64_t(kMaxSupportedLength))
+        if (i == n && v - 1 < uint64_t(kMaxLength))
             return int64_t(v);
     }
     const double v = checkedNumber(cell, r, what);
     if (v == 0)
         fail(r, what + " 0 is not positive; lengths count tokens and start at 1");
-    if (v > double(kMaxSupportedLength))
+    if (v > double(kMaxLength))
         fail(r, what + " " + std::string(trimBlanks(cell)) +
-                    " exceeds the largest supported length " + std::to_string(kMaxSupportedLength));
+                    " exceeds the largest supported length " + std::to_string(kMaxLength));
     return int64_t(v);
 }
 
@@ -268,7 +268,7 @@ void readSingleColumn(LineReader& r, const DistributionOptions& o, LengthHistogr
             }
             ++lineNo;
             const size_t digits = size_t(p - s);
-            if (p < e && *p == '\n' && digits - 1 < 10 && v - 1 < uint64_t(kMaxSupportedLength)) {
+            if (p < e && *p == '\n' && digits - 1 < 10 && v - 1 < uint64_t(kMaxLength)) {
                 builder.add(int64_t(v));
                 ++p;
                 continue;
@@ -314,8 +314,8 @@ LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
         if (!col && header.size() == 1)
             col = 0;
         if (!col)
-            fail(r, "no length column (columns: " + joinNames(header) +
-                        "); name it with --column NAME");
+            fail(r, "no length column (columns: " + joinNames(header) + "); name it with " +
+                        subject(Field::Column));
     }
     if (looksNumeric(header[*col]))
         fail(r, "the first line must be a header naming the length column, found the value '" +
@@ -405,8 +405,8 @@ LengthHistogram readJsonl(LineReader& r, const DistributionOptions& o, const Tex
                 std::vector<std::string> keys;
                 for (const auto& [k, v] : j.items())
                     keys.push_back(k);
-                fail(r, "no length field (fields: " + joinNames(keys) +
-                            "); name it with --field NAME");
+                fail(r, "no length field (fields: " + joinNames(keys) + "); name it with " +
+                            subject(Field::JsonField));
             }
         }
         if (!j.contains(field))
@@ -421,7 +421,8 @@ LengthHistogram readJsonl(LineReader& r, const DistributionOptions& o, const Tex
             builder.add(int64_t(v.size()));
         } else if (v.is_string()) {
             if (!text)
-                fail(r, "field '" + field + "' is text; give --vocab VOCAB to count its tokens");
+                fail(r, "field '" + field + "' is text; give " + subject(Field::Vocabulary) +
+                            " to count its tokens");
             builder.add(text->single(v.get<std::string>()));
         } else
             fail(r, "field '" + field + "' is " + std::string(v.type_name()) +
@@ -452,7 +453,8 @@ LengthHistogram readTexts(LineReader& r, const DistributionOptions& o, const Tex
             if (numeric) {
                 const long index = std::strtol(c.c_str(), nullptr, 10);
                 if (index < 1)
-                    throw Error("--text-columns: column numbers start at 1, got " + c);
+                    throw Error(subject(Field::TextColumns) + ": column numbers start at 1, got " +
+                                quote(c));
                 cols.push_back(size_t(index - 1));
             } else if (const auto found = findName(header, c))
                 cols.push_back(*found);
@@ -491,11 +493,14 @@ bool isJsonl(const std::string& name)
 void checkOptions(const DistributionOptions& o)
 {
     if (!o.textColumns.empty() && o.vocab.empty())
-        throw Error("--text-columns needs --vocab VOCAB to tokenize the texts");
+        throw Error(subject(Field::TextColumns) + " needs " + subject(Field::Vocabulary) +
+                    " to tokenize the texts");
     if (o.textColumns.size() > 2)
-        throw Error("--text-columns takes one column (single texts) or two (sentence pairs)");
+        throw Error(subject(Field::TextColumns) +
+                    " takes one column (single texts) or two (sentence pairs)");
     if (o.lowercase && o.vocab.empty())
-        throw Error("--lowercase applies to tokenizing texts; give --vocab VOCAB");
+        throw Error(subject(Field::Lowercase) + " applies to tokenizing texts; give " +
+                    subject(Field::Vocabulary));
 }
 
 std::unique_ptr<TextSource> makeTextSource(const DistributionOptions& o)

@@ -11,7 +11,7 @@
 #pragma once
 
 #include "core/traffic/length_histogram.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
 
 #include <string>
 #include <string_view>
@@ -27,7 +27,7 @@ struct DistributionOptions {
     // the first line is then a header. Empty: every non-blank line is one text.
     std::vector<std::string> textColumns;
     bool lowercase = false; // with vocab: uncased model (lower-case, strip accents)
-    JobProgress job;
+    Job job;
 };
 
 // The names a length column or field may have when none is given, in order of preference.

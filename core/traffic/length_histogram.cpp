@@ -11,9 +11,9 @@ namespace {
 
 void checkLength(int64_t length)
 {
-    if (length < 1 || length > kMaxSupportedLength)
+    if (length < 1 || length > kMaxLength)
         throw Error("length " + std::to_string(length) + " is outside 1.." +
-                    std::to_string(kMaxSupportedLength));
+                    std::to_string(kMaxLength));
 }
 
 int64_t addChecked(int64_t a, int64_t b, const char* what)

@@ -3,6 +3,8 @@
 // the evaluator and tuner work on the distinct lengths, not on the requests.
 #pragma once
 
+#include "core/spec/boundaries.h"
+
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -11,15 +13,11 @@
 
 namespace bucketlab {
 
-// Lengths are positive and below 2^31: the largest sequence length a runtime can index
-// with an int32, and what the readers accept.
-inline constexpr int64_t kMaxSupportedLength = 2147483647;
-
 class LengthHistogram {
 public:
     LengthHistogram() = default;
     // From (length, count) pairs in any order: repeated lengths add up, zero counts are
-    // dropped. Throws Error for a length outside [1, kMaxSupportedLength], a negative count,
+    // dropped. Throws Error for a length outside [1, kMaxLength], a negative count,
     // or totals that overflow 64 bits.
     static LengthHistogram fromCounts(std::vector<std::pair<int64_t, int64_t>> counts);
 
@@ -63,7 +61,7 @@ class LengthHistogramBuilder {
 public:
     static constexpr int64_t kDenseLimit = int64_t(1) << 20;
 
-    // `length` must be in [1, kMaxSupportedLength] (readers check and report file:line);
+    // `length` must be in [1, kMaxLength] (readers check and report file:line);
     // throws Error otherwise.
     void add(int64_t length)
     {

@@ -25,7 +25,7 @@ struct Component {
     double weight = 1.0;
     std::map<std::string, double> params;
     int64_t min = 1;
-    int64_t max = kMaxSupportedLength;
+    int64_t max = kMaxLength;
     bool maxGiven = false;
     std::vector<double> zipfCdf; // cumulative weights of min..max
 };
@@ -196,9 +196,9 @@ LengthHistogram syntheticDistribution(const std::string& spec)
                     throw Error("distribution spec '" + spec + "': seed is given twice");
                 seed = uint64_t(value), haveSeed = true;
             } else if (key == "min")
-                c.min = integer(v, "min", spec, 1, kMaxSupportedLength);
+                c.min = integer(v, "min", spec, 1, kMaxLength);
             else if (key == "max") {
-                c.max = integer(v, "max", spec, 1, kMaxSupportedLength);
+                c.max = integer(v, "max", spec, 1, kMaxLength);
                 c.maxGiven = true;
             } else
                 c.params[key] = v;
@@ -206,11 +206,13 @@ LengthHistogram syntheticDistribution(const std::string& spec)
                 break;
         }
         auto need = [&](std::initializer_list<const char*> keys) {
-            for (const auto& [key, v] : c.params)
+            for (const auto& param : c.params) {
+                const std::string& key = param.first; // (clang: no lambda capture of bindings)
                 if (std::find_if(keys.begin(), keys.end(),
                                  [&](const char* k) { return key == k; }) == keys.end())
                     throw Error("distribution spec '" + spec + "': " + name +
                                 " has no parameter '" + key + "'");
+            }
             for (const char* k : keys)
                 if (!c.params.count(k))
                     throw Error("distribution spec '" + spec + "': " + name + " needs " + k + "=");

@@ -1,6 +1,7 @@
 #include "core/tuning/boundary_tuner.h"
 
 #include "core/util/error.h"
+#include "core/util/format.h"
 
 #include <nlohmann/json.hpp>
 
@@ -25,13 +26,6 @@ int64_t nearestRank99(int64_t n)
 double millisecondsSince(std::chrono::steady_clock::time_point t0)
 {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string formatMs(double ms)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g ms", ms);
-    return buf;
 }
 
 // The DP's inner loop: the leftmost i in [lo, end) minimising prev[i] - hj * C[i] (the
@@ -65,7 +59,7 @@ inline void scanStarts(const double* __restrict prev, const double* __restrict C
 
 } // namespace
 
-std::string TuneSolution::toJson() const
+nlohmann::json TuneSolution::toJson() const
 {
     nlohmann::json j;
     j["feasible"] = feasible;
@@ -73,7 +67,7 @@ std::string TuneSolution::toJson() const
     j["boundaries"] = boundaries;
     j["objective_value"] = feasible ? nlohmann::json(objective) : nlohmann::json(nullptr);
     j["solve_ms"] = solveMs;
-    return j.dump();
+    return j;
 }
 
 std::string objectiveName(TuneObjective objective)
@@ -123,32 +117,34 @@ struct BoundaryTuner::Layers {
 };
 
 BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
-                                         const JobProgress& job) const
+                                         const Job& job) const
 {
     Layers L;
     L.n = evaluator_.servedDistinct();
     const size_t n = L.n;
     const auto& lengths = evaluator_.histogram().lengths();
     if (n == 0)
-        throw Error("no traffic at or below --max-length " +
+        throw Error("no traffic at or below " + subject(Field::MaxLength) + " " +
                     std::to_string(evaluator_.maxLength()) + ": nothing to tune");
     if (kMax < 1)
-        throw Error("--buckets must be at least 1, got " + std::to_string(kMax));
+        throw Error(subject(Field::BucketCount) + " must be at least 1, got " +
+                    std::to_string(kMax));
     L.cover = settings.coverLength;
     if (L.cover > 0 && L.cover < lengths[n - 1])
-        throw Error("--cover " + std::to_string(L.cover) +
+        throw Error(subject(Field::ServeUpTo) + " " + std::to_string(L.cover) +
                     " is below the longest served request (" + std::to_string(lengths[n - 1]) +
-                    "); raise it, or reject longer traffic with --max-length " +
-                    std::to_string(L.cover));
+                    "); raise it, or reject longer traffic with " + subject(Field::MaxLength) +
+                    " " + std::to_string(L.cover));
     // A covering bucket beyond every request is one more useful boundary.
     const size_t usable = n + (L.cover > lengths[n - 1] ? 1 : 0);
     if (size_t(kMax) > usable)
-        throw Error("--buckets " + std::to_string(kMax) + " exceeds the " + std::to_string(n) +
-                    " distinct lengths in the traffic" +
-                    (usable > n ? " plus the covering bucket" : "") +
+        throw Error(subject(Field::BucketCount) + " is " + std::to_string(kMax) +
+                    " but the traffic has only " + std::to_string(n) + " distinct lengths" +
+                    (usable > n ? " (plus the covering bucket)" : "") +
                     "; more buckets than lengths cannot help");
     if (int64_t(kMax) * int64_t(n + 1) > kMaxSplitEntries)
-        throw Error("--buckets " + std::to_string(kMax) + " with " + std::to_string(n) +
+        throw Error(subject(Field::BucketCount) + " " + std::to_string(kMax) + " with " +
+                    std::to_string(n) +
                     " distinct lengths needs more than 1 GiB of tables; use fewer buckets");
     const bool constrained = settings.objective == TuneObjective::MeanLatencyP99Budget;
     const auto& prefix = evaluator_.prefixCount();
@@ -303,11 +299,11 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
     return L;
 }
 
-TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const JobProgress& job) const
+TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const Job& job) const
 {
     const auto t0 = std::chrono::steady_clock::now();
     if (!std::isfinite(settings.bucketCost) || settings.bucketCost < 0)
-        throw Error("--bucket-cost must be a finite number >= 0");
+        throw Error(subject(Field::BucketCost) + " must be a finite number >= 0");
     const Layers L = run(settings, settings.buckets, job);
     TuneSolution s;
     if (!L.infeasibleReason.empty()) {
@@ -341,14 +337,15 @@ TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const JobProgres
         s.solveMs = millisecondsSince(t0);
         return s;
     }
-    s.boundaries = L.boundaries(bestK, evaluator_.histogram().lengths());
+    s.boundaries = Boundaries::from(L.boundaries(bestK, evaluator_.histogram().lengths()),
+                                    "the tuner's solution");
     s.objective = L.finalCost[size_t(bestK)] / L.served + settings.bucketCost * bestK;
     s.solveMs = millisecondsSince(t0);
     return s;
 }
 
 std::vector<TuneSolution> BoundaryTuner::sweep(const TuneSettings& settings, int kMax,
-                                               const JobProgress& job) const
+                                               const Job& job) const
 {
     const Layers L = run(settings, kMax, job);
     std::vector<TuneSolution> out;
@@ -356,7 +353,8 @@ std::vector<TuneSolution> BoundaryTuner::sweep(const TuneSettings& settings, int
         TuneSolution s;
         s.feasible = L.feasible(k);
         if (s.feasible) {
-            s.boundaries = L.boundaries(k, evaluator_.histogram().lengths());
+            s.boundaries = Boundaries::from(L.boundaries(k, evaluator_.histogram().lengths()),
+                                            "the tuner's solution");
             s.objective = L.finalCost[size_t(k)] / L.served;
         } else
             s.infeasibleReason = L.infeasibleReason.empty() ? "no " + std::to_string(k) +
@@ -367,8 +365,7 @@ std::vector<TuneSolution> BoundaryTuner::sweep(const TuneSettings& settings, int
     return out;
 }
 
-double BoundaryTuner::objectiveOf(const std::vector<int64_t>& boundaries,
-                                  const TuneSettings& settings) const
+double BoundaryTuner::objectiveOf(const Boundaries& boundaries, const TuneSettings& settings) const
 {
     const auto t = evaluator_.totals(boundaries);
     if (t.served == 0)

@@ -33,7 +33,9 @@
 #pragma once
 
 #include "core/tuning/bucket_evaluator.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -59,13 +61,13 @@ struct TuneSettings {
 struct TuneSolution {
     bool feasible = true;
     std::string infeasibleReason; // when not feasible: why, in a sentence
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
     // Per served request: mean latency (ms) or mean padded tokens, plus bucketCost per bucket.
     double objective = 0;
     double solveMs = 0; // wall time of the solver alone
 
     // {"feasible", "infeasible_reason", "boundaries", "objective_value", "solve_ms"}
-    std::string toJson() const;
+    nlohmann::json toJson() const;
 };
 
 // "mean", "tokens" or "p99".
@@ -79,18 +81,18 @@ public:
     // Throws Error when K < 1 or K exceeds the distinct served lengths, when no traffic is
     // servable, or for a non-positive p99 budget; an unmeetable budget is an infeasible
     // solution, not an error. Throws Cancelled when job.cancel is set.
-    TuneSolution solve(const TuneSettings& settings, const JobProgress& job = {}) const;
+    TuneSolution solve(const TuneSettings& settings, const Job& job = {}) const;
     // The optimum for every bucket count 1..kMax (exactly k buckets, no bucket cost): the
     // Pareto front of objective against bucket count. One DP pass.
     std::vector<TuneSolution> sweep(const TuneSettings& settings, int kMax,
-                                    const JobProgress& job = {}) const;
+                                    const Job& job = {}) const;
     // The objective of any boundary set under `settings` (per served request, with the
     // bucket cost), as the DP counts it: for checks against the solver.
-    double objectiveOf(const std::vector<int64_t>& boundaries, const TuneSettings& settings) const;
+    double objectiveOf(const Boundaries& boundaries, const TuneSettings& settings) const;
 
 private:
     struct Layers;
-    Layers run(const TuneSettings& settings, int kMax, const JobProgress& job) const;
+    Layers run(const TuneSettings& settings, int kMax, const Job& job) const;
 
     const BucketEvaluator& evaluator_;
 };

@@ -13,16 +13,6 @@ namespace {
 
 constexpr int64_t kDenseRankLimit = int64_t(1) << 22;
 
-// Ascending positive boundaries no longer than any length we accept (so padded token
-// counts cannot overflow).
-void checkEvaluatedBoundaries(const std::vector<int64_t>& boundaries)
-{
-    checkBoundaries(boundaries, "boundaries");
-    if (boundaries.back() > kMaxSupportedLength)
-        throw Error("boundaries: " + std::to_string(boundaries.back()) +
-                    " exceeds the largest supported length " + std::to_string(kMaxSupportedLength));
-}
-
 // Nearest rank ceil(percent/100 * n), at least 1, in exact integer arithmetic.
 int64_t nearestRank(int64_t n, int percent)
 {
@@ -38,13 +28,13 @@ BucketEvaluator::BucketEvaluator(LengthHistogram histogram, LatencyCurve curve, 
     if (histogram_.empty())
         throw Error("the distribution is empty: nothing to evaluate");
     if (maxLength_ < 0)
-        throw Error("--max-length must be positive");
+        throw Error(subject(Field::MaxLength) + " must be positive");
     const auto& lengths = histogram_.lengths();
     const auto& counts = histogram_.counts();
     const size_t n = lengths.size();
     // Padded tokens are at most total x 2^31; refuse what would not fit in 64 bits rather
     // than report wrapped numbers.
-    if (__int128(histogram_.total()) * kMaxSupportedLength > __int128(INT64_MAX))
+    if (__int128(histogram_.total()) * kMaxLength > __int128(INT64_MAX))
         throw Error("the distribution has " + std::to_string(histogram_.total()) +
                     " requests; padded token totals could overflow 64 bits (limit 2^32)");
     prefixCount_.assign(n + 1, 0);
@@ -79,12 +69,11 @@ size_t BucketEvaluator::countDistinctAtMost(int64_t length) const
     return size_t(std::upper_bound(lengths.begin(), lengths.end(), length) - lengths.begin());
 }
 
-BucketEvaluator::Totals BucketEvaluator::totals(const std::vector<int64_t>& boundaries) const
+BucketEvaluator::Totals BucketEvaluator::totals(const Boundaries& boundaries) const
 {
-    checkEvaluatedBoundaries(boundaries);
     Totals t;
     size_t prev = 0;
-    const int64_t cap = maxLength_ > 0 ? maxLength_ : kMaxSupportedLength;
+    const int64_t cap = maxLength_ > 0 ? maxLength_ : kMaxLength;
     std::vector<std::pair<int64_t, double>> perBucket; // (requests, latency)
     perBucket.reserve(boundaries.size());
     for (int64_t b : boundaries) {
@@ -109,14 +98,13 @@ BucketEvaluator::Totals BucketEvaluator::totals(const std::vector<int64_t>& boun
     return t;
 }
 
-Evaluation BucketEvaluator::evaluate(const std::vector<int64_t>& boundaries) const
+Evaluation BucketEvaluator::evaluate(const Boundaries& boundaries) const
 {
-    checkEvaluatedBoundaries(boundaries);
     Evaluation e;
     e.boundaries = boundaries;
     e.buckets.resize(boundaries.size());
     const int64_t total = histogram_.total();
-    const int64_t cap = maxLength_ > 0 ? maxLength_ : kMaxSupportedLength;
+    const int64_t cap = maxLength_ > 0 ? maxLength_ : kMaxLength;
     size_t prev = 0;
     int64_t prevBoundary = 0;
     double latencySum = 0;
@@ -170,7 +158,7 @@ Evaluation BucketEvaluator::evaluate(const std::vector<int64_t>& boundaries) con
     return e;
 }
 
-std::string Evaluation::toJson() const
+nlohmann::json Evaluation::toJson() const
 {
     nlohmann::json j;
     j["boundaries"] = boundaries;
@@ -200,7 +188,7 @@ std::string Evaluation::toJson() const
                   {"padded_tokens", stats.paddedTokens},
                   {"waste_pct", stats.wastePct},
                   {"mean_padded_tokens", stats.meanPaddedTokens}};
-    return j.dump();
+    return j;
 }
 
 } // namespace bucketlab

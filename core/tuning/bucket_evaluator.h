@@ -13,7 +13,10 @@
 #pragma once
 
 #include "core/latency/latency_curve.h"
+#include "core/spec/boundaries.h"
 #include "core/traffic/length_histogram.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -49,11 +52,11 @@ struct EvaluationStats {
 };
 
 struct Evaluation {
-    std::vector<int64_t> boundaries;
+    Boundaries boundaries;
     std::vector<BucketStats> buckets;
     EvaluationStats stats;
     // {"boundaries": [...], "buckets": [...], "stats": {...}} with snake_case fields.
-    std::string toJson() const;
+    nlohmann::json toJson() const;
 };
 
 class BucketEvaluator {
@@ -62,7 +65,7 @@ public:
     BucketEvaluator(LengthHistogram histogram, LatencyCurve curve, int64_t maxLength = 0);
 
     // Boundaries must be positive and strictly ascending (Error otherwise).
-    Evaluation evaluate(const std::vector<int64_t>& boundaries) const;
+    Evaluation evaluate(const Boundaries& boundaries) const;
     // Only the mean latency and padded tokens per served request, and the served count;
     // no allocation (for baselines and brute-force checks).
     struct Totals {
@@ -71,7 +74,7 @@ public:
         double p99LatencyMs = 0;
         int64_t paddedTokens = 0;
     };
-    Totals totals(const std::vector<int64_t>& boundaries) const;
+    Totals totals(const Boundaries& boundaries) const;
 
     const LengthHistogram& histogram() const { return histogram_; }
     const LatencyCurve& curve() const { return curve_; }

@@ -42,10 +42,11 @@ std::vector<ReferencePoint> chooseReferences(const std::vector<ReferencePoint>& 
 
 } // namespace
 
-BucketVerification measureBuckets(const BucketVerificationRequest& r,
-                                  const ProfilerControl& control)
+BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job& job,
+                                  const ProfileObserver& observer)
 {
-    checkBoundaries(r.boundaries, "boundaries to verify");
+    if (r.boundaries.empty())
+        throw Error("verification: the boundary set has no buckets");
     if (r.shares.size() != r.boundaries.size())
         throw Error("verification: " + std::to_string(r.shares.size()) + " traffic shares for " +
                     std::to_string(r.boundaries.size()) + " buckets; give one share per bucket");
@@ -82,7 +83,7 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r,
         p.bucketModel = meta->boundaries != r.boundaries;
 
     BucketVerification v;
-    v.profile = runProfile(p, control);
+    v.profile = runProfile(p, job, observer);
     std::map<int64_t, const ProfilePoint*> byLength;
     for (const auto& point : v.profile.points)
         byLength[point.length] = &point;
@@ -130,10 +131,9 @@ BucketVerificationRequest verificationRequestFor(const Evaluation& evaluation,
                                                  const LatencyCurve& curve)
 {
     BucketVerificationRequest r;
-    for (const auto& b : evaluation.buckets) {
-        r.boundaries.push_back(b.boundary);
+    r.boundaries = evaluation.boundaries;
+    for (const auto& b : evaluation.buckets)
         r.shares.push_back(static_cast<double>(b.requests));
-    }
     if (r.boundaries.empty())
         throw Error("verification: the boundary set has no buckets");
     for (const auto& p : curve.measured())
@@ -164,7 +164,7 @@ PredictionCheck checkPrediction(double predictedMs, const BucketVerification& me
     return c;
 }
 
-std::string verificationJson(const BucketVerification& measured, const PredictionCheck& check)
+nlohmann::json verificationJson(const BucketVerification& measured, const PredictionCheck& check)
 {
     using nlohmann::json;
     json j;
@@ -196,7 +196,7 @@ std::string verificationJson(const BucketVerification& measured, const Predictio
     for (const auto& r : measured.references)
         refs.push_back({{"length", r.length}, {"curve_ms", r.thenMs}, {"now_ms", r.nowMs}});
     j["references"] = refs;
-    return j.dump();
+    return j;
 }
 
 } // namespace bucketlab

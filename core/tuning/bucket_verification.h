@@ -10,6 +10,8 @@
 #include "core/spec/input_spec.h"
 #include "core/tuning/bucket_evaluator.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,7 +31,7 @@ struct BucketVerificationRequest {
     std::vector<InputSpec> inputs; // plain models (packages carry theirs)
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
-    std::vector<int64_t> boundaries; // ascending
+    Boundaries boundaries;
     // Traffic served by each bucket, same order as boundaries: fractions or request
     // counts (normalised here); >= 0, not all 0.
     std::vector<double> shares;
@@ -87,8 +89,8 @@ struct BucketVerification {
 // re-exported package would run); a per-bucket package cannot serve other boundaries
 // and is refused. Throws Error for bad input and when any bucket could not be measured
 // (a verification with a missing bucket would be meaningless); Cancelled on cancel.
-BucketVerification measureBuckets(const BucketVerificationRequest& request,
-                                  const ProfilerControl& control = {});
+BucketVerification measureBuckets(const BucketVerificationRequest& request, const Job& job = {},
+                                  const ProfileObserver& observer = {});
 
 // (predicted - measured) / measured, in percent.
 double predictionErrorPct(double predictedMs, double measuredMs);
@@ -121,6 +123,6 @@ PredictionCheck checkPrediction(double predictedMs, const BucketVerification& me
 //  "within_tolerance", "conditions_ratio", "scaled_to_reference", "device", "threads",
 //  "buckets": [{"boundary", "share", "p50_ms", "ci95_ms", "samples", "flags"}],
 //  "references": [{"length", "curve_ms", "now_ms"}]}
-std::string verificationJson(const BucketVerification& measured, const PredictionCheck& check);
+nlohmann::json verificationJson(const BucketVerification& measured, const PredictionCheck& check);
 
 } // namespace bucketlab

@@ -46,45 +46,45 @@ json numberOrNull(double v)
 
 } // namespace
 
-std::vector<int64_t> powersOfTwoBoundaries(int64_t longest, int64_t maxLength)
+Boundaries powersOfTwoBoundaries(int64_t longest, int64_t maxLength)
 {
     std::vector<int64_t> out;
     if (maxLength > 0) {
         // neuronx-distributed-inference autobucketing.generate_buckets(128, max_length).
         if (maxLength == 128)
-            return {128};
+            return Boundaries::from({128}, "the powers-of-two baseline");
         const int maxBound = int(std::lround(std::log2(double(maxLength))));
         for (int i = 7; i < maxBound; ++i)
             out.push_back(int64_t(1) << i);
         out.push_back(maxLength);
-        return out;
+        return Boundaries::from(out, "the powers-of-two baseline");
     }
     int64_t b = 128;
     out.push_back(b);
-    while (b < longest && b < kMaxSupportedLength) {
-        b = std::min<int64_t>(b * 2, kMaxSupportedLength);
+    while (b < longest && b < kMaxLength) {
+        b = std::min<int64_t>(b * 2, kMaxLength);
         out.push_back(b);
     }
-    return out;
+    return Boundaries::from(out, "the powers-of-two baseline");
 }
 
-std::vector<int64_t> equalMassBoundaries(const LengthHistogram& served, int k)
+Boundaries equalMassBoundaries(const LengthHistogram& served, int k)
 {
     std::vector<int64_t> out;
     for (int i = 1; i <= k; ++i)
         out.push_back(served.quantile(double(i) / double(k)));
     out.back() = served.maxLength(); // exact even when i/k rounds below 1
     dedupe(out);
-    return out;
+    return Boundaries::from(out, "the equal-mass baseline");
 }
 
-std::vector<int64_t> uniformBoundaries(int64_t longest, int k)
+Boundaries uniformBoundaries(int64_t longest, int k)
 {
     std::vector<int64_t> out;
     for (int i = 1; i <= k; ++i)
         out.push_back(std::max<int64_t>(1, (longest * i + k - 1) / k));
     dedupe(out);
-    return out;
+    return Boundaries::from(out, "the uniform baseline");
 }
 
 int kneeIndex(const std::vector<double>& objectives)
@@ -107,41 +107,36 @@ int kneeIndex(const std::vector<double>& objectives)
 }
 
 TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningRequest& request,
-                            const JobProgress& job)
+                            const Job& job)
 {
     TuningReport r;
     r.settings = request.settings;
     r.maxLength = evaluator.maxLength();
     r.distributionSource = request.distributionSource;
     r.histogram = evaluator.histogram();
-    r.latencyJson = evaluator.curve().toJson();
+    r.curve = evaluator.curve();
     const TuneSettings& s = request.settings;
     const BoundaryTuner tuner(evaluator);
 
-    JobProgress solveJob = job;
-    solveJob.progress = [&](double f, const std::string& m) {
-        job.report(0.5 * f, m);
-    };
-    r.solution = tuner.solve(s, solveJob);
+    r.solution = tuner.solve(s, job.sub(0, 0.5));
     if (r.solution.feasible)
         r.evaluation = evaluator.evaluate(r.solution.boundaries);
 
     // Baselines.
     const LengthHistogram served =
         r.maxLength > 0 ? r.histogram.truncated(r.maxLength) : r.histogram;
-    std::vector<std::pair<std::string, std::vector<int64_t>>> sets;
-    if (!request.current.empty()) {
-        checkBoundaries(request.current, "--current");
+    std::vector<std::pair<std::string, Boundaries>> sets;
+    if (!request.current.empty())
         sets.emplace_back("current", request.current);
-    }
     sets.emplace_back("powers_of_two", powersOfTwoBoundaries(served.maxLength(), r.maxLength));
     if (s.coverLength > 0) {
         // Like the optimum, the baselines keep the covering bucket as their largest.
-        std::vector<int64_t> mass =
-            s.buckets > 1 ? equalMassBoundaries(served, s.buckets - 1) : std::vector<int64_t>{};
+        std::vector<int64_t> mass;
+        if (s.buckets > 1)
+            mass = equalMassBoundaries(served, s.buckets - 1).values();
         if (mass.empty() || mass.back() < s.coverLength)
             mass.push_back(s.coverLength);
-        sets.emplace_back("equal_mass", mass);
+        sets.emplace_back("equal_mass", Boundaries::from(mass, "the equal-mass baseline"));
         sets.emplace_back("uniform", uniformBoundaries(s.coverLength, s.buckets));
     } else {
         sets.emplace_back("equal_mass", equalMassBoundaries(served, s.buckets));
@@ -169,13 +164,9 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
     int kMax = request.paretoMax > 0 ? request.paretoMax : std::max(s.buckets, 8);
     kMax = int(std::min<size_t>(size_t(kMax), evaluator.servedDistinct()));
     if (kMax >= 1 && request.paretoMax >= 0) {
-        JobProgress sweepJob = job;
-        sweepJob.progress = [&](double f, const std::string& m) {
-            job.report(0.5 + 0.5 * f, m);
-        };
         TuneSettings sweepSettings = s;
         sweepSettings.bucketCost = 0;
-        const auto front = tuner.sweep(sweepSettings, kMax, sweepJob);
+        const auto front = tuner.sweep(sweepSettings, kMax, job.sub(0.5, 1));
         std::vector<double> feasibleObjectives;
         int firstFeasible = -1;
         for (int k = 1; k <= kMax; ++k) {
@@ -213,12 +204,12 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
     const int64_t aboveMax = r.histogram.total() - evaluator.servableRequests();
     if (aboveMax > 0)
         r.notes.push_back(percent(100.0 * double(aboveMax) / double(r.histogram.total())) +
-                          " of the traffic is above --max-length " + std::to_string(r.maxLength) +
-                          " and rejected by every boundary set");
+                          " of the traffic is above the maximum length " +
+                          std::to_string(r.maxLength) + " and rejected by every boundary set");
     return r;
 }
 
-std::string TuningReport::toJson(int indent) const
+nlohmann::json TuningReport::toJson() const
 {
     json j;
     j["objective"] = objectiveName(settings.objective);
@@ -236,7 +227,7 @@ std::string TuningReport::toJson(int indent) const
     j["boundaries"] = solution.boundaries;
     j["objective_value"] = solution.feasible ? json(solution.objective) : json(nullptr);
     if (solution.feasible) {
-        const json e = json::parse(evaluation.toJson());
+        const json e = evaluation.toJson();
         j["buckets"] = e["buckets"];
         j["stats"] = e["stats"];
     } else {
@@ -245,7 +236,7 @@ std::string TuningReport::toJson(int indent) const
     }
     j["baselines"] = json::array();
     for (const auto& b : baselines) {
-        json e = json::parse(b.evaluation.toJson());
+        json e = b.evaluation.toJson();
         e["name"] = b.name;
         e["objective_value"] = b.objective;
         e["tuned_gain_pct"] = solution.feasible ? json(b.tunedGainPct) : json(nullptr);
@@ -281,9 +272,9 @@ std::string TuningReport::toJson(int indent) const
                          {"p90", histogram.quantile(0.9)},
                          {"p99", histogram.quantile(0.99)},
                          {"max", histogram.maxLength()}};
-    j["latency"] = json::parse(latencyJson);
+    j["latency"] = curve.toJson();
     j["notes"] = notes;
-    return j.dump(indent);
+    return j;
 }
 
 } // namespace bucketlab

@@ -41,8 +41,8 @@ struct ParetoPoint {
 
 struct TuningRequest {
     TuneSettings settings;
-    std::vector<int64_t> current; // the user's boundaries; empty: no `current` baseline
-    int paretoMax = 0;            // 0: max(K, 8), at most the distinct lengths; -1: no sweep
+    Boundaries current; // the user's boundaries; empty: no `current` baseline
+    int paretoMax = 0;  // 0: max(K, 8), at most the distinct lengths; -1: no sweep
     std::string distributionSource;
 };
 
@@ -56,19 +56,19 @@ struct TuningReport {
     int kneeBuckets = 0; // 0: no knee (fewer than 3 feasible points or a flat front)
     std::string distributionSource;
     LengthHistogram histogram;
-    std::string latencyJson;
+    LatencyCurve curve;             // the curve the tuner priced buckets with
     std::vector<std::string> notes; // latency adjustments, extrapolation, rejected traffic
 
     // The `tune --json` document: boundaries, buckets, stats, baselines, pareto, solve_ms ...
-    std::string toJson(int indent = 2) const;
+    nlohmann::json toJson() const;
 };
 
 TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningRequest& request,
-                            const JobProgress& job = {});
+                            const Job& job = {});
 
-std::vector<int64_t> powersOfTwoBoundaries(int64_t longest, int64_t maxLength);
-std::vector<int64_t> equalMassBoundaries(const LengthHistogram& served, int k);
-std::vector<int64_t> uniformBoundaries(int64_t longest, int k);
+Boundaries powersOfTwoBoundaries(int64_t longest, int64_t maxLength);
+Boundaries equalMassBoundaries(const LengthHistogram& served, int k);
+Boundaries uniformBoundaries(int64_t longest, int k);
 // Index of the knee in objectives[0..] (bucket counts 1..), or -1.
 int kneeIndex(const std::vector<double>& objectives);
 

@@ -1,17 +1,82 @@
 // Errors the user can act on. The core throws bucketlab::Error for bad input, unreadable
 // files and impossible requests; its message already says what and where (file:line) and,
-// when there is one, what to do. Front ends print it as is (CLI: one line, exit code 2).
+// when there is one, what to do. A message speaks of what a value is (the bucket count, the
+// output file), never of how a front end spells it: it marks such a value with
+// subject(Field::...), and each front end names it in its own terms — the CLI by its option
+// (--buckets), the desktop by its control ("Buckets (K)"); what() uses the core's words.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace bucketlab {
 
+// The values an error can be about: a request's fields, whatever front end set them.
+enum class Field : uint8_t {
+    BucketCount,       // how many buckets to tune
+    Boundaries,        // the boundaries of a package being built or exported
+    CurrentBoundaries, // the boundaries deployed today, compared against
+    TunedBoundaries,   // given boundaries to compare instead of tuning
+    ServeUpTo,         // the length the largest bucket must serve (cover length)
+    MaxLength,         // the longest length the model accepts
+    CheckLength,       // lengths a kernel check covers
+    Inputs,            // the model's input specs
+    States,            // shared state specs
+    Output,            // the file (or folder) being written
+    Replace,           // permission to replace an existing output
+    BatchSizes,
+    Threads,
+    Budget,       // seconds of measurement
+    Device,       // where to run
+    Objective,    // what tuning minimises
+    BucketCost,   // cost per bucket
+    PerBucket,    // one model file per bucket
+    Function,     // the kernel function inside a file
+    GraphFormat,  // how a graph is printed
+    NeuronRecipe, // the folder of the Neuron recipe
+    Lengths,      // lengths to measure
+    Tolerance,    // how far a prediction may miss
+    LatencyStatistic,
+    Algorithm,
+    ParetoMax,   // largest bucket count of the Pareto sweep
+    Clock,       // what a profile sample measures
+    TargetCi,    // when a profiled length has enough samples
+    GridPoints,  // how many lengths a profile grid has
+    Column,      // the CSV/TSV column of lengths
+    JsonField,   // the JSONL field of lengths
+    Vocabulary,  // the WordPiece vocabulary
+    TextColumns, // the columns holding texts
+    Lowercase,   // an uncased vocabulary
+    KernelCheck, // whether kernels are validated
+    Package,     // a package whose kernel is checked too
+};
+
+// Every field, in declaration order (for the front ends' tables and their tests).
+const std::vector<Field>& allFields();
+// A stable id: "bucket_count", "current_boundaries", ...
+std::string fieldId(Field field);
+// The core's own words: "the bucket count", "the current boundaries", ...
+std::string fieldName(Field field);
+// A mark standing for `field` in a message; front ends replace it with their name for it.
+std::string subject(Field field);
+
 class Error : public std::runtime_error {
 public:
-    using std::runtime_error::runtime_error;
+    // `message` may mention fields with subject(); what() names them in the core's words.
+    explicit Error(const std::string& message);
+    // The message with every field named by `name` (a front end's term for it).
+    std::string render(const std::function<std::string(Field)>& name) const;
+    // The message as written, marks included: what to embed when rethrowing with context.
+    const std::string& marked() const { return marked_; }
+    // The first field the message mentions, if any (the control to point the user at).
+    std::optional<Field> field() const;
+
+private:
+    std::string marked_;
 };
 
 // Raised when a long job notices its cancel flag.

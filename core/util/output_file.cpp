@@ -64,8 +64,9 @@ bool sameFile(const std::string& a, const std::string& b)
     return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
-void checkOutputPath(const std::string& path, const OutputCheck& check, const std::string& what)
+void checkOutputPath(const std::string& path, const OutputCheck& check, Field field)
 {
+    const std::string what = subject(field);
     if (path.empty())
         throw Error(what + " is empty: give the file to write");
     for (const auto& in : check.inputs)
@@ -76,7 +77,8 @@ void checkOutputPath(const std::string& path, const OutputCheck& check, const st
     if (fs::is_directory(status))
         throw Error(what + " " + path + " is a directory; give a file name");
     if (fs::exists(status) && !check.force)
-        throw Error(what + " " + path + " already exists; pass --force to replace it");
+        throw Error(what + " " + path + " already exists (" + subject(Field::Replace) +
+                    " replaces it)");
     const std::string dir = parentDir(path);
     if (!fs::is_directory(dir, ec))
         throw Error(what + " " + path + ": directory " + dir + " does not exist");
@@ -116,7 +118,7 @@ void writeFileAtomically(const std::string& path, const std::string& bytes, bool
         ::close(fd);
         if (rc != 0) {
             if (linkErr == EEXIST)
-                throw Error(path + " already exists; pass --force to replace it");
+                throw Error(path + " already exists (" + subject(Field::Replace) + " replaces it)");
             if (linkErr != ENOENT && linkErr != EPERM && linkErr != EXDEV)
                 throw Error(path + ": cannot create file (" + std::strerror(linkErr) + ")");
             // /proc unavailable: fall through to the named temporary file below.
@@ -144,7 +146,7 @@ void writeFileAtomically(const std::string& path, const std::string& bytes, bool
     ::close(fd);
     if (!replace && fs::exists(path)) {
         ::unlink(tmp.c_str());
-        throw Error(path + " already exists; pass --force to replace it");
+        throw Error(path + " already exists (" + subject(Field::Replace) + " replaces it)");
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const std::string err = errnoText();
@@ -195,7 +197,7 @@ void StagedOutput::commit(bool replace)
         return;
     if (!tmpName_.empty()) {
         if (!replace && fs::exists(path_))
-            throw Error(path_ + " already exists; pass --force to replace it");
+            throw Error(path_ + " already exists (" + subject(Field::Replace) + " replaces it)");
         if (::rename(tmpName_.c_str(), path_.c_str()) != 0)
             throw Error(path_ + ": cannot create file (" + errnoText() + ")");
         committed_ = true;
@@ -204,7 +206,7 @@ void StagedOutput::commit(bool replace)
     const std::string linkName = replace ? uniqueSibling(path_) : path_;
     if (::linkat(AT_FDCWD, readPath_.c_str(), AT_FDCWD, linkName.c_str(), AT_SYMLINK_FOLLOW) != 0) {
         if (errno == EEXIST)
-            throw Error(path_ + " already exists; pass --force to replace it");
+            throw Error(path_ + " already exists (" + subject(Field::Replace) + " replaces it)");
         throw Error(path_ + ": cannot create file (" + errnoText() + ")");
     }
     if (replace && ::rename(linkName.c_str(), path_.c_str()) != 0) {

@@ -3,6 +3,8 @@
 // place only when complete, so even a SIGKILL mid-write leaves nothing behind.
 #pragma once
 
+#include "core/util/error.h"
+
 #include <string>
 #include <vector>
 
@@ -16,7 +18,7 @@ struct OutputCheck {
 // Fails early (before any work) when `path` cannot be an output: same file as an input,
 // an existing file without force, a directory, or a directory we cannot write to.
 void checkOutputPath(const std::string& path, const OutputCheck& check,
-                     const std::string& what = "--out");
+                     Field field = Field::Output);
 
 // Atomically creates or replaces `path` with `bytes`.
 void writeFileAtomically(const std::string& path, const std::string& bytes, bool replace);

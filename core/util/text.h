@@ -1,6 +1,7 @@
-// Small text helpers shared by the core's readers.
+// Small text helpers shared by the core's readers and messages.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -31,5 +32,24 @@ inline std::string trimWhitespace(std::string_view s)
         return {};
     return std::string(s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1));
 }
+
+// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF), the text JSON writers accept.
+bool isValidUtf8(std::string_view s);
+
+// `s` with every byte that is not part of a well-formed UTF-8 sequence written as \xNN, so
+// text read from a file (pickle strings, code records) always fits JSON and terminals. Valid
+// text comes back unchanged.
+std::string utf8Escaped(std::string_view s);
+
+// A value quoted in a one-line message: control characters (line ends, ESC, NUL, DEL) and
+// bytes that are not UTF-8 written as \n, \t, \xNN, and at most `maxChars` characters
+// (longer values end in "..."), so no input can break the line, drive the terminal or
+// flood it.
+std::string displayText(std::string_view s, size_t maxChars = 80);
+
+// displayText() in single quotes, and the value's length in bytes when it was cut:
+// 'abc...' (10000000 bytes).
+std::string quote(std::string_view value, size_t maxChars = 80);
 
 } // namespace bucketlab

@@ -65,7 +65,7 @@ double bareLoopUs(torch::jit::Method& forward, const std::vector<c10::IValue>& i
 
 // Microseconds per sample of the profiler's sampling phase (budget and cancel checks,
 // convergence checkpoints, progress) on the same model.
-double profilerUs(const bucketlab::ProfilerControl& control, double seconds)
+double profilerUs(const bucketlab::ProfileObserver& observer, double seconds)
 {
     bucketlab::ProfileRequest r;
     r.model = TrivialModel::get().path;
@@ -74,7 +74,7 @@ double profilerUs(const bucketlab::ProfilerControl& control, double seconds)
     r.targetCiPct = 0; // sample until the budget ends
     r.maxSamplesPerPoint = 10'000'000;
     r.budgetS = seconds;
-    const auto p = bucketlab::runProfile(r, control);
+    const auto p = bucketlab::runProfile(r, {}, observer);
     return std::stod(p.settings.at("sampling_s")) * 1e6 / double(p.points[0].samples);
 }
 
@@ -87,7 +87,7 @@ void harnessOverhead(benchmark::State& state, bool withProgress)
     const std::vector<c10::IValue> inputs = {torch::ones({1, 16})};
     for (int i = 0; i < 3; ++i)
         forward(inputs);
-    bucketlab::ProfilerControl control;
+    bucketlab::ProfileObserver control;
     int64_t reports = 0;
     if (withProgress)
         control.progress = [&](const bucketlab::ProfilerProgress&) {

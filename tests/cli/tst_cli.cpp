@@ -192,12 +192,12 @@ void TestCli::badBuildInput_data()
                                << "appears twice";
     QTest::addRow("zero") << QStringList{"build",        "MODEL", "--inputs", in,
                                          "--boundaries", "0,128", "--out",    "OUT"}
-                          << "not a positive length";
+                          << "--boundaries: '0' is not positive";
     QTest::addRow("empty boundaries")
         << QStringList{"build", "MODEL", "--inputs", in, "--boundaries", "", "--out", "OUT"}
-        << "no boundaries";
-    QTest::addRow("no boundaries")
-        << QStringList{"build", "MODEL", "--inputs", in, "--out", "OUT"} << "no boundaries";
+        << "--boundaries is empty";
+    QTest::addRow("no boundaries") << QStringList{"build", "MODEL", "--inputs", in, "--out", "OUT"}
+                                   << "--boundaries are missing";
     QTest::addRow("unknown dtype")
         << QStringList{"build",        "MODEL", "--inputs", "input_ids:int128",
                        "--boundaries", "128",   "--out",    "OUT"}

@@ -157,7 +157,8 @@ void TestCliProfile::badInput_data()
     QTest::addColumn<QString>("mentions");
     const QString m = model_, p = package_;
     const QStringList plain = {"profile", m, "--inputs", inputs_};
-    QTest::addRow("length 0") << plain + QStringList{"--lengths", "0,16"} << "0 is not positive";
+    QTest::addRow("length 0") << plain + QStringList{"--lengths", "0,16"}
+                              << "--lengths: '0' is not positive";
     QTest::addRow("negative length") << plain + QStringList{"--lengths", "-4"} << "not positive";
     QTest::addRow("above the package's largest bucket")
         << QStringList{"profile", p, "--lengths", "128,600"} << "exceeds the largest bucket 512";
@@ -176,7 +177,7 @@ void TestCliProfile::badInput_data()
     QTest::addRow("plain model without inputs")
         << QStringList{"profile", m, "--lengths", "16"} << "needs --inputs";
     QTest::addRow("batch 0") << plain + QStringList{"--lengths", "16", "--batch", "0"}
-                             << "--batch: 0 is not positive";
+                             << "--batch-sizes: '0' is not positive";
     QTest::addRow("Neuron model without the Neuron runtime")
         << QStringList{"profile", path("neuron.pt"), "--inputs", inputs_, "--lengths", "16"}
         << "this model needs the AWS Neuron runtime (libtorchneuron.so), which is not installed "

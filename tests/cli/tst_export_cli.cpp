@@ -151,7 +151,7 @@ void TestExportCli::badInput_data()
     QTest::addColumn<QString>("mentions");
     QTest::addRow("existing out without --force")
         << QStringList{"export", "PKG", "--boundaries", "64,512", "--out", "DIR/exists.pt"}
-        << "already exists; pass --force";
+        << "already exists (--force replaces it)";
     QTest::addRow("out is the source")
         << QStringList{"export", "PKG", "--boundaries", "64,512", "--out", "PKG", "--force"}
         << "also an input";
@@ -162,7 +162,7 @@ void TestExportCli::badInput_data()
         << QStringList{"export", "PKG", "--boundaries", "512,64", "--out", "OUT"} << "must ascend";
     QTest::addRow("zero boundary")
         << QStringList{"export", "PKG", "--boundaries", "0,64", "--out", "OUT"}
-        << "not a positive length";
+        << "--boundaries: '0' is not positive";
     QTest::addRow("not a package")
         << QStringList{"export", "DIR/demo/demo_model.pt", "--boundaries", "64", "--out", "OUT"}
         << "not a BucketLab package";

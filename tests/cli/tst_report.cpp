@@ -165,7 +165,7 @@ void TestReport::tablesCarryTheEvaluatorsFigures()
         QCOMPARE(boundaries, (std::vector<int64_t>{128, 512}));
     else
         QCOMPARE(boundaries.size(), size_t(4)); // --tune 4
-    const Evaluation e = evaluator.evaluate(boundaries);
+    const Evaluation e = evaluator.evaluate(Boundaries::from(boundaries, Field::Boundaries));
 
     // The JSON carries the evaluator's figures unrounded.
     const auto j = json_[set].toObject();
@@ -353,7 +353,7 @@ void TestReport::badInput_data()
     QTest::addRow("zero tuned boundary")
         << base +
                QStringList{"--distribution", kTraffic, "--tuned", "0,512", "--html", "DIR/out.html"}
-        << "not a positive length";
+        << "--tuned: '0' is not positive";
     QTest::addRow("tuned and tune together")
         << base + QStringList{"--distribution", kTraffic, "--tuned", "64,512",
                               "--tune",         "3",      "--html",  "DIR/out.html"}
@@ -361,7 +361,7 @@ void TestReport::badInput_data()
     QTest::addRow("more buckets than lengths")
         << base + QStringList{"--distribution", "DIR/few_lengths.csv", "--tune", "5",
                               "--html",         "DIR/out.html"}
-        << "--tune 5 exceeds the 3 distinct lengths";
+        << "--buckets is 5 but the traffic has only 3 distinct lengths";
     QTest::addRow("bad latency spec")
         << QStringList{"report",    "--distribution", kTraffic, "--latency",   "linear:x",
                        "--current", "128,512",        "--html", "DIR/out.html"}
@@ -374,7 +374,7 @@ void TestReport::badInput_data()
         << "not writable";
     QTest::addRow("existing output without --force")
         << base + QStringList{"--distribution", kTraffic, "--html", "DIR/exists.html"}
-        << "already exists; pass --force";
+        << "exists.html already exists (--force replaces it)";
     QTest::addRow("output is an input")
         << base + QStringList{"--distribution", kTraffic, "--package", "PKG",
                               "--html",         "PKG",    "--force"}

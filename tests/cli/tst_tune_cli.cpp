@@ -210,7 +210,8 @@ void TestTuneCli::badInput_data()
         << tune("DIR/traffic.csv", "DIR/nope.json", "2") << "no such file";
     QTest::addRow("K zero") << tune("DIR/traffic.csv", lat, "0") << "at least 1";
     QTest::addRow("K above distinct lengths")
-        << tune("DIR/traffic.csv", lat, "600") << "exceeds the 500 distinct lengths";
+        << tune("DIR/traffic.csv", lat, "600")
+        << "--buckets is 600 but the traffic has only 500 distinct lengths";
     QTest::addRow("bad objective")
         << tune("DIR/traffic.csv", lat, "2") + QStringList{"--objective", "fast"}
         << "--objective must be";

@@ -77,7 +77,7 @@ sys.stdout.buffer.write(pickle.dumps(value, protocol=2))
     QCOMPARE(pickleClassName(*root->get("c")), std::string("collections OrderedDict"));
     // The memo keeps shared objects shared.
     const auto e = root->get("e");
-    QCOMPARE(e->items.at(0).get(), e->items.at(1).get());
+    QCOMPARE(e->items.at(0), e->items.at(1));
 }
 
 void TestArchive::pickleRejectsBadInput_data()

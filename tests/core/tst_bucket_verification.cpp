@@ -7,6 +7,7 @@
 #include "core/latency/profiler.h"
 #include "core/tuning/bucket_verification.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "fixtures.h"
 #include "testutil.h"
 
@@ -129,7 +130,7 @@ BucketVerificationRequest TestBucketVerification::request(std::vector<int64_t> b
     BucketVerificationRequest r;
     r.model = demo_.model;
     r.inputs = demoInputs();
-    r.boundaries = std::move(boundaries);
+    r.boundaries = Boundaries::from(std::move(boundaries), Field::Boundaries);
     r.shares = std::move(shares);
     r.budgetS = budget;
     return r;
@@ -193,15 +194,13 @@ void TestBucketVerification::badRequests_data()
     QTest::addRow("no traffic") << VerificationEdit([](auto& r) {
         r.shares = {0, 0};
     }) << "every bucket has a zero traffic share";
-    QTest::addRow("descending boundaries") << VerificationEdit([](auto& r) {
-        r.boundaries = {512, 128};
-    }) << "boundaries to verify";
     QTest::addRow("per-bucket package, other boundaries") << VerificationEdit([perBucket](auto& r) {
         r.model = perBucket;
         r.inputs.clear();
         r.boundaries = {20, 40};
     }) << "re-trace the model";
-    QTest::addRow("budget 0") << VerificationEdit([](auto& r) { r.budgetS = 0; }) << "--budget";
+    QTest::addRow("budget 0") << VerificationEdit([](auto& r) { r.budgetS = 0; })
+                              << "the time budget";
 }
 
 void TestBucketVerification::badRequests()
@@ -274,7 +273,7 @@ QString explain(const std::vector<int64_t>& set, const Estimate& predicted,
                 const Estimate& measured)
 {
     return QString("buckets %1: predicted %2 ms [%3, %4], measured %5 ms [%6, %7], error %8 %")
-        .arg(QString::fromStdString(formatBoundaries(set)))
+        .arg(QString::fromStdString(formatLengths(set)))
         .arg(predicted.ms, 0, 'f', 3)
         .arg(predicted.low, 0, 'f', 3)
         .arg(predicted.high, 0, 'f', 3)

@@ -83,15 +83,14 @@ void TestDistribution::builderDenseAndSparse()
     b.add(3);
     b.add(3);
     b.add(LengthHistogramBuilder::kDenseLimit + 5); // beyond the flat array
-    b.add(kMaxSupportedLength);
+    b.add(kMaxLength);
     b.add(70000, 4);
     QCOMPARE(b.total(), int64_t(8));
-    QCOMPARE(pairs(b.build()), (Pairs{{3, 2},
-                                      {70000, 4},
-                                      {LengthHistogramBuilder::kDenseLimit + 5, 1},
-                                      {kMaxSupportedLength, 1}}));
+    QCOMPARE(
+        pairs(b.build()),
+        (Pairs{{3, 2}, {70000, 4}, {LengthHistogramBuilder::kDenseLimit + 5, 1}, {kMaxLength, 1}}));
     QVERIFY_THROWS_EXCEPTION(Error, b.add(0));
-    QVERIFY_THROWS_EXCEPTION(Error, b.add(kMaxSupportedLength + 1));
+    QVERIFY_THROWS_EXCEPTION(Error, b.add(kMaxLength + 1));
 }
 
 void TestDistribution::csvForms_data()
@@ -167,7 +166,7 @@ void TestDistribution::jsonlFields()
         parseDistributionJsonl("{\"text\": \"hello\"}\n", "a.jsonl", o);
         QFAIL("text without vocab accepted");
     } catch (const Error& e) {
-        QVERIFY2(QString(e.what()).contains("a.jsonl:1: field 'text' is text; give --vocab"),
+        QVERIFY2(QString(e.what()).contains("a.jsonl:1: field 'text' is text; give the vocabulary"),
                  e.what());
     }
     o.vocab = test::dataPath("bert-base-cased-vocab.txt").toStdString();
@@ -383,7 +382,7 @@ void TestDistribution::cancelWhileReading()
         text += "12\n";
     std::atomic<bool> cancel{true};
     DistributionOptions o;
-    o.job.cancel = &cancel;
+    o.job = Job::cancellable(&cancel);
     QVERIFY_THROWS_EXCEPTION(Cancelled, parseDistributionCsv(text, "big.csv", o));
 }
 

@@ -5,6 +5,8 @@
 
 #include <QTest>
 
+#include <nlohmann/json.hpp>
+
 using namespace bucketlab;
 
 class TestInputSpec : public QObject {
@@ -15,8 +17,6 @@ private Q_SLOTS:
     void rejectsBadSpecs_data();
     void rejectsBadSpecs();
     void formatRoundTrips();
-    void boundaries_data();
-    void boundaries();
     void metaJsonRoundTrips();
     void metaRejectsOtherFormats();
     void kernelSourceNamesLimit();
@@ -103,47 +103,6 @@ void TestInputSpec::formatRoundTrips()
     QCOMPARE(parseInputSpecs(formatInputSpecs(specs)), specs);
 }
 
-void TestInputSpec::boundaries_data()
-{
-    QTest::addColumn<QString>("text");
-    QTest::addColumn<QString>("error"); // empty: valid
-    QTest::addRow("two") << "128,512"
-                         << "";
-    QTest::addRow("spaces") << " 64 , 128 "
-                            << "";
-    QTest::addRow("empty") << ""
-                           << "no boundaries";
-    QTest::addRow("zero") << "0,128"
-                          << "not a positive length";
-    QTest::addRow("negative") << "-5"
-                              << "not a positive length";
-    QTest::addRow("duplicate") << "128,128"
-                               << "appears twice";
-    QTest::addRow("descending") << "512,128"
-                                << "must ascend";
-    QTest::addRow("not integer") << "12.5"
-                                 << "not an integer";
-    QTest::addRow("huge") << "99999999999"
-                          << "too large";
-    QTest::addRow("empty item") << "128,,512"
-                                << "empty item";
-}
-
-void TestInputSpec::boundaries()
-{
-    QFETCH(QString, text);
-    QFETCH(QString, error);
-    try {
-        const auto b = parseBoundaries(text.toStdString(), "--boundaries");
-        QVERIFY2(error.isEmpty(), "accepted bad boundaries");
-        QCOMPARE(QString::fromStdString(formatBoundaries(b)), text.remove(' '));
-    } catch (const Error& e) {
-        QVERIFY2(!error.isEmpty(), e.what());
-        QVERIFY2(QString::fromStdString(e.what()).contains(error), e.what());
-        QVERIFY(QString::fromStdString(e.what()).startsWith("--boundaries"));
-    }
-}
-
 void TestInputSpec::metaJsonRoundTrips()
 {
     PackageMeta m;
@@ -154,7 +113,7 @@ void TestInputSpec::metaJsonRoundTrips()
     m.createdBy = creatorString();
     m.createdAt = "2026-11-26T00:00:00Z";
     m.models = {{"m128.pt", std::string(64, 'a'), 128}, {"m512.pt", std::string(64, 'b'), 512}};
-    const PackageMeta back = metaFromJson(metaToJson(m), "pkg.pt");
+    const PackageMeta back = metaFromJson(metaJson(m).dump(), "pkg.pt");
     QCOMPARE(back.boundaries, m.boundaries);
     QCOMPARE(back.inputs, m.inputs);
     QCOMPARE(back.kind, PackageKind::PerBucket);

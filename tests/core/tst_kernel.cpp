@@ -223,7 +223,7 @@ void TestKernel::graphOfWholeModel()
 void TestKernel::graphExports()
 {
     const auto g = kernelGraph(loadKernel(s(dataPath("seed_bucket_kernel.py"))));
-    const auto json = nlohmann::json::parse(graphToJson(g));
+    const auto json = graphJson(g);
     QCOMPARE(json["nodes"].size(), g.nodes.size());
     QCOMPARE(json["blocks"].size(), g.blocks.size());
     const std::string dot = graphToDot(g);

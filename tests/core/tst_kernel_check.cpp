@@ -99,7 +99,7 @@ void TestKernelCheck::generatedKernelsValidateClean()
         while (int(set.size()) < k)
             set.insert(1 + int64_t(rng() % (round % 3 == 0 ? 8 : 300)));
         KernelLayout l;
-        l.boundaries.assign(set.begin(), set.end());
+        l.boundaries = Boundaries::from({set.begin(), set.end()}, Field::Boundaries);
         l.bucketDim = 1;
         const int n = 1 + int(rng() % 3);
         for (int i = 0; i < n; ++i) {
@@ -111,13 +111,13 @@ void TestKernelCheck::generatedKernelsValidateClean()
         KernelCheckOptions o;
         o.inputs = l.inputs;
         o.batchSizes = {1, 3};
-        o.maxLength = 2 * l.boundaries.back() + 3;
+        o.maxLength = 2 * l.boundaries.largest() + 3;
         const auto r = checkKernel(loadKernel(file), o);
         std::string defects;
         for (const auto& d : r.defects)
             defects += defectKindName(d.kind) + ": " + d.message + "; ";
         QVERIFY2(r.ok,
-                 qPrintable(QString::fromStdString(formatBoundaries(l.boundaries) + " " +
+                 qPrintable(QString::fromStdString(l.boundaries.str() + " " +
                                                    formatInputSpecs(l.inputs) + ": " + defects)));
         QCOMPARE(r.boundaries, l.boundaries);
     }
@@ -214,15 +214,18 @@ void TestKernelCheck::cancelStops()
     KernelCheckOptions o;
     o.maxLength = 100000;
     o.inputs = layout({8}).inputs;
-    int64_t lastDone = 0;
-    o.progress = [&](const KernelCheckProgress& p) {
-        lastDone = p.done;
-    };
-    o.cancelled = [&] {
-        return lastDone > 100;
-    };
-    QVERIFY_EXCEPTION_THROWN(checkKernel(loadKernel(file), o), Cancelled);
-    QVERIFY(lastDone > 100);
+    // Cancelled from the progress sink once some calls are done, as the GUI's Cancel would.
+    std::atomic<bool> cancel{false};
+    double lastFraction = 0;
+    const Job job(
+        [&](double f, const std::string&) {
+            lastFraction = f;
+            if (f > 0.001)
+                cancel = true;
+        },
+        &cancel);
+    QVERIFY_EXCEPTION_THROWN(checkKernel(loadKernel(file), o, job), Cancelled);
+    QVERIFY(lastFraction > 0.001 && lastFraction < 0.5);
 }
 
 void TestKernelCheck::statePreprocessor_data()

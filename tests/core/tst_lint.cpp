@@ -6,7 +6,9 @@
 #include "kernel_fixtures.h"
 
 #include <QTemporaryDir>
+
 #include <QTest>
+#include <nlohmann/json.hpp>
 
 using namespace bucketlab;
 using namespace bucketlab::test;
@@ -206,7 +208,7 @@ void TestLint::seedKernel()
     QCOMPARE(count->line, 12); // num_inputs = 3
     QVERIFY(find("shared-padding-dtype"));
     QVERIFY(!find("bucket-index-dtype")); // torch.tensor([int]) is int64
-    const auto json = lintFindingsToJson(findings);
+    const auto json = lintFindingsJson(findings).dump(2);
     QVERIFY(json.find("\"rule\": \"literal-reuse\"") != std::string::npos);
 }
 

@@ -59,7 +59,7 @@ PackageBuildRequest TestPackage::sharedRequest(const std::vector<int64_t>& bound
 {
     PackageBuildRequest r;
     r.model = model_;
-    r.boundaries = boundaries;
+    r.boundaries = Boundaries::from(boundaries, Field::Boundaries);
     r.inputs = demoInputs();
     r.out = path(out);
     r.force = true;
@@ -292,7 +292,8 @@ void TestPackage::badRequests()
     QVERIFY(writeAll(dir_.filePath("exists.pt"), "keep me"));
     const QByteArray modelBefore = readAll(QString::fromStdString(model_));
     const auto entriesBefore = QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden);
-    PackageBuildRequest r = sharedRequest(parseBoundaries(s(boundaries), "--boundaries"), "x");
+    PackageBuildRequest r =
+        sharedRequest(Boundaries::parse(s(boundaries), Field::Boundaries).values(), "x");
     r.out = out.startsWith('/') ? s(out) : s(dir_.filePath(out));
     r.force = force;
     try {
@@ -314,7 +315,7 @@ void TestPackage::arityMismatchIsExplained()
         buildPackage(r);
         QFAIL("accepted three inputs for a two-input model");
     } catch (const Error& e) {
-        QVERIFY2(QString(e.what()).contains("forward() takes 2 inputs but --inputs lists 3"),
+        QVERIFY2(QString(e.what()).contains("forward() takes 2 inputs but the inputs list 3"),
                  e.what());
     }
 }

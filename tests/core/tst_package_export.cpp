@@ -145,7 +145,7 @@ ExportRequest TestPackageExport::request(const std::string& source, std::vector<
 {
     ExportRequest r;
     r.package = source;
-    r.boundaries = std::move(boundaries);
+    r.boundaries = Boundaries::from(std::move(boundaries), Field::Boundaries);
     r.out = path(out);
     r.force = true;
     return r;
@@ -200,7 +200,7 @@ void TestPackageExport::sharedExportMatchesBaseModelAtEveryLength_data()
 void TestPackageExport::sharedExportMatchesBaseModelAtEveryLength()
 {
     QFETCH(QString, boundaries);
-    const auto b = parseBoundaries(s(boundaries), "--boundaries");
+    const auto b = Boundaries::parse(s(boundaries), Field::Boundaries).values();
     const auto result = exportPackage(request(shared_, b, "exported.pt"));
     QVERIFY2(result.written, result.failure.c_str());
     QCOMPARE(result.meta.boundaries, b);
@@ -324,7 +324,7 @@ void TestPackageExport::perBucketMissingModelsAreRefusedNamingThem()
         QVERIFY2(msg.contains("boundaries 24, 32 have no model: this package holds models traced "
                               "at 16, 40; re-trace with the recipe"),
                  e.what());
-        QVERIFY2(msg.contains("--neuron-recipe"), e.what());
+        QVERIFY2(msg.contains("the Neuron recipe folder"), e.what());
     }
     QCOMPARE(entries(dir_.path()), before);
 }
@@ -407,7 +407,7 @@ void TestPackageExport::kernelValidatorHook()
     ExportRequest r = request(shared_, {16, 64}, "validated.pt");
     r.batches = {1};
     std::string seen;
-    r.validateKernel = [&](const std::string& staged) {
+    r.validateKernel = [&](const std::string& staged, const Job&) {
         seen = staged;
         // The hook sees the written package, readable as one before it has its name.
         const auto meta = readPackageMeta(staged);
@@ -421,7 +421,7 @@ void TestPackageExport::kernelValidatorHook()
     QVERIFY(!seen.empty() && seen != r.out);
 
     std::filesystem::remove(r.out);
-    r.validateKernel = [](const std::string&) {
+    r.validateKernel = [](const std::string&, const Job&) {
         return std::vector<std::string>{"length 17 padded to 16 (bucket 0)"};
     };
     result = exportPackage(r);
@@ -458,7 +458,7 @@ void TestPackageExport::coreValidatorFindsKernelDefects()
     KernelCheckOptions options;
     options.batchSizes = {1, 2};
     const KernelValidator validator = packageKernelValidator(options);
-    const auto defects = validator(b.out);
+    const auto defects = validator(b.out, Job());
     // The same defect classes as `validate` finds over lengths 1..65.
     options.maxLength = 65;
     const auto direct = checkKernelFile(b.out, "bucket_kernel", options);
@@ -472,8 +472,8 @@ void TestPackageExport::coreValidatorFindsKernelDefects()
     const auto before = entries(dir_.path());
     ExportRequest r = request(shared_, {16, 64}, "defect_stops_write.pt");
     r.force = false;
-    r.validateKernel = [&](const std::string&) {
-        return validator(b.out);
+    r.validateKernel = [&](const std::string&, const Job&) {
+        return validator(b.out, Job());
     };
     const auto result = exportPackage(r);
     QVERIFY(!result.written);
@@ -505,12 +505,14 @@ void TestPackageExport::cancelLeavesNothing()
     ExportRequest r = request(shared_, {16, 64}, "cancelled.pt");
     r.force = false;
     int verifySteps = 0;
-    bool cancel = false;
-    const auto progress = [&](const std::string& stage, size_t, size_t) {
-        if (stage == "verify" && ++verifySteps == 5)
-            cancel = true; // mid-verification, while the staged file exists
-    };
-    QVERIFY_THROWS_EXCEPTION(Cancelled, exportPackage(r, progress, [&] { return cancel; }));
+    std::atomic<bool> cancel{false};
+    const Job job(
+        [&](double, const std::string& message) {
+            if (message.rfind("checking length", 0) == 0 && ++verifySteps == 5)
+                cancel = true; // mid-verification, while the staged file exists
+        },
+        &cancel);
+    QVERIFY_THROWS_EXCEPTION(Cancelled, exportPackage(r, job));
     QCOMPARE(verifySteps, 5);
     QCOMPARE(entries(dir_.path()), before);
 }
@@ -526,7 +528,7 @@ void TestPackageExport::badRequests_data()
     QTest::addRow("out exists") << "shared.pt"
                                 << "16,64"
                                 << "exists.pt" << false << ""
-                                << "already exists; pass --force";
+                                << "already exists (the replace option replaces it)";
     QTest::addRow("out is the source") << "shared.pt"
                                        << "16,64"
                                        << "shared.pt" << true << ""
@@ -581,7 +583,7 @@ void TestPackageExport::badRequests()
     if (!recipe.isEmpty())
         r.neuronRecipeDir = path(recipe);
     try {
-        r.boundaries = parseBoundaries(s(boundaries), "--boundaries");
+        r.boundaries = Boundaries::parse(s(boundaries), Field::Boundaries);
         exportPackage(r);
         QFAIL("accepted a bad export request");
     } catch (const Error& e) {

@@ -271,7 +271,7 @@ void TestProfiler::badRequests_data()
     QTest::addRow("budget 0") << RequestEdit([](ProfileRequest& r) { r.budgetS = 0; })
                               << "must be a positive number of seconds";
     QTest::addRow("negative budget")
-        << RequestEdit([](ProfileRequest& r) { r.budgetS = -5; }) << "--budget -5 s";
+        << RequestEdit([](ProfileRequest& r) { r.budgetS = -5; }) << "the time budget -5 s";
     QTest::addRow("NaN budget") << RequestEdit([](ProfileRequest& r) { r.budgetS = NAN; })
                                 << "must be a positive number";
     QTest::addRow("no lengths") << RequestEdit([](ProfileRequest& r) { r.lengths.clear(); })
@@ -279,11 +279,11 @@ void TestProfiler::badRequests_data()
     QTest::addRow("batch 0") << RequestEdit([](ProfileRequest& r) { r.batches = {0}; })
                              << "batch size 0";
     QTest::addRow("threads 0") << RequestEdit([](ProfileRequest& r) { r.threads = 0; })
-                               << "--threads 0";
+                               << "the thread count 0";
     QTest::addRow("negative CI target")
-        << RequestEdit([](ProfileRequest& r) { r.targetCiPct = -1; }) << "--target-ci";
+        << RequestEdit([](ProfileRequest& r) { r.targetCiPct = -1; }) << "the target confidence";
     QTest::addRow("plain model without inputs")
-        << RequestEdit([](ProfileRequest& r) { r.inputs.clear(); }) << "needs --inputs";
+        << RequestEdit([](ProfileRequest& r) { r.inputs.clear(); }) << "needs the inputs";
     QTest::addRow("package with other inputs") << RequestEdit([package](ProfileRequest& r) {
         r.model = package;
         r.inputs = {InputSpec{"tokens", DType::Int64, 0, 1}};
@@ -336,7 +336,7 @@ void TestProfiler::cudaAbsentIsExplained()
         QFAIL("profiled on CUDA without CUDA");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains("CUDA is not available to this LibTorch"), e.what());
-        QVERIFY2(QString(e.what()).contains("--device cpu"), e.what());
+        QVERIFY2(QString(e.what()).contains("profile on the CPU (the device cpu)"), e.what());
     }
 }
 
@@ -409,8 +409,8 @@ void TestProfiler::progressReportsEveryStage()
     r.lengths = {8, 32};
     r.budgetS = 2;
     r.targetCiPct = 0; // sample for the whole budget, so there is progress to report
-    ProfilerControl control;
-    control.progressIntervalS = 0.05;
+    ProfileObserver control;
+    control.intervalS = 0.05;
     std::vector<ProfileStage> stages;
     std::vector<size_t> done;
     double lastElapsed = 0;
@@ -432,7 +432,7 @@ void TestProfiler::progressReportsEveryStage()
             QCOMPARE(p.point->samples, int64_t(p.point->samplesMs.size()));
         }
     };
-    runProfile(r, control);
+    runProfile(r, {}, control);
     QVERIFY(elapsedMonotone);
     QVERIFY(remainingSane);
     QVERIFY(pointsPresent);
@@ -489,9 +489,8 @@ void TestProfiler::cancelStopsWithin100msPlusOneSample()
     r.targetCiPct = 0;
     std::atomic<bool> cancel{false}, reached{false};
     std::atomic<double> longestSampleMs{0};
-    ProfilerControl control;
-    control.cancel = &cancel;
-    control.progressIntervalS = 0.02;
+    ProfileObserver control;
+    control.intervalS = 0.02;
     control.progress = [&](const ProfilerProgress& p) {
         if (p.stage == cancelDuring)
             reached = true;
@@ -504,7 +503,7 @@ void TestProfiler::cancelStopsWithin100msPlusOneSample()
     bool threwCancelled = false;
     std::thread worker([&] {
         try {
-            runProfile(r, control);
+            runProfile(r, Job::cancellable(&cancel), control);
         } catch (const Cancelled&) {
             threwCancelled = true;
         } catch (const std::exception&) {

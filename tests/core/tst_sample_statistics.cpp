@@ -56,10 +56,6 @@ private Q_SLOTS:
     void bootstrapEdgeCases();
     void noiseFlags_data();
     void noiseFlags();
-    void parseLengths_data();
-    void parseLengths();
-    void badLengthLists_data();
-    void badLengthLists();
     void gridIsLogSpacedWithBoundaries();
     void badGrids_data();
     void badGrids();
@@ -171,55 +167,6 @@ void TestSampleStatistics::noiseFlags()
     got.sort();
     expected.sort();
     QCOMPARE(got, expected);
-}
-
-void TestSampleStatistics::parseLengths_data()
-{
-    QTest::addColumn<QString>("text");
-    QTest::addColumn<std::vector<int64_t>>("expected");
-    QTest::addRow("ascending") << "16,128,512" << std::vector<int64_t>{16, 128, 512};
-    QTest::addRow("any order, spaces, duplicates")
-        << " 512, 16 ,16" << std::vector<int64_t>{16, 512};
-    QTest::addRow("one") << "1" << std::vector<int64_t>{1};
-}
-
-void TestSampleStatistics::parseLengths()
-{
-    QFETCH(QString, text);
-    QFETCH(std::vector<int64_t>, expected);
-    QCOMPARE(parseLengthList(text.toStdString(), "--lengths"), expected);
-}
-
-void TestSampleStatistics::badLengthLists_data()
-{
-    QTest::addColumn<QString>("text");
-    QTest::addColumn<QString>("mentions");
-    QTest::addRow("zero") << "0,128"
-                          << "--lengths: 0 is not positive";
-    QTest::addRow("negative") << "-5"
-                              << "-5 is not positive";
-    QTest::addRow("word") << "16,long"
-                          << "'long' is not an integer";
-    QTest::addRow("fraction") << "12.5"
-                              << "'12.5' is not an integer";
-    QTest::addRow("empty item") << "1,,2"
-                                << "empty item";
-    QTest::addRow("empty") << ""
-                           << "empty list";
-    QTest::addRow("overflow") << "99999999999999999999"
-                              << "not an integer";
-}
-
-void TestSampleStatistics::badLengthLists()
-{
-    QFETCH(QString, text);
-    QFETCH(QString, mentions);
-    try {
-        parseLengthList(text.toStdString(), "--lengths");
-        QFAIL("accepted a bad length list");
-    } catch (const Error& e) {
-        QVERIFY2(QString(e.what()).contains(mentions), e.what());
-    }
 }
 
 void TestSampleStatistics::gridIsLogSpacedWithBoundaries()

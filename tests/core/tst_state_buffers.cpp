@@ -188,7 +188,7 @@ void TestStateBuffers::buildRefusesBadStates_data()
     QTest::addRow("shrinking") << QStringList{"kv:float32:1x32/1x8", "steps:int64:1/1"}
                                << "shrinks";
     QTest::addRow("missing state")
-        << QStringList{"kv:float32:1x8/1x32"} << "forward() takes 3 inputs but --inputs lists 1";
+        << QStringList{"kv:float32:1x8/1x32"} << "forward() takes 3 inputs but the inputs list 1";
 }
 
 void TestStateBuffers::buildRefusesBadStates()
@@ -243,9 +243,12 @@ void TestStateBuffers::exportWithoutShapesForNewBucketsIsRefused()
         exportPackage(r);
         QFAIL("exported states without shapes for a new bucket");
     } catch (const Error& e) {
-        QVERIFY2(QString(e.what()).contains("state 'kv' has shapes for buckets 8,32 only; give its "
-                                            "shapes for the new buckets with --state "
-                                            "kv:float32:SHAPE/SHAPE/..."),
+        // The message names the option in the front end's terms: --state on the command line.
+        QVERIFY2(QString::fromStdString(
+                     e.render([](Field f) { return f == Field::States ? "--state" : "?"; }))
+                     .contains("state 'kv' has shapes for buckets 8,32 only; give its "
+                               "shapes for the new buckets in --state as "
+                               "kv:float32:SHAPE/SHAPE/..."),
                  e.what());
     }
     r.states = {parseStateSpec("kv:float16:1x16/1x32"), parseStateSpec("steps:int64:1/1")};

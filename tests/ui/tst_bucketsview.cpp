@@ -78,7 +78,8 @@ void TestBucketsView::setUpSession(const LengthHistogram& h, std::vector<int64_t
     session_->setTraffic(h, {"test traffic", "lognormal", {}});
     session_->setLatency(LatencyCurve::fromSpec("poly:0.5,0.03,0.0001"),
                          {"test curve", "poly:0.5,0.03,0.0001"});
-    session_->setActiveIndex(session_->putBoundarySet({"current", "current", current}));
+    session_->setActiveIndex(session_->putBoundarySet(
+        {"current", "current", Boundaries::from(current, Field::CurrentBoundaries)}));
     view_->plot()->replot();
 }
 

@@ -1,0 +1,125 @@
+#include "core/util/text.h"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace bucketlab {
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i], or 0 when the byte there starts none.
+size_t utf8SequenceAt(std::string_view s, size_t i)
+{
+    const auto byte = [&](size_t k) {
+        return uint8_t(s[k]);
+    };
+    const uint8_t b = byte(i);
+    if (b < 0x80)
+        return 1;
+    size_t n = 0;
+    uint8_t lo = 0x80, hi = 0xBF; // the allowed range of the second byte
+    if (b >= 0xC2 && b <= 0xDF)
+        n = 2;
+    else if (b >= 0xE0 && b <= 0xEF) {
+        n = 3;
+        if (b == 0xE0)
+            lo = 0xA0; // no overlong forms
+        if (b == 0xED)
+            hi = 0x9F; // no surrogates
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        n = 4;
+        if (b == 0xF0)
+            lo = 0x90; // no overlong forms
+        if (b == 0xF4)
+            hi = 0x8F; // nothing above U+10FFFF
+    } else
+        return 0;
+    if (s.size() - i < n)
+        return 0;
+    if (byte(i + 1) < lo || byte(i + 1) > hi)
+        return 0;
+    for (size_t k = 2; k < n; ++k)
+        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF)
+            return 0;
+    return n;
+}
+
+void appendHex(std::string& out, uint8_t b)
+{
+    char hex[5];
+    std::snprintf(hex, sizeof hex, "\\x%02x", b);
+    out += hex;
+}
+
+} // namespace
+
+bool isValidUtf8(std::string_view s)
+{
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = utf8SequenceAt(s, i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+std::string utf8Escaped(std::string_view s)
+{
+    if (isValidUtf8(s))
+        return std::string(s);
+    std::string out;
+    out.reserve(s.size() + 16);
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = utf8SequenceAt(s, i);
+        if (n == 0) {
+            appendHex(out, uint8_t(s[i]));
+            ++i;
+        } else {
+            out.append(s.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+std::string displayText(std::string_view s, size_t maxChars)
+{
+    std::string out;
+    size_t chars = 0;
+    for (size_t i = 0; i < s.size();) {
+        if (chars == maxChars) {
+            out += "...";
+            break;
+        }
+        const uint8_t b = uint8_t(s[i]);
+        const size_t n = utf8SequenceAt(s, i);
+        if (b == '\n')
+            out += "\\n";
+        else if (b == '\r')
+            out += "\\r";
+        else if (b == '\t')
+            out += "\\t";
+        else if (n == 0 || b < 0x20 || b == 0x7f)
+            appendHex(out, b);
+        else if (n == 2 && b == 0xC2 && uint8_t(s[i + 1]) < 0xA0) {
+            appendHex(out, b); // C1 controls (CSI, OSC): U+0080..U+009F
+            appendHex(out, uint8_t(s[i + 1]));
+        } else
+            out.append(s.substr(i, n));
+        i += n == 0 ? 1 : n;
+        ++chars;
+    }
+    return out;
+}
+
+std::string quote(std::string_view value, size_t maxChars)
+{
+    const std::string shown = displayText(value, maxChars);
+    std::string out = "'" + shown + "'";
+    if (shown.size() >= 3 && shown.compare(shown.size() - 3, 3, "...") == 0 &&
+        value.size() > maxChars)
+        out += " (" + std::to_string(value.size()) + " bytes)";
+    return out;
+}
+
+} // namespace bucketlab
