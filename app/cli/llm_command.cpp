@@ -5,9 +5,11 @@
 #include "core/llm/llm_tuner.h"
 #include "core/llm/request_traffic.h"
 #include "core/llm/serving_config.h"
-#include "core/spec/package_meta.h"
+#include "core/spec/boundaries.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "core/util/output_file.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -46,14 +48,14 @@ struct LlmCliOptions {
     bool json = false;
 };
 
-// Runs `load` and puts the option's name in front of its error, so the one error line
+// Runs `load` and puts the field's option in front of its error, so the one error line
 // names the option as well as the file and line.
-template <typename F> auto forOption(const std::string& option, F load) -> decltype(load())
+template <typename F> auto forField(Field field, F load) -> decltype(load())
 {
     try {
         return load();
     } catch (const Error& e) {
-        throw Error(option + ": " + e.what());
+        throw Error(subject(field) + ": " + e.marked());
     }
 }
 
@@ -61,14 +63,6 @@ bool isFile(const std::string& path)
 {
     std::error_code ec;
     return !path.empty() && std::filesystem::exists(path, ec);
-}
-
-std::string joined(const std::vector<int64_t>& v)
-{
-    std::string s;
-    for (int64_t x : v)
-        s += (s.empty() ? "" : ",") + std::to_string(x);
-    return s;
 }
 
 // Writes a config only after reading the written bytes back and passing the rules, so a
@@ -146,9 +140,9 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
         std::printf("\ninfeasible: %s\n", r.infeasibleReason.c_str());
     } else {
         const auto& e = r.best;
-        std::printf("\ntuned      CTE %s | TKG %s%s\n", joined(e.lists.cte).c_str(),
-                    joined(e.lists.tkg).c_str(),
-                    r.batched ? (" x batches " + joined(e.lists.batches)).c_str() : "");
+        std::printf("\ntuned      CTE %s | TKG %s%s\n", formatLengths(e.lists.cte).c_str(),
+                    formatLengths(e.lists.tkg).c_str(),
+                    r.batched ? (" x batches " + formatLengths(e.lists.batches)).c_str() : "");
         std::printf("  mean request %.4g ms = TTFT %.4g ms + decode %.4g ms; TTFT p50 %.4g, p90 "
                     "%.4g, p99 %.4g ms\n",
                     e.meanRequestMs, e.meanTtftMs, e.meanDecodeMs, e.p50TtftMs, e.p90TtftMs,
@@ -169,8 +163,9 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
     if (r.feasible)
         std::printf("  %-14s %7d %12.5g %12.5g %14s %8s  %s | %s%s\n", "tuned", r.best.models,
                     r.best.meanRequestMs, r.best.p99TtftMs, "", "",
-                    joined(r.best.lists.cte).c_str(), joined(r.best.lists.tkg).c_str(),
-                    r.batched ? (" x batches " + joined(r.best.lists.batches)).c_str() : "");
+                    formatLengths(r.best.lists.cte).c_str(),
+                    formatLengths(r.best.lists.tkg).c_str(),
+                    r.batched ? (" x batches " + formatLengths(r.best.lists.batches)).c_str() : "");
     for (const auto& b : r.baselines) {
         char gain[32] = "";
         if (b.tunedSameModelsMs >= 0 && b.evaluation.meanRequestMs > 0)
@@ -182,11 +177,11 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
             std::snprintf(same, sizeof same, "%.5g", b.tunedSameModelsMs);
         std::printf("  %-14s %7d %12.5g %12.5g %14s %8s  %s | %s%s%s%s\n", b.name.c_str(),
                     b.evaluation.models, b.evaluation.meanRequestMs, b.evaluation.p99TtftMs, same,
-                    gain, joined(b.evaluation.lists.cte).c_str(),
-                    joined(b.evaluation.lists.tkg).c_str(),
+                    gain, formatLengths(b.evaluation.lists.cte).c_str(),
+                    formatLengths(b.evaluation.lists.tkg).c_str(),
                     r.batched ? (" x batches " + (b.evaluation.lists.batches.empty()
                                                       ? std::string("none (padded to the maximum)")
-                                                      : joined(b.evaluation.lists.batches)))
+                                                      : formatLengths(b.evaluation.lists.batches)))
                                     .c_str()
                               : "",
                     b.meetsTtftBudget ? "" : "  (misses the TTFT budget)",
@@ -214,7 +209,7 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
         std::printf("\nvLLM       vllm serve MODEL --max-model-len %lld --max-num-seqs %lld "
                     "--additional-config \"$(cat %s)\"\n",
                     (long long)r.settings.limits.seqLen,
-                    (long long)(r.batched ? r.best.lists.batches.back() : 1),
+                    (long long)(r.batched ? r.best.lists.batches.largest() : 1),
                     o.vllmConfig.empty() ? "VLLM_CONFIG.json" : o.vllmConfig.c_str());
     for (const auto& n : r.notes)
         std::printf("note: %s\n", n.c_str());
@@ -313,20 +308,12 @@ Command addLlmCommand(CLI::App& app)
 
     return {
         sub, [o] {
-            if (o->maxContextLength < 1 || o->seqLen < 1)
-                throw Error("--max-context-length and --seq-len must be positive");
-            if (o->maxContextLength > o->seqLen)
-                throw Error("--max-context-length " + std::to_string(o->maxContextLength) +
-                            " exceeds --seq-len " + std::to_string(o->seqLen) +
-                            " (NxD rule max_context_length <= max_length)");
+            LlmTuneSettings settings;
+            settings.limits = {o->maxContextLength, o->seqLen, o->speculationLength};
+            checkServingLimits(settings.limits);
             if (o->buckets < 2)
-                throw Error("--buckets must be at least 2 (one CTE and one TKG bucket), "
-                            "got " +
+                throw Error("--buckets must be at least 2 (one CTE and one TKG bucket), got " +
                             std::to_string(o->buckets));
-            if (o->speculationLength < 0 || o->speculationLength >= o->seqLen)
-                throw Error("--speculation-length must be in 0.." + std::to_string(o->seqLen - 1));
-            if (o->compileBudget < 0 || o->memoryBudget < 0)
-                throw Error("--compile-budget and --memory-budget must be >= 0");
             if (o->maxBatch < 0)
                 throw Error("--max-batch must be positive");
             if (o->maxBatch > 0 && !o->decodeLog.empty())
@@ -342,10 +329,6 @@ Command addLlmCommand(CLI::App& app)
                 throw Error("--speculation-length cannot be combined with batch buckets "
                             "(NxD rule: token_generation_batches is not supported with "
                             "speculation)");
-            if (o->batchSetsMax < 1)
-                throw Error("--batch-sets-max must be at least 1");
-            LlmTuneSettings settings;
-            settings.limits = {o->maxContextLength, o->seqLen, o->speculationLength};
             settings.totalBuckets = o->buckets;
             settings.compileBudgetS = o->compileBudget;
             settings.memoryBudgetMiB = o->memoryBudget;
@@ -360,10 +343,10 @@ Command addLlmCommand(CLI::App& app)
                 settings.ttftP99BudgetMs = std::strtod(v.c_str(), &end);
                 if (v.empty() || end != v.c_str() + v.size() ||
                     !std::isfinite(settings.ttftP99BudgetMs) || settings.ttftP99BudgetMs <= 0)
-                    throw Error("--objective ttft-p99:MS needs a positive budget in ms, got '" + v +
-                                "'");
+                    throw Error("--objective ttft-p99:MS needs a positive budget in ms, got " +
+                                quote(v));
             } else
-                throw Error("--objective must be mean or ttft-p99:MS, got '" + o->objective + "'");
+                throw Error("--objective must be mean or ttft-p99:MS, got " + quote(o->objective));
             LatencyStatistic stat;
             if (o->latencyStat == "median")
                 stat = LatencyStatistic::Median;
@@ -373,11 +356,11 @@ Command addLlmCommand(CLI::App& app)
                 throw Error("--latency-stat must be median or mean");
             LlmBucketLists current;
             if (!o->currentCte.empty())
-                current.cte = parseBoundaries(o->currentCte, "--current-cte");
+                current.cte = Boundaries::parse(o->currentCte, Field::CurrentCteBuckets);
             if (!o->currentTkg.empty())
-                current.tkg = parseBoundaries(o->currentTkg, "--current-tkg");
+                current.tkg = Boundaries::parse(o->currentTkg, Field::CurrentTkgBuckets);
             if (!o->currentBatches.empty())
-                current.batches = parseBoundaries(o->currentBatches, "--current-batches");
+                current.batches = Boundaries::parse(o->currentBatches, Field::CurrentTkgBatches);
 
             // Outputs are checked before any work: never an input, never replaced
             // without --force.
@@ -387,17 +370,18 @@ Command addLlmCommand(CLI::App& app)
                                    o->tkgCompile, o->decodeLog, o->tkgBatchLatency})
                 if (isFile(in))
                     outCheck.inputs.push_back(in);
-            const std::pair<const char*, std::string*> outputs[] = {
-                {"--nxd-config", &o->nxdConfig},
-                {"--vllm-config", &o->vllmConfig},
-                {"--vllm-neuron-config", &o->vllmNeuronConfig}};
-            for (const auto& [flag, path] : outputs) {
+            const std::pair<Field, std::string*> outputs[] = {
+                {Field::NxdConfig, &o->nxdConfig},
+                {Field::VllmConfig, &o->vllmConfig},
+                {Field::VllmNeuronConfig, &o->vllmNeuronConfig}};
+            for (const auto& [field, path] : outputs) {
                 if (path->empty())
                     continue;
-                checkOutputPath(*path, outCheck, flag);
+                checkOutputPath(*path, outCheck, field);
                 for (const auto& [other, otherPath] : outputs)
-                    if (other != flag && !otherPath->empty() && sameFile(*path, *otherPath))
-                        throw Error(std::string(flag) + " and " + other + " name the same file");
+                    if (other != field && !otherPath->empty() && sameFile(*path, *otherPath))
+                        throw Error(subject(field) + " and " + subject(other) +
+                                    " name the same file");
             }
 
             TrafficReadOptions read;
@@ -405,31 +389,25 @@ Command addLlmCommand(CLI::App& app)
             read.outputField = o->outputField;
             read.countField = o->countField;
             const RequestTraffic traffic =
-                forOption("--traffic", [&] { return loadRequestTraffic(o->traffic, read); });
+                forField(Field::Traffic, [&] { return loadRequestTraffic(o->traffic, read); });
             LlmCosts costs;
-            costs.cte =
-                forOption("--cte-latency", [&] { return LatencyCurve::load(o->cteLatency, stat); });
-            costs.tkg =
-                forOption("--tkg-latency", [&] { return LatencyCurve::load(o->tkgLatency, stat); });
+            costs.cte = forField(Field::CteLatency,
+                                 [&] { return LatencyCurve::load(o->cteLatency, stat); });
+            costs.tkg = forField(Field::TkgLatency,
+                                 [&] { return LatencyCurve::load(o->tkgLatency, stat); });
             if (!o->cteCompile.empty())
-                costs.cteCompile =
-                    forOption("--cte-compile", [&] { return CompileCost::load(o->cteCompile); });
+                costs.cteCompile = forField(Field::CteCompileCost,
+                                            [&] { return CompileCost::load(o->cteCompile); });
             if (!o->tkgCompile.empty())
-                costs.tkgCompile =
-                    forOption("--tkg-compile", [&] { return CompileCost::load(o->tkgCompile); });
-            if (o->compileBudget > 0 && !costs.cteCompile.known() && !costs.tkgCompile.known())
-                throw Error("--compile-budget needs --cte-compile or --tkg-compile");
-            if (o->memoryBudget > 0 && !costs.cteCompile.hasMemory() &&
-                !costs.tkgCompile.hasMemory())
-                throw Error("--memory-budget needs compile cost files with a memory_mib "
-                            "column (--cte-compile, --tkg-compile)");
+                costs.tkgCompile = forField(Field::TkgCompileCost,
+                                            [&] { return CompileCost::load(o->tkgCompile); });
             DecodeCalls calls;
             if (batched) {
-                costs.tkgBatch = forOption("--tkg-batch-latency", [&] {
+                costs.tkgBatch = forField(Field::TkgBatchLatency, [&] {
                     return BatchLatency::load(o->tkgBatchLatency, costs.tkg);
                 });
                 if (!o->decodeLog.empty())
-                    calls = forOption("--decode-log", [&] { return readDecodeLog(o->decodeLog); });
+                    calls = forField(Field::DecodeLog, [&] { return readDecodeLog(o->decodeLog); });
                 else
                     calls =
                         simulateContinuousBatching(traffic, settings.limits, o->maxBatch, o->seed);
@@ -466,7 +444,7 @@ Command addLlmCommand(CLI::App& app)
                 c.seqLen = o->seqLen;
                 c.speculationLength = o->speculationLength;
                 const int64_t maxSeqs =
-                    r.best.lists.batches.empty() ? 1 : r.best.lists.batches.back();
+                    r.best.lists.batches.empty() ? 1 : r.best.lists.batches.largest();
                 c.batchSize = r.best.lists.batches.empty() ? 0 : maxSeqs;
                 const VllmServeSettings vllm{o->seqLen, maxSeqs, o->maxContextLength};
                 if (!o->nxdConfig.empty()) {
@@ -506,7 +484,7 @@ Command addLlmCommand(CLI::App& app)
             }
 
             if (o->json) {
-                auto j = nlohmann::json::parse(r.toJson());
+                auto j = r.toJson();
                 j["traffic"] = {{"source", o->traffic},
                                 {"requests", traffic.requests()},
                                 {"distinct_pairs", traffic.pairs().size()}};
@@ -530,7 +508,7 @@ Command addLlmCommand(CLI::App& app)
                     {"vllm_neuron", o->vllmNeuronConfig.empty() || !r.feasible
                                         ? nlohmann::json(nullptr)
                                         : nlohmann::json(o->vllmNeuronConfig)}};
-                printJson(j.dump(2));
+                printJson(j);
             } else
                 printText(r, *o, traffic, costs, written, checks);
             return r.feasible && checks.empty() ? 0 : 1;

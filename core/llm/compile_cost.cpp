@@ -37,7 +37,7 @@ double positiveNumber(const std::string& cell, const std::string& name, int64_t 
     char* end = nullptr;
     const double v = std::strtod(cell.c_str(), &end);
     if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(v))
-        throw Error(located(name, line, what + " '" + cell + "' is not a finite number"));
+        throw Error(located(name, line, what + " " + quote(cell) + " is not a finite number"));
     if (v <= 0)
         throw Error(located(name, line, what + " " + cell + " must be positive"));
     return v;
@@ -80,7 +80,7 @@ CompileCost CompileCost::fromCsv(const std::string& text, const std::string& nam
                                 "expected " + std::to_string(needed) + " columns, the line has " +
                                     std::to_string(cells.size())));
         const double length = positiveNumber(cells[size_t(lengthCol)], name, n, "length");
-        if (length != std::floor(length) || length > double(kMaxSupportedLength))
+        if (length != std::floor(length) || length > double(kMaxLength))
             throw Error(located(name, n,
                                 "length " + cells[size_t(lengthCol)] +
                                     " is not a whole number "
@@ -146,8 +146,8 @@ bool CompileCost::constantPerBucket() const
     // Non-decreasing functions are constant exactly when their ends agree.
     if (!known_)
         return true;
-    const bool timeFlat = time_.at(1) == time_.at(kMaxSupportedLength);
-    const bool memoryFlat = !hasMemory_ || memory_.at(1) == memory_.at(kMaxSupportedLength);
+    const bool timeFlat = time_.at(1) == time_.at(kMaxLength);
+    const bool memoryFlat = !hasMemory_ || memory_.at(1) == memory_.at(kMaxLength);
     return timeFlat && memoryFlat;
 }
 

@@ -21,7 +21,6 @@ namespace bucketlab {
 namespace {
 
 constexpr int64_t kMaxSimulatedRequests = 100000000;
-constexpr int64_t kMaxBatch = 65536;
 
 std::vector<std::string> splitComma(std::string_view line)
 {
@@ -45,7 +44,7 @@ int64_t wholeNumber(const std::string& cell, const std::string& name, int64_t li
     const double v = std::strtod(cell.c_str(), &end);
     if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(v) ||
         v != std::floor(v))
-        throw Error(located(name, line, what + " '" + cell + "' is not a whole number"));
+        throw Error(located(name, line, what + " " + quote(cell) + " is not a whole number"));
     if (v < double(lo) || v > 9.0e15)
         throw Error(located(name, line,
                             what + " " + cell + " is outside " + std::to_string(lo) + "..9e15"));
@@ -86,7 +85,7 @@ double DecodeCalls::meanBatch() const
     return totalCalls_ > 0 ? double(sequenceSteps_) / double(totalCalls_) : 0.0;
 }
 
-std::string DecodeCalls::toJson() const
+nlohmann::json DecodeCalls::toJson() const
 {
     std::map<int64_t, int64_t> byBatch;
     for (const auto& c : calls_)
@@ -97,8 +96,7 @@ std::string DecodeCalls::toJson() const
     return nlohmann::json{
         {"source", source_},         {"calls", totalCalls_},   {"sequence_steps", sequenceSteps_},
         {"mean_batch", meanBatch()}, {"max_batch", maxBatch_}, {"max_required", maxRequired_},
-        {"batch_sizes", batches}}
-        .dump();
+        {"batch_sizes", batches}};
 }
 
 DecodeCalls parseDecodeLog(const std::string& text, const std::string& name)
@@ -152,15 +150,16 @@ DecodeCalls readDecodeLog(const std::string& path)
 }
 
 DecodeCalls simulateContinuousBatching(const RequestTraffic& traffic, const ServingLimits& limits,
-                                       int64_t maxBatch, uint64_t seed, const JobProgress& job)
+                                       int64_t maxBatch, uint64_t seed, const Job& job)
 {
     checkServingLimits(limits);
     if (maxBatch < 1 || maxBatch > kMaxBatch)
-        throw Error("the maximum batch must be in 1.." + std::to_string(kMaxBatch) + ", got " +
-                    std::to_string(maxBatch));
+        throw Error(subject(Field::MaxBatch) + " must be in 1.." + std::to_string(kMaxBatch) +
+                    ", got " + std::to_string(maxBatch));
     if (limits.speculationLength > 0)
         throw Error("NxD rule: batch bucketing (token_generation_batches) is not supported with "
-                    "speculative decoding; set the speculation length to 0");
+                    "speculative decoding; set " +
+                    subject(Field::SpeculationLength) + " to 0");
     if (traffic.requests() > kMaxSimulatedRequests)
         throw Error("the serving model simulates at most " + std::to_string(kMaxSimulatedRequests) +
                     " requests, the traffic has " + std::to_string(traffic.requests()));
@@ -253,7 +252,7 @@ BatchLatency BatchLatency::load(const std::string& fileOrSpec, const LatencyCurv
         char* end = nullptr;
         const double alpha = std::strtod(v.c_str(), &end);
         if (v.empty() || end != v.c_str() + v.size())
-            throw Error("batch latency '" + fileOrSpec + "': expected scale:ALPHA (a number)");
+            throw Error("batch latency " + quote(fileOrSpec) + ": expected scale:ALPHA (a number)");
         return scaled(tkg, alpha);
     }
     const Profile profile = readProfile(fileOrSpec);

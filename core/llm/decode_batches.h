@@ -28,7 +28,9 @@
 #include "core/latency/latency_curve.h"
 #include "core/llm/decode_workload.h"
 #include "core/llm/request_traffic.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -58,7 +60,7 @@ public:
     int64_t maxRequired() const { return maxRequired_; }
     double meanBatch() const;
     const std::string& source() const { return source_; }
-    std::string toJson() const; // counts and the batch-size distribution
+    nlohmann::json toJson() const; // counts and the batch-size distribution
 
 private:
     std::vector<DecodeCall> calls_;
@@ -72,8 +74,7 @@ DecodeCalls parseDecodeLog(const std::string& text, const std::string& name);
 
 // The serving model above. Throws Error for maxBatch < 1 or invalid limits.
 DecodeCalls simulateContinuousBatching(const RequestTraffic& traffic, const ServingLimits& limits,
-                                       int64_t maxBatch, uint64_t seed = 1,
-                                       const JobProgress& job = {});
+                                       int64_t maxBatch, uint64_t seed = 1, const Job& job = {});
 
 class BatchLatency {
 public:

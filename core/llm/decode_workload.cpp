@@ -12,18 +12,20 @@ namespace bucketlab {
 void checkServingLimits(const ServingLimits& limits)
 {
     if (limits.maxContextLength < 1)
-        throw Error("the maximum context length must be at least 1, got " +
+        throw Error(subject(Field::MaxContextLength) + " must be at least 1, got " +
                     std::to_string(limits.maxContextLength));
-    if (limits.seqLen > kMaxLlmSeqLen)
-        throw Error("the sequence length " + std::to_string(limits.seqLen) +
-                    " exceeds the supported " + std::to_string(kMaxLlmSeqLen));
+    if (limits.seqLen > kMaxLength)
+        throw Error(subject(Field::SeqLen) + " " + std::to_string(limits.seqLen) +
+                    " exceeds the supported " + std::to_string(kMaxLength));
     if (limits.maxContextLength > limits.seqLen)
-        throw Error("NxD rule max_context_length <= max_length: the maximum context length " +
-                    std::to_string(limits.maxContextLength) + " exceeds the sequence length " +
-                    std::to_string(limits.seqLen) + " (NeuronConfig asserts it)");
+        throw Error(
+            "NxD rule max_context_length <= max_length: " + subject(Field::MaxContextLength) + " " +
+            std::to_string(limits.maxContextLength) + " exceeds " + subject(Field::SeqLen) + " " +
+            std::to_string(limits.seqLen) + " (NeuronConfig asserts it)");
     if (limits.speculationLength < 0 || limits.speculationLength >= limits.seqLen)
-        throw Error("the speculation length must be in 0.." + std::to_string(limits.seqLen - 1) +
-                    ", got " + std::to_string(limits.speculationLength));
+        throw Error(subject(Field::SpeculationLength) + " must be in 0.." +
+                    std::to_string(limits.seqLen - 1) + ", got " +
+                    std::to_string(limits.speculationLength));
 }
 
 RequestCalls callsOf(const RequestPair& pair, const ServingLimits& limits)
@@ -76,8 +78,8 @@ DecodeWorkload deriveDecodeWorkload(const RequestTraffic& traffic, const Serving
     }
     if (w.served == 0)
         throw Error("no request has a prompt of at most " +
-                    std::to_string(limits.maxContextLength) +
-                    " tokens (the maximum context length); the longest prompt is " +
+                    std::to_string(limits.maxContextLength) + " tokens (" +
+                    subject(Field::MaxContextLength) + "); the longest prompt is " +
                     std::to_string(traffic.maxPrompt()));
     w.cte = LengthHistogram::fromCounts(std::move(prompts));
     std::vector<std::pair<int64_t, int64_t>> steps;
@@ -91,7 +93,7 @@ DecodeWorkload deriveDecodeWorkload(const RequestTraffic& traffic, const Serving
     return w;
 }
 
-std::string DecodeWorkload::toJson() const
+nlohmann::json DecodeWorkload::toJson() const
 {
     auto summary = [](const LengthHistogram& h) {
         if (h.empty())
@@ -105,7 +107,7 @@ std::string DecodeWorkload::toJson() const
                      {"rejected", rejected},        {"truncated", truncated},
                      {"tkg_steps", tkgSteps},       {"cte_required", summary(cte)},
                      {"tkg_required", summary(tkg)}};
-    return j.dump();
+    return j;
 }
 
 } // namespace bucketlab

@@ -19,14 +19,12 @@
 #include "core/llm/request_traffic.h"
 #include "core/traffic/length_histogram.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 
 namespace bucketlab {
-
-// The longest sequence the workload derivation accepts: its step histogram is a dense
-// array of this size at most.
-inline constexpr int64_t kMaxLlmSeqLen = int64_t(1) << 24;
 
 struct ServingLimits {
     int64_t maxContextLength = 0; // NxD max_context_length: the longest prompt
@@ -34,8 +32,9 @@ struct ServingLimits {
     int64_t speculationLength = 0;
 };
 
-// Throws Error unless 1 <= max_context_length <= seq_len <= kMaxLlmSeqLen (NxD asserts
-// max_context_length <= max_length) and 0 <= speculation length < seq_len.
+// Throws Error unless 1 <= max_context_length <= seq_len <= kMaxLength (NxD asserts
+// max_context_length <= max_length; the step histogram is a dense array of seq_len at most)
+// and 0 <= speculation length < seq_len.
 void checkServingLimits(const ServingLimits& limits);
 
 // What one request costs in calls. served: its prompt fits max_context_length.
@@ -58,7 +57,7 @@ struct DecodeWorkload {
     LengthHistogram cte;   // required length (prompt) of each served request's CTE call
     LengthHistogram tkg;   // required length of each TKG call; empty when no request decodes
 
-    std::string toJson() const; // counts and a summary of both histograms
+    nlohmann::json toJson() const; // counts and a summary of both histograms
 };
 
 // Throws Error for invalid limits (checkServingLimits) or when no request is served.

@@ -50,30 +50,15 @@ void finishCallShares(std::vector<PhaseBucketStats>& stats)
 
 } // namespace
 
-void checkBucketList(const std::vector<int64_t>& buckets, const std::string& what)
-{
-    if (buckets.empty())
-        throw Error(what + " is empty; give at least one bucket");
-    for (size_t i = 0; i < buckets.size(); ++i) {
-        if (buckets[i] < 1)
-            throw Error(what + ": bucket " + std::to_string(buckets[i]) + " is not positive");
-        if (i > 0 && buckets[i] <= buckets[i - 1])
-            throw Error(what + " must be strictly ascending, but " + std::to_string(buckets[i]) +
-                        " follows " + std::to_string(buckets[i - 1]));
-    }
-}
-
 LlmEvaluation evaluateLlmBuckets(const RequestTraffic& traffic, const ServingLimits& limits,
                                  const LlmCosts& costs, const LlmBucketLists& lists,
                                  const DecodeCalls* calls)
 {
     checkServingLimits(limits);
-    checkBucketList(lists.cte, "the CTE buckets");
-    checkBucketList(lists.tkg, "the TKG buckets");
-    if (!lists.batches.empty())
-        checkBucketList(lists.batches, "the TKG batch buckets");
+    if (lists.cte.empty() || lists.tkg.empty())
+        throw Error("NxD serves a request only with at least one CTE and one TKG bucket");
     if (calls && !costs.tkgBatch.valid())
-        throw Error("batched decoding needs the TKG step latency per batch size");
+        throw Error("batched decoding needs " + subject(Field::TkgBatchLatency));
 
     LlmEvaluation e;
     e.lists = lists;
@@ -219,11 +204,11 @@ LlmEvaluation evaluateLlmBuckets(const RequestTraffic& traffic, const ServingLim
     return e;
 }
 
-std::string LlmEvaluation::toJson() const
+nlohmann::json LlmEvaluation::toJson() const
 {
     const bool batched = !lists.batches.empty() || (!tkg.empty() && tkg.front().batch > 0);
-    nlohmann::json j{{"cte_buckets", lists.cte},
-                     {"tkg_buckets", lists.tkg},
+    nlohmann::json j{{"cte_buckets", lists.cte.values()},
+                     {"tkg_buckets", lists.tkg.values()},
                      {"mean_request_ms", meanRequestMs},
                      {"mean_ttft_ms", meanTtftMs},
                      {"p50_ttft_ms", p50TtftMs},
@@ -243,7 +228,7 @@ std::string LlmEvaluation::toJson() const
                      {"cte", statsJson(cte, false)},
                      {"tkg", statsJson(tkg, batched)}};
     if (batched) {
-        j["tkg_batches"] = lists.batches;
+        j["tkg_batches"] = lists.batches.values();
         j["failed_calls"] = failedCalls;
     }
     return j.dump();

@@ -15,8 +15,11 @@
 #include "core/llm/decode_batches.h"
 #include "core/llm/decode_workload.h"
 #include "core/llm/request_traffic.h"
+#include "core/spec/boundaries.h"
 
 #include <algorithm>
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,9 +35,9 @@ struct LlmCosts {
 };
 
 struct LlmBucketLists {
-    std::vector<int64_t> cte;
-    std::vector<int64_t> tkg;
-    std::vector<int64_t> batches; // empty: no batch buckets (one-dimensional TKG)
+    Boundaries cte;
+    Boundaries tkg;
+    Boundaries batches; // empty: no batch buckets (one-dimensional TKG)
     int models() const
     {
         return int(cte.size() + std::max<size_t>(1, batches.size()) * tkg.size());
@@ -69,16 +72,13 @@ struct LlmEvaluation {
     std::vector<PhaseBucketStats> cte, tkg;
 
     // {"cte_buckets", "tkg_buckets", ["tkg_batches",] "mean_request_ms", ...}
-    std::string toJson() const;
+    nlohmann::json toJson() const;
 };
 
-// Lists must be positive and strictly ascending (Error otherwise). `calls` non-null:
-// batched decoding, which needs costs.tkgBatch.
+// The CTE and TKG lists must not be empty (Error otherwise). `calls` non-null: batched
+// decoding, which needs costs.tkgBatch.
 LlmEvaluation evaluateLlmBuckets(const RequestTraffic& traffic, const ServingLimits& limits,
                                  const LlmCosts& costs, const LlmBucketLists& lists,
                                  const DecodeCalls* calls = nullptr);
-
-// "a, b, c" check: positive, strictly ascending; `what` names the list in the error.
-void checkBucketList(const std::vector<int64_t>& buckets, const std::string& what);
 
 } // namespace bucketlab

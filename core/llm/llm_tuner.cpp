@@ -137,7 +137,7 @@ public:
 
     // Sequence buckets for a batch set (indices into bs_, ascending, ending with the max).
     std::vector<PartitionSolution> sequenceDp(const std::vector<size_t>& set, int ksMax,
-                                              const JobProgress& job) const
+                                              const Job& job) const
     {
         PartitionProblem p;
         p.lengths = xs_;
@@ -161,7 +161,7 @@ public:
     }
 
     // Every batch size its own bucket: a lower bound for any batch set, per ks.
-    std::vector<PartitionSolution> relaxedDp(int ksMax, const JobProgress& job) const
+    std::vector<PartitionSolution> relaxedDp(int ksMax, const Job& job) const
     {
         std::vector<size_t> all(bs_.size());
         for (size_t i = 0; i < all.size(); ++i)
@@ -170,7 +170,7 @@ public:
     }
 
     // Batch buckets (exactly kb, the last the max batch) for fixed sequence buckets.
-    PartitionSolution batchDp(const std::vector<int64_t>& seq, int kb, const JobProgress& job) const
+    PartitionSolution batchDp(const std::vector<int64_t>& seq, int kb, const Job& job) const
     {
         PartitionProblem p;
         p.lengths = bs_;
@@ -244,7 +244,7 @@ int64_t choose(int64_t n, int64_t k, int64_t cap)
     return int64_t(std::llround(r));
 }
 
-GridSearch searchGrid(const GridSearcher& g, int kTkgMax, int maxBatchSets, const JobProgress& job)
+GridSearch searchGrid(const GridSearcher& g, int kTkgMax, int maxBatchSets, const Job& job)
 {
     GridSearch out;
     const int64_t m = int64_t(g.batchCandidates());
@@ -315,12 +315,16 @@ nlohmann::json paretoJson(const std::vector<LlmParetoPoint>& points, bool batche
 {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : points) {
-        nlohmann::json j{{"models", p.models},         {"cte_models", p.cteModels},
-                         {"tkg_models", p.tkgModels},  {"mean_request_ms", p.meanRequestMs},
-                         {"compile_s", p.compileS},    {"memory_mib", p.memoryMiB},
-                         {"cte_buckets", p.lists.cte}, {"tkg_buckets", p.lists.tkg}};
+        nlohmann::json j{{"models", p.models},
+                         {"cte_models", p.cteModels},
+                         {"tkg_models", p.tkgModels},
+                         {"mean_request_ms", p.meanRequestMs},
+                         {"compile_s", p.compileS},
+                         {"memory_mib", p.memoryMiB},
+                         {"cte_buckets", p.lists.cte.values()},
+                         {"tkg_buckets", p.lists.tkg.values()}};
         if (batched)
-            j["tkg_batches"] = p.lists.batches;
+            j["tkg_batches"] = p.lists.batches.values();
         out.push_back(j);
     }
     return out;
@@ -331,7 +335,7 @@ nlohmann::json paretoJson(const std::vector<LlmParetoPoint>& points, bool batche
 std::vector<LlmPhaseOption> strictRuleFront(const LengthHistogram& required,
                                             const LatencyCurve& curve, int64_t largest, int kMax,
                                             double p99BudgetMs, const CompileCost& compile,
-                                            const JobProgress& job)
+                                            const Job& job)
 {
     auto makeOption = [&](std::vector<int64_t> buckets, double sum) {
         LlmPhaseOption o;
@@ -390,7 +394,7 @@ std::vector<LlmPhaseOption> strictRuleFront(const LengthHistogram& required,
 
 LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& costs,
                              const LlmTuneSettings& settings, const LlmBucketLists& current,
-                             const DecodeCalls* calls, const JobProgress& job)
+                             const DecodeCalls* calls, const Job& job)
 {
     const auto t0 = std::chrono::steady_clock::now();
     LlmTuneResult r;
@@ -398,30 +402,31 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
     const ServingLimits& limits = settings.limits;
     const int K = settings.totalBuckets;
     if (K < 2)
-        throw Error("the bucket budget must be at least 2 (one CTE and one TKG bucket), got " +
-                    std::to_string(K));
+        throw Error(subject(Field::BucketCount) +
+                    " must be at least 2 (one CTE and one TKG bucket), got " + std::to_string(K));
     const bool ttft = settings.objective == LlmObjective::MeanRequestTtftP99;
     if (ttft && !(settings.ttftP99BudgetMs > 0 && std::isfinite(settings.ttftP99BudgetMs)))
-        throw Error("the TTFT p99 budget must be a positive number of ms");
-    if (settings.compileBudgetS < 0 || settings.memoryBudgetMiB < 0)
-        throw Error("compile-time and memory budgets must be >= 0");
+        throw Error("the TTFT p99 budget of " + subject(Field::Objective) +
+                    " must be a positive number of ms");
+    if (!(settings.compileBudgetS >= 0))
+        throw Error(subject(Field::CompileBudget) + " must be >= 0");
+    if (!(settings.memoryBudgetMiB >= 0))
+        throw Error(subject(Field::MemoryBudget) + " must be >= 0");
     if (settings.compileBudgetS > 0 && !costs.cteCompile.known() && !costs.tkgCompile.known())
-        throw Error("a compile-time budget needs the compile time per CTE and TKG bucket");
+        throw Error(subject(Field::CompileBudget) + " needs the compile time per bucket: give " +
+                    subject(Field::CteCompileCost) + " or " + subject(Field::TkgCompileCost));
     if (settings.memoryBudgetMiB > 0 &&
         !(costs.cteCompile.hasMemory() || costs.tkgCompile.hasMemory()))
-        throw Error("a memory budget needs the memory per bucket (a memory_mib column in the "
-                    "compile cost files)");
+        throw Error(subject(Field::MemoryBudget) +
+                    " needs the memory per bucket: a memory_mib column in " +
+                    subject(Field::CteCompileCost) + " or " + subject(Field::TkgCompileCost));
     if (settings.maxBatchSets < 1)
-        throw Error("the batch-set search limit must be at least 1");
+        throw Error(subject(Field::BatchSetsMax) + " must be at least 1");
     r.workload = deriveDecodeWorkload(traffic, limits);
     const double N = double(r.workload.served);
 
-    JobProgress phaseJob = job;
-    auto stage = [&](double from, double to) {
-        phaseJob.progress = [&job, from, to](double f, const std::string& m) {
-            job.report(from + (to - from) * f, m);
-        };
-        return phaseJob;
+    auto stage = [&job](double from, double to) {
+        return job.sub(from, to);
     };
 
     // CTE: exact per count, the TTFT budget inside.
@@ -434,7 +439,7 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
     GridSearch grid;
     if (r.batched) {
         if (!costs.tkgBatch.valid())
-            throw Error("batched decoding needs the TKG step latency per batch size");
+            throw Error("batched decoding needs " + subject(Field::TkgBatchLatency));
         r.calls = *calls;
         const int64_t maxBatch = settings.maxBatch > 0 ? settings.maxBatch : calls->maxBatch();
         const GridSearcher searcher(*calls, costs.tkgBatch, limits.seqLen, maxBatch,
@@ -459,9 +464,10 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
         }
     auto listsOf = [&](const Combination& c) {
         LlmBucketLists l;
-        l.cte = r.cteFront[c.cte].buckets;
-        l.tkg = r.tkgOptions[c.tkg].buckets;
-        l.batches = r.tkgOptions[c.tkg].batches;
+        l.cte = Boundaries::from(r.cteFront[c.cte].buckets, "the CTE tuner");
+        l.tkg = Boundaries::from(r.tkgOptions[c.tkg].buckets, "the TKG tuner");
+        if (!r.tkgOptions[c.tkg].batches.empty()) // empty: one-dimensional TKG buckets
+            l.batches = Boundaries::from(r.tkgOptions[c.tkg].batches, "the TKG batch tuner");
         return l;
     };
     auto better = [](const Combination& a, const Combination& b) {
@@ -560,34 +566,48 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
     }
 
     // Baselines.
+    const auto nxdDefault = [](int64_t largest) {
+        return Boundaries::from(nxdGenerateBuckets(kNxdDefaultMinBucket, largest),
+                                "NxD's generate_buckets");
+    };
     std::vector<std::pair<std::string, LlmBucketLists>> sets;
     if (!current.cte.empty() || !current.tkg.empty() || !current.batches.empty()) {
         LlmBucketLists c = current;
         if (c.cte.empty())
-            c.cte = nxdGenerateBuckets(kNxdDefaultMinBucket, limits.maxContextLength);
+            c.cte = nxdDefault(limits.maxContextLength);
         if (c.tkg.empty())
-            c.tkg = nxdGenerateBuckets(kNxdDefaultMinBucket, limits.seqLen);
+            c.tkg = nxdDefault(limits.seqLen);
         sets.emplace_back("current", c);
     }
     {
         LlmBucketLists d;
-        d.cte = nxdGenerateBuckets(kNxdDefaultMinBucket, limits.maxContextLength);
-        d.tkg = nxdGenerateBuckets(kNxdDefaultMinBucket, limits.seqLen);
+        d.cte = nxdDefault(limits.maxContextLength);
+        d.tkg = nxdDefault(limits.seqLen);
         sets.emplace_back("nxd_default", d);
         LlmBucketLists p;
-        p.cte = powersOfTwoCovering(r.workload.cte.minLength(), limits.maxContextLength);
-        p.tkg = powersOfTwoCovering(
-            r.workload.tkg.empty() ? limits.seqLen - 1 : r.workload.tkg.minLength(), limits.seqLen);
+        p.cte = Boundaries::from(
+            powersOfTwoCovering(r.workload.cte.minLength(), limits.maxContextLength),
+            "the powers-of-two baseline");
+        p.tkg = Boundaries::from(powersOfTwoCovering(r.workload.tkg.empty()
+                                                         ? limits.seqLen - 1
+                                                         : r.workload.tkg.minLength(),
+                                                     limits.seqLen),
+                                 "the powers-of-two baseline");
         if (r.batched) {
             const int64_t maxBatch = settings.maxBatch > 0 ? settings.maxBatch : calls->maxBatch();
-            p.batches = powersOfTwoCovering(0, maxBatch);
+            p.batches =
+                Boundaries::from(powersOfTwoCovering(0, maxBatch), "the powers-of-two baseline");
         }
         sets.emplace_back("powers_of_two", p);
         if (best) {
             const LlmBucketLists tuned = listsOf(*best);
             LlmBucketLists e;
-            e.cte = equalMassStrict(r.workload.cte, int(tuned.cte.size()), limits.maxContextLength);
-            e.tkg = equalMassStrict(r.workload.tkg, int(tuned.tkg.size()), limits.seqLen);
+            e.cte = Boundaries::from(
+                equalMassStrict(r.workload.cte, int(tuned.cte.size()), limits.maxContextLength),
+                "the equal-mass baseline");
+            e.tkg = Boundaries::from(
+                equalMassStrict(r.workload.tkg, int(tuned.tkg.size()), limits.seqLen),
+                "the equal-mass baseline");
             e.batches = tuned.batches;
             sets.emplace_back("equal_mass", e);
         }
@@ -664,16 +684,16 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
     return r;
 }
 
-std::string LlmTuneResult::toJson(int indent) const
+nlohmann::json LlmTuneResult::toJson() const
 {
     using nlohmann::json;
     json j;
     j["feasible"] = feasible;
     j["infeasible_reason"] = feasible ? json(nullptr) : json(infeasibleReason);
-    j["cte_buckets"] = feasible ? json(best.lists.cte) : json(nullptr);
-    j["tkg_buckets"] = feasible ? json(best.lists.tkg) : json(nullptr);
+    j["cte_buckets"] = feasible ? json(best.lists.cte.values()) : json(nullptr);
+    j["tkg_buckets"] = feasible ? json(best.lists.tkg.values()) : json(nullptr);
     if (batched)
-        j["tkg_batches"] = feasible ? json(best.lists.batches) : json(nullptr);
+        j["tkg_batches"] = feasible ? json(best.lists.batches.values()) : json(nullptr);
     j["mean_request_ms"] = feasible ? json(best.meanRequestMs) : json(nullptr);
     j["mean_ttft_ms"] = feasible ? json(best.meanTtftMs) : json(nullptr);
     j["p99_ttft_ms"] = feasible ? json(best.p99TtftMs) : json(nullptr);
@@ -681,7 +701,7 @@ std::string LlmTuneResult::toJson(int indent) const
     j["models"] = feasible ? json(best.models) : json(nullptr);
     j["compile_s"] = feasible ? json(best.compileS) : json(nullptr);
     j["memory_mib"] = feasible ? json(best.memoryMiB) : json(nullptr);
-    j["evaluation"] = feasible ? json::parse(best.toJson()) : json(nullptr);
+    j["evaluation"] = feasible ? best.toJson() : json(nullptr);
     j["predicted_mean_request_ms"] = feasible ? json(predictedMs) : json(nullptr);
     j["exact"] = exact;
     j["exactness"] = exactness;
@@ -705,14 +725,14 @@ std::string LlmTuneResult::toJson(int indent) const
          settings.compileBudgetS > 0 ? json(settings.compileBudgetS) : json(nullptr)},
         {"memory_budget_mib",
          settings.memoryBudgetMiB > 0 ? json(settings.memoryBudgetMiB) : json(nullptr)}};
-    j["workload"] = json::parse(workload.toJson());
+    j["workload"] = workload.toJson();
     if (batched)
-        j["decode_calls"] = json::parse(calls.toJson());
+        j["decode_calls"] = calls.toJson();
     json baselinesJson = json::array();
     for (const auto& b : baselines) {
         json e{{"name", b.name},
-               {"cte_buckets", b.evaluation.lists.cte},
-               {"tkg_buckets", b.evaluation.lists.tkg},
+               {"cte_buckets", b.evaluation.lists.cte.values()},
+               {"tkg_buckets", b.evaluation.lists.tkg.values()},
                {"mean_request_ms", b.evaluation.meanRequestMs},
                {"mean_ttft_ms", b.evaluation.meanTtftMs},
                {"p99_ttft_ms", b.evaluation.p99TtftMs},
@@ -730,7 +750,7 @@ std::string LlmTuneResult::toJson(int indent) const
                     : json(nullptr)},
                {"note", b.note}};
         if (batched)
-            e["tkg_batches"] = b.evaluation.lists.batches;
+            e["tkg_batches"] = b.evaluation.lists.batches.values();
         baselinesJson.push_back(e);
     }
     j["baselines"] = baselinesJson;
@@ -738,7 +758,7 @@ std::string LlmTuneResult::toJson(int indent) const
                    {"by_compile", paretoJson(paretoByCompile, batched)}};
     j["notes"] = notes;
     j["solve_ms"] = solveMs;
-    return j.dump(indent);
+    return j;
 }
 
 } // namespace bucketlab

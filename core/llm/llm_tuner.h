@@ -34,7 +34,9 @@
 #include "core/llm/decode_workload.h"
 #include "core/llm/llm_evaluator.h"
 #include "core/llm/request_traffic.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -106,7 +108,7 @@ struct LlmTuneResult {
     std::vector<std::string> notes;
     double solveMs = 0;
 
-    std::string toJson(int indent = 2) const;
+    nlohmann::json toJson() const;
 };
 
 // Throws Error for a budget below 2 buckets, invalid limits or lists, or no servable
@@ -114,7 +116,7 @@ struct LlmTuneResult {
 // (each may be empty) become the `current` baseline. `calls` non-null: batched decoding.
 LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& costs,
                              const LlmTuneSettings& settings, const LlmBucketLists& current = {},
-                             const DecodeCalls* calls = nullptr, const JobProgress& job = {});
+                             const DecodeCalls* calls = nullptr, const Job& job = {});
 
 // The one-phase front under NxD's strict rule, through core/tuning's BoundaryTuner: for
 // k = 1..kMax, the best k buckets (at most k after merging, see the .cpp) whose largest is
@@ -123,6 +125,6 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
 std::vector<LlmPhaseOption> strictRuleFront(const LengthHistogram& required,
                                             const LatencyCurve& curve, int64_t largest, int kMax,
                                             double p99BudgetMs, const CompileCost& compile,
-                                            const JobProgress& job = {});
+                                            const Job& job = {});
 
 } // namespace bucketlab

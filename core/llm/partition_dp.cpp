@@ -69,8 +69,7 @@ double partitionCost(const PartitionProblem& p, const std::vector<int64_t>& boun
     return total;
 }
 
-std::vector<PartitionSolution> solvePartitions(const PartitionProblem& p, int kMax,
-                                               const JobProgress& job)
+std::vector<PartitionSolution> solvePartitions(const PartitionProblem& p, int kMax, const Job& job)
 {
     validate(p);
     if (kMax < 1)

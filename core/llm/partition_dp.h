@@ -16,7 +16,7 @@
 // start. bruteForcePartitions enumerates every boundary set for tests.
 #pragma once
 
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
 
 #include <cstdint>
 #include <vector>
@@ -42,7 +42,7 @@ struct PartitionSolution {
 // Throws Error for inconsistent sizes, a decreasing cost or a negative weight; Cancelled
 // when the job's flag is set.
 std::vector<PartitionSolution> solvePartitions(const PartitionProblem& problem, int kMax,
-                                               const JobProgress& job = {});
+                                               const Job& job = {});
 // The same by enumeration (exponential: tests and tiny problems only).
 std::vector<PartitionSolution> bruteForcePartitions(const PartitionProblem& problem, int kMax);
 // The cost of given boundaries (ascending, ending with cover), as the DP counts it.

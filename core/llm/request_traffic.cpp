@@ -113,9 +113,9 @@ int64_t parseInteger(const std::string& text, const std::string& file, int64_t l
     char* end = nullptr;
     const double v = std::strtod(t.c_str(), &end);
     if (end != t.c_str() + t.size() || std::isnan(v))
-        throw Error(located(file, line, what + " '" + t + "' is not a number"));
+        throw Error(located(file, line, what + " " + quote(t) + " is not a number"));
     if (!std::isfinite(v) || v != std::floor(v))
-        throw Error(located(file, line, what + " '" + t + "' is not a whole number"));
+        throw Error(located(file, line, what + " " + quote(t) + " is not a whole number"));
     if (v < double(lo))
         throw Error(
             located(file, line,
@@ -226,9 +226,9 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
                                 "expected at least " + std::to_string(needed) +
                                     " columns, the line has " + std::to_string(cells.size())));
         const int64_t prompt =
-            parseInteger(cells[promptCol], file, n, "prompt tokens", 1, kMaxSupportedLength);
+            parseInteger(cells[promptCol], file, n, "prompt tokens", 1, kMaxLength);
         const int64_t output =
-            parseInteger(cells[outputCol], file, n, "output tokens", 0, kMaxSupportedLength);
+            parseInteger(cells[outputCol], file, n, "output tokens", 0, kMaxLength);
         const int64_t count =
             countCol ? parseInteger(cells[*countCol], file, n, "count", 0, kMaxTotalRequests) : 1;
         acc.add(prompt, output, count, file, n);
@@ -249,10 +249,10 @@ RequestTraffic readJsonl(LineReader& r, const TrafficReadOptions& o)
                      int64_t hi) {
         const int64_t n = r.lineNumber();
         if (!j.contains(key))
-            throw Error(located(file, n, "no field '" + key + "'"));
+            throw Error(located(file, n, "no field " + quote(key)));
         const json& v = j[key];
         if (!v.is_number())
-            throw Error(located(file, n, "field '" + key + "' is not a number"));
+            throw Error(located(file, n, "field " + quote(key) + " is not a number"));
         return parseInteger(v.dump(), file, n, what, lo, hi);
     };
     while (r.next(line)) {
@@ -293,8 +293,8 @@ RequestTraffic readJsonl(LineReader& r, const TrafficReadOptions& o)
             choose(countKey, defaultCountFieldNames(), "count");
             keysChosen = true;
         }
-        const int64_t prompt = field(j, promptKey, "prompt tokens", 1, kMaxSupportedLength);
-        const int64_t output = field(j, outputKey, "output tokens", 0, kMaxSupportedLength);
+        const int64_t prompt = field(j, promptKey, "prompt tokens", 1, kMaxLength);
+        const int64_t output = field(j, outputKey, "output tokens", 0, kMaxLength);
         const int64_t count =
             countKey.empty() ? 1 : field(j, countKey, "count", 0, kMaxTotalRequests);
         acc.add(prompt, output, count, file, n);
@@ -336,7 +336,8 @@ double specNumber(const std::string& text, const std::string& what, const std::s
     char* end = nullptr;
     const double v = std::strtod(t.c_str(), &end);
     if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
-        throw Error("traffic spec '" + spec + "': " + what + " '" + t + "' is not a finite number");
+        throw Error("traffic spec " + quote(spec) + ": " + what + " " + quote(t) +
+                    " is not a finite number");
     return v;
 }
 
@@ -352,8 +353,8 @@ SyntheticParts parseSpec(const std::string& spec)
             continue;
         const auto eq = item.find('=');
         if (eq == std::string::npos)
-            throw Error("traffic spec '" + spec + "': '" + item +
-                        "' is not key=value (keys: prompt, output, n, seed)");
+            throw Error("traffic spec " + quote(spec) + ": " + quote(item) +
+                        " is not key=value (keys: prompt, output, n, seed)");
         const std::string key = trimmedBlanks(item.substr(0, eq));
         const std::string value = trimmedBlanks(item.substr(eq + 1));
         if (key == "prompt")
@@ -363,20 +364,20 @@ SyntheticParts parseSpec(const std::string& spec)
         else if (key == "n") {
             const double v = specNumber(value, "n", spec);
             if (v != std::floor(v) || v < 1 || v > double(kMaxSyntheticRequests))
-                throw Error("traffic spec '" + spec + "': n must be a whole number in 1.." +
+                throw Error("traffic spec " + quote(spec) + ": n must be a whole number in 1.." +
                             std::to_string(kMaxSyntheticRequests));
             parts.n = int64_t(v);
         } else if (key == "seed") {
             const double v = specNumber(value, "seed", spec);
             if (v != std::floor(v) || v < 0 || v > 9.0e15)
-                throw Error("traffic spec '" + spec + "': seed must be a whole number >= 0");
+                throw Error("traffic spec " + quote(spec) + ": seed must be a whole number >= 0");
             parts.seed = uint64_t(v);
         } else
-            throw Error("traffic spec '" + spec + "': unknown key '" + key +
-                        "' (keys: prompt, output, n, seed)");
+            throw Error("traffic spec " + quote(spec) + ": unknown key " + quote(key) +
+                        " (keys: prompt, output, n, seed)");
     }
     if (parts.prompt.empty() || parts.output.empty())
-        throw Error("traffic spec '" + spec + "': needs both prompt=SPEC and output=SPEC");
+        throw Error("traffic spec " + quote(spec) + ": needs both prompt=SPEC and output=SPEC");
     return parts;
 }
 
@@ -389,8 +390,9 @@ void rejectInnerSampling(const std::string& inner, const std::string& spec)
         if (c == ',' || c == ':' || c == '+') {
             const std::string t = trimmedBlanks(token);
             if (t.rfind("n=", 0) == 0 || t.rfind("seed=", 0) == 0)
-                throw Error("traffic spec '" + spec + "': put n= and seed= at the top level (" +
-                            "prompt=...;output=...;n=N;seed=S), not inside '" + inner + "'");
+                throw Error("traffic spec " + quote(spec) +
+                            ": put n= and seed= at the top level (" +
+                            "prompt=...;output=...;n=N;seed=S), not inside " + quote(inner));
             token.clear();
         } else
             token += c;
@@ -423,18 +425,18 @@ std::vector<int64_t> geometricDraws(const std::string& inner, const std::string&
         const auto eq = item.find('=');
         const std::string key = eq == std::string::npos ? item : item.substr(0, eq);
         if (eq == std::string::npos || (key != "mean" && key != "min" && key != "max"))
-            throw Error("traffic spec '" + spec +
-                        "': geometric takes mean=M, min= and max=, got '" + item + "'");
+            throw Error("traffic spec " + quote(spec) +
+                        ": geometric takes mean=M, min= and max=, got " + quote(item));
         params[key] = specNumber(item.substr(eq + 1), key, spec);
     }
     if (!params.count("mean") || params["mean"] < 1)
-        throw Error("traffic spec '" + spec + "': geometric needs mean=M with M >= 1");
+        throw Error("traffic spec " + quote(spec) + ": geometric needs mean=M with M >= 1");
     const double lo = params.count("min") ? params["min"] : 1;
-    const double hi = params.count("max") ? params["max"] : double(kMaxSupportedLength);
+    const double hi = params.count("max") ? params["max"] : double(kMaxLength);
     if (lo != std::floor(lo) || hi != std::floor(hi) || lo < 0 || hi < lo ||
-        hi > double(kMaxSupportedLength))
-        throw Error("traffic spec '" + spec +
-                    "': geometric min and max must be whole numbers "
+        hi > double(kMaxLength))
+        throw Error("traffic spec " + quote(spec) +
+                    ": geometric min and max must be whole numbers "
                     "with 0 <= min <= max");
     const double q = 1.0 / params["mean"];
     const double logKeep = std::log1p(-q); // -inf when q == 1: every generation is one token
@@ -456,8 +458,8 @@ std::vector<int64_t> marginalDraws(const std::string& inner, const std::string& 
     if (inner.rfind("geometric:", 0) == 0)
         return geometricDraws(inner, spec, n, seed);
     if (!looksLikeSyntheticSpec(inner))
-        throw Error("traffic spec '" + spec + "': '" + inner +
-                    "' is not a distribution (lognormal:, normal:, uniform:, zipf: or "
+        throw Error("traffic spec " + quote(spec) + ": " + quote(inner) +
+                    " is not a distribution (lognormal:, normal:, uniform:, zipf: or "
                     "geometric:)");
     return expand(
         syntheticDistribution(inner + ",n=" + std::to_string(n) + ",seed=" + std::to_string(seed)));
@@ -502,12 +504,12 @@ MarginalSummary summarize(std::vector<std::pair<int64_t, int64_t>> valueCounts)
 RequestTraffic RequestTraffic::fromPairs(std::vector<RequestPair> pairs)
 {
     for (const auto& p : pairs) {
-        if (p.prompt < 1 || p.prompt > kMaxSupportedLength)
+        if (p.prompt < 1 || p.prompt > kMaxLength)
             throw Error("prompt length " + std::to_string(p.prompt) + " is outside 1.." +
-                        std::to_string(kMaxSupportedLength));
-        if (p.output < 0 || p.output > kMaxSupportedLength)
+                        std::to_string(kMaxLength));
+        if (p.output < 0 || p.output > kMaxLength)
             throw Error("output length " + std::to_string(p.output) + " is outside 0.." +
-                        std::to_string(kMaxSupportedLength));
+                        std::to_string(kMaxLength));
         if (p.count < 0)
             throw Error("request count " + std::to_string(p.count) + " is negative");
     }

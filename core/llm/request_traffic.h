@@ -11,7 +11,7 @@
 #pragma once
 
 #include "core/traffic/length_histogram.h"
-#include "core/util/job_progress.h"
+#include "core/util/job.h"
 
 #include <cstdint>
 #include <string>
@@ -42,7 +42,7 @@ class RequestTraffic {
 public:
     RequestTraffic() = default;
     // Repeated pairs add up, zero counts are dropped. Throws Error for a prompt outside
-    // [1, kMaxSupportedLength], an output outside [0, kMaxSupportedLength], a negative count
+    // [1, kMaxLength], an output outside [0, kMaxLength], a negative count
     // or totals beyond 2^62.
     static RequestTraffic fromPairs(std::vector<RequestPair> pairs);
 
@@ -72,7 +72,7 @@ struct TrafficReadOptions {
     std::string promptField; // column or JSON field; default: a prompt-like name (below)
     std::string outputField; // default: an output-like name
     std::string countField;  // default: `count` when present, else one request per row
-    JobProgress job;
+    Job job;
 };
 
 // The names tried, in order, when no field is given (matched case-insensitively).

@@ -52,6 +52,33 @@ constexpr std::array kFields{
     FieldWords{Field::Lowercase, "lowercase", "lowercasing"},
     FieldWords{Field::KernelCheck, "kernel_check", "the kernel check"},
     FieldWords{Field::Package, "package", "the package"},
+    FieldWords{Field::Traffic, "traffic", "the request traffic"},
+    FieldWords{Field::PromptField, "prompt_field", "the prompt length field"},
+    FieldWords{Field::OutputField, "output_field", "the output length field"},
+    FieldWords{Field::CountField, "count_field", "the request count field"},
+    FieldWords{Field::CteLatency, "cte_latency", "the context-encoding latency"},
+    FieldWords{Field::TkgLatency, "tkg_latency", "the token-generation latency"},
+    FieldWords{Field::TkgBatchLatency, "tkg_batch_latency",
+               "the token-generation latency by batch"},
+    FieldWords{Field::MaxContextLength, "max_context_length", "the maximum context length"},
+    FieldWords{Field::SeqLen, "seq_len", "the sequence length"},
+    FieldWords{Field::SpeculationLength, "speculation_length", "the speculation length"},
+    FieldWords{Field::CompileBudget, "compile_budget", "the compile-time budget"},
+    FieldWords{Field::MemoryBudget, "memory_budget", "the memory budget"},
+    FieldWords{Field::CteCompileCost, "cte_compile_cost", "the context-encoding compile cost"},
+    FieldWords{Field::TkgCompileCost, "tkg_compile_cost", "the token-generation compile cost"},
+    FieldWords{Field::CurrentCteBuckets, "current_cte_buckets",
+               "the current context-encoding buckets"},
+    FieldWords{Field::CurrentTkgBuckets, "current_tkg_buckets",
+               "the current token-generation buckets"},
+    FieldWords{Field::CurrentTkgBatches, "current_tkg_batches",
+               "the current token-generation batches"},
+    FieldWords{Field::MaxBatch, "max_batch", "the maximum decode batch"},
+    FieldWords{Field::DecodeLog, "decode_log", "the decode call log"},
+    FieldWords{Field::BatchSetsMax, "batch_sets_max", "the batch-set search limit"},
+    FieldWords{Field::NxdConfig, "nxd_config", "the NxD Inference config file"},
+    FieldWords{Field::VllmConfig, "vllm_config", "the vLLM config file"},
+    FieldWords{Field::VllmNeuronConfig, "vllm_neuron_config", "the vLLM Neuron plugin config file"},
 };
 
 constexpr bool inDeclarationOrder()
@@ -61,7 +88,7 @@ constexpr bool inDeclarationOrder()
             return false;
     return true;
 }
-static_assert(inDeclarationOrder() && kFields.size() == size_t(Field::Package) + 1,
+static_assert(inDeclarationOrder() && kFields.size() == size_t(Field::VllmNeuronConfig) + 1,
               "kFields lists every Field once, in declaration order");
 
 const FieldWords& words(Field field)

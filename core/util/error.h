@@ -53,6 +53,30 @@ enum class Field : uint8_t {
     Lowercase,   // an uncased vocabulary
     KernelCheck, // whether kernels are validated
     Package,     // a package whose kernel is checked too
+    // LLM serving (the llm subcommand)
+    Traffic, // LLM requests: (prompt, output) lengths
+    PromptField,
+    OutputField,
+    CountField,
+    CteLatency, // per prompt bucket
+    TkgLatency, // per decode step and sequence bucket
+    TkgBatchLatency,
+    MaxContextLength, // the longest prompt
+    SeqLen,           // the longest prompt + output
+    SpeculationLength,
+    CompileBudget,
+    MemoryBudget,
+    CteCompileCost,
+    TkgCompileCost,
+    CurrentCteBuckets,
+    CurrentTkgBuckets,
+    CurrentTkgBatches,
+    MaxBatch,
+    DecodeLog,
+    BatchSetsMax,
+    NxdConfig,
+    VllmConfig,
+    VllmNeuronConfig,
 };
 
 // Every field, in declaration order (for the front ends' tables and their tests).

@@ -14,6 +14,7 @@
 #include "core/llm/request_traffic.h"
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -122,7 +123,7 @@ void BM_LlmReadAndTune(benchmark::State& state)
     for (auto _ : state) {
         const RequestTraffic t = readRequestTraffic(file, {});
         const LlmTuneResult r = tuneLlmBuckets(t, costs, s);
-        benchmark::DoNotOptimize(r.toJson());
+        benchmark::DoNotOptimize(r.toJson().dump());
         state.counters["mean_request_ms"] = r.best.meanRequestMs;
         state.counters["tkg_steps"] = double(r.workload.tkgSteps);
     }

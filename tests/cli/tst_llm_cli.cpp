@@ -298,7 +298,7 @@ void TestLlmCli::badInput_data()
                                    << "no column 'tokens_in'";
     QTest::addRow("context > seq_len")
         << QStringList{"--max-context-length", "9000"} << "DIR/small.csv"
-        << "--max-context-length 9000 exceeds --seq-len 8192 (NxD rule";
+        << "--max-context-length 9000 exceeds --seq-len 8192";
     QTest::addRow("one bucket") << QStringList{"--buckets", "1"} << "DIR/small.csv"
                                 << "--buckets must be at least 2";
     QTest::addRow("objective") << QStringList{"--objective", "p99"} << "DIR/small.csv"
@@ -310,7 +310,7 @@ void TestLlmCli::badInput_data()
                                   << "--tkg-latency: latency spec";
     QTest::addRow("compile budget without costs")
         << QStringList{"--compile-budget", "100"} << "DIR/small.csv"
-        << "--compile-budget needs --cte-compile";
+        << "--compile-budget needs the compile time per bucket: give --cte-compile";
     QTest::addRow("batches without latency") << QStringList{"--max-batch", "4"} << "DIR/small.csv"
                                              << "need --tkg-batch-latency";
     QTest::addRow("batches with speculation")

@@ -147,9 +147,9 @@ void TestLlmTraffic::readerErrors_data()
     QTest::addRow("nan") << "prompt,output\nnan,1\n"
                          << "t.csv"
                          << "t.csv:2: prompt tokens 'nan' is not a number";
-    QTest::addRow("too long") << "prompt,output\n3000000000,1\n"
+    QTest::addRow("too long") << "prompt,output\n16777217,1\n"
                               << "t.csv"
-                              << "t.csv:2: prompt tokens 3000000000 exceeds 2147483647";
+                              << "t.csv:2: prompt tokens 16777217 exceeds 16777216";
     QTest::addRow("missing cell") << "prompt,output,count\n4,2\n"
                                   << "t.csv"
                                   << "t.csv:2: expected at least 3 columns, the line has 2";

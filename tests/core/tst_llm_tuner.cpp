@@ -11,10 +11,12 @@
 #include "core/util/error.h"
 
 #include <QTest>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 
 using namespace bucketlab;
@@ -58,6 +60,14 @@ std::vector<std::vector<int64_t>> allLists(int64_t largest, int most)
     return out;
 }
 
+// Lists a test enumerates, as the evaluator takes them.
+LlmBucketLists listsOf(const std::vector<int64_t>& cte, const std::vector<int64_t>& tkg,
+                       const std::vector<int64_t>& batches = {})
+{
+    return {Boundaries::from(cte, "test CTE list"), Boundaries::from(tkg, "test TKG list"),
+            batches.empty() ? Boundaries() : Boundaries::from(batches, "test batch list")};
+}
+
 struct PhaseList {
     std::vector<int64_t> buckets;
     std::vector<int64_t> batches;
@@ -72,7 +82,7 @@ std::vector<PhaseList> cteLists(const RequestTraffic& t, const ServingLimits& li
 {
     std::vector<PhaseList> out;
     for (const auto& l : allLists(limits.maxContextLength, most)) {
-        const auto e = evaluateLlmBuckets(t, limits, costs, {l, {limits.seqLen}, {}});
+        const auto e = evaluateLlmBuckets(t, limits, costs, listsOf(l, {limits.seqLen}));
         out.push_back({l,
                        {},
                        e.meanTtftMs * double(e.served),
@@ -87,7 +97,7 @@ std::vector<PhaseList> tkgLists(const RequestTraffic& t, const ServingLimits& li
 {
     std::vector<PhaseList> out;
     for (const auto& l : allLists(limits.seqLen, most)) {
-        const auto e = evaluateLlmBuckets(t, limits, costs, {{limits.maxContextLength}, l, {}});
+        const auto e = evaluateLlmBuckets(t, limits, costs, listsOf({limits.maxContextLength}, l));
         out.push_back(
             {l, {}, e.meanDecodeMs * double(e.served), 0, costs.tkgCompile.totalSeconds(l)});
     }
@@ -196,8 +206,8 @@ void TestLlmTuner::jointOptimumEqualsBruteForce()
                      .c_str());
         QVERIFY(close(r.predictedMs, r.best.meanRequestMs));
         QVERIFY(r.best.models <= buckets);
-        QCOMPARE(r.best.lists.cte.back(), limits.maxContextLength);
-        QCOMPARE(r.best.lists.tkg.back(), limits.seqLen);
+        QCOMPARE(r.best.lists.cte.largest(), limits.maxContextLength);
+        QCOMPARE(r.best.lists.tkg.largest(), limits.seqLen);
         QCOMPARE(r.best.failed, 0);
     }
 }
@@ -363,7 +373,7 @@ void TestLlmTuner::frontsAndParetoAreConsistent()
         QVERIFY(r.paretoByCompile[i].meanRequestMs < r.paretoByCompile[i - 1].meanRequestMs);
     }
     // JSON carries the contract's fields.
-    const std::string json = r.toJson();
+    const std::string json = r.toJson().dump();
     for (const char* key : {"\"cte_buckets\"", "\"tkg_buckets\"", "\"mean_request_ms\"",
                             "\"baselines\"", "\"pareto\"", "\"nxd_default\""})
         QVERIFY2(json.find(key) != std::string::npos, key);
@@ -403,8 +413,8 @@ void TestLlmTuner::baselines()
     QVERIFY(byName["equal_mass"]->evaluation.lists.tkg.size() <= r.best.lists.tkg.size());
     // Powers of two start above the shortest prompt.
     const auto& p2 = byName["powers_of_two"]->evaluation.lists.cte;
-    QVERIFY(p2.front() > traffic.promptSummary().min);
-    QCOMPARE(p2.back(), int64_t(1000));
+    QVERIFY(p2[0] > traffic.promptSummary().min);
+    QCOMPARE(p2.largest(), int64_t(1000));
 }
 
 void TestLlmTuner::partitionDpEqualsBruteForce()
@@ -524,8 +534,8 @@ void TestLlmTuner::batchedEqualsBruteForce()
             if (most < 1)
                 continue;
             for (const auto& l : allLists(limits.seqLen, most)) {
-                const auto e = evaluateLlmBuckets(traffic, limits, costs,
-                                                  {{limits.maxContextLength}, l, batches}, &calls);
+                const auto e = evaluateLlmBuckets(
+                    traffic, limits, costs, listsOf({limits.maxContextLength}, l, batches), &calls);
                 QCOMPARE(e.failedCalls, 0);
                 tkgs.push_back({l, batches, e.meanDecodeMs * double(e.served), 0, 0});
             }
@@ -537,7 +547,7 @@ void TestLlmTuner::batchedEqualsBruteForce()
             (std::to_string(r.best.meanRequestMs) + " vs " + std::to_string(brute.bestMs)).c_str());
         QVERIFY(close(r.predictedMs, r.best.meanRequestMs));
         QVERIFY(r.lowerBoundMs <= r.best.meanRequestMs + 1e-9);
-        QCOMPARE(r.best.lists.batches.back(), calls.maxBatch());
+        QCOMPARE(r.best.lists.batches.largest(), calls.maxBatch());
     }
 }
 
@@ -574,23 +584,41 @@ void TestLlmTuner::errors()
     costs.tkg = LatencyCurve::fromSpec("linear:1,1");
     LlmTuneSettings s;
     s.limits = {8, 16, 0};
+    // Each error names the setting it is about (a front end shows its own name for it).
+    auto fieldOfError = [&](const DecodeCalls* calls = nullptr) -> std::optional<Field> {
+        try {
+            tuneLlmBuckets(traffic, costs, s, {}, calls);
+        } catch (const Error& e) {
+            return e.field();
+        }
+        return std::nullopt;
+    };
     s.totalBuckets = 1;
-    QVERIFY_THROWS_EXCEPTION(Error, tuneLlmBuckets(traffic, costs, s));
+    QCOMPARE(fieldOfError(), std::optional<Field>(Field::BucketCount));
     s.totalBuckets = 4;
     s.compileBudgetS = 100;
     try {
         tuneLlmBuckets(traffic, costs, s);
         QFAIL("no error");
     } catch (const Error& e) {
-        QVERIFY2(QString(e.what()).contains("compile time per CTE and TKG bucket"), e.what());
+        QVERIFY2(QString(e.what()).contains("needs the compile time per bucket"), e.what());
+        QCOMPARE(e.field(), std::optional<Field>(Field::CompileBudget));
     }
     s.compileBudgetS = 0;
+    s.memoryBudgetMiB = 100;
+    QCOMPARE(fieldOfError(), std::optional<Field>(Field::MemoryBudget));
+    s.memoryBudgetMiB = 0;
     s.objective = LlmObjective::MeanRequestTtftP99;
-    QVERIFY_THROWS_EXCEPTION(Error, tuneLlmBuckets(traffic, costs, s));
-    // Batched decoding without batch latencies.
+    QCOMPARE(fieldOfError(), std::optional<Field>(Field::Objective));
     s.objective = LlmObjective::MeanRequest;
+    s.limits = {17, 16, 0};
+    QCOMPARE(fieldOfError(), std::optional<Field>(Field::MaxContextLength));
+    s.limits = {8, 16, 16};
+    QCOMPARE(fieldOfError(), std::optional<Field>(Field::SpeculationLength));
+    s.limits = {8, 16, 0};
+    // Batched decoding without batch latencies.
     const auto calls = simulateContinuousBatching(traffic, s.limits, 2);
-    QVERIFY_THROWS_EXCEPTION(Error, tuneLlmBuckets(traffic, costs, s, {}, &calls));
+    QCOMPARE(fieldOfError(&calls), std::optional<Field>(Field::TkgBatchLatency));
     // More budget than lengths: one bucket per required length and the largest, no more.
     // Prompt 5 needs a 6 (strict fit), then the 8; steps at 5 and 6 need 6 and 7, then 16.
     s.totalBuckets = 20;

@@ -268,8 +268,10 @@ void TestLlmWorkload::evaluatorEqualsSimulation()
         const ServingLimits limits{64, 64 + int64_t(rng() % 40), int64_t(rng() % 3)};
         LlmBucketLists lists;
         // Mostly covering lists; every fifth one stops short, so requests fail.
-        lists.cte = randomBuckets(rng, round % 5 == 0 ? 50 : limits.maxContextLength);
-        lists.tkg = randomBuckets(rng, round % 5 == 1 ? 70 : limits.seqLen);
+        lists.cte = Boundaries::from(
+            randomBuckets(rng, round % 5 == 0 ? 50 : limits.maxContextLength), "random CTE list");
+        lists.tkg = Boundaries::from(randomBuckets(rng, round % 5 == 1 ? 70 : limits.seqLen),
+                                     "random list");
         const auto e = evaluateLlmBuckets(traffic, limits, costs, lists);
         const auto s = simulate(traffic, limits, lists.cte, lists.tkg, &cte, &tkg);
         QCOMPARE(e.rejected, s.rejected);
@@ -322,7 +324,7 @@ void TestLlmWorkload::limitsAreChecked()
     }
     QVERIFY_THROWS_EXCEPTION(Error, deriveDecodeWorkload(t, {0, 16, 0}));
     QVERIFY_THROWS_EXCEPTION(Error, deriveDecodeWorkload(t, {8, 16, 16}));
-    QVERIFY_THROWS_EXCEPTION(Error, deriveDecodeWorkload(t, {8, kMaxLlmSeqLen + 1, 0}));
+    QVERIFY_THROWS_EXCEPTION(Error, deriveDecodeWorkload(t, {8, kMaxLength + 1, 0}));
     try {
         deriveDecodeWorkload(t, {4, 16, 0});
         QFAIL("no error");
