@@ -104,16 +104,18 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
                const LlmCosts& costs, const std::vector<std::string>& written,
                const std::vector<std::pair<std::string, ConfigViolation>>& checks)
 {
-    std::printf("traffic    %s: %lld requests, %zu distinct (prompt, output) pairs\n",
-                o.traffic.c_str(), (long long)traffic.requests(), traffic.pairs().size());
+    std::printf("traffic    %s: %s requests, %s distinct (prompt, output) pairs\n",
+                o.traffic.c_str(), formatCount(traffic.requests()).c_str(),
+                formatCount(int64_t(traffic.pairs().size())).c_str());
     printSummary("prompt", traffic.promptSummary());
     printSummary("output", traffic.outputSummary());
     const auto& w = r.workload;
-    std::printf("workload   %lld served, %lld rejected (prompt > %lld), %lld cut at seq_len %lld: "
-                "%lld CTE calls, %lld TKG steps\n",
-                (long long)w.served, (long long)w.rejected,
-                (long long)r.settings.limits.maxContextLength, (long long)w.truncated,
-                (long long)r.settings.limits.seqLen, (long long)w.served, (long long)w.tkgSteps);
+    std::printf("workload   %s served, %s rejected (prompt > %lld), %s cut at seq_len %lld: "
+                "%s CTE calls, %s TKG steps\n",
+                formatCount(w.served).c_str(), formatCount(w.rejected).c_str(),
+                (long long)r.settings.limits.maxContextLength, formatCount(w.truncated).c_str(),
+                (long long)r.settings.limits.seqLen, formatCount(w.served).c_str(),
+                formatCount(w.tkgSteps).c_str());
     if (r.batched)
         std::printf("decode     %s: %lld calls, mean batch %.2f, max %lld\n",
                     r.calls.source().c_str(), (long long)r.calls.totalCalls(), r.calls.meanBatch(),
@@ -122,11 +124,8 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
                 costs.tkg.describe().c_str(),
                 r.batched ? ("; batched " + costs.tkgBatch.describe()).c_str() : "");
     std::string objective = "mean request latency (TTFT + decode)";
-    if (r.settings.objective == LlmObjective::MeanRequestTtftP99) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, " with TTFT p99 <= %.4g ms", r.settings.ttftP99BudgetMs);
-        objective += buf;
-    }
+    if (r.settings.objective == LlmObjective::MeanRequestTtftP99)
+        objective += " with TTFT p99 <= " + formatMs(r.settings.ttftP99BudgetMs);
     std::printf(
         "objective  %s, at most %d compiled models%s (solved in %.3g ms)\n", objective.c_str(),
         r.settings.totalBuckets,
@@ -143,10 +142,10 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
         std::printf("\ntuned      CTE %s | TKG %s%s\n", formatLengths(e.lists.cte).c_str(),
                     formatLengths(e.lists.tkg).c_str(),
                     r.batched ? (" x batches " + formatLengths(e.lists.batches)).c_str() : "");
-        std::printf("  mean request %.4g ms = TTFT %.4g ms + decode %.4g ms; TTFT p50 %.4g, p90 "
-                    "%.4g, p99 %.4g ms\n",
-                    e.meanRequestMs, e.meanTtftMs, e.meanDecodeMs, e.p50TtftMs, e.p90TtftMs,
-                    e.p99TtftMs);
+        std::printf("  mean request %s = TTFT %s + decode %s; TTFT p50 %s, p90 %s, p99 %s\n",
+                    formatMs(e.meanRequestMs).c_str(), formatMs(e.meanTtftMs).c_str(),
+                    formatMs(e.meanDecodeMs).c_str(), formatMs(e.p50TtftMs).c_str(),
+                    formatMs(e.p90TtftMs).c_str(), formatMs(e.p99TtftMs).c_str());
         std::printf("  %d compiled models", e.models);
         if (costs.cteCompile.known() || costs.tkgCompile.known())
             std::printf(", compile %.0f s", e.compileS);
@@ -167,17 +166,16 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
                     formatLengths(r.best.lists.tkg).c_str(),
                     r.batched ? (" x batches " + formatLengths(r.best.lists.batches)).c_str() : "");
     for (const auto& b : r.baselines) {
-        char gain[32] = "";
+        std::string gain;
         if (b.tunedSameModelsMs >= 0 && b.evaluation.meanRequestMs > 0)
-            std::snprintf(gain, sizeof gain, "%.2f%%",
-                          100.0 * (b.evaluation.meanRequestMs - b.tunedSameModelsMs) /
-                              b.evaluation.meanRequestMs);
-        char same[32] = "-";
-        if (b.tunedSameModelsMs >= 0)
-            std::snprintf(same, sizeof same, "%.5g", b.tunedSameModelsMs);
+            gain = formatPercent(100.0 * (b.evaluation.meanRequestMs - b.tunedSameModelsMs) /
+                                     b.evaluation.meanRequestMs,
+                                 2);
+        const std::string same =
+            b.tunedSameModelsMs >= 0 ? formatNumber(b.tunedSameModelsMs, 2) : std::string("-");
         std::printf("  %-14s %7d %12.5g %12.5g %14s %8s  %s | %s%s%s%s\n", b.name.c_str(),
-                    b.evaluation.models, b.evaluation.meanRequestMs, b.evaluation.p99TtftMs, same,
-                    gain, formatLengths(b.evaluation.lists.cte).c_str(),
+                    b.evaluation.models, b.evaluation.meanRequestMs, b.evaluation.p99TtftMs,
+                    same.c_str(), gain.c_str(), formatLengths(b.evaluation.lists.cte).c_str(),
                     formatLengths(b.evaluation.lists.tkg).c_str(),
                     r.batched ? (" x batches " + (b.evaluation.lists.batches.empty()
                                                       ? std::string("none (padded to the maximum)")
