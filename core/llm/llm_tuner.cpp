@@ -5,6 +5,7 @@
 #include "core/tuning/boundary_tuner.h"
 #include "core/tuning/bucket_evaluator.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 
 #include <nlohmann/json.hpp>
 
@@ -22,13 +23,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int64_t kMaxGridCells = int64_t(1) << 24; // 128 MiB of doubles per table
-
-std::string formatMs(double ms)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.4g ms", ms);
-    return buf;
-}
 
 // The summed latency of serving `required` (lengths with counts) with `buckets` under the
 // strict rule: the tuner's objective recomputed call by call.
