@@ -16,21 +16,6 @@ namespace bucketlab {
 
 namespace {
 
-std::vector<std::string> splitComma(std::string_view line)
-{
-    std::vector<std::string> cells;
-    size_t pos = 0;
-    for (;;) {
-        const size_t end = line.find(',', pos);
-        cells.push_back(trimmedBlanks(
-            line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos)));
-        if (end == std::string_view::npos)
-            break;
-        pos = end + 1;
-    }
-    return cells;
-}
-
 double positiveNumber(const std::string& cell, const std::string& name, int64_t line,
                       const std::string& what)
 {
@@ -53,7 +38,7 @@ CompileCost CompileCost::fromCsv(const std::string& text, const std::string& nam
     }
     if (r.lineNumber() == 0 || trimBlanks(line).empty())
         throw Error(name + ": empty file");
-    const auto header = splitComma(line);
+    const auto header = splitCsvLine(line, ',');
     int lengthCol = -1, timeCol = -1, memoryCol = -1;
     for (size_t i = 0; i < header.size(); ++i) {
         if (header[i] == "length")
@@ -72,7 +57,7 @@ CompileCost CompileCost::fromCsv(const std::string& text, const std::string& nam
     while (r.next(line)) {
         if (trimBlanks(line).empty())
             continue;
-        const auto cells = splitComma(line);
+        const auto cells = splitCsvLine(line, ',');
         const int64_t n = r.lineNumber();
         const size_t needed = size_t(std::max({lengthCol, timeCol, memoryCol})) + 1;
         if (cells.size() < needed)

@@ -22,21 +22,6 @@ namespace {
 
 constexpr int64_t kMaxSimulatedRequests = 100000000;
 
-std::vector<std::string> splitComma(std::string_view line)
-{
-    std::vector<std::string> cells;
-    size_t pos = 0;
-    for (;;) {
-        const size_t end = line.find(',', pos);
-        cells.push_back(trimmedBlanks(
-            line.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos)));
-        if (end == std::string_view::npos)
-            break;
-        pos = end + 1;
-    }
-    return cells;
-}
-
 int64_t wholeNumber(const std::string& cell, const std::string& name, int64_t line,
                     const std::string& what, int64_t lo)
 {
@@ -107,7 +92,7 @@ DecodeCalls parseDecodeLog(const std::string& text, const std::string& name)
     }
     if (r.lineNumber() == 0 || trimBlanks(line).empty())
         throw Error(name + ": empty file");
-    const auto header = splitComma(line);
+    const auto header = splitCsvLine(line, ',');
     int batchCol = -1, requiredCol = -1, countCol = -1;
     for (size_t i = 0; i < header.size(); ++i) {
         if (header[i] == "batch")
@@ -125,7 +110,7 @@ DecodeCalls parseDecodeLog(const std::string& text, const std::string& name)
     while (r.next(line)) {
         if (trimBlanks(line).empty())
             continue;
-        const auto cells = splitComma(line);
+        const auto cells = splitCsvLine(line, ',');
         const int64_t n = r.lineNumber();
         const size_t needed = size_t(std::max({batchCol, requiredCol, countCol})) + 1;
         if (cells.size() < needed)

@@ -46,33 +46,6 @@ std::string joinNames(const std::vector<std::string>& names)
     return out;
 }
 
-// A CSV line split with RFC 4180 quoting (quoted cells may hold separators and ""), cells
-// trimmed of blanks.
-std::vector<std::string> splitCells(std::string_view line, char sep)
-{
-    std::vector<std::string> cells(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
-                cells.back() += '"', ++i;
-            else if (c == '"')
-                quoted = false;
-            else
-                cells.back() += c;
-        } else if (c == '"')
-            quoted = true;
-        else if (c == sep)
-            cells.emplace_back();
-        else
-            cells.back() += c;
-    }
-    for (auto& cell : cells)
-        cell = trimmedBlanks(cell);
-    return cells;
-}
-
 std::optional<size_t> findName(const std::vector<std::string>& names, const std::string& name)
 {
     for (size_t i = 0; i < names.size(); ++i)
@@ -171,7 +144,7 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
     char sep = ',';
     if (endsWith(r.name(), ".tsv") || line.find('\t') != std::string_view::npos)
         sep = '\t';
-    const std::vector<std::string> header = splitCells(line, sep);
+    const std::vector<std::string> header = splitCsvLine(line, sep);
     const std::string file = r.name();
     const int64_t headerLine = r.lineNumber();
     auto require = [&](const std::string& given, const std::vector<std::string>& defaults,
@@ -219,7 +192,7 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
         }
         if (trimBlanks(line).empty())
             continue;
-        const auto cells = splitCells(line, sep);
+        const auto cells = splitCsvLine(line, sep);
         const int64_t n = r.lineNumber();
         if (cells.size() < needed)
             throw Error(located(file, n,

@@ -123,32 +123,6 @@ int64_t parseCount(std::string_view cell, const Where& r)
     return int64_t(v);
 }
 
-// Splits a CSV line with RFC 4180 quoting (quoted cells may hold separators and "").
-std::vector<std::string> splitQuoted(std::string_view line, char sep)
-{
-    std::vector<std::string> cells(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
-                cells.back() += '"', ++i;
-            else if (c == '"')
-                quoted = false;
-            else
-                cells.back() += c;
-        } else if (c == '"')
-            quoted = true;
-        else if (c == sep)
-            cells.emplace_back();
-        else
-            cells.back() += c;
-    }
-    for (auto& cell : cells)
-        cell = std::string(trimBlanks(cell));
-    return cells;
-}
-
 std::vector<std::string_view> splitPlain(std::string_view line, char sep)
 {
     std::vector<std::string_view> cells;
@@ -188,7 +162,7 @@ std::string_view cellAt(std::string_view line, char sep, size_t col, std::string
         }
     }
     if (quoted) {
-        auto cells = splitQuoted(line, sep);
+        auto cells = splitCsvLine(line, sep);
         if (col >= cells.size())
             fail(r, "missing " + what + " (the line has " + std::to_string(cells.size()) +
                         " columns)");
@@ -300,7 +274,7 @@ LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
         sep = '\t';
     else if (line.find(',') == std::string_view::npos && line.find(';') != std::string_view::npos)
         sep = ';';
-    const std::vector<std::string> header = splitQuoted(line, sep);
+    const std::vector<std::string> header = splitCsvLine(line, sep);
     std::optional<size_t> col;
     if (!o.column.empty()) {
         col = findName(header, o.column);

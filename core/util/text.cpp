@@ -4,6 +4,31 @@
 #include <cstdio>
 
 namespace bucketlab {
+
+std::vector<std::string> splitCsvLine(std::string_view line, char sep)
+{
+    std::vector<std::string> cells(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+                cells.back() += '"', ++i;
+            else if (c == '"')
+                quoted = false;
+            else
+                cells.back() += c;
+        } else if (c == '"')
+            quoted = true;
+        else if (c == sep)
+            cells.emplace_back();
+        else
+            cells.back() += c;
+    }
+    for (auto& cell : cells)
+        cell = trimmedBlanks(cell);
+    return cells;
+}
 namespace {
 
 // Length of the well-formed UTF-8 sequence at s[i], or 0 when the byte there starts none.

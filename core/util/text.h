@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bucketlab {
 
@@ -22,6 +23,10 @@ inline std::string trimmedBlanks(std::string_view s)
 {
     return std::string(trimBlanks(s));
 }
+
+// One CSV/TSV line split at `sep` with RFC 4180 quoting (a quoted cell may hold separators
+// and "" for a quote), each cell trimmed of blanks; the line end already split off.
+std::vector<std::string> splitCsvLine(std::string_view line, char sep);
 
 // Without leading and trailing whitespace, line ends included: lines of source code and of
 // /proc files.
