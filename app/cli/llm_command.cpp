@@ -345,13 +345,7 @@ Command addLlmCommand(CLI::App& app)
                                 quote(v));
             } else
                 throw Error("--objective must be mean or ttft-p99:MS, got " + quote(o->objective));
-            LatencyStatistic stat;
-            if (o->latencyStat == "median")
-                stat = LatencyStatistic::Median;
-            else if (o->latencyStat == "mean")
-                stat = LatencyStatistic::Mean;
-            else
-                throw Error("--latency-stat must be median or mean");
+            const LatencyStatistic stat = parseLatencyStatistic(o->latencyStat);
             LlmBucketLists current;
             if (!o->currentCte.empty())
                 current.cte = Boundaries::parse(o->currentCte, Field::CurrentCteBuckets);

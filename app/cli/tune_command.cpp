@@ -275,13 +275,7 @@ Command addTuneCommand(CLI::App& app)
                 Boundaries current;
                 if (!o->current.empty())
                     current = Boundaries::parse(o->current, Field::CurrentBoundaries);
-                LatencyStatistic stat;
-                if (o->latencyStat == "median")
-                    stat = LatencyStatistic::Median;
-                else if (o->latencyStat == "mean")
-                    stat = LatencyStatistic::Mean;
-                else
-                    throw Error("--latency-stat must be median or mean");
+                const LatencyStatistic stat = parseLatencyStatistic(o->latencyStat);
                 DistributionOptions d;
                 d.column = o->column;
                 d.field = o->field;

@@ -1,6 +1,7 @@
 #include "core/latency/latency_curve.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,15 @@
 #include <sstream>
 
 namespace bucketlab {
+
+LatencyStatistic parseLatencyStatistic(std::string_view text)
+{
+    if (text == "median")
+        return LatencyStatistic::Median;
+    if (text == "mean")
+        return LatencyStatistic::Mean;
+    throw Error(subject(Field::LatencyStatistic) + " must be median or mean, got " + quote(text));
+}
 
 LatencyCurve LatencyCurve::fromPoints(std::vector<LatencyPoint> points, std::string source)
 {

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bucketlab {
@@ -42,6 +43,8 @@ struct LatencyAdjustment {
 };
 
 enum class LatencyStatistic { Median, Mean };
+// "median" or "mean"; Error naming the latency statistic otherwise.
+LatencyStatistic parseLatencyStatistic(std::string_view text);
 
 class LatencyCurve {
 public:

@@ -26,37 +26,6 @@ constexpr int64_t kDefaultSyntheticRequests = 10000;
 constexpr int64_t kMaxSyntheticRequests = 10000000;
 constexpr int64_t kProgressEveryLines = int64_t(1) << 16;
 
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-bool endsWith(const std::string& s, const std::string& suffix)
-{
-    return s.size() >= suffix.size() && lower(s.substr(s.size() - suffix.size())) == suffix;
-}
-
-std::string joinNames(const std::vector<std::string>& names)
-{
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
-std::optional<size_t> findName(const std::vector<std::string>& names, const std::string& name)
-{
-    for (size_t i = 0; i < names.size(); ++i)
-        if (names[i] == name)
-            return i;
-    for (size_t i = 0; i < names.size(); ++i)
-        if (lower(names[i]) == lower(name))
-            return i;
-    return std::nullopt;
-}
-
 // The column or field for one role: the named one, else the first default name present.
 std::optional<size_t> pickName(const std::vector<std::string>& names, const std::string& given,
                                const std::vector<std::string>& defaults)
@@ -142,7 +111,7 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
     if (r.lineNumber() == 0 || trimBlanks(line).empty())
         throw Error(r.name() + ": empty file");
     char sep = ',';
-    if (endsWith(r.name(), ".tsv") || line.find('\t') != std::string_view::npos)
+    if (endsWithIgnoringCase(r.name(), ".tsv") || line.find('\t') != std::string_view::npos)
         sep = '\t';
     const std::vector<std::string> header = splitCsvLine(line, sep);
     const std::string file = r.name();
@@ -279,7 +248,7 @@ RequestTraffic readJsonl(LineReader& r, const TrafficReadOptions& o)
 
 bool isJsonl(const std::string& name)
 {
-    return endsWith(name, ".jsonl") || endsWith(name, ".ndjson");
+    return endsWithIgnoringCase(name, ".jsonl") || endsWithIgnoringCase(name, ".ndjson");
 }
 
 // --- synthetic traffic ---------------------------------------------------------------------

@@ -22,18 +22,6 @@ namespace {
 
 constexpr int64_t kProgressEveryLines = int64_t(1) << 16;
 
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-bool endsWith(const std::string& s, const std::string& suffix)
-{
-    return s.size() >= suffix.size() && lower(s.substr(s.size() - suffix.size())) == suffix;
-}
-
 bool blank(std::string_view line)
 {
     return trimBlanks(line).empty();
@@ -178,25 +166,6 @@ std::string_view cellAt(std::string_view line, char sep, size_t col, std::string
     return cell;
 }
 
-std::string joinNames(const std::vector<std::string>& names)
-{
-    std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
-std::optional<size_t> findName(const std::vector<std::string>& header, const std::string& name)
-{
-    for (size_t i = 0; i < header.size(); ++i)
-        if (header[i] == name)
-            return i;
-    for (size_t i = 0; i < header.size(); ++i)
-        if (lower(header[i]) == lower(name))
-            return i;
-    return std::nullopt;
-}
-
 bool looksNumeric(const std::string& s)
 {
     char* end = nullptr;
@@ -270,7 +239,7 @@ LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
     if (r.lineNumber() == 0 || blank(line))
         throw Error(r.name() + ": empty file");
     char sep = ',';
-    if (endsWith(r.name(), ".tsv") || line.find('\t') != std::string_view::npos)
+    if (endsWithIgnoringCase(r.name(), ".tsv") || line.find('\t') != std::string_view::npos)
         sep = '\t';
     else if (line.find(',') == std::string_view::npos && line.find(';') != std::string_view::npos)
         sep = ';';
@@ -296,7 +265,7 @@ LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
                     header[*col] + "'; add a header line such as 'length'");
     // `length,count`: one row per distinct length.
     std::optional<size_t> countCol;
-    if (lower(header[*col]) == "length")
+    if (asciiLower(header[*col]) == "length")
         countCol = findName(header, "count");
     const std::string what = "length";
     LengthHistogramBuilder builder;
@@ -461,7 +430,8 @@ LengthHistogram readTexts(LineReader& r, const DistributionOptions& o, const Tex
 
 bool isJsonl(const std::string& name)
 {
-    return endsWith(name, ".jsonl") || endsWith(name, ".ndjson") || endsWith(name, ".json");
+    return endsWithIgnoringCase(name, ".jsonl") || endsWithIgnoringCase(name, ".ndjson") ||
+           endsWithIgnoringCase(name, ".json");
 }
 
 void checkOptions(const DistributionOptions& o)

@@ -5,6 +5,41 @@
 
 namespace bucketlab {
 
+std::string asciiLower(std::string_view s)
+{
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z')
+            c = char(c - 'A' + 'a');
+    return out;
+}
+
+bool endsWithIgnoringCase(std::string_view s, std::string_view lowerSuffix)
+{
+    return s.size() >= lowerSuffix.size() &&
+           asciiLower(s.substr(s.size() - lowerSuffix.size())) == lowerSuffix;
+}
+
+std::string joinNames(const std::vector<std::string>& names)
+{
+    std::string out;
+    for (const auto& n : names)
+        out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+std::optional<size_t> findName(const std::vector<std::string>& names, std::string_view name)
+{
+    for (size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name)
+            return i;
+    const std::string wanted = asciiLower(name);
+    for (size_t i = 0; i < names.size(); ++i)
+        if (asciiLower(names[i]) == wanted)
+            return i;
+    return std::nullopt;
+}
+
 std::vector<std::string> splitCsvLine(std::string_view line, char sep)
 {
     std::vector<std::string> cells(1);

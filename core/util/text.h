@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,17 @@ inline std::string trimmedBlanks(std::string_view s)
 // One CSV/TSV line split at `sep` with RFC 4180 quoting (a quoted cell may hold separators
 // and "" for a quote), each cell trimmed of blanks; the line end already split off.
 std::vector<std::string> splitCsvLine(std::string_view line, char sep);
+
+// `s` with ASCII letters in lower case.
+std::string asciiLower(std::string_view s);
+// True when `s` ends with `lowerSuffix` (given in lower case), ignoring ASCII case: file
+// extensions.
+bool endsWithIgnoringCase(std::string_view s, std::string_view lowerSuffix);
+// "a, b, c": names listed in a message.
+std::string joinNames(const std::vector<std::string>& names);
+// The index of `name` among `names` (a header's columns): an exact match first, else one
+// ignoring ASCII case.
+std::optional<size_t> findName(const std::vector<std::string>& names, std::string_view name);
 
 // Without leading and trailing whitespace, line ends included: lines of source code and of
 // /proc files.
