@@ -15,6 +15,8 @@ packages=(
     libopenblas0-pthread
     # tests/cli/tst_report renders the HTML report headless and checks the screenshot.
     chromium
+    # The formatter the sources are kept with (.clang-format); scripts/check-format.sh.
+    clang-format-14
     "$@"
 )
 

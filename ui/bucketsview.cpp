@@ -296,7 +296,16 @@ QWidget* BucketsView::buildOptimizePanel()
     bucketCost_->setToolTip(tr("A fixed cost per bucket in the objective's unit (ms per "
                                "request, or tokens): with it, K is the most buckets allowed and "
                                "the optimizer may use fewer"));
+    serveUpTo_ = new QSpinBox(box);
+    serveUpTo_->setObjectName("optimizeServeUpTo");
+    serveUpTo_->setRange(0, int(kMaxLength));
+    serveUpTo_->setSpecialValueText(tr("current largest"));
+    serveUpTo_->setToolTip(
+        tr("The length the largest tuned bucket serves. By default the current set's largest, "
+           "so nothing served today is refused; a smaller length shrinks the served range, and "
+           "the result then says which requests it refuses"));
     form->addRow(tr("Buckets (K)"), buckets_);
+    form->addRow(tr("Serve up to"), serveUpTo_);
     form->addRow(tr("Objective"), objective_);
     form->addRow(tr("p99 budget"), p99Budget_);
     form->addRow(tr("Cost per bucket"), bucketCost_);
@@ -408,9 +417,11 @@ QWidget* BucketsView::buildOptimizePanel()
     return panel;
 }
 
-void BucketsView::setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs)
+void BucketsView::setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs,
+                                      int64_t serveUpTo)
 {
     buckets_->setValue(buckets);
+    serveUpTo_->setValue(int(serveUpTo));
     objective_->setCurrentIndex(objectiveIndex);
     if (p99BudgetMs > 0)
         p99Budget_->setValue(p99BudgetMs);
@@ -433,6 +444,8 @@ void BucketsView::optimize()
                                      : TuneObjective::MeanLatencyP99Budget;
     request.settings.p99BudgetMs = p99Budget_->value();
     request.settings.bucketCost = bucketCost_->value();
+    if (serveUpTo_->value() > 0)
+        request.serveUpTo = ServeUpTo::upTo(serveUpTo_->value());
     for (const auto& set : session_->boundarySets())
         if (set.kind == "current")
             request.current = set.boundaries;
@@ -764,6 +777,19 @@ void BucketsView::refreshTotals()
     if (s.rejected > 0)
         notes << tr("%1 requests are longer than the largest bucket and would be rejected.")
                      .arg(locale.toString(qlonglong(s.rejected)));
+    // A set that serves less than the current one says so first, in red.
+    bool shrinks = false;
+    for (const auto& set : session_->boundarySets())
+        if (set.kind == "current" && !set.boundaries.empty() && !e->boundaries.empty()) {
+            const auto range =
+                servedRangeChange(session_->histogram(), set.boundaries, e->boundaries);
+            if (range.shrinks()) {
+                shrinks = true;
+                notes.prepend(tr("This set %1.").arg(QString::fromStdString(range.describe())));
+            }
+        }
+    notes_->setStyleSheet(shrinks ? QStringLiteral("color: #b3261e; font-weight: 600;")
+                                  : QString());
     notes_->setText(notes.join(" "));
 }
 

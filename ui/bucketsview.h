@@ -57,7 +57,9 @@ public:
     QPoint handlePosition(int index) const;
     // Starts the tuner with the panel's settings.
     void optimize();
-    void setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs = 0);
+    // serveUpTo 0: the current set's largest bucket.
+    void setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs = 0,
+                             int64_t serveUpTo = 0);
 
 Q_SIGNALS:
     void optimizeFinished(bool ok);
@@ -115,6 +117,7 @@ private:
     QCheckBox* showBaselines_ = nullptr;
 
     QSpinBox* buckets_ = nullptr;
+    QSpinBox* serveUpTo_ = nullptr;
     QComboBox* objective_ = nullptr;
     QDoubleSpinBox* p99Budget_ = nullptr;
     QDoubleSpinBox* bucketCost_ = nullptr;

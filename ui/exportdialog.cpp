@@ -43,6 +43,13 @@ QString boundariesText(const Boundaries& b)
 
 } // namespace
 
+void ExportDialog::setServedRange(const ServedRangeChange& range)
+{
+    servedRange_->setText(QString::fromStdString(range.describe()));
+    servedRange_->setStyleSheet(
+        range.shrinks() ? QStringLiteral("color: #b00020; font-weight: 600;") : QString());
+}
+
 ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& boundaries,
                            QWidget* parent)
     : QDialog(parent), source_(sourcePackage), boundaries_(boundaries)
@@ -93,6 +100,11 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
     auto* form = new QFormLayout;
     form->addRow(tr("Source package"), new QLabel(sourcePackage, this));
     form->addRow(tr("New boundaries"), new QLabel(boundariesText(boundaries), this));
+    servedRange_ =
+        new QLabel(tr("up to %1").arg(boundaries.empty() ? 0 : boundaries.largest()), this);
+    servedRange_->setObjectName("exportServedRange");
+    servedRange_->setWordWrap(true);
+    form->addRow(tr("Serves"), servedRange_);
     form->addRow(tr("Output"), outRow);
     form->addRow(recipeRow);
     form->addRow(reportRow);

@@ -35,6 +35,9 @@ public:
     void setForce(bool force);
     // What the HTML report is made from (traffic, latency, current boundaries); without it,
     // or with `whyNot` set, the report option is disabled and says why.
+    // What the new boundaries serve against the source package's: shown beside them, in red
+    // when the served range shrinks.
+    void setServedRange(const ServedRangeChange& range);
     void setReportInputs(const std::optional<BoundaryReportRequest>& inputs,
                          const QString& whyNot = {});
     void setReportPath(const QString& path); // empty: no report
@@ -59,6 +62,7 @@ private:
     std::optional<BoundaryReportRequest> reportInputs_;
     QProgressBar* progress_ = nullptr;
     QLabel* summary_ = nullptr;
+    QLabel* servedRange_ = nullptr;
     QLabel* error_ = nullptr;
     QPushButton* exportButton_ = nullptr;
     QPushButton* cancelButton_ = nullptr;

@@ -230,6 +230,8 @@ void MainWindow::createActions()
         // Window-modal, not exec(): no nested event loop while the export runs.
         auto* dialog =
             new ExportDialog(QString::fromStdString(m->path), session_->activeBoundaries(), this);
+        dialog->setServedRange(servedRangeChange(session_->histogram(), m->package->boundaries,
+                                                 session_->activeBoundaries()));
         // The report re-reads the traffic and latency from where the session got them.
         const auto& traffic = session_->trafficSource();
         const auto& latency = session_->latencySource();
@@ -241,7 +243,7 @@ void MainWindow::createActions()
             report.latency = latency->source;
             report.current = m->package->boundaries;
             report.maxLength = m->package->maxLength();
-            report.coverLength = m->package->maxLength(); // the optimum serves what it serves
+            // The optimum serves what the package serves (the report's default).
             const bool rereadable = traffic->options.empty() || (traffic->options.size() == 1 &&
                                                                  traffic->options.count("column"));
             dialog->setReportInputs(

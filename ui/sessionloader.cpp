@@ -237,20 +237,20 @@ void SessionLoader::openTraffic(const DistributionSource& source)
 
 void SessionLoader::openLatency(const LatencySource& source)
 {
-    enqueue({tr("Reading latency %1").arg(QString::fromStdString(source.source)),
-             [source](const Job&) {
-                 LoadResult r;
-                 if (LatencyCurve::looksLikeSpec(source.source) &&
-                     !QFileInfo::exists(QString::fromStdString(source.source))) {
-                     r.latency = {LatencyCurve::fromSpec(source.source), source};
-                     r.description =
-                         QObject::tr("latency %1").arg(QString::fromStdString(source.source));
-                 } else {
-                     r = loadProfileFile(source.source);
-                     r.latency->second.name = source.name;
-                 }
-                 return QVariant::fromValue(std::make_shared<LoadResult>(r));
-             }});
+    enqueue(
+        {tr("Reading latency %1").arg(QString::fromStdString(source.source)), [source](const Job&) {
+             LoadResult r;
+             if (LatencyCurve::looksLikeSpec(source.source) &&
+                 !QFileInfo::exists(QString::fromStdString(source.source))) {
+                 r.latency = {LatencyCurve::fromSpec(source.source), source};
+                 r.description =
+                     QObject::tr("latency %1").arg(QString::fromStdString(source.source));
+             } else {
+                 r = loadProfileFile(source.source);
+                 r.latency->second.name = source.name;
+             }
+             return QVariant::fromValue(std::make_shared<LoadResult>(r));
+         }});
 }
 
 void SessionLoader::openDemo(const QString& dir)

@@ -25,7 +25,7 @@ struct ReportOptions {
     std::string tuned;
     int tune = 0;
     int64_t maxLength = 0;
-    int64_t cover = 0;
+    std::string cover;
     std::string package;
     std::string inputs;
     std::string batchSizes = "1,2,5";
@@ -67,8 +67,7 @@ std::string commandLine(const ReportOptions& o)
         add("--buckets", std::to_string(o.tune));
     if (o.maxLength > 0)
         add("--max-length", std::to_string(o.maxLength));
-    if (o.cover > 0)
-        add("--cover", std::to_string(o.cover));
+    add("--cover", o.cover);
     add("--package", o.package);
     add("--inputs", o.inputs);
     if (o.batchSizes != "1,2,5")
@@ -118,9 +117,10 @@ Command addReportCommand(CLI::App& app)
     sub->add_option("--max-length", o->maxLength,
                     "Longest length the model accepts: longer traffic is rejected");
     sub->add_option("--cover", o->cover,
-                    "Tuning keeps its largest bucket at this length (e.g. the current largest), "
-                    "so every length up to it stays served; implies --max-length N when that is "
-                    "not given");
+                    "Serve up to: the tuned set's largest bucket. current (default: the largest "
+                    "of --current, so nothing served today is refused), traffic (the longest "
+                    "request seen) or a length N. A tuned set that refuses requests the current "
+                    "one serves is the report's headline");
     sub->add_option("--package", o->package,
                     "Package whose inputs the generated kernel takes; its own kernel is "
                     "validated too");
@@ -153,10 +153,8 @@ Command addReportCommand(CLI::App& app)
                 if (!o->tuned.empty())
                     r.tuned = Boundaries::parse(o->tuned, Field::TunedBoundaries);
                 r.tuneBuckets = o->tune;
-                if (o->cover < 0 || (o->cover > 0 && o->maxLength > 0 && o->cover > o->maxLength))
-                    throw Error("--cover must be positive and at most --max-length");
-                r.coverLength = o->cover;
-                r.maxLength = o->maxLength > 0 ? o->maxLength : o->cover;
+                r.serveUpTo = ServeUpTo::parse(o->cover);
+                r.maxLength = o->maxLength;
                 r.package = o->package;
                 if (!o->inputs.empty())
                     r.inputs = parseInputSpecs(o->inputs);

@@ -33,7 +33,8 @@ struct TuneCliOptions {
     double bucketCost = 0;
     std::string current;
     int64_t maxLength = 0;
-    int64_t cover = 0;
+    std::string cover;
+    bool allowReject = false;
     std::string algorithm = "exact";
     int paretoMax = 0;
     std::string verify;
@@ -126,6 +127,11 @@ void printText(const TuningReport& r)
                     "rejected %.2f%%\n",
                     s.meanLatencyMs, s.p50LatencyMs, s.p90LatencyMs, s.p99LatencyMs,
                     s.requestsPerSecond, s.wastePct, s.rejectedPct);
+        std::printf("  %s %s\n",
+                    r.range.shrinks() ? "SERVED RANGE SHRINKS: the tuned set" : "the tuned set",
+                    r.range.describe().c_str());
+        if (r.range.refuses())
+            std::printf("  (exit 1: pass --allow-reject to accept it, or keep --cover current)\n");
     }
     std::printf("\n  %-16s %-28s %9s %9s %8s %9s  %s\n", "baseline", "boundaries", "mean ms",
                 "p99 ms", "waste", "rejected", "tuned is better by");
@@ -226,9 +232,11 @@ Command addTuneCommand(CLI::App& app)
                     "Longest length the model accepts: longer traffic is rejected, no bucket "
                     "above it");
     sub->add_option("--cover", o->cover,
-                    "Keep the largest bucket at this length (e.g. the model's maximum or today's "
-                    "largest bucket), so every length up to it stays served; implies "
-                    "--max-length N when that is not given");
+                    "Serve up to: the tuned set's largest bucket. current (default: the largest "
+                    "of --current, so nothing served today is refused), traffic (the longest "
+                    "request seen) or a length N");
+    sub->add_flag("--allow-reject", o->allowReject,
+                  "Accept a tuned set that refuses requests --current serves (exit 0, not 1)");
     sub->add_option("--algorithm", o->algorithm,
                     "exact (divide-and-conquer DP) or naive (O(K N^2) reference)")
         ->capture_default_str();
@@ -253,7 +261,8 @@ Command addTuneCommand(CLI::App& app)
                     "With --verify: largest acceptable prediction error, in %")
         ->capture_default_str();
     sub->add_flag("--json", o->json, "Print the result as JSON");
-    sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible) or the "
+    sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible), the tuned "
+                "set refuses requests --current serves (without --allow-reject) or the "
                 "verified prediction is off by more than the tolerance, 2 bad "
                 "input.\nExample:\n  bucketlab-cli tune --distribution traffic.csv --latency "
                 "profile.json --buckets 4 --current 128,256,512");
@@ -262,14 +271,8 @@ Command addTuneCommand(CLI::App& app)
                 TuneSettings settings = parseSettings(*o);
                 if (o->maxLength < 0)
                     throw Error("--max-length must be positive");
-                if (o->cover < 0)
-                    throw Error("--cover must be positive");
-                if (o->cover > 0 && o->maxLength > 0 && o->cover > o->maxLength)
-                    throw Error("--cover " + std::to_string(o->cover) + " is above --max-length " +
-                                std::to_string(o->maxLength) +
-                                ": no bucket can be longer than what the model accepts");
-                settings.coverLength = o->cover;
-                const int64_t maxLength = o->maxLength > 0 ? o->maxLength : o->cover;
+                const ServeUpTo serveUpTo = ServeUpTo::parse(o->cover);
+                const int64_t maxLength = o->maxLength;
                 if (o->paretoMax < 0)
                     throw Error("--pareto-max must be positive");
                 Boundaries current;
@@ -287,18 +290,21 @@ Command addTuneCommand(CLI::App& app)
                 const BucketEvaluator evaluator(std::move(histogram), std::move(curve), maxLength);
                 TuningRequest request;
                 request.settings = settings;
+                request.serveUpTo = serveUpTo;
                 request.current = current;
                 request.paretoMax = o->paretoMax;
                 request.distributionSource = o->distribution;
                 if (!o->verify.empty() && (o->verifyBudget <= 0 || o->threads < 1))
                     throw Error("--verify-budget must be positive and --threads at least 1");
                 const TuningReport report = tuneAndCompare(evaluator, request);
+                // Refusing requests the current set serves is a failure unless accepted.
+                const bool refused = report.range.refuses() && !o->allowReject;
                 if (o->verify.empty() || !report.solution.feasible) {
                     if (o->json)
                         printJson(report.toJson());
                     else
                         printText(report);
-                    return report.solution.feasible ? 0 : 1;
+                    return report.solution.feasible && !refused ? 0 : 1;
                 }
                 BucketVerificationRequest vr =
                     verificationRequestFor(report.evaluation, evaluator.curve());
@@ -322,7 +328,7 @@ Command addTuneCommand(CLI::App& app)
                     printText(report);
                     printVerification(measured, check, o->verify);
                 }
-                return check.beyondTolerance ? 1 : 0;
+                return check.beyondTolerance || refused ? 1 : 0;
             }};
 }
 

@@ -28,9 +28,8 @@ DemoRun runDemo(const DemoRunOptions& options, const Job& job)
     job.report(0.07, "tuning");
     TuningRequest request;
     request.settings.buckets = options.buckets;
-    // Keep the largest bucket where the guide has it: the tuned package then serves every
-    // length the current one does, and only the buckets below it move.
-    request.settings.coverLength = demoCurrentBoundaries().largest();
+    // Serve up to the current largest bucket (the default): the tuned package then serves
+    // every length the current one does, and only the buckets below it move.
     request.current = demoCurrentBoundaries();
     request.distributionSource = run.files.distribution;
     run.tuning = tuneAndCompare(evaluator, request, job.sub(0.07, 0.1));

@@ -135,7 +135,15 @@ private:
     void fail(size_t i, const std::exception& e);
     void report(ProfileStage stage, size_t i, const std::string& message);
     void checkCancelled() const { job_.checkCancelled(); }
-    double elapsedS() const { return msBetween(start_, Clock::now()) / 1000.0; }
+    // The steady clock, or the simulated device's (see ProfileRequest::simulatedCallMs).
+    Clock::time_point now() const
+    {
+        if (!r_.simulatedCallMs)
+            return Clock::now();
+        return start_ + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double, std::milli>(simulatedMs_));
+    }
+    double elapsedS() const { return msBetween(start_, now()) / 1000.0; }
     double remainingEstimateS() const;
     Clock::time_point deadline() const
     {
@@ -150,6 +158,8 @@ private:
     const ProfileObserver& observer_;
     const Clock::time_point start_;
     Clock::time_point lastProgress_{};
+    double simulatedMs_ = 0; // the simulated clock's time since start_
+    int64_t calls_ = 0;
 
     std::optional<PackageMeta> meta_;
     std::vector<InputSpec> inputs_;
@@ -297,6 +307,12 @@ double ProfileRun::timeOnce(const Shape& shape)
 {
     const bool cuda = device_ == DeviceKind::Cuda;
     std::vector<c10::IValue> args = shape.inputs; // copied outside the timed region
+    if (r_.simulatedCallMs) {
+        const double ms = r_.simulatedCallMs(shape.point.length, shape.point.batch, calls_++);
+        c10::IValue out = (*forward_)(std::move(args));
+        simulatedMs_ += ms;
+        return ms;
+    }
     if (r_.clock == ProfileClock::ThreadCpu) {
         const double c0 = threadCpuMs();
         c10::IValue out = (*forward_)(std::move(args));
@@ -320,7 +336,7 @@ void ProfileRun::warmUp(size_t i)
                std::to_string(s.point.batch));
     const double capMs = r_.budgetS * 1000.0 * kWarmupBudgetShare / double(shapes_.size());
     std::vector<double> times;
-    const auto started = Clock::now(); // wall time, whatever the samples' clock
+    const auto started = now(); // the run's clock, whatever the samples'
     auto windowMedian = [&](size_t fromEnd) {
         return median({times.end() - std::ptrdiff_t(fromEnd + kStableWindow),
                        times.end() - std::ptrdiff_t(fromEnd)});
@@ -335,7 +351,7 @@ void ProfileRun::warmUp(size_t i)
         if (judgeable && !stillFaster)
             break;
         if (runs >= kMandatoryWarmupRuns &&
-            (runs >= r_.maxWarmupRuns || msBetween(started, Clock::now()) >= capMs)) {
+            (runs >= r_.maxWarmupRuns || msBetween(started, now()) >= capMs)) {
             s.warmupUnstable = stillFaster;
             break;
         }
@@ -425,10 +441,10 @@ void ProfileRun::sample()
             if (!s.point.ok())
                 continue;
             checkCancelled();
-            const auto now = Clock::now();
+            const auto t = now();
             // Every shape gets at least one sample, even when warm-up used the budget up.
-            if (round_ > 1 && now + std::chrono::duration_cast<Clock::duration>(
-                                        std::chrono::duration<double, std::milli>(s.typicalMs)) >
+            if (round_ > 1 && t + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double, std::milli>(s.typicalMs)) >
                                   end) {
                 stopReason_ = "budget";
                 return;
@@ -447,8 +463,7 @@ void ProfileRun::sample()
                 stopReason_ = "sample cap";
                 return;
             }
-            if (listened() &&
-                msBetween(lastProgress_, Clock::now()) >= observer_.intervalS * 1000.0) {
+            if (listened() && msBetween(lastProgress_, now()) >= observer_.intervalS * 1000.0) {
                 summarizeSamples(s.point);
                 report(ProfileStage::Sampling, i, "round " + std::to_string(round_));
             }
@@ -458,7 +473,7 @@ void ProfileRun::sample()
 
 double ProfileRun::remainingEstimateS() const
 {
-    const double left = std::max(0.0, msBetween(Clock::now(), deadline()) / 1000.0);
+    const double left = std::max(0.0, msBetween(now(), deadline()) / 1000.0);
     if (r_.targetCiPct <= 0)
         return left;
     // Every shape is sampled each round until the slowest to converge has: the rounds it
@@ -484,7 +499,7 @@ void ProfileRun::report(ProfileStage stage, size_t i, const std::string& message
 {
     if (!listened())
         return;
-    lastProgress_ = Clock::now();
+    lastProgress_ = now();
     ProfilerProgress p;
     p.stage = stage;
     p.pointIndex = i;
@@ -540,7 +555,9 @@ Profile ProfileRun::run()
     profile.settings["inputs"] = formatInputSpecs(inputs_);
     profile.settings["bucket_dim"] = std::to_string(bucketDim_);
     profile.settings["batch_dim"] = std::to_string(batchDim_);
-    profile.settings["clock"] = r_.clock == ProfileClock::ThreadCpu ? "thread-cpu" : "wall";
+    profile.settings["clock"] = r_.simulatedCallMs                    ? "simulated"
+                                : r_.clock == ProfileClock::ThreadCpu ? "thread-cpu"
+                                                                      : "wall";
     profile.settings["budget_s"] = formatNumber(r_.budgetS);
     profile.settings["target_ci_pct"] = formatNumber(r_.targetCiPct);
     profile.settings["lengths"] = joinLengths(r_.lengths);
@@ -558,9 +575,9 @@ Profile ProfileRun::run()
             fail(i, e);
         }
     }
-    const auto samplingStart = Clock::now();
+    const auto samplingStart = now();
     sample();
-    profile.settings["sampling_s"] = formatNumber(msBetween(samplingStart, Clock::now()) / 1000.0);
+    profile.settings["sampling_s"] = formatNumber(msBetween(samplingStart, now()) / 1000.0);
     for (size_t i = 0; i < shapes_.size(); ++i)
         if (!shapes_[i].finished)
             finish(i); // stopped by the budget while still sampling

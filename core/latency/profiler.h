@@ -51,6 +51,13 @@ struct ProfileRequest {
     int64_t minSamples = 10; // before a shape may stop, and below which it is flagged
     int64_t maxSamplesPerPoint = 100000;
     int maxWarmupRuns = 20;
+    // A simulated device clock, for testing the profiler's timing logic (budget, warm-up cap,
+    // rounds, cancellation) exactly, whatever the machine's load. When set, every call still
+    // runs the model (its outputs and failures are real), but the call is taken to last what
+    // this returns, and the profiler's clock (budget, deadlines, elapsed, progress interval)
+    // advances only by these durations. Arguments: the shape's length and batch, and the
+    // number of calls made before this one in the run.
+    std::function<double(int64_t length, int64_t batch, int64_t call)> simulatedCallMs;
 };
 
 enum class ProfileStage {

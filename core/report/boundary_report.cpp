@@ -26,7 +26,8 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
                     std::to_string(request.buckets));
     const int k = request.buckets > 0 ? request.buckets : int(request.current.size());
     // A cover length adds a bucket no traffic needs to fill.
-    const size_t fillable = evaluator.servedDistinct() + (request.coverLength > 0 ? 1 : 0);
+    const size_t fillable =
+        evaluator.servedDistinct() + (request.serveUpTo.coverFor(request.current) > 0 ? 1 : 0);
     if (request.tuned.empty() && size_t(k) > fillable)
         throw Error(subject(Field::BucketCount) + " is " + std::to_string(k) +
                     " but the traffic has only " + std::to_string(evaluator.servedDistinct()) +
@@ -36,7 +37,7 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
     c.current = evaluator.evaluate(request.current);
     TuningRequest t;
     t.settings.objective = TuneObjective::MeanLatency;
-    t.settings.coverLength = request.coverLength;
+    t.serveUpTo = request.serveUpTo;
     t.current = request.current;
     t.distributionSource = request.distributionSource;
     if (request.tuned.empty()) {
@@ -51,6 +52,20 @@ BoundaryComparison compareBoundaries(const BucketEvaluator& evaluator,
         t.settings.buckets =
             int(std::min<size_t>(request.tuned.size(), std::max<size_t>(1, fillable)));
         c.tuning = tuneAndCompare(evaluator, t, job);
+    }
+    c.range = servedRangeChange(evaluator.histogram(), request.current, c.tuned.boundaries,
+                                evaluator.maxLength());
+    c.currentCommon = c.current;
+    c.tunedCommon = c.tuned;
+    if (c.current.stats.served != c.tuned.stats.served) {
+        const int64_t common =
+            std::min(c.current.boundaries.largest(), c.tuned.boundaries.largest());
+        const LengthHistogram both = evaluator.histogram().truncated(common);
+        if (!both.empty()) {
+            const BucketEvaluator e(both, evaluator.curve(), evaluator.maxLength());
+            c.currentCommon = e.evaluate(c.current.boundaries);
+            c.tunedCommon = e.evaluate(c.tuned.boundaries);
+        }
     }
     return c;
 }
@@ -85,8 +100,8 @@ json evaluationJson(const Evaluation& e)
 ComparisonSummary summarizeComparison(const BoundaryComparison& c)
 {
     ComparisonSummary s;
-    const auto& cur = c.current.stats;
-    const auto& tun = c.tuned.stats;
+    const auto& cur = c.currentCommon.stats;
+    const auto& tun = c.tunedCommon.stats;
     s.meanCurrentMs = cur.meanLatencyMs;
     s.meanTunedMs = tun.meanLatencyMs;
     s.meanGainMs = cur.meanLatencyMs - tun.meanLatencyMs;
@@ -112,14 +127,31 @@ ComparisonSummary summarizeComparison(const BoundaryComparison& c)
         latency = "cut mean latency by " + pct(s.meanGainPct) + means;
     else
         latency = "raise mean latency by " + pct(-s.meanGainPct) + means;
-    s.sentence = "Tuned boundaries " + boundaryList(c.tuned.boundaries) + " " + latency +
-                 " and padding waste from " + pct(s.wasteCurrentPct) + " to " +
-                 pct(s.wasteTunedPct) + ".";
-    if (cur.rejected != tun.rejected)
-        s.caveat = "The current boundaries reject " + pct(cur.rejectedPct) +
-                   " of the traffic and the tuned ones " + pct(tun.rejectedPct) +
-                   " (requests longer than the largest bucket): each set's latency and waste "
-                   "cover the requests it serves.";
+    const std::string gains = latency + " and padding waste from " + pct(s.wasteCurrentPct) +
+                              " to " + pct(s.wasteTunedPct) + ".";
+    const ServedRangeChange& range = c.range;
+    s.refuses = range.shrinks();
+    if (range.refuses())
+        s.sentence = "Tuned boundaries " + boundaryList(c.tuned.boundaries) + " REFUSE " +
+                     pct(range.refusedPct) + " of the requests that the current ones serve (" +
+                     formatCount(range.refusedRequests) + ", lengths " +
+                     std::to_string(range.firstRefused) + "–" + std::to_string(range.lastRefused) +
+                     ": they serve up to " + std::to_string(range.proposedUpTo) +
+                     ", the current ones up to " + std::to_string(range.currentUpTo) +
+                     "). Over the requests both serve, they " + gains;
+    else if (range.shrinks())
+        s.sentence =
+            "Tuned boundaries " + boundaryList(c.tuned.boundaries) + " serve lengths up to " +
+            std::to_string(range.proposedUpTo) + " only, where the current ones serve up to " +
+            std::to_string(range.currentUpTo) + ": no request of this traffic is longer, but " +
+            "longer ones would be refused. They " + gains;
+    else
+        s.sentence = "Tuned boundaries " + boundaryList(c.tuned.boundaries) + " " + gains;
+    if (c.current.stats.served != c.tuned.stats.served && !range.refuses())
+        s.caveat = "The current boundaries reject " + pct(c.current.stats.rejectedPct) +
+                   " of the traffic and the tuned ones " + pct(c.tuned.stats.rejectedPct) +
+                   " (requests longer than the largest bucket): the figures above compare both "
+                   "over the requests both serve.";
     return s;
 }
 
@@ -144,6 +176,7 @@ nlohmann::json boundaryReportJson(const BoundaryReport& report, const std::strin
     json j;
     j["html"] = htmlPath;
     j["summary"] = s.sentence;
+    j["served_range"] = c.range.toJson();
     j["caveat"] = s.caveat.empty() ? json(nullptr) : json(s.caveat);
     j["current"] = evaluationJson(c.current);
     j["tuned"] = evaluationJson(c.tuned);

@@ -17,16 +17,20 @@ namespace bucketlab {
 
 struct BoundaryComparisonRequest {
     Boundaries current;
-    Boundaries tuned;        // empty: tune them here (exact optimum of mean latency)
-    int buckets = 0;         // K when tuning; 0: as many as the current boundaries
-    int64_t coverLength = 0; // tuning keeps its largest bucket here (TuneSettings); 0: no
+    Boundaries tuned;    // empty: tune them here (exact optimum of mean latency)
+    int buckets = 0;     // K when tuning; 0: as many as the current boundaries
+    ServeUpTo serveUpTo; // tuning keeps its largest bucket here (default: the current's)
     std::string distributionSource;
 };
 
 struct BoundaryComparison {
     Evaluation current;
     Evaluation tuned;
-    bool tunedHere = false; // tuned by the report (exact optimum), not given by the user
+    bool tunedHere = false;  // tuned by the report (exact optimum), not given by the user
+    ServedRangeChange range; // what the tuned set refuses that the current one serves
+    // Both sets over the requests both serve (the same as current and tuned when they serve
+    // the same requests): what "better by" compares.
+    Evaluation currentCommon, tunedCommon;
     // Optimum of mean latency for as many buckets as the tuned boundaries have, the
     // baselines (current first) and the Pareto front: the context for both sets.
     TuningReport tuning;
@@ -46,8 +50,10 @@ struct ComparisonSummary {
     double wasteCurrentPct = 0, wasteTunedPct = 0;
     double throughputGainPct = 0; // requests per second, one stream
     // "Tuned boundaries 47, 70, 97, 160 cut mean latency by 38.2 % (10.31 ms → 6.37 ms) and
-    // padding waste from 62.1 % to 18.0 %."
+    // padding waste from 62.1 % to 18.0 %." When the tuned set refuses requests the current
+    // one serves, the sentence says so first and the gains are over the requests both serve.
     std::string sentence;
+    bool refuses = false; // the tuned set refuses requests (or lengths) the current one serves
     // Set when the two sets do not serve the same traffic, so their means are not over the
     // same requests: says which rejects what.
     std::string caveat;

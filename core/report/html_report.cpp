@@ -53,6 +53,7 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", "Cascadia Mono", "Dej
 .summary { background: var(--panel); border: 1px solid var(--border);
   border-left: 5px solid var(--tuned); border-radius: 8px; padding: 16px 20px; margin: 0 0 18px; }
 .summary .headline { font-size: 19px; line-height: 1.45; font-weight: 600; margin: 0; }
+.summary .headline.refuses { color: var(--bad); }
 .summary .caveat { color: var(--muted); margin: 8px 0 0; font-size: 14px; }
 .cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 0 0 8px; }
 .card { border: 1px solid var(--border); border-radius: 8px; padding: 10px 14px; }
@@ -871,7 +872,11 @@ std::string renderHtmlReport(const BoundaryReport& r)
     h += "<p class=\"sub\">Traffic <code>" + esc(source) + "</code> · latency <code>" +
          esc(c.curve.describe()) + "</code> · " + esc(r.environment.createdAt) + "</p></header>\n";
 
-    h += "<section class=\"summary\"><p class=\"headline\">" + esc(summary.sentence) + "</p>";
+    h += summary.refuses
+             ? "<section class=\"summary\"><p class=\"headline refuses\"><span "
+               "class=\"badge bad\">served range shrinks</span> " +
+                   esc(summary.sentence) + "</p>"
+             : "<section class=\"summary\"><p class=\"headline\">" + esc(summary.sentence) + "</p>";
     if (!summary.caveat.empty())
         h += "<p class=\"caveat\">" + esc(summary.caveat) + "</p>";
     h += "</section>\n" + cards(r) + "\n";

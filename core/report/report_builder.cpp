@@ -51,7 +51,7 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& 
     compare.current = r.current;
     compare.tuned = r.tuned;
     compare.buckets = r.tuneBuckets;
-    compare.coverLength = r.coverLength;
+    compare.serveUpTo = r.serveUpTo;
     compare.distributionSource = r.distribution;
     run.report.comparison = compareBoundaries(evaluator, compare, job.sub(0.1, 0.4));
     job.checkCancelled();

@@ -22,7 +22,7 @@ struct BoundaryReportRequest {
     Boundaries tuned;              // empty: tune `tuneBuckets` buckets here
     int tuneBuckets = 0;           // 0: as many as `current`
     int64_t maxLength = 0;         // longest length the model accepts; 0: no limit
-    int64_t coverLength = 0;       // tuning keeps its largest bucket here; 0: free
+    ServeUpTo serveUpTo;           // tuning keeps its largest bucket here
     std::string package;           // empty: none; else its kernel is validated too
     std::vector<InputSpec> inputs; // of the generated kernel; empty: the package's or the guide's
     std::vector<int64_t> batchSizes{1, 2, 5};

@@ -79,6 +79,7 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job&
     p.threads = r.threads;
     p.budgetS = r.budgetS;
     p.targetCiPct = r.targetCiPct;
+    p.simulatedCallMs = r.simulatedCallMs;
     if (const auto meta = readPackageMeta(r.model))
         p.bucketModel = meta->boundaries != r.boundaries;
 
@@ -158,9 +159,7 @@ PredictionCheck checkPrediction(double predictedMs, const BucketVerification& me
     c.measuredLowMs = measured.expectedLowMs * scale;
     c.measuredHighMs = measured.expectedHighMs * scale;
     c.errorPct = predictionErrorPct(predictedMs, c.measuredMs);
-    const double tol = tolerancePct / 100.0;
-    c.beyondTolerance =
-        c.measuredLowMs > predictedMs * (1 + tol) || c.measuredHighMs < predictedMs * (1 - tol);
+    c.beyondTolerance = std::abs(c.errorPct) > tolerancePct;
     return c;
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ struct BucketVerificationRequest {
     // the buckets, so they see the same conditions).
     std::vector<ReferencePoint> references;
     size_t maxReferences = 3;
+    // Tests: a simulated device clock for the measuring run (see ProfileRequest).
+    std::function<double(int64_t length, int64_t batch, int64_t call)> simulatedCallMs;
 };
 
 struct ReferenceCheck {
@@ -113,8 +116,8 @@ struct PredictionCheck {
     bool scaledToReference = false;
     double conditionsRatio = 1;
     double tolerancePct = 5;
-    // The prediction is off by more than the tolerance beyond the measurement's own
-    // uncertainty: the whole measured interval lies outside predicted +- tolerance.
+    // The prediction's error against the measured figure (the point, not its interval,
+    // which is reported beside it) is larger than the tolerance.
     bool beyondTolerance = false;
 };
 PredictionCheck checkPrediction(double predictedMs, const BucketVerification& measured,

@@ -2,11 +2,14 @@
 
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace bucketlab {
 
@@ -17,13 +20,6 @@ namespace {
 void dedupe(std::vector<int64_t>& v)
 {
     v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
-std::string percent(double v)
-{
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g%%", v);
-    return buf;
 }
 
 std::string ms(double v)
@@ -44,7 +40,160 @@ json numberOrNull(double v)
     return std::isfinite(v) ? json(v) : json(nullptr);
 }
 
+// The gain of the tuned set over a baseline, over the requests both serve.
+void compareOverCommonRequests(BaselineResult& b, const TuningReport& r,
+                               const BucketEvaluator& evaluator, const TuneSettings& s)
+{
+    const auto& tuned = r.evaluation.stats;
+    const auto objectiveOf = [&](const Evaluation& e) {
+        return metric(e, s.objective) + s.bucketCost * double(e.boundaries.size());
+    };
+    const int64_t tunedUpTo = r.solution.boundaries.largest();
+    const int64_t baseUpTo = b.evaluation.boundaries.largest();
+    const LengthHistogram& h = evaluator.histogram();
+    const int64_t cap = evaluator.maxLength() > 0 ? evaluator.maxLength() : h.maxLength();
+    const auto served = [&](int64_t upTo) {
+        return h.countAtMost(std::min(upTo, cap));
+    };
+    b.refusedByTuned = std::max<int64_t>(0, served(baseUpTo) - served(tunedUpTo));
+    b.refusedByThis = std::max<int64_t>(0, served(tunedUpTo) - served(baseUpTo));
+    if (b.refusedByTuned == 0 && b.refusedByThis == 0) {
+        b.comparedRequests = tuned.served;
+        b.tunedGainPct =
+            b.objective > 0 ? 100.0 * (b.objective - r.solution.objective) / b.objective : 0.0;
+        return;
+    }
+    // Different served requests: both sets priced over the lengths both serve.
+    const int64_t common = std::min(tunedUpTo, baseUpTo);
+    b.comparedRequests = served(common);
+    if (b.comparedRequests == 0) {
+        b.tunedGainPct = std::nan("");
+        return;
+    }
+    const BucketEvaluator both(h.truncated(std::min(common, cap)), evaluator.curve(),
+                               evaluator.maxLength());
+    const double baseObjective = objectiveOf(both.evaluate(b.evaluation.boundaries));
+    const double tunedObjective = objectiveOf(both.evaluate(r.solution.boundaries));
+    b.tunedGainPct =
+        baseObjective > 0 ? 100.0 * (baseObjective - tunedObjective) / baseObjective : 0.0;
+}
+
+std::string baselineNote(const BaselineResult& b, int64_t total)
+{
+    const auto share = [&](int64_t n) {
+        return formatPercent(100.0 * double(n) / double(total));
+    };
+    if (b.refusedByTuned > 0)
+        return "the tuned set refuses " + share(b.refusedByTuned) +
+               " of the requests that this one serves; compared over the " +
+               formatCount(b.comparedRequests) + " requests both serve";
+    if (b.refusedByThis > 0)
+        return "rejects " + share(b.refusedByThis) +
+               " of the requests that the tuned set serves (above its largest bucket); "
+               "compared over the " +
+               formatCount(b.comparedRequests) + " requests both serve";
+    return {};
+}
+
 } // namespace
+
+ServeUpTo ServeUpTo::parse(const std::string& text)
+{
+    if (text.empty() || text == "current")
+        return {};
+    if (text == "traffic")
+        return {Mode::Traffic, 0};
+    try {
+        return upTo(parseLength(text, Field::ServeUpTo));
+    } catch (const Error&) {
+        throw Error(subject(Field::ServeUpTo) +
+                    " must be current (the current set's largest bucket), traffic (the "
+                    "traffic's longest length) or a length, got " +
+                    quote(text));
+    }
+}
+
+int64_t ServeUpTo::coverFor(const Boundaries& current) const
+{
+    switch (mode) {
+    case Mode::KeepCurrent:
+        return current.empty() ? 0 : current.largest();
+    case Mode::Traffic:
+        return 0;
+    case Mode::Length:
+        return length;
+    }
+    return 0;
+}
+
+std::string ServeUpTo::str() const
+{
+    switch (mode) {
+    case Mode::KeepCurrent:
+        return "current";
+    case Mode::Traffic:
+        return "traffic";
+    case Mode::Length:
+        return std::to_string(length);
+    }
+    return {};
+}
+
+ServedRangeChange servedRangeChange(const LengthHistogram& traffic, const Boundaries& current,
+                                    const Boundaries& proposed, int64_t maxLength)
+{
+    ServedRangeChange c;
+    c.currentUpTo = current.empty() ? 0 : current.largest();
+    c.proposedUpTo = proposed.empty() ? 0 : proposed.largest();
+    if (current.empty() || !c.shrinks())
+        return c;
+    const int64_t top = maxLength > 0 ? std::min(maxLength, c.currentUpTo) : c.currentUpTo;
+    const auto& lengths = traffic.lengths();
+    const auto& counts = traffic.counts();
+    for (size_t i = 0; i < lengths.size(); ++i)
+        if (lengths[i] > c.proposedUpTo && lengths[i] <= top) {
+            if (c.refusedRequests == 0)
+                c.firstRefused = lengths[i];
+            c.lastRefused = lengths[i];
+            c.refusedRequests += counts[i];
+        }
+    if (traffic.total() > 0)
+        c.refusedPct = 100.0 * double(c.refusedRequests) / double(traffic.total());
+    return c;
+}
+
+std::string ServedRangeChange::describe() const
+{
+    if (currentUpTo == 0)
+        return "serves lengths up to " + std::to_string(proposedUpTo);
+    if (!shrinks())
+        return "serves lengths up to " + std::to_string(proposedUpTo) +
+               (proposedUpTo == currentUpTo
+                    ? ", as the current set does"
+                    : ", beyond the current set's " + std::to_string(currentUpTo)) +
+               ": no request the current set serves is refused";
+    std::string s = "serves lengths up to " + std::to_string(proposedUpTo) +
+                    " only, where the current set serves up to " + std::to_string(currentUpTo) +
+                    ": ";
+    if (!refuses())
+        return s + "no request of this traffic is longer, but lengths " +
+               std::to_string(proposedUpTo + 1) + ".." + std::to_string(currentUpTo) +
+               " would be refused";
+    return s + formatPercent(refusedPct) + " of the requests (" + formatCount(refusedRequests) +
+           ", lengths " + std::to_string(firstRefused) + ".." + std::to_string(lastRefused) +
+           ") would be refused";
+}
+
+nlohmann::json ServedRangeChange::toJson() const
+{
+    return {{"current_up_to", currentUpTo > 0 ? json(currentUpTo) : json(nullptr)},
+            {"tuned_up_to", proposedUpTo},
+            {"shrinks", shrinks()},
+            {"refused_requests", refusedRequests},
+            {"refused_pct", refusedPct},
+            {"refused_lengths", refuses() ? json({firstRefused, lastRefused}) : json(nullptr)},
+            {"summary", describe()}};
+}
 
 Boundaries powersOfTwoBoundaries(int64_t longest, int64_t maxLength)
 {
@@ -111,16 +260,36 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
 {
     TuningReport r;
     r.settings = request.settings;
+    r.settings.coverLength = request.serveUpTo.coverFor(request.current);
+    r.serveUpTo = request.serveUpTo;
     r.maxLength = evaluator.maxLength();
     r.distributionSource = request.distributionSource;
     r.histogram = evaluator.histogram();
     r.curve = evaluator.curve();
-    const TuneSettings& s = request.settings;
-    const BoundaryTuner tuner(evaluator);
+    const TuneSettings& s = r.settings;
+    if (s.coverLength > 0 && evaluator.maxLength() > 0 && s.coverLength > evaluator.maxLength())
+        throw Error(subject(Field::ServeUpTo) + " is " + std::to_string(s.coverLength) +
+                    ", above the maximum length " + std::to_string(evaluator.maxLength()) +
+                    ": no bucket can be longer than what the model accepts");
+    // Serving up to less than the traffic's longest request: the tuner sees only the requests
+    // the tuned set will serve; everything else is priced on the whole traffic, so what the
+    // tuned set refuses shows.
+    const BucketEvaluator* tuning = &evaluator;
+    std::optional<BucketEvaluator> capped;
+    const size_t servable = evaluator.servedDistinct();
+    if (s.coverLength > 0 && servable > 0 &&
+        s.coverLength < evaluator.histogram().lengths()[servable - 1]) {
+        capped.emplace(evaluator.histogram(), evaluator.curve(), s.coverLength);
+        tuning = &*capped;
+    }
+    const BoundaryTuner tuner(*tuning);
 
     r.solution = tuner.solve(s, job.sub(0, 0.5));
-    if (r.solution.feasible)
+    if (r.solution.feasible) {
         r.evaluation = evaluator.evaluate(r.solution.boundaries);
+        r.range = servedRangeChange(r.histogram, request.current, r.solution.boundaries,
+                                    evaluator.maxLength());
+    }
 
     // Baselines.
     const LengthHistogram served =
@@ -147,22 +316,24 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
         b.name = name;
         b.evaluation = evaluator.evaluate(boundaries);
         b.objective = metric(b.evaluation, s.objective) + s.bucketCost * double(boundaries.size());
-        if (r.solution.feasible && b.objective > 0)
-            b.tunedGainPct = 100.0 * (b.objective - r.solution.objective) / b.objective;
         if (s.objective == TuneObjective::MeanLatencyP99Budget)
             b.meetsP99Budget = b.evaluation.stats.p99LatencyMs <= s.p99BudgetMs;
-        const double extraRejected =
-            100.0 * double(evaluator.servableRequests() - b.evaluation.stats.served) /
-            double(r.histogram.total());
-        if (extraRejected > 0)
-            b.note = "rejects " + percent(extraRejected) +
-                     " of the traffic (above its largest bucket); its figures cover the rest";
+        if (r.solution.feasible) {
+            compareOverCommonRequests(b, r, evaluator, s);
+            b.note = baselineNote(b, r.histogram.total());
+        } else {
+            const int64_t rejected = evaluator.servableRequests() - b.evaluation.stats.served;
+            if (rejected > 0)
+                b.note = "rejects " +
+                         formatPercent(100.0 * double(rejected) / double(r.histogram.total())) +
+                         " of the traffic (above its largest bucket); its figures cover the rest";
+        }
         r.baselines.push_back(std::move(b));
     }
 
     // Pareto front over the bucket count.
     int kMax = request.paretoMax > 0 ? request.paretoMax : std::max(s.buckets, 8);
-    kMax = int(std::min<size_t>(size_t(kMax), evaluator.servedDistinct()));
+    kMax = int(std::min<size_t>(size_t(kMax), tuning->servedDistinct()));
     if (kMax >= 1 && request.paretoMax >= 0) {
         TuneSettings sweepSettings = s;
         sweepSettings.bucketCost = 0;
@@ -203,7 +374,7 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
             }
     const int64_t aboveMax = r.histogram.total() - evaluator.servableRequests();
     if (aboveMax > 0)
-        r.notes.push_back(percent(100.0 * double(aboveMax) / double(r.histogram.total())) +
+        r.notes.push_back(formatPercent(100.0 * double(aboveMax) / double(r.histogram.total())) +
                           " of the traffic is above the maximum length " +
                           std::to_string(r.maxLength) + " and rejected by every boundary set");
     return r;
@@ -222,6 +393,8 @@ nlohmann::json TuningReport::toJson() const
     j["algorithm"] = settings.algorithm == TuneAlgorithm::Exact ? "exact" : "naive";
     j["max_length"] = maxLength > 0 ? json(maxLength) : json(nullptr);
     j["cover_length"] = settings.coverLength > 0 ? json(settings.coverLength) : json(nullptr);
+    j["serve_up_to"] = serveUpTo.str();
+    j["served_range"] = solution.feasible ? range.toJson() : json(nullptr);
     j["feasible"] = solution.feasible;
     j["infeasible_reason"] = solution.feasible ? json(nullptr) : json(solution.infeasibleReason);
     j["boundaries"] = solution.boundaries;
@@ -239,7 +412,10 @@ nlohmann::json TuningReport::toJson() const
         json e = b.evaluation.toJson();
         e["name"] = b.name;
         e["objective_value"] = b.objective;
-        e["tuned_gain_pct"] = solution.feasible ? json(b.tunedGainPct) : json(nullptr);
+        e["tuned_gain_pct"] = solution.feasible ? numberOrNull(b.tunedGainPct) : json(nullptr);
+        e["compared_requests"] = b.comparedRequests;
+        e["refused_by_tuned"] = b.refusedByTuned;
+        e["refused_by_baseline"] = b.refusedByThis;
         if (settings.objective == TuneObjective::MeanLatencyP99Budget)
             e["meets_p99_budget"] = b.meetsP99Budget;
         e["note"] = b.note.empty() ? json(nullptr) : json(b.note);

@@ -4,6 +4,11 @@
 // times a bare loop (copy the inputs, read the clock, forward, read the clock, store) and
 // a profiler run's sampling phase on the same model, back to back, so machine drift hits
 // both; the overhead is the median of the per-iteration differences.
+//
+// The real-time behaviour the gating tests check on a simulated clock, as this machine
+// shows it: how close a run ends to its budget, how long cancelling takes beside one
+// sample, and what the demo package's padded forward costs against its bare bucket model.
+#include "core/demo/demo.h"
 #include "core/latency/profiler.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/spec/input_spec.h"
@@ -12,9 +17,11 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -124,6 +131,107 @@ BENCHMARK(BM_HarnessOverheadWithProgress)
     ->UseManualTime()
     ->Iterations(5)
     ->Unit(benchmark::kMicrosecond);
+
+const bucketlab::DemoFiles& demo()
+{
+    static const bucketlab::DemoFiles files = bucketlab::prepareDemo(
+        (std::filesystem::temp_directory_path() / "bucketlab_bench_profiler_demo").string());
+    return files;
+}
+
+bucketlab::ProfileRequest demoRequest(std::vector<int64_t> lengths, double budget)
+{
+    bucketlab::ProfileRequest r;
+    r.model = demo().model;
+    r.inputs = bucketlab::demoInputs();
+    r.lengths = std::move(lengths);
+    r.budgetS = budget;
+    return r;
+}
+
+// A 2 s budget that no confidence target ends early: the wall time the run took.
+void BM_BudgetKept(benchmark::State& state)
+{
+    auto r = demoRequest({64, 256}, 2);
+    r.targetCiPct = 0;
+    std::vector<double> overrun;
+    for (auto _ : state) {
+        const auto t0 = Clock::now();
+        bucketlab::runProfile(r);
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        state.SetIterationTime(s);
+        overrun.push_back((s - r.budgetS) / r.budgetS * 100);
+    }
+    state.counters["overrun_pct"] = median(overrun);
+}
+
+// Cancelled 300 ms into sampling length 512: from the cancel to the run's return, against
+// the longest sample seen (a call under way finishes; none starts after).
+void BM_CancelLatency(benchmark::State& state)
+{
+    std::vector<double> latency, sample;
+    for (auto _ : state) {
+        auto r = demoRequest({512}, 60);
+        r.targetCiPct = 0;
+        std::atomic<bool> cancel{false}, sampling{false};
+        std::atomic<double> longest{0};
+        bucketlab::ProfileObserver observer;
+        observer.intervalS = 0.02;
+        observer.progress = [&](const bucketlab::ProfilerProgress& p) {
+            if (p.stage == bucketlab::ProfileStage::Sampling)
+                sampling = true;
+            if (p.point)
+                for (double ms : p.point->samplesMs)
+                    longest = std::max(longest.load(), ms);
+        };
+        Clock::time_point stopped;
+        std::thread worker([&] {
+            try {
+                bucketlab::runProfile(r, bucketlab::Job::cancellable(&cancel), observer);
+            } catch (const std::exception&) {
+            }
+            stopped = Clock::now();
+        });
+        while (!sampling)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        const auto cancelledAt = Clock::now();
+        cancel = true;
+        worker.join();
+        const double ms = std::chrono::duration<double, std::milli>(stopped - cancelledAt).count();
+        state.SetIterationTime(ms / 1000);
+        latency.push_back(ms);
+        sample.push_back(longest);
+    }
+    state.counters["cancel_ms"] = median(latency);
+    state.counters["one_sample_ms"] = median(sample);
+}
+
+// Length 200 in the demo package (buckets 128,512): the model at 200, the package's forward
+// (padded to 512) and its bucket model at 200, measured in alternation on the thread's CPU
+// clock; medians of the per-round medians.
+void BM_PaddedAgainstBare(benchmark::State& state)
+{
+    std::vector<double> model, padded, bare;
+    for (auto _ : state) {
+        auto r = demoRequest({200}, 1);
+        r.clock = bucketlab::ProfileClock::ThreadCpu;
+        model.push_back(bucketlab::runProfile(r).points[0].p50Ms);
+        r.model = demo().package;
+        r.inputs.clear();
+        padded.push_back(bucketlab::runProfile(r).points[0].p50Ms);
+        r.bucketModel = true;
+        bare.push_back(bucketlab::runProfile(r).points[0].p50Ms);
+        state.SetIterationTime(padded.back() / 1000);
+    }
+    state.counters["model_200_ms"] = median(model);
+    state.counters["package_200_ms"] = median(padded);
+    state.counters["bucket_model_200_ms"] = median(bare);
+}
+
+BENCHMARK(BM_BudgetKept)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CancelLatency)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PaddedAgainstBare)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);
 
 } // namespace
 

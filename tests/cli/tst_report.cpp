@@ -308,7 +308,9 @@ void TestReport::rendersInChromium()
 
 void TestReport::coverKeepsTheLargestBucket()
 {
-    // Traffic that stops at 300: free tuning ends its buckets there, --cover keeps 512.
+    // Traffic that stops at 300 and a current set serving up to 512: by default the tuned set
+    // keeps 512; shrinking the served range is a choice, and the headline then says what it
+    // refuses.
     const QStringList base = {"report",
                               "--distribution",
                               "uniform:max=300,n=5000,seed=1",
@@ -320,19 +322,37 @@ void TestReport::coverKeepsTheLargestBucket()
                               "3",
                               "--no-kernel-check",
                               "--json"};
-    const auto free = runCli(base + QStringList{"--html", path("free.html")});
-    QVERIFY2(free.exitCode == 0, free.err.constData());
-    const auto f = QJsonDocument::fromJson(free.out).object()["tuned"].toObject()["boundaries"];
-    QCOMPARE(f.toArray().last().toInt(), 300);
-
-    const auto r = runCli(base + QStringList{"--cover", "512", "--html", path("cover.html")});
-    QVERIFY2(r.exitCode == 0, r.err.constData());
-    const auto b =
-        QJsonDocument::fromJson(r.out).object()["tuned"].toObject()["boundaries"].toArray();
+    const auto kept = runCli(base + QStringList{"--html", path("kept.html")});
+    QVERIFY2(kept.exitCode == 0, kept.err.constData());
+    const auto k = QJsonDocument::fromJson(kept.out).object();
+    const auto b = k["tuned"].toObject()["boundaries"].toArray();
     QCOMPARE(b.size(), 3);
     QCOMPARE(b.last().toInt(), 512);
     QVERIFY(b[1].toInt() <= 300);
-    QVERIFY(readAll(path("cover.html")).contains("--cover 512"));
+    QCOMPARE(k["served_range"].toObject()["shrinks"].toBool(), false);
+    QVERIFY(!k["summary"].toString().contains("REFUSE"));
+
+    const auto traffic = runCli(base + QStringList{"--cover", "traffic", "--html", path("t.html")});
+    QVERIFY2(traffic.exitCode == 0, traffic.err.constData());
+    const auto t = QJsonDocument::fromJson(traffic.out).object();
+    QCOMPARE(t["tuned"].toObject()["boundaries"].toArray().last().toInt(), 300);
+    QCOMPARE(t["served_range"].toObject()["shrinks"].toBool(), true);
+    QVERIFY2(t["summary"].toString().contains("up to 300 only"),
+             qPrintable(t["summary"].toString()));
+    QVERIFY(readAll(path("t.html")).contains("served range shrinks"));
+    QVERIFY(readAll(path("t.html")).contains("--cover traffic"));
+
+    const auto cut = runCli(base + QStringList{"--cover", "200", "--html", path("cut.html")});
+    QVERIFY2(cut.exitCode == 0, cut.err.constData());
+    const auto c = QJsonDocument::fromJson(cut.out).object();
+    const auto range = c["served_range"].toObject();
+    QVERIFY(range["refused_requests"].toInteger() > 0);
+    const QString headline = c["summary"].toString();
+    QVERIFY2(headline.startsWith("Tuned boundaries") && headline.contains("REFUSE"),
+             qPrintable(headline));
+    QVERIFY2(headline.contains("lengths 201–300"), qPrintable(headline));
+    const QString html = readAll(path("cut.html"));
+    QVERIFY(html.contains("headline refuses"));
 }
 
 void TestReport::badInput_data()

@@ -22,6 +22,7 @@ private Q_SLOTS:
     void tuneJson();
     void tuneTextAndNaiveAgree();
     void infeasibleBudget();
+    void shrinkingTheServedRangeIsAChoice();
     void badInput_data();
     void badInput();
 
@@ -123,7 +124,10 @@ void TestTuneCli::tuneJson()
     QVERIFY2(r.exitCode == 0, r.err.constData());
     const auto j = QJsonDocument::fromJson(r.out).object();
     QCOMPARE(j["boundaries"].toArray().size(), 3);
-    QCOMPARE(j["boundaries"].toArray().last().toInteger(), 507);
+    // The largest bucket stays where the current set has it: nothing served today is refused.
+    QCOMPARE(j["boundaries"].toArray().last().toInteger(), 512);
+    QCOMPARE(j["serve_up_to"].toString(), QString("current"));
+    QCOMPARE(j["served_range"].toObject()["shrinks"].toBool(), false);
     QCOMPARE(j["buckets"].toArray().size(), 3);
     const auto stats = j["stats"].toObject();
     for (const char* key : {"mean_latency_ms", "p99_latency_ms", "waste_pct", "rejected_pct"})
@@ -184,6 +188,40 @@ void TestTuneCli::infeasibleBudget()
     QVERIFY(text.out.contains("infeasible:"));
 }
 
+void TestTuneCli::shrinkingTheServedRangeIsAChoice()
+{
+    const QStringList base{"tune",      "--distribution",    path("traffic.csv"),
+                           "--latency", path("profile.csv"), "--buckets",
+                           "3",         "--current",         "128,512"};
+    // traffic: the longest request (507) is served, nothing is refused: exit 0, and said.
+    const auto traffic = runCli(base + QStringList{"--cover", "traffic", "--json"});
+    QVERIFY2(traffic.exitCode == 0, traffic.err.constData());
+    const auto t = QJsonDocument::fromJson(traffic.out).object();
+    QCOMPARE(t["boundaries"].toArray().last().toInteger(), 507);
+    QCOMPARE(t["served_range"].toObject()["shrinks"].toBool(), true);
+    QCOMPARE(t["served_range"].toObject()["refused_requests"].toInteger(), 0);
+    // Below the traffic: requests the current set serves are refused. Exit 1, and the text
+    // says how many and which lengths, unless --allow-reject accepts it.
+    const auto cut = runCli(base + QStringList{"--cover", "200"});
+    QCOMPARE(cut.exitCode, 1);
+    QVERIFY2(cut.out.contains("SERVED RANGE SHRINKS") && cut.out.contains("would be refused") &&
+                 cut.out.contains("--allow-reject"),
+             cut.out.constData());
+    const auto json = runCli(base + QStringList{"--cover", "200", "--json"});
+    QCOMPARE(json.exitCode, 1);
+    const auto range = QJsonDocument::fromJson(json.out).object()["served_range"].toObject();
+    QVERIFY(range["refused_requests"].toInteger() > 0);
+    QVERIFY(range["refused_pct"].toDouble() > 0);
+    QCOMPARE(range["refused_lengths"].toArray().first().toInteger() > 200, true);
+    const auto current = QJsonDocument::fromJson(json.out).object()["baselines"][0].toObject();
+    QCOMPARE(current["name"].toString(), QString("current"));
+    QCOMPARE(current["refused_by_tuned"].toInteger(), range["refused_requests"].toInteger());
+    QVERIFY(current["note"].toString().contains("requests both serve"));
+    const auto allowed = runCli(base + QStringList{"--cover", "200", "--allow-reject"});
+    QCOMPARE(allowed.exitCode, 0);
+    QVERIFY(allowed.out.contains("would be refused"));
+}
+
 void TestTuneCli::badInput_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -198,6 +236,9 @@ void TestTuneCli::badInput_data()
         << "nocol.csv:1: no column 'len'";
     QTest::addRow("negative") << tune("DIR/negative.csv", lat, "2") << "negative.csv:3:";
     QTest::addRow("nan") << tune("DIR/nan.csv", lat, "2") << "nan.csv:3:";
+    QTest::addRow("serve up to a word")
+        << tune("DIR/traffic.csv", lat, "2") + QStringList{"--cover", "all"}
+        << "--cover must be current (the current set's largest bucket), traffic";
     QTest::addRow("non-numeric") << tune("DIR/text.csv", lat, "2") << "text.csv:3:";
     QTest::addRow("huge") << tune("DIR/huge.csv", lat, "2") << "huge.csv:3:";
     QTest::addRow("zero latency") << tune("DIR/traffic.csv", "DIR/zero_latency.csv", "2")

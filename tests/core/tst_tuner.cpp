@@ -125,6 +125,10 @@ private Q_SLOTS:
     void kneeOfTheParetoFront();
     void reportHasEveryField();
     void tunedBeatsPowersOfTwoOnHeavyTailedTraffic();
+    void servedRangeIsKeptUnlessShrunk_data();
+    void servedRangeIsKeptUnlessShrunk();
+    void serveUpToParses_data();
+    void serveUpToParses();
 };
 
 void TestTuner::evaluatorFigures()
@@ -606,6 +610,114 @@ void TestTuner::tunedBeatsPowersOfTwoOnHeavyTailedTraffic()
           p2.evaluation.stats.wastePct, p2.tunedGainPct);
     QVERIFY(r.evaluation.stats.meanLatencyMs < p2.evaluation.stats.meanLatencyMs);
     QVERIFY(p2.tunedGainPct > 5.0);
+}
+
+void TestTuner::servedRangeIsKeptUnlessShrunk_data()
+{
+    QTest::addColumn<QString>("serveUpTo");
+    QTest::addColumn<bool>("withCurrent");
+    QTest::addColumn<qint64>("largest");
+    QTest::addColumn<qint64>("refused"); // requests the current set serves, refused
+    // Traffic 19..111 tokens; the current set 128,512 serves up to 512.
+    QTest::addRow("default keeps the current largest") << "" << true << 512ll << 0ll;
+    QTest::addRow("current, said") << "current" << true << 512ll << 0ll;
+    QTest::addRow("traffic: shrinks, refuses none seen") << "traffic" << true << 111ll << 0ll;
+    QTest::addRow("64: refuses 65..111") << "64" << true << 64ll << -1ll;
+    QTest::addRow("1024: serves more") << "1024" << true << 1024ll << 0ll;
+    QTest::addRow("no current set: the traffic's longest") << "" << false << 111ll << 0ll;
+}
+
+void TestTuner::servedRangeIsKeptUnlessShrunk()
+{
+    QFETCH(QString, serveUpTo);
+    QFETCH(bool, withCurrent);
+    QFETCH(qint64, largest);
+    QFETCH(qint64, refused);
+    std::vector<std::pair<int64_t, int64_t>> counts;
+    for (int64_t len = 19; len <= 111; ++len)
+        counts.emplace_back(len, 1 + (len * 7) % 13);
+    const LengthHistogram h = histogram(counts);
+    const BucketEvaluator ev(h, LatencyCurve::fromSpec("linear:1,0.05"));
+    TuningRequest req;
+    req.settings.buckets = 4;
+    req.serveUpTo = ServeUpTo::parse(serveUpTo.toStdString());
+    if (withCurrent)
+        req.current = {128, 512};
+    const TuningReport r = tuneAndCompare(ev, req);
+    QVERIFY(r.solution.feasible);
+    QCOMPARE(r.solution.boundaries.largest(), int64_t(largest));
+    QCOMPARE(r.solution.boundaries.size(), size_t(4));
+    const int64_t expectRefused = refused >= 0 ? refused : h.total() - h.countAtMost(64);
+    QCOMPARE(r.range.refusedRequests, expectRefused);
+    QCOMPARE(r.range.refuses(), expectRefused > 0);
+    QCOMPARE(r.range.shrinks(), withCurrent && largest < 512);
+    const std::string said = r.range.describe();
+    if (r.range.refuses()) {
+        QCOMPARE(r.range.firstRefused, int64_t(65));
+        QCOMPARE(r.range.lastRefused, int64_t(111));
+        QCOMPARE(r.range.refusedPct, 100.0 * double(expectRefused) / double(h.total()));
+        QVERIFY2(said.find("65..111") != std::string::npos, said.c_str());
+        QVERIFY2(said.find("would be refused") != std::string::npos, said.c_str());
+    } else if (r.range.shrinks()) {
+        QVERIFY2(said.find("no request of this traffic is longer") != std::string::npos,
+                 said.c_str());
+    } else {
+        QVERIFY2(said.find("would be refused") == std::string::npos, said.c_str());
+    }
+    QCOMPARE(r.toJson().at("served_range").at("refused_requests").get<int64_t>(), expectRefused);
+    if (!withCurrent)
+        return;
+    // "Better by" against the current set is over the requests both serve.
+    const BaselineResult& current = r.baselines.front();
+    QCOMPARE(current.name, std::string("current"));
+    QCOMPARE(current.refusedByTuned, expectRefused);
+    if (expectRefused == 0) {
+        QCOMPARE(current.comparedRequests, h.total());
+        QCOMPARE(current.tunedGainPct,
+                 100.0 * (current.objective - r.solution.objective) / current.objective);
+    } else {
+        QCOMPARE(current.comparedRequests, h.countAtMost(64));
+        const BucketEvaluator common(h.truncated(64), ev.curve());
+        const double before = common.evaluate(req.current).stats.meanLatencyMs;
+        const double after = common.evaluate(r.solution.boundaries).stats.meanLatencyMs;
+        QVERIFY(close(current.tunedGainPct, 100.0 * (before - after) / before));
+        QVERIFY2(current.note.find("refuses") != std::string::npos, current.note.c_str());
+    }
+}
+
+void TestTuner::serveUpToParses_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("mode"); // -1: an error
+    QTest::addColumn<qint64>("cover");
+    QTest::addRow("empty") << "" << int(ServeUpTo::Mode::KeepCurrent) << 512ll;
+    QTest::addRow("current") << "current" << int(ServeUpTo::Mode::KeepCurrent) << 512ll;
+    QTest::addRow("traffic") << "traffic" << int(ServeUpTo::Mode::Traffic) << 0ll;
+    QTest::addRow("a length") << "300" << int(ServeUpTo::Mode::Length) << 300ll;
+    QTest::addRow("zero") << "0" << -1 << 0ll;
+    QTest::addRow("a word") << "largest" << -1 << 0ll;
+    QTest::addRow("above the longest length") << "99999999999" << -1 << 0ll;
+}
+
+void TestTuner::serveUpToParses()
+{
+    QFETCH(QString, text);
+    QFETCH(int, mode);
+    QFETCH(qint64, cover);
+    if (mode < 0) {
+        try {
+            ServeUpTo::parse(text.toStdString());
+            QFAIL("accepted");
+        } catch (const Error& e) {
+            QCOMPARE(e.field(), Field::ServeUpTo);
+            QVERIFY2(std::string(e.what()).find("current") != std::string::npos, e.what());
+        }
+        return;
+    }
+    const ServeUpTo s = ServeUpTo::parse(text.toStdString());
+    QCOMPARE(int(s.mode), mode);
+    QCOMPARE(s.coverFor(Boundaries{128, 512}), int64_t(cover));
+    QCOMPARE(ServeUpTo::parse(s.str()).coverFor(Boundaries{128, 512}), int64_t(cover));
 }
 
 QTEST_GUILESS_MAIN(TestTuner)

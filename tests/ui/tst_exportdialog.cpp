@@ -1,5 +1,6 @@
 // The export dialog on a real package: export the active boundaries with the recipe, see the
 // summary, be refused (visibly) when the output exists, and cancel a running export.
+#include "core/tuning/tuning_report.h"
 #include "guitest.h"
 #include "testutil.h"
 #include "ui/backgroundjob.h"
@@ -42,11 +43,32 @@ private Q_SLOTS:
     void exportCanBeCancelled();
     void writesTheHtmlReport();
     void reportNeedsItsInputs();
+    void aShrinkingServedRangeIsShown();
 
 private:
     QTemporaryDir dir_;
     QString package_;
 };
+
+void TestExportDialog::aShrinkingServedRangeIsShown()
+{
+    // The source package serves up to 64; boundaries ending at 40 refuse 41..64.
+    const LengthHistogram traffic = LengthHistogram::fromCounts({{10, 5}, {30, 3}, {50, 2}});
+    ExportDialog kept(package_, {8, 24, 64});
+    kept.setServedRange(servedRangeChange(traffic, {16, 64}, {8, 24, 64}));
+    auto* keptLabel = kept.findChild<QLabel*>("exportServedRange");
+    QVERIFY(keptLabel);
+    QVERIFY2(keptLabel->text().contains("as the current set does"), qPrintable(keptLabel->text()));
+    QVERIFY(keptLabel->styleSheet().isEmpty());
+
+    ExportDialog cut(package_, {8, 24, 40});
+    cut.setServedRange(servedRangeChange(traffic, {16, 64}, {8, 24, 40}));
+    auto* cutLabel = cut.findChild<QLabel*>("exportServedRange");
+    QVERIFY2(cutLabel->text().contains("lengths 50..50") &&
+                 cutLabel->text().contains("would be refused"),
+             qPrintable(cutLabel->text()));
+    QVERIFY(cutLabel->styleSheet().contains("color"));
+}
 
 void TestExportDialog::initTestCase()
 {
