@@ -261,6 +261,9 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
     TuningReport r;
     r.settings = request.settings;
     r.settings.coverLength = request.serveUpTo.coverFor(request.current);
+    // Keeping today's range cannot go past what the model accepts.
+    if (request.serveUpTo.mode == ServeUpTo::Mode::KeepCurrent && evaluator.maxLength() > 0)
+        r.settings.coverLength = std::min(r.settings.coverLength, evaluator.maxLength());
     r.serveUpTo = request.serveUpTo;
     r.maxLength = evaluator.maxLength();
     r.distributionSource = request.distributionSource;

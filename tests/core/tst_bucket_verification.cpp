@@ -286,7 +286,7 @@ void TestBucketVerification::measurementIsScaledToTheCurvesConditions_data()
     QTest::addColumn<double>("slower");
     QTest::addRow("same machine") << 1.0;
     QTest::addRow("1.5x slower") << 1.5;
-    QTest::addRow("30 % faster") << 0.7;
+    QTest::addRow("30 %% faster") << 0.7;
 }
 
 void TestBucketVerification::measurementIsScaledToTheCurvesConditions()
@@ -326,10 +326,10 @@ void TestBucketVerification::verdictIsThePointError_data()
     QTest::addColumn<double>("tolerance");
     // The step at 113 sits between grid points 94 and 128: interpolation overprices 111 and
     // underprices nothing else here; the set ending at 128 is priced exactly.
-    QTest::addRow("ends below the step, 5 %") << QVector<qint64>{48, 64, 88, 111} << 5.0;
-    QTest::addRow("ends below the step, 20 %") << QVector<qint64>{48, 64, 88, 111} << 20.0;
-    QTest::addRow("ends above the step, 5 %") << QVector<qint64>{40, 56, 72, 96, 120} << 5.0;
-    QTest::addRow("grid points only, 0 %") << QVector<qint64>{128, 512} << 0.0;
+    QTest::addRow("ends below the step, 5 %%") << QVector<qint64>{48, 64, 88, 111} << 5.0;
+    QTest::addRow("ends below the step, 20 %%") << QVector<qint64>{48, 64, 88, 111} << 20.0;
+    QTest::addRow("ends above the step, 5 %%") << QVector<qint64>{40, 56, 72, 96, 120} << 5.0;
+    QTest::addRow("grid points only, 0 %%") << QVector<qint64>{128, 512} << 0.0;
 }
 
 void TestBucketVerification::verdictIsThePointError()

@@ -53,6 +53,8 @@ private:
 void TestExportDialog::aShrinkingServedRangeIsShown()
 {
     // The source package serves up to 64; boundaries ending at 40 refuse 41..64.
+    using bucketlab::LengthHistogram;
+    using bucketlab::servedRangeChange;
     const LengthHistogram traffic = LengthHistogram::fromCounts({{10, 5}, {30, 3}, {50, 2}});
     ExportDialog kept(package_, {8, 24, 64});
     kept.setServedRange(servedRangeChange(traffic, {16, 64}, {8, 24, 64}));
