@@ -329,7 +329,7 @@ void TestBucketVerification::verdictIsThePointError_data()
     QTest::addRow("ends below the step, 5 %%") << QVector<qint64>{48, 64, 88, 111} << 5.0;
     QTest::addRow("ends below the step, 20 %%") << QVector<qint64>{48, 64, 88, 111} << 20.0;
     QTest::addRow("ends above the step, 5 %%") << QVector<qint64>{40, 56, 72, 96, 120} << 5.0;
-    QTest::addRow("grid points only, 0 %%") << QVector<qint64>{128, 512} << 0.0;
+    QTest::addRow("grid points only, 1 %%") << QVector<qint64>{128, 512} << 1.0;
 }
 
 void TestBucketVerification::verdictIsThePointError()
