@@ -306,6 +306,13 @@ QWidget* BucketsView::buildOptimizePanel()
            "the result then says which requests it refuses"));
     form->addRow(tr("Buckets (K)"), buckets_);
     form->addRow(tr("Serve up to"), serveUpTo_);
+    align_ = new QSpinBox(box);
+    align_->setObjectName("optimizeAlign");
+    align_->setRange(1, 4096);
+    align_->setSpecialValueText(tr("any length"));
+    align_->setToolTip(tr("Every boundary a multiple of this (e.g. 128, a Neuron tile), except "
+                          "the served length; the optimum under that constraint"));
+    form->addRow(tr("Align to"), align_);
     form->addRow(tr("Objective"), objective_);
     form->addRow(tr("p99 budget"), p99Budget_);
     form->addRow(tr("Cost per bucket"), bucketCost_);
@@ -446,6 +453,7 @@ void BucketsView::optimize()
     request.settings.bucketCost = bucketCost_->value();
     if (serveUpTo_->value() > 0)
         request.serveUpTo = ServeUpTo::upTo(serveUpTo_->value());
+    request.settings.align = align_->value();
     for (const auto& set : session_->boundarySets())
         if (set.kind == "current")
             request.current = set.boundaries;

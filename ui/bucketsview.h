@@ -118,6 +118,7 @@ private:
 
     QSpinBox* buckets_ = nullptr;
     QSpinBox* serveUpTo_ = nullptr;
+    QSpinBox* align_ = nullptr;
     QComboBox* objective_ = nullptr;
     QDoubleSpinBox* p99Budget_ = nullptr;
     QDoubleSpinBox* bucketCost_ = nullptr;

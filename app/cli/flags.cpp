@@ -11,6 +11,7 @@ const FlagNames& defaultFlags()
         {Field::CurrentBoundaries, "--current"},
         {Field::TunedBoundaries, "--tuned"},
         {Field::ServeUpTo, "--cover"},
+        {Field::Align, "--align"},
         {Field::MaxLength, "--max-length"},
         {Field::CheckLength, "--kernel-check-length"},
         {Field::Inputs, "--inputs"},

@@ -35,6 +35,7 @@ struct TuneCliOptions {
     int64_t maxLength = 0;
     std::string cover;
     bool allowReject = false;
+    int64_t align = 1;
     std::string algorithm = "exact";
     int paretoMax = 0;
     std::string verify;
@@ -53,6 +54,7 @@ TuneSettings parseSettings(const TuneCliOptions& o)
     TuneSettings s;
     s.buckets = o.buckets;
     s.bucketCost = o.bucketCost;
+    s.align = o.align;
     if (o.objective == "mean")
         s.objective = TuneObjective::MeanLatency;
     else if (o.objective == "tokens")
@@ -103,6 +105,8 @@ void printText(const TuningReport& r)
                                 : "mean latency";
     if (r.settings.objective == TuneObjective::MeanLatencyP99Budget)
         objective += " with p99 <= " + fmt("%.4g", r.settings.p99BudgetMs) + " ms";
+    if (r.settings.align > 1)
+        objective += ", boundaries multiples of " + std::to_string(r.settings.align);
     std::printf("objective  %s, %s%d buckets%s (%s, solved in %.3g ms)\n", objective.c_str(),
                 r.settings.bucketCost > 0 ? "at most " : "", r.settings.buckets,
                 r.settings.bucketCost > 0
@@ -235,6 +239,10 @@ Command addTuneCommand(CLI::App& app)
                     "Serve up to: the tuned set's largest bucket. current (default: the largest "
                     "of --current, so nothing served today is refused), traffic (the longest "
                     "request seen) or a length N");
+    sub->add_option("--align", o->align,
+                    "Every boundary a multiple of N (e.g. 128, Neuron's tile width), except the "
+                    "--cover length and --max-length; the optimum under that constraint")
+        ->capture_default_str();
     sub->add_flag("--allow-reject", o->allowReject,
                   "Accept a tuned set that refuses requests --current serves (exit 0, not 1)");
     sub->add_option("--algorithm", o->algorithm,

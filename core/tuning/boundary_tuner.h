@@ -56,6 +56,11 @@ struct TuneSettings {
     // (e.g. the model's maximum, or today's largest bucket) even when the traffic seen so far
     // is shorter. It counts as one of the K buckets and may serve no observed request.
     int64_t coverLength = 0;
+    // > 1: every boundary is a multiple of this (hardware tiles, e.g. 128 on Neuron), except
+    // the cover length and the model's maximum length, which may end the last bucket. Applied
+    // by tuneAndCompare, exactly: it tunes on the traffic with each length rounded up to the
+    // next allowed boundary, which prices every allowed set as the real traffic does.
+    int64_t align = 1;
 };
 
 struct TuneSolution {

@@ -95,6 +95,34 @@ std::string baselineNote(const BaselineResult& b, int64_t total)
     return {};
 }
 
+// The traffic as a tuner restricted to multiples of settings.align sees it: every servable
+// length rounded up to the next multiple, or to the cover length or the maximum length when
+// that comes first (the two lengths the last bucket may end at). A set of allowed boundaries
+// serves each request with the same bucket in both histograms, so the optimum over this one
+// is the optimum over the allowed sets on the real traffic.
+BucketEvaluator alignedForTuning(const BucketEvaluator& evaluator, const TuneSettings& s)
+{
+    if (s.align < 1 || s.align > kMaxLength)
+        throw Error(subject(Field::Align) + " must be between 1 and " + std::to_string(kMaxLength) +
+                    ", got " + std::to_string(s.align));
+    const int64_t cap = evaluator.maxLength();
+    const int64_t end = s.coverLength > 0 ? s.coverLength : cap;
+    const auto& lengths = evaluator.histogram().lengths();
+    const auto& counts = evaluator.histogram().counts();
+    std::vector<std::pair<int64_t, int64_t>> rounded;
+    rounded.reserve(lengths.size());
+    for (size_t i = 0; i < lengths.size(); ++i) {
+        int64_t l = lengths[i];
+        if (cap <= 0 || l <= cap) {
+            l = (l + s.align - 1) / s.align * s.align;
+            if (end > 0 && l > end)
+                l = end;
+        }
+        rounded.emplace_back(std::min(l, kMaxLength), counts[i]);
+    }
+    return BucketEvaluator(LengthHistogram::fromCounts(std::move(rounded)), evaluator.curve(), cap);
+}
+
 } // namespace
 
 ServeUpTo ServeUpTo::parse(const std::string& text)
@@ -285,6 +313,11 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
         capped.emplace(evaluator.histogram(), evaluator.curve(), s.coverLength);
         tuning = &*capped;
     }
+    std::optional<BucketEvaluator> aligned;
+    if (s.align != 1) {
+        aligned.emplace(alignedForTuning(*tuning, s));
+        tuning = &*aligned;
+    }
     const BoundaryTuner tuner(*tuning);
 
     r.solution = tuner.solve(s, job.sub(0, 0.5));
@@ -397,6 +430,7 @@ nlohmann::json TuningReport::toJson() const
     j["max_length"] = maxLength > 0 ? json(maxLength) : json(nullptr);
     j["cover_length"] = settings.coverLength > 0 ? json(settings.coverLength) : json(nullptr);
     j["serve_up_to"] = serveUpTo.str();
+    j["align"] = settings.align;
     j["served_range"] = solution.feasible ? range.toJson() : json(nullptr);
     j["feasible"] = solution.feasible;
     j["infeasible_reason"] = solution.feasible ? json(nullptr) : json(solution.infeasibleReason);

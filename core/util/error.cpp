@@ -21,6 +21,7 @@ constexpr std::array kFields{
     FieldWords{Field::CurrentBoundaries, "current_boundaries", "the current boundaries"},
     FieldWords{Field::TunedBoundaries, "tuned_boundaries", "the tuned boundaries"},
     FieldWords{Field::ServeUpTo, "serve_up_to", "the served length"},
+    FieldWords{Field::Align, "align", "the boundary alignment"},
     FieldWords{Field::MaxLength, "max_length", "the maximum length"},
     FieldWords{Field::CheckLength, "check_length", "the checked length"},
     FieldWords{Field::Inputs, "inputs", "the inputs"},

@@ -22,6 +22,7 @@ enum class Field : uint8_t {
     CurrentBoundaries, // the boundaries deployed today, compared against
     TunedBoundaries,   // given boundaries to compare instead of tuning
     ServeUpTo,         // the length the largest bucket must serve (cover length)
+    Align,             // the multiple every tuned boundary but the covering one must be
     MaxLength,         // the longest length the model accepts
     CheckLength,       // lengths a kernel check covers
     Inputs,            // the model's input specs

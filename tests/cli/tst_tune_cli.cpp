@@ -23,6 +23,7 @@ private Q_SLOTS:
     void tuneTextAndNaiveAgree();
     void infeasibleBudget();
     void shrinkingTheServedRangeIsAChoice();
+    void alignedBoundaries();
     void badInput_data();
     void badInput();
 
@@ -222,6 +223,26 @@ void TestTuneCli::shrinkingTheServedRangeIsAChoice()
     QVERIFY(allowed.out.contains("would be refused"));
 }
 
+void TestTuneCli::alignedBoundaries()
+{
+    const QStringList base{"tune",      "--distribution",    path("traffic.csv"),
+                           "--latency", path("profile.csv"), "--buckets",
+                           "4",         "--current",         "128,512"};
+    const auto free = runCli(base + QStringList{"--json"});
+    const auto r = runCli(base + QStringList{"--align", "64", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["align"].toInteger(), 64);
+    for (const auto& b : j["boundaries"].toArray())
+        QVERIFY2(b.toInteger() % 64 == 0, qPrintable(QString::number(b.toInteger())));
+    QCOMPARE(j["boundaries"].toArray().last().toInteger(), 512);
+    // A constraint never helps: the aligned optimum is no better than the free one.
+    QVERIFY(j["objective_value"].toDouble() >=
+            QJsonDocument::fromJson(free.out).object()["objective_value"].toDouble() - 1e-9);
+    const auto text = runCli(base + QStringList{"--align", "64"});
+    QVERIFY(text.out.contains("boundaries multiples of 64"));
+}
+
 void TestTuneCli::badInput_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -236,6 +257,8 @@ void TestTuneCli::badInput_data()
         << "nocol.csv:1: no column 'len'";
     QTest::addRow("negative") << tune("DIR/negative.csv", lat, "2") << "negative.csv:3:";
     QTest::addRow("nan") << tune("DIR/nan.csv", lat, "2") << "nan.csv:3:";
+    QTest::addRow("align 0") << tune("DIR/traffic.csv", lat, "2") + QStringList{"--align", "0"}
+                             << "--align must be between 1 and";
     QTest::addRow("serve up to a word")
         << tune("DIR/traffic.csv", lat, "2") + QStringList{"--cover", "all"}
         << "--cover must be current (the current set's largest bucket), traffic";

@@ -16,6 +16,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <set>
 
 using namespace bucketlab;
 
@@ -128,6 +129,8 @@ private Q_SLOTS:
     void servedRangeIsKeptUnlessShrunk_data();
     void servedRangeIsKeptUnlessShrunk();
     void serveUpToParses_data();
+    void alignedOptimumMatchesBruteForce_data();
+    void alignedOptimumMatchesBruteForce();
     void serveUpToParses();
 };
 
@@ -718,6 +721,98 @@ void TestTuner::serveUpToParses()
     QCOMPARE(int(s.mode), mode);
     QCOMPARE(s.coverFor(Boundaries{128, 512}), int64_t(cover));
     QCOMPARE(ServeUpTo::parse(s.str()).coverFor(Boundaries{128, 512}), int64_t(cover));
+}
+
+void TestTuner::alignedOptimumMatchesBruteForce_data()
+{
+    QTest::addColumn<int>("objective");
+    QTest::addColumn<bool>("covered");
+    QTest::addRow("mean") << int(TuneObjective::MeanLatency) << false;
+    QTest::addRow("tokens") << int(TuneObjective::PaddedTokens) << false;
+    QTest::addRow("mean, covered") << int(TuneObjective::MeanLatency) << true;
+    QTest::addRow("tokens, covered") << int(TuneObjective::PaddedTokens) << true;
+}
+
+void TestTuner::alignedOptimumMatchesBruteForce()
+{
+    // --align N: the optimum over every set of multiples of N (the cover length may end the
+    // last bucket), priced on the real traffic, by brute force.
+    QFETCH(int, objective);
+    QFETCH(bool, covered);
+    std::mt19937_64 rng(4242 + uint64_t(objective) + (covered ? 100 : 0));
+    auto uniform = [&](int64_t lo, int64_t hi) {
+        return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+    };
+    int checked = 0;
+    for (int instance = 0; instance < 300; ++instance) {
+        std::vector<std::pair<int64_t, int64_t>> counts;
+        for (int i = 0, m = int(uniform(1, 12)); i < m; ++i)
+            counts.emplace_back(uniform(1, 100), uniform(1, 30));
+        const LengthHistogram h = histogram(counts);
+        const LatencyCurve curve =
+            LatencyCurve::fromSpec("poly:" + std::to_string(uniform(1, 5)) + "," +
+                                   std::to_string(double(uniform(0, 10)) / 10) + ",0.01");
+        const int64_t align = int64_t(1) << uniform(3, 5); // 8 .. 32: brute force stays small
+        const int64_t cover = covered ? h.maxLength() + uniform(0, 40) : 0;
+        const BucketEvaluator ev(h, curve);
+        const BoundaryTuner plain(ev);
+        // The allowed boundaries: multiples of N up to the one that serves the longest request,
+        // or below the cover length plus the cover length itself.
+        std::vector<int64_t> candidates;
+        const int64_t top = cover > 0 ? cover : (h.maxLength() + align - 1) / align * align;
+        for (int64_t b = align; b < top; b += align)
+            candidates.push_back(b);
+        candidates.push_back(top);
+        TuningRequest req;
+        req.settings.objective = TuneObjective(objective);
+        req.settings.align = align;
+        req.paretoMax = -1;
+        if (cover > 0)
+            req.serveUpTo = ServeUpTo::upTo(cover);
+        // Only sets that serve every request: as many buckets as there are allowed boundaries
+        // at or above some request.
+        std::set<int64_t> usable;
+        for (int64_t l : h.lengths())
+            usable.insert(std::min(top, (l + align - 1) / align * align));
+        if (cover > 0)
+            usable.insert(cover);
+        req.settings.buckets = int(uniform(1, int64_t(usable.size())));
+        const TuningReport r = tuneAndCompare(ev, req);
+        const QByteArray where = QStringLiteral("instance %1, K=%2, align %3, cover %4")
+                                     .arg(instance)
+                                     .arg(req.settings.buckets)
+                                     .arg(align)
+                                     .arg(cover)
+                                     .toUtf8();
+        QVERIFY2(r.solution.feasible, where.constData());
+        const auto& b = r.solution.boundaries;
+        for (size_t i = 0; i + 1 < b.size(); ++i)
+            QVERIFY2(b[i] % align == 0, where.constData());
+        QVERIFY2(b.largest() == top, where.constData());
+        // Priced on the real traffic, the tuner's figure is the evaluator's.
+        QVERIFY2(close(r.solution.objective, plain.objectiveOf(b, req.settings)),
+                 where.constData());
+        const double expected =
+            cover > 0
+                ? bruteForceCovered(plain, candidates, req.settings.buckets, cover, req.settings)
+                : bruteForce(plain, candidates, req.settings.buckets, req.settings);
+        QVERIFY2(close(r.solution.objective, expected),
+                 (where + ": " + QByteArray::number(r.solution.objective, 'g', 17) + " vs " +
+                  QByteArray::number(expected, 'g', 17))
+                     .constData());
+        ++checked;
+    }
+    QCOMPARE(checked, 300);
+    // A bad alignment is an error about that field.
+    TuningRequest bad;
+    bad.settings.align = 0;
+    try {
+        tuneAndCompare(BucketEvaluator(histogram({{10, 1}}), LatencyCurve::fromSpec("linear:1,1")),
+                       bad);
+        QFAIL("align 0 accepted");
+    } catch (const Error& e) {
+        QCOMPARE(e.field(), Field::Align);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestTuner)

@@ -234,6 +234,20 @@ void TestBucketsView::optimizeKeepsTheServedRangeUnlessTold()
     QVERIFY2(notes->text().contains("65..111") && notes->text().contains("would be refused"),
              qPrintable(notes->text()));
     QVERIFY(notes->styleSheet().contains("color"));
+
+    // Align to 16: every boundary a multiple of 16, the served range kept.
+    serveUpTo->setValue(0);
+    auto* align = view_->findChild<QSpinBox*>("optimizeAlign");
+    QVERIFY(align && align->isVisibleTo(view_));
+    QCOMPARE(align->text(), QString("any length"));
+    align->setValue(16);
+    QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
+    QVERIFY(done.wait(30000));
+    QVERIFY(done.last().first().toBool());
+    const Boundaries aligned = session_->activeBoundaries();
+    QCOMPARE(aligned.largest(), int64_t(512));
+    for (int64_t b : aligned)
+        QVERIFY2(b % 16 == 0, qPrintable(QString::number(b)));
 }
 
 void TestBucketsView::optimizeCanBeCancelledWithoutStallingTheUi()
