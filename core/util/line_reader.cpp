@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +13,11 @@ namespace bucketlab {
 
 namespace {
 constexpr size_t kChunk = size_t(1) << 20;
-}
+// No text input BucketLab reads has lines anywhere near this long; a stream without line ends
+// (/dev/zero, a binary file) stops here instead of taking the machine's memory.
+constexpr size_t kMaxLine = size_t(16) << 20;
+constexpr int kFifoWaitMs = 10000;
+} // namespace
 
 LineReader LineReader::openFile(const std::string& path)
 {
@@ -25,9 +30,24 @@ LineReader LineReader::openFile(const std::string& path)
                                      : "cannot open (" + std::string(std::strerror(errno)) + ")"));
     if (S_ISDIR(st.st_mode))
         throw Error(path + ": is a directory, expected a file");
-    r.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Non-blocking open, then a bounded wait for a FIFO's writer: a FIFO nobody writes to
+    // is an error, not a command that waits forever.
+    r.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (r.fd_ < 0)
         throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+    if (S_ISFIFO(st.st_mode)) {
+        pollfd p{r.fd_, POLLIN, 0};
+        int n;
+        do
+            n = ::poll(&p, 1, kFifoWaitMs);
+        while (n < 0 && errno == EINTR);
+        if (n == 0)
+            throw Error(path + ": a FIFO that nothing wrote to within " +
+                        std::to_string(kFifoWaitMs / 1000) + " s");
+    }
+    const int flags = ::fcntl(r.fd_, F_GETFL);
+    if (flags >= 0)
+        ::fcntl(r.fd_, F_SETFL, flags & ~O_NONBLOCK);
     r.size_ = S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
     r.buffer_.resize(kChunk);
     return r;
@@ -64,8 +84,13 @@ bool LineReader::fill()
         end_ -= begin_;
         begin_ = 0;
     }
-    if (end_ == buffer_.size())
+    if (end_ == buffer_.size()) {
+        if (buffer_.size() >= kMaxLine)
+            throw Error(name_ + ":" + std::to_string(lineNumber_ + 1) +
+                        ": a line longer than 16 MiB; expected a text file with one record "
+                        "per line");
         buffer_.resize(buffer_.size() * 2); // a line longer than the buffer
+    }
     for (;;) {
         const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
         if (n < 0 && errno == EINTR)

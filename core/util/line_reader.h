@@ -14,7 +14,8 @@ namespace bucketlab {
 class LineReader {
 public:
     // Throws Error when the file is missing, a directory, or unreadable. FIFOs and other
-    // streams work (their size is unknown: sizeHint() is 0).
+    // streams work (their size is unknown: sizeHint() is 0); a FIFO that nothing writes to
+    // within 10 s is an Error. A line longer than 16 MiB is an Error naming the file and line.
     static LineReader openFile(const std::string& path);
     static LineReader fromMemory(std::string_view text, std::string name);
 

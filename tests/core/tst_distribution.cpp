@@ -52,6 +52,7 @@ private Q_SLOTS:
     void badSyntheticSpecs_data();
     void badSyntheticSpecs();
     void streamsInConstantMemory();
+    void streamsWithoutEndsStop();
     void cancelWhileReading();
 };
 
@@ -384,6 +385,28 @@ void TestDistribution::cancelWhileReading()
     DistributionOptions o;
     o.job = Job::cancellable(&cancel);
     QVERIFY_THROWS_EXCEPTION(Cancelled, parseDistributionCsv(text, "big.csv", o));
+}
+
+void TestDistribution::streamsWithoutEndsStop()
+{
+    // A stream without line ends stops at the line cap with the file and line, instead of
+    // taking the machine's memory.
+    try {
+        readDistributionFile("/dev/zero", {});
+        QFAIL("/dev/zero read to the end");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).startsWith("/dev/zero:1: a line longer than 16 MiB"), e.what());
+    }
+    // A FIFO that nothing writes to ends in an error instead of waiting forever.
+    QTemporaryDir dir;
+    const std::string fifo = dir.filePath("nobody.csv").toStdString();
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    try {
+        readDistributionFile(fifo, {});
+        QFAIL("read a FIFO nobody writes to");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("a FIFO that nothing wrote to"), e.what());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDistribution)
