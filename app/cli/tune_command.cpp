@@ -275,10 +275,15 @@ Command addTuneCommand(CLI::App& app)
                 "input.\nExample:\n  bucketlab-cli tune --distribution traffic.csv --latency "
                 "profile.json --buckets 4 --current 128,256,512");
 
-    return {sub, [o] {
+    return {sub, [o, sub] {
                 TuneSettings settings = parseSettings(*o);
-                if (o->maxLength < 0)
-                    throw Error("--max-length must be positive");
+                // Given means given: an empty list or a zero length is a mistake, not "none".
+                if (sub->count("--max-length") > 0 && o->maxLength <= 0)
+                    throw Error("--max-length must be positive, got " +
+                                std::to_string(o->maxLength));
+                if (sub->count("--current") > 0 && o->current.empty())
+                    throw Error("--current is empty: give the current boundaries, e.g. 128,512, "
+                                "or leave the option out");
                 const ServeUpTo serveUpTo = ServeUpTo::parse(o->cover);
                 const int64_t maxLength = o->maxLength;
                 if (o->paretoMax < 0)

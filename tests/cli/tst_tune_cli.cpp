@@ -257,6 +257,11 @@ void TestTuneCli::badInput_data()
         << "nocol.csv:1: no column 'len'";
     QTest::addRow("negative") << tune("DIR/negative.csv", lat, "2") << "negative.csv:3:";
     QTest::addRow("nan") << tune("DIR/nan.csv", lat, "2") << "nan.csv:3:";
+    QTest::addRow("empty current boundaries")
+        << tune("DIR/traffic.csv", lat, "2") + QStringList{"--current", ""} << "--current is empty";
+    QTest::addRow("max length 0") << tune("DIR/traffic.csv", lat, "2") +
+                                         QStringList{"--max-length", "0"}
+                                  << "--max-length must be positive, got 0";
     QTest::addRow("a stream without line ends")
         << tune("/dev/zero", lat, "2") << "/dev/zero:1: a line longer than 16 MiB";
     QTest::addRow("align 0") << tune("DIR/traffic.csv", lat, "2") + QStringList{"--align", "0"}
