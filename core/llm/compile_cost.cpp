@@ -34,11 +34,7 @@ CompileCost CompileCost::fromCsv(const std::string& text, const std::string& nam
 {
     LineReader r = LineReader::fromMemory(text, name);
     std::string_view line;
-    while (r.next(line) && trimBlanks(line).empty()) {
-    }
-    if (r.lineNumber() == 0 || trimBlanks(line).empty())
-        throw Error(name + ": empty file");
-    const auto header = splitCsvLine(line, ',');
+    const auto header = splitCsvLine(r.firstNonBlankLine(), ',');
     int lengthCol = -1, timeCol = -1, memoryCol = -1;
     for (size_t i = 0; i < header.size(); ++i) {
         if (header[i] == "length")

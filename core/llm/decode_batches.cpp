@@ -88,11 +88,7 @@ DecodeCalls parseDecodeLog(const std::string& text, const std::string& name)
 {
     LineReader r = LineReader::fromMemory(text, name);
     std::string_view line;
-    while (r.next(line) && trimBlanks(line).empty()) {
-    }
-    if (r.lineNumber() == 0 || trimBlanks(line).empty())
-        throw Error(name + ": empty file");
-    const auto header = splitCsvLine(line, ',');
+    const auto header = splitCsvLine(r.firstNonBlankLine(), ',');
     int batchCol = -1, requiredCol = -1, countCol = -1;
     for (size_t i = 0; i < header.size(); ++i) {
         if (header[i] == "batch")

@@ -105,11 +105,7 @@ void reportProgress(const LineReader& r, const TrafficReadOptions& o)
 
 RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
 {
-    std::string_view line;
-    while (r.next(line) && trimBlanks(line).empty()) {
-    }
-    if (r.lineNumber() == 0 || trimBlanks(line).empty())
-        throw Error(r.name() + ": empty file");
+    std::string_view line = r.firstNonBlankLine();
     char sep = ',';
     if (endsWithIgnoringCase(r.name(), ".tsv") || line.find('\t') != std::string_view::npos)
         sep = '\t';

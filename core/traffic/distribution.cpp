@@ -233,11 +233,7 @@ void readSingleColumn(LineReader& r, const DistributionOptions& o, LengthHistogr
 
 LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
 {
-    std::string_view line;
-    while (r.next(line) && blank(line)) {
-    }
-    if (r.lineNumber() == 0 || blank(line))
-        throw Error(r.name() + ": empty file");
+    std::string_view line = r.firstNonBlankLine();
     char sep = ',';
     if (endsWithIgnoringCase(r.name(), ".tsv") || line.find('\t') != std::string_view::npos)
         sep = '\t';

@@ -1,6 +1,7 @@
 #include "core/util/line_reader.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <cerrno>
 #include <cstring>
@@ -75,6 +76,15 @@ LineReader::~LineReader()
 {
     if (fd_ >= 0)
         ::close(fd_);
+}
+
+std::string_view LineReader::firstNonBlankLine()
+{
+    std::string_view line;
+    while (next(line))
+        if (!trimBlanks(line).empty())
+            return line;
+    throw Error(name_ + ": empty file");
 }
 
 bool LineReader::fill()

@@ -27,6 +27,9 @@ public:
     // The next line without its "\n" or "\r\n" (a UTF-8 byte-order mark before the first
     // line is dropped). The view stays valid until the next call. False at the end.
     bool next(std::string_view& line);
+    // The first line that is not blank (a header, say); Error "NAME: empty file" when there
+    // is none.
+    std::string_view firstNonBlankLine();
     // A run of whole lines, at most about 1 MiB, ending with its "\n" (the file's last line
     // may lack one), for parsers that scan bytes themselves; they count its lines. Do not
     // mix with next() except to read a header first. False at the end.
