@@ -106,7 +106,7 @@ void TestBucketsView::modelsPassTheModelTester()
     QSignalSpy done(view_, &BucketsView::optimizeFinished);
     view_->setOptimizeSettings(3, 0);
     view_->optimize();
-    QVERIFY(done.wait(30000));
+    QVERIFY(signalSeen(done, 30000));
     QVERIFY(view_->comparisonModel()->rowCount() >= 4); // tuned + baselines
 }
 
@@ -177,7 +177,7 @@ void TestBucketsView::optimizeYieldsTheCoreOptimum()
     view_->setOptimizeSettings(4, 0);
     QSignalSpy done(view_, &BucketsView::optimizeFinished);
     QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
-    QVERIFY(done.wait(30000));
+    QVERIFY(signalSeen(done, 30000));
     QVERIFY(done.first().first().toBool());
 
     BoundaryTuner tuner(*session_->evaluator());
@@ -218,7 +218,7 @@ void TestBucketsView::optimizeKeepsTheServedRangeUnlessTold()
     view_->setOptimizeSettings(4, 0);
     QSignalSpy done(view_, &BucketsView::optimizeFinished);
     QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
-    QVERIFY(done.wait(30000));
+    QVERIFY(signalSeen(done, 30000));
     QVERIFY(done.first().first().toBool());
     QCOMPARE(session_->activeBoundaries().largest(), int64_t(512));
     auto* notes = view_->findChild<QLabel*>("notesLabel");
@@ -228,7 +228,7 @@ void TestBucketsView::optimizeKeepsTheServedRangeUnlessTold()
     // Editing the control shrinks the range on purpose, and the view says what it refuses.
     serveUpTo->setValue(64);
     QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
-    QVERIFY(done.wait(30000));
+    QVERIFY(signalSeen(done, 30000));
     QVERIFY(done.last().first().toBool());
     QCOMPARE(session_->activeBoundaries().largest(), int64_t(64));
     QVERIFY2(notes->text().contains("65..111") && notes->text().contains("would be refused"),
@@ -242,7 +242,7 @@ void TestBucketsView::optimizeKeepsTheServedRangeUnlessTold()
     QCOMPARE(align->text(), QString("any length"));
     align->setValue(16);
     QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
-    QVERIFY(done.wait(30000));
+    QVERIFY(signalSeen(done, 30000));
     QVERIFY(done.last().first().toBool());
     const Boundaries aligned = session_->activeBoundaries();
     QCOMPARE(aligned.largest(), int64_t(512));
@@ -268,7 +268,7 @@ void TestBucketsView::optimizeCanBeCancelledWithoutStallingTheUi()
     QElapsedTimer clock;
     clock.start();
     QTest::mouseClick(view_->findChild<QPushButton*>("optimizeCancel"), Qt::LeftButton);
-    QVERIFY(cancelled.wait(10000));
+    QVERIFY(signalSeen(cancelled, 10000));
     qInfo("cancelling the tuner took %lld ms", clock.elapsed());
     QCOMPARE(done.count(), 1);
     QVERIFY(!done.first().first().toBool());

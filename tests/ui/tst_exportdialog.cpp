@@ -92,7 +92,7 @@ void TestExportDialog::exportsVerifiedPackageAndRecipe()
     dialog.setRecipeDir(dir_.filePath("recipe"));
     QSignalSpy done(&dialog, &ExportDialog::exportFinished);
     QTest::mouseClick(dialog.findChild<QPushButton*>("exportButton"), Qt::LeftButton);
-    QVERIFY(done.wait(120000));
+    QVERIFY(signalSeen(done, 120000));
     QVERIFY2(done.first().first().toBool(), qPrintable(dialog.errorText()));
     QVERIFY(QFile::exists(dir_.filePath("tuned.pt")));
     QVERIFY2(dialog.summary().contains("Verified against the source"),
@@ -113,7 +113,7 @@ void TestExportDialog::existingOutputIsRefusedInTheDialog()
     dialog.setOutput(dir_.filePath("taken.pt"));
     QSignalSpy done(&dialog, &ExportDialog::exportFinished);
     dialog.start();
-    QVERIFY(done.wait(60000));
+    QVERIFY(signalSeen(done, 60000));
     QVERIFY(!done.first().first().toBool());
     QVERIFY2(dialog.errorText().contains("already exists"), qPrintable(dialog.errorText()));
     QVERIFY(dialog.findChild<QLabel*>("exportError")->isVisible());
@@ -129,7 +129,7 @@ void TestExportDialog::exportCanBeCancelled()
     QSignalSpy done(&dialog, &ExportDialog::exportFinished);
     dialog.start();
     QTest::mouseClick(dialog.findChild<QPushButton*>("exportCancel"), Qt::LeftButton);
-    QVERIFY(done.wait(60000));
+    QVERIFY(signalSeen(done, 60000));
     // Cancelled while loading or verifying: nothing was written, and the dialog says so.
     QCOMPARE(cancelled.count(), 1);
     QVERIFY(!QFile::exists(dir_.filePath("cancelled.pt")));
@@ -159,7 +159,7 @@ void TestExportDialog::writesTheHtmlReport()
     dialog.setReportPath(report);
     QSignalSpy done(&dialog, &ExportDialog::exportFinished);
     QTest::mouseClick(dialog.findChild<QPushButton*>("exportButton"), Qt::LeftButton);
-    QVERIFY(done.wait(120000));
+    QVERIFY(signalSeen(done, 120000));
     QVERIFY2(done.first().first().toBool(), qPrintable(dialog.errorText()));
     QVERIFY2(dialog.errorText().isEmpty(), qPrintable(dialog.errorText()));
     QVERIFY2(dialog.summary().contains("Report: " + report), qPrintable(dialog.summary()));

@@ -96,7 +96,7 @@ bool TestGraphView::loadSeed()
 {
     QSignalSpy done(view_, &GraphView::layoutFinished);
     session_->setKernelFile(seedKernel());
-    if (!done.wait(60000))
+    if (!signalSeen(done, 60000))
         return false;
     return done.first().first().toBool();
 }
@@ -205,7 +205,7 @@ void TestGraphView::collapsingBlocksReducesTheVisibleNodes()
     QCOMPARE(view_->scene()->itemForModelNode(cat)->modelNode(), cat);
     QSignalSpy done(view_, &GraphView::layoutFinished);
     QTest::mouseClick(view_->findChild<QCheckBox*>("collapseBlocks"), Qt::LeftButton);
-    QVERIFY(done.wait(30000));
+    QVERIFY(signalSeen(done, 30000));
     QVERIFY(done.first().first().toBool());
     QVERIFY2(view_->visibleNodeCount() < expanded,
              qPrintable(QString("%1 -> %2").arg(expanded).arg(view_->visibleNodeCount())));
@@ -219,7 +219,7 @@ void TestGraphView::collapsingBlocksReducesTheVisibleNodes()
     const int collapsed = view_->visibleNodeCount();
     done.clear();
     view_->toggleCollapsed(outer);
-    QVERIFY(done.wait(30000));
+    QVERIFY(signalSeen(done, 30000));
     QVERIFY(view_->visibleNodeCount() > collapsed);
     QVERIFY(view_->visibleNodeCount() < expanded);
     QCOMPARE(view_->scene()->itemForModelNode(outer)->modelNode(), outer);
@@ -262,7 +262,7 @@ void TestGraphView::aLargeLayoutCanBeCancelledWithoutStallingTheUi()
     auto* cancel = view_->findChild<QPushButton*>("graphCancel");
     QVERIFY(cancel && cancel->isVisible());
     QTest::mouseClick(cancel, Qt::LeftButton);
-    QVERIFY(cancelled.wait(60000));
+    QVERIFY(signalSeen(cancelled, 60000));
     QCOMPARE(done.count(), 1);
     QVERIFY(!done.first().first().toBool());
     QCOMPARE(view_->visibleNodeCount(), 0); // nothing half-drawn
@@ -278,7 +278,7 @@ void TestGraphView::aLargeLayoutDoesNotStallTheUi()
     big.graph = std::make_shared<GraphModel>(testing::generatedModelGraph(1000));
     StallWatchdog watchdog([&] { return view_->isBusy(); });
     view_->showGraph(big);
-    QVERIFY(done.wait(60000));
+    QVERIFY(signalSeen(done, 60000));
     QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
     QVERIFY(view_->visibleNodeCount() >= 1000);
     QTest::qWait(50); // the first paint of the drawn graph
@@ -299,7 +299,7 @@ void TestGraphView::tooManyNodesOfferTheCollapsedView()
     QVERIFY(collapse && collapse->isVisible());
     done.clear();
     QTest::mouseClick(collapse, Qt::LeftButton);
-    QVERIFY(done.wait(60000));
+    QVERIFY(signalSeen(done, 60000));
     QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
     // One box per encoder layer, plus the graph's input and return.
     QVERIFY(view_->visibleNodeCount() > 2);
@@ -318,7 +318,7 @@ void TestGraphView::aSlowLayoutOffersTheCollapsedView()
     QTRY_VERIFY_WITH_TIMEOUT(!view_->message().isEmpty(), 5000);
     QVERIFY2(view_->message().contains("takes longer"), qPrintable(view_->message()));
     QVERIFY(view_->findChild<QPushButton*>("graphShowCollapsed")->isVisible());
-    QVERIFY(cancelled.wait(60000));
+    QVERIFY(signalSeen(cancelled, 60000));
     QCOMPARE(view_->visibleNodeCount(), 0);
 }
 
@@ -330,7 +330,7 @@ void TestGraphView::openingAKernelFileShowsItsGraph()
     QSignalSpy done(window.graphView(), &GraphView::layoutFinished);
     window.openFile(seedKernel());
     QCOMPARE(window.views()->currentWidget(), static_cast<QWidget*>(window.graphView()));
-    QVERIFY(done.wait(60000));
+    QVERIFY(signalSeen(done, 60000));
     QVERIFY2(done.first().first().toBool(), qPrintable(window.graphView()->message()));
     QCOMPARE(window.session()->kernelFile(), seedKernel());
     QVERIFY(findingRow(window.graphView()->lintModel(), "literal-reuse") >= 0);
@@ -363,10 +363,10 @@ void TestGraphView::theSelectorShowsPreprocessorAndWholeModel()
         file = QString::fromStdString(prepareDemo(dir.filePath("demo").toStdString()).package);
     QSignalSpy done(view_, &GraphView::layoutFinished);
     session_->setKernelFile(file);
-    QVERIFY(done.wait(120000));
+    QVERIFY(signalSeen(done, 120000));
     done.clear();
     view_->setSubject(GraphView::Subject(subject));
-    QVERIFY(done.wait(120000));
+    QVERIFY(signalSeen(done, 120000));
     QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
     QCOMPARE(QString::fromStdString(view_->loaded()->graph->name), graphName);
     QCOMPARE(view_->loaded()->linted, linted);

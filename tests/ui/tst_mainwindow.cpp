@@ -68,7 +68,7 @@ void TestMainWindow::init()
 bool TestMainWindow::waitLoad(MainWindow& w, int timeoutMs)
 {
     QSignalSpy spy(&w, &MainWindow::loadFinished);
-    return spy.wait(timeoutMs) || spy.count() > 0;
+    return signalSeen(spy, timeoutMs);
 }
 
 void TestMainWindow::tableModelsPassTheModelTester()

@@ -107,7 +107,7 @@ void TestProfilePanel::profilesLiveSavesAndBecomesTheCurve()
     QVERIFY(!child<QPushButton>("profileRun")->isEnabled());
     QVERIFY(child<QPushButton>("profileCancel")->isEnabled());
     QVERIFY(child<QWidget>("profileProgress")->isVisible());
-    QVERIFY(stopped.wait(60000));
+    QVERIFY(signalSeen(stopped, 60000));
     QCOMPARE(stopped.first().first().toBool(), true);
 
     // Points were drawn before the run ended.
@@ -147,11 +147,11 @@ void TestProfilePanel::cancelStopsQuicklyAndSavesNothing()
     QSignalSpy live(panel, &ProfilePanel::liveUpdated);
     QSignalSpy cancelled(panel->job(), &BackgroundJob::cancelled);
     QTest::mouseClick(child<QPushButton>("profileRun"), Qt::LeftButton);
-    QVERIFY(live.wait(30000)); // sampling is under way
+    QVERIFY(signalSeen(live, 30000)); // sampling is under way
     QElapsedTimer clock;
     clock.start();
     QTest::mouseClick(child<QPushButton>("profileCancel"), Qt::LeftButton);
-    QVERIFY(cancelled.wait(10000));
+    QVERIFY(signalSeen(cancelled, 10000));
     // That the profiler starts no call after a cancel is tst_profiler's (on a simulated
     // clock); here, what it took on this machine.
     qInfo("cancelling the profile took %lld ms", clock.elapsed());

@@ -98,7 +98,7 @@ void TestValidationView::seedKernelShowsTheFallThroughAndItsFailingInput()
     QSignalSpy finished(view_, &ValidationView::validationFinished);
     StallWatchdog watchdog([&] { return view_->isBusy(); });
     session_->setKernelFile(seedKernel()); // runs at once
-    QVERIFY(finished.wait(120000));
+    QVERIFY(signalSeen(finished, 120000));
     QVERIFY2(finished.first().first().toBool(), qPrintable(view_->summaryText()));
     QVERIFY2(watchdog.busyTicks() >= 1, "the UI thread was held for the whole of the work");
     QCOMPARE(view_->model()->result().boundaries, (std::vector<int64_t>{128, 512}));
@@ -147,7 +147,7 @@ void TestValidationView::validationCanBeCancelledWithoutStallingTheUi()
     auto* cancel = view_->findChild<QPushButton*>("validationCancel");
     QVERIFY(cancel && cancel->isVisible());
     QTest::mouseClick(cancel, Qt::LeftButton);
-    QVERIFY(cancelled.wait(30000));
+    QVERIFY(signalSeen(cancelled, 30000));
     QCOMPARE(finished.count(), 1);
     QVERIFY(!finished.first().first().toBool());
     QVERIFY(view_->summaryText().contains("cancelled"));
