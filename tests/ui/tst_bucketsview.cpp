@@ -227,6 +227,7 @@ void TestBucketsView::optimizeKeepsTheServedRangeUnlessTold()
 
     // Editing the control shrinks the range on purpose, and the view says what it refuses.
     serveUpTo->setValue(64);
+    done.clear();
     QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
     QVERIFY(signalSeen(done, 30000));
     QVERIFY(done.last().first().toBool());
@@ -241,6 +242,7 @@ void TestBucketsView::optimizeKeepsTheServedRangeUnlessTold()
     QVERIFY(align && align->isVisibleTo(view_));
     QCOMPARE(align->text(), QString("any length"));
     align->setValue(16);
+    done.clear();
     QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
     QVERIFY(signalSeen(done, 30000));
     QVERIFY(done.last().first().toBool());
