@@ -43,4 +43,25 @@ def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tuple[Tensor, Te
     m.save(path, none);
 }
 
+// A model with an input that has no length, as NxD models take `seq_ids`: forward(input_ids
+// [B, L], attention_mask [B, L], seq_ids [B]) looks up one slot per sequence with
+// index_select, which needs a 1-D index, so a seq_ids of [B, L] fails.
+inline void writeSeqIdsModel(const std::string& path, uint64_t seed = 3)
+{
+    torch::manual_seed(seed);
+    torch::jit::Module m("__torch__.SeqIdsEncoder");
+    m.register_parameter("embedding", torch::randn({100, 8}), false);
+    m.register_parameter("slots", torch::randn({4, 8}), false);
+    m.define(R"(
+def forward(self, input_ids: Tensor, attention_mask: Tensor, seq_ids: Tensor) -> Tensor:
+    x = torch.embedding(self.embedding, input_ids)
+    x = x * attention_mask.unsqueeze(2).to(torch.float32)
+    slot = torch.index_select(self.slots, 0, seq_ids)
+    return x.sum(1) + slot
+)",
+             scriptResolver());
+    torch::jit::ExtraFilesMap none;
+    m.save(path, none);
+}
+
 } // namespace bucketlab::test

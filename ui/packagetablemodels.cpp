@@ -94,12 +94,22 @@ QVector<RowTableModel::Row> inputRows(const ModelInfo& info)
     QVector<RowTableModel::Row> rows;
     if (!info.package)
         return rows;
-    for (const auto& in : info.package->inputs)
+    for (const auto& in : info.package->inputs) {
+        if (!in.bucketed) {
+            rows.push_back(
+                {{QString::fromStdString(in.name), QString::fromStdString(dtypeName(in.dtype)),
+                  QObject::tr("not bucketed"), in.fillValue},
+                 QObject::tr("No length: passed through unpadded as [batch]; filled "
+                             "with %1 when BucketLab makes inputs")
+                     .arg(in.fillValue)});
+            continue;
+        }
         rows.push_back({{QString::fromStdString(in.name),
                          QString::fromStdString(dtypeName(in.dtype)), in.padValue, in.fillValue},
                         QObject::tr("Padded with %1; filled with %2 when BucketLab makes inputs")
                             .arg(in.padValue)
                             .arg(in.fillValue)});
+    }
     return rows;
 }
 

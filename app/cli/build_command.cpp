@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -38,7 +39,9 @@ Command addBuildCommand(CLI::App& app)
         "One model per bucket instead: LENGTH=FILE,... (models traced at fixed lengths)");
     sub->add_option(
            "--inputs", o->inputs,
-           "Inputs as name:dtype[:pad[:fill]],... e.g. input_ids:int64:0,attention_mask:int64:0")
+           "Inputs as name:dtype[:pad[:fill]],... e.g. input_ids:int64:0,attention_mask:int64:0; "
+           "a pad of - marks an input without a length, passed through unpadded as [batch] "
+           "(seq_ids:int64:-)")
         ->required();
     auto* boundaries =
         sub->add_option("--boundaries", o->boundaries, "Bucket lengths, ascending: e.g. 128,512");
@@ -83,18 +86,30 @@ Command addBuildCommand(CLI::App& app)
                 const auto result = buildPackage(r);
                 if (o->json) {
                     nlohmann::json j;
+                    j["written"] = result.written;
+                    if (!result.written)
+                        j["failure"] = result.failure;
+                    j["proven_calls"] = result.provenCalls;
                     j["out"] = result.out;
                     j["package_bytes"] = result.packageBytes;
                     j["model_bytes"] = result.modelBytes;
                     j["meta"] = metaJson(result.meta);
                     printJson(j);
+                } else if (!result.written) {
+                    std::cerr << "bucketlab-cli build: package not written: " << result.failure
+                              << "\n";
                 } else {
                     std::cout << "wrote " << result.out << ": " << packageKindName(result.meta.kind)
                               << " package, buckets " << result.meta.boundaries.str() << ", inputs "
                               << formatInputSpecs(result.meta.inputs) << ", " << result.packageBytes
-                              << " bytes (models: " << result.modelBytes << " bytes)\n";
+                              << " bytes (models: " << result.modelBytes << " bytes); ran at "
+                              << result.provenCalls << " lengths first\n";
                 }
-                return 0;
+                if (result.callAbandoned) {
+                    std::cout.flush();
+                    std::quick_exit(1); // a package call still runs on a worker thread
+                }
+                return result.written ? 0 : 1;
             }};
 }
 

@@ -1,6 +1,9 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
+#include "core/archive/archive.h"
+#include "core/kernel/kernel.h"
 #include "core/kernel/kernel_check.h"
+#include "core/package/package_check.h"
 #include "core/spec/boundaries.h"
 #include "core/spec/input_spec.h"
 #include "core/spec/package_meta.h"
@@ -11,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace bucketlab::cli {
 
@@ -31,9 +35,12 @@ Command addValidateCommand(CLI::App& app)
     };
     auto o = std::make_shared<Options>();
     auto* sub = app.add_subcommand(
-        "validate", "Run a bucket kernel (or a package's) at every length and batch size, infer "
-                    "its buckets and report defects (exit 1 when there are any)");
-    sub->add_option("file", o->file, "Kernel (.py, TorchScript source, .pt) or package")
+        "validate", "Run a bucket kernel at every length and batch size, infer its buckets and "
+                    "report defects; a package is checked whole: kernel, state preprocessor and "
+                    "forward() at every bucket (exit 1 when there are any defects)");
+    sub->add_option("file", o->file,
+                    "Kernel (.py, TorchScript source, .pt) or package (checked whole unless "
+                    "--function names one of its kernels)")
         ->required();
     sub->add_option("--function", o->function, "Kernel function or method (default: detected)");
     sub->add_option("--max-length", o->maxLength,
@@ -71,9 +78,54 @@ Command addValidateCommand(CLI::App& app)
             if (!(o->timeout > 0))
                 throw Error("--timeout must be a positive number of seconds");
             options.callTimeoutSeconds = o->timeout;
-            const auto result = checkKernelFile(o->file, o->function, options, terminalJob());
+            // A package without --function is checked whole: its bucket kernel, its state
+            // preprocessor and its forward() at every bucket.
+            std::optional<PackageMeta> package;
+            if (o->function.empty() && isArchiveFile(o->file))
+                package = readArchive(o->file).meta;
+            const Job job = terminalJob();
+            const bool states = package && !package->states.empty();
+            const auto result = checkKernelFile(o->file, o->function, options,
+                                                package ? job.sub(0, states ? 0.6 : 0.8) : job);
+            std::optional<KernelCheckResult> stateResult;
+            std::vector<PackageRunRow> runs;
+            std::string runFailure;
+            if (package && !result.workerAbandoned) {
+                if (states) {
+                    KernelCheckOptions stateOptions = options;
+                    stateOptions.stateBoundaries = package->boundaries;
+                    stateResult = checkKernelFile(o->file, "state_preprocessor", stateOptions,
+                                                  job.sub(0.6, 0.8));
+                }
+                if (!stateResult || !stateResult->workerAbandoned) {
+                    runs =
+                        runPackageAtEveryBucket(o->file, options.batchSizes, true, job.sub(0.8, 1));
+                    runFailure = firstRunFailure(runs);
+                }
+            }
+            const bool abandoned = result.workerAbandoned ||
+                                   (stateResult && stateResult->workerAbandoned) ||
+                                   (!runs.empty() && runs.back().abandoned);
+            const bool ok = result.ok && (!stateResult || stateResult->ok) && runFailure.empty();
             if (o->json) {
-                printJson(kernelCheckJson(result));
+                auto j = kernelCheckJson(result);
+                if (package) {
+                    if (stateResult)
+                        j["state_preprocessor"] = kernelCheckJson(*stateResult);
+                    nlohmann::json calls = nlohmann::json::array();
+                    for (const auto& r : runs)
+                        calls.push_back({{"length", r.length},
+                                         {"batch", r.batch},
+                                         {"bucket", r.bucket},
+                                         {"must_raise", r.expectRejection},
+                                         {"passed", r.passed()},
+                                         {"error", r.error}});
+                    j["package_calls"] = {{"calls", calls},
+                                          {"ok", runFailure.empty() && !runs.empty()},
+                                          {"failure", runFailure}};
+                    j["ok"] = ok;
+                }
+                printJson(j);
             } else {
                 std::cout << o->file << ": "
                           << (result.role == KernelRole::BucketKernel ? "bucket kernel "
@@ -85,12 +137,29 @@ Command addValidateCommand(CLI::App& app)
                     std::cout << "  DEFECT " << defectKindName(d.kind) << ": " << d.message << "\n";
                 for (const auto& n : result.notes)
                     std::cout << "  note: " << n << "\n";
-                std::cout << (result.ok ? "  ok: no defects\n"
-                                        : "  " + std::to_string(result.defects.size()) +
-                                              " defect class(es)\n");
+                size_t defects = result.defects.size();
+                if (stateResult) {
+                    std::cout << "  state preprocessor: " << stateResult->calls << " calls\n";
+                    for (const auto& d : stateResult->defects)
+                        std::cout << "  DEFECT state preprocessor " << defectKindName(d.kind)
+                                  << ": " << d.message << "\n";
+                    defects += stateResult->defects.size();
+                }
+                if (package && !runs.empty()) {
+                    std::cout << "  forward()   " << runs.size()
+                              << " calls: every bucket at its boundary and its first length, "
+                                 "batch "
+                              << o->batchSizes << ", and past the largest bucket\n";
+                    if (!runFailure.empty()) {
+                        std::cout << "  DEFECT package-call: " << runFailure << "\n";
+                        ++defects;
+                    }
+                }
+                std::cout << (ok ? "  ok: no defects\n"
+                                 : "  " + std::to_string(defects) + " defect class(es)\n");
             }
-            const int code = result.ok ? 0 : 1;
-            if (result.workerAbandoned) {
+            const int code = ok ? 0 : 1;
+            if (abandoned) {
                 // A kernel call never returned and still runs on its thread; static
                 // destructors must not run under it.
                 std::cout.flush();

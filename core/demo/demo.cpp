@@ -222,6 +222,8 @@ DemoFiles prepareDemo(const std::string& dir)
     r.out = f.package;
     r.force = true;
     f.build = buildPackage(r);
+    if (!f.build.written)
+        throw Error(f.package + ": the demo package failed its first calls, " + f.build.failure);
     writeFileAtomically(stamp.string(), demoRecipeKey() + "\n" + sha256File(f.model) + "\n",
                         /*replace=*/true);
     return f;

@@ -164,9 +164,10 @@ struct Observation {
 // Inputs for every length are views of one tensor per input at the longest length.
 struct InputBank {
     std::vector<at::Tensor> full; // [batch, maxLength] in batch/bucket dimension order
+    std::vector<bool> bucketed;   // false: [batch], the same at every length
     at::Tensor viewsAt(size_t i, int64_t length, int64_t bucketDim) const
     {
-        return full[i].narrow(bucketDim, 0, length);
+        return bucketed[i] ? full[i].narrow(bucketDim, 0, length) : full[i];
     }
 };
 
@@ -184,11 +185,14 @@ InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t ba
         std::vector<int64_t> view(shape.size(), 1);
         view[size_t(bucketDim)] = maxLength;
         auto t = values.reshape(view).expand(shape).contiguous();
+        if (!c.inputs[i].bucketed) // an input without a length: [batch], values per row
+            t = (torch::arange(batch, torch::kInt64) * 7 + int64_t(i) * 13) % 100 + 1;
         if (c.inputs[i].dtype == DType::Bool)
-            t = torch::ones(shape, torch::kBool);
+            t = torch::ones(t.sizes(), torch::kBool);
         else
             t = t.to(toScalarType(c.inputs[i].dtype));
         bank.full.push_back(t);
+        bank.bucketed.push_back(c.inputs[i].bucketed);
     }
     return bank;
 }
@@ -502,6 +506,12 @@ private:
         for (size_t i = 0; i < outputs.size() && i < inputs.size(); ++i) {
             const auto& out = outputs[i];
             const auto& in = inputs[i];
+            if (!c.inputs[i].bucketed) { // must pass through exactly as given
+                if (!out.sizes().equals(in.sizes()) || out.scalar_type() != in.scalar_type() ||
+                    !out.equal(in))
+                    obs.valuesChanged = true;
+                continue;
+            }
             if (out.dim() != in.dim()) {
                 obs.valuesChanged = true;
                 obs.outLength = -1;

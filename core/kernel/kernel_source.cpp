@@ -56,9 +56,14 @@ std::string generateKernelSource(const KernelLayout& layout, KernelForm form,
       << "), got \" + str(len(inputs)))\n";
     for (size_t i = 0; i < in.size(); ++i)
         s << "    " << in[i].name << " = inputs[" << i << "]\n";
-    const std::string first = in[0].name;
+    // The first bucketed input's length picks the bucket; inputs without a length (marked
+    // not bucketed) pass through as given.
+    const size_t firstIndex = firstBucketedInput(in);
+    const std::string first = in[firstIndex].name;
     s << "    length = " << first << ".size(" << dim << ")\n";
-    for (size_t i = 1; i < in.size(); ++i) {
+    for (size_t i = firstIndex + 1; i < in.size(); ++i) {
+        if (!in[i].bucketed)
+            continue;
         s << "    if " << in[i].name << ".size(" << dim << ") != length:\n";
         s << "        raise Exception(\"bucketlab: input " << in[i].name << " has length \" + str("
           << in[i].name << ".size(" << dim << ")) + \" but " << first << " has \" + str(length))\n";
@@ -78,6 +83,10 @@ std::string generateKernelSource(const KernelLayout& layout, KernelForm form,
     s << "    delta = bucket_length - length\n";
     s << "    if delta > 0:\n";
     for (const auto& x : in) {
+        if (!x.bucketed) {
+            s << "        padded.append(" << x.name << ")\n";
+            continue;
+        }
         s << "        " << x.name << "_pad_shape: List[int] = " << x.name << ".size()\n";
         s << "        " << x.name << "_pad_shape[" << dim << "] = delta\n";
         s << "        " << x.name << "_pad = torch.full(" << x.name << "_pad_shape, "

@@ -27,8 +27,10 @@ std::string inputSummary(const std::vector<InputSpec>& inputs)
 {
     std::string out;
     for (const auto& in : inputs)
-        out += (out.empty() ? "" : ", ") + in.name + " (" + dtypeName(in.dtype) + ", pad " +
-               scalarLiteral(in.dtype, in.padValue) + ")";
+        out += (out.empty() ? "" : ", ") + in.name + " (" + dtypeName(in.dtype) +
+               (in.bucketed ? ", pad " + scalarLiteral(in.dtype, in.padValue)
+                            : ", not bucketed: [batch]") +
+               ")";
     return out;
 }
 
@@ -58,7 +60,8 @@ json configJson(const NeuronRecipeSource& src)
         j["inputs"].push_back({{"name", in.name},
                                {"dtype", dtypeName(in.dtype)},
                                {"pad_value", in.padValue},
-                               {"fill_value", in.fillValue}});
+                               {"fill_value", in.fillValue},
+                               {"bucketed", in.bucketed}});
     j["states"] = json::array();
     for (const auto& st : m.states)
         j["states"].push_back({{"name", st.name},
@@ -223,13 +226,15 @@ MODEL_FILES: Dict[int, str] = {}
 
 
 def example_inputs(length: int, batch: int):
-    """One example input per bucket: every input at [batch, length], filled as BucketLab fills."""
+    """One example input per bucket: every bucketed input at [batch, length], an input that is
+    not bucketed at [batch], filled as BucketLab fills."""
     batch_dim, bucket_dim = CONFIG["batch_dim"], CONFIG["bucket_dim"]
     shape = [1] * (max(batch_dim, bucket_dim) + 1)
     shape[batch_dim] = batch
     shape[bucket_dim] = length
     return tuple(
-        torch.full(shape, spec["fill_value"], dtype=DTYPES[spec["dtype"]]) for spec in CONFIG["inputs"]
+        torch.full(shape if spec.get("bucketed", True) else [batch], spec["fill_value"], dtype=DTYPES[spec["dtype"]])
+        for spec in CONFIG["inputs"]
     )
 
 

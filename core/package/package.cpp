@@ -3,6 +3,7 @@
 #include "core/archive/archive.h"
 #include "core/kernel/kernel_compiler_p.h"
 #include "core/package/package_assembly_p.h"
+#include "core/package/package_check_p.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
@@ -176,10 +177,20 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
         assemblePackage(PackageAssembly{meta, buckets, request.kernelFile, request.kernelFunction});
 
     const std::string bytes = serializePackage(package, meta);
-    writeFileAtomically(request.out, bytes, request.force);
     result.meta = meta;
     result.out = request.out;
     result.packageBytes = int64_t(bytes.size());
+    // Proven on the bytes about to be written, loaded back: the file is what is checked, and
+    // calls that update a state buffer leave the written buffers untouched.
+    auto loaded = loadPackageBytes(bytes);
+    const auto rows = runLoadedPackage(loaded, meta, {1}, false);
+    result.provenCalls = int64_t(rows.size());
+    result.failure = firstRunFailure(rows);
+    result.callAbandoned = !rows.empty() && rows.back().abandoned;
+    if (!result.failure.empty())
+        return result;
+    writeFileAtomically(request.out, bytes, request.force);
+    result.written = true;
     return result;
 }
 

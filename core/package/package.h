@@ -36,6 +36,14 @@ struct PackageBuildRequest {
 struct PackageBuildResult {
     PackageMeta meta;
     std::string out;
+    // False: the assembled package failed a call (runPackageAtEveryBucket, batch 1) and
+    // nothing was written; `failure` says where and why.
+    bool written = false;
+    std::string failure;
+    int64_t provenCalls = 0; // forward() calls made before writing
+    // A call never returned: its thread still runs TorchScript, and a process that ends now
+    // must leave with std::quick_exit.
+    bool callAbandoned = false;
     int64_t packageBytes = 0;
     int64_t modelBytes = 0; // sum of the distinct model files packaged
 };
@@ -43,8 +51,10 @@ struct PackageBuildResult {
 // Parses "128=m128.pt,512=m512.pt".
 std::vector<BucketModelFile> parsePerBucketSpec(const std::string& text);
 
-// Validates the request (before loading anything), builds, and writes the package
-// atomically. Throws Error on bad input; never leaves a partial output file.
+// Validates the request (before loading anything), builds, proves the package runs (its
+// forward() at every bucket, at the boundary and at the first length the bucket holds, batch
+// 1), and only then writes it atomically. Throws Error on bad input; a package that cannot
+// run is a result (written == false), not an exception. Never leaves a partial output file.
 PackageBuildResult buildPackage(const PackageBuildRequest& request);
 
 // Reads bucketlab_meta from the archive index without loading the model. Returns nullopt

@@ -1,4 +1,6 @@
 #include "core/package/package_check.h"
+#include "core/package/package_check_p.h"
+#include "core/runtime/guarded_runner_p.h"
 
 #include "core/kernel/kernel_source.h"
 #include "core/package/package.h"
@@ -6,6 +8,8 @@
 #include "core/util/error.h"
 
 #include <algorithm>
+#include <regex>
+#include <sstream>
 
 namespace bucketlab {
 namespace {
@@ -63,7 +67,9 @@ c10::IValue runBucketModel(torch::jit::Module& package, const PackageMeta& meta,
 {
     std::vector<c10::IValue> args;
     for (size_t i = 0; i < inputs.size(); ++i)
-        args.emplace_back(padTo(inputs[i], meta.bucketDim, paddedLength, meta.inputs[i].padValue));
+        args.emplace_back(meta.inputs[i].bucketed ? padTo(inputs[i], meta.bucketDim, paddedLength,
+                                                          meta.inputs[i].padValue)
+                                                  : inputs[i]);
     args.insert(args.end(), states.begin(), states.end());
     auto model = package.attr("bucket_" + std::to_string(bucket)).toModule();
     return model.forward(args);
@@ -107,6 +113,8 @@ std::string compareOutputs(const c10::IValue& wantValue, const c10::IValue& have
     }
     return {};
 }
+
+constexpr double kPackageCallTimeoutSeconds = 60.0;
 
 void reportProgress(const Job& job, size_t done, size_t total)
 {
@@ -242,6 +250,139 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
         }
     reportProgress(job, rows.size(), total);
     return rows;
+}
+
+namespace {
+
+// The input an error is about: the last input name in the innermost frame of a TorchScript
+// traceback (the source line under the error's ~~~ marker), else in the whole message.
+std::string inputNamedIn(const std::string& what, const std::vector<InputSpec>& inputs)
+{
+    std::string scope = what;
+    if (const auto marker = what.rfind("~~~"); marker != std::string::npos) {
+        const auto lineEnd = what.rfind('\n', marker);
+        const auto lineStart =
+            lineEnd == std::string::npos ? std::string::npos : what.rfind('\n', lineEnd - 1);
+        if (lineEnd != std::string::npos)
+            scope = what.substr(lineStart == std::string::npos ? 0 : lineStart + 1,
+                                lineEnd - (lineStart == std::string::npos ? 0 : lineStart + 1));
+    }
+    for (const auto& in : inputs)
+        if (std::regex_search(scope, std::regex("\\b" + in.name + "\\b")))
+            return in.name;
+    return {};
+}
+
+} // namespace
+
+torch::jit::Module loadPackageBytes(const std::string& bytes)
+{
+    std::istringstream in(bytes);
+    try {
+        auto module = torch::jit::load(in);
+        module.eval();
+        return module;
+    } catch (const std::exception& e) {
+        throw Error("the package just assembled does not load back: " + torchMessage(e));
+    }
+}
+
+std::vector<PackageRunRow> runLoadedPackage(torch::jit::Module& package, const PackageMeta& meta,
+                                            const std::vector<int64_t>& batches, bool overLength,
+                                            const Job& job)
+{
+    if (batches.empty())
+        throw Error("no batch sizes to run the package with");
+    std::vector<PackageRunRow> rows;
+    for (int64_t batch : batches) {
+        if (batch < 1)
+            throw Error(subject(Field::BatchSizes) + ": batch size " + std::to_string(batch) +
+                        " must be at least 1");
+        int64_t previous = 0;
+        for (int64_t boundary : meta.boundaries) {
+            for (int64_t length : {previous + 1, boundary})
+                if (rows.empty() || rows.back().length != length || rows.back().batch != batch)
+                    rows.push_back({length, batch, boundary, false, {}, {}});
+            previous = boundary;
+        }
+        if (overLength)
+            rows.push_back({meta.boundaries.largest() + 1, batch, -1, true, {}, {}});
+    }
+    // Run under a deadline: a kernel that loops forever cannot be interrupted, so its worker
+    // is left behind holding shared copies of what it uses, and the row says so.
+    struct Work {
+        torch::jit::Module package;
+        PackageMeta meta;
+        std::vector<PackageRunRow> rows;
+    };
+    auto work = std::make_shared<Work>(Work{package, meta, rows});
+    const auto outcome = GuardedRunner::run(
+        rows.size(),
+        [work](size_t r) {
+            auto& row = work->rows[r];
+            zeroStates(work->package, work->meta);
+            auto inputs = makeVariedInputs(work->meta.inputs, row.batch, row.length,
+                                           work->meta.batchDim, work->meta.bucketDim);
+            try {
+                work->package.forward(std::vector<c10::IValue>(inputs.begin(), inputs.end()));
+            } catch (const std::exception& e) {
+                row.error = torchMessage(e);
+                row.input = inputNamedIn(e.what(), work->meta.inputs);
+                for (const auto& in : work->meta.inputs)
+                    if (in.name == row.input)
+                        row.inputBucketed = in.bucketed;
+            }
+        },
+        kPackageCallTimeoutSeconds, [&](size_t done) { reportProgress(job, done, rows.size()); },
+        job);
+    for (size_t r = 0; r < rows.size(); ++r)
+        if (outcome.done[r])
+            rows[r] = work->rows[r];
+    if (outcome.timedOut) {
+        auto& row = rows[*outcome.timedOut];
+        row.error = "did not return within " + std::to_string(int(kPackageCallTimeoutSeconds)) +
+                    " s (a loop that never ends?)";
+        row.abandoned = true;
+        rows.resize(*outcome.timedOut + 1); // later rows never ran
+        return rows;
+    }
+    zeroStates(package, meta);
+    return rows;
+}
+
+std::vector<PackageRunRow> runPackageAtEveryBucket(const std::string& path,
+                                                   const std::vector<int64_t>& batches,
+                                                   bool overLength, const Job& job)
+{
+    auto p = loadPackage(path);
+    return runLoadedPackage(p.module, p.meta, batches, overLength, job);
+}
+
+std::string firstRunFailure(const std::vector<PackageRunRow>& rows)
+{
+    for (const auto& row : rows) {
+        if (row.passed())
+            continue;
+        std::ostringstream s;
+        s << "at length " << row.length << " (batch " << row.batch;
+        if (row.expectRejection) {
+            s << ", past the largest bucket) forward() returned instead of raising: it must "
+                 "refuse a length it has no bucket for";
+            return s.str();
+        }
+        s << ", bucket " << row.bucket << ") forward() raised";
+        if (!row.input.empty())
+            s << " about input '" << row.input << "'";
+        s << ": " << row.error;
+        if (!row.input.empty() && row.inputBucketed)
+            s << " (if '" << row.input
+              << "' has no length dimension, declare it not bucketed: " << row.input << ":dtype:-)";
+        else if (row.error.find("imension out of range") != std::string::npos)
+            s << " (an input without a length dimension must be declared not bucketed: "
+                 "name:dtype:-)";
+        return s.str();
+    }
+    return {};
 }
 
 } // namespace bucketlab

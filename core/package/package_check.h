@@ -66,4 +66,37 @@ std::vector<ComparisonRow> comparePackages(const std::string& reference,
                                            const std::string& candidate,
                                            const EquivalenceOptions& options, const Job& job = {});
 
+// One call of a package's forward() made to prove it runs (see runPackageAtEveryBucket).
+struct PackageRunRow {
+    int64_t length = 0;
+    int64_t batch = 1;
+    int64_t bucket = -1;          // the boundary whose bucket holds `length`; -1 past the largest
+    bool expectRejection = false; // past the largest bucket the package must raise
+    std::string error;            // the package's exception (empty when it returned)
+    std::string input;            // the input the error names, when it names one
+    bool inputBucketed = true;    // whether that input is declared bucketed
+    // The call never returned (60 s): its thread still runs TorchScript, and a process that
+    // ends now must leave with std::quick_exit. Rows after it did not run.
+    bool abandoned = false;
+
+    // Returned where it must, raised where it must.
+    bool passed() const { return expectRejection ? !error.empty() : error.empty(); }
+};
+
+// Calls the package's forward() at every bucket: at the boundary itself and at the first
+// length the bucket holds (the previous boundary + 1), at each batch size, on inputs made from
+// its metadata (bucketed inputs [batch, length] with varied valid values, the others
+// [batch]); with `overLength`, also at the largest bucket + 1, where it must raise. States
+// start from zero before every call. `build` and `export` run this on a package before it
+// gets its name; `validate PACKAGE` runs it with overLength. Throws Error when `package` is
+// not a loadable package.
+std::vector<PackageRunRow> runPackageAtEveryBucket(const std::string& package,
+                                                   const std::vector<int64_t>& batches,
+                                                   bool overLength, const Job& job = {});
+
+// The first row that did not pass, as one line ("at length 512 (bucket 512, batch 1) ...:
+// <error>"), with a hint when the error suggests an input without a length; empty when every
+// row passed.
+std::string firstRunFailure(const std::vector<PackageRunRow>& rows);
+
 } // namespace bucketlab

@@ -68,7 +68,8 @@ std::vector<torch::Tensor> makeInputs(const std::vector<InputSpec>& specs, int64
     shape[size_t(bucketDim)] = length;
     std::vector<torch::Tensor> out;
     for (const auto& s : specs)
-        out.push_back(torch::full(shape, s.fillValue, torch::dtype(toScalarType(s.dtype))));
+        out.push_back(torch::full(s.bucketed ? shape : std::vector<int64_t>{batch}, s.fillValue,
+                                  torch::dtype(toScalarType(s.dtype))));
     return out;
 }
 
@@ -85,8 +86,9 @@ std::vector<torch::Tensor> makeVariedInputs(const std::vector<InputSpec>& specs,
         const auto code =
             torch::fmod(pos * 7919.0 + row * 104729.0 + double(31 * i), 65536.0); // [batch, length]
         torch::Tensor values;
-        if (spec.dtype == DType::Bool) {
-            continue;
+        if (spec.dtype == DType::Bool || !spec.bucketed) {
+            continue; // an input without a length (ids of sequences, sampling parameters)
+                      // keeps its fill value: any other value may be out of its range
         } else if (isFloatingPoint(spec.dtype)) {
             values = spec.fillValue * (0.5 + 0.5 * code / 65536.0);
         } else {

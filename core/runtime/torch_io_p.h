@@ -34,15 +34,16 @@ std::string saveModuleToBytes(const torch::jit::Module& module,
                               const std::map<std::string, std::string>& extraFiles = {});
 
 // Inputs BucketLab makes itself: one tensor per spec, shaped [batch, length] in the given
-// dimension order, filled with the spec's fill value.
+// dimension order (an input that is not bucketed: [batch]), filled with the spec's fill value.
 std::vector<torch::Tensor> makeInputs(const std::vector<InputSpec>& specs, int64_t batch,
                                       int64_t length, int64_t batchDim, int64_t bucketDim);
 
 // Inputs whose values vary with position and batch row, so a check notices inputs moved,
 // dropped or mixed up, yet stay valid where the spec says what is valid: integer inputs take
 // values in [1, fill] (ids stay in the vocabulary; masks with fill 1 stay 1), floating-point
-// inputs values in [fill/2, fill], bool inputs the fill value. Deterministic: value =
-// f((7919 * position + 104729 * row + 31 * input) mod 65536), the same in every run.
+// inputs values in [fill/2, fill], bool inputs and inputs that are not bucketed the fill value.
+// Deterministic: value = f((7919 * position + 104729 * row + 31 * input) mod 65536), the same in
+// every run.
 std::vector<torch::Tensor> makeVariedInputs(const std::vector<InputSpec>& specs, int64_t batch,
                                             int64_t length, int64_t batchDim, int64_t bucketDim);
 

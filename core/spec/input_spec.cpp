@@ -134,7 +134,8 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
         if (!item.empty() && item.back() == ':')
             parts.emplace_back();
         if (parts.size() < 2 || parts.size() > 4)
-            throw Error(subject(Field::Inputs) + ": '" + item + "' is not name:dtype[:pad[:fill]]");
+            throw Error(subject(Field::Inputs) + ": '" + item +
+                        "' is not name:dtype[:pad[:fill]] (pad '-': not bucketed)");
         InputSpec spec;
         spec.name = parts[0];
         try {
@@ -142,7 +143,10 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
         } catch (const Error& e) {
             throw Error(subject(Field::Inputs) + ": '" + item + "': " + e.marked());
         }
-        if (parts.size() >= 3)
+        if (parts.size() >= 3 && parts[2] == "-") {
+            spec.bucketed = false;
+            spec.fillValue = 0.0; // e.g. seq_ids: 0 is the first sequence of any batch
+        } else if (parts.size() >= 3)
             spec.padValue = parseValue(parts[2], spec.dtype, item, "pad");
         if (parts.size() >= 4)
             spec.fillValue = parseValue(parts[3], spec.dtype, item, "fill");
@@ -173,6 +177,18 @@ void checkInputSpecs(const std::vector<InputSpec>& inputs)
                 throw Error(subject(Field::Inputs) + ": input '" + in.name +
                             "' has a non-finite value");
     }
+    if (std::none_of(inputs.begin(), inputs.end(), [](const InputSpec& in) { return in.bucketed; }))
+        throw Error(subject(Field::Inputs) + " " + formatInputSpecs(inputs) +
+                    ": no input is bucketed (a pad of '-' marks an input without a length); "
+                    "at least one input must carry the length that picks the bucket");
+}
+
+size_t firstBucketedInput(const std::vector<InputSpec>& inputs)
+{
+    for (size_t i = 0; i < inputs.size(); ++i)
+        if (inputs[i].bucketed)
+            return i;
+    throw Error(subject(Field::Inputs) + ": no input is bucketed");
 }
 
 bool isScriptIdentifier(const std::string& name)
@@ -187,7 +203,12 @@ std::string formatInputSpecs(const std::vector<InputSpec>& inputs)
         if (!out.empty())
             out += ",";
         std::ostringstream s;
-        s << in.name << ":" << dtypeName(in.dtype) << ":" << in.padValue << ":" << in.fillValue;
+        s << in.name << ":" << dtypeName(in.dtype) << ":";
+        if (in.bucketed)
+            s << in.padValue;
+        else
+            s << "-";
+        s << ":" << in.fillValue;
         out += s.str();
     }
     return out;

@@ -1,6 +1,7 @@
 // The model inputs a package pads: name, element type, padding value, and the value
 // BucketLab fills inputs with when it makes them itself (profiling, validation).
-// Text form (CLI --inputs): comma-separated name:dtype[:pad[:fill]].
+// Text form (CLI --inputs): comma-separated name:dtype[:pad[:fill]]; a pad of `-` marks an
+// input that is not bucketed (name:dtype:-[:fill]), e.g. NxD's `seq_ids` of shape [batch].
 #pragma once
 
 #include <string>
@@ -23,21 +24,30 @@ struct InputSpec {
     DType dtype = DType::Int64;
     double padValue = 0.0;
     double fillValue = 1.0;
+    // False for an input that has no length dimension (per-sequence ids, sampling
+    // parameters): the kernel passes it through unpadded, the package's models get it as
+    // given, and BucketLab makes it as a [batch] tensor of its fill value.
+    bool bucketed = true;
 
     bool operator==(const InputSpec& other) const
     {
         return name == other.name && dtype == other.dtype && padValue == other.padValue &&
-               fillValue == other.fillValue;
+               fillValue == other.fillValue && bucketed == other.bucketed;
     }
 };
 
-// Parses "input_ids:int64:0,attention_mask:int64:0". Names must be Python identifiers
-// (they become forward() argument names) and unique. Throws Error naming the bad item.
+// Parses "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-". Names must be Python
+// identifiers (they become forward() argument names) and unique, and at least one input is
+// bucketed. Throws Error naming the bad item.
 std::vector<InputSpec> parseInputSpecs(std::string_view text);
 std::string formatInputSpecs(const std::vector<InputSpec>& inputs);
 
-// Checks a list built in code: non-empty, identifiers, unique, values representable.
+// Checks a list built in code: non-empty, identifiers, unique, values representable, at
+// least one input bucketed.
 void checkInputSpecs(const std::vector<InputSpec>& inputs);
+
+// Index of the first bucketed input (the one whose length picks the bucket).
+size_t firstBucketedInput(const std::vector<InputSpec>& inputs);
 
 // True for a name that can be a TorchScript argument or attribute: a Python identifier that
 // is neither a keyword nor a name the generated code uses itself.

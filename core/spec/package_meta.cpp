@@ -39,6 +39,7 @@ nlohmann::json metaJson(const PackageMeta& meta)
         i["dtype"] = dtypeName(in.dtype);
         i["pad_value"] = in.padValue;
         i["fill_value"] = in.fillValue;
+        i["bucketed"] = in.bucketed;
         j["inputs"].push_back(i);
     }
     j["states"] = json::array();
@@ -131,6 +132,8 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
         in.dtype = dtypeField(i, where);
         in.padValue = field<double>(i, "pad_value", where);
         in.fillValue = i.value("fill_value", 1.0);
+        if (i.contains("bucketed")) // packages before it was written are all bucketed
+            in.bucketed = field<bool>(i, "bucketed", where);
         m.inputs.push_back(in);
     }
     if (j.contains("states"))

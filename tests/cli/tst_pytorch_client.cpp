@@ -36,6 +36,18 @@ for n in (16, 48):
     # Tracing bakes the length in, as with HuggingFace models traced with torchscript=True.
     torch.jit.save(torch.jit.trace(enc, (ids, mask)), f"{out}/traced{n}.pt")
 torch.jit.save(torch.jit.script(enc), f"{out}/generic.pt")
+
+class WithSeqIds(torch.nn.Module):
+    """As NxD models take it: seq_ids [batch] picks one slot per sequence."""
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(50, 8)
+        self.slots = torch.nn.Parameter(torch.randn(4, 8))
+    def forward(self, input_ids, attention_mask, seq_ids):
+        x = self.emb(input_ids) * attention_mask.unsqueeze(-1).float()
+        return x.sum(1) + torch.index_select(self.slots, 0, seq_ids)
+
+torch.jit.save(torch.jit.script(WithSeqIds().eval()), f"{out}/seq_ids.pt")
 print("ok")
 )PY";
 
@@ -70,6 +82,25 @@ print(json.dumps({"worst": worst, "checked": checked, "over_message": message,
                   "meta_boundaries": meta["boundaries"]}))
 )PY";
 
+const char* kCheckSeqIds = R"PY(
+import json, sys, torch
+pkg, ref = torch.jit.load(sys.argv[1]), torch.jit.load(sys.argv[2])
+boundaries = [int(b) for b in sys.argv[3].split(",")]
+worst, checked = 0.0, 0
+torch.manual_seed(2)
+for batch in (1, 2, 4):
+    seq = torch.arange(batch) % 4
+    for L in range(1, boundaries[-1] + 1):
+        b = next(b for b in boundaries if L <= b)
+        ids = torch.randint(1, 50, (batch, L)); mask = torch.ones(batch, L, dtype=torch.long)
+        pad = torch.zeros(batch, b - L, dtype=torch.long)
+        got = pkg(ids, mask, seq)
+        want = ref(torch.cat([ids, pad], 1), torch.cat([mask, pad], 1), seq)
+        worst = max(worst, (got - want).abs().max().item())
+        checked += 1
+print(json.dumps({"worst": worst, "checked": checked}))
+)PY";
+
 } // namespace
 
 class TestPyTorchClient : public QObject {
@@ -78,6 +109,7 @@ private Q_SLOTS:
     void initTestCase();
     void perBucketTracedModels();
     void sharedScriptedModel();
+    void anInputWithoutALength();
 
 private:
     void checkWithPyTorch(const QString& package, const QStringList& refs,
@@ -123,6 +155,44 @@ void TestPyTorchClient::sharedScriptedModel()
                 "--boundaries", "8,20,48", "--out", path("shared.pt")});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     checkWithPyTorch(path("shared.pt"), {path("generic.pt")}, "8,20,48");
+}
+
+void TestPyTorchClient::anInputWithoutALength()
+{
+    // Declared bucketed, seq_ids would be made [batch, length]: the package would fail every
+    // call, so it is not written, and the one-line error names the input.
+    const auto refused = runCli({"build", path("seq_ids.pt"), "--inputs",
+                                 "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:0",
+                                 "--boundaries", "8,24", "--out", path("seq_refused.pt")});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY(!QFile::exists(path("seq_refused.pt")));
+    QCOMPARE(refused.err.count('\n'), 1);
+    QVERIFY2(refused.err.contains("package not written: at length 1 (batch 1, bucket 8)") &&
+                 refused.err.contains("'seq_ids'"),
+             refused.err.constData());
+
+    // Declared not bucketed (pad '-'): it passes through as [batch], and PyTorch calls the
+    // package as NxD calls its models.
+    const auto built = runCli({"build", path("seq_ids.pt"), "--inputs",
+                               "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-",
+                               "--boundaries", "8,24", "--out", path("seq_pkg.pt"), "--json"});
+    QVERIFY2(built.exitCode == 0, built.err.constData());
+    const auto j = QJsonDocument::fromJson(built.out).object();
+    QVERIFY(j["written"].toBool());
+    QCOMPARE(j["proven_calls"].toInt(), 4);
+    QCOMPARE(j["meta"].toObject()["inputs"].toArray().at(2).toObject()["bucketed"].toBool(true),
+             false);
+    const auto r = runPython(kCheckSeqIds, {path("seq_pkg.pt"), path("seq_ids.pt"), "8,24"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto check = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(check["checked"].toInt(), 3 * 24);
+    QVERIFY2(check["worst"].toDouble() <= 1e-5, r.out.constData());
+
+    // validate checks the whole package: kernel, and forward() at every bucket.
+    const auto v = runCli({"validate", path("seq_pkg.pt"), "--batch-sizes", "1,3"});
+    QVERIFY2(v.exitCode == 0, v.out.constData());
+    QVERIFY2(v.out.contains("forward()   10 calls") && v.out.contains("ok: no defects"),
+             v.out.constData());
 }
 
 QTEST_GUILESS_MAIN(TestPyTorchClient)

@@ -29,14 +29,20 @@ void TestInputSpec::parsesValidSpecs_data()
     QTest::addColumn<QString>("firstDType");
     QTest::addColumn<double>("firstPad");
     QTest::addColumn<double>("firstFill");
+    QTest::addColumn<bool>("firstBucketed");
     QTest::addRow("bert pair") << "input_ids:int64:0,attention_mask:int64:0" << 2 << "int64" << 0.0
-                               << 1.0;
-    QTest::addRow("fill given") << "ids:int32:0:101" << 1 << "int32" << 0.0 << 101.0;
-    QTest::addRow("float pad") << "feats:float32:-1.5" << 1 << "float32" << -1.5 << 1.0;
-    QTest::addRow("half alias") << "x:half" << 1 << "float16" << 0.0 << 1.0;
-    QTest::addRow("bfloat16") << "x:bfloat16:0:0.5" << 1 << "bfloat16" << 0.0 << 0.5;
-    QTest::addRow("bool words") << "mask:bool:false:true" << 1 << "bool" << 0.0 << 1.0;
-    QTest::addRow("torch prefix, spaces") << " x : torch.int64 : 3 " << 1 << "int64" << 3.0 << 1.0;
+                               << 1.0 << true;
+    QTest::addRow("fill given") << "ids:int32:0:101" << 1 << "int32" << 0.0 << 101.0 << true;
+    QTest::addRow("float pad") << "feats:float32:-1.5" << 1 << "float32" << -1.5 << 1.0 << true;
+    QTest::addRow("half alias") << "x:half" << 1 << "float16" << 0.0 << 1.0 << true;
+    QTest::addRow("bfloat16") << "x:bfloat16:0:0.5" << 1 << "bfloat16" << 0.0 << 0.5 << true;
+    QTest::addRow("bool words") << "mask:bool:false:true" << 1 << "bool" << 0.0 << 1.0 << true;
+    QTest::addRow("torch prefix, spaces")
+        << " x : torch.int64 : 3 " << 1 << "int64" << 3.0 << 1.0 << true;
+    QTest::addRow("not bucketed, fill 0")
+        << "seq_ids:int64:-,input_ids:int64:0" << 2 << "int64" << 0.0 << 0.0 << false;
+    QTest::addRow("not bucketed, fill given")
+        << "seq_ids:int32:-:2,x:int64" << 2 << "int32" << 0.0 << 2.0 << false;
 }
 
 void TestInputSpec::parsesValidSpecs()
@@ -46,11 +52,14 @@ void TestInputSpec::parsesValidSpecs()
     QFETCH(QString, firstDType);
     QFETCH(double, firstPad);
     QFETCH(double, firstFill);
+    QFETCH(bool, firstBucketed);
     const auto specs = parseInputSpecs(text.toStdString());
     QCOMPARE(int(specs.size()), count);
     QCOMPARE(QString::fromStdString(dtypeName(specs[0].dtype)), firstDType);
     QCOMPARE(specs[0].padValue, firstPad);
     QCOMPARE(specs[0].fillValue, firstFill);
+    QCOMPARE(specs[0].bucketed, firstBucketed);
+    QCOMPARE(specs.back().bucketed, true);
 }
 
 void TestInputSpec::rejectsBadSpecs_data()
@@ -81,6 +90,8 @@ void TestInputSpec::rejectsBadSpecs_data()
                               << "not a bool";
     QTest::addRow("infinite pad") << "x:float32:inf"
                                   << "not a number";
+    QTest::addRow("nothing bucketed") << "seq_ids:int64:-"
+                                      << "no input is bucketed";
 }
 
 void TestInputSpec::rejectsBadSpecs()
@@ -99,8 +110,9 @@ void TestInputSpec::rejectsBadSpecs()
 
 void TestInputSpec::formatRoundTrips()
 {
-    const auto specs = parseInputSpecs("a:int64:0:7,b:float16:-2.5,c:bool:1:0");
+    const auto specs = parseInputSpecs("a:int64:0:7,b:float16:-2.5,c:bool:1:0,d:int64:-:3");
     QCOMPARE(parseInputSpecs(formatInputSpecs(specs)), specs);
+    QCOMPARE(QString::fromStdString(formatInputSpecs(specs)).section(',', 3), "d:int64:-:3");
 }
 
 void TestInputSpec::metaJsonRoundTrips()
@@ -108,7 +120,7 @@ void TestInputSpec::metaJsonRoundTrips()
     PackageMeta m;
     m.kind = PackageKind::PerBucket;
     m.boundaries = {128, 512};
-    m.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0");
+    m.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
     m.states = {StateSpec{"kv", DType::Float16, {{1, 128}, {1, 512}}}};
     m.createdBy = creatorString();
     m.createdAt = "2026-11-26T00:00:00Z";
@@ -116,6 +128,13 @@ void TestInputSpec::metaJsonRoundTrips()
     const PackageMeta back = metaFromJson(metaJson(m).dump(), "pkg.pt");
     QCOMPARE(back.boundaries, m.boundaries);
     QCOMPARE(back.inputs, m.inputs);
+    QVERIFY(!back.inputs[2].bucketed);
+    // A package written before the mark existed: every input bucketed.
+    auto old = metaJson(m);
+    for (auto& in : old["inputs"])
+        in.erase("bucketed");
+    for (const auto& in : metaFromJson(old.dump(), "old.pt").inputs)
+        QVERIFY(in.bucketed);
     QCOMPARE(back.kind, PackageKind::PerBucket);
     QCOMPARE(back.states.size(), size_t(1));
     QCOMPARE(back.states[0].shapes, m.states[0].shapes);

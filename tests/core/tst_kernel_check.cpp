@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
+
 #include <random>
 #include <set>
 
@@ -23,6 +25,7 @@ private Q_SLOTS:
     void seedKernelDefects();
     void seedKernelWithTwoInputsDropsNothing();
     void generatedKernelsValidateClean();
+    void anInputWithoutALengthMustPassThrough();
     void brokenKernels_data();
     void brokenKernels();
     void neverReturningKernelTimesOut();
@@ -107,6 +110,8 @@ void TestKernelCheck::generatedKernelsValidateClean()
             const double pad = d == DType::Bool ? double(rng() % 2) : double(int(rng() % 3) - 1);
             l.inputs.push_back({"x" + std::to_string(i), d, pad, 1.0});
         }
+        if (n > 1 && round % 2 == 1)
+            l.inputs.back().bucketed = false; // an input without a length, passed through
         const auto file = writeText(dir_, QString("gen%1.py").arg(round), generatedKernelPy(l));
         KernelCheckOptions o;
         o.inputs = l.inputs;
@@ -121,6 +126,34 @@ void TestKernelCheck::generatedKernelsValidateClean()
                                                    formatInputSpecs(l.inputs) + ": " + defects)));
         QCOMPARE(r.boundaries, l.boundaries);
     }
+}
+
+void TestKernelCheck::anInputWithoutALengthMustPassThrough()
+{
+    KernelLayout l = layout({8, 32});
+    l.inputs.push_back({"seq_ids", DType::Int64, 0, 0});
+    l.inputs.back().bucketed = false;
+    KernelCheckOptions o;
+    o.inputs = l.inputs;
+    o.maxLength = 40;
+    o.batchSizes = {1, 3};
+    const std::string good = generatedKernelPy(l);
+    QVERIFY(good.find("padded.append(seq_ids)") != std::string::npos);
+    const auto clean = checkKernel(loadKernel(writeText(dir_, "seq_ok.py", good)), o);
+    QVERIFY(clean.ok);
+    QCOMPARE(clean.boundaries, l.boundaries);
+    // A kernel that changes it (adding one stands for any change) is a defect at the first
+    // length that takes that branch.
+    const auto bad = checkKernel(loadKernel(writeText(dir_, "seq_bad.py",
+                                                      replaced(good, "padded.append(seq_ids)",
+                                                               "padded.append(seq_ids + 1)"))),
+                                 o);
+    QVERIFY(!bad.ok);
+    const auto changed = std::find_if(bad.defects.begin(), bad.defects.end(), [](const auto& d) {
+        return defectKindName(d.kind) == "values_changed";
+    });
+    QVERIFY(changed != bad.defects.end());
+    QCOMPARE(changed->firstLength, int64_t(1));
 }
 
 void TestKernelCheck::brokenKernels_data()

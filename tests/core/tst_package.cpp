@@ -1,5 +1,6 @@
 #include "core/demo/demo.h"
 #include "core/package/package.h"
+#include "core/package/package_assembly_p.h"
 #include "core/package/package_check.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/util/error.h"
@@ -37,6 +38,9 @@ private Q_SLOTS:
     void badRequests_data();
     void badRequests();
     void arityMismatchIsExplained();
+    void anInputWithoutALengthPassesThrough();
+    void aPackageThatCannotRunIsNotWritten();
+    void runAtEveryBucketFindsAPackageThatCannotRun();
 
 private:
     std::string path(const char* name) const { return s(dir_.filePath(name)); }
@@ -52,6 +56,7 @@ void TestPackage::initTestCase()
     writeDemoModel(model_, smallDemoConfig(64));
     writeFixedLengthModel(path("fixed16.pt"), 16, 1);
     writeFixedLengthModel(path("fixed40.pt"), 40, 2);
+    writeSeqIdsModel(path("seq_ids.pt"));
 }
 
 PackageBuildRequest TestPackage::sharedRequest(const std::vector<int64_t>& boundaries,
@@ -318,6 +323,96 @@ void TestPackage::arityMismatchIsExplained()
         QVERIFY2(QString(e.what()).contains("forward() takes 2 inputs but the inputs list 3"),
                  e.what());
     }
+}
+
+void TestPackage::anInputWithoutALengthPassesThrough()
+{
+    PackageBuildRequest r = sharedRequest({8, 24}, "seq_ids_pkg.pt");
+    r.model = path("seq_ids.pt");
+    r.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
+    QVERIFY(!r.inputs[2].bucketed);
+    const auto result = buildPackage(r);
+    QVERIFY2(result.written, result.failure.c_str());
+    QCOMPARE(result.provenCalls, int64_t(4)); // lengths 1 and 8, 9 and 24
+    QVERIFY(QFileInfo::exists(QString::fromStdString(result.out)));
+    // The metadata keeps the mark.
+    const auto meta = readPackageMeta(result.out);
+    QVERIFY(meta && !meta->inputs[2].bucketed && meta->inputs[0].bucketed);
+
+    // Called as NxD calls it: seq_ids [batch], the others at their real length; equal to the
+    // model on inputs padded to the bucket, with seq_ids as given.
+    auto package = torch::jit::load(result.out);
+    auto model = torch::jit::load(path("seq_ids.pt"));
+    const auto ids = torch::randint(1, 100, {2, 13}, torch::kInt64);
+    const auto mask = torch::ones({2, 13}, torch::kInt64);
+    const auto seq = torch::tensor({2, 0}, torch::kInt64);
+    const auto got = package.forward({ids, mask, seq}).toTensor();
+    const auto want = model.forward({padTo(ids, 1, 24, 0), padTo(mask, 1, 24, 0), seq}).toTensor();
+    QVERIFY(got.equal(want));
+    QCOMPARE(got.size(0), int64_t(2));
+
+    // And the package's own check over every length.
+    EquivalenceOptions options;
+    options.lengths = {1, 5, 8, 9, 24};
+    options.batches = {1, 3};
+    for (const auto& row : checkPackageAgainstBuckets(result.out, options)) {
+        QVERIFY2(row.error.empty(), row.error.c_str());
+        QCOMPARE(row.maxAbsDiff, 0.0);
+    }
+}
+
+void TestPackage::aPackageThatCannotRunIsNotWritten()
+{
+    // seq_ids declared bucketed: BucketLab makes it [batch, length], and the model's
+    // index_select needs a vector. The package would fail every call: it is not written.
+    PackageBuildRequest r = sharedRequest({8, 24}, "cannot_run.pt");
+    r.model = path("seq_ids.pt");
+    r.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:0");
+    const auto entriesBefore = QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden);
+    const auto result = buildPackage(r);
+    QVERIFY(!result.written);
+    const QString failure = QString::fromStdString(result.failure);
+    QVERIFY2(failure.startsWith("at length 1 (batch 1, bucket 8) forward() raised about input "
+                                "'seq_ids': "),
+             qPrintable(failure));
+    QVERIFY2(!failure.contains('\n'), qPrintable(failure));
+    QVERIFY(!QFileInfo::exists(dir_.filePath("cannot_run.pt")));
+    QCOMPARE(QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden), entriesBefore);
+}
+
+void TestPackage::runAtEveryBucketFindsAPackageThatCannotRun()
+{
+    // A good package: every bucket at its boundary and first length returns, past the
+    // largest it raises.
+    const auto good = buildPackage(sharedRequest({8, 24}, "runs.pt"));
+    QVERIFY(good.written);
+    const auto rows = runPackageAtEveryBucket(good.out, {1, 2}, true);
+    QCOMPARE(rows.size(), size_t(10));
+    for (const auto& row : rows)
+        QVERIFY2(row.passed(), row.error.c_str());
+    QCOMPARE(rows[4].length, int64_t(25));
+    QVERIFY(rows[4].expectRejection);
+    QVERIFY(QString::fromStdString(rows[4].error).contains("exceeds the largest bucket 24"));
+    QVERIFY(firstRunFailure(rows).empty());
+
+    // A package of fixed-length bucket models whose buckets are not their lengths, assembled
+    // past build's proof: bucket 24 runs the model traced at 16.
+    PackageMeta meta = good.meta;
+    meta.kind = PackageKind::PerBucket;
+    meta.boundaries = Boundaries::from({16, 24}, Field::Boundaries);
+    auto fixed = loadScriptModule(path("fixed16.pt"));
+    const auto bytes =
+        serializePackage(assemblePackage(PackageAssembly{meta, {fixed, fixed}, "", ""}), meta);
+    const std::string broken = path("broken.pt");
+    {
+        std::ofstream out(broken, std::ios::binary);
+        out << bytes;
+    }
+    const auto bad = runPackageAtEveryBucket(broken, {1}, true);
+    const QString failure = QString::fromStdString(firstRunFailure(bad));
+    QVERIFY2(failure.startsWith("at length 17 (batch 1, bucket 24) forward() raised"),
+             qPrintable(failure));
+    QVERIFY(bad[0].passed() && bad[1].passed()); // 1 and 16 fit the model traced at 16
 }
 
 QTEST_GUILESS_MAIN(TestPackage)
