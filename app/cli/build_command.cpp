@@ -23,6 +23,7 @@ struct BuildOptions {
     std::string out;
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
+    std::string paddingSide = "right";
     bool force = false;
     bool json = false;
 };
@@ -57,6 +58,11 @@ Command addBuildCommand(CLI::App& app)
     sub->add_option("--bucket-dim", o->bucketDim, "Dimension padded to the bucket length")
         ->capture_default_str();
     sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
+    sub->add_option("--padding-side", o->paddingSide,
+                    "Pad after the real tokens (right) or before them (left, as decoder prompts "
+                    "are padded)")
+        ->check(CLI::IsMember({"right", "left"}))
+        ->capture_default_str();
     sub->add_option("--out", o->out, "Package file to write")->required();
     sub->add_flag("--force", o->force, "Replace --out if it exists");
     sub->add_flag("--json", o->json, "Print the result as JSON");
@@ -81,6 +87,7 @@ Command addBuildCommand(CLI::App& app)
                 r.kernelFunction = o->function;
                 r.bucketDim = o->bucketDim;
                 r.batchDim = o->batchDim;
+                r.paddingSide = parsePaddingSide(o->paddingSide);
                 r.out = o->out;
                 r.force = o->force;
                 const auto result = buildPackage(r);

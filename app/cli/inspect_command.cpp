@@ -30,7 +30,8 @@ void printText(const ModelInfo& info)
     if (const auto& m = info.package) {
         std::cout << "  format      " << m->format << " (" << packageKindName(m->kind) << ")\n";
         std::cout << "  buckets     " << m->boundaries.str() << " on dimension " << m->bucketDim
-                  << " (batch dimension " << m->batchDim << ")\n";
+                  << " (batch dimension " << m->batchDim << "), padded on the "
+                  << paddingSideName(m->paddingSide) << "\n";
         std::cout << "  inputs      " << formatInputSpecs(m->inputs) << "\n";
         for (const auto& ref : m->models)
             std::cout << "  model       " << ref.file

@@ -29,6 +29,7 @@ Command addValidateCommand(CLI::App& app)
         std::string boundaries;
         int64_t bucketDim = 1;
         int64_t batchDim = 0;
+        std::string paddingSide = "right";
         double timeout = 5.0;
         int threads = 0;
         bool json = false;
@@ -56,6 +57,11 @@ Command addValidateCommand(CLI::App& app)
     sub->add_option("--bucket-dim", o->bucketDim, "Dimension the kernel pads")
         ->capture_default_str();
     sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
+    sub->add_option("--padding-side", o->paddingSide,
+                    "Where the kernel must pad: after the real tokens (right) or before them "
+                    "(left); a package's own side unless --inputs is given")
+        ->check(CLI::IsMember({"right", "left"}))
+        ->capture_default_str();
     sub->add_option("--timeout", o->timeout, "Seconds one kernel call may take")
         ->capture_default_str();
     sub->add_option("--threads", o->threads,
@@ -75,6 +81,7 @@ Command addValidateCommand(CLI::App& app)
                 options.stateBoundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
             options.bucketDim = o->bucketDim;
             options.batchDim = o->batchDim;
+            options.paddingSide = parsePaddingSide(o->paddingSide);
             if (!(o->timeout > 0))
                 throw Error("--timeout must be a positive number of seconds");
             options.callTimeoutSeconds = o->timeout;

@@ -165,6 +165,7 @@ struct Observation {
 struct InputBank {
     std::vector<at::Tensor> full; // [batch, maxLength] in batch/bucket dimension order
     std::vector<bool> bucketed;   // false: [batch], the same at every length
+    bool leftPadding = false;     // the kernel must pad before the real tokens
     at::Tensor viewsAt(size_t i, int64_t length, int64_t bucketDim) const
     {
         return bucketed[i] ? full[i].narrow(bucketDim, 0, length) : full[i];
@@ -172,9 +173,10 @@ struct InputBank {
 };
 
 InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t batchDim,
-                   int64_t bucketDim)
+                   int64_t bucketDim, PaddingSide side)
 {
     InputBank bank;
+    bank.leftPadding = side == PaddingSide::Left;
     std::vector<int64_t> shape(size_t(std::max(batchDim, bucketDim) + 1), 1);
     shape[size_t(batchDim)] = batch;
     shape[size_t(bucketDim)] = maxLength;
@@ -387,7 +389,8 @@ private:
         };
         auto work = std::make_shared<Work>();
         for (size_t b = 0; b < batches.size(); ++b) {
-            work->banks.push_back(makeBank(c, batches[b], maxLength_, o_.batchDim, o_.bucketDim));
+            work->banks.push_back(
+                makeBank(c, batches[b], maxLength_, o_.batchDim, o_.bucketDim, o_.paddingSide));
             for (auto l : lengths)
                 work->calls.emplace_back(int64_t(b), l);
         }
@@ -532,16 +535,18 @@ private:
             }
             if (out.scalar_type() != in.scalar_type())
                 obs.dtypeChanged = true;
+            // The real tokens: the first ones with right padding, the last ones with left.
             const int64_t keep = std::min(olen, length);
-            const auto kept = out.narrow(bucketDim, 0, keep);
-            const auto original = in.narrow(bucketDim, 0, keep);
+            const bool left = bank.leftPadding;
+            const auto kept = out.narrow(bucketDim, left ? olen - keep : 0, keep);
+            const auto original = in.narrow(bucketDim, left ? length - keep : 0, keep);
             if (!(out.scalar_type() == in.scalar_type()
                       ? kept.equal(original)
                       : kept.to(in.scalar_type()).equal(original)))
                 obs.valuesChanged = true;
             if (olen > length) {
                 // One pass for both extremes: the padding is right when min == max == pad.
-                auto pad = out.narrow(bucketDim, length, olen - length);
+                auto pad = out.narrow(bucketDim, left ? 0 : length, olen - length);
                 if (pad.scalar_type() == at::kBool || pad.scalar_type() == at::kHalf ||
                     pad.scalar_type() == at::kBFloat16)
                     pad = pad.to(at::kFloat);
@@ -754,8 +759,9 @@ private:
             if (obs.status != Status::TimedOut && !result_.workerAbandoned) {
                 auto holder = std::make_shared<std::pair<KernelCall, Observation>>();
                 holder->second.batch = obs.batch;
-                auto bank = std::make_shared<InputBank>(
-                    makeBank(configs_[ci], obs.batch, obs.length, o_.batchDim, o_.bucketDim));
+                auto bank = std::make_shared<InputBank>(makeBank(configs_[ci], obs.batch,
+                                                                 obs.length, o_.batchDim,
+                                                                 o_.bucketDim, o_.paddingSide));
                 auto kernel = kernelHolder();
                 const Config config = configs_[ci];
                 const int64_t length = obs.length, bucketDim = o_.bucketDim;
@@ -1069,6 +1075,7 @@ KernelCheckResult checkKernelFile(const std::string& path, const std::string& fu
                 options.inputs = archive.meta->inputs;
                 options.bucketDim = archive.meta->bucketDim;
                 options.batchDim = archive.meta->batchDim;
+                options.paddingSide = archive.meta->paddingSide;
             }
             if (options.declaredBoundaries.empty())
                 options.declaredBoundaries = archive.meta->boundaries;
@@ -1083,6 +1090,7 @@ KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOp
     options.inputs = layout.inputs;
     options.bucketDim = layout.bucketDim;
     options.declaredBoundaries = layout.boundaries;
+    options.paddingSide = layout.paddingSide;
     const Kernel kernel = compileKernelSource(generateKernelSource(layout, KernelForm::Function),
                                               "generated bucket_kernel.py");
     return checkKernel(kernel, options, job);

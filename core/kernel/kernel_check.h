@@ -75,6 +75,9 @@ struct KernelCheckOptions {
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
     Boundaries declaredBoundaries; // a package's, compared with the inferred
+    // Where the kernel must put the padding: after the real tokens (right) or before them
+    // (left, the real tokens end each padded input).
+    PaddingSide paddingSide = PaddingSide::Right;
     double callTimeoutSeconds = 5.0;
     int threads = 0; // worker threads calling the kernel; 0: one per core, at most 4
     // State preprocessors: the buckets whose shapes_collection is built (default: the

@@ -19,6 +19,7 @@ struct KernelLayout {
     Boundaries boundaries;
     int64_t bucketDim = 1;
     std::vector<InputSpec> inputs;
+    PaddingSide paddingSide = PaddingSide::Right;
 };
 
 enum class KernelForm {

@@ -54,6 +54,7 @@ json configJson(const NeuronRecipeSource& src)
     j["boundaries"] = m.boundaries;
     j["bucket_dim"] = m.bucketDim;
     j["batch_dim"] = m.batchDim;
+    j["padding_side"] = paddingSideName(m.paddingSide);
     j["batch_size"] = src.exampleBatch;
     j["inputs"] = json::array();
     for (const auto& in : m.inputs)
@@ -115,7 +116,7 @@ std::string kernelPython(const NeuronRecipeSource& src)
              "# indexing with a variable, and calls aten::Int and aten::slice directly.\n";
     s << "import torch\n"
          "from typing import List, Tuple\n\n\n";
-    s << generateKernelSource(KernelLayout{m.boundaries, m.bucketDim, m.inputs},
+    s << generateKernelSource(KernelLayout{m.boundaries, m.bucketDim, m.inputs, m.paddingSide},
                               KernelForm::Function, "bucket_kernel");
     s << "\n\n"
          "def get_bucket_kernel(*_):\n"
@@ -300,8 +301,9 @@ std::string readme(const NeuronRecipeSource& src)
          "(`BucketModelConfig` + `bucket_model_trace`), one compiled bucket per boundary.\n\n";
     s << "| file | what |\n|---|---|\n";
     s << "| `bucket_config.json` | boundaries, bucket dimension " << m.bucketDim
-      << ", batch dimension " << m.batchDim << ", inputs (dtype, pad value)"
-      << (m.states.empty() ? "" : ", state shapes per bucket") << ", model per bucket |\n";
+      << ", batch dimension " << m.batchDim << ", padding on the " << paddingSideName(m.paddingSide)
+      << ", inputs (dtype, pad value)" << (m.states.empty() ? "" : ", state shapes per bucket")
+      << ", model per bucket |\n";
     s << "| `bucket_kernel.py` | the bucket kernel as `torch.jit.script`-able Python, "
          "`get_bucket_kernel()`"
       << (m.states.empty() ? "" : ", `state_preprocessor` and `get_state_preprocessor()`")

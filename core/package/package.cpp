@@ -142,6 +142,7 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
     PackageMeta meta;
     meta.bucketDim = request.bucketDim;
     meta.batchDim = request.batchDim;
+    meta.paddingSide = request.paddingSide;
     meta.inputs = request.inputs;
     meta.states = request.states;
     meta.createdBy = creatorString();

@@ -27,6 +27,7 @@ struct PackageBuildRequest {
     std::vector<StateSpec> states; // shared state buffers, one shape per bucket
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
+    PaddingSide paddingSide = PaddingSide::Right; // where the generated kernel pads
     std::string kernelFile;     // optional user kernel (TorchScript source or .py)
     std::string kernelFunction; // function in kernelFile; default: the only/first kernel
     std::string out;

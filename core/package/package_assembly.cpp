@@ -58,10 +58,10 @@ torch::jit::Module assemblePackage(const PackageAssembly& parts)
         if (!parts.kernelFile.empty())
             defineUserKernelMethod(package, parts.kernelFile, parts.kernelFunction);
         else
-            package.define(
-                generateKernelSource(KernelLayout{meta.boundaries, meta.bucketDim, meta.inputs},
-                                     KernelForm::Method),
-                scriptResolver());
+            package.define(generateKernelSource(KernelLayout{meta.boundaries, meta.bucketDim,
+                                                             meta.inputs, meta.paddingSide},
+                                                KernelForm::Method),
+                           scriptResolver());
         package.define(generateForwardSource(meta), scriptResolver());
     } catch (const Error&) {
         throw;

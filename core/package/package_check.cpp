@@ -68,7 +68,7 @@ c10::IValue runBucketModel(torch::jit::Module& package, const PackageMeta& meta,
     std::vector<c10::IValue> args;
     for (size_t i = 0; i < inputs.size(); ++i)
         args.emplace_back(meta.inputs[i].bucketed ? padTo(inputs[i], meta.bucketDim, paddedLength,
-                                                          meta.inputs[i].padValue)
+                                                          meta.inputs[i].padValue, meta.paddingSide)
                                                   : inputs[i]);
     args.insert(args.end(), states.begin(), states.end());
     auto model = package.attr("bucket_" + std::to_string(bucket)).toModule();
@@ -77,9 +77,11 @@ c10::IValue runBucketModel(torch::jit::Module& package, const PackageMeta& meta,
 
 // Max abs difference of two outputs, or an error. `wantLength`/`haveLength` are the padded
 // lengths each side ran at: where the shapes differ, only dimensions of exactly those sizes
-// may differ, and then the first `length` entries (the real positions) are compared.
+// may differ, and then the `length` real positions are compared: the first ones with right
+// padding, the last ones with left padding.
 std::string compareOutputs(const c10::IValue& wantValue, const c10::IValue& haveValue,
-                           int64_t length, int64_t wantLength, int64_t haveLength, double& diff)
+                           int64_t length, int64_t wantLength, int64_t haveLength, double& diff,
+                           PaddingSide side)
 {
     const auto want = flattenTensors(wantValue);
     const auto have = flattenTensors(haveValue);
@@ -100,8 +102,9 @@ std::string compareOutputs(const c10::IValue& wantValue, const c10::IValue& have
                 if (w.size(d) != wantLength || h.size(d) != haveLength)
                     return "output " + std::to_string(i) + " has shape " + c10::str(h.sizes()) +
                            ", the reference's " + c10::str(w.sizes());
-                w = w.narrow(d, 0, length);
-                h = h.narrow(d, 0, length);
+                const bool left = side == PaddingSide::Left;
+                w = w.narrow(d, left ? w.size(d) - length : 0, length);
+                h = h.narrow(d, left ? h.size(d) - length : 0, length);
             }
         }
         if (w.numel() == 0)
@@ -166,7 +169,8 @@ std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
             const int64_t padded = meta.boundaries[size_t(row.bucket)];
             const auto want = runBucketModel(p.module, meta, inputs, size_t(row.bucket), padded,
                                              freshStates(meta, size_t(row.bucket)));
-            row.error = compareOutputs(want, got, length, padded, padded, row.maxAbsDiff);
+            row.error =
+                compareOutputs(want, got, length, padded, padded, row.maxAbsDiff, meta.paddingSide);
             rows.push_back(row);
         }
     reportProgress(job, rows.size(), total);
@@ -182,6 +186,10 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
     if (ref.meta.inputs.size() != cand.meta.inputs.size())
         throw Error(candidatePath + ": takes " + std::to_string(cand.meta.inputs.size()) +
                     " inputs, " + referencePath + " " + std::to_string(ref.meta.inputs.size()));
+    if (ref.meta.paddingSide != cand.meta.paddingSide)
+        throw Error(candidatePath + ": pads on the " + paddingSideName(cand.meta.paddingSide) +
+                    ", " + referencePath + " on the " + paddingSideName(ref.meta.paddingSide) +
+                    ": their outputs are not comparable position by position");
     torch::NoGradGuard noGrad;
     std::vector<ComparisonRow> rows;
     const size_t total = options.batches.size() * options.lengths.size();
@@ -245,7 +253,8 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
                 rows.push_back(row);
                 continue;
             }
-            row.error = compareOutputs(want, got, length, refPadded, candPadded, row.maxAbsDiff);
+            row.error = compareOutputs(want, got, length, refPadded, candPadded, row.maxAbsDiff,
+                                       cand.meta.paddingSide);
             rows.push_back(row);
         }
     reportProgress(job, rows.size(), total);

@@ -237,6 +237,7 @@ ExportPlan planExport(const ExportRequest& r)
     meta.bucketDim = sourceMeta->bucketDim;
     meta.batchDim = sourceMeta->batchDim;
     meta.inputs = sourceMeta->inputs;
+    meta.paddingSide = sourceMeta->paddingSide;
     meta.createdBy = creatorString();
     meta.createdAt = utcNowIso8601();
     meta.userKernel = false; // a fresh kernel for the new boundaries

@@ -105,14 +105,16 @@ std::vector<torch::Tensor> makeVariedInputs(const std::vector<InputSpec>& specs,
     return out;
 }
 
-torch::Tensor padTo(const torch::Tensor& t, int64_t dim, int64_t length, double value)
+torch::Tensor padTo(const torch::Tensor& t, int64_t dim, int64_t length, double value,
+                    PaddingSide side)
 {
     const int64_t have = t.size(dim);
     if (have >= length)
         return t;
     auto shape = t.sizes().vec();
     shape[size_t(dim)] = length - have;
-    return torch::cat({t, torch::full(shape, value, t.options())}, dim);
+    const auto pad = torch::full(shape, value, t.options());
+    return side == PaddingSide::Left ? torch::cat({pad, t}, dim) : torch::cat({t, pad}, dim);
 }
 
 std::vector<torch::Tensor> flattenTensors(const c10::IValue& value)

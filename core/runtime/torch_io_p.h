@@ -47,8 +47,10 @@ std::vector<torch::Tensor> makeInputs(const std::vector<InputSpec>& specs, int64
 std::vector<torch::Tensor> makeVariedInputs(const std::vector<InputSpec>& specs, int64_t batch,
                                             int64_t length, int64_t batchDim, int64_t bucketDim);
 
-// Pads `t` along `dim` to `length` with `value`, as a generated kernel does.
-torch::Tensor padTo(const torch::Tensor& t, int64_t dim, int64_t length, double value);
+// Pads `t` along `dim` to `length` with `value`, as a generated kernel does: after the real
+// entries, or before them for left padding.
+torch::Tensor padTo(const torch::Tensor& t, int64_t dim, int64_t length, double value,
+                    PaddingSide side = PaddingSide::Right);
 
 // Every tensor in an IValue (tensor, tuple, list, dict values), in order.
 std::vector<torch::Tensor> flattenTensors(const c10::IValue& value);

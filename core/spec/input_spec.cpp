@@ -107,6 +107,20 @@ DType parseDType(std::string_view text)
                 "' (use int64, int32, float32, float16, bfloat16 or bool)");
 }
 
+std::string paddingSideName(PaddingSide side)
+{
+    return side == PaddingSide::Left ? "left" : "right";
+}
+
+PaddingSide parsePaddingSide(std::string_view text)
+{
+    if (text == "right")
+        return PaddingSide::Right;
+    if (text == "left")
+        return PaddingSide::Left;
+    throw Error("padding side '" + displayText(text) + "' is neither right nor left");
+}
+
 bool isFloatingPoint(DType dtype)
 {
     return dtype == DType::Float32 || dtype == DType::Float16 || dtype == DType::BFloat16;

@@ -32,6 +32,7 @@ nlohmann::json metaJson(const PackageMeta& meta)
     j["boundaries"] = meta.boundaries.values();
     j["bucket_dim"] = meta.bucketDim;
     j["batch_dim"] = meta.batchDim;
+    j["padding_side"] = paddingSideName(meta.paddingSide);
     j["inputs"] = json::array();
     for (const auto& in : meta.inputs) {
         json i;
@@ -126,6 +127,13 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
                                     where + ": bucketlab_meta boundaries");
     m.bucketDim = field<int64_t>(j, "bucket_dim", where);
     m.batchDim = field<int64_t>(j, "batch_dim", where);
+    if (j.contains("padding_side")) { // packages before it was written pad on the right
+        try {
+            m.paddingSide = parsePaddingSide(field<std::string>(j, "padding_side", where));
+        } catch (const Error& e) {
+            throw Error(where + ": bucketlab_meta: " + e.marked());
+        }
+    }
     for (const auto& i : field<json>(j, "inputs", where)) {
         InputSpec in;
         in.name = field<std::string>(i, "name", where);

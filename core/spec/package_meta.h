@@ -38,6 +38,7 @@ struct PackageMeta {
     std::string createdAt;            // ISO 8601, UTC
     std::vector<ModelFileRef> models; // one for Shared, one per bucket for PerBucket
     bool userKernel = false;          // kernel supplied by the user rather than generated
+    PaddingSide paddingSide = PaddingSide::Right;
 
     int64_t maxLength() const { return boundaries.largest(); }
 };

@@ -101,6 +101,27 @@ for batch in (1, 2, 4):
 print(json.dumps({"worst": worst, "checked": checked}))
 )PY";
 
+const char* kCheckLeft = R"PY(
+import json, sys, torch
+pkg, ref = torch.jit.load(sys.argv[1]), torch.jit.load(sys.argv[2])
+boundaries = [int(b) for b in sys.argv[3].split(",")]
+meta = json.loads(pkg.bucketlab_meta)
+worst, checked = 0.0, 0
+torch.manual_seed(3)
+for batch in (1, 3):
+    for L in range(1, boundaries[-1] + 1):
+        b = next(b for b in boundaries if L <= b)
+        ids = torch.randint(1, 50, (batch, L)); mask = torch.ones(batch, L, dtype=torch.long)
+        pad = torch.zeros(batch, b - L, dtype=torch.long)
+        # Left padding, as a tokenizer with padding_side="left" gives decoder prompts.
+        want = ref(torch.cat([pad, ids], 1), torch.cat([pad, mask], 1))
+        got = pkg(ids, mask)
+        for g, w in zip(got, want):
+            worst = max(worst, (g - w).abs().max().item())
+        checked += 1
+print(json.dumps({"worst": worst, "checked": checked, "side": meta["padding_side"]}))
+)PY";
+
 } // namespace
 
 class TestPyTorchClient : public QObject {
@@ -110,6 +131,7 @@ private Q_SLOTS:
     void perBucketTracedModels();
     void sharedScriptedModel();
     void anInputWithoutALength();
+    void leftPadding();
 
 private:
     void checkWithPyTorch(const QString& package, const QStringList& refs,
@@ -193,6 +215,32 @@ void TestPyTorchClient::anInputWithoutALength()
     QVERIFY2(v.exitCode == 0, v.out.constData());
     QVERIFY2(v.out.contains("forward()   10 calls") && v.out.contains("ok: no defects"),
              v.out.constData());
+}
+
+void TestPyTorchClient::leftPadding()
+{
+    const auto built =
+        runCli({"build", path("generic.pt"), "--inputs", "input_ids:int64:0,attention_mask:int64:0",
+                "--boundaries", "8,20", "--padding-side", "left", "--out", path("left.pt")});
+    QVERIFY2(built.exitCode == 0, built.err.constData());
+    const auto r = runPython(kCheckLeft, {path("left.pt"), path("generic.pt"), "8,20"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["side"].toString(), QString("left"));
+    QCOMPARE(j["checked"].toInt(), 2 * 20);
+    QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+
+    const auto inspect = runCli({"inspect", path("left.pt")});
+    QVERIFY2(inspect.out.contains("padded on the left"), inspect.out.constData());
+    // The package's kernel is validated on its own side; the same kernel checked as a
+    // right-padding kernel has defects.
+    const auto v = runCli({"validate", path("left.pt"), "--batch-sizes", "1,2"});
+    QVERIFY2(v.exitCode == 0, v.out.constData());
+    const auto asRight =
+        runCli({"validate", path("left.pt"), "--inputs", "input_ids:int64:0,attention_mask:int64:0",
+                "--padding-side", "right", "--function", "bucket_kernel"});
+    QCOMPARE(asRight.exitCode, 1);
+    QVERIFY2(asRight.out.contains("DEFECT values_changed"), asRight.out.constData());
 }
 
 QTEST_GUILESS_MAIN(TestPyTorchClient)

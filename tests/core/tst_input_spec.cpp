@@ -121,6 +121,7 @@ void TestInputSpec::metaJsonRoundTrips()
     m.kind = PackageKind::PerBucket;
     m.boundaries = {128, 512};
     m.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
+    m.paddingSide = PaddingSide::Left;
     m.states = {StateSpec{"kv", DType::Float16, {{1, 128}, {1, 512}}}};
     m.createdBy = creatorString();
     m.createdAt = "2026-11-26T00:00:00Z";
@@ -129,12 +130,26 @@ void TestInputSpec::metaJsonRoundTrips()
     QCOMPARE(back.boundaries, m.boundaries);
     QCOMPARE(back.inputs, m.inputs);
     QVERIFY(!back.inputs[2].bucketed);
+    QCOMPARE(back.paddingSide, PaddingSide::Left);
     // A package written before the mark existed: every input bucketed.
     auto old = metaJson(m);
     for (auto& in : old["inputs"])
         in.erase("bucketed");
-    for (const auto& in : metaFromJson(old.dump(), "old.pt").inputs)
+    old.erase("padding_side");
+    const PackageMeta oldMeta = metaFromJson(old.dump(), "old.pt");
+    for (const auto& in : oldMeta.inputs)
         QVERIFY(in.bucketed);
+    QCOMPARE(oldMeta.paddingSide, PaddingSide::Right);
+    auto bad = metaJson(m);
+    bad["padding_side"] = "center";
+    try {
+        metaFromJson(bad.dump(), "bad.pt");
+        QFAIL("accepted padding side 'center'");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).startsWith("bad.pt: ") &&
+                     QString(e.what()).contains("'center' is neither right nor left"),
+                 e.what());
+    }
     QCOMPARE(back.kind, PackageKind::PerBucket);
     QCOMPARE(back.states.size(), size_t(1));
     QCOMPARE(back.states[0].shapes, m.states[0].shapes);

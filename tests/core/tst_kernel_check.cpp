@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include <algorithm>
+#include <tuple>
 
 #include <random>
 #include <set>
@@ -26,6 +27,7 @@ private Q_SLOTS:
     void seedKernelWithTwoInputsDropsNothing();
     void generatedKernelsValidateClean();
     void anInputWithoutALengthMustPassThrough();
+    void paddingIsCheckedOnItsSide();
     void brokenKernels_data();
     void brokenKernels();
     void neverReturningKernelTimesOut();
@@ -112,9 +114,12 @@ void TestKernelCheck::generatedKernelsValidateClean()
         }
         if (n > 1 && round % 2 == 1)
             l.inputs.back().bucketed = false; // an input without a length, passed through
+        if (round % 4 >= 2)
+            l.paddingSide = PaddingSide::Left;
         const auto file = writeText(dir_, QString("gen%1.py").arg(round), generatedKernelPy(l));
         KernelCheckOptions o;
         o.inputs = l.inputs;
+        o.paddingSide = l.paddingSide;
         o.batchSizes = {1, 3};
         o.maxLength = 2 * l.boundaries.largest() + 3;
         const auto r = checkKernel(loadKernel(file), o);
@@ -154,6 +159,42 @@ void TestKernelCheck::anInputWithoutALengthMustPassThrough()
     });
     QVERIFY(changed != bad.defects.end());
     QCOMPARE(changed->firstLength, int64_t(1));
+}
+
+void TestKernelCheck::paddingIsCheckedOnItsSide()
+{
+    KernelLayout right = layout({8, 32});
+    KernelLayout left = right;
+    left.paddingSide = PaddingSide::Left;
+    const std::string leftSource = generatedKernelPy(left);
+    QVERIFY(leftSource.find("torch.cat([input0_pad, input0], 1)") != std::string::npos);
+    KernelCheckOptions o;
+    o.inputs = right.inputs;
+    o.maxLength = 40;
+    o.batchSizes = {1, 2};
+    const auto kindsOf = [](const KernelCheckResult& r) {
+        std::set<std::string> kinds;
+        for (const auto& d : r.defects)
+            kinds.insert(defectKindName(d.kind));
+        return kinds;
+    };
+    // Each kernel is clean on its own side and a defect on the other, from length 1 on.
+    for (const auto& [source, side, clean] :
+         {std::tuple{leftSource, PaddingSide::Left, true},
+          std::tuple{leftSource, PaddingSide::Right, false},
+          std::tuple{generatedKernelPy(right), PaddingSide::Left, false}}) {
+        o.paddingSide = side;
+        const auto r = checkKernel(loadKernel(writeText(dir_, "side.py", source)), o);
+        QCOMPARE(r.ok, clean);
+        if (clean) {
+            QCOMPARE(r.boundaries, right.boundaries);
+            continue;
+        }
+        QVERIFY(kindsOf(r).count("values_changed") || kindsOf(r).count("wrong_padding"));
+        for (const auto& d : r.defects)
+            if (defectKindName(d.kind) == "values_changed")
+                QCOMPARE(d.firstLength, int64_t(1));
+    }
 }
 
 void TestKernelCheck::brokenKernels_data()

@@ -101,6 +101,7 @@ private Q_SLOTS:
     void sharedExportMatchesBaseModelAtEveryLength();
     void userKernelIsReplacedByAGeneratedOne();
     void perPositionOutputsAreComparedOnRealPositions();
+    void leftPaddedExportComparesTheLastPositions();
     void perBucketSubsetCarriesItsModels();
     void perBucketMissingModelsAreRefusedNamingThem();
     void perBucketRefusalStillWritesTheRecipe();
@@ -289,6 +290,32 @@ void TestPackageExport::perPositionOutputsAreComparedOnRealPositions()
     const auto x = torch::ones({1, 10}, torch::kInt64);
     const auto out = exported.forward({x, x}).toTupleRef().elements();
     QCOMPARE(out[1].toTensor().size(1), int64_t(16));
+}
+
+void TestPackageExport::leftPaddedExportComparesTheLastPositions()
+{
+    PackageBuildRequest b;
+    b.model = path("hidden.pt");
+    b.boundaries = {8, 32};
+    b.inputs = parseInputSpecs("input_ids:int64:0:99,attention_mask:int64:0");
+    b.paddingSide = PaddingSide::Left;
+    b.out = path("left_pkg.pt");
+    QVERIFY(buildPackage(b).written);
+    const auto result = exportPackage(request(b.out, {16, 32}, "left_exported.pt"));
+    QVERIFY2(result.written, result.failure.c_str());
+    QCOMPARE(result.meta.paddingSide, PaddingSide::Left);
+    QVERIFY(readPackageMeta(result.out)->paddingSide == PaddingSide::Left);
+    // Length 10: the real tokens are the last 10 positions in both, the padding (masked to
+    // zero) comes first.
+    auto source = torch::jit::load(b.out);
+    auto exported = torch::jit::load(result.out);
+    const auto ids = torch::randint(1, 99, {2, 10}, torch::kInt64);
+    const auto mask = torch::ones({2, 10}, torch::kInt64);
+    const auto want = source.forward({ids, mask}).toTupleRef().elements()[1].toTensor();
+    const auto got = exported.forward({ids, mask}).toTupleRef().elements()[1].toTensor();
+    QCOMPARE(got.size(1), int64_t(16));
+    QVERIFY(got.narrow(1, 6, 10).equal(want.narrow(1, 22, 10)));
+    QVERIFY(got.narrow(1, 0, 6).abs().max().item<float>() == 0.0f);
 }
 
 void TestPackageExport::perBucketSubsetCarriesItsModels()
