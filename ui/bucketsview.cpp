@@ -39,14 +39,6 @@ namespace {
 constexpr int kHandleGrabPixels = 6;
 constexpr int kMaxDrawBins = 2048;
 
-QString joinBoundaries(const std::vector<int64_t>& b)
-{
-    QStringList parts;
-    for (auto x : b)
-        parts << QString::number(x);
-    return parts.join(", ");
-}
-
 // The padding colour: a warm hatch that reads as "waste" in light and dark palettes.
 QBrush paddingBrush()
 {
@@ -227,6 +219,8 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
         replot();
     });
     connect(session_, &Session::boundarySetsChanged, this, &BucketsView::refreshSetChooser);
+    // The active set's label follows its boundaries, a drag included.
+    connect(session_, &Session::activeBoundariesChanged, this, &BucketsView::refreshSetChooser);
     // A different set (switching, loading) may reach further: show all of it. A drag keeps
     // the range still, or the handle would run away from the mouse.
     connect(session_, &Session::activeBoundariesChanged, this, [this] {
@@ -804,13 +798,25 @@ void BucketsView::refreshTotals()
 void BucketsView::refreshSetChooser()
 {
     const QSignalBlocker block(setChooser_);
-    setChooser_->clear();
-    for (const auto& s : session_->boundarySets())
-        setChooser_->addItem(QString("%1 (%2): %3")
-                                 .arg(QString::fromStdString(s.name),
-                                      QString::fromStdString(s.kind),
-                                      joinBoundaries(s.boundaries)));
+    const auto& sets = session_->boundarySets();
+    // Relabel in place when the list is the same length (a drag relabels on every step).
+    if (setChooser_->count() != int(sets.size())) {
+        setChooser_->clear();
+        for (size_t i = 0; i < sets.size(); ++i)
+            setChooser_->addItem(QString());
+    }
+    for (size_t i = 0; i < sets.size(); ++i) {
+        const QString label = boundarySetLabel(sets[i]);
+        if (setChooser_->itemText(int(i)) != label) {
+            setChooser_->setItemText(int(i), label);
+            setChooser_->setItemData(int(i), label, Qt::ToolTipRole);
+        }
+    }
     setChooser_->setCurrentIndex(session_->activeIndex());
+    setChooser_->setToolTip(
+        setChooser_->currentText().isEmpty()
+            ? tr("The boundary set shown and edited")
+            : tr("The boundary set shown and edited: %1").arg(setChooser_->currentText()));
 }
 
 void BucketsView::replot()

@@ -231,4 +231,21 @@ void Session::clear()
     Q_EMIT evaluationChanged();
 }
 
+QString boundarySetTitle(const BoundarySet& set)
+{
+    const QString name = QString::fromStdString(set.name);
+    const QString kind = QString::fromStdString(set.kind);
+    if (kind.isEmpty() || name.contains(kind, Qt::CaseInsensitive))
+        return name;
+    return QStringLiteral("%1 (%2)").arg(name, kind);
+}
+
+QString boundarySetLabel(const BoundarySet& set)
+{
+    QStringList parts;
+    for (int64_t b : set.boundaries)
+        parts << QString::number(b);
+    return QStringLiteral("%1: %2").arg(boundarySetTitle(set), parts.join(", "));
+}
+
 } // namespace bucketlab::ui

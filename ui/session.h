@@ -124,4 +124,11 @@ private:
     QUndoStack* undo_ = nullptr;
 };
 
+// How a boundary set is named in every list (the Buckets view's chooser, the Project
+// tree): its name, and its kind when the name does not already say it ("current",
+// "tuned K=3", "powers_of_two (baseline)").
+QString boundarySetTitle(const BoundarySet& set);
+// The title with the set's boundaries as they are now: "current: 100, 512".
+QString boundarySetLabel(const BoundarySet& set);
+
 } // namespace bucketlab::ui
