@@ -4,6 +4,7 @@
 #include "ui/backgroundjob.h"
 #include "ui/buckettablemodel.h"
 #include "ui/comparisontablemodel.h"
+#include "ui/elidedlabel.h"
 #include "ui/metatypes.h"
 #include "ui/plot.h"
 #include "ui/plotsupport.h"
@@ -58,7 +59,10 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     setChooser_ = new QComboBox(this);
     setChooser_->setObjectName("boundarySetChooser");
     setChooser_->setToolTip(tr("The boundary set shown and edited"));
-    setChooser_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // A set with many boundaries has a long label: the chooser keeps its width (the window
+    // never widens itself) and the tooltip carries the whole label.
+    setChooser_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    setChooser_->setMinimumContentsLength(22);
     modeChooser_ = new QComboBox(this);
     modeChooser_->setObjectName("histogramMode");
     modeChooser_->addItem(tr("Tokens (padding shaded)"));
@@ -86,7 +90,9 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     // The main plot.
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("bucketsPlot");
-    plot_->setMinimumHeight(280);
+    // An explicit minimum: the one-row legend would otherwise ask ~700 px and, with the
+    // optimize panel and the Project dock, force the window wider than a 1280 px screen.
+    plot_->setMinimumSize(360, 280);
     plot_->setInteractions(QCP::iRangeZoom | QCP::iRangeDrag);
     plot_->axisRect()->setRangeZoom(Qt::Horizontal);
     plot_->axisRect()->setRangeDrag(Qt::Horizontal);
@@ -133,7 +139,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     connect(plot_, &QCustomPlot::mouseRelease, this, &BucketsView::onMouseRelease);
     connect(plot_, &QCustomPlot::mouseDoubleClick, this, &BucketsView::onDoubleClick);
 
-    totals_ = new QLabel(this);
+    totals_ = new ElidedLabel(this);
     totals_->setObjectName("totalsLabel");
     totals_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     QFont bold = totals_->font();

@@ -4,6 +4,7 @@
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 #include "ui/bucketsview.h"
+#include "ui/elidedlabel.h"
 #include "ui/exportdialog.h"
 #include "ui/graphview.h"
 #include "ui/latencyview.h"
@@ -106,7 +107,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     dock->setWidget(projectPanel_);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
 
-    summary_ = new QLabel(this);
+    summary_ = new ElidedLabel(this);
     summary_->setObjectName("statusSummary");
     statusBar()->addPermanentWidget(summary_);
     busy_ = new QProgressBar(this);

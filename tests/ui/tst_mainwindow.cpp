@@ -5,9 +5,12 @@
 #include "testutil.h"
 #include "ui/bucketsview.h"
 #include "ui/buckettablemodel.h"
+#include "ui/latencyview.h"
 #include "ui/mainwindow.h"
 #include "ui/packagetablemodels.h"
 #include "ui/packageview.h"
+#include "ui/plot.h"
+#include "ui/profilepanel.h"
 #include "ui/session.h"
 
 #include <QAbstractItemModelTester>
@@ -18,8 +21,11 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -44,6 +50,7 @@ private Q_SLOTS:
     void droppedFilesOfEveryKind();
     void screenshotIsWritten();
     void screenshotOfEveryView();
+    void windowNeverWidensItself();
 
 private:
     bool waitLoad(MainWindow& w, int timeoutMs = 120000);
@@ -263,6 +270,56 @@ void TestMainWindow::screenshotOfEveryView()
         QImage image(QDir(out).filePath(f));
         QVERIFY(image.width() >= 1280 && image.height() >= 800);
     }
+}
+
+void TestMainWindow::windowNeverWidensItself()
+{
+    MainWindow w;
+    w.resize(1280, 760); // a 1280 px wide screen
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    QCoreApplication::processEvents();
+    const int width = w.width();
+    QCOMPARE(width, 1280); // no view asks for more on its own
+    const QString longName = QString("a_rather_long_folder_name_for_saved_profiles_").repeated(4);
+    const QString longDir = dir_.filePath(longName + "/" + longName);
+
+    // A profile measured in the Latency view and saved under a long path.
+    w.views()->setCurrentWidget(w.latencyView());
+    auto* panel = w.latencyView()->profilePanel();
+    panel->setOutputDirectory(longDir);
+    w.findChild<QSpinBox*>("profileGrid")->setValue(2);
+    w.findChild<QSpinBox*>("profileBudget")->setValue(1);
+    QSignalSpy stopped(panel, &bucketlab::ui::ProfilePanel::profilingStopped);
+    QTest::mouseClick(w.findChild<QPushButton*>("profileRun"), Qt::LeftButton);
+    QVERIFY(signalSeen(stopped, 60000));
+    QVERIFY(stopped.first().first().toBool());
+    auto* status = w.findChild<QLabel*>("profileStatus");
+    QVERIFY2(status->text().contains(longName), qPrintable(status->text()));
+    QVERIFY(status->toolTip().contains(longName)); // the whole path stays readable
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), width);
+
+    // A profile opened from a long path (it becomes the curve the tuner uses).
+    const QString csv = longDir + "/" + longName + ".csv";
+    QVERIFY(writeAll(csv, "length,latency_ms\n16,1.0\n128,2.0\n512,6.0\n"));
+    w.openFile(csv);
+    QVERIFY(waitLoad(w));
+    QVERIFY2(w.errorText().isEmpty(), qPrintable(w.errorText()));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), width);
+
+    // A long status message, and a set with many boundaries in the Buckets view.
+    w.statusBar()->showMessage("Opened " + csv + " " + csv);
+    std::vector<int64_t> many;
+    for (int64_t b = 8; b <= 512; b += 8)
+        many.push_back(b);
+    w.session()->editActiveBoundaries(many, "many");
+    w.views()->setCurrentWidget(w.bucketsView());
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), width);
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestMainWindow)
