@@ -363,7 +363,9 @@ QWidget* BucketsView::buildOptimizePanel()
             if (p.buckets == int(k) && p.solution.feasible) {
                 BoundarySet set{"tuned K=" + std::to_string(p.buckets), "tuned",
                                 p.solution.boundaries};
-                session_->setActiveIndex(session_->putBoundarySet(set));
+                session_->changeBoundarySets(tr("Use K = %1").arg(p.buckets), [&] {
+                    session_->setActiveIndex(session_->putBoundarySet(set));
+                });
             }
     });
     layout->addWidget(pareto_, 1);
@@ -396,13 +398,17 @@ QWidget* BucketsView::buildOptimizePanel()
                 ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'g', 3)
                 : tr("infeasible"));
         if (report->solution.feasible) {
-            for (const auto& b : report->baselines)
-                if (b.name != "current")
-                    session_->putBoundarySet({b.name, "baseline", b.evaluation.boundaries});
-            const int tuned =
-                session_->putBoundarySet({"tuned", "tuned", report->solution.boundaries});
-            session_->setTuningReport(*report);
-            session_->setActiveIndex(tuned);
+            // One undo step: Undo brings back the sets, the active one and the report.
+            session_->changeBoundarySets(
+                tr("Optimize (K = %1)").arg(report->solution.boundaries.size()), [&] {
+                    for (const auto& b : report->baselines)
+                        if (b.name != "current")
+                            session_->putBoundarySet({b.name, "baseline", b.evaluation.boundaries});
+                    const int tuned =
+                        session_->putBoundarySet({"tuned", "tuned", report->solution.boundaries});
+                    session_->setTuningReport(*report);
+                    session_->setActiveIndex(tuned);
+                });
             tablesTabs_->setCurrentWidget(comparisonTable_);
         } else {
             session_->setTuningReport(*report);

@@ -186,6 +186,7 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
             return;
         }
         session_->addProfile({path, *profile});
+        session_->markModified(); // minutes of measuring: the project should keep it
         int failed = 0;
         for (const auto& p : profile->points)
             failed += p.ok() ? 0 : 1;

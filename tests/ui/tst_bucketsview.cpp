@@ -58,6 +58,7 @@ private Q_SLOTS:
     void optimizeKeepsTheServedRangeUnlessTold();
     void optimizeCanBeCancelledWithoutStallingTheUi();
     void setLabelsFollowEdits();
+    void optimizeIsOneUndoStep();
 
 private:
     void drag(int64_t from, int64_t to);
@@ -399,6 +400,51 @@ void TestBucketsView::setLabelsFollowEdits()
         const QString title = setRow(panel.tree(), i)->text(0);
         QVERIFY2(repeatedWords(title).isEmpty(), qPrintable(title));
     }
+}
+
+void TestBucketsView::optimizeIsOneUndoStep()
+{
+    std::vector<std::pair<int64_t, int64_t>> counts;
+    for (int64_t len = 20; len <= 400; ++len)
+        counts.emplace_back(len, 1 + (len * 7) % 13);
+    setUpSession(LengthHistogram::fromCounts(counts), {128, 512});
+    drag(128, 100);
+    const auto before = session_->activeBoundaries();
+    QCOMPARE(session_->undoStack()->count(), 1);
+
+    view_->setOptimizeSettings(3, 0);
+    QSignalSpy done(view_, &BucketsView::optimizeFinished);
+    QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    const auto optimum = session_->activeBoundaries();
+    QVERIFY(optimum != before);
+    QCOMPARE(session_->undoStack()->count(), 2);
+    QVERIFY2(session_->undoStack()->undoText().contains("Optimize"),
+             qPrintable(session_->undoStack()->undoText()));
+    QVERIFY(view_->comparisonModel()->rowCount() >= 4);
+
+    // Undo: the edited current set is active again, the optimum and its report are gone.
+    session_->undoStack()->undo();
+    QCOMPARE(session_->activeSet()->name, std::string("current"));
+    QCOMPARE(session_->activeBoundaries(), before);
+    QVERIFY(!session_->tuningReport().has_value());
+    QCOMPARE(view_->comparisonModel()->rowCount(), 0);
+    QCOMPARE(chooserText(), "current: " + joined(before));
+    QVERIFY2(session_->undoStack()->redoText().contains("Optimize"),
+             qPrintable(session_->undoStack()->redoText()));
+    // One step more undoes the drag.
+    session_->undoStack()->undo();
+    QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{128, 512}));
+
+    // Redo twice: the drag, then the optimum with its report.
+    session_->undoStack()->redo();
+    session_->undoStack()->redo();
+    QCOMPARE(session_->activeSet()->name, std::string("tuned"));
+    QCOMPARE(session_->activeBoundaries(), optimum);
+    QVERIFY(session_->tuningReport().has_value());
+    QVERIFY(view_->comparisonModel()->rowCount() >= 4);
+    QCOMPARE(chooserText(), "tuned: " + joined(optimum));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestBucketsView)

@@ -20,6 +20,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
 #include <QSettings>
@@ -29,10 +30,62 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QUndoStack>
 
 using namespace bucketlab::test;
 using bucketlab::ui::MainWindow;
+
+namespace {
+
+// Answers the Save / Discard / Cancel question as a user does: waits for the box to show
+// (it runs its own event loop), then clicks `button`. Counts the questions asked.
+class SaveQuestion {
+public:
+    explicit SaveQuestion(QMessageBox::StandardButton button)
+    {
+        timer_.setInterval(10);
+        QObject::connect(&timer_, &QTimer::timeout, [this, button] {
+            for (QWidget* w : QApplication::topLevelWidgets()) {
+                auto* box = qobject_cast<QMessageBox*>(w);
+                if (!box || !box->isVisible() || box->objectName() != "saveChangesBox" ||
+                    box == answered_)
+                    continue;
+                answered_ = box;
+                ++asked_;
+                text_ = box->text() + " " + box->informativeText();
+                QTest::mouseClick(box->button(button), Qt::LeftButton);
+                return;
+            }
+        });
+        timer_.start();
+    }
+    int asked() const { return asked_; }
+    QString text() const { return text_; }
+
+private:
+    QTimer timer_;
+    QPointer<QMessageBox> answered_;
+    int asked_ = 0;
+    QString text_;
+};
+
+// Drags a boundary handle of the Buckets view with the mouse.
+void dragBoundary(MainWindow& w, int64_t from, int64_t to)
+{
+    QCustomPlot* plot = w.bucketsView()->plot();
+    plot->replot();
+    auto at = [plot](int64_t length) {
+        return QPoint(int(std::lround(plot->xAxis->coordToPixel(double(length)))),
+                      plot->axisRect()->rect().center().y());
+    };
+    QTest::mousePress(plot, Qt::LeftButton, Qt::NoModifier, at(from));
+    QTest::mouseMove(plot, at((from + to) / 2));
+    QTest::mouseMove(plot, at(to));
+    QTest::mouseRelease(plot, Qt::LeftButton, Qt::NoModifier, at(to));
+}
+
+} // namespace
 
 class TestMainWindow : public QObject {
     Q_OBJECT
@@ -51,8 +104,11 @@ private Q_SLOTS:
     void screenshotIsWritten();
     void screenshotOfEveryView();
     void windowNeverWidensItself();
+    void unsavedEditsAskBeforeClosing();
+    void optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject();
 
 private:
+    QString writeOtherProject();
     bool waitLoad(MainWindow& w, int timeoutMs = 120000);
     QTemporaryDir dir_;
     QString package_;
@@ -280,6 +336,7 @@ void TestMainWindow::windowNeverWidensItself()
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     w.openDemo();
     QVERIFY(waitLoad(w));
+    QVERIFY(!w.isWindowModified()); // opening files is not an edit
     QCoreApplication::processEvents();
     const int width = w.width();
     QCOMPARE(width, 1280); // no view asks for more on its own
@@ -299,6 +356,7 @@ void TestMainWindow::windowNeverWidensItself()
     auto* status = w.findChild<QLabel*>("profileStatus");
     QVERIFY2(status->text().contains(longName), qPrintable(status->text()));
     QVERIFY(status->toolTip().contains(longName)); // the whole path stays readable
+    QVERIFY(w.isWindowModified());                 // a measured profile is unsaved work
     QCoreApplication::processEvents();
     QCOMPARE(w.width(), width);
 
@@ -320,6 +378,127 @@ void TestMainWindow::windowNeverWidensItself()
     w.views()->setCurrentWidget(w.bucketsView());
     QCoreApplication::processEvents();
     QCOMPARE(w.width(), width);
+}
+
+QString TestMainWindow::writeOtherProject()
+{
+    bucketlab::Project p;
+    p.latencies = {{"curve", "linear:1,0.01"}};
+    p.boundarySets = {{"current", "current", {64, 256}}};
+    p.activeBoundarySet = "current";
+    const QString file = dir_.filePath("other.bucketlab.json");
+    bucketlab::writeProject(p, bucketlab::test::s(file));
+    return file;
+}
+
+void TestMainWindow::unsavedEditsAskBeforeClosing()
+{
+    const QString project = dir_.filePath("unsaved.bucketlab.json");
+    const QString other = writeOtherProject();
+    MainWindow w;
+    w.show();
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    QVERIFY(!w.isWindowModified()); // opening files is not an edit
+    QCOMPARE(w.saveProject(project), QString());
+    QVERIFY2(w.windowTitle().contains("[*]"), qPrintable(w.windowTitle()));
+    QVERIFY(!w.isWindowModified());
+
+    // A drag marks the title; undoing back to the saved state clears the mark.
+    dragBoundary(w, 128, 100);
+    const auto edited = w.session()->activeBoundaries();
+    QVERIFY(edited != (std::vector<int64_t>{128, 512}));
+    QVERIFY(w.isWindowModified());
+    auto* undo = w.findChild<QAction*>("actionUndo");
+    auto* redo = w.findChild<QAction*>("actionRedo");
+    undo->trigger();
+    QVERIFY(!w.isWindowModified());
+    redo->trigger();
+    QVERIFY(w.isWindowModified());
+
+    // Ctrl+Q, Cancel: the window stays, with the edit.
+    {
+        SaveQuestion question(QMessageBox::Cancel);
+        QTest::keyClick(&w, Qt::Key_Q, Qt::ControlModifier);
+        QCOMPARE(question.asked(), 1);
+        QVERIFY2(question.text().contains("unsaved.bucketlab.json"), qPrintable(question.text()));
+    }
+    QVERIFY(w.isVisible());
+    QCOMPARE(w.session()->activeBoundaries(), edited);
+    QVERIFY(w.isWindowModified());
+
+    // Opening another project, Cancel: this one stays open.
+    {
+        SaveQuestion question(QMessageBox::Cancel);
+        w.openProject(other);
+        QCOMPARE(question.asked(), 1);
+    }
+    QVERIFY(!w.isBusy());
+    QCOMPARE(w.session()->activeBoundaries(), edited);
+    QVERIFY(w.session()->model().has_value());
+
+    // The close event itself, Save: written to the project, and the window closes.
+    {
+        SaveQuestion question(QMessageBox::Save);
+        QVERIFY(w.close());
+        QCOMPARE(question.asked(), 1);
+    }
+    QVERIFY(!w.isVisible());
+    const auto saved = bucketlab::readProject(bucketlab::test::s(project));
+    QCOMPARE(saved.boundarySets.front().boundaries.values(), edited.values());
+}
+
+void TestMainWindow::optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject()
+{
+    const QString project = dir_.filePath("optimized.bucketlab.json");
+    const QString other = writeOtherProject();
+    MainWindow w;
+    w.show();
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    QCOMPARE(w.saveProject(project), QString());
+    const auto before = w.session()->activeBoundaries();
+
+    // Tools > Optimize: one undo step, and unsaved work.
+    QSignalSpy done(w.bucketsView(), &bucketlab::ui::BucketsView::optimizeFinished);
+    w.findChild<QAction*>("actionOptimize")->trigger();
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    const auto optimum = w.session()->activeBoundaries();
+    QVERIFY(optimum != before);
+    QVERIFY(w.isWindowModified());
+    auto* undo = w.findChild<QAction*>("actionUndo");
+    auto* redo = w.findChild<QAction*>("actionRedo");
+    QVERIFY(undo->isEnabled());
+    QVERIFY2(undo->text().contains("Optimize"), qPrintable(undo->text()));
+    undo->trigger();
+    QCOMPARE(w.session()->activeBoundaries(), before);
+    QCOMPARE(w.session()->activeSet()->name, std::string("current"));
+    QVERIFY(!w.isWindowModified());
+    QVERIFY2(redo->text().contains("Optimize"), qPrintable(redo->text()));
+    redo->trigger();
+    QCOMPARE(w.session()->activeBoundaries(), optimum);
+    QVERIFY(w.isWindowModified());
+
+    // Opening another project, Discard: it opens, and the saved project keeps what it had.
+    {
+        SaveQuestion question(QMessageBox::Discard);
+        w.openProject(other);
+        QCOMPARE(question.asked(), 1);
+    }
+    QVERIFY(waitLoad(w));
+    QCOMPARE(w.session()->activeBoundaries(), (std::vector<int64_t>{64, 256}));
+    QVERIFY(!w.isWindowModified());
+    const auto saved = bucketlab::readProject(bucketlab::test::s(project));
+    QCOMPARE(saved.activeBoundarySet, std::string("current"));
+    QCOMPARE(saved.boundarySets.front().boundaries.values(), before.values());
+
+    // Nothing unsaved: closing asks nothing.
+    SaveQuestion none(QMessageBox::Cancel);
+    QVERIFY(w.close());
+    QCOMPARE(none.asked(), 0);
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestMainWindow)
