@@ -17,6 +17,7 @@
 #include <QDir>
 #include <QDropEvent>
 #include <QFileInfo>
+#include <QHelpEvent>
 #include <QImage>
 #include <QLabel>
 #include <QMenu>
@@ -31,6 +32,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QToolTip>
 #include <QUndoStack>
 
 using namespace bucketlab::test;
@@ -368,6 +370,13 @@ void TestMainWindow::windowNeverWidensItself()
     QVERIFY2(w.errorText().isEmpty(), qPrintable(w.errorText()));
     QCoreApplication::processEvents();
     QCOMPARE(w.width(), width);
+    // The line naming the curve in use is cut to fit, and its tooltip says it whole.
+    auto* curve = w.findChild<QLabel*>("curveLabel");
+    QVERIFY2(curve->text().contains(longName), qPrintable(curve->text()));
+    QVERIFY(curve->fontMetrics().horizontalAdvance(curve->text()) > curve->width());
+    QHelpEvent help(QEvent::ToolTip, QPoint(5, 5), curve->mapToGlobal(QPoint(5, 5)));
+    QCoreApplication::sendEvent(curve, &help);
+    QTRY_COMPARE(QToolTip::text(), curve->text());
 
     // A long status message, and a set with many boundaries in the Buckets view.
     w.statusBar()->showMessage("Opened " + csv + " " + csv);
