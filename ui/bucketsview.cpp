@@ -4,6 +4,7 @@
 #include "ui/backgroundjob.h"
 #include "ui/buckettablemodel.h"
 #include "ui/comparisontablemodel.h"
+#include "ui/elidedlabel.h"
 #include "ui/metatypes.h"
 #include "ui/plot.h"
 #include "ui/plotsupport.h"
@@ -39,14 +40,6 @@ namespace {
 constexpr int kHandleGrabPixels = 6;
 constexpr int kMaxDrawBins = 2048;
 
-QString joinBoundaries(const std::vector<int64_t>& b)
-{
-    QStringList parts;
-    for (auto x : b)
-        parts << QString::number(x);
-    return parts.join(", ");
-}
-
 // The padding colour: a warm hatch that reads as "waste" in light and dark palettes.
 QBrush paddingBrush()
 {
@@ -66,7 +59,10 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     setChooser_ = new QComboBox(this);
     setChooser_->setObjectName("boundarySetChooser");
     setChooser_->setToolTip(tr("The boundary set shown and edited"));
-    setChooser_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // A set with many boundaries has a long label: the chooser keeps its width (the window
+    // never widens itself) and the tooltip carries the whole label.
+    setChooser_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    setChooser_->setMinimumContentsLength(22);
     modeChooser_ = new QComboBox(this);
     modeChooser_->setObjectName("histogramMode");
     modeChooser_->addItem(tr("Tokens (padding shaded)"));
@@ -94,7 +90,9 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     // The main plot.
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("bucketsPlot");
-    plot_->setMinimumHeight(280);
+    // An explicit minimum: the one-row legend would otherwise ask ~700 px and, with the
+    // optimize panel and the Project dock, force the window wider than a 1280 px screen.
+    plot_->setMinimumSize(360, 280);
     plot_->setInteractions(QCP::iRangeZoom | QCP::iRangeDrag);
     plot_->axisRect()->setRangeZoom(Qt::Horizontal);
     plot_->axisRect()->setRangeDrag(Qt::Horizontal);
@@ -141,7 +139,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     connect(plot_, &QCustomPlot::mouseRelease, this, &BucketsView::onMouseRelease);
     connect(plot_, &QCustomPlot::mouseDoubleClick, this, &BucketsView::onDoubleClick);
 
-    totals_ = new QLabel(this);
+    totals_ = new ElidedLabel(this);
     totals_->setObjectName("totalsLabel");
     totals_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     QFont bold = totals_->font();
@@ -227,6 +225,8 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
         replot();
     });
     connect(session_, &Session::boundarySetsChanged, this, &BucketsView::refreshSetChooser);
+    // The active set's label follows its boundaries, a drag included.
+    connect(session_, &Session::activeBoundariesChanged, this, &BucketsView::refreshSetChooser);
     // A different set (switching, loading) may reach further: show all of it. A drag keeps
     // the range still, or the handle would run away from the mouse.
     connect(session_, &Session::activeBoundariesChanged, this, [this] {
@@ -363,7 +363,9 @@ QWidget* BucketsView::buildOptimizePanel()
             if (p.buckets == int(k) && p.solution.feasible) {
                 BoundarySet set{"tuned K=" + std::to_string(p.buckets), "tuned",
                                 p.solution.boundaries};
-                session_->setActiveIndex(session_->putBoundarySet(set));
+                session_->changeBoundarySets(tr("Use K = %1").arg(p.buckets), [&] {
+                    session_->setActiveIndex(session_->putBoundarySet(set));
+                });
             }
     });
     layout->addWidget(pareto_, 1);
@@ -396,13 +398,17 @@ QWidget* BucketsView::buildOptimizePanel()
                 ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'g', 3)
                 : tr("infeasible"));
         if (report->solution.feasible) {
-            for (const auto& b : report->baselines)
-                if (b.name != "current")
-                    session_->putBoundarySet({b.name, "baseline", b.evaluation.boundaries});
-            const int tuned =
-                session_->putBoundarySet({"tuned", "tuned", report->solution.boundaries});
-            session_->setTuningReport(*report);
-            session_->setActiveIndex(tuned);
+            // One undo step: Undo brings back the sets, the active one and the report.
+            session_->changeBoundarySets(
+                tr("Optimize (K = %1)").arg(report->solution.boundaries.size()), [&] {
+                    for (const auto& b : report->baselines)
+                        if (b.name != "current")
+                            session_->putBoundarySet({b.name, "baseline", b.evaluation.boundaries});
+                    const int tuned =
+                        session_->putBoundarySet({"tuned", "tuned", report->solution.boundaries});
+                    session_->setTuningReport(*report);
+                    session_->setActiveIndex(tuned);
+                });
             tablesTabs_->setCurrentWidget(comparisonTable_);
         } else {
             session_->setTuningReport(*report);
@@ -804,13 +810,25 @@ void BucketsView::refreshTotals()
 void BucketsView::refreshSetChooser()
 {
     const QSignalBlocker block(setChooser_);
-    setChooser_->clear();
-    for (const auto& s : session_->boundarySets())
-        setChooser_->addItem(QString("%1 (%2): %3")
-                                 .arg(QString::fromStdString(s.name),
-                                      QString::fromStdString(s.kind),
-                                      joinBoundaries(s.boundaries)));
+    const auto& sets = session_->boundarySets();
+    // Relabel in place when the list is the same length (a drag relabels on every step).
+    if (setChooser_->count() != int(sets.size())) {
+        setChooser_->clear();
+        for (size_t i = 0; i < sets.size(); ++i)
+            setChooser_->addItem(QString());
+    }
+    for (size_t i = 0; i < sets.size(); ++i) {
+        const QString label = boundarySetLabel(sets[i]);
+        if (setChooser_->itemText(int(i)) != label) {
+            setChooser_->setItemText(int(i), label);
+            setChooser_->setItemData(int(i), label, Qt::ToolTipRole);
+        }
+    }
     setChooser_->setCurrentIndex(session_->activeIndex());
+    setChooser_->setToolTip(
+        setChooser_->currentText().isEmpty()
+            ? tr("The boundary set shown and edited")
+            : tr("The boundary set shown and edited: %1").arg(setChooser_->currentText()));
 }
 
 void BucketsView::replot()

@@ -1,6 +1,7 @@
 #include "ui/latencyview.h"
 
 #include "core/latency/latency_curve.h"
+#include "ui/elidedlabel.h"
 #include "ui/plot.h"
 #include "ui/plotsupport.h"
 #include "ui/profilepanel.h"
@@ -26,12 +27,15 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     setObjectName("latencyView");
     first_ = new QComboBox(this);
     first_->setObjectName("profileChooser");
-    first_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // Profile names can be long: the choosers keep their width, the tooltips the path.
+    first_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    first_->setMinimumContentsLength(24);
     second_ = new QComboBox(this);
     second_->setObjectName("compareChooser");
-    second_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    second_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    second_->setMinimumContentsLength(24);
     second_->setToolTip(tr("A second profile drawn beside the first"));
-    curveLabel_ = new QLabel(this);
+    curveLabel_ = new ElidedLabel(this, Qt::ElideMiddle);
     curveLabel_->setObjectName("curveLabel");
     tools_ = new QWidget(this);
     auto* toolsLayout = new QHBoxLayout(tools_);
@@ -107,7 +111,9 @@ void LatencyView::rebuildChoosers()
         second_->addItem(tr("(none)"));
         for (const auto& p : session_->profiles()) {
             first_->addItem(QFileInfo(p.path).fileName(), p.path);
+            first_->setItemData(first_->count() - 1, p.path, Qt::ToolTipRole);
             second_->addItem(QFileInfo(p.path).fileName(), p.path);
+            second_->setItemData(second_->count() - 1, p.path, Qt::ToolTipRole);
         }
         if (first_->findText(a) >= 0)
             first_->setCurrentIndex(first_->findText(a));

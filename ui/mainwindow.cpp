@@ -4,6 +4,7 @@
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 #include "ui/bucketsview.h"
+#include "ui/elidedlabel.h"
 #include "ui/exportdialog.h"
 #include "ui/graphview.h"
 #include "ui/latencyview.h"
@@ -51,7 +52,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
     initResources();
     setObjectName("mainWindow");
-    setWindowTitle(tr("BucketLab"));
+    setWindowTitle(tr("BucketLab[*]"));
     setWindowIcon(QIcon(":/bucketlab/icon.svg"));
     setAcceptDrops(true);
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
@@ -106,7 +107,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     dock->setWidget(projectPanel_);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
 
-    summary_ = new QLabel(this);
+    summary_ = new ElidedLabel(this);
     summary_->setObjectName("statusSummary");
     statusBar()->addPermanentWidget(summary_);
     busy_ = new QProgressBar(this);
@@ -121,14 +122,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     menuBar()->findChild<QMenu*>("viewMenu")->addAction(dock->toggleViewAction());
 
     connect(session_, &Session::modelChanged, this, [this] {
-        if (const auto& m = session_->model()) {
+        if (const auto& m = session_->model())
             packageView_->setModelInfo(*m);
-            setWindowTitle(
-                tr("%1 — BucketLab").arg(QFileInfo(QString::fromStdString(m->path)).fileName()));
-        } else {
+        else
             packageView_->clear();
-        }
+        updateTitle();
     });
+    // The title's [*] shows unsaved edits (a boundary edit, Optimize, a new profile).
+    connect(session_, &Session::modifiedChanged, this, &QWidget::setWindowModified);
     connect(session_, &Session::evaluationChanged, this, &MainWindow::updateStatus);
     connect(session_, &Session::boundarySetsChanged, this, &MainWindow::updateStatus);
 
@@ -196,29 +197,12 @@ void MainWindow::createActions()
     demo->setObjectName("actionOpenDemo");
     demo->setToolTip(tr("Build the embedded BERT-shaped demo with its MRPC traffic"));
     file->addSeparator();
-    QAction* save = file->addAction(tr("&Save Project"), this, [this] {
-        QString path = projectPath_;
-        if (path.isEmpty())
-            path = QFileDialog::getSaveFileName(this, tr("Save project"), "session.bucketlab.json",
-                                                tr("BucketLab projects (*.bucketlab.json)"));
-        if (path.isEmpty())
-            return;
-        const QString error = saveProject(path);
-        if (!error.isEmpty())
-            showError(error);
-    });
+    QAction* save =
+        file->addAction(tr("&Save Project"), this, [this] { saveInteractive(/*askPath=*/false); });
     save->setShortcut(QKeySequence::Save);
     save->setObjectName("actionSave");
-    QAction* saveAs = file->addAction(tr("Save Project &As…"), this, [this] {
-        const QString path =
-            QFileDialog::getSaveFileName(this, tr("Save project"), "session.bucketlab.json",
-                                         tr("BucketLab projects (*.bucketlab.json)"));
-        if (path.isEmpty())
-            return;
-        const QString error = saveProject(path);
-        if (!error.isEmpty())
-            showError(error);
-    });
+    QAction* saveAs = file->addAction(tr("Save Project &As…"), this,
+                                      [this] { saveInteractive(/*askPath=*/true); });
     saveAs->setShortcut(QKeySequence::SaveAs);
     QAction* exportAction = file->addAction(tr("&Export Tuned Package…"), this, [this] {
         const auto& m = session_->model();
@@ -260,7 +244,11 @@ void MainWindow::createActions()
                                 "against the open one, and the Neuron build recipe"));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
+    // Some platforms (Windows, the offscreen and minimal ones) bind nothing to Quit.
+    const auto quitKeys = QKeySequence::keyBindings(QKeySequence::Quit);
+    quit->setShortcuts(quitKeys.isEmpty() ? QList<QKeySequence>{QKeySequence(Qt::CTRL | Qt::Key_Q)}
+                                          : quitKeys);
+    quit->setObjectName("actionQuit");
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = session_->undoStack()->createUndoAction(this, tr("&Undo"));
@@ -281,6 +269,7 @@ void MainWindow::createActions()
         bucketsView_->optimize();
     });
     optimize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    optimize->setObjectName("actionOptimize");
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About BucketLab"), this, [this] {
@@ -340,15 +329,21 @@ void MainWindow::openFile(const QString& path)
 
 void MainWindow::openProject(const QString& path)
 {
+    if (!maybeSave())
+        return;
     hideError();
     projectPath_ = path;
     recent_->add(path);
+    updateTitle();
     loader_->openProject(path);
 }
 
 void MainWindow::openDemo()
 {
+    if (!maybeSave())
+        return;
     hideError();
+    projectPath_.clear(); // the demo is a new session: Save asks where
     QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
     if (dir.isEmpty())
         dir = QDir::tempPath() + "/bucketlab";
@@ -407,8 +402,61 @@ QString MainWindow::saveProject(const QString& path)
     }
     projectPath_ = path;
     recent_->add(path);
+    session_->setSaved();
+    updateTitle();
     statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
     return {};
+}
+
+bool MainWindow::saveInteractive(bool askPath)
+{
+    QString path = askPath ? QString() : projectPath_;
+    if (path.isEmpty())
+        path = QFileDialog::getSaveFileName(
+            this, tr("Save project"),
+            projectPath_.isEmpty() ? QStringLiteral("session.bucketlab.json") : projectPath_,
+            tr("BucketLab projects (*.bucketlab.json)"));
+    if (path.isEmpty())
+        return false;
+    const QString error = saveProject(path);
+    if (!error.isEmpty()) {
+        showError(error);
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::maybeSave()
+{
+    if (!session_->isModified())
+        return true;
+    QMessageBox box(QMessageBox::Warning, tr("Unsaved changes"),
+                    projectPath_.isEmpty()
+                        ? tr("This session has unsaved edits.")
+                        : tr("%1 has unsaved edits.").arg(QFileInfo(projectPath_).fileName()),
+                    QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+    box.setObjectName("saveChangesBox");
+    box.setInformativeText(tr("Save them to the project before going on?"));
+    box.setDefaultButton(QMessageBox::Save);
+    box.setWindowModality(Qt::WindowModal);
+    switch (box.exec()) {
+    case QMessageBox::Save:
+        return saveInteractive(/*askPath=*/false);
+    case QMessageBox::Discard:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void MainWindow::updateTitle()
+{
+    QString name;
+    if (!projectPath_.isEmpty())
+        name = QFileInfo(projectPath_).fileName();
+    else if (const auto& m = session_->model())
+        name = QFileInfo(QString::fromStdString(m->path)).fileName();
+    setWindowTitle(name.isEmpty() ? tr("BucketLab[*]") : tr("%1[*] — BucketLab").arg(name));
 }
 
 void MainWindow::updateStatus()
@@ -480,6 +528,10 @@ bool MainWindow::openMimeData(const QMimeData* mime)
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    if (!maybeSave()) {
+        event->ignore(); // Cancel: everything stays open
+        return;
+    }
     QSettings settings;
     settings.setValue("mainWindow/geometry", saveGeometry());
     settings.setValue("mainWindow/state", saveState());

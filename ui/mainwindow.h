@@ -37,6 +37,9 @@ public:
     void openProject(const QString& path);
     // Writes the session as a project; returns an error message or an empty string.
     QString saveProject(const QString& path);
+    // With unsaved edits, asks Save / Discard / Cancel (the box is "saveChangesBox").
+    // True when the caller may go on: saved, discarded, or nothing to save.
+    bool maybeSave();
 
     bool isBusy() const;
     QString errorText() const;
@@ -67,6 +70,10 @@ private:
     void hideError();
     void updateStatus();
     void openTrafficDialog();
+    // Saves to the project file, asking for one if there is none (or `askPath`). False when
+    // not saved (the user cancelled the file dialog, or the write failed: shown).
+    bool saveInteractive(bool askPath);
+    void updateTitle();
 
     Session* session_ = nullptr;
     SessionLoader* loader_ = nullptr;

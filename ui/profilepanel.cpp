@@ -6,6 +6,7 @@
 #include "core/spec/input_spec.h"
 #include "core/util/error.h"
 #include "ui/backgroundjob.h"
+#include "ui/elidedlabel.h"
 #include "ui/session.h"
 
 #include <QCheckBox>
@@ -121,7 +122,7 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
     progress_->setRange(0, 1000);
     progress_->setTextVisible(false);
     progress_->setMaximumWidth(160);
-    status_ = new QLabel(this);
+    status_ = new ElidedLabel(this, Qt::ElideMiddle); // a saved path can be long
     status_->setObjectName("profileStatus");
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -185,6 +186,7 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
             return;
         }
         session_->addProfile({path, *profile});
+        session_->markModified(); // minutes of measuring: the project should keep it
         int failed = 0;
         for (const auto& p : profile->points)
             failed += p.ok() ? 0 : 1;

@@ -7,6 +7,7 @@
 #include <QHeaderView>
 #include <QLocale>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 namespace bucketlab::ui {
@@ -20,6 +21,18 @@ QString boundariesText(const std::vector<int64_t>& b)
     for (auto x : b)
         parts << QString::number(x);
     return parts.join(", ");
+}
+
+void setSetItemText(QTreeWidgetItem* item, const BoundarySet& set)
+{
+    const QString title = boundarySetTitle(set);
+    const QString details = boundariesText(set.boundaries);
+    if (item->text(0) != title)
+        item->setText(0, title);
+    if (item->text(1) != details) {
+        item->setText(1, details);
+        item->setToolTip(1, details);
+    }
 }
 } // namespace
 
@@ -41,6 +54,9 @@ ProjectPanel::ProjectPanel(Session* session, QWidget* parent)
         if (index.isValid())
             session_->setActiveIndex(index.toInt());
     });
+    // The active set's row follows its boundaries as they change (a drag relabels it on
+    // every step, so only that row is touched).
+    connect(session_, &Session::activeBoundariesChanged, this, &ProjectPanel::refreshActiveSet);
     for (auto signal : {&Session::modelChanged, &Session::trafficChanged, &Session::latencyChanged,
                         &Session::profilesChanged, &Session::boundarySetsChanged})
         connect(session_, signal, this, &ProjectPanel::rebuild);
@@ -93,9 +109,8 @@ void ProjectPanel::rebuild()
     auto* sets = new QTreeWidgetItem(tree_, {tr("Boundary sets")});
     for (size_t i = 0; i < session_->boundarySets().size(); ++i) {
         const auto& s = session_->boundarySets()[i];
-        auto* item = new QTreeWidgetItem(
-            sets, {QString::fromStdString(s.name) + " (" + QString::fromStdString(s.kind) + ")",
-                   boundariesText(s.boundaries)});
+        auto* item = new QTreeWidgetItem(sets);
+        setSetItemText(item, s);
         item->setData(0, kSetIndexRole, int(i));
         item->setToolTip(0, tr("Click to show and edit this set in the Buckets view"));
         if (int(i) == session_->activeIndex()) {
@@ -106,6 +121,21 @@ void ProjectPanel::rebuild()
         }
     }
     tree_->expandAll();
+}
+
+void ProjectPanel::refreshActiveSet()
+{
+    const int active = session_->activeIndex();
+    const BoundarySet* set = session_->activeSet();
+    if (!set)
+        return;
+    for (QTreeWidgetItemIterator it(tree_); *it; ++it) {
+        const QVariant index = (*it)->data(0, kSetIndexRole);
+        if (index.isValid() && index.toInt() == active) {
+            setSetItemText(*it, *set);
+            return;
+        }
+    }
 }
 
 } // namespace bucketlab::ui

@@ -19,6 +19,7 @@ public:
 
 private:
     void rebuild();
+    void refreshActiveSet();
     Session* session_;
     QTreeWidget* tree_;
 };

@@ -41,7 +41,60 @@ private:
 
 } // namespace
 
-Session::Session(QObject* parent) : QObject(parent), undo_(new QUndoStack(this)) {}
+// Undo/redo of a change of the sets as a whole. The change has already run when the
+// command is pushed, so the first redo (QUndoStack::push calls it) does nothing.
+class SetsChange : public QUndoCommand {
+public:
+    SetsChange(Session* session, Session::SetsState before, Session::SetsState after,
+               const QString& text)
+        : QUndoCommand(text), session_(session), before_(std::move(before)),
+          after_(std::move(after))
+    {
+    }
+    void undo() override { session_->restoreSetsState(before_); }
+    void redo() override
+    {
+        if (applied_)
+            session_->restoreSetsState(after_);
+        applied_ = true;
+    }
+
+private:
+    Session* session_;
+    Session::SetsState before_, after_;
+    bool applied_ = false;
+};
+
+Session::Session(QObject* parent) : QObject(parent), undo_(new QUndoStack(this))
+{
+    connect(undo_, &QUndoStack::cleanChanged, this, [this] { setModifiedFlag(modified_); });
+}
+
+bool Session::isModified() const
+{
+    return modified_ || !undo_->isClean();
+}
+
+void Session::markModified()
+{
+    setModifiedFlag(true);
+}
+
+void Session::setSaved()
+{
+    undo_->setClean();
+    setModifiedFlag(false);
+}
+
+void Session::setModifiedFlag(bool modified)
+{
+    modified_ = modified;
+    const bool now = isModified();
+    if (now != reportedModified_) {
+        reportedModified_ = now;
+        Q_EMIT modifiedChanged(now);
+    }
+}
 
 Session::~Session() = default;
 
@@ -168,6 +221,28 @@ void Session::editActiveBoundaries(const std::vector<int64_t>& values, const QSt
     undo_->push(new BoundaryEdit(this, s->name, from, *after, what));
 }
 
+void Session::changeBoundarySets(const QString& what, const std::function<void()>& change)
+{
+    SetsState before = setsState();
+    change();
+    SetsState after = setsState();
+    undo_->push(new SetsChange(this, std::move(before), std::move(after), what));
+}
+
+void Session::restoreSetsState(const SetsState& state)
+{
+    const Boundaries was = activeBoundaries();
+    const bool activeMoved = state.active != active_;
+    sets_ = state.sets;
+    active_ = state.active;
+    tuning_ = state.tuning;
+    Q_EMIT boundarySetsChanged();
+    if (activeMoved || activeBoundaries() != was)
+        Q_EMIT activeBoundariesChanged();
+    Q_EMIT tuningChanged();
+    reevaluate();
+}
+
 void Session::setTuningReport(const TuningReport& report)
 {
     tuning_ = report;
@@ -220,6 +295,7 @@ void Session::clear()
     evaluation_.reset();
     tuning_.reset();
     undo_->clear();
+    setModifiedFlag(false);
     Q_EMIT modelChanged();
     Q_EMIT kernelFileChanged();
     Q_EMIT trafficChanged();
@@ -229,6 +305,23 @@ void Session::clear()
     Q_EMIT activeBoundariesChanged();
     Q_EMIT tuningChanged();
     Q_EMIT evaluationChanged();
+}
+
+QString boundarySetTitle(const BoundarySet& set)
+{
+    const QString name = QString::fromStdString(set.name);
+    const QString kind = QString::fromStdString(set.kind);
+    if (kind.isEmpty() || name.contains(kind, Qt::CaseInsensitive))
+        return name;
+    return QStringLiteral("%1 (%2)").arg(name, kind);
+}
+
+QString boundarySetLabel(const BoundarySet& set)
+{
+    QStringList parts;
+    for (int64_t b : set.boundaries)
+        parts << QString::number(b);
+    return QStringLiteral("%1: %2").arg(boundarySetTitle(set), parts.join(", "));
 }
 
 } // namespace bucketlab::ui

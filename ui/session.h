@@ -16,6 +16,7 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -81,7 +82,19 @@ public:
     // Values that are not boundaries are refused (nothing is recorded).
     void editActiveBoundaries(const std::vector<int64_t>& after, const QString& what,
                               const std::optional<Boundaries>& before = std::nullopt);
+    // An undoable change of the sets as a whole (Optimize, a point of the Pareto front):
+    // `change` runs now with the usual setters (putBoundarySet, setActiveIndex,
+    // setTuningReport); Undo restores the sets, the active one and the tuning report as they
+    // were before, Redo as they were after.
+    void changeBoundarySets(const QString& what, const std::function<void()>& change);
     QUndoStack* undoStack() const { return undo_; }
+
+    // Unsaved work: an edit on the undo stack since the last save or load, or a change
+    // outside it that the user made (a new measured profile: markModified). Loading files
+    // is not an edit; clear() and setSaved() make the session unmodified.
+    bool isModified() const;
+    void markModified();
+    void setSaved();
 
     // The latest tuning result (optimum, baselines, Pareto front), if any.
     void setTuningReport(const TuningReport& report);
@@ -104,8 +117,18 @@ Q_SIGNALS:
     void activeBoundariesChanged();
     void evaluationChanged();
     void tuningChanged();
+    void modifiedChanged(bool modified);
 
 private:
+    friend class SetsChange;
+    struct SetsState {
+        std::vector<BoundarySet> sets;
+        int active = -1;
+        std::optional<TuningReport> tuning;
+    };
+    SetsState setsState() const { return {sets_, active_, tuning_}; }
+    void restoreSetsState(const SetsState& state);
+    void setModifiedFlag(bool modified);
     void rebuildEvaluator();
     void reevaluate();
 
@@ -122,6 +145,15 @@ private:
     std::optional<Evaluation> evaluation_;
     std::optional<TuningReport> tuning_;
     QUndoStack* undo_ = nullptr;
+    bool modified_ = false; // changes outside the undo stack
+    bool reportedModified_ = false;
 };
+
+// How a boundary set is named in every list (the Buckets view's chooser, the Project
+// tree): its name, and its kind when the name does not already say it ("current",
+// "tuned K=3", "powers_of_two (baseline)").
+QString boundarySetTitle(const BoundarySet& set);
+// The title with the set's boundaries as they are now: "current: 100, 512".
+QString boundarySetLabel(const BoundarySet& set);
 
 } // namespace bucketlab::ui

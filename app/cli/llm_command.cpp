@@ -71,7 +71,8 @@ void writeChecked(const std::string& path, const std::string& bytes, bool force,
                   const std::function<std::vector<ConfigViolation>(const std::string&)>& check)
 {
     StagedOutput staged(path, bytes);
-    requireNoViolations(check(readFile(staged.readPath())), path);
+    requireNoViolations(check(readFile(staged.readPath(), kMaxSourceBytes, "a written config")),
+                        path);
     staged.commit(force);
 }
 

@@ -198,6 +198,7 @@ public:
         // the first one compiled.
         if (source_.empty())
             source_ = text;
+        checkSourceNesting(text, archive_.path + ": " + f.file);
         try {
             auto src = std::make_shared<torch::jit::Source>(text, f.file, 1);
             torch::jit::Parser parser(src);

@@ -185,16 +185,76 @@ struct KernelResolver : torch::jit::Resolver {
 
 } // namespace
 
+void checkSourceNesting(const std::string& text, const std::string& file)
+{
+    constexpr int kMaxDepth = 100;
+    constexpr size_t kMaxIndent = 1000;
+    int depth = 0;
+    int64_t line = 1;
+    size_t indent = 0;
+    bool lineStart = true;
+    char quote = 0; // inside a string literal
+    bool triple = false;
+    const auto fail = [&](const std::string& what) {
+        return Error(file + ":" + std::to_string(line) + ": " + what +
+                     "; a kernel source is never nested this deep (is this a kernel?)");
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') {
+            ++line;
+            indent = 0;
+            lineStart = true;
+            if (quote && !triple)
+                quote = 0;
+            continue;
+        }
+        if (lineStart) {
+            if (c == ' ' || c == '\t') {
+                if (++indent > kMaxIndent)
+                    throw fail("a line indented more than " + std::to_string(kMaxIndent) +
+                               " columns");
+                continue;
+            }
+            lineStart = false;
+        }
+        if (quote) {
+            if (c == '\\')
+                ++i;
+            else if (c == quote && (!triple || text.compare(i, 3, std::string(3, quote)) == 0)) {
+                i += triple ? 2 : 0;
+                quote = 0;
+            }
+            continue;
+        }
+        if (c == '#') {
+            while (i + 1 < text.size() && text[i + 1] != '\n')
+                ++i;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+            triple = text.compare(i, 3, std::string(3, c)) == 0;
+            i += triple ? 2 : 0;
+        } else if (c == '(' || c == '[' || c == '{') {
+            if (++depth > kMaxDepth)
+                throw fail("brackets nested more than " + std::to_string(kMaxDepth) + " deep");
+        } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+}
+
 CompiledKernel compileKernelFile(const std::string& file, const std::string& function,
                                  std::shared_ptr<torch::jit::CompilationUnit> unit)
 {
-    return compileKernelText(readFile(file), file, function, std::move(unit));
+    return compileKernelText(readFile(file, kMaxSourceBytes, "a kernel source"), file, function,
+                             std::move(unit));
 }
 
 CompiledKernel compileKernelText(const std::string& text, const std::string& file,
                                  const std::string& function,
                                  std::shared_ptr<torch::jit::CompilationUnit> unit)
 {
+    checkSourceNesting(text, file);
     const auto lines = splitLines(text);
     const auto defs = findDefs(lines);
     CompiledKernel out;

@@ -280,7 +280,7 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
 
 Profile readProfile(const std::string& path)
 {
-    const std::string text = readFile(path);
+    const std::string text = readFile(path, kMaxDataFileBytes, "a latency profile");
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && text[first] == '{')
         return profileFromJson(text, path);

@@ -103,7 +103,7 @@ CompileCost CompileCost::load(const std::string& fileOrSpec)
         c.source_ = fileOrSpec;
         return c;
     }
-    return fromCsv(readFile(fileOrSpec), fileOrSpec);
+    return fromCsv(readFile(fileOrSpec, kMaxSourceBytes, "a compile-cost table"), fileOrSpec);
 }
 
 double CompileCost::totalSeconds(const std::vector<int64_t>& buckets) const

@@ -127,7 +127,7 @@ DecodeCalls parseDecodeLog(const std::string& text, const std::string& name)
 
 DecodeCalls readDecodeLog(const std::string& path)
 {
-    return parseDecodeLog(readFile(path), path);
+    return parseDecodeLog(readFile(path, kMaxDataFileBytes, "a decode log"), path);
 }
 
 DecodeCalls simulateContinuousBatching(const RequestTraffic& traffic, const ServingLimits& limits,

@@ -130,7 +130,7 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
 
 Project readProject(const std::string& path)
 {
-    return projectFromJson(readFile(path), path);
+    return projectFromJson(readFile(path, kMaxSourceBytes, "a project file"), path);
 }
 
 void writeProject(const Project& project, const std::string& path)

@@ -173,7 +173,7 @@ void stripAccentsWord(std::vector<char32_t>& word, std::vector<char32_t>& scratc
 
 WordPieceTokenizer WordPieceTokenizer::fromFile(const std::string& path, const Options& options)
 {
-    return fromText(readFile(path), path, options);
+    return fromText(readFile(path, kMaxDataFileBytes, "a vocabulary"), path, options);
 }
 
 WordPieceTokenizer WordPieceTokenizer::fromText(std::string vocabText, const std::string& name,

@@ -20,10 +20,8 @@ constexpr size_t kMaxLine = size_t(16) << 20;
 constexpr int kFifoWaitMs = 10000;
 } // namespace
 
-LineReader LineReader::openFile(const std::string& path)
+int openInputFile(const std::string& path, uint64_t& size)
 {
-    LineReader r;
-    r.name_ = path;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
         throw Error(path + ": " +
@@ -33,23 +31,33 @@ LineReader LineReader::openFile(const std::string& path)
         throw Error(path + ": is a directory, expected a file");
     // Non-blocking open, then a bounded wait for a FIFO's writer: a FIFO nobody writes to
     // is an error, not a command that waits forever.
-    r.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (r.fd_ < 0)
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
     if (S_ISFIFO(st.st_mode)) {
-        pollfd p{r.fd_, POLLIN, 0};
+        pollfd p{fd, POLLIN, 0};
         int n;
         do
             n = ::poll(&p, 1, kFifoWaitMs);
         while (n < 0 && errno == EINTR);
-        if (n == 0)
+        if (n == 0) {
+            ::close(fd);
             throw Error(path + ": a FIFO that nothing wrote to within " +
                         std::to_string(kFifoWaitMs / 1000) + " s");
+        }
     }
-    const int flags = ::fcntl(r.fd_, F_GETFL);
+    const int flags = ::fcntl(fd, F_GETFL);
     if (flags >= 0)
-        ::fcntl(r.fd_, F_SETFL, flags & ~O_NONBLOCK);
-    r.size_ = S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
+        ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    size = S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
+    return fd;
+}
+
+LineReader LineReader::openFile(const std::string& path)
+{
+    LineReader r;
+    r.name_ = path;
+    r.fd_ = openInputFile(path, r.size_);
     r.buffer_.resize(kChunk);
     return r;
 }

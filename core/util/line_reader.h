@@ -11,6 +11,11 @@
 
 namespace bucketlab {
 
+// Opens `path` for reading as LineReader does (missing file, directory and a FIFO nobody
+// writes to within 10 s are Errors naming the path) and returns the descriptor, which the
+// caller closes; `size` is the file's size, 0 for streams.
+int openInputFile(const std::string& path, uint64_t& size);
+
 class LineReader {
 public:
     // Throws Error when the file is missing, a directory, or unreadable. FIFOs and other

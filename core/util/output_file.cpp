@@ -1,6 +1,7 @@
 #include "core/util/output_file.h"
 
 #include "core/util/error.h"
+#include "core/util/line_reader.h"
 
 #include <cerrno>
 #include <cstring>
@@ -217,19 +218,37 @@ void StagedOutput::commit(bool replace)
     committed_ = true;
 }
 
-std::string readFile(const std::string& path)
+std::string readFile(const std::string& path, uint64_t maxBytes, const char* what)
 {
-    std::error_code ec;
-    if (!fs::exists(path, ec))
-        throw Error(path + ": no such file");
-    if (fs::is_directory(path, ec))
-        throw Error(path + ": is a directory, expected a file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(path + ": cannot read (" + errnoText() + ")");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    uint64_t size = 0;
+    const int fd = openInputFile(path, size); // a FIFO without a writer is an error
+    const auto tooLarge = [&] {
+        ::close(fd);
+        return Error(path + ": more than " + std::to_string(maxBytes >> 20) + " MiB; " + what +
+                     " is not that large");
+    };
+    if (size > maxBytes)
+        throw tooLarge();
+    std::string out;
+    out.reserve(size_t(size));
+    char buffer[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const std::string err = errnoText();
+            ::close(fd);
+            throw Error(path + ": cannot read (" + err + ")");
+        }
+        if (n == 0)
+            break;
+        if (out.size() + size_t(n) > maxBytes) // streams (/dev/zero) stop here
+            throw tooLarge();
+        out.append(buffer, size_t(n));
+    }
+    ::close(fd);
+    return out;
 }
 
 } // namespace bucketlab

@@ -5,6 +5,7 @@
 
 #include "core/util/error.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,14 @@ private:
     bool committed_ = false;
 };
 
-// Reads a whole file; throws Error with the path on failure.
-std::string readFile(const std::string& path);
+// Reads a whole file of at most `maxBytes`; throws Error with the path on failure, and
+// "PATH: more than N MiB; WHAT is not that large" past the limit, without reading further
+// (streams such as /dev/zero included). A FIFO that nothing writes to within 10 s is an Error.
+std::string readFile(const std::string& path, uint64_t maxBytes, const char* what);
+
+// Limits for the files BucketLab reads whole.
+inline constexpr uint64_t kMaxSourceBytes = uint64_t(16) << 20;    // kernel sources, configs
+inline constexpr uint64_t kMaxDataFileBytes = uint64_t(256) << 20; // profiles, logs, vocabularies
 
 bool sameFile(const std::string& a, const std::string& b);
 

@@ -42,6 +42,16 @@ void TestKernelCli::initTestCase()
     QVERIFY2(r.exitCode == 0, r.err.constData());
     const QByteArray out = writeNeuronFixture(path("neuron.pt"));
     QVERIFY2(out.contains("LOAD FAILED"), out.constData());
+    // LibTorch's parser recurses per bracket and block: 50,000 of either crash it.
+    writeAll(path("nested.py"),
+             "def bucket_kernel(inputs: List[torch.Tensor]) -> Tuple[List[torch.Tensor], "
+             "torch.Tensor]:\n    x = " +
+                 QByteArray(50000, '(') + "1" + QByteArray(50000, ')') + "\n");
+    QByteArray deep = "def bucket_kernel(inputs: List[torch.Tensor]):\n";
+    for (int level = 1; level <= 300; ++level)
+        deep += QByteArray(4 * level, ' ') + "if True:\n";
+    deep += QByteArray(4 * 301, ' ') + "pass\n";
+    writeAll(path("deep.py"), deep);
     writeAll(path("syntax.py"),
              "import torch\n\ndef bucket_kernel(xs: List[torch.Tensor]):\n    return xs +* 2\n");
     writeAll(path("wrongsig.py"), "def bucket_kernel(x: int):\n    return x\n");
@@ -219,6 +229,15 @@ void TestKernelCli::badInput_data()
         << QStringList{"graph", "DIR/corrupt.pt"} << 2 << "corrupt";
     QTest::addRow("missing file") << QStringList{"lint", "DIR/none.py"} << 2 << "no such file";
     QTest::addRow("bad format") << QStringList{"graph", "SEED", "--format", "svg"} << 2 << "svg";
+    QTest::addRow("brackets 50,000 deep") << QStringList{"validate", "DIR/nested.py"} << 2
+                                          << "nested.py:2: brackets nested more than 100 deep";
+    QTest::addRow("brackets 50,000 deep, lint")
+        << QStringList{"lint", "DIR/nested.py"} << 2 << "nested.py:2: brackets nested";
+    QTest::addRow("blocks 300 deep") << QStringList{"graph", "DIR/deep.py"} << 2
+                                     << "deep.py:252: a line indented more than 1000 columns";
+    QTest::addRow("a stream as a kernel")
+        << QStringList{"lint", "/dev/zero"} << 2
+        << "/dev/zero: more than 16 MiB; a kernel source is not that large";
     QTest::addRow("bad batch sizes")
         << QStringList{"validate", "SEED", "--batch-sizes", "0"} << 2 << "--batch-sizes";
 }

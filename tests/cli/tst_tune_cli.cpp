@@ -264,6 +264,9 @@ void TestTuneCli::badInput_data()
                                   << "--max-length must be positive, got 0";
     QTest::addRow("a stream without line ends")
         << tune("/dev/zero", lat, "2") << "/dev/zero:1: a line longer than 16 MiB";
+    QTest::addRow("a stream as a profile")
+        << tune("DIR/traffic.csv", "/dev/zero", "2")
+        << "/dev/zero: more than 256 MiB; a latency profile is not that large";
     QTest::addRow("align 0") << tune("DIR/traffic.csv", lat, "2") + QStringList{"--align", "0"}
                              << "--align must be between 1 and";
     QTest::addRow("serve up to a word")

@@ -11,15 +11,19 @@
 #include "ui/buckettablemodel.h"
 #include "ui/comparisontablemodel.h"
 #include "ui/plot.h"
+#include "ui/projectpanel.h"
 #include "ui/session.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTimer>
+#include <QTreeWidget>
 #include <QUndoStack>
 
 #include <random>
@@ -53,8 +57,12 @@ private Q_SLOTS:
     void optimizeYieldsTheCoreOptimum();
     void optimizeKeepsTheServedRangeUnlessTold();
     void optimizeCanBeCancelledWithoutStallingTheUi();
+    void setLabelsFollowEdits();
+    void optimizeIsOneUndoStep();
 
 private:
+    void drag(int64_t from, int64_t to);
+    QString chooserText() const;
     void setUpSession(const LengthHistogram& h, std::vector<int64_t> current);
     QPoint plotPointForLength(int64_t length) const;
     Session* session_ = nullptr;
@@ -277,6 +285,166 @@ void TestBucketsView::optimizeCanBeCancelledWithoutStallingTheUi()
     // The boundaries are untouched and the UI thread ran while the tuner worked.
     QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{50000, 200000}));
     QVERIFY2(watchdog.busyTicks() >= 1, "the UI thread was held for the whole of the work");
+}
+
+namespace {
+
+QString joined(const std::vector<int64_t>& b)
+{
+    QStringList parts;
+    for (int64_t x : b)
+        parts << QString::number(x);
+    return parts.join(", ");
+}
+
+// The words of a label said more than once ("current (current)" says "current" twice).
+QStringList repeatedWords(const QString& label)
+{
+    QStringList seen, repeated;
+    for (const QString& w : label.split(QRegularExpression("[^A-Za-z_]+"), Qt::SkipEmptyParts)) {
+        if (seen.contains(w, Qt::CaseInsensitive))
+            repeated << w;
+        seen << w;
+    }
+    return repeated;
+}
+
+// The Project tree's row of a boundary set: "Boundary sets" > the set.
+QTreeWidgetItem* setRow(QTreeWidget* tree, int index)
+{
+    const auto found = tree->findItems("Boundary sets", Qt::MatchExactly);
+    if (found.isEmpty() || index >= found.first()->childCount())
+        return nullptr;
+    return found.first()->child(index);
+}
+
+} // namespace
+
+void TestBucketsView::drag(int64_t from, int64_t to)
+{
+    QWidget* canvas = view_->plot();
+    QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(from));
+    QTest::mouseMove(canvas, plotPointForLength((from + to) / 2));
+    QTest::mouseMove(canvas, plotPointForLength(to));
+    QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(to));
+}
+
+QString TestBucketsView::chooserText() const
+{
+    return view_->findChild<QComboBox*>("boundarySetChooser")->currentText();
+}
+
+void TestBucketsView::setLabelsFollowEdits()
+{
+    ProjectPanel panel(session_);
+    panel.show();
+    auto* chooser = view_->findChild<QComboBox*>("boundarySetChooser");
+    QVERIFY(chooser);
+    // Traffic 20..400 tokens, so the optimum is well inside the current set.
+    std::vector<std::pair<int64_t, int64_t>> counts;
+    for (int64_t len = 20; len <= 400; ++len)
+        counts.emplace_back(len, 1 + (len * 7) % 13);
+    setUpSession(LengthHistogram::fromCounts(counts), {128, 512});
+    QCOMPARE(chooserText(), QString("current: 128, 512"));
+
+    // Drag 128 to 100: the chooser and the tree say so, already while the button is down.
+    QWidget* canvas = view_->plot();
+    QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(128));
+    QTest::mouseMove(canvas, plotPointForLength(110));
+    QTest::mouseMove(canvas, plotPointForLength(100));
+    const QString during = joined(session_->activeBoundaries());
+    QCOMPARE(chooserText(), "current: " + during);
+    QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(100));
+    const auto dragged = session_->activeBoundaries();
+    QVERIFY2(dragged[0] >= 98 && dragged[0] <= 102, qPrintable(joined(dragged)));
+    QCOMPARE(chooserText(), "current: " + joined(dragged));
+    QTreeWidgetItem* row = setRow(panel.tree(), 0);
+    QVERIFY(row);
+    QCOMPARE(row->text(0), QString("current"));
+    QCOMPARE(row->text(1), joined(dragged));
+
+    // Add a boundary with a double-click.
+    QTest::mouseDClick(canvas, Qt::LeftButton, Qt::NoModifier, plotPointForLength(60));
+    const auto added = session_->activeBoundaries();
+    QCOMPARE(added.size(), size_t(3));
+    QCOMPARE(chooserText(), "current: " + joined(added));
+    QCOMPARE(setRow(panel.tree(), 0)->text(1), joined(added));
+    // Undo relabels too.
+    session_->undoStack()->undo();
+    QCOMPARE(chooserText(), "current: " + joined(dragged));
+    QCOMPARE(setRow(panel.tree(), 0)->text(1), joined(dragged));
+
+    // Optimize, then edit the tuned set: its label shows the edited boundaries, not the
+    // optimum it was created with.
+    view_->setOptimizeSettings(3, 0);
+    QSignalSpy done(view_, &BucketsView::optimizeFinished);
+    QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    const auto optimum = session_->activeBoundaries();
+    QCOMPARE(chooserText(), "tuned: " + joined(optimum));
+    const int64_t first = optimum[0];
+    const int64_t target = first - std::max<int64_t>(8, first / 4);
+    drag(first, target);
+    const auto edited = session_->activeBoundaries();
+    QVERIFY2(edited[0] != first, qPrintable(joined(edited)));
+    QCOMPARE(chooserText(), "tuned: " + joined(edited));
+    QVERIFY(!chooserText().contains(joined(optimum)));
+    const int tunedRow = session_->activeIndex();
+    QCOMPARE(setRow(panel.tree(), tunedRow)->text(1), joined(edited));
+
+    // No label says the same word twice, in the chooser or the tree.
+    for (int i = 0; i < chooser->count(); ++i)
+        QVERIFY2(repeatedWords(chooser->itemText(i)).isEmpty(), qPrintable(chooser->itemText(i)));
+    for (int i = 0; i < int(session_->boundarySets().size()); ++i) {
+        const QString title = setRow(panel.tree(), i)->text(0);
+        QVERIFY2(repeatedWords(title).isEmpty(), qPrintable(title));
+    }
+}
+
+void TestBucketsView::optimizeIsOneUndoStep()
+{
+    std::vector<std::pair<int64_t, int64_t>> counts;
+    for (int64_t len = 20; len <= 400; ++len)
+        counts.emplace_back(len, 1 + (len * 7) % 13);
+    setUpSession(LengthHistogram::fromCounts(counts), {128, 512});
+    drag(128, 100);
+    const auto before = session_->activeBoundaries();
+    QCOMPARE(session_->undoStack()->count(), 1);
+
+    view_->setOptimizeSettings(3, 0);
+    QSignalSpy done(view_, &BucketsView::optimizeFinished);
+    QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    const auto optimum = session_->activeBoundaries();
+    QVERIFY(optimum != before);
+    QCOMPARE(session_->undoStack()->count(), 2);
+    QVERIFY2(session_->undoStack()->undoText().contains("Optimize"),
+             qPrintable(session_->undoStack()->undoText()));
+    QVERIFY(view_->comparisonModel()->rowCount() >= 4);
+
+    // Undo: the edited current set is active again, the optimum and its report are gone.
+    session_->undoStack()->undo();
+    QCOMPARE(session_->activeSet()->name, std::string("current"));
+    QCOMPARE(session_->activeBoundaries(), before);
+    QVERIFY(!session_->tuningReport().has_value());
+    QCOMPARE(view_->comparisonModel()->rowCount(), 0);
+    QCOMPARE(chooserText(), "current: " + joined(before));
+    QVERIFY2(session_->undoStack()->redoText().contains("Optimize"),
+             qPrintable(session_->undoStack()->redoText()));
+    // One step more undoes the drag.
+    session_->undoStack()->undo();
+    QCOMPARE(session_->activeBoundaries(), (std::vector<int64_t>{128, 512}));
+
+    // Redo twice: the drag, then the optimum with its report.
+    session_->undoStack()->redo();
+    session_->undoStack()->redo();
+    QCOMPARE(session_->activeSet()->name, std::string("tuned"));
+    QCOMPARE(session_->activeBoundaries(), optimum);
+    QVERIFY(session_->tuningReport().has_value());
+    QVERIFY(view_->comparisonModel()->rowCount() >= 4);
+    QCOMPARE(chooserText(), "tuned: " + joined(optimum));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestBucketsView)

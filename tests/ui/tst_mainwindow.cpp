@@ -5,28 +5,89 @@
 #include "testutil.h"
 #include "ui/bucketsview.h"
 #include "ui/buckettablemodel.h"
+#include "ui/latencyview.h"
 #include "ui/mainwindow.h"
 #include "ui/packagetablemodels.h"
 #include "ui/packageview.h"
+#include "ui/plot.h"
+#include "ui/profilepanel.h"
 #include "ui/session.h"
 
 #include <QAbstractItemModelTester>
 #include <QDir>
 #include <QDropEvent>
 #include <QFileInfo>
+#include <QHelpEvent>
 #include <QImage>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTimer>
+#include <QToolTip>
 #include <QUndoStack>
 
 using namespace bucketlab::test;
 using bucketlab::ui::MainWindow;
+
+namespace {
+
+// Answers the Save / Discard / Cancel question as a user does: waits for the box to show
+// (it runs its own event loop), then clicks `button`. Counts the questions asked.
+class SaveQuestion {
+public:
+    explicit SaveQuestion(QMessageBox::StandardButton button)
+    {
+        timer_.setInterval(10);
+        QObject::connect(&timer_, &QTimer::timeout, [this, button] {
+            for (QWidget* w : QApplication::topLevelWidgets()) {
+                auto* box = qobject_cast<QMessageBox*>(w);
+                if (!box || !box->isVisible() || box->objectName() != "saveChangesBox" ||
+                    box == answered_)
+                    continue;
+                answered_ = box;
+                ++asked_;
+                text_ = box->text() + " " + box->informativeText();
+                QTest::mouseClick(box->button(button), Qt::LeftButton);
+                return;
+            }
+        });
+        timer_.start();
+    }
+    int asked() const { return asked_; }
+    QString text() const { return text_; }
+
+private:
+    QTimer timer_;
+    QPointer<QMessageBox> answered_;
+    int asked_ = 0;
+    QString text_;
+};
+
+// Drags a boundary handle of the Buckets view with the mouse.
+void dragBoundary(MainWindow& w, int64_t from, int64_t to)
+{
+    QCustomPlot* plot = w.bucketsView()->plot();
+    plot->replot();
+    auto at = [plot](int64_t length) {
+        return QPoint(int(std::lround(plot->xAxis->coordToPixel(double(length)))),
+                      plot->axisRect()->rect().center().y());
+    };
+    QTest::mousePress(plot, Qt::LeftButton, Qt::NoModifier, at(from));
+    QTest::mouseMove(plot, at((from + to) / 2));
+    QTest::mouseMove(plot, at(to));
+    QTest::mouseRelease(plot, Qt::LeftButton, Qt::NoModifier, at(to));
+}
+
+} // namespace
 
 class TestMainWindow : public QObject {
     Q_OBJECT
@@ -44,8 +105,12 @@ private Q_SLOTS:
     void droppedFilesOfEveryKind();
     void screenshotIsWritten();
     void screenshotOfEveryView();
+    void windowNeverWidensItself();
+    void unsavedEditsAskBeforeClosing();
+    void optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject();
 
 private:
+    QString writeOtherProject();
     bool waitLoad(MainWindow& w, int timeoutMs = 120000);
     QTemporaryDir dir_;
     QString package_;
@@ -263,6 +328,186 @@ void TestMainWindow::screenshotOfEveryView()
         QImage image(QDir(out).filePath(f));
         QVERIFY(image.width() >= 1280 && image.height() >= 800);
     }
+}
+
+void TestMainWindow::windowNeverWidensItself()
+{
+    MainWindow w;
+    w.resize(1280, 760); // a 1280 px wide screen
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    QVERIFY(!w.isWindowModified()); // opening files is not an edit
+    QCoreApplication::processEvents();
+    const int width = w.width();
+    QCOMPARE(width, 1280); // no view asks for more on its own
+    const QString longName = QString("a_rather_long_folder_name_for_saved_profiles_").repeated(4);
+    const QString longDir = dir_.filePath(longName + "/" + longName);
+
+    // A profile measured in the Latency view and saved under a long path.
+    w.views()->setCurrentWidget(w.latencyView());
+    auto* panel = w.latencyView()->profilePanel();
+    panel->setOutputDirectory(longDir);
+    w.findChild<QSpinBox*>("profileGrid")->setValue(2);
+    w.findChild<QSpinBox*>("profileBudget")->setValue(1);
+    QSignalSpy stopped(panel, &bucketlab::ui::ProfilePanel::profilingStopped);
+    QTest::mouseClick(w.findChild<QPushButton*>("profileRun"), Qt::LeftButton);
+    QVERIFY(signalSeen(stopped, 60000));
+    QVERIFY(stopped.first().first().toBool());
+    auto* status = w.findChild<QLabel*>("profileStatus");
+    QVERIFY2(status->text().contains(longName), qPrintable(status->text()));
+    QVERIFY(status->toolTip().contains(longName)); // the whole path stays readable
+    QVERIFY(w.isWindowModified());                 // a measured profile is unsaved work
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), width);
+
+    // A profile opened from a long path (it becomes the curve the tuner uses).
+    const QString csv = longDir + "/" + longName + ".csv";
+    QVERIFY(writeAll(csv, "length,latency_ms\n16,1.0\n128,2.0\n512,6.0\n"));
+    w.openFile(csv);
+    QVERIFY(waitLoad(w));
+    QVERIFY2(w.errorText().isEmpty(), qPrintable(w.errorText()));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), width);
+    // The line naming the curve in use is cut to fit, and its tooltip says it whole.
+    auto* curve = w.findChild<QLabel*>("curveLabel");
+    QVERIFY2(curve->text().contains(longName), qPrintable(curve->text()));
+    QVERIFY(curve->fontMetrics().horizontalAdvance(curve->text()) > curve->width());
+    QHelpEvent help(QEvent::ToolTip, QPoint(5, 5), curve->mapToGlobal(QPoint(5, 5)));
+    QCoreApplication::sendEvent(curve, &help);
+    QTRY_COMPARE(QToolTip::text(), curve->text());
+
+    // A long status message, and a set with many boundaries in the Buckets view.
+    w.statusBar()->showMessage("Opened " + csv + " " + csv);
+    std::vector<int64_t> many;
+    for (int64_t b = 8; b <= 512; b += 8)
+        many.push_back(b);
+    w.session()->editActiveBoundaries(many, "many");
+    w.views()->setCurrentWidget(w.bucketsView());
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), width);
+}
+
+QString TestMainWindow::writeOtherProject()
+{
+    bucketlab::Project p;
+    p.latencies = {{"curve", "linear:1,0.01"}};
+    p.boundarySets = {{"current", "current", {64, 256}}};
+    p.activeBoundarySet = "current";
+    const QString file = dir_.filePath("other.bucketlab.json");
+    bucketlab::writeProject(p, bucketlab::test::s(file));
+    return file;
+}
+
+void TestMainWindow::unsavedEditsAskBeforeClosing()
+{
+    const QString project = dir_.filePath("unsaved.bucketlab.json");
+    const QString other = writeOtherProject();
+    MainWindow w;
+    w.show();
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    QVERIFY(!w.isWindowModified()); // opening files is not an edit
+    QCOMPARE(w.saveProject(project), QString());
+    QVERIFY2(w.windowTitle().contains("[*]"), qPrintable(w.windowTitle()));
+    QVERIFY(!w.isWindowModified());
+
+    // A drag marks the title; undoing back to the saved state clears the mark.
+    dragBoundary(w, 128, 100);
+    const auto edited = w.session()->activeBoundaries();
+    QVERIFY(edited != (std::vector<int64_t>{128, 512}));
+    QVERIFY(w.isWindowModified());
+    auto* undo = w.findChild<QAction*>("actionUndo");
+    auto* redo = w.findChild<QAction*>("actionRedo");
+    undo->trigger();
+    QVERIFY(!w.isWindowModified());
+    redo->trigger();
+    QVERIFY(w.isWindowModified());
+
+    // Ctrl+Q, Cancel: the window stays, with the edit.
+    {
+        SaveQuestion question(QMessageBox::Cancel);
+        QTest::keyClick(&w, Qt::Key_Q, Qt::ControlModifier);
+        QCOMPARE(question.asked(), 1);
+        QVERIFY2(question.text().contains("unsaved.bucketlab.json"), qPrintable(question.text()));
+    }
+    QVERIFY(w.isVisible());
+    QCOMPARE(w.session()->activeBoundaries(), edited);
+    QVERIFY(w.isWindowModified());
+
+    // Opening another project, Cancel: this one stays open.
+    {
+        SaveQuestion question(QMessageBox::Cancel);
+        w.openProject(other);
+        QCOMPARE(question.asked(), 1);
+    }
+    QVERIFY(!w.isBusy());
+    QCOMPARE(w.session()->activeBoundaries(), edited);
+    QVERIFY(w.session()->model().has_value());
+
+    // The close event itself, Save: written to the project, and the window closes.
+    {
+        SaveQuestion question(QMessageBox::Save);
+        QVERIFY(w.close());
+        QCOMPARE(question.asked(), 1);
+    }
+    QVERIFY(!w.isVisible());
+    const auto saved = bucketlab::readProject(bucketlab::test::s(project));
+    QCOMPARE(saved.boundarySets.front().boundaries.values(), edited.values());
+}
+
+void TestMainWindow::optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject()
+{
+    const QString project = dir_.filePath("optimized.bucketlab.json");
+    const QString other = writeOtherProject();
+    MainWindow w;
+    w.show();
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    QCOMPARE(w.saveProject(project), QString());
+    const auto before = w.session()->activeBoundaries();
+
+    // Tools > Optimize: one undo step, and unsaved work.
+    QSignalSpy done(w.bucketsView(), &bucketlab::ui::BucketsView::optimizeFinished);
+    w.findChild<QAction*>("actionOptimize")->trigger();
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    const auto optimum = w.session()->activeBoundaries();
+    QVERIFY(optimum != before);
+    QVERIFY(w.isWindowModified());
+    auto* undo = w.findChild<QAction*>("actionUndo");
+    auto* redo = w.findChild<QAction*>("actionRedo");
+    QVERIFY(undo->isEnabled());
+    QVERIFY2(undo->text().contains("Optimize"), qPrintable(undo->text()));
+    undo->trigger();
+    QCOMPARE(w.session()->activeBoundaries(), before);
+    QCOMPARE(w.session()->activeSet()->name, std::string("current"));
+    QVERIFY(!w.isWindowModified());
+    QVERIFY2(redo->text().contains("Optimize"), qPrintable(redo->text()));
+    redo->trigger();
+    QCOMPARE(w.session()->activeBoundaries(), optimum);
+    QVERIFY(w.isWindowModified());
+
+    // Opening another project, Discard: it opens, and the saved project keeps what it had.
+    {
+        SaveQuestion question(QMessageBox::Discard);
+        w.openProject(other);
+        QCOMPARE(question.asked(), 1);
+    }
+    QVERIFY(waitLoad(w));
+    QCOMPARE(w.session()->activeBoundaries(), (std::vector<int64_t>{64, 256}));
+    QVERIFY(!w.isWindowModified());
+    const auto saved = bucketlab::readProject(bucketlab::test::s(project));
+    QCOMPARE(saved.activeBoundarySet, std::string("current"));
+    QCOMPARE(saved.boundarySets.front().boundaries.values(), before.values());
+
+    // Nothing unsaved: closing asks nothing.
+    SaveQuestion none(QMessageBox::Cancel);
+    QVERIFY(w.close());
+    QCOMPARE(none.asked(), 0);
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestMainWindow)
