@@ -467,14 +467,15 @@ void MainWindow::updateStatus()
         summary_->setText(tr("No boundary set"));
         return;
     }
+    // The set's title as every list shows it: a stale optimum says so here too.
+    const QString title = session_->setTitle(session_->activeIndex());
     if (!e) {
-        summary_->setText(
-            tr("%1: waiting for traffic and latency").arg(QString::fromStdString(set->name)));
+        summary_->setText(tr("%1: waiting for traffic and latency").arg(title));
         return;
     }
     const QLocale locale;
     summary_->setText(tr("%1: mean %2 ms · p99 %3 ms · waste %4 %")
-                          .arg(QString::fromStdString(set->name))
+                          .arg(title)
                           .arg(locale.toString(e->stats.meanLatencyMs, 'f', 2))
                           .arg(locale.toString(e->stats.p99LatencyMs, 'f', 2))
                           .arg(locale.toString(e->stats.wastePct, 'f', 1)));
