@@ -241,6 +241,7 @@ void ProfilePanel::start()
     liveHeader_ = Profile{};
     progress_->setValue(0);
     showMessage(tr("Loading %1…").arg(plan.modelName), false);
+    plan.request.simulatedCallMs = simulatedCallMs_;
     const ProfileRequest request = plan.request;
     job_->start(tr("Profiling %1").arg(plan.modelName), [request](JobContext& context) {
         ProfileObserver observer;

@@ -9,6 +9,7 @@
 
 #include <QWidget>
 
+#include <functional>
 #include <map>
 
 class QCheckBox;
@@ -34,6 +35,13 @@ public:
     bool isProfiling() const;
     // Where finished profiles are written (an application data folder by default).
     void setOutputDirectory(const QString& dir) { outputDir_ = dir; }
+    // Times every call with a simulated device clock instead of this machine's (the model
+    // still runs): ProfileRequest::simulatedCallMs. For tests and demonstrations of a device
+    // that is not here; empty: the real clock.
+    void setSimulatedClock(std::function<double(int64_t length, int64_t batch, int64_t call)> ms)
+    {
+        simulatedCallMs_ = std::move(ms);
+    }
 
 public Q_SLOTS:
     void start();
@@ -62,6 +70,7 @@ private:
     std::map<int64_t, ProfilePoint> live_;
     Profile liveHeader_;
     QString outputDir_;
+    std::function<double(int64_t, int64_t, int64_t)> simulatedCallMs_;
 };
 
 } // namespace bucketlab::ui
