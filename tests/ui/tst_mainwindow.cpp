@@ -13,6 +13,8 @@
 #include "ui/plot.h"
 #include "ui/profilepanel.h"
 #include "ui/session.h"
+#include "ui/validationstrip.h"
+#include "ui/validationtablemodel.h"
 #include "ui/validationview.h"
 
 #include <QAbstractItemModelTester>
@@ -114,6 +116,7 @@ private Q_SLOTS:
     void unsavedEditsAskBeforeClosing();
     void optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject();
     void aFinishedProfileLeavesNoPanelStale();
+    void validationFollowsTheActiveSet();
 
 private:
     QString writeOtherProject();
@@ -654,6 +657,75 @@ void TestMainWindow::aFinishedProfileLeavesNoPanelStale()
                  QStringLiteral("for %1, stale").arg(QFileInfo(measured).fileName())),
              qPrintable(status->text()));
     QCOMPARE(progress->format(), QString("stale: Optimize again"));
+}
+
+void TestMainWindow::validationFollowsTheActiveSet()
+{
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    auto* validation = w.validationView();
+    QSignalSpy validated(validation, &bucketlab::ui::ValidationView::validationFinished);
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    // Opening the package validates its own kernel, whose buckets are the active set's.
+    QVERIFY(signalSeen(validated, 60000));
+    QVERIFY(validated.last().first().toBool());
+    QCOMPARE(validation->model()->result().boundaries, (std::vector<int64_t>{128, 512}));
+    QVERIFY2(validation->subjectText().contains("demo_package.pt") &&
+                 validation->subjectText().contains("<b>current</b>"),
+             qPrintable(validation->subjectText()));
+
+    // Optimize: the active set is "tuned". The Validation tab then checks the kernel that
+    // serves it, and says so.
+    QSignalSpy done(w.bucketsView(), &bucketlab::ui::BucketsView::optimizeFinished);
+    w.findChild<QAction*>("actionOptimize")->trigger();
+    QVERIFY(signalSeen(done, 30000));
+    const auto tuned = w.session()->activeBoundaries().values();
+    QVERIFY(tuned != (std::vector<int64_t>{128, 512}));
+    QVERIFY(w.findChild<QLabel*>("statusSummary")->text().startsWith("tuned:"));
+    validated.clear();
+    w.views()->setCurrentWidget(validation);
+    QVERIFY(signalSeen(validated, 60000));
+    QVERIFY(validated.first().first().toBool());
+    QCOMPARE(validation->model()->result().boundaries, tuned);
+    QVERIFY(validation->model()->result().ok);
+    QStringList tunedText;
+    for (int64_t b : tuned)
+        tunedText << QString::number(b);
+    QVERIFY2(validation->subjectText().contains("<b>tuned</b> (buckets " + tunedText.join(", ")),
+             qPrintable(validation->subjectText()));
+    QVERIFY2(validation->subjectText().contains("128, 512"), // and what the package serves
+             qPrintable(validation->subjectText()));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), 1280); // the longer explanation wraps; the window keeps its width
+
+    // The strip shows where the served range ends: past the largest bucket is not "ok" green.
+    auto* strip = validation->strip();
+    const auto& ranges = validation->model()->ranges();
+    QVERIFY(!ranges.empty());
+    const auto& past = ranges.back();
+    QCOMPARE(past.bucket, int64_t(0));
+    QVERIFY(past.ok()); // rejected, as it should be
+    const auto& served = ranges.front();
+    QVERIFY(served.bucket > 0 && served.ok());
+    const QImage image = strip->grab().toImage();
+    const int y = int(strip->barRect().center().y());
+    auto colourAt = [&](const bucketlab::ui::ValidationRange& r) {
+        const double x = (strip->xOfLength(r.first) + strip->xOfLength(r.last + 1)) / 2;
+        return image.pixelColor(int(x), y);
+    };
+    QCOMPARE(colourAt(served), bucketlab::ui::ValidationStrip::okColor());
+    QCOMPARE(colourAt(past), bucketlab::ui::ValidationStrip::rejectedColor());
+    QVERIFY(colourAt(past) != colourAt(served));
+
+    // Undo the Optimize: back to "current", and to the package's own kernel.
+    validated.clear();
+    w.findChild<QAction*>("actionUndo")->trigger();
+    QVERIFY(signalSeen(validated, 60000));
+    QCOMPARE(validation->model()->result().boundaries, (std::vector<int64_t>{128, 512}));
+    QVERIFY2(validation->subjectText().contains("<b>current</b>"),
+             qPrintable(validation->subjectText()));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestMainWindow)
