@@ -7,6 +7,7 @@
 #include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/elidedlabel.h"
+#include "ui/errortext.h"
 #include "ui/session.h"
 
 #include <QCheckBox>
@@ -181,7 +182,8 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
         try {
             writeProfile(path.toStdString(), *profile, /*replace=*/true);
         } catch (const std::exception& e) {
-            showMessage(tr("Measured, but the profile could not be saved: %1").arg(e.what()), true);
+            showMessage(tr("Measured, but the profile could not be saved: %1").arg(messageFor(e)),
+                        true);
             Q_EMIT profilingStopped(false);
             return;
         }
@@ -197,7 +199,7 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
                                      LatencySource{name, path.toStdString()});
             } catch (const std::exception& e) {
                 showMessage(tr("Saved %1, but it gives no latency curve: %2")
-                                .arg(QDir::toNativeSeparators(path), e.what()),
+                                .arg(QDir::toNativeSeparators(path), messageFor(e)),
                             true);
                 Q_EMIT profilingStopped(false);
                 return;
@@ -233,7 +235,7 @@ void ProfilePanel::start()
         plan = planFor(*session_, grid_->value(), budget_->value(), threads_->value(),
                        inputs_->text());
     } catch (const std::exception& e) {
-        showMessage(e.what(), true);
+        showMessage(messageFor(e), true);
         Q_EMIT profilingStopped(false);
         return;
     }
