@@ -8,6 +8,7 @@
 #include "ui/backgroundjob.h"
 #include "ui/elidedlabel.h"
 #include "ui/errortext.h"
+#include "ui/savedprofiles.h"
 #include "ui/session.h"
 
 #include <QCheckBox>
@@ -80,7 +81,8 @@ ProfilePlan planFor(const Session& session, int gridPoints, int budgetS, int thr
 } // namespace
 
 ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
-    : QWidget(parent), session_(session), job_(new BackgroundJob(this))
+    : QWidget(parent), session_(session), job_(new BackgroundJob(this)),
+      saved_(new SavedProfiles(session, this))
 {
     setObjectName("profilePanel");
     outputDir_ = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
@@ -187,6 +189,7 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
             Q_EMIT profilingStopped(false);
             return;
         }
+        saved_->remember(path); // offered again after a restart
         session_->addProfile({path, *profile});
         session_->markModified(); // minutes of measuring: the project should keep it
         int failed = 0;
