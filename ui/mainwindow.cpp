@@ -5,6 +5,7 @@
 #include "core/util/error.h"
 #include "ui/bucketsview.h"
 #include "ui/elidedlabel.h"
+#include "ui/errortext.h"
 #include "ui/exportdialog.h"
 #include "ui/graphview.h"
 #include "ui/latencyview.h"
@@ -398,7 +399,7 @@ QString MainWindow::saveProject(const QString& path)
     try {
         writeProject(session_->toProject(), path.toStdString());
     } catch (const std::exception& e) {
-        return QString::fromStdString(firstLine(e.what()));
+        return messageFor(e);
     }
     projectPath_ = path;
     recent_->add(path);

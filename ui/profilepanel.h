@@ -22,6 +22,7 @@ class QSpinBox;
 namespace bucketlab::ui {
 
 class BackgroundJob;
+class SavedProfiles;
 class Session;
 
 class ProfilePanel : public QWidget {
@@ -30,6 +31,8 @@ public:
     explicit ProfilePanel(Session* session, QWidget* parent = nullptr);
 
     BackgroundJob* job() const { return job_; }
+    // The profiles saved by earlier runs, brought back into the session for its model.
+    SavedProfiles* savedProfiles() const { return saved_; }
     // The points of the run in progress (or just ended), by length, as last reported.
     Profile liveProfile() const;
     bool isProfiling() const;
@@ -58,6 +61,7 @@ private:
 
     Session* session_;
     BackgroundJob* job_;
+    SavedProfiles* saved_;
     QSpinBox* grid_ = nullptr;
     QSpinBox* budget_ = nullptr;
     QSpinBox* threads_ = nullptr;
