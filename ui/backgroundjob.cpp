@@ -1,6 +1,7 @@
 #include "ui/backgroundjob.h"
 
 #include "core/util/error.h"
+#include "ui/errortext.h"
 
 #include <QCoreApplication>
 #include <QMetaObject>
@@ -87,7 +88,7 @@ void BackgroundJob::start(const QString& what, Work work)
                 Q_EMIT j->stopped();
             });
         } catch (const std::exception& e) {
-            const QString message = QString::fromStdString(firstLine(e.what()));
+            const QString message = messageFor(e);
             deliver([message](BackgroundJob* j) {
                 j->running_ = false;
                 Q_EMIT j->failed(message);

@@ -184,7 +184,19 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     tablesTabs_ = new QTabWidget(tables);
     tablesTabs_->setObjectName("tableTabs");
     tablesTabs_->addTab(bucketTable_, tr("Per bucket"));
-    tablesTabs_->addTab(comparisonTable_, tr("Optimum and baselines"));
+    // Without a current result the tab says why (none yet, or stale) instead of going blank.
+    comparisonPage_ = new QWidget(tables);
+    auto* comparisonLayout = new QVBoxLayout(comparisonPage_);
+    comparisonLayout->setContentsMargins(0, 0, 0, 0);
+    comparisonNote_ = new QLabel(comparisonPage_);
+    comparisonNote_->setObjectName("comparisonNote");
+    comparisonNote_->setWordWrap(true);
+    comparisonNote_->setTextFormat(Qt::RichText);
+    comparisonNote_->setContentsMargins(6, 6, 6, 6);
+    connect(comparisonNote_, &QLabel::linkActivated, this, [this] { optimize(); });
+    comparisonLayout->addWidget(comparisonNote_);
+    comparisonLayout->addWidget(comparisonTable_, 1);
+    tablesTabs_->addTab(comparisonPage_, tr("Optimum and baselines"));
     tablesLayout->addWidget(totals_);
     tablesLayout->addWidget(tablesTabs_, 1);
     tablesLayout->addWidget(notes_);
@@ -249,9 +261,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
         replot();
     });
     connect(session_, &Session::tuningChanged, this, [this] {
-        comparisonModel_->setReport(session_->tuningReport());
-        refreshBaselines();
-        refreshPareto();
+        refreshTuning();
         refreshTotals();
         replot();
     });
@@ -260,6 +270,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     rebuildLatency();
     refreshSetChooser();
     refreshBoundaries();
+    refreshTuning();
     refreshTotals();
 }
 
@@ -352,6 +363,11 @@ QWidget* BucketsView::buildOptimizePanel()
     ticker->setTickStep(1);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     pareto_->xAxis->setTicker(ticker);
+    paretoNote_ = new QCPItemText(pareto_);
+    paretoNote_->position->setType(QCPItemPosition::ptAxisRectRatio);
+    paretoNote_->position->setCoords(0.5, 0.5);
+    paretoNote_->setPositionAlignment(Qt::AlignCenter);
+    paretoNote_->setTextAlignment(Qt::AlignCenter);
     applyPlotTheme(pareto_);
     installPlotExportMenu(pareto_);
     connect(pareto_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
@@ -364,7 +380,7 @@ QWidget* BucketsView::buildOptimizePanel()
                 BoundarySet set{"tuned K=" + std::to_string(p.buckets), "tuned",
                                 p.solution.boundaries};
                 session_->changeBoundarySets(tr("Use K = %1").arg(p.buckets), [&] {
-                    session_->setActiveIndex(session_->putBoundarySet(set));
+                    session_->setActiveIndex(session_->putTunedSet(set));
                 });
             }
     });
@@ -393,10 +409,15 @@ QWidget* BucketsView::buildOptimizePanel()
     connect(optimizeJob_, &BackgroundJob::finished, this, [this](const QVariant& result) {
         const auto report = result.value<std::shared_ptr<TuningReport>>();
         progress_->setValue(1000);
-        progress_->setFormat(
-            report->solution.feasible
-                ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'g', 3)
-                : tr("infeasible"));
+        if (!session_->pricingInputs().sameAs(optimizeFor_)) {
+            // Priced under a curve or traffic that has gone meanwhile: not an optimum now.
+            progress_->setValue(0);
+            refreshTuning();
+            notes_->setText(tr("The traffic or the latency curve changed while optimizing: "
+                               "Optimize again."));
+            Q_EMIT optimizeFinished(false);
+            return;
+        }
         if (report->solution.feasible) {
             // One undo step: Undo brings back the sets, the active one and the report.
             session_->changeBoundarySets(
@@ -405,11 +426,11 @@ QWidget* BucketsView::buildOptimizePanel()
                         if (b.name != "current")
                             session_->putBoundarySet({b.name, "baseline", b.evaluation.boundaries});
                     const int tuned =
-                        session_->putBoundarySet({"tuned", "tuned", report->solution.boundaries});
+                        session_->putTunedSet({"tuned", "tuned", report->solution.boundaries});
                     session_->setTuningReport(*report);
                     session_->setActiveIndex(tuned);
                 });
-            tablesTabs_->setCurrentWidget(comparisonTable_);
+            tablesTabs_->setCurrentWidget(comparisonPage_);
         } else {
             session_->setTuningReport(*report);
             notes_->setText(tr("No boundaries meet the constraint: %1")
@@ -465,6 +486,7 @@ void BucketsView::optimize()
             request.current = set.boundaries;
     if (const auto& src = session_->trafficSource())
         request.distributionSource = src->source;
+    optimizeFor_ = session_->pricingInputs();
     optimizeButton_->setEnabled(false);
     cancelButton_->setEnabled(true);
     notes_->clear();
@@ -728,7 +750,19 @@ void BucketsView::refreshPareto()
 {
     pareto_->graph(0)->data()->clear();
     pareto_->graph(1)->data()->clear();
+    pareto_->graph(1)->setName(QString());
+    pareto_->legend->setVisible(false); // a knee is named only beside its point
     const auto& report = session_->tuningReport();
+    const QString stale = session_->tuningStaleReason();
+    paretoNote_->setVisible(!report);
+    paretoNote_->setText(stale.isEmpty()
+                             ? tr("Optimize to see the best\nobjective per bucket count")
+                             : tr("Stale: the traffic or\nlatency changed.\nOptimize again."));
+    paretoNote_->setColor(pareto_->palette().color(QPalette::PlaceholderText));
+    // Without a current front the value axis has nothing to say (not the old run's scale).
+    pareto_->yAxis->setTickLabels(bool(report));
+    if (!report)
+        pareto_->xAxis->setRange(0.5, buckets_->value() + 0.5);
     if (report) {
         QVector<double> k, v, kk, kv;
         for (const auto& p : report->pareto)
@@ -755,6 +789,38 @@ void BucketsView::refreshPareto()
         pareto_->graph(0)->removeFromLegend();
     }
     pareto_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void BucketsView::refreshTuning()
+{
+    const auto& report = session_->tuningReport();
+    const QString stale = session_->tuningStaleReason();
+    comparisonModel_->setReport(report);
+    comparisonNote_->setVisible(!report);
+    comparisonNote_->setText(
+        stale.isEmpty() ? tr("Run Optimize to compare the exact optimum with the baselines.")
+                        : tr("Not shown: the optimum and baselines were priced before %1. "
+                             "<a href=\"optimize\">Optimize again</a>")
+                              .arg(stale.toHtmlEscaped()));
+    if (!optimizeJob_->isRunning()) {
+        if (report) {
+            progress_->setValue(1000);
+            progress_->setFormat(
+                report->solution.feasible
+                    ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'g', 3)
+                    : tr("infeasible"));
+        } else {
+            progress_->setValue(0);
+            progress_->setFormat(stale.isEmpty() ? tr("idle") : tr("stale: Optimize again"));
+        }
+    }
+    optimizeButton_->setText(stale.isEmpty() ? tr("Optimize") : tr("Optimize again"));
+    optimizeButton_->setToolTip(stale.isEmpty()
+                                    ? tr("Find the provably optimal boundaries and compare them "
+                                         "with the baselines")
+                                    : tr("The last optimum is stale: %1").arg(stale));
+    refreshBaselines();
+    refreshPareto();
 }
 
 void BucketsView::refreshTotals()
@@ -802,6 +868,12 @@ void BucketsView::refreshTotals()
                 notes.prepend(tr("This set %1.").arg(QString::fromStdString(range.describe())));
             }
         }
+    // A tuned set priced under a newer curve or traffic is no optimum: say so, and how to get one.
+    const QString staleFor = session_->staleFor(session_->activeIndex());
+    if (!staleFor.isEmpty())
+        notes.prepend(tr("These boundaries were optimized for %1; the figures here use the "
+                         "current traffic and latency. Optimize again for their optimum.")
+                          .arg(staleFor));
     notes_->setStyleSheet(shrinks ? QStringLiteral("color: #b3261e; font-weight: 600;")
                                   : QString());
     notes_->setText(notes.join(" "));
@@ -818,7 +890,7 @@ void BucketsView::refreshSetChooser()
             setChooser_->addItem(QString());
     }
     for (size_t i = 0; i < sets.size(); ++i) {
-        const QString label = boundarySetLabel(sets[i]);
+        const QString label = session_->setLabel(int(i));
         if (setChooser_->itemText(int(i)) != label) {
             setChooser_->setItemText(int(i), label);
             setChooser_->setItemData(int(i), label, Qt::ToolTipRole);

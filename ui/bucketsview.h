@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/spec/boundaries.h"
+#include "ui/session.h"
 
 #include <QPointer>
 
@@ -36,8 +37,6 @@ namespace bucketlab::ui {
 class BackgroundJob;
 class BucketTableModel;
 class ComparisonTableModel;
-class Session;
-
 class BucketsView : public QWidget {
     Q_OBJECT
 public:
@@ -77,6 +76,9 @@ private:
     void refreshPadding();
     void refreshBaselines();
     void refreshPareto();
+    // The comparison, baselines, Pareto front, progress text and Optimize button, from the
+    // session's tuning result: current, stale (said so), or none yet.
+    void refreshTuning();
     void refreshTotals();
     void refreshSetChooser();
     void replot();
@@ -108,6 +110,9 @@ private:
     ComparisonTableModel* comparisonModel_ = nullptr;
     QTableView* bucketTable_ = nullptr;
     QTableView* comparisonTable_ = nullptr;
+    QWidget* comparisonPage_ = nullptr;
+    QLabel* comparisonNote_ = nullptr;
+    QCPItemText* paretoNote_ = nullptr;
     QTabWidget* tablesTabs_ = nullptr;
     QLabel* totals_ = nullptr;
     QLabel* notes_ = nullptr;
@@ -126,6 +131,7 @@ private:
     QPushButton* cancelButton_ = nullptr;
     QProgressBar* progress_ = nullptr;
     BackgroundJob* optimizeJob_ = nullptr;
+    PricingInputs optimizeFor_; // what the running Optimize prices under
 
     Mode mode_ = Mode::Tokens;
     // Histogram bins for drawing: [first, last] lengths, real tokens and requests.

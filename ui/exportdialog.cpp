@@ -7,6 +7,7 @@
 #include "core/package/package_export.h"
 #include "core/spec/package_meta.h"
 #include "ui/backgroundjob.h"
+#include "ui/errortext.h"
 
 #include <QCheckBox>
 #include <QFileDialog>
@@ -290,7 +291,7 @@ void ExportDialog::start()
                                                     {request.package, report->distribution,
                                                      report->latency, request.out}});
         } catch (const std::exception& e) {
-            error_->setText(tr("Report: %1").arg(e.what()));
+            error_->setText(tr("Report: %1").arg(messageFor(e)));
             error_->show();
             Q_EMIT exportFinished(false);
             return;
@@ -311,7 +312,7 @@ void ExportDialog::start()
                 writeFileAtomically(reportPath, renderHtmlReport(run.report), request.force);
                 outcome->report = reportPath;
             } catch (const Error& e) {
-                outcome->reportError = e.what();
+                outcome->reportError = messageFor(e).toStdString();
             }
         }
         return QVariant::fromValue(outcome);

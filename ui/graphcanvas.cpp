@@ -1,5 +1,7 @@
 #include "ui/graphcanvas.h"
 
+#include <QFontInfo>
+#include <QGraphicsItem>
 #include <QMouseEvent>
 #include <QWheelEvent>
 
@@ -29,48 +31,64 @@ void GraphCanvas::zoomBy(double factor)
 void GraphCanvas::fitGraph()
 {
     firstLook_ = false;
-    if (!scene() || scene()->sceneRect().isEmpty())
-        return;
-    fitInView(scene()->sceneRect(), Qt::KeepAspectRatio);
-    // A small kernel fits at more than natural size; text looks best at 1:1 or below.
-    if (zoom() > 1.0)
-        setTransform(QTransform());
+    applyFit();
 }
 
 void GraphCanvas::showNewGraph()
 {
     firstLook_ = true;
-    applyFirstLook();
+    applyFit();
 }
 
-void GraphCanvas::applyFirstLook()
+double GraphCanvas::readableZoom() const
+{
+    // Titles drawn below ~8 px are smudges, whatever the font: that is the floor.
+    constexpr double kMinTitlePixels = 8.0;
+    const double pixels = QFontInfo(font()).pixelSize();
+    return pixels > 0 ? std::min(1.0, kMinTitlePixels / pixels) : 0.6;
+}
+
+void GraphCanvas::applyFit()
 {
     if (!scene() || scene()->sceneRect().isEmpty())
         return;
     const QRectF rect = scene()->sceneRect();
     const QSizeF port = viewport()->size();
-    const double fit = std::min({1.0, port.width() / rect.width(), port.height() / rect.height()});
-    // Below ~0.6 the labels cannot be read: start at the top instead.
-    constexpr double kReadable = 0.6;
-    const double z = std::max(fit, kReadable);
-    setTransform(QTransform::fromScale(z, z));
-    if (fit >= kReadable)
+    const double readable = readableZoom();
+    const double whole =
+        std::min({1.0, port.width() / rect.width(), port.height() / rect.height()});
+    if (whole >= readable) {
+        // Text looks best at 1:1 or below, so a small kernel is not blown up.
+        setTransform(QTransform::fromScale(whole, whole));
         centerOn(rect.center());
-    else
-        centerOn(QPointF(rect.center().x(), rect.top() + port.height() / (2 * z)));
+        return;
+    }
+    // Too large to see whole and read: fit the width (as far as reading allows) and scroll
+    // down through the graph, starting at its inputs.
+    const double z = std::clamp(port.width() / rect.width(), readable, 1.0);
+    setTransform(QTransform::fromScale(z, z));
+    const double halfWidth = port.width() / (2 * z);
+    const double x = rect.width() * z <= port.width() ? rect.center().x() : rect.left() + halfWidth;
+    centerOn(QPointF(x, rect.top() + port.height() / (2 * z)));
 }
 
 void GraphCanvas::focusItem(QGraphicsItem* item)
 {
     firstLook_ = false;
-    centerOn(item);
+    if (zoom() < readableZoom()) {
+        const double z = readableZoom() / zoom();
+        scale(z, z);
+    }
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    if (!visible.contains(item->sceneBoundingRect()))
+        centerOn(item);
 }
 
 void GraphCanvas::resizeEvent(QResizeEvent* event)
 {
     QGraphicsView::resizeEvent(event);
     if (firstLook_)
-        applyFirstLook();
+        applyFit();
 }
 
 void GraphCanvas::mousePressEvent(QMouseEvent* event)

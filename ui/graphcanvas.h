@@ -1,5 +1,6 @@
 // The graph view's QGraphicsView: drag to pan, Ctrl+wheel to zoom about the cursor, and a
-// zoom level kept within what stays readable or useful.
+// first look (and Fit) that never shrinks the graph below the zoom where its node titles can
+// still be read: a graph too large for the view is fit to its width and scrolled instead.
 #pragma once
 
 #include <QGraphicsView>
@@ -12,14 +13,18 @@ public:
     explicit GraphCanvas(QWidget* parent = nullptr);
 
     void zoomBy(double factor);
-    // The whole graph in the view (not above natural size).
+    // The whole graph when it fits at a readable zoom (never above natural size); else the
+    // graph fit to the view's width, no smaller than readableZoom(), from its top (the
+    // inputs) — and from its left edge when even that is wider than the view.
     void fitGraph();
-    // The first look at a new graph: the whole of it when that stays readable, else its top
-    // (the inputs) at a readable zoom. Redone on resize until the user zooms or pans.
+    // The first look at a new graph: fitGraph(), redone on resize until the user zooms or pans.
     void showNewGraph();
-    // Centres `item` (a finding or search hit) and keeps it there.
+    // Scrolls `item` (a finding or search hit) into view, centred when it was out of sight,
+    // zooming in first when the view is too far out to read it.
     void focusItem(QGraphicsItem* item);
     double zoom() const { return transform().m11(); }
+    // The smallest zoom at which a node's title (drawn in the canvas font) stays legible.
+    double readableZoom() const;
 
 Q_SIGNALS:
     void nodeDoubleClicked(QGraphicsItem* item);
@@ -31,7 +36,7 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent* event) override;
 
 private:
-    void applyFirstLook();
+    void applyFit();
     bool firstLook_ = false;
 };
 

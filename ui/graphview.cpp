@@ -20,6 +20,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -198,7 +199,12 @@ GraphView::GraphView(Session* session, QWidget* parent)
     lintTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
     lintTable_->setSelectionMode(QAbstractItemView::SingleSelection);
     lintTable_->verticalHeader()->hide();
-    lintTable_->horizontalHeader()->setStretchLastSection(true);
+    // The Finding column takes the width that is left and elides; its tooltip has the whole
+    // text. Severity, Rule and Line are short and sized to their contents.
+    lintTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    lintTable_->horizontalHeader()->setSectionResizeMode(LintTableModel::Message,
+                                                         QHeaderView::Stretch);
+    lintTable_->setTextElideMode(Qt::ElideRight);
     lintTable_->setWordWrap(false);
     lintTable_->setToolTip(tr("Lowering lints of the kernel; click one to show its node"));
     side->addWidget(details_);
@@ -207,31 +213,40 @@ GraphView::GraphView(Session* session, QWidget* parent)
     side->setStretchFactor(1, 2);
     split->addWidget(canvas_);
     split->addWidget(side);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    split->setSizes({760, 440});
+    // The graph is what the view is for: it gets the width the window gains.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 0);
+    split->setSizes({880, 340});
     layout->addWidget(split, 1);
 
-    auto* find = new QAction(tr("Find node"), this);
-    find->setShortcut(QKeySequence::Find);
-    find->setShortcutContext(Qt::WidgetWithChildrenShortcut);
-    connect(find, &QAction::triggered, this, [this] {
-        search_->setFocus(Qt::ShortcutFocusReason);
-        search_->selectAll();
-    });
-    addAction(find);
-    auto shortcut = [this](const QList<QKeySequence>& keys, auto fn) {
+    // The view's keys work as soon as it is shown, wherever the focus is (the tab bar, the
+    // Project tree): an action with a window context is live only while its view is visible,
+    // so the other views' keys never collide with these.
+    auto shortcut = [this](QList<QKeySequence> keys, auto fn) {
+        // ZoomOut is Ctrl+- on most platforms: one key twice on an action is "ambiguous".
+        QList<QKeySequence> unique;
+        for (const auto& k : keys)
+            if (!k.isEmpty() && !unique.contains(k))
+                unique << k;
         auto* a = new QAction(this);
-        a->setShortcuts(keys);
-        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        a->setShortcuts(unique);
+        a->setShortcutContext(Qt::WindowShortcut);
         connect(a, &QAction::triggered, this, fn);
         addAction(a);
+        return a;
     };
+    shortcut({QKeySequence::Find}, [this] {
+        search_->setFocus(Qt::ShortcutFocusReason);
+        search_->selectAll();
+    })->setText(tr("Find node"));
+    shortcut({QKeySequence::FindNext}, [this] { search(search_->text()); });
+    shortcut({QKeySequence::FindPrevious}, [this] { searchPrevious(search_->text()); });
     shortcut({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)},
              [this] { canvas_->zoomBy(1.25); });
     shortcut({QKeySequence::ZoomOut, QKeySequence(Qt::CTRL | Qt::Key_Minus)},
              [this] { canvas_->zoomBy(0.8); });
     shortcut({QKeySequence(Qt::CTRL | Qt::Key_0)}, [this] { canvas_->fitGraph(); });
+    search_->installEventFilter(this); // Shift+Enter: the previous match
 
     connect(zoomIn_, &QToolButton::clicked, this, [this] { canvas_->zoomBy(1.25); });
     connect(zoomOut_, &QToolButton::clicked, this, [this] { canvas_->zoomBy(0.8); });
@@ -475,7 +490,6 @@ void GraphView::showLayout(std::shared_ptr<const GraphLayout> layout)
     scene_->highlightFindings(loaded_->findings);
     canvas_->showNewGraph();
     showDetails(nullptr);
-    lintTable_->resizeColumnsToContents();
     if (!search_->text().isEmpty())
         search(search_->text());
     hideMessage();
@@ -530,6 +544,16 @@ void GraphView::selectModelNode(int modelNode)
 
 int GraphView::search(const QString& text)
 {
+    return searchStep(text, +1);
+}
+
+int GraphView::searchPrevious(const QString& text)
+{
+    return searchStep(text, -1);
+}
+
+int GraphView::searchStep(const QString& text, int step)
+{
     if (!loaded_ || text.trimmed().isEmpty())
         return 0;
     const QString needle = text.trimmed();
@@ -546,17 +570,21 @@ int GraphView::search(const QString& text)
         status_->setText(tr("No node matches “%1”").arg(needle));
         return 0;
     }
+    const int count = int(matches.size());
     if (needle != lastSearch_)
         searchCursor_ = -1;
     lastSearch_ = needle;
-    searchCursor_ = (searchCursor_ + 1) % int(matches.size());
+    searchCursor_ = searchCursor_ < 0 ? (step > 0 ? 0 : count - 1)
+                                      : ((searchCursor_ + step) % count + count) % count;
     GraphNodeItem* item = matches[size_t(searchCursor_)];
     scene_->clearSelection();
     item->setSelected(true);
     canvas_->focusItem(item);
-    status_->setText(
-        tr("“%1”: match %2 of %3").arg(needle).arg(searchCursor_ + 1).arg(matches.size()));
-    return int(matches.size());
+    status_->setText(tr("“%1”: match %2 of %3 (Enter: next, Shift+Enter: previous)")
+                         .arg(needle)
+                         .arg(searchCursor_ + 1)
+                         .arg(count));
+    return count;
 }
 
 QString GraphView::exportImage(const QString& path)
@@ -732,6 +760,19 @@ void GraphView::updateStatus()
     if (!scene_->nodeItems().empty())
         text += tr(" · laid out in %1 s").arg(layoutSeconds_, 0, 'f', 2);
     status_->setText(text);
+}
+
+bool GraphView::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == search_ && event->type() == QEvent::KeyPress) {
+        const auto* key = static_cast<QKeyEvent*>(event);
+        if ((key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) &&
+            (key->modifiers() & Qt::ShiftModifier)) {
+            searchPrevious(search_->text());
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void GraphView::changeEvent(QEvent* event)

@@ -66,8 +66,10 @@ public:
     void toggleCollapsed(int modelNode);
     // Selects the box standing for `modelNode` and centres it; shows its details.
     void selectModelNode(int modelNode);
-    // Marks every node whose kind or value names contain `text`; selects the next one.
+    // Marks every node whose kind or value names contain `text`; selects the next (or the
+    // previous) one and scrolls it into view. Returns the number of matches.
     int search(const QString& text);
+    int searchPrevious(const QString& text);
     QString exportImage(const QString& path);
     // How long a layout may take before the view offers the collapsed graph instead.
     void setLayoutTimeLimit(int milliseconds);
@@ -90,8 +92,10 @@ Q_SIGNALS:
 
 protected:
     void changeEvent(QEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+    int searchStep(const QString& text, int step);
     void startLayout();
     void showLayout(std::shared_ptr<const GraphLayout> layout);
     void showMessage(const QString& text, bool offerCollapse);

@@ -94,14 +94,17 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
 
     connect(first_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
     connect(second_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
-    connect(session_, &Session::profilesChanged, this, &LatencyView::rebuildChoosers);
-    connect(session_, &Session::latencyChanged, this, &LatencyView::rebuildChoosers);
+    connect(session_, &Session::profilesChanged, this, [this] { rebuildChoosers(false); });
+    // A new curve for the tuner (a finished profile, an opened one) is what the user wants
+    // to see: the chooser follows it, so the plot never shows one profile while "Tuning uses"
+    // names another.
+    connect(session_, &Session::latencyChanged, this, [this] { rebuildChoosers(true); });
     connect(session_, &Session::activeBoundariesChanged, this, &LatencyView::redraw);
     connect(profiler_, &ProfilePanel::liveUpdated, this, &LatencyView::redraw);
-    rebuildChoosers();
+    rebuildChoosers(true);
 }
 
-void LatencyView::rebuildChoosers()
+void LatencyView::rebuildChoosers(bool followTuner)
 {
     const QString a = first_->currentText(), b = second_->currentText();
     {
@@ -115,14 +118,14 @@ void LatencyView::rebuildChoosers()
             second_->addItem(QFileInfo(p.path).fileName(), p.path);
             second_->setItemData(second_->count() - 1, p.path, Qt::ToolTipRole);
         }
-        if (first_->findText(a) >= 0)
+        const auto& src = session_->latencySource();
+        const int used = src ? first_->findData(QString::fromStdString(src->source)) : -1;
+        if (followTuner && used >= 0)
+            first_->setCurrentIndex(used);
+        else if (first_->findText(a) >= 0)
             first_->setCurrentIndex(first_->findText(a));
-        else if (const auto& src = session_->latencySource()) {
-            // Default to the profile the tuner uses.
-            const int used = first_->findData(QString::fromStdString(src->source));
-            if (used >= 0)
-                first_->setCurrentIndex(used);
-        }
+        else if (used >= 0)
+            first_->setCurrentIndex(used); // default to the profile the tuner uses
         if (second_->findText(b) >= 0)
             second_->setCurrentIndex(second_->findText(b));
     }

@@ -40,7 +40,7 @@ protected:
     void changeEvent(QEvent* event) override;
 
 private:
-    void rebuildChoosers();
+    void rebuildChoosers(bool followTuner);
     void redraw();
     void drawProfile(const Profile& profile, int colorIndex, const QString& name);
 

@@ -40,10 +40,15 @@ QVariant LintTableModel::data(const QModelIndex& index, int role) const
     }
     if (role == Qt::ToolTipRole) {
         const LintRule& rule = lintRule(f.rule);
-        return tr("<b>%1</b><p>%2</p><p><b>Fix:</b> %3</p>")
-            .arg(QString::fromStdString(rule.title).toHtmlEscaped(),
-                 QString::fromStdString(rule.explanation).toHtmlEscaped(),
-                 QString::fromStdString(rule.fix).toHtmlEscaped());
+        // The Finding column is elided to fit: its tooltip starts with the whole finding.
+        const QString finding =
+            index.column() == Message
+                ? QString("<p>%1</p>").arg(QString::fromStdString(f.message).toHtmlEscaped())
+                : QString();
+        return finding + tr("<b>%1</b><p>%2</p><p><b>Fix:</b> %3</p>")
+                             .arg(QString::fromStdString(rule.title).toHtmlEscaped(),
+                                  QString::fromStdString(rule.explanation).toHtmlEscaped(),
+                                  QString::fromStdString(rule.fix).toHtmlEscaped());
     }
     if (role == Qt::TextAlignmentRole && index.column() == Line)
         return QVariant(Qt::AlignRight | Qt::AlignVCenter);

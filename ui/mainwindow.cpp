@@ -5,6 +5,7 @@
 #include "core/util/error.h"
 #include "ui/bucketsview.h"
 #include "ui/elidedlabel.h"
+#include "ui/errortext.h"
 #include "ui/exportdialog.h"
 #include "ui/graphview.h"
 #include "ui/latencyview.h"
@@ -398,7 +399,7 @@ QString MainWindow::saveProject(const QString& path)
     try {
         writeProject(session_->toProject(), path.toStdString());
     } catch (const std::exception& e) {
-        return QString::fromStdString(firstLine(e.what()));
+        return messageFor(e);
     }
     projectPath_ = path;
     recent_->add(path);
@@ -467,14 +468,15 @@ void MainWindow::updateStatus()
         summary_->setText(tr("No boundary set"));
         return;
     }
+    // The set's title as every list shows it: a stale optimum says so here too.
+    const QString title = session_->setTitle(session_->activeIndex());
     if (!e) {
-        summary_->setText(
-            tr("%1: waiting for traffic and latency").arg(QString::fromStdString(set->name)));
+        summary_->setText(tr("%1: waiting for traffic and latency").arg(title));
         return;
     }
     const QLocale locale;
     summary_->setText(tr("%1: mean %2 ms · p99 %3 ms · waste %4 %")
-                          .arg(QString::fromStdString(set->name))
+                          .arg(title)
                           .arg(locale.toString(e->stats.meanLatencyMs, 'f', 2))
                           .arg(locale.toString(e->stats.p99LatencyMs, 'f', 2))
                           .arg(locale.toString(e->stats.wastePct, 'f', 1)));

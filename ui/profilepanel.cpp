@@ -7,6 +7,8 @@
 #include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/elidedlabel.h"
+#include "ui/errortext.h"
+#include "ui/savedprofiles.h"
 #include "ui/session.h"
 
 #include <QCheckBox>
@@ -79,7 +81,8 @@ ProfilePlan planFor(const Session& session, int gridPoints, int budgetS, int thr
 } // namespace
 
 ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
-    : QWidget(parent), session_(session), job_(new BackgroundJob(this))
+    : QWidget(parent), session_(session), job_(new BackgroundJob(this)),
+      saved_(new SavedProfiles(session, this))
 {
     setObjectName("profilePanel");
     outputDir_ = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
@@ -181,10 +184,12 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
         try {
             writeProfile(path.toStdString(), *profile, /*replace=*/true);
         } catch (const std::exception& e) {
-            showMessage(tr("Measured, but the profile could not be saved: %1").arg(e.what()), true);
+            showMessage(tr("Measured, but the profile could not be saved: %1").arg(messageFor(e)),
+                        true);
             Q_EMIT profilingStopped(false);
             return;
         }
+        saved_->remember(path); // offered again after a restart
         session_->addProfile({path, *profile});
         session_->markModified(); // minutes of measuring: the project should keep it
         int failed = 0;
@@ -197,7 +202,7 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
                                      LatencySource{name, path.toStdString()});
             } catch (const std::exception& e) {
                 showMessage(tr("Saved %1, but it gives no latency curve: %2")
-                                .arg(QDir::toNativeSeparators(path), e.what()),
+                                .arg(QDir::toNativeSeparators(path), messageFor(e)),
                             true);
                 Q_EMIT profilingStopped(false);
                 return;
@@ -233,7 +238,7 @@ void ProfilePanel::start()
         plan = planFor(*session_, grid_->value(), budget_->value(), threads_->value(),
                        inputs_->text());
     } catch (const std::exception& e) {
-        showMessage(e.what(), true);
+        showMessage(messageFor(e), true);
         Q_EMIT profilingStopped(false);
         return;
     }
@@ -241,6 +246,7 @@ void ProfilePanel::start()
     liveHeader_ = Profile{};
     progress_->setValue(0);
     showMessage(tr("Loading %1…").arg(plan.modelName), false);
+    plan.request.simulatedCallMs = simulatedCallMs_;
     const ProfileRequest request = plan.request;
     job_->start(tr("Profiling %1").arg(plan.modelName), [request](JobContext& context) {
         ProfileObserver observer;

@@ -9,6 +9,7 @@
 
 #include <QWidget>
 
+#include <functional>
 #include <map>
 
 class QCheckBox;
@@ -21,6 +22,7 @@ class QSpinBox;
 namespace bucketlab::ui {
 
 class BackgroundJob;
+class SavedProfiles;
 class Session;
 
 class ProfilePanel : public QWidget {
@@ -29,11 +31,20 @@ public:
     explicit ProfilePanel(Session* session, QWidget* parent = nullptr);
 
     BackgroundJob* job() const { return job_; }
+    // The profiles saved by earlier runs, brought back into the session for its model.
+    SavedProfiles* savedProfiles() const { return saved_; }
     // The points of the run in progress (or just ended), by length, as last reported.
     Profile liveProfile() const;
     bool isProfiling() const;
     // Where finished profiles are written (an application data folder by default).
     void setOutputDirectory(const QString& dir) { outputDir_ = dir; }
+    // Times every call with a simulated device clock instead of this machine's (the model
+    // still runs): ProfileRequest::simulatedCallMs. For tests and demonstrations of a device
+    // that is not here; empty: the real clock.
+    void setSimulatedClock(std::function<double(int64_t length, int64_t batch, int64_t call)> ms)
+    {
+        simulatedCallMs_ = std::move(ms);
+    }
 
 public Q_SLOTS:
     void start();
@@ -50,6 +61,7 @@ private:
 
     Session* session_;
     BackgroundJob* job_;
+    SavedProfiles* saved_;
     QSpinBox* grid_ = nullptr;
     QSpinBox* budget_ = nullptr;
     QSpinBox* threads_ = nullptr;
@@ -62,6 +74,7 @@ private:
     std::map<int64_t, ProfilePoint> live_;
     Profile liveHeader_;
     QString outputDir_;
+    std::function<double(int64_t, int64_t, int64_t)> simulatedCallMs_;
 };
 
 } // namespace bucketlab::ui

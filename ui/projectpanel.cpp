@@ -23,9 +23,10 @@ QString boundariesText(const std::vector<int64_t>& b)
     return parts.join(", ");
 }
 
-void setSetItemText(QTreeWidgetItem* item, const BoundarySet& set)
+void setSetItemText(QTreeWidgetItem* item, const Session& session, int index)
 {
-    const QString title = boundarySetTitle(set);
+    const BoundarySet& set = session.boundarySets()[size_t(index)];
+    const QString title = session.setTitle(index);
     const QString details = boundariesText(set.boundaries);
     if (item->text(0) != title)
         item->setText(0, title);
@@ -108,9 +109,8 @@ void ProjectPanel::rebuild()
         new QTreeWidgetItem(profiles, {tr("(none)")});
     auto* sets = new QTreeWidgetItem(tree_, {tr("Boundary sets")});
     for (size_t i = 0; i < session_->boundarySets().size(); ++i) {
-        const auto& s = session_->boundarySets()[i];
         auto* item = new QTreeWidgetItem(sets);
-        setSetItemText(item, s);
+        setSetItemText(item, *session_, int(i));
         item->setData(0, kSetIndexRole, int(i));
         item->setToolTip(0, tr("Click to show and edit this set in the Buckets view"));
         if (int(i) == session_->activeIndex()) {
@@ -132,7 +132,7 @@ void ProjectPanel::refreshActiveSet()
     for (QTreeWidgetItemIterator it(tree_); *it; ++it) {
         const QVariant index = (*it)->data(0, kSetIndexRole);
         if (index.isValid() && index.toInt() == active) {
-            setSetItemText(*it, *set);
+            setSetItemText(*it, *session_, active);
             return;
         }
     }

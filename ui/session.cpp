@@ -3,6 +3,7 @@
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 
+#include <QStringList>
 #include <QUndoCommand>
 #include <QUndoStack>
 
@@ -114,10 +115,12 @@ void Session::setTraffic(LengthHistogram histogram, const DistributionSource& so
 {
     histogram_ = std::move(histogram);
     trafficSource_ = source;
-    tuning_.reset();
+    ++trafficGeneration_; // the tuning result and tuned sets now read as stale
     rebuildEvaluator();
     Q_EMIT trafficChanged();
     Q_EMIT tuningChanged();
+    if (!tunedFor_.empty())
+        Q_EMIT boundarySetsChanged(); // their titles say "stale" now
     reevaluate();
 }
 
@@ -125,10 +128,12 @@ void Session::setLatency(LatencyCurve curve, const LatencySource& source)
 {
     latency_ = std::move(curve);
     latencySource_ = source;
-    tuning_.reset();
+    ++latencyGeneration_;
     rebuildEvaluator();
     Q_EMIT latencyChanged();
     Q_EMIT tuningChanged();
+    if (!tunedFor_.empty())
+        Q_EMIT boundarySetsChanged();
     reevaluate();
 }
 
@@ -161,6 +166,19 @@ Boundaries Session::activeBoundaries() const
 {
     const BoundarySet* s = activeSet();
     return s ? s->boundaries : Boundaries();
+}
+
+int Session::putTunedSet(const BoundarySet& set)
+{
+    // Recorded before the set is announced, so its first label is already right.
+    const auto was = tunedFor_.find(set.name);
+    const std::optional<PricingInputs> previous =
+        was == tunedFor_.end() ? std::nullopt : std::optional<PricingInputs>(was->second);
+    tunedFor_[set.name] = pricingInputs();
+    const int index = putBoundarySet(set);
+    if (previous && !previous->sameAs(tunedFor_[set.name]))
+        Q_EMIT boundarySetsChanged(); // same boundaries, but no longer stale
+    return index;
 }
 
 int Session::putBoundarySet(const BoundarySet& set)
@@ -236,6 +254,8 @@ void Session::restoreSetsState(const SetsState& state)
     sets_ = state.sets;
     active_ = state.active;
     tuning_ = state.tuning;
+    tuningFor_ = state.tuningFor;
+    tunedFor_ = state.tunedFor;
     Q_EMIT boundarySetsChanged();
     if (activeMoved || activeBoundaries() != was)
         Q_EMIT activeBoundariesChanged();
@@ -246,7 +266,86 @@ void Session::restoreSetsState(const SetsState& state)
 void Session::setTuningReport(const TuningReport& report)
 {
     tuning_ = report;
+    tuningFor_ = pricingInputs();
     Q_EMIT tuningChanged();
+}
+
+const std::optional<TuningReport>& Session::tuningReport() const
+{
+    static const std::optional<TuningReport> none;
+    return tuning_ && tuningFor_.sameAs(pricingInputs()) ? tuning_ : none;
+}
+
+PricingInputs Session::pricingInputs() const
+{
+    PricingInputs p;
+    p.traffic = trafficGeneration_;
+    p.latency = latencyGeneration_;
+    if (trafficSource_)
+        p.trafficName = QString::fromStdString(trafficSource_->name.empty() ? trafficSource_->source
+                                                                            : trafficSource_->name);
+    if (latencySource_)
+        p.latencyName = QString::fromStdString(latencySource_->name.empty() ? latencySource_->source
+                                                                            : latencySource_->name);
+    return p;
+}
+
+QString Session::describeChange(const PricingInputs& then) const
+{
+    const PricingInputs now = pricingInputs();
+    QStringList what;
+    if (then.latency != now.latency)
+        what << tr("the latency curve changed from %1 to %2")
+                    .arg(then.latencyName.isEmpty() ? tr("none") : then.latencyName,
+                         now.latencyName.isEmpty() ? tr("none") : now.latencyName);
+    if (then.traffic != now.traffic)
+        what << tr("the traffic changed from %1 to %2")
+                    .arg(then.trafficName.isEmpty() ? tr("none") : then.trafficName,
+                         now.trafficName.isEmpty() ? tr("none") : now.trafficName);
+    return what.join(tr(" and "));
+}
+
+QString Session::tuningStaleReason() const
+{
+    if (!tuning_ || tuningFor_.sameAs(pricingInputs()))
+        return {};
+    return describeChange(tuningFor_);
+}
+
+QString Session::staleFor(int index) const
+{
+    if (index < 0 || index >= int(sets_.size()))
+        return {};
+    const auto it = tunedFor_.find(sets_[size_t(index)].name);
+    if (it == tunedFor_.end())
+        return {};
+    const PricingInputs& then = it->second;
+    const PricingInputs now = pricingInputs();
+    QStringList what;
+    if (then.latency != now.latency)
+        what << (then.latencyName.isEmpty() ? tr("no latency curve") : then.latencyName);
+    if (then.traffic != now.traffic)
+        what << (then.trafficName.isEmpty() ? tr("no traffic") : then.trafficName);
+    return what.join(tr(" and "));
+}
+
+QString Session::setTitle(int index) const
+{
+    if (index < 0 || index >= int(sets_.size()))
+        return {};
+    const QString title = boundarySetTitle(sets_[size_t(index)]);
+    const QString stale = staleFor(index);
+    return stale.isEmpty() ? title : tr("%1 (for %2, stale)").arg(title, stale);
+}
+
+QString Session::setLabel(int index) const
+{
+    if (index < 0 || index >= int(sets_.size()))
+        return {};
+    QStringList parts;
+    for (int64_t b : sets_[size_t(index)].boundaries)
+        parts << QString::number(b);
+    return QStringLiteral("%1: %2").arg(setTitle(index), parts.join(", "));
 }
 
 std::optional<Evaluation> Session::evaluate(const Boundaries& boundaries) const
@@ -294,6 +393,7 @@ void Session::clear()
     active_ = -1;
     evaluation_.reset();
     tuning_.reset();
+    tunedFor_.clear();
     undo_->clear();
     setModifiedFlag(false);
     Q_EMIT modelChanged();

@@ -2,7 +2,9 @@
 // (a length histogram), the latency curve, the profiles, and the named boundary sets with
 // the active one. Views observe it through signals and edit the active boundaries through
 // the undo stack, so every edit can be undone. Evaluation of the active set is O(K) and
-// cached here: dragging a boundary re-evaluates on every mouse move.
+// cached here: dragging a boundary re-evaluates on every mouse move. Figures priced under
+// one traffic and latency curve (the tuning result, a tuned set) remember which; when either
+// changes they are reported stale, never silently re-priced.
 #pragma once
 
 #include "core/archive/model_info.h"
@@ -17,6 +19,7 @@
 #include <QString>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -28,6 +31,19 @@ namespace bucketlab::ui {
 struct LoadedProfile {
     QString path;
     Profile profile;
+};
+
+// What priced figures depend on: the traffic and the latency curve as loaded. Every load is
+// a new generation, so a re-measured profile counts as a change even under the same name.
+struct PricingInputs {
+    quint64 traffic = 0;
+    quint64 latency = 0;
+    QString trafficName;
+    QString latencyName;
+    bool sameAs(const PricingInputs& other) const
+    {
+        return traffic == other.traffic && latency == other.latency;
+    }
 };
 
 class Session : public QObject {
@@ -71,6 +87,9 @@ public:
     Boundaries activeBoundaries() const;
     // Adds or replaces (by name) a set; returns its index.
     int putBoundarySet(const BoundarySet& set);
+    // The same for a set the tuner has just found under the current traffic and latency: it
+    // is marked stale once either changes (staleFor).
+    int putTunedSet(const BoundarySet& set);
     void setActiveIndex(int index);
     // Replaces the active set's boundaries without the undo stack (the undo commands and a
     // live drag use it). Invalid boundaries are refused (returns false).
@@ -96,9 +115,24 @@ public:
     void markModified();
     void setSaved();
 
-    // The latest tuning result (optimum, baselines, Pareto front), if any.
+    // The latest tuning result (optimum, baselines, Pareto front), priced under the current
+    // traffic and latency; none when there is none or it is stale (tuningStaleReason).
     void setTuningReport(const TuningReport& report);
-    const std::optional<TuningReport>& tuningReport() const { return tuning_; }
+    const std::optional<TuningReport>& tuningReport() const;
+    // Why the latest tuning result no longer holds ("the latency curve changed from A to B"),
+    // or empty when it holds or there is none.
+    QString tuningStaleReason() const;
+
+    // The traffic and latency in use now, with their generations.
+    PricingInputs pricingInputs() const;
+    // For a tuned set whose traffic or latency has changed since it was found, what it was
+    // found for ("demo encoder"); empty otherwise (a fresh optimum, any other set).
+    QString staleFor(int index) const;
+    // How set `index` is named in every list and in the status bar: boundarySetTitle, marked
+    // "tuned (for demo encoder, stale)" when staleFor says so.
+    QString setTitle(int index) const;
+    // The title with the set's boundaries: "tuned (for demo encoder, stale): 96, 512".
+    QString setLabel(int index) const;
 
     // Evaluation of the active boundaries; nullopt without evaluator or boundaries.
     const std::optional<Evaluation>& evaluation() const { return evaluation_; }
@@ -125,8 +159,11 @@ private:
         std::vector<BoundarySet> sets;
         int active = -1;
         std::optional<TuningReport> tuning;
+        PricingInputs tuningFor;
+        std::map<std::string, PricingInputs> tunedFor;
     };
-    SetsState setsState() const { return {sets_, active_, tuning_}; }
+    SetsState setsState() const { return {sets_, active_, tuning_, tuningFor_, tunedFor_}; }
+    QString describeChange(const PricingInputs& then) const;
     void restoreSetsState(const SetsState& state);
     void setModifiedFlag(bool modified);
     void rebuildEvaluator();
@@ -144,6 +181,9 @@ private:
     int active_ = -1;
     std::optional<Evaluation> evaluation_;
     std::optional<TuningReport> tuning_;
+    PricingInputs tuningFor_;                       // what tuning_ was priced under
+    std::map<std::string, PricingInputs> tunedFor_; // by set name: what the tuner used
+    quint64 trafficGeneration_ = 0, latencyGeneration_ = 0;
     QUndoStack* undo_ = nullptr;
     bool modified_ = false; // changes outside the undo stack
     bool reportedModified_ = false;

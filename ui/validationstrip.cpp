@@ -26,6 +26,20 @@ QColor ValidationStrip::defectColor()
     return QColor(213, 50, 0);
 }
 
+QColor ValidationStrip::rejectedColor()
+{
+    // A neutral grey: outside the served range, neither a pass in green nor a defect in red,
+    // and told apart from both by lightness too (colour-blind readers).
+    return QColor(150, 150, 150);
+}
+
+QColor ValidationStrip::colorOf(const ValidationRange& range)
+{
+    if (!range.ok())
+        return defectColor();
+    return range.bucket > 0 ? okColor() : rejectedColor();
+}
+
 void ValidationStrip::setRanges(std::vector<ValidationRange> ranges,
                                 std::vector<int64_t> boundaries)
 {
@@ -96,13 +110,19 @@ void ValidationStrip::paintEvent(QPaintEvent*)
         QRectF seg(QPointF(xOfLength(r.first), bar.top()),
                    QPointF(xOfLength(r.last + 1), bar.bottom()));
         p.setPen(Qt::NoPen);
-        p.setBrush(r.ok() ? okColor() : defectColor());
+        p.setBrush(colorOf(r));
         p.drawRect(seg);
         if (int(i) == selected_) {
             p.setPen(QPen(palette().color(QPalette::Highlight), 3));
             p.setBrush(Qt::NoBrush);
             p.drawRect(seg.adjusted(1.5, -2, -1.5, 2));
         }
+    }
+    // Where the served range ends: a firm line at the largest bucket.
+    if (!boundaries_.empty() && boundaries_.back() < ranges_.back().last) {
+        const double x = xOfLength(boundaries_.back() + 1);
+        p.setPen(QPen(text, 2));
+        p.drawLine(QPointF(x, bar.top() - 4), QPointF(x, bar.bottom() + 4));
     }
     // Ticks and labels at 1, every boundary and the last length; labels that would overlap
     // the previous one are left out.
@@ -136,7 +156,8 @@ void ValidationStrip::paintEvent(QPaintEvent*)
         p.drawText(QPointF(x, y + fm.ascent()), label);
         x += fm.horizontalAdvance(label) + 18;
     };
-    legend(okColor(), tr("ok (padded to its bucket, or rejected past the largest)"));
+    legend(okColor(), tr("ok (padded to its bucket)"));
+    legend(rejectedColor(), tr("rejected past the largest bucket (as it should)"));
     legend(defectColor(), tr("defect"));
     p.setPen(text);
     p.drawText(QPointF(x, y + fm.ascent()), tr("ticks: inferred bucket boundaries"));

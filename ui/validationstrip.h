@@ -1,6 +1,6 @@
-// The validator's verdict along the length axis: one coloured segment per length range (ok
-// or defect), the inferred bucket boundaries as ticks, and a legend. Clicking a segment
-// selects its range.
+// The validator's verdict along the length axis: one coloured segment per length range (ok,
+// rejected past the largest bucket, or defect), the inferred bucket boundaries as ticks, a
+// line where the served range ends, and a legend. Clicking a segment selects its range.
 #pragma once
 
 #include "ui/validationtablemodel.h"
@@ -21,9 +21,13 @@ public:
     int rangeAt(int x) const;
     // The x where `length` is drawn.
     double xOfLength(int64_t length) const;
+    // Where the ranges are drawn.
+    QRectF barRect() const;
 
-    static QColor okColor();
+    static QColor okColor();       // served and padded right
+    static QColor rejectedColor(); // past the largest bucket, rejected as it should be
     static QColor defectColor();
+    static QColor colorOf(const ValidationRange& range);
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
@@ -36,8 +40,6 @@ protected:
     void mousePressEvent(QMouseEvent* event) override;
 
 private:
-    QRectF barRect() const;
-
     std::vector<ValidationRange> ranges_;
     std::vector<int64_t> boundaries_;
     int selected_ = -1;

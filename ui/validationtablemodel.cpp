@@ -110,7 +110,8 @@ QVariant ValidationTableModel::data(const QModelIndex& index, int role) const
         return lines.join("\n");
     }
     if (role == Qt::DecorationRole && index.column() == Verdict)
-        return r.ok() ? seriesColor(2) : QColor(213, 50, 0);
+        // As the strip draws them (ValidationStrip::colorOf): past the largest bucket is grey.
+        return !r.ok() ? QColor(213, 50, 0) : r.bucket > 0 ? seriesColor(2) : QColor(150, 150, 150);
     return {};
 }
 

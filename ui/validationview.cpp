@@ -1,6 +1,7 @@
 #include "ui/validationview.h"
 
 #include "core/kernel/kernel_check.h"
+#include "core/kernel/kernel_source.h"
 #include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/session.h"
@@ -14,10 +15,12 @@
 #include <QLocale>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QShowEvent>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <memory>
@@ -56,7 +59,79 @@ QString callHtml(const KernelCall& call)
     return html;
 }
 
+QString boundsText(const std::vector<int64_t>& b)
+{
+    QStringList parts;
+    for (int64_t x : b)
+        parts << QString::number(x);
+    return parts.join(", ");
+}
+
 } // namespace
+
+// What the view validates, and why. For the open package it is the kernel that serves the
+// active boundary set: the package's own when the set is the package's buckets, otherwise
+// the kernel BucketLab generates for the set with the package's inputs (what Export writes).
+// A kernel file opened by itself is validated as written.
+struct ValidationView::Subject {
+    QString file;                          // a kernel file or archive; empty: generated
+    std::optional<KernelLayout> generated; // the kernel generated for the active set
+    int64_t batchDim = 0;
+    std::vector<int64_t> expected; // the buckets it has to serve, when known
+    QString header;                // rich text: what and why
+    QString key;                   // changes when a different kernel is to be validated
+    int64_t checkUpTo = 0;         // past the largest declared bucket; 0: as the user set it
+};
+
+ValidationView::Subject ValidationView::subject() const
+{
+    Subject out;
+    const QString path = session_->kernelFile();
+    if (path.isEmpty())
+        return out;
+    const QString name = QFileInfo(path).fileName().toHtmlEscaped();
+    const BoundarySet* active = session_->activeSet();
+    const QString setTitle =
+        active ? session_->setTitle(session_->activeIndex()).toHtmlEscaped() : QString();
+    const auto& model = session_->model();
+    if (model && model->package && QString::fromStdString(model->path) == path) {
+        const PackageMeta& meta = *model->package;
+        if (active && !active->boundaries.empty() && active->boundaries != meta.boundaries) {
+            out.generated = KernelLayout{active->boundaries, meta.bucketDim, meta.inputs};
+            out.batchDim = meta.batchDim;
+            out.expected = active->boundaries.values();
+            out.header = tr("Kernel for the active set <b>%1</b> (buckets %2), as Export writes "
+                            "it with %3's inputs. %3's own kernel serves %4, not this set.")
+                             .arg(setTitle, boundsText(out.expected), name,
+                                  boundsText(meta.boundaries.values()));
+            out.key = QStringLiteral("generated:%1:%2").arg(path, boundsText(out.expected));
+            out.checkUpTo = out.expected.back() * 2;
+            return out;
+        }
+        out.file = path;
+        out.expected = meta.boundaries.values();
+        out.header =
+            active ? tr("Kernel of <b>%1</b>, buckets %2: those of the active set "
+                        "<b>%3</b>")
+                         .arg(name, boundsText(out.expected), setTitle)
+                   : tr("Kernel of <b>%1</b>, buckets %2").arg(name, boundsText(out.expected));
+        out.key = QStringLiteral("file:") + path;
+        if (!out.expected.empty())
+            out.checkUpTo = out.expected.back() * 2;
+        return out;
+    }
+    out.file = path;
+    out.header =
+        active ? tr("Kernel of <b>%1</b> as written: its buckets are inferred from what it "
+                    "does (the active set <b>%2</b> is %3)")
+                     .arg(name, setTitle, boundsText(active->boundaries.values()))
+               : tr("Kernel of <b>%1</b> as written: its buckets are inferred from what it does")
+                     .arg(name);
+    if (active)
+        out.expected = active->boundaries.values();
+    out.key = QStringLiteral("file:") + path;
+    return out;
+}
 
 ValidationView::ValidationView(Session* session, QWidget* parent)
     : QWidget(parent), session_(session), job_(new BackgroundJob(this))
@@ -69,6 +144,8 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     kernel_ = new QLabel(this);
     kernel_->setObjectName("validationKernel");
     kernel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // What is validated and why can take two lines; wrapped, it never widens the window.
+    kernel_->setWordWrap(true);
     bar->addWidget(kernel_, 1);
     bar->addWidget(new QLabel(tr("Lengths up to"), this));
     maxLength_ = new QSpinBox(this);
@@ -160,6 +237,13 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
                                                  .arg(result->defects.size()),
                                 bounds.join(", "), locale.toString(qlonglong(result->calls)))
                            .arg(result->seconds, 0, 'f', 2);
+        // A kernel that serves other buckets than the active set is not the set's kernel.
+        if (!ranExpected_.empty() && result->role == KernelRole::BucketKernel &&
+            result->boundaries != ranExpected_)
+            text += "<br>" + tr("<span style='color:%1'>Its buckets [%2] are not the active "
+                                "set's [%3].</span>")
+                                 .arg(ValidationStrip::defectColor().name(), bounds.join(", "),
+                                      boundsText(ranExpected_));
         for (const auto& note : result->notes)
             text += "<br>" + tr("note: %1").arg(esc(note));
         if (result->workerAbandoned)
@@ -184,16 +268,39 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     });
     connect(job_, &BackgroundJob::cancelled, this, [this] {
         setRunning(false);
+        if (pendingRun_ || rerun_->isActive())
+            return; // cancelled for the active set's kernel, which says so already
         summary_->setText(tr("Validation cancelled."));
         Q_EMIT validationFinished(false);
     });
-    connect(session_, &Session::kernelFileChanged, this, &ValidationView::kernelChanged);
-    kernelChanged();
+    // An edit or a switch of the active set re-validates once the edits settle (a drag
+    // changes the set on every mouse move), and only while the view is shown.
+    rerun_ = new QTimer(this);
+    rerun_->setSingleShot(true);
+    rerun_->setInterval(400);
+    connect(rerun_, &QTimer::timeout, this, &ValidationView::run);
+    connect(session_, &Session::kernelFileChanged, this, [this] { refreshSubject(true); });
+    for (auto signal :
+         {&Session::modelChanged, &Session::boundarySetsChanged, &Session::activeBoundariesChanged})
+        connect(session_, signal, this, [this] { refreshSubject(false); });
+    refreshSubject(true);
+}
+
+void ValidationView::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    if (pendingRun_)
+        run(); // not a burst of edits: no need to wait for them to settle
+}
+
+QString ValidationView::subjectText() const
+{
+    return kernel_->text();
 }
 
 bool ValidationView::isBusy() const
 {
-    return job_->isRunning();
+    return job_->isRunning() || rerun_->isActive();
 }
 
 void ValidationView::setMaxLength(int length)
@@ -211,46 +318,74 @@ QString ValidationView::summaryText() const
     return summary_->text();
 }
 
-void ValidationView::kernelChanged()
+void ValidationView::refreshSubject(bool kernelFileChanged)
 {
+    const Subject now = subject();
+    const QString path = session_->kernelFile();
+    kernel_->setText(path.isEmpty() ? tr("No kernel: open a package or a kernel (.py)")
+                                    : now.header);
+    kernel_->setToolTip(path);
+    if (!kernelFileChanged && now.key == subjectKey_)
+        return; // the same kernel: its verdict stands
+    subjectKey_ = now.key;
     job_->cancel();
+    rerun_->stop();
+    pendingRun_ = false;
     model_->clear();
     strip_->setRanges({}, {});
     details_->clear();
-    const QString path = session_->kernelFile();
     run_->setEnabled(!path.isEmpty());
     if (path.isEmpty()) {
-        kernel_->setText(tr("No kernel: open a package or a kernel (.py)"));
         summary_->clear();
         return;
     }
-    kernel_->setText(tr("Kernel of <b>%1</b>").arg(QFileInfo(path).fileName().toHtmlEscaped()));
-    kernel_->setToolTip(path);
-    // A package declares its buckets: check past the largest one.
-    const auto& model = session_->model();
-    if (model && model->package && QString::fromStdString(model->path) == path &&
-        !model->package->boundaries.empty())
-        maxLength_->setValue(
-            int(std::min<int64_t>(model->package->boundaries.largest() * 2, 1 << 20)));
+    // Known buckets: check past the largest one.
+    if (now.checkUpTo > 0)
+        maxLength_->setValue(int(std::min<int64_t>(now.checkUpTo, 1 << 20)));
     // Validation is quick for any sane kernel; running it at once shows the verdict when the
     // file is opened. A kernel that hangs is cut off by the per-call timeout.
-    run();
+    if (kernelFileChanged) {
+        run();
+    } else if (isVisible()) {
+        summary_->setText(tr("The active set changed: validating its kernel…"));
+        rerun_->start();
+    } else {
+        pendingRun_ = true;
+        summary_->setText(tr("The active set changed: its kernel is validated when this view "
+                             "is shown."));
+    }
 }
 
 void ValidationView::run()
 {
+    rerun_->stop();
+    pendingRun_ = false;
     const QString path = session_->kernelFile();
     if (path.isEmpty())
         return;
+    const Subject subject = this->subject();
+    subjectKey_ = subject.key;
+    ranExpected_ = subject.expected;
     model_->clear();
     strip_->setRanges({}, {});
     details_->clear();
     ranMaxLength_ = maxLength_->value();
     KernelCheckOptions options;
     options.maxLength = ranMaxLength_;
-    const std::string p = path.toStdString();
     summary_->setText(tr("Validating…"));
     setRunning(true);
+    if (subject.generated) {
+        options.batchDim = subject.batchDim;
+        const KernelLayout layout = *subject.generated;
+        job_->start(
+            tr("Validating the kernel for the active set"), [layout, options](JobContext& context) {
+                return QVariant::fromValue(
+                    std::shared_ptr<const KernelCheckResult>(std::make_shared<KernelCheckResult>(
+                        checkGeneratedKernel(layout, options, context.job()))));
+            });
+        return;
+    }
+    const std::string p = subject.file.toStdString();
     job_->start(tr("Validating %1").arg(path), [p, options](JobContext& context) {
         return QVariant::fromValue(std::shared_ptr<const KernelCheckResult>(
             std::make_shared<KernelCheckResult>(checkKernelFile(p, "", options, context.job()))));

@@ -6,12 +6,16 @@
 
 #include <QWidget>
 
+#include <cstdint>
+#include <vector>
+
 class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableView;
 class QTextBrowser;
+class QTimer;
 
 namespace bucketlab::ui {
 
@@ -38,12 +42,21 @@ public:
     BackgroundJob* job() const { return job_; }
     QString detailsText() const;
     QString summaryText() const;
+    // What is validated and why (the line above the strip).
+    QString subjectText() const;
 
 Q_SIGNALS:
     void validationFinished(bool completed);
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
-    void kernelChanged();
+    struct Subject;
+    Subject subject() const;
+    // Follows the session: a new kernel file runs at once; a change of the active set runs
+    // once the edits settle, or when the view is next shown.
+    void refreshSubject(bool kernelFileChanged);
     void setRunning(bool running);
 
     Session* session_;
@@ -59,6 +72,10 @@ private:
     QTextBrowser* details_ = nullptr;
     BackgroundJob* job_ = nullptr;
     int64_t ranMaxLength_ = 0;
+    std::vector<int64_t> ranExpected_;
+    QString subjectKey_;
+    QTimer* rerun_ = nullptr;
+    bool pendingRun_ = false;
 };
 
 } // namespace bucketlab::ui

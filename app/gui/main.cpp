@@ -44,22 +44,10 @@ QString fileNameFor(const QString& tab)
 
 int main(int argc, char** argv)
 {
-    // A screenshot needs no screen: without a display, render offscreen instead of failing.
-    for (int i = 1; i < argc; ++i)
-        if (QByteArray(argv[i]).startsWith("--screenshot") &&
-            qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
-            qEnvironmentVariableIsEmpty("DISPLAY") &&
-            qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
-            qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName("BucketLab");
-    QApplication::setApplicationName("BucketLab");
-    QApplication::setApplicationVersion(QString::fromStdString(bucketlab::creatorString()));
-
     QCommandLineParser parser;
     parser.setApplicationDescription("BucketLab desktop: tune, check and package bucketed models");
-    parser.addHelpOption();
-    parser.addVersionOption();
+    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption version = parser.addVersionOption();
     QCommandLineOption demo("demo", "Open the embedded demo in the Buckets view");
     QCommandLineOption screenshot("screenshot", "Render the main window to FILE (PNG) and exit",
                                   "FILE");
@@ -73,7 +61,41 @@ int main(int argc, char** argv)
     parser.addOption(screenshotAll);
     parser.addPositionalArgument("files", "Models, packages, traffic, profiles or a project",
                                  "[files...]");
-    parser.process(app);
+
+    const auto wantsInfo = [&] {
+        return parser.isSet(help) || parser.isSet("help-all") || parser.isSet(version);
+    };
+    // --help and --version answer before any window system is touched, so they work on a
+    // terminal without a display (QApplication would abort there). Qt's own options
+    // (-platform, -style, ...) are only known once QApplication has taken them out.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+    if (parser.parse(arguments) && wantsInfo()) {
+        QCoreApplication app(argc, argv); // names the program in the usage line
+        QCoreApplication::setApplicationVersion(QString::fromStdString(bucketlab::creatorString()));
+        parser.process(app); // prints and exits 0
+        return 0;
+    }
+
+    // A screenshot needs no screen: without a display, render offscreen instead of failing.
+    for (int i = 1; i < argc; ++i)
+        if (QByteArray(argv[i]).startsWith("--screenshot") &&
+            qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
+            qEnvironmentVariableIsEmpty("DISPLAY") &&
+            qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("BucketLab");
+    QApplication::setApplicationName("BucketLab");
+    QApplication::setApplicationVersion(QString::fromStdString(bucketlab::creatorString()));
+    if (!parser.parse(QApplication::arguments())) {
+        std::cerr << "bucketlab: " << parser.errorText().toStdString()
+                  << " (bucketlab --help lists the options)\n";
+        return 2;
+    }
+    if (wantsInfo())
+        parser.process(app); // prints and exits 0
 
     bucketlab::ui::MainWindow window;
     window.resize(1280, 800);

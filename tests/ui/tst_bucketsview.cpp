@@ -59,6 +59,8 @@ private Q_SLOTS:
     void optimizeCanBeCancelledWithoutStallingTheUi();
     void setLabelsFollowEdits();
     void optimizeIsOneUndoStep();
+    void aChangedInputMarksTheOptimumStale_data();
+    void aChangedInputMarksTheOptimumStale();
 
 private:
     void drag(int64_t from, int64_t to);
@@ -445,6 +447,54 @@ void TestBucketsView::optimizeIsOneUndoStep()
     QVERIFY(session_->tuningReport().has_value());
     QVERIFY(view_->comparisonModel()->rowCount() >= 4);
     QCOMPARE(chooserText(), "tuned: " + joined(optimum));
+}
+
+void TestBucketsView::aChangedInputMarksTheOptimumStale_data()
+{
+    QTest::addColumn<bool>("newTraffic");
+    QTest::addColumn<bool>("newLatency");
+    QTest::addColumn<QString>("title"); // of the tuned set afterwards
+    QTest::addRow("nothing changes") << false << false << "tuned";
+    QTest::addRow("a new latency curve") << false << true << "tuned (for test curve, stale)";
+    QTest::addRow("new traffic") << true << false << "tuned (for test traffic, stale)";
+    QTest::addRow("both") << true << true << "tuned (for test curve and test traffic, stale)";
+}
+
+void TestBucketsView::aChangedInputMarksTheOptimumStale()
+{
+    QFETCH(bool, newTraffic);
+    QFETCH(bool, newLatency);
+    QFETCH(QString, title);
+    std::vector<std::pair<int64_t, int64_t>> counts;
+    for (int64_t len = 20; len <= 400; ++len)
+        counts.emplace_back(len, 1 + (len * 7) % 13);
+    setUpSession(LengthHistogram::fromCounts(counts), {128, 512});
+    view_->setOptimizeSettings(3, 0);
+    QSignalSpy done(view_, &BucketsView::optimizeFinished);
+    QTest::mouseClick(view_->findChild<QPushButton*>("optimizeButton"), Qt::LeftButton);
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    const auto optimum = session_->activeBoundaries();
+    const double meanBefore = session_->evaluation()->stats.meanLatencyMs;
+
+    // The same traffic re-read, and a different curve, as opening the files again would.
+    if (newTraffic)
+        session_->setTraffic(LengthHistogram::fromCounts(counts), {"other traffic", "x", {}});
+    if (newLatency)
+        session_->setLatency(LatencyCurve::fromSpec("poly:0.2,0.01,0.00005"),
+                             {"measured", "poly:0.2,0.01,0.00005"});
+    const bool stale = newTraffic || newLatency;
+    QCOMPARE(session_->setTitle(session_->activeIndex()), title);
+    QCOMPARE(chooserText(), title + ": " + joined(optimum));
+    QCOMPARE(session_->activeBoundaries(), optimum); // the user's set stays as it was
+    QCOMPARE(session_->tuningReport().has_value(), !stale);
+    QCOMPARE(session_->tuningStaleReason().isEmpty(), !stale);
+    QCOMPARE(view_->comparisonModel()->rowCount() > 0, !stale);
+    // Priced under the new curve, and said to be (not silently re-priced as the optimum).
+    if (newLatency)
+        QVERIFY(session_->evaluation()->stats.meanLatencyMs < meanBefore);
+    auto* notes = view_->findChild<QLabel*>("notesLabel");
+    QCOMPARE(notes->text().contains("Optimize again"), stale);
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestBucketsView)

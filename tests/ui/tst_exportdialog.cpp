@@ -116,6 +116,11 @@ void TestExportDialog::existingOutputIsRefusedInTheDialog()
     QVERIFY(signalSeen(done, 60000));
     QVERIFY(!done.first().first().toBool());
     QVERIFY2(dialog.errorText().contains("already exists"), qPrintable(dialog.errorText()));
+    // It points at the dialog's own checkbox, not at a CLI flag or the core's word for it.
+    const QString replace = dialog.findChild<QCheckBox*>("exportForce")->text();
+    QVERIFY2(dialog.errorText().contains(replace), qPrintable(dialog.errorText()));
+    QVERIFY2(!dialog.errorText().contains("--") && !dialog.errorText().contains("option"),
+             qPrintable(dialog.errorText()));
     QVERIFY(dialog.findChild<QLabel*>("exportError")->isVisible());
     QCOMPARE(readAll(dir_.filePath("taken.pt")), QByteArray("keep"));
 }
@@ -192,6 +197,9 @@ void TestExportDialog::reportNeedsItsInputs()
     QCOMPARE(done.count(), 1);
     QVERIFY(!done.first().first().toBool());
     QVERIFY2(dialog.errorText().contains("Report:") && dialog.errorText().contains("exists"),
+             qPrintable(dialog.errorText()));
+    QVERIFY2(dialog.errorText().contains(dialog.findChild<QCheckBox*>("exportForce")->text()) &&
+                 !dialog.errorText().contains("--"),
              qPrintable(dialog.errorText()));
     QVERIFY(!QFile::exists(dir_.filePath("never.pt")));
     QCOMPARE(readAll(dir_.filePath("old.html")), QByteArray("keep"));

@@ -18,13 +18,19 @@
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
 #include <QImage>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSvgRenderer>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QToolButton>
+#include <QTreeView>
 
 using namespace bucketlab;
 using namespace bucketlab::ui;
@@ -65,6 +71,11 @@ private Q_SLOTS:
     void openingAKernelFileShowsItsGraph();
     void theSelectorShowsPreprocessorAndWholeModel_data();
     void theSelectorShowsPreprocessorAndWholeModel();
+    void firstLookAndFitStayReadable_data();
+    void firstLookAndFitStayReadable();
+    void searchScrollsToEachMatchForwardAndBack();
+    void viewKeysWorkAsSoonAsTheViewIsShown();
+    void theFindingColumnElidesWithItsTextAsTooltip();
 
 private:
     bool loadSeed();
@@ -189,6 +200,196 @@ void TestGraphView::searchFindsANodeByKindOrName()
     QCOMPARE(selected.size(), 1);
     QCOMPARE(qgraphicsitem_cast<GraphNodeItem*>(selected.first())->title(), QString("aten::zeros"));
     QCOMPARE(view_->search("no-such-node"), 0);
+}
+
+namespace {
+
+// What the canvas shows, in scene coordinates.
+QRectF shownRect(GraphCanvas* canvas)
+{
+    return canvas->mapToScene(canvas->viewport()->rect()).boundingRect();
+}
+
+// The view as a user judges it: text readable, and the graph either whole, or fit to the
+// width, or — when even the readable zoom is wider than the view — starting at its left
+// edge; always from its top (the inputs), never a crop with edges off both sides.
+void verifyReadableLook(GraphCanvas* canvas, const char* when)
+{
+    const QRectF graph = canvas->scene()->sceneRect();
+    const QRectF shown = shownRect(canvas);
+    const double z = canvas->zoom();
+    QVERIFY2(
+        z >= canvas->readableZoom() - 1e-9 && z <= 1.0 + 1e-9,
+        qPrintable(
+            QString("%1: zoom %2, readable from %3").arg(when).arg(z).arg(canvas->readableZoom())));
+    const bool wholeWidth = shown.left() <= graph.left() + 1 && shown.right() >= graph.right() - 1;
+    const bool fitsWidth = graph.width() * z <= canvas->viewport()->width() + 1;
+    QVERIFY2(wholeWidth || (!fitsWidth && shown.left() <= graph.left() + 1),
+             qPrintable(QString("%1: shows x %2..%3 of a graph %4..%5 at zoom %6")
+                            .arg(when)
+                            .arg(shown.left())
+                            .arg(shown.right())
+                            .arg(graph.left())
+                            .arg(graph.right())
+                            .arg(z)));
+    if (!fitsWidth)
+        QCOMPARE(z, canvas->readableZoom()); // as wide as reading allows, no wider
+    QVERIFY2(shown.top() <= graph.top() + 1, when);
+}
+
+} // namespace
+
+void TestGraphView::firstLookAndFitStayReadable_data()
+{
+    QTest::addColumn<QString>("file"); // "demo": the demo package's bucket kernel
+    QTest::addColumn<int>("width");
+    QTest::addRow("seed kernel, 1200 px") << seedKernel() << 1200;
+    QTest::addRow("seed kernel, 800 px") << seedKernel() << 800;
+    QTest::addRow("demo package, 1200 px") << "demo" << 1200;
+    QTest::addRow("demo package, 1600 px") << "demo" << 1600;
+}
+
+void TestGraphView::firstLookAndFitStayReadable()
+{
+    QFETCH(QString, file);
+    QFETCH(int, width);
+    QTemporaryDir dir;
+    if (file == "demo")
+        file = QString::fromStdString(prepareDemo(dir.filePath("demo").toStdString()).package);
+    view_->resize(width, 760);
+    QSignalSpy done(view_, &GraphView::layoutFinished);
+    session_->setKernelFile(file);
+    QVERIFY(signalSeen(done, 120000));
+    QVERIFY2(done.first().first().toBool(), qPrintable(view_->message()));
+    GraphCanvas* canvas = view_->canvas();
+    verifyReadableLook(canvas, "first look");
+
+    // Zoomed far out and panned away, Fit brings back the same readable look.
+    for (int i = 0; i < 12; ++i)
+        QTest::mouseClick(view_->findChild<QToolButton*>("graphZoomOut"), Qt::LeftButton);
+    QVERIFY(canvas->zoom() < canvas->readableZoom());
+    canvas->centerOn(canvas->scene()->sceneRect().bottomRight());
+    QTest::mouseClick(view_->findChild<QToolButton*>("graphFit"), Qt::LeftButton);
+    verifyReadableLook(canvas, "after Fit");
+}
+
+void TestGraphView::searchScrollsToEachMatchForwardAndBack()
+{
+    QVERIFY2(loadSeed(), qPrintable(view_->message()));
+    auto* search = view_->findChild<QLineEdit*>("graphSearch");
+    auto* status = view_->findChild<QLabel*>("graphStatus");
+    GraphCanvas* canvas = view_->canvas();
+    // Far out of the way first: the bottom right corner, zoomed out past reading.
+    for (int i = 0; i < 10; ++i)
+        canvas->zoomBy(0.8);
+    canvas->centerOn(canvas->scene()->sceneRect().bottomRight());
+    QTest::keyClicks(search, "prim::Constant");
+    std::vector<GraphNodeItem*> seen;
+    auto current = [&]() -> GraphNodeItem* {
+        const auto selected = view_->scene()->selectedItems();
+        return selected.size() == 1 ? qgraphicsitem_cast<GraphNodeItem*>(selected.first())
+                                    : nullptr;
+    };
+    int count = 0;
+    for (int step = 1; step <= 3; ++step) {
+        QTest::keyClick(search, Qt::Key_Return);
+        GraphNodeItem* item = current();
+        QVERIFY(item);
+        QVERIFY(item->isSearchMatch());
+        QVERIFY2(shownRect(canvas).contains(item->sceneBoundingRect()),
+                 qPrintable(QString("match %1 is out of view").arg(step)));
+        QVERIFY(canvas->zoom() >= canvas->readableZoom() - 1e-9);
+        const QRegularExpression re("match (\\d+) of (\\d+)");
+        const auto m = re.match(status->text());
+        QVERIFY2(m.hasMatch(), qPrintable(status->text()));
+        QCOMPARE(m.captured(1).toInt(), step);
+        count = m.captured(2).toInt();
+        seen.push_back(item);
+    }
+    QVERIFY(count >= 3);
+    QVERIFY(seen[0] != seen[1] && seen[1] != seen[2]);
+    // Shift+Enter goes back, F3 (Find Next) forward again.
+    QTest::keyClick(search, Qt::Key_Return, Qt::ShiftModifier);
+    QCOMPARE(current(), seen[1]);
+    QVERIFY(status->text().contains(QString("match 2 of %1").arg(count)));
+    QTest::keyClick(search, Qt::Key_Return, Qt::ShiftModifier);
+    QTest::keyClick(search, Qt::Key_Return, Qt::ShiftModifier);
+    QVERIFY2(status->text().contains(QString("match %1 of %1").arg(count)),
+             qPrintable(status->text())); // wraps around to the last
+    QVERIFY(shownRect(canvas).contains(current()->sceneBoundingRect()));
+    QTest::keySequence(search, QKeySequence::FindNext);
+    QVERIFY2(status->text().contains(QString("match 1 of %1").arg(count)),
+             qPrintable(status->text()));
+    QCOMPARE(current(), seen[0]);
+}
+
+void TestGraphView::viewKeysWorkAsSoonAsTheViewIsShown()
+{
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QSignalSpy done(window.graphView(), &GraphView::layoutFinished);
+    window.openFile(seedKernel());
+    QVERIFY(signalSeen(done, 60000));
+    // The user was last in the Project tree, then picks the Graph tab with the mouse.
+    auto* tree = window.findChild<QTreeView*>("projectTree");
+    QVERIFY(tree);
+    window.views()->setCurrentIndex(0);
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, QPoint(5, 5));
+    QTRY_VERIFY(tree->hasFocus());
+    QTabBar* tabs = window.views()->tabBar();
+    const int graphTab = window.views()->indexOf(window.graphView());
+    QTest::mouseClick(tabs, Qt::LeftButton, {}, tabs->tabRect(graphTab).center());
+    QCOMPARE(window.views()->currentWidget(), static_cast<QWidget*>(window.graphView()));
+    QWidget* focus = QApplication::focusWidget();
+    QVERIFY(focus);
+    QVERIFY2(!window.graphView()->isAncestorOf(focus), "focus moved into the view by itself");
+
+    GraphCanvas* canvas = window.graphView()->canvas();
+    const double fitted = canvas->zoom();
+    QTest::keyClick(focus, Qt::Key_Equal, Qt::ControlModifier);
+    QVERIFY2(canvas->zoom() > fitted * 1.1, "Ctrl+= did not zoom in");
+    QTest::keyClick(focus, Qt::Key_Minus, Qt::ControlModifier);
+    QTest::keyClick(focus, Qt::Key_Minus, Qt::ControlModifier);
+    QVERIFY2(canvas->zoom() < fitted * 0.99, "Ctrl+- did not zoom out");
+    QTest::keyClick(focus, Qt::Key_0, Qt::ControlModifier);
+    QVERIFY2(qAbs(canvas->zoom() - fitted) < 1e-6, "Ctrl+0 did not fit");
+    QTest::keySequence(focus, QKeySequence::Find);
+    QTRY_VERIFY(window.graphView()->findChild<QLineEdit*>("graphSearch")->hasFocus());
+
+    // Another view's keys are its own: on the Buckets view Ctrl+0 leaves the graph alone.
+    window.views()->setCurrentIndex(0);
+    canvas->zoomBy(1.25);
+    const double zoomed = canvas->zoom();
+    QTest::keyClick(QApplication::focusWidget() ? QApplication::focusWidget() : &window, Qt::Key_0,
+                    Qt::ControlModifier);
+    QCOMPARE(canvas->zoom(), zoomed);
+}
+
+void TestGraphView::theFindingColumnElidesWithItsTextAsTooltip()
+{
+    QVERIFY2(loadSeed(), qPrintable(view_->message()));
+    auto* table = view_->findChild<QTableView*>("lintTable");
+    QVERIFY(table);
+    QVERIFY(view_->lintModel()->rowCount() > 0);
+    // Nothing is cut off at the right: the Finding column ends inside the table.
+    const int column = LintTableModel::Message;
+    QCOMPARE(table->horizontalScrollBar()->maximum(), 0);
+    QVERIFY(table->columnViewportPosition(column) + table->columnWidth(column) <=
+            table->viewport()->width());
+    // The longest finding does not fit; its tooltip carries the whole text.
+    int longest = 0;
+    for (int row = 1; row < view_->lintModel()->rowCount(); ++row)
+        if (view_->lintModel()->finding(row).message.size() >
+            view_->lintModel()->finding(longest).message.size())
+            longest = row;
+    const QModelIndex cell = view_->lintModel()->index(longest, column);
+    const QString text = cell.data().toString();
+    QVERIFY2(table->fontMetrics().horizontalAdvance(text) > table->columnWidth(column),
+             "the seed's longest finding fits: this test needs a narrower table");
+    const QString tip = cell.data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(text.toHtmlEscaped()), qPrintable(tip));
 }
 
 void TestGraphView::collapsingBlocksReducesTheVisibleNodes()

@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "ui/bucketsview.h"
 #include "ui/buckettablemodel.h"
+#include "ui/comparisontablemodel.h"
 #include "ui/latencyview.h"
 #include "ui/mainwindow.h"
 #include "ui/packagetablemodels.h"
@@ -12,8 +13,12 @@
 #include "ui/plot.h"
 #include "ui/profilepanel.h"
 #include "ui/session.h"
+#include "ui/validationstrip.h"
+#include "ui/validationtablemodel.h"
+#include "ui/validationview.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QDir>
 #include <QDropEvent>
 #include <QFileInfo>
@@ -23,6 +28,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -33,6 +39,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QToolTip>
+#include <QTreeWidget>
 #include <QUndoStack>
 
 using namespace bucketlab::test;
@@ -108,6 +115,8 @@ private Q_SLOTS:
     void windowNeverWidensItself();
     void unsavedEditsAskBeforeClosing();
     void optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject();
+    void aFinishedProfileLeavesNoPanelStale();
+    void validationFollowsTheActiveSet();
 
 private:
     QString writeOtherProject();
@@ -508,6 +517,215 @@ void TestMainWindow::optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject()
     SaveQuestion none(QMessageBox::Cancel);
     QVERIFY(w.close());
     QCOMPARE(none.asked(), 0);
+}
+
+namespace {
+
+// The visible text items of a plot (notes drawn on it).
+QStringList plotTexts(QCustomPlot* plot)
+{
+    QStringList texts;
+    for (int i = 0; i < plot->itemCount(); ++i)
+        if (auto* t = qobject_cast<QCPItemText*>(plot->item(i)); t && t->visible())
+            texts << t->text();
+    return texts;
+}
+
+QString legendNames(QCustomPlot* plot)
+{
+    QStringList names;
+    if (plot->legend->visible())
+        for (int i = 0; i < plot->legend->itemCount(); ++i)
+            if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot->legend->item(i)))
+                names << item->plottable()->name();
+    return names.join("; ");
+}
+
+bool treeHasText(QTreeWidget* tree, const QString& text)
+{
+    return !tree->findItems(text, Qt::MatchContains | Qt::MatchRecursive).isEmpty();
+}
+
+} // namespace
+
+void TestMainWindow::aFinishedProfileLeavesNoPanelStale()
+{
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    auto* session = w.session();
+    auto* buckets = w.bucketsView();
+    auto* status = w.findChild<QLabel*>("statusSummary");
+    auto* chooser = w.findChild<QComboBox*>("boundarySetChooser");
+    auto* progress = w.findChild<QProgressBar*>("optimizeProgress");
+    auto* optimizeButton = w.findChild<QPushButton*>("optimizeButton");
+    auto* comparisonNote = w.findChild<QLabel*>("comparisonNote");
+    auto* tree = w.findChild<QTreeWidget*>("projectTree");
+    QVERIFY(status && chooser && progress && optimizeButton && comparisonNote && tree);
+
+    // Optimize from the menu: the optimum, its comparison and its Pareto front.
+    QSignalSpy done(buckets, &bucketlab::ui::BucketsView::optimizeFinished);
+    w.findChild<QAction*>("actionOptimize")->trigger();
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    QCOMPARE(session->activeSet()->name, std::string("tuned"));
+    const auto tuned = session->activeBoundaries();
+    QVERIFY(buckets->comparisonModel()->rowCount() > 0);
+    QVERIFY(comparisonNote->isHidden());
+    QVERIFY2(progress->format().contains("optimum found"), qPrintable(progress->format()));
+    QVERIFY(buckets->paretoPlot()->graph(0)->dataCount() > 0);
+    QVERIFY2(!status->text().contains("stale"), qPrintable(status->text()));
+
+    // A profile measured in the Latency view, on a simulated device that is much faster than
+    // the demo's curve: it becomes the curve the tuner uses.
+    w.views()->setCurrentWidget(w.latencyView());
+    auto* panel = w.latencyView()->profilePanel();
+    panel->setOutputDirectory(dir_.filePath("stale-profiles"));
+    panel->setSimulatedClock([](int64_t length, int64_t, int64_t) { return 0.1 + 0.002 * length; });
+    w.findChild<QSpinBox*>("profileGrid")->setValue(3);
+    w.findChild<QSpinBox*>("profileBudget")->setValue(5);
+    QSignalSpy stopped(panel, &bucketlab::ui::ProfilePanel::profilingStopped);
+    QTest::mouseClick(w.findChild<QPushButton*>("profileRun"), Qt::LeftButton);
+    QVERIFY(signalSeen(stopped, 60000));
+    QVERIFY(stopped.first().first().toBool());
+    const QString measured = QString::fromStdString(session->latencySource()->source);
+    QCOMPARE(session->profiles().back().path, measured);
+
+    // The Latency view shows the profile the tuner now uses, not the demo's.
+    auto* profileChooser = w.latencyView()->profileChooser();
+    QCOMPARE(profileChooser->currentData().toString(), measured);
+    QVERIFY(w.latencyView()->plot()->graphCount() > 0);
+    QVERIFY2(w.latencyView()->plot()->graph(0)->name().startsWith(QFileInfo(measured).fileName()),
+             qPrintable(w.latencyView()->plot()->graph(0)->name()));
+
+    // The optimum is stale and every panel says so instead of showing old figures.
+    QCOMPARE(session->activeBoundaries(), tuned); // the user's set is kept...
+    QVERIFY2(status->text().startsWith("tuned (for demo encoder, stale)"),
+             qPrintable(status->text())); // ...and named stale wherever it shows
+    QVERIFY2(chooser->currentText().contains("stale"), qPrintable(chooser->currentText()));
+    QVERIFY(treeHasText(tree, "tuned (for demo encoder, stale)"));
+    QVERIFY(!session->tuningReport());
+    QCOMPARE(buckets->comparisonModel()->rowCount(), 0);
+    QVERIFY(!comparisonNote->isHidden());
+    QVERIFY2(comparisonNote->text().contains("Optimize again"), qPrintable(comparisonNote->text()));
+    QVERIFY2(!legendNames(buckets->paretoPlot()).contains("knee"),
+             qPrintable(legendNames(buckets->paretoPlot())));
+    QCOMPARE(buckets->paretoPlot()->graph(0)->dataCount(), 0);
+    QVERIFY2(plotTexts(buckets->paretoPlot()).join(" ").contains("Optimize again"),
+             qPrintable(plotTexts(buckets->paretoPlot()).join(" ")));
+    QVERIFY2(!progress->format().contains("optimum found"), qPrintable(progress->format()));
+    QCOMPARE(optimizeButton->text(), QString("Optimize again"));
+    // Saying so never widens the window, whichever view shows.
+    for (QWidget* view : {static_cast<QWidget*>(buckets), static_cast<QWidget*>(w.latencyView()),
+                          static_cast<QWidget*>(w.validationView())}) {
+        w.views()->setCurrentWidget(view);
+        QCoreApplication::processEvents();
+        QCOMPARE(w.width(), 1280);
+    }
+
+    // Optimize again, from the offered button: a fresh optimum, no stale mark.
+    w.views()->setCurrentWidget(buckets);
+    done.clear();
+    QTest::mouseClick(optimizeButton, Qt::LeftButton);
+    QVERIFY(signalSeen(done, 30000));
+    QVERIFY(done.first().first().toBool());
+    QVERIFY2(!status->text().contains("stale"), qPrintable(status->text()));
+    QVERIFY(!treeHasText(tree, "stale"));
+    QVERIFY(buckets->comparisonModel()->rowCount() > 0);
+    QVERIFY(comparisonNote->isHidden());
+    QCOMPARE(optimizeButton->text(), QString("Optimize"));
+    QVERIFY2(progress->format().contains("optimum found"), qPrintable(progress->format()));
+
+    // Undo brings back the old optimum, and with it its stale mark (not its old figures).
+    w.findChild<QAction*>("actionUndo")->trigger();
+    QCOMPARE(session->activeBoundaries(), tuned);
+    QVERIFY2(status->text().contains("stale"), qPrintable(status->text()));
+    QCOMPARE(buckets->comparisonModel()->rowCount(), 0);
+    w.findChild<QAction*>("actionRedo")->trigger();
+    QVERIFY2(!status->text().contains("stale"), qPrintable(status->text()));
+
+    // A profile opened from a file: the Latency view follows it too, and the optimum found
+    // for the measured one is stale in its turn.
+    const QString csv = dir_.filePath("opened-profile.csv");
+    QVERIFY(writeAll(csv, "length,latency_ms\n16,1.0\n128,2.0\n512,6.0\n"));
+    w.openFile(csv);
+    QVERIFY(waitLoad(w));
+    QCOMPARE(profileChooser->currentData().toString(), csv);
+    QVERIFY2(status->text().contains(
+                 QStringLiteral("for %1, stale").arg(QFileInfo(measured).fileName())),
+             qPrintable(status->text()));
+    QCOMPARE(progress->format(), QString("stale: Optimize again"));
+}
+
+void TestMainWindow::validationFollowsTheActiveSet()
+{
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    auto* validation = w.validationView();
+    QSignalSpy validated(validation, &bucketlab::ui::ValidationView::validationFinished);
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    // Opening the package validates its own kernel, whose buckets are the active set's.
+    QVERIFY(signalSeen(validated, 60000));
+    QVERIFY(validated.last().first().toBool());
+    QCOMPARE(validation->model()->result().boundaries, (std::vector<int64_t>{128, 512}));
+    QVERIFY2(validation->subjectText().contains("demo_package.pt") &&
+                 validation->subjectText().contains("<b>current</b>"),
+             qPrintable(validation->subjectText()));
+
+    // Optimize: the active set is "tuned". The Validation tab then checks the kernel that
+    // serves it, and says so.
+    QSignalSpy done(w.bucketsView(), &bucketlab::ui::BucketsView::optimizeFinished);
+    w.findChild<QAction*>("actionOptimize")->trigger();
+    QVERIFY(signalSeen(done, 30000));
+    const auto tuned = w.session()->activeBoundaries().values();
+    QVERIFY(tuned != (std::vector<int64_t>{128, 512}));
+    QVERIFY(w.findChild<QLabel*>("statusSummary")->text().startsWith("tuned:"));
+    validated.clear();
+    w.views()->setCurrentWidget(validation);
+    QVERIFY(signalSeen(validated, 60000));
+    QVERIFY(validated.first().first().toBool());
+    QCOMPARE(validation->model()->result().boundaries, tuned);
+    QVERIFY(validation->model()->result().ok);
+    QStringList tunedText;
+    for (int64_t b : tuned)
+        tunedText << QString::number(b);
+    QVERIFY2(validation->subjectText().contains("<b>tuned</b> (buckets " + tunedText.join(", ")),
+             qPrintable(validation->subjectText()));
+    QVERIFY2(validation->subjectText().contains("128, 512"), // and what the package serves
+             qPrintable(validation->subjectText()));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.width(), 1280); // the longer explanation wraps; the window keeps its width
+
+    // The strip shows where the served range ends: past the largest bucket is not "ok" green.
+    auto* strip = validation->strip();
+    const auto& ranges = validation->model()->ranges();
+    QVERIFY(!ranges.empty());
+    const auto& past = ranges.back();
+    QCOMPARE(past.bucket, int64_t(0));
+    QVERIFY(past.ok()); // rejected, as it should be
+    const auto& served = ranges.front();
+    QVERIFY(served.bucket > 0 && served.ok());
+    const QImage image = strip->grab().toImage();
+    const int y = int(strip->barRect().center().y());
+    auto colourAt = [&](const bucketlab::ui::ValidationRange& r) {
+        const double x = (strip->xOfLength(r.first) + strip->xOfLength(r.last + 1)) / 2;
+        return image.pixelColor(int(x), y);
+    };
+    QCOMPARE(colourAt(served), bucketlab::ui::ValidationStrip::okColor());
+    QCOMPARE(colourAt(past), bucketlab::ui::ValidationStrip::rejectedColor());
+    QVERIFY(colourAt(past) != colourAt(served));
+
+    // Undo the Optimize: back to "current", and to the package's own kernel.
+    validated.clear();
+    w.findChild<QAction*>("actionUndo")->trigger();
+    QVERIFY(signalSeen(validated, 60000));
+    QCOMPARE(validation->model()->result().boundaries, (std::vector<int64_t>{128, 512}));
+    QVERIFY2(validation->subjectText().contains("<b>current</b>"),
+             qPrintable(validation->subjectText()));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestMainWindow)

@@ -12,14 +12,17 @@
 #include "ui/plot.h"
 #include "ui/profilepanel.h"
 #include "ui/profiletablemodel.h"
+#include "ui/savedprofiles.h"
 #include "ui/session.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -31,6 +34,7 @@ using namespace bucketlab::test;
 using bucketlab::ui::BackgroundJob;
 using bucketlab::ui::LatencyView;
 using bucketlab::ui::ProfilePanel;
+using bucketlab::ui::SavedProfiles;
 using bucketlab::ui::Session;
 
 class TestProfilePanel : public QObject {
@@ -43,6 +47,7 @@ private Q_SLOTS:
     void cancelStopsQuicklyAndSavesNothing();
     void plainModelWithoutInputsSaysSo();
     void noModelDisablesProfiling();
+    void savedProfilesAreOfferedAgainAfterARestart();
 
 private:
     template <typename T> T* child(const char* name) const
@@ -62,6 +67,9 @@ private:
 
 void TestProfilePanel::initTestCase()
 {
+    // Profiles saved here are remembered in QSettings: keep them out of the other GUI tests'
+    // settings (they run in parallel and open models of the same name).
+    QCoreApplication::setApplicationName("BucketLabTestProfilePanel");
     QVERIFY(dir_.isValid());
     const auto r =
         runCli({"demo", "--out", dir_.filePath("demo"), "--verify-budget", "0", "--json"});
@@ -72,6 +80,7 @@ void TestProfilePanel::initTestCase()
 
 void TestProfilePanel::init()
 {
+    QSettings().remove("profiles"); // no run remembers another's profiles
     session_ = std::make_unique<Session>();
     session_->setModel(inspectModel(package_.toStdString()));
     view_ = std::make_unique<LatencyView>(session_.get());
@@ -189,6 +198,46 @@ void TestProfilePanel::noModelDisablesProfiling()
     QVERIFY(run);
     QVERIFY(!run->isEnabled());
     QVERIFY(!view.findChild<QPushButton*>("profileCancel")->isEnabled());
+}
+
+void TestProfilePanel::savedProfilesAreOfferedAgainAfterARestart()
+{
+    child<QSpinBox>("profileGrid")->setValue(2);
+    child<QSpinBox>("profileBudget")->setValue(2);
+    QSignalSpy stopped(view_->profilePanel(), &ProfilePanel::profilingStopped);
+    QTest::mouseClick(child<QPushButton>("profileRun"), Qt::LeftButton);
+    QVERIFY(signalSeen(stopped, 60000));
+    QVERIFY(stopped.first().first().toBool());
+    QCOMPARE(session_->profiles().size(), size_t(1));
+    const QString saved = QFileInfo(session_->profiles().front().path).fileName();
+
+    // Quit and start again on the same package: nothing in the session, no project saved.
+    view_.reset();
+    session_ = std::make_unique<Session>();
+    view_ = std::make_unique<LatencyView>(session_.get());
+    view_->show();
+    auto* compare = child<QComboBox>("compareChooser");
+    QVERIFY(compare);
+    QCOMPARE(compare->findText(saved), -1); // no model yet: nothing to compare
+    session_->setModel(inspectModel(package_.toStdString()));
+    // The user opens the demo's profile too; the saved one comes back beside it.
+    const QString demoProfile = dir_.filePath("demo/demo_profile.json");
+    session_->addProfile({demoProfile, readProfile(demoProfile.toStdString())});
+    QTRY_VERIFY_WITH_TIMEOUT(compare->findText(saved) >= 0, 30000);
+    QCOMPARE(child<QComboBox>("profileChooser")->currentText(), QString("demo_profile.json"));
+    // Chosen, it is drawn beside the first profile.
+    const int before = view_->plot()->graphCount();
+    compare->setCurrentIndex(compare->findText(saved));
+    QTRY_VERIFY(view_->plot()->graphCount() > before);
+
+    // A plain model of another name gets none of the package's profiles.
+    Session other;
+    LatencyView otherView(&other);
+    QSignalSpy restored(otherView.profilePanel()->savedProfiles(), &SavedProfiles::restored);
+    other.setModel(inspectModel(model_.toStdString()));
+    if (otherView.profilePanel()->savedProfiles()->job()->isRunning())
+        QVERIFY(signalSeen(restored, 30000));
+    QCOMPARE(other.profiles().size(), size_t(0));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestProfilePanel)
