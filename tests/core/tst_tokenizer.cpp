@@ -250,7 +250,8 @@ void TestTokenizer::reproducesMrpcHistogram()
                                          o);
     QCOMPARE(h.total(), int64_t(5801));
     const std::string committed =
-        readFile(BUCKETLAB_SOURCE_DIR "/resources/demo/mrpc_pair_lengths.csv");
+        readFile(BUCKETLAB_SOURCE_DIR "/resources/demo/mrpc_pair_lengths.csv", kMaxDataFileBytes,
+                 "the demo histogram");
     QCOMPARE(h.toCsv(), committed);
 }
 
