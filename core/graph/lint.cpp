@@ -67,10 +67,10 @@ const std::vector<LintRule>& lintRules()
          "zeros become float, bool masks become int64.",
          "Create each input's padding with its own dtype: torch.full(shape, pad, "
          "dtype=tensor.dtype, device=tensor.device)."},
-        {"bucket-index-dtype", LintSeverity::Error, "bucket index is not an int64 tensor",
-         "The runtime reads the bucket index as an int64 tensor (torch_neuronx; BucketLab "
-         "packages call int() on it): an int, a float tensor or another integer type fails "
-         "or picks a wrong bucket.",
+        {"bucket-index-dtype", LintSeverity::Error, "bucket index is not an int64 or int32 tensor",
+         "The runtime reads the bucket index as an integer tensor (torch_neuronx; BucketLab "
+         "packages call int() on it; NxD's own kernels return int32): an int, a float tensor "
+         "or a narrower integer type fails or picks a wrong bucket.",
          "Return torch.tensor([bucket_idx], dtype=torch.int64)."},
     };
     return rules;
@@ -544,7 +544,8 @@ private:
         if (v.type != "Tensor") {
             const auto* p = producer(idx);
             add("bucket-index-dtype", {p && p->source.line > 0 ? p->id : tuple->id},
-                "the kernel returns the bucket index as " + v.type + ", not an int64 tensor");
+                "the kernel returns the bucket index as " + v.type +
+                    ", not an int64 or int32 tensor");
             return;
         }
         const auto* p = producer(idx);
@@ -570,7 +571,7 @@ private:
                 problem = "torch.tensor of " + data + " makes a " +
                           (data.find("float") != std::string::npos ? "float32" : "bool") +
                           " tensor";
-            else if (!d.empty() && d != "None" && d != "int64")
+            else if (!d.empty() && d != "None" && d != "int64" && d != "int32")
                 problem = "torch.tensor(..., dtype=" + d + ")";
         } else if ((p->kind == "aten::zeros" || p->kind == "aten::ones" ||
                     p->kind == "aten::full" || p->kind == "aten::empty")) {
@@ -578,16 +579,16 @@ private:
             const std::string d = i < p->inputs.size() ? dtypeText(constantOf(p->inputs[i])) : "";
             if (d == "None")
                 problem = p->kind.substr(6) + " without a dtype makes a float32 tensor";
-            else if (!d.empty() && d != "int64")
+            else if (!d.empty() && d != "int64" && d != "int32")
                 problem = p->kind.substr(6) + " with dtype " + d;
         } else if (p->kind == "aten::to" && p->inputs.size() >= 2) {
             const std::string d = dtypeText(constantOf(p->inputs[1]));
-            if (!d.empty() && d != "None" && d != "int64")
+            if (!d.empty() && d != "None" && d != "int64" && d != "int32")
                 problem = ".to(" + d + ")";
         }
         if (!problem.empty())
             add("bucket-index-dtype", {p->id},
-                "the bucket index is not an int64 tensor: " + problem);
+                "the bucket index is not an int64 or int32 tensor: " + problem);
     }
 
     const GraphModel& g_;
