@@ -280,6 +280,20 @@ void TestKernelCli::lintWithConstantArgs()
     // NxD returns its index as int32: not a finding.
     for (const auto& f : findings)
         QVERIFY(f.toObject()["rule"].toString() != "bucket-index-dtype");
+    // The padding kernel without its length check pads past 512 by a negative amount.
+    const QStringList pad{"--function", "pad_to_bucket_bk", "--json"};
+    const auto guarded = runCli(QStringList{"lint", nxd()} + pad);
+    QVERIFY2(guarded.exitCode == 0, guarded.out.constData());
+    const auto unguarded = runCli(
+        QStringList{"lint", nxdVariant("lint_unguarded.py", "raise ValueError(", "print(")} + pad);
+    QCOMPARE(unguarded.exitCode, 1);
+    QCOMPARE(QJsonDocument::fromJson(unguarded.out)
+                 .object()["findings"]
+                 .toArray()
+                 .at(0)
+                 .toObject()["rule"]
+                 .toString(),
+             QString("negative-padding"));
     const auto wrong = runCli(lint + QStringList{"--constant-args", "torch.tensor([128, 512]), 0"});
     QCOMPARE(wrong.exitCode, 2);
     QVERIFY2(wrong.err.contains("--constant-args"), wrong.err.constData());
