@@ -72,8 +72,8 @@ struct KernelDefect {
 
 // How inputs reach the kernel. Pad: the guide's, inputs arrive at their length and are padded
 // up to the nearest bucket. Slice: NxD's context encoding, inputs arrive padded to the
-// largest bucket with L real tokens (the rest the pad value; at the end with left padding)
-// and are sliced to the smallest bucket >= L, keeping every real token in place.
+// largest bucket with L real tokens (the rest the pad value; with left padding the real
+// tokens come last) and are sliced to the smallest bucket >= L, keeping each real token.
 enum class KernelContract { Pad, Slice };
 std::string kernelContractName(KernelContract contract); // "pad", "slice"
 
