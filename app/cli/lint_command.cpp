@@ -1,7 +1,9 @@
 #include "app/cli/command.h"
 #include "core/graph/graph_capture.h"
 #include "core/graph/lint.h"
+#include "core/kernel/constant_args.h"
 #include "core/kernel/kernel.h"
+#include "core/util/error.h"
 
 #include <iostream>
 #include <memory>
@@ -13,6 +15,7 @@ Command addLintCommand(CLI::App& app)
     struct Options {
         std::string kernel;
         std::string function;
+        std::string constantArgs;
         bool json = false;
     };
     auto o = std::make_shared<Options>();
@@ -24,9 +27,29 @@ Command addLintCommand(CLI::App& app)
     sub->add_option("--function", o->function,
                     "Function to check (default: the one get_bucket_kernel scripts, or the "
                     "archive's bucket kernel)");
+    sub->add_option("--constant-args", o->constantArgs,
+                    "Arguments the kernel takes after its inputs, as TorchScript expressions "
+                    "(NxD's bucket_kernel_constant_args), e.g. \"torch.tensor([128, 512]), "
+                    "'right', 0\": checked against the kernel's parameters");
     sub->add_flag("--json", o->json, "Print {\"findings\": [...]} as JSON");
     return {sub, [o] {
+                ConstantArgs constantArgs;
+                try {
+                    constantArgs = parseConstantArgs(o->constantArgs);
+                } catch (const Error& e) {
+                    throw Error("--constant-args: " + std::string(e.what()));
+                }
                 const Kernel kernel = loadKernel(o->kernel, {o->function});
+                // The graph is the same whatever the constants are; what they can be wrong
+                // about is the kernel's parameters (count and types).
+                if (!constantArgs.empty())
+                    try {
+                        checkConstantArgsFit(kernel, constantArgs);
+                    } catch (const Error& e) {
+                        throw Error(std::string(e.what()) +
+                                    (constantArgs.empty() ? "; pass them with --constant-args"
+                                                          : " (--constant-args)"));
+                    }
                 const auto findings = lintGraph(kernelGraph(kernel), kernel.source());
                 if (o->json) {
                     printJson(lintFindingsJson(findings));

@@ -1,6 +1,7 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
 #include "core/archive/archive.h"
+#include "core/kernel/constant_args.h"
 #include "core/kernel/kernel.h"
 #include "core/kernel/kernel_check.h"
 #include "core/package/package_check.h"
@@ -30,6 +31,8 @@ Command addValidateCommand(CLI::App& app)
         int64_t bucketDim = 1;
         int64_t batchDim = 0;
         std::string paddingSide = "right";
+        std::string contract = "pad";
+        std::string constantArgs;
         double timeout = 5.0;
         int threads = 0;
         bool json = false;
@@ -62,14 +65,28 @@ Command addValidateCommand(CLI::App& app)
                     "(left); a package's own side unless --inputs is given")
         ->check(CLI::IsMember({"right", "left"}))
         ->capture_default_str();
+    sub->add_option("--contract", o->contract,
+                    "How inputs reach the kernel: pad (the guide's: at their length, padded up "
+                    "to the nearest bucket) or slice (NxD's context encoding: padded to the "
+                    "largest bucket with L real tokens, sliced to the smallest bucket >= L)")
+        ->check(CLI::IsMember({"pad", "slice"}))
+        ->capture_default_str();
+    sub->add_option("--constant-args", o->constantArgs,
+                    "Arguments the kernel takes after its inputs, as TorchScript expressions "
+                    "(NxD's bucket_kernel_constant_args), e.g. \"torch.tensor([128, 512]), "
+                    "'right', 0\"; a bucket tensor among them gives the buckets");
     sub->add_option("--timeout", o->timeout, "Seconds one kernel call may take")
         ->capture_default_str();
     sub->add_option("--threads", o->threads,
                     "Threads calling the kernel (default: one per core, at most 4)");
     sub->add_flag("--json", o->json, "Print the result as JSON");
-    sub->footer("Example:\n  bucketlab-cli validate seed_bucket_kernel.py --max-length 1024");
+    sub->footer("Examples:\n  bucketlab-cli validate seed_bucket_kernel.py --max-length 1024\n"
+                "  bucketlab-cli validate nxd_kernel.py --contract slice --constant-args "
+                "\"torch.tensor([128, 512]), 'right', 0\" --inputs "
+                "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
     return {
-        sub, [o] {
+        sub,
+        [o] {
             KernelCheckOptions options;
             options.maxLength = o->maxLength;
             if (o->maxLength < 0)
@@ -82,6 +99,14 @@ Command addValidateCommand(CLI::App& app)
             options.bucketDim = o->bucketDim;
             options.batchDim = o->batchDim;
             options.paddingSide = parsePaddingSide(o->paddingSide);
+            options.contract = o->contract == "slice" ? KernelContract::Slice : KernelContract::Pad;
+            ConstantArgs constantArgs;
+            try {
+                constantArgs = parseConstantArgs(o->constantArgs);
+            } catch (const Error& e) {
+                throw Error("--constant-args: " + std::string(e.what()));
+            }
+            options.constantArgs = o->constantArgs;
             if (!(o->timeout > 0))
                 throw Error("--timeout must be a positive number of seconds");
             options.callTimeoutSeconds = o->timeout;
@@ -90,6 +115,18 @@ Command addValidateCommand(CLI::App& app)
             std::optional<PackageMeta> package;
             if (o->function.empty() && isArchiveFile(o->file))
                 package = readArchive(o->file).meta;
+            if (!package) {
+                // The core says what the kernel takes; here is how to give it.
+                const Kernel kernel = loadKernel(o->file, {o->function});
+                if (kernel.role() == KernelRole::BucketKernel)
+                    try {
+                        checkConstantArgsFit(kernel, constantArgs);
+                    } catch (const Error& e) {
+                        throw Error(std::string(e.what()) +
+                                    (constantArgs.empty() ? "; pass them with --constant-args"
+                                                          : " (--constant-args)"));
+                    }
+            }
             const Job job = terminalJob();
             const bool states = package && !package->states.empty();
             const auto result = checkKernelFile(o->file, o->function, options,
@@ -174,7 +211,8 @@ Command addValidateCommand(CLI::App& app)
                 std::quick_exit(code);
             }
             return code;
-        }};
+        },
+        {{Field::CheckLength, "--max-length"}}};
 }
 
 } // namespace bucketlab::cli

@@ -67,11 +67,19 @@ const std::vector<LintRule>& lintRules()
          "zeros become float, bool masks become int64.",
          "Create each input's padding with its own dtype: torch.full(shape, pad, "
          "dtype=tensor.dtype, device=tensor.device)."},
-        {"bucket-index-dtype", LintSeverity::Error, "bucket index is not an int64 tensor",
-         "The runtime reads the bucket index as an int64 tensor (torch_neuronx; BucketLab "
-         "packages call int() on it): an int, a float tensor or another integer type fails "
-         "or picks a wrong bucket.",
+        {"bucket-index-dtype", LintSeverity::Error, "bucket index is not an int64 or int32 tensor",
+         "The runtime reads the bucket index as an integer tensor (torch_neuronx; BucketLab "
+         "packages call int() on it; NxD's own kernels return int32): an int, a float tensor "
+         "or a narrower integer type fails or picks a wrong bucket.",
          "Return torch.tensor([bucket_idx], dtype=torch.int64)."},
+        {"negative-padding", LintSeverity::Error, "padding that cuts past the largest bucket",
+         "constant_pad_nd (F.pad) with a negative amount removes positions instead of adding "
+         "them: a kernel that pads by `bucket - length` and raises nowhere returns an input "
+         "longer than its largest bucket cut to a bucket, and the model silently reads a "
+         "truncated input (NxD-style kernels that pick the bucket with argmin pick bucket 0 "
+         "there).",
+         "Raise when the length exceeds the largest bucket, naming both, before padding "
+         "(`if length > largest: raise ValueError(...)`); validate past the largest bucket."},
     };
     return rules;
 }
@@ -128,6 +136,7 @@ public:
         hardcodedInputCount();
         sharedPaddingDtype();
         bucketIndexDtype();
+        negativePadding();
         std::stable_sort(out_.begin(), out_.end(), [](const LintFinding& a, const LintFinding& b) {
             return a.line < b.line;
         });
@@ -237,11 +246,24 @@ private:
         }
     }
 
+    // A parameter written `name: torch.Tensor` is a tensor on purpose (NxD's bucket tensor,
+    // indexed along dimension 0 by design); only unannotated ones became Tensor by default.
+    bool annotatedTensor(const std::string& name) const
+    {
+        if (name.empty())
+            return false;
+        const std::regex re("(^|[^A-Za-z0-9_])" + name + R"(\s*:\s*(torch\.)?Tensor\b)");
+        for (const auto& line : lines_)
+            if (std::regex_search(line, re))
+                return true;
+        return false;
+    }
+
     void tensorTypedList()
     {
         for (int v : g_.blocks[0].inputs) {
             const auto& val = value(v);
-            if (val.type != "Tensor")
+            if (val.type != "Tensor" || annotatedTensor(val.variableName()))
                 continue;
             for (const auto& u : val.uses) {
                 if (u.node < 0)
@@ -544,7 +566,8 @@ private:
         if (v.type != "Tensor") {
             const auto* p = producer(idx);
             add("bucket-index-dtype", {p && p->source.line > 0 ? p->id : tuple->id},
-                "the kernel returns the bucket index as " + v.type + ", not an int64 tensor");
+                "the kernel returns the bucket index as " + v.type +
+                    ", not an int64 or int32 tensor");
             return;
         }
         const auto* p = producer(idx);
@@ -570,7 +593,7 @@ private:
                 problem = "torch.tensor of " + data + " makes a " +
                           (data.find("float") != std::string::npos ? "float32" : "bool") +
                           " tensor";
-            else if (!d.empty() && d != "None" && d != "int64")
+            else if (!d.empty() && d != "None" && d != "int64" && d != "int32")
                 problem = "torch.tensor(..., dtype=" + d + ")";
         } else if ((p->kind == "aten::zeros" || p->kind == "aten::ones" ||
                     p->kind == "aten::full" || p->kind == "aten::empty")) {
@@ -578,16 +601,32 @@ private:
             const std::string d = i < p->inputs.size() ? dtypeText(constantOf(p->inputs[i])) : "";
             if (d == "None")
                 problem = p->kind.substr(6) + " without a dtype makes a float32 tensor";
-            else if (!d.empty() && d != "int64")
+            else if (!d.empty() && d != "int64" && d != "int32")
                 problem = p->kind.substr(6) + " with dtype " + d;
         } else if (p->kind == "aten::to" && p->inputs.size() >= 2) {
             const std::string d = dtypeText(constantOf(p->inputs[1]));
-            if (!d.empty() && d != "None" && d != "int64")
+            if (!d.empty() && d != "None" && d != "int64" && d != "int32")
                 problem = ".to(" + d + ")";
         }
         if (!problem.empty())
             add("bucket-index-dtype", {p->id},
-                "the bucket index is not an int64 tensor: " + problem);
+                "the bucket index is not an int64 or int32 tensor: " + problem);
+    }
+
+    // Static: without a raise anywhere, nothing stops a length past the largest bucket from
+    // reaching the padding with a negative amount (calls are inlined, so a raise in a helper
+    // counts). Only constant_pad_nd cuts; zeros() of a negative size raises by itself.
+    void negativePadding()
+    {
+        for (const auto& n : g_.nodes)
+            if (n.kind == "prim::RaiseException")
+                return;
+        for (const auto& n : g_.nodes)
+            if (n.kind == "aten::constant_pad_nd" || n.kind == "aten::pad")
+                add("negative-padding", {n.id},
+                    "the kernel pads with " + n.kind.substr(6) +
+                        " and raises nowhere: past its largest bucket the amount is negative "
+                        "and the input is cut instead of rejected");
     }
 
     const GraphModel& g_;

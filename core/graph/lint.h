@@ -25,7 +25,7 @@ struct LintRule {
 };
 
 // literal-reuse, tensor-typed-list, variable-index, slice-lowering, hardcoded-input-count,
-// shared-padding-dtype, bucket-index-dtype.
+// shared-padding-dtype, bucket-index-dtype, negative-padding.
 const std::vector<LintRule>& lintRules();
 const LintRule& lintRule(const std::string& id);
 

@@ -82,8 +82,10 @@ std::string Kernel::schema() const
 
 std::optional<KernelRole> Kernel::role() const
 {
+    // NxD's kernels take constant arguments after their inputs (buckets, padding side, pad
+    // token), so a first List[Tensor] marks a bucket kernel whatever follows it.
     const auto params = parameters();
-    if (params.size() == 1)
+    if (params.size() == 1 || (!params.empty() && params.front().type == "List[Tensor]"))
         return KernelRole::BucketKernel;
     if (params.size() == 3)
         return KernelRole::StatePreprocessor;

@@ -44,8 +44,8 @@ public:
     std::vector<KernelParam> parameters() const; // without self
     std::string returnType() const;
     std::string schema() const; // name(List[Tensor] tensor_list) -> (Tensor[], Tensor)
-    // By signature: one list of tensors -> bucket kernel; (shapes, states, index) -> state
-    // preprocessor; nullopt for anything else.
+    // By signature: a list of tensors, alone or followed by constant arguments -> bucket
+    // kernel; (shapes, states, index) -> state preprocessor; nullopt for anything else.
     std::optional<KernelRole> role() const;
 
     const Impl& impl() const { return *impl_; }

@@ -1,6 +1,7 @@
 #include "core/kernel/kernel_check.h"
 
 #include "core/archive/archive.h"
+#include "core/kernel/constant_args_p.h"
 #include "core/kernel/kernel_impl_p.h"
 #include "core/runtime/guarded_runner_p.h"
 #include "core/runtime/torch_io_p.h"
@@ -35,6 +36,8 @@ std::string defectKindName(DefectKind kind)
         return "index_not_int64";
     case DefectKind::ValuesChanged:
         return "values_changed";
+    case DefectKind::TokensDropped:
+        return "tokens_dropped";
     case DefectKind::WrongPadding:
         return "wrong_padding";
     case DefectKind::DtypeChanged:
@@ -53,6 +56,11 @@ std::string defectKindName(DefectKind kind)
         return "state_contract";
     }
     return {};
+}
+
+std::string kernelContractName(KernelContract contract)
+{
+    return contract == KernelContract::Slice ? "slice" : "pad";
 }
 
 namespace {
@@ -155,28 +163,43 @@ struct Observation {
     int64_t outLength = -2; // common padded length; -1 when outputs differ, -2 when none
     int64_t index = -1;
     std::string indexProblem;
+    std::string indexDtype;
+    bool tokensDropped = false; // an output shorter than the real tokens
     bool valuesChanged = false;
     bool wrongPadding = false;
     bool dtypeChanged = false;
     std::vector<double> padSeen; // per output: first padding value (NaN if no padding)
 };
 
-// Inputs for every length are views of one tensor per input at the longest length.
+// Inputs for every length are views of one tensor per input at the longest length (pad
+// contract), or copies of it with the positions past the real tokens set to the pad value
+// (slice contract: every call gets the full length).
 struct InputBank {
     std::vector<at::Tensor> full; // [batch, maxLength] in batch/bucket dimension order
     std::vector<bool> bucketed;   // false: [batch], the same at every length
-    bool leftPadding = false;     // the kernel must pad before the real tokens
+    std::vector<double> padValues;
+    bool leftPadding = false; // padding goes before the real tokens
+    bool slice = false;
     at::Tensor viewsAt(size_t i, int64_t length, int64_t bucketDim) const
     {
-        return bucketed[i] ? full[i].narrow(bucketDim, 0, length) : full[i];
+        if (!bucketed[i])
+            return full[i];
+        if (!slice)
+            return full[i].narrow(bucketDim, 0, length);
+        auto t = full[i].clone();
+        const int64_t n = t.size(bucketDim);
+        if (length < n)
+            t.narrow(bucketDim, leftPadding ? 0 : length, n - length).fill_(padValues[i]);
+        return t;
     }
 };
 
 InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t batchDim,
-                   int64_t bucketDim, PaddingSide side)
+                   int64_t bucketDim, PaddingSide side, KernelContract contract)
 {
     InputBank bank;
     bank.leftPadding = side == PaddingSide::Left;
+    bank.slice = contract == KernelContract::Slice;
     std::vector<int64_t> shape(size_t(std::max(batchDim, bucketDim) + 1), 1);
     shape[size_t(batchDim)] = batch;
     shape[size_t(bucketDim)] = maxLength;
@@ -184,6 +207,11 @@ InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t ba
         // Values 1..100 (never a usual pad value, exact in every dtype), different per input
         // and position so lost, moved or swapped values show.
         auto values = (torch::arange(maxLength, torch::kInt64) * 7 + int64_t(i) * 13) % 100 + 1;
+        // A slicing kernel finds the real tokens by comparing with the pad value (NxD:
+        // input_ids != pad_token), so no real token may equal it.
+        if (bank.slice)
+            values = torch::where(values.to(torch::kDouble) == c.inputs[i].padValue, values + 100,
+                                  values);
         std::vector<int64_t> view(shape.size(), 1);
         view[size_t(bucketDim)] = maxLength;
         auto t = values.reshape(view).expand(shape).contiguous();
@@ -195,6 +223,7 @@ InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t ba
             t = t.to(toScalarType(c.inputs[i].dtype));
         bank.full.push_back(t);
         bank.bucketed.push_back(c.inputs[i].bucketed);
+        bank.padValues.push_back(c.inputs[i].padValue);
     }
     return bank;
 }
@@ -202,8 +231,9 @@ InputBank makeBank(const Config& c, int64_t batch, int64_t maxLength, int64_t ba
 class BucketKernelCheck {
 public:
     BucketKernelCheck(const Kernel& kernel, const KernelCheckOptions& o, bool declaredInputs,
-                      const Job& job)
+                      std::vector<c10::IValue> constants, const Job& job)
         : kernel_(kernel), o_(o), job_(job), declaredInputs_(declaredInputs),
+          constants_(std::move(constants)),
           threads_(o.threads > 0 ? o.threads
                                  : int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)))
     {
@@ -213,7 +243,18 @@ public:
     {
         const auto started = Clock::now();
         result_.kernel = kernel_.name();
+        result_.contract = o_.contract;
         maxLength_ = o_.maxLength > 0 ? o_.maxLength : defaultCheckLength(o_.declaredBoundaries);
+        if (o_.contract == KernelContract::Slice) {
+            // Inputs arrive padded to the largest bucket: that is the one length every call has.
+            if (!o_.declaredBoundaries.empty())
+                maxLength_ = o_.declaredBoundaries.largest();
+            else if (o_.maxLength <= 0)
+                throw Error("a slicing kernel is called with inputs padded to the largest bucket: "
+                            "declare the boundaries, give the buckets as a constant argument "
+                            "(torch.tensor([...])) or set " +
+                            subject(Field::CheckLength) + " to the largest bucket");
+        }
         if (o_.batchSizes.empty())
             throw Error("no batch sizes to validate with");
         for (auto b : o_.batchSizes)
@@ -383,14 +424,15 @@ private:
             std::vector<InputBank> banks;                   // per batch
             std::vector<Observation> out;
             std::shared_ptr<const Kernel::Impl> kernel;
+            std::vector<c10::IValue> constants;
             Config config;
             int64_t bucketDim = 1;
             bool declared = false;
         };
         auto work = std::make_shared<Work>();
         for (size_t b = 0; b < batches.size(); ++b) {
-            work->banks.push_back(
-                makeBank(c, batches[b], maxLength_, o_.batchDim, o_.bucketDim, o_.paddingSide));
+            work->banks.push_back(makeBank(c, batches[b], maxLength_, o_.batchDim, o_.bucketDim,
+                                           o_.paddingSide, o_.contract));
             for (auto l : lengths)
                 work->calls.emplace_back(int64_t(b), l);
         }
@@ -398,6 +440,7 @@ private:
         work->config = c;
         work->bucketDim = o_.bucketDim;
         work->declared = declaredInputs_;
+        work->constants = constants_;
         // The worker may outlive this function (a call that never returns): it owns `work`
         // and a copy of the kernel's shared state.
         work->kernel = kernelHolder();
@@ -409,8 +452,8 @@ private:
                 Observation& obs = work->out[i];
                 obs.length = length;
                 obs.batch = batches[size_t(b)];
-                callOnce(*work->kernel, work->config, work->banks[size_t(b)], length,
-                         work->bucketDim, work->declared, obs, nullptr);
+                callOnce(*work->kernel, work->constants, work->config, work->banks[size_t(b)],
+                         length, work->bucketDim, work->declared, obs, nullptr);
             },
             o_.callTimeoutSeconds, [&](size_t done) { reportProgress(doneBefore + int64_t(done)); },
             job_);
@@ -445,9 +488,9 @@ private:
         job_.step(double(done), double(std::max(total_, done)), stage_);
     }
 
-    static void callOnce(const Kernel::Impl& kernel, const Config& c, const InputBank& bank,
-                         int64_t length, int64_t bucketDim, bool declared, Observation& obs,
-                         KernelCall* capture)
+    static void callOnce(const Kernel::Impl& kernel, const std::vector<c10::IValue>& constants,
+                         const Config& c, const InputBank& bank, int64_t length, int64_t bucketDim,
+                         bool declared, Observation& obs, KernelCall* capture)
     {
         std::vector<at::Tensor> inputs;
         inputs.reserve(c.inputs.size());
@@ -461,7 +504,9 @@ private:
         }
         c10::IValue result;
         try {
-            result = kernel.call({c10::List<at::Tensor>(inputs)});
+            std::vector<c10::IValue> args{c10::List<at::Tensor>(inputs)};
+            args.insert(args.end(), constants.begin(), constants.end());
+            result = kernel.call(std::move(args));
         } catch (const std::exception& e) {
             obs.status = Status::Raised;
             obs.error = kernelError(e);
@@ -495,8 +540,10 @@ private:
             if (t.numel() != 1)
                 obs.indexProblem = "a tensor of " + std::to_string(t.numel()) + " elements";
             else {
-                if (t.scalar_type() != at::kLong)
+                // NxD returns int32 indices; torch_neuronx reads either.
+                if (t.scalar_type() != at::kLong && t.scalar_type() != at::kInt)
                     obs.indexProblem = "a " + dtypeText(t.scalar_type()) + " tensor";
+                obs.indexDtype = dtypeText(t.scalar_type());
                 obs.index = t.item().toLong();
             }
         }
@@ -521,6 +568,8 @@ private:
                 continue;
             }
             const int64_t olen = out.size(bucketDim);
+            if (olen < length)
+                obs.tokensDropped = true;
             if (obs.outLength == -3)
                 obs.outLength = olen;
             else if (obs.outLength != olen)
@@ -535,11 +584,13 @@ private:
             }
             if (out.scalar_type() != in.scalar_type())
                 obs.dtypeChanged = true;
-            // The real tokens: the first ones with right padding, the last ones with left.
+            // The real tokens: the first ones with right padding, the last ones with left (the
+            // input is `length` long, or padded to the largest bucket for a slicing kernel).
             const int64_t keep = std::min(olen, length);
             const bool left = bank.leftPadding;
+            const int64_t inLength = in.size(bucketDim);
             const auto kept = out.narrow(bucketDim, left ? olen - keep : 0, keep);
-            const auto original = in.narrow(bucketDim, left ? length - keep : 0, keep);
+            const auto original = in.narrow(bucketDim, left ? inLength - keep : 0, keep);
             if (!(out.scalar_type() == in.scalar_type()
                       ? kept.equal(original)
                       : kept.to(in.scalar_type()).equal(original)))
@@ -595,8 +646,13 @@ private:
     void analyse()
     {
         result_.boundaries = refBoundaries_;
+        const bool slice = o_.contract == KernelContract::Slice;
         std::vector<int64_t> buckets =
             o_.declaredBoundaries.empty() ? refBoundaries_ : o_.declaredBoundaries;
+        // Inputs of a slicing kernel arrive at the largest bucket: it is a bucket whatever
+        // the kernel does.
+        if (slice && (buckets.empty() || buckets.back() < maxLength_))
+            buckets.push_back(maxLength_);
         if (!o_.declaredBoundaries.empty() && refBoundaries_ != o_.declaredBoundaries.values() &&
             !timedOut_) {
             KernelDefect d;
@@ -640,6 +696,15 @@ private:
                 continue;
             }
             if (obs.length > served) {
+                // F.pad with a negative amount cuts instead of padding: a kernel that
+                // computes bucket - length without a guard returns a truncated input.
+                const std::string cut =
+                    obs.outLength >= 0 && obs.outLength < obs.length
+                        ? ": it pads by a negative amount (" +
+                              std::to_string(obs.outLength - obs.length) + "), cutting " +
+                              std::to_string(obs.length - obs.outLength) + " real token" +
+                              (obs.length - obs.outLength == 1 ? "" : "s")
+                        : std::string();
                 if (obs.status == Status::Returned)
                     fail(DefectKind::FallThrough,
                          "returns " + std::to_string(obs.outputCount) + " tensor" +
@@ -647,7 +712,7 @@ private:
                              (obs.outLength >= 0 ? " of length " + std::to_string(obs.outLength)
                                                  : std::string()) +
                              " and bucket " + std::to_string(obs.index) +
-                             " instead of rejecting the length");
+                             " instead of rejecting the length" + cut);
                 else if (c.reference) {
                     if (firstRejection.empty())
                         firstRejection = obs.error;
@@ -663,13 +728,25 @@ private:
             const auto it = std::lower_bound(buckets.begin(), buckets.end(), obs.length);
             const int64_t expected = *it;
             const int64_t rank = int64_t(it - buckets.begin());
-            if (obs.outLength != expected)
+            if (slice && obs.tokensDropped)
+                fail(DefectKind::TokensDropped,
+                     obs.outLength >= 0
+                         ? "slices to " + std::to_string(obs.outLength) + " and drops " +
+                               std::to_string(obs.length - obs.outLength) + " of " +
+                               std::to_string(obs.length) +
+                               " real tokens (the smallest bucket holding them is " +
+                               std::to_string(expected) + ")"
+                         : "returns an output shorter than its " + std::to_string(obs.length) +
+                               " real tokens");
+            else if (obs.outLength != expected)
                 fail(DefectKind::WrongOutputLength,
-                     obs.outLength == -2 ? "returns no tensors"
-                     : obs.outLength == -1
-                         ? "returns tensors of different lengths"
-                         : "pads to " + std::to_string(obs.outLength) + ", the nearest bucket is " +
-                               std::to_string(expected));
+                     obs.outLength == -2   ? "returns no tensors"
+                     : obs.outLength == -1 ? "returns tensors of different lengths"
+                     : slice               ? "slices to " + std::to_string(obs.outLength) +
+                                   ", the smallest bucket holding " + std::to_string(obs.length) +
+                                   " real tokens is " + std::to_string(expected)
+                             : "pads to " + std::to_string(obs.outLength) +
+                                   ", the nearest bucket is " + std::to_string(expected));
             if (obs.index != rank && obs.indexProblem.find("elements") == std::string::npos)
                 fail(DefectKind::IndexNotMonotone,
                      "returns bucket index " + std::to_string(obs.index) + " for bucket " +
@@ -706,6 +783,18 @@ private:
                                                    " tensors for " +
                                                    std::to_string(c.inputs.size()) + " inputs");
         }
+        std::set<std::string> indexDtypes;
+        for (const auto& [ci, obs] : observations_)
+            if (configs_[ci].reference && obs.status == Status::Returned &&
+                obs.indexProblem.empty() && !obs.indexDtype.empty())
+                indexDtypes.insert(obs.indexDtype);
+        if (indexDtypes.size() == 1)
+            result_.indexDtype = *indexDtypes.begin();
+        if (indexDtypes.count("int32"))
+            result_.notes.push_back(
+                "bucket index is int32" +
+                std::string(indexDtypes.size() > 1 ? " at some lengths, int64 at others" : "") +
+                " (accepted: NxD's kernels return their index as int32)");
         if (!firstRejection.empty())
             result_.notes.push_back(
                 "lengths past " + std::to_string(served) + " are rejected: " + firstRejection +
@@ -759,17 +848,19 @@ private:
             if (obs.status != Status::TimedOut && !result_.workerAbandoned) {
                 auto holder = std::make_shared<std::pair<KernelCall, Observation>>();
                 holder->second.batch = obs.batch;
-                auto bank = std::make_shared<InputBank>(makeBank(configs_[ci], obs.batch,
-                                                                 obs.length, o_.batchDim,
-                                                                 o_.bucketDim, o_.paddingSide));
+                const bool slice = o_.contract == KernelContract::Slice;
+                auto bank = std::make_shared<InputBank>(
+                    makeBank(configs_[ci], obs.batch, slice ? maxLength_ : obs.length, o_.batchDim,
+                             o_.bucketDim, o_.paddingSide, o_.contract));
                 auto kernel = kernelHolder();
                 const Config config = configs_[ci];
                 const int64_t length = obs.length, bucketDim = o_.bucketDim;
                 const bool declared = declaredInputs_;
+                const auto constants = constants_;
                 const auto outcome = GuardedRunner::run(
                     1,
-                    [holder, bank, kernel, config, length, bucketDim, declared](size_t) {
-                        callOnce(*kernel, config, *bank, length, bucketDim, declared,
+                    [holder, bank, kernel, constants, config, length, bucketDim, declared](size_t) {
+                        callOnce(*kernel, constants, config, *bank, length, bucketDim, declared,
                                  holder->second, &holder->first);
                     },
                     o_.callTimeoutSeconds, nullptr, Job());
@@ -802,6 +893,7 @@ private:
     const KernelCheckOptions& o_;
     const Job& job_;
     bool declaredInputs_;
+    std::vector<c10::IValue> constants_;
     std::vector<InputSpec> inputs_;
     int threads_ = 1;
     int64_t maxLength_ = 0;
@@ -1041,19 +1133,24 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
     if (role != KernelRole::BucketKernel || params.front().type != "List[Tensor]")
         throw Error(kernel.file() + ": " + kernel.name() + " has the signature " + kernel.schema() +
                     "; a bucket kernel takes one List[Tensor] (annotate it `tensor_list: "
-                    "List[torch.Tensor]`) and a state preprocessor takes (shapes_collection, "
-                    "states, bucket_idx_tensor)");
+                    "List[torch.Tensor]`), optionally followed by constant arguments, and a "
+                    "state preprocessor takes (shapes_collection, states, bucket_idx_tensor)");
+    std::vector<c10::IValue> constants = constantArgValues(options.constantArgs);
+    checkConstantValuesFit(kernel, constants);
     if (options.bucketDim < 0 || options.batchDim < 0 || options.bucketDim == options.batchDim)
         throw Error("bucket dimension " + std::to_string(options.bucketDim) +
                     " and batch dimension " + std::to_string(options.batchDim) +
                     " must be different and non-negative");
     KernelCheckOptions o = options;
+    if (o.declaredBoundaries.empty())
+        if (auto b = Boundaries::tryFrom(parseConstantArgs(options.constantArgs).buckets))
+            o.declaredBoundaries = *b;
     const bool declared = !o.inputs.empty();
     if (!declared)
         o.inputs = guideInputs();
     checkInputSpecs(o.inputs);
     try {
-        return BucketKernelCheck(kernel, o, declared, job).run();
+        return BucketKernelCheck(kernel, o, declared, std::move(constants), job).run();
     } catch (const Error&) {
         throw;
     } catch (const Cancelled&) {
@@ -1121,6 +1218,8 @@ nlohmann::json kernelCheckJson(const KernelCheckResult& r)
                              {"error", d.example.error}}}});
     json j{{"ok", r.ok},
            {"kernel", r.kernel},
+           {"contract", kernelContractName(r.contract)},
+           {"index_dtype", r.indexDtype},
            {"role", r.role == KernelRole::BucketKernel ? "bucket_kernel" : "state_preprocessor"},
            {"boundaries", r.boundaries},
            {"defects", defects},

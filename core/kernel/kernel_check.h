@@ -3,7 +3,10 @@
 // the kernel does; each defect class is reported once with its first and last failing length
 // and the first failing call (inputs and the kernel's output) as an example. Other input
 // counts and mixed dtypes are swept over every served length and sampled past them. A state
-// preprocessor is checked against its shapes_collection contract instead.
+// preprocessor is checked against its shapes_collection contract instead. Kernels that take
+// constant arguments after their inputs (NxD's) are called with them, and NxD's
+// context-encoding contract (inputs padded to the largest bucket, sliced down) is checked
+// as well as the guide's (inputs at their length, padded up).
 //
 // Calls run on worker threads under a per-call deadline: TorchScript cannot be interrupted,
 // so a call that never returns is abandoned on its thread (see KernelCheckResult).
@@ -27,8 +30,9 @@ enum class DefectKind {
     FallThrough,       // returns past the largest bucket instead of rejecting the length
     WrongOutputLength, // not padded to the nearest bucket (or outputs of different lengths)
     IndexNotMonotone,  // bucket index does not follow the buckets in order
-    IndexNotInt64,     // bucket index is not a one-element int64 tensor
+    IndexNotInt64,     // bucket index is not a one-element int64 (or int32) tensor
     ValuesChanged,     // input values lost or changed (or other dimensions changed)
+    TokensDropped,     // slice contract: sliced to a bucket shorter than the real tokens
     WrongPadding,      // padding is not the pad value
     DtypeChanged,      // an output's dtype differs from its input's
     InputsDropped,     // fewer outputs than inputs
@@ -66,6 +70,13 @@ struct KernelDefect {
     KernelCall example;
 };
 
+// How inputs reach the kernel. Pad: the guide's, inputs arrive at their length and are padded
+// up to the nearest bucket. Slice: NxD's context encoding, inputs arrive padded to the
+// largest bucket with L real tokens (the rest the pad value; with left padding the real
+// tokens come last) and are sliced to the smallest bucket >= L, keeping each real token.
+enum class KernelContract { Pad, Slice };
+std::string kernelContractName(KernelContract contract); // "pad", "slice"
+
 struct KernelCheckOptions {
     int64_t maxLength = 0; // 0: defaultCheckLength(declaredBoundaries)
     std::vector<int64_t> batchSizes{1, 2, 5};
@@ -78,6 +89,11 @@ struct KernelCheckOptions {
     // Where the kernel must put the padding: after the real tokens (right) or before them
     // (left, the real tokens end each padded input).
     PaddingSide paddingSide = PaddingSide::Right;
+    KernelContract contract = KernelContract::Pad;
+    // TorchScript expressions passed after the inputs, as NxD calls kernels:
+    // bucket_kernel(inputs, *constant_args) (constant_args.h). A 1-D integer tensor among them
+    // is taken as the kernel's buckets when no boundaries are declared.
+    std::string constantArgs;
     double callTimeoutSeconds = 5.0;
     int threads = 0; // worker threads calling the kernel; 0: one per core, at most 4
     // State preprocessors: the buckets whose shapes_collection is built (default: the
@@ -89,7 +105,9 @@ struct KernelCheckResult {
     bool ok = true;
     std::string kernel; // name
     KernelRole role = KernelRole::BucketKernel;
-    std::vector<int64_t> boundaries;   // inferred
+    std::vector<int64_t> boundaries; // inferred
+    std::string indexDtype;          // of the returned bucket index: "int64", "int32", ""
+    KernelContract contract = KernelContract::Pad;
     std::vector<KernelDefect> defects; // one per kind
     std::vector<std::string> notes;    // what is not a defect: rejections, accepted counts
     int64_t calls = 0;
@@ -120,7 +138,8 @@ KernelCheckResult checkKernelFile(const std::string& path, const std::string& fu
 KernelCheckResult checkGeneratedKernel(const KernelLayout& layout, KernelCheckOptions options,
                                        const Job& job = {});
 
-// {"ok", "kernel", "boundaries", "defects": [{"kind", "first_length", "last_length", "calls",
+// {"ok", "kernel", "contract", "index_dtype", "boundaries", "defects": [{"kind", "first_length",
+// "last_length", "calls",
 //  "message", "example"}], "notes", "calls", "seconds"}
 nlohmann::json kernelCheckJson(const KernelCheckResult& result);
 

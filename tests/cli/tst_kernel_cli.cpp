@@ -25,6 +25,9 @@ private Q_SLOTS:
     void graphFormats();
     void inspectNeuronArchive();
     void validateNeuronArchiveKernel();
+    void nxdSlicingKernel();
+    void nxdPaddingKernelCutsPastItsLargestBucket();
+    void lintWithConstantArgs();
     void badInput_data();
     void badInput();
     void neverReturningKernelExitsPromptly();
@@ -32,6 +35,27 @@ private Q_SLOTS:
 private:
     QString path(const QString& name) const { return dir_.filePath(name); }
     QString seed() const { return dataPath("seed_bucket_kernel.py"); }
+    QString nxd() const { return dataPath("nxd_context_encoding_kernel.py"); }
+    // The acceptance command, for `kernel` (batch 1 and 2 keep it short).
+    QStringList nxdSliceArgs(const QString& kernel) const
+    {
+        return {"validate",        kernel,
+                "--function",      "context_encoder_bk",
+                "--contract",      "slice",
+                "--constant-args", "torch.tensor([128, 512]), 'right', 0",
+                "--inputs",        "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-",
+                "--batch-sizes",   "1,2",
+                "--json"};
+    }
+    // The fixture with one line changed.
+    QString nxdVariant(const QString& name, const QString& from, const QString& to) const
+    {
+        QString text = QString::fromUtf8(readAll(nxd()));
+        if (!text.contains(from))
+            qFatal("fixture: '%s' not in the NxD kernel", qPrintable(from));
+        writeAll(path(name), text.replace(from, to).toUtf8());
+        return path(name);
+    }
     QTemporaryDir dir_;
 };
 
@@ -207,6 +231,84 @@ void TestKernelCli::validateNeuronArchiveKernel()
     QCOMPARE(doc["boundaries"].toArray(), QJsonArray({128, 512}));
 }
 
+void TestKernelCli::nxdSlicingKernel()
+{
+    const auto r = runCli(nxdSliceArgs(nxd()));
+    QVERIFY2(r.exitCode == 0, r.out.constData());
+    auto doc = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(doc["boundaries"].toArray(), QJsonArray({128, 512}));
+    QCOMPARE(doc["contract"].toString(), QString("slice"));
+    QCOMPARE(doc["index_dtype"].toString(), QString("int32"));
+    QVERIFY(doc["notes"].toVariant().toStringList().filter("bucket index is int32").size() == 1);
+    // `<` where `<=` was meant: 129 real tokens are sliced to the 128 bucket.
+    const auto bad = runCli(nxdSliceArgs(
+        nxdVariant("off_by_one.py", "buckets < real_tokens", "buckets < real_tokens - 1")));
+    QCOMPARE(bad.exitCode, 1);
+    doc = QJsonDocument::fromJson(bad.out).object();
+    const auto defect = doc["defects"].toArray().at(0).toObject();
+    QCOMPARE(defect["kind"].toString(), QString("tokens_dropped"));
+    QCOMPARE(defect["first_length"].toInt(), 129);
+    QCOMPARE(defect["last_length"].toInt(), 129);
+    const auto text = runCli(nxdSliceArgs(path("off_by_one.py")).mid(0, 12));
+    QCOMPARE(text.exitCode, 1);
+    QVERIFY2(text.out.contains("DEFECT tokens_dropped: length 129, batch 1: slices to 128 and "
+                               "drops 1 of 129 real tokens"),
+             text.out.constData());
+}
+
+void TestKernelCli::nxdPaddingKernelCutsPastItsLargestBucket()
+{
+    const QStringList args{
+        "--function",      "pad_to_bucket_bk",
+        "--constant-args", "torch.tensor([128, 512]), 'right', 0",
+        "--inputs",        "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-",
+        "--batch-sizes",   "1,2",
+        "--max-length",    "600",
+        "--json"};
+    const auto clean = runCli(QStringList{"validate", nxd()} + args);
+    QVERIFY2(clean.exitCode == 0, clean.out.constData());
+    const auto unguarded =
+        nxdVariant("unguarded.py", "    if length > largest:", "    if length > largest + 1000:");
+    const auto r = runCli(QStringList{"validate", unguarded} + args);
+    QCOMPARE(r.exitCode, 1);
+    const auto doc = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(doc["boundaries"].toArray(), QJsonArray({128, 512}));
+    const auto defect = doc["defects"].toArray().at(0).toObject();
+    QCOMPARE(defect["kind"].toString(), QString("fall_through"));
+    QCOMPARE(defect["first_length"].toInt(), 513);
+    QVERIFY2(defect["message"].toString().contains("pads by a negative amount"),
+             qPrintable(defect["message"].toString()));
+}
+
+void TestKernelCli::lintWithConstantArgs()
+{
+    const QStringList lint{"lint", nxd(), "--function", "context_encoder_bk", "--json"};
+    const auto r =
+        runCli(lint + QStringList{"--constant-args", "torch.tensor([128, 512]), 'left', 0"});
+    QVERIFY2(r.exitCode == 0 || r.exitCode == 1, r.err.constData());
+    const auto findings = QJsonDocument::fromJson(r.out).object()["findings"].toArray();
+    // NxD returns its index as int32: not a finding.
+    for (const auto& f : findings)
+        QVERIFY(f.toObject()["rule"].toString() != "bucket-index-dtype");
+    // The padding kernel without its length check pads past 512 by a negative amount.
+    const QStringList pad{"--function", "pad_to_bucket_bk", "--json"};
+    const auto guarded = runCli(QStringList{"lint", nxd()} + pad);
+    QVERIFY2(guarded.exitCode == 0, guarded.out.constData());
+    const auto unguarded = runCli(
+        QStringList{"lint", nxdVariant("lint_unguarded.py", "raise ValueError(", "print(")} + pad);
+    QCOMPARE(unguarded.exitCode, 1);
+    QCOMPARE(QJsonDocument::fromJson(unguarded.out)
+                 .object()["findings"]
+                 .toArray()
+                 .at(0)
+                 .toObject()["rule"]
+                 .toString(),
+             QString("negative-padding"));
+    const auto wrong = runCli(lint + QStringList{"--constant-args", "torch.tensor([128, 512]), 0"});
+    QCOMPARE(wrong.exitCode, 2);
+    QVERIFY2(wrong.err.contains("--constant-args"), wrong.err.constData());
+}
+
 void TestKernelCli::badInput_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -240,6 +342,24 @@ void TestKernelCli::badInput_data()
         << "/dev/zero: more than 16 MiB; a kernel source is not that large";
     QTest::addRow("bad batch sizes")
         << QStringList{"validate", "SEED", "--batch-sizes", "0"} << 2 << "--batch-sizes";
+    QTest::addRow("constant args that do not compile")
+        << QStringList{"validate",        "NXD",
+                       "--function",      "context_encoder_bk",
+                       "--constant-args", "torch.tensor([128, 512]), 'right"}
+        << 2 << "--constant-args";
+    QTest::addRow("constant args that do not compile, lint")
+        << QStringList{"lint", "NXD", "--constant-args", "torch.tensr([128])"} << 2
+        << "--constant-args";
+    QTest::addRow("constant args missing")
+        << QStringList{"validate", "NXD", "--function", "context_encoder_bk"} << 2
+        << "takes 3 arguments after its inputs";
+    QTest::addRow("constant args for a kernel without any")
+        << QStringList{"validate", "SEED", "--constant-args", "0"} << 2
+        << "takes no arguments after its inputs but 1";
+    QTest::addRow("unknown contract")
+        << QStringList{"validate", "SEED", "--contract", "trim"} << 2 << "--contract";
+    QTest::addRow("slice contract without a largest bucket")
+        << QStringList{"validate", "SEED", "--contract", "slice"} << 2 << "--max-length";
 }
 
 void TestKernelCli::badInput()
@@ -250,6 +370,8 @@ void TestKernelCli::badInput()
     for (auto& a : args) {
         if (a == "SEED")
             a = seed();
+        else if (a == "NXD")
+            a = nxd();
         else if (a.startsWith("DIR/"))
             a = path(a.mid(4));
     }

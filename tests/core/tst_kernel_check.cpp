@@ -1,6 +1,8 @@
 // The validator against real kernels: the guide's seed kernel (its known defects), every
 // kernel BucketLab generates (property test over random boundary sets), broken variants of
-// a generated kernel (one defect class each), and the guide's state preprocessor.
+// a generated kernel (one defect class each), the guide's state preprocessor, and NxD-style
+// kernels with constant arguments under both contracts (tests/data/nxd_context_encoding_kernel.py).
+#include "core/kernel/constant_args.h"
 #include "core/kernel/kernel.h"
 #include "core/kernel/kernel_check.h"
 #include "core/util/error.h"
@@ -35,8 +37,33 @@ private Q_SLOTS:
     void statePreprocessor_data();
     void statePreprocessor();
     void wrongSignatureIsAnError();
+    void constantArgs_data();
+    void constantArgs();
+    void badConstantArgs_data();
+    void badConstantArgs();
+    void constantArgsMustFitTheKernel();
+    void nxdSlicingKernel_data();
+    void nxdSlicingKernel();
+    void nxdPaddingKernelPastItsLargestBucket();
 
 private:
+    static std::string nxdFixture()
+    {
+        return (QStringLiteral(BUCKETLAB_TEST_DATA) + "/nxd_context_encoding_kernel.py")
+            .toStdString();
+    }
+    static std::string nxdSource()
+    {
+        return readAll(QString::fromStdString(nxdFixture())).toStdString();
+    }
+    static KernelCheckOptions nxdOptions(const std::string& constantArgs)
+    {
+        KernelCheckOptions o;
+        o.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
+        o.constantArgs = constantArgs;
+        o.batchSizes = {1, 2};
+        return o;
+    }
     const KernelDefect* find(const KernelCheckResult& r, DefectKind kind)
     {
         for (const auto& d : r.defects)
@@ -356,6 +383,182 @@ void TestKernelCheck::wrongSignatureIsAnError()
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains("List[Tensor]"), e.what());
     }
+}
+
+void TestKernelCheck::constantArgs_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QStringList>("types");
+    QTest::addColumn<QList<qlonglong>>("buckets");
+    QTest::addRow("NxD's") << "torch.tensor([128, 512]), 'right', 0"
+                           << QStringList{"Tensor", "str", "int"} << QList<qlonglong>{128, 512};
+    QTest::addRow("scalars, trailing comma")
+        << " 1.5, True, -3, " << QStringList{"float", "bool", "int"} << QList<qlonglong>{};
+    // Not ascending: a tensor, but not the kernel's buckets.
+    QTest::addRow("tensor that is not buckets")
+        << "torch.tensor([512, 128])" << QStringList{"Tensor"} << QList<qlonglong>{};
+    QTest::addRow("empty") << "  " << QStringList{} << QList<qlonglong>{};
+}
+
+void TestKernelCheck::constantArgs()
+{
+    QFETCH(QString, text);
+    QFETCH(QStringList, types);
+    QFETCH(QList<qlonglong>, buckets);
+    const auto args = parseConstantArgs(text.toStdString());
+    QStringList got;
+    for (const auto& a : args.args)
+        got << QString::fromStdString(a.type);
+    QCOMPARE(got, types);
+    QCOMPARE(QList<qlonglong>(args.buckets.begin(), args.buckets.end()), buckets);
+    QCOMPARE(args.empty(), types.isEmpty());
+}
+
+void TestKernelCheck::badConstantArgs_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addRow("unterminated string") << "torch.tensor([128, 512]), 'right";
+    QTest::addRow("unknown name") << "torch.tensor([128, 512]), right, 0";
+    QTest::addRow("two lines") << "torch.tensor([128, 512]),\n'right'";
+    QTest::addRow("raises") << "torch.tensor([1, 2]).view(3)";
+}
+
+void TestKernelCheck::badConstantArgs()
+{
+    QFETCH(QString, text);
+    try {
+        parseConstantArgs(text.toStdString());
+        QFAIL("accepted bad constant arguments");
+    } catch (const Error& e) {
+        const QString what = e.what();
+        QVERIFY2(what.startsWith("the constant arguments"), e.what());
+        QVERIFY2(!what.contains('\n'), e.what());
+    }
+}
+
+void TestKernelCheck::constantArgsMustFitTheKernel()
+{
+    const Kernel kernel = loadKernel(nxdFixture(), {"context_encoder_bk"});
+    QCOMPARE(kernel.role(), std::optional<KernelRole>(KernelRole::BucketKernel));
+    for (const auto& [text, mentions] :
+         {std::pair<std::string, QString>{"", "takes 3 arguments after its inputs (buckets: "
+                                              "Tensor, padding_side: str, pad_token: int)"},
+          {"torch.tensor([128, 512])", "add padding_side: str, pad_token: int"},
+          {"torch.tensor([128, 512]), 0, 0", "parameter padding_side takes str"},
+          {"torch.tensor([128, 512]), 'right', 0, 1",
+           "takes 3 arguments after its inputs but 4"}}) {
+        try {
+            checkKernel(kernel, nxdOptions(text));
+            QFAIL(qPrintable("validated with constant arguments '" + QString::fromStdString(text) +
+                             "'"));
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains(mentions), e.what());
+        }
+    }
+}
+
+void TestKernelCheck::nxdSlicingKernel_data()
+{
+    QTest::addColumn<QString>("side");
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::addColumn<QString>("defect");
+    QTest::addColumn<qlonglong>("firstLength");
+    QTest::addRow("right padding") << "right"
+                                   << ""
+                                   << ""
+                                   << "" << 0LL;
+    QTest::addRow("left padding") << "left"
+                                  << ""
+                                  << ""
+                                  << "" << 0LL;
+    // `<` where `<=` was meant, at the boundary: 129 real tokens go to the 128 bucket.
+    QTest::addRow("off by one at 128, drops the last real token") << "right"
+                                                                  << "buckets < real_tokens"
+                                                                  << "buckets < real_tokens - 1"
+                                                                  << "tokens_dropped" << 129LL;
+    QTest::addRow("off by one at 128, left padding") << "left"
+                                                     << "buckets < real_tokens"
+                                                     << "buckets < real_tokens - 1"
+                                                     << "tokens_dropped" << 129LL;
+    // Slicing the wrong end with left padding keeps pad positions instead of the real tokens.
+    QTest::addRow("left padding sliced from the start") << "left"
+                                                        << "largest - bucket, largest, 1"
+                                                        << "0, bucket, 1"
+                                                        << "values_changed" << 1LL;
+    QTest::addRow("float index") << "right"
+                                 << "bucket_idx.to(torch.int32)"
+                                 << "bucket_idx.to(torch.float32)"
+                                 << "index_not_int64" << 1LL;
+    QTest::addRow("always the largest bucket")
+        << "right"
+        << "torch.argmin((buckets < real_tokens).to(torch.int32))"
+        << "torch.argmax(buckets)"
+        << "wrong_output_length" << 1LL;
+}
+
+void TestKernelCheck::nxdSlicingKernel()
+{
+    QFETCH(QString, side);
+    QFETCH(QString, from);
+    QFETCH(QString, to);
+    QFETCH(QString, defect);
+    QFETCH(qlonglong, firstLength);
+    std::string source = nxdSource();
+    if (!from.isEmpty())
+        source = replaced(source, from.toStdString(), to.toStdString());
+    const Kernel kernel =
+        loadKernel(writeText(dir_, "nxd_slice.py", source), {"context_encoder_bk"});
+    auto o = nxdOptions("torch.tensor([128, 512]), '" + side.toStdString() + "', 0");
+    o.contract = KernelContract::Slice;
+    o.paddingSide = side == "left" ? PaddingSide::Left : PaddingSide::Right;
+    const auto r = checkKernel(kernel, o);
+    if (defect.isEmpty()) {
+        QVERIFY2(r.ok, r.defects.empty() ? "" : r.defects.front().message.c_str());
+        QCOMPARE(r.boundaries, (std::vector<int64_t>{128, 512}));
+        QCOMPARE(r.indexDtype, std::string("int32"));
+        QVERIFY(std::find(r.notes.begin(), r.notes.end(),
+                          std::string("bucket index is int32 (accepted: NxD's kernels return "
+                                      "their index as int32)")) != r.notes.end());
+        // Every length 1..512 at batch 1 and 2, plus the other input counts and dtypes.
+        QVERIFY(r.calls >= 2 * 512);
+        return;
+    }
+    QVERIFY(!r.ok);
+    const auto it = std::find_if(r.defects.begin(), r.defects.end(), [&](const auto& d) {
+        return defectKindName(d.kind) == defect.toStdString();
+    });
+    QVERIFY2(it != r.defects.end(), qPrintable("no " + defect));
+    QCOMPARE(qlonglong(it->firstLength), firstLength);
+    if (defect == "tokens_dropped") {
+        QCOMPARE(it->lastLength, int64_t(129)); // only the boundary is off
+        QVERIFY2(QString::fromStdString(it->message).contains("slices to 128 and drops 1 of 129"),
+                 it->message.c_str());
+    }
+}
+
+void TestKernelCheck::nxdPaddingKernelPastItsLargestBucket()
+{
+    auto o = nxdOptions("torch.tensor([128, 512]), 'right', 0");
+    o.maxLength = 600;
+    const auto clean = checkKernel(loadKernel(nxdFixture(), {"pad_to_bucket_bk"}), o);
+    QVERIFY2(clean.ok, clean.defects.empty() ? "" : clean.defects.front().message.c_str());
+    QCOMPARE(clean.boundaries, (std::vector<int64_t>{128, 512}));
+    QCOMPARE(clean.indexDtype, std::string("int64"));
+    // Without its length check, constant_pad_nd pads 513 tokens by 128 - 513: it cuts them.
+    const std::string unguarded =
+        replaced(nxdSource(), "    if length > largest:", "    if length > largest + 1000:");
+    const auto bad =
+        checkKernel(loadKernel(writeText(dir_, "nxd_pad.py", unguarded), {"pad_to_bucket_bk"}), o);
+    QVERIFY(!bad.ok);
+    QCOMPARE(bad.boundaries, (std::vector<int64_t>{128, 512}));
+    QCOMPARE(bad.defects.size(), size_t(1));
+    const auto& d = bad.defects.front();
+    QCOMPARE(defectKindName(d.kind), std::string("fall_through"));
+    QCOMPARE(d.firstLength, int64_t(513));
+    QVERIFY2(QString::fromStdString(d.message).contains(
+                 "pads by a negative amount (-385), cutting 385 real tokens"),
+             d.message.c_str());
 }
 
 QTEST_GUILESS_MAIN(TestKernelCheck)

@@ -77,6 +77,17 @@ void TestLint::rules_data()
         out.append(t)
     return out, torch.tensor([0], dtype=torch.int64)
 )" << kCleanList;
+    // NxD's constant arguments: a bucket tensor annotated as one is indexed on purpose.
+    QTest::addRow("tensor-typed-list, constant argument")
+        << "tensor-typed-list"
+        << R"(def bucket_kernel(tensor_list: List[torch.Tensor], buckets):
+    largest = int(buckets[0])
+    return tensor_list, torch.tensor([largest - largest], dtype=torch.int64)
+)"
+        << R"(def bucket_kernel(tensor_list: List[torch.Tensor], buckets: torch.Tensor):
+    largest = int(buckets[0])
+    return tensor_list, torch.tensor([largest - largest], dtype=torch.int64)
+)";
     QTest::addRow("variable-index") << "variable-index"
                                     << R"(def bucket_kernel(tensor_list: List[torch.Tensor]):
     last = len(tensor_list) - 1
@@ -140,13 +151,29 @@ void TestLint::rules_data()
         out.append(torch.cat([t, torch.zeros([t.size(0), 16 - t.size(1)])], 1))
     return out, torch.tensor([0], dtype=torch.int64)
 )" << kCleanList;
-    QTest::addRow("bucket-index-dtype, int32")
+    // int32 is clean: NxD's kernels return it and the validator accepts it.
+    QTest::addRow("bucket-index-dtype, int16")
         << "bucket-index-dtype"
         << R"(def bucket_kernel(tensor_list: List[torch.Tensor]):
-    return tensor_list, torch.tensor([0], dtype=torch.int32)
+    return tensor_list, torch.tensor([0], dtype=torch.int16)
 )"
         << R"(def bucket_kernel(tensor_list: List[torch.Tensor]):
-    return tensor_list, torch.tensor([0], dtype=torch.int64)
+    return tensor_list, torch.tensor([0], dtype=torch.int32)
+)";
+    QTest::addRow("negative-padding") << "negative-padding"
+                                      << R"(def bucket_kernel(tensor_list: List[torch.Tensor]):
+    out: List[torch.Tensor] = []
+    for t in tensor_list:
+        out.append(torch.constant_pad_nd(t, [0, 16 - t.size(1)], 0))
+    return out, torch.tensor([0], dtype=torch.int64)
+)"
+                                      << R"(def bucket_kernel(tensor_list: List[torch.Tensor]):
+    out: List[torch.Tensor] = []
+    for t in tensor_list:
+        if t.size(1) > 16:
+            raise ValueError("length " + str(t.size(1)) + " exceeds the largest bucket 16")
+        out.append(torch.constant_pad_nd(t, [0, 16 - t.size(1)], 0))
+    return out, torch.tensor([0], dtype=torch.int64)
 )";
     QTest::addRow("bucket-index-dtype, int")
         << "bucket-index-dtype"
@@ -228,7 +255,7 @@ void TestLint::generatedKernelsLintClean()
 
 void TestLint::everyRuleIsDocumented()
 {
-    QCOMPARE(lintRules().size(), size_t(7));
+    QCOMPARE(lintRules().size(), size_t(8));
     for (const auto& r : lintRules()) {
         QVERIFY(!r.explanation.empty());
         QVERIFY(!r.fix.empty());
