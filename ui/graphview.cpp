@@ -239,13 +239,21 @@ GraphView::GraphView(Session* session, QWidget* parent)
         search_->setFocus(Qt::ShortcutFocusReason);
         search_->selectAll();
     })->setText(tr("Find node"));
-    shortcut({QKeySequence::FindNext}, [this] { search(search_->text()); });
-    shortcut({QKeySequence::FindPrevious}, [this] { searchPrevious(search_->text()); });
-    shortcut({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)},
-             [this] { canvas_->zoomBy(1.25); });
-    shortcut({QKeySequence::ZoomOut, QKeySequence(Qt::CTRL | Qt::Key_Minus)},
-             [this] { canvas_->zoomBy(0.8); });
-    shortcut({QKeySequence(Qt::CTRL | Qt::Key_0)}, [this] { canvas_->fitGraph(); });
+    shortcut({QKeySequence::FindNext}, [this] {
+        search(search_->text());
+    })->setText(tr("Next match"));
+    shortcut({QKeySequence::FindPrevious}, [this] {
+        searchPrevious(search_->text());
+    })->setText(tr("Previous match"));
+    shortcut({QKeySequence::ZoomIn, QKeySequence(Qt::CTRL | Qt::Key_Equal)}, [this] {
+        canvas_->zoomBy(1.25);
+    })->setText(tr("Zoom in"));
+    shortcut({QKeySequence::ZoomOut, QKeySequence(Qt::CTRL | Qt::Key_Minus)}, [this] {
+        canvas_->zoomBy(0.8);
+    })->setText(tr("Zoom out"));
+    shortcut({QKeySequence(Qt::CTRL | Qt::Key_0)}, [this] {
+        canvas_->fitGraph();
+    })->setText(tr("Fit to width"));
     search_->installEventFilter(this); // Shift+Enter: the previous match
 
     connect(zoomIn_, &QToolButton::clicked, this, [this] { canvas_->zoomBy(1.25); });

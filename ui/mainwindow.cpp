@@ -19,12 +19,15 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
 #include <QMenuBar>
@@ -35,6 +38,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QToolBar>
 #include <QToolButton>
 #include <QUndoStack>
@@ -119,8 +123,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->showMessage(tr("Ready"));
 
     createActions();
-    dock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
-    menuBar()->findChild<QMenu*>("viewMenu")->addAction(dock->toggleViewAction());
+    // Ctrl+1..5 go to the views in tab order; the Project panel toggles with Alt+0.
+    QMenu* viewMenu = menuBar()->findChild<QMenu*>("viewMenu");
+    for (int i = 0; i < views_->count() && i < 9; ++i) {
+        QAction* go = viewMenu->addAction(views_->tabText(i), this,
+                                          [this, i] { views_->setCurrentIndex(i); });
+        go->setObjectName(QString("actionView%1").arg(i + 1));
+        go->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+    }
+    viewMenu->addSeparator();
+    dock->toggleViewAction()->setShortcut(QKeySequence(Qt::ALT | Qt::Key_0));
+    viewMenu->addAction(dock->toggleViewAction());
 
     connect(session_, &Session::modelChanged, this, [this] {
         if (const auto& m = session_->model())
@@ -273,6 +286,9 @@ void MainWindow::createActions()
     optimize->setObjectName("actionOptimize");
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    keys->setObjectName("actionShortcuts");
+    keys->setShortcut(QKeySequence::HelpContents);
     help->addAction(tr("&About BucketLab"), this, [this] {
         QMessageBox::about(
             this, tr("About BucketLab"),
@@ -538,6 +554,55 @@ void MainWindow::closeEvent(QCloseEvent* event)
     settings.setValue("mainWindow/geometry", saveGeometry());
     settings.setValue("mainWindow/state", saveState());
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::showShortcuts()
+{
+    // Built from the actions themselves, so the list cannot drift from the keys.
+    struct Row {
+        QString where, what, keys;
+    };
+    QVector<Row> rows;
+    const auto add = [&](const QString& where, QAction* a) {
+        if (a->shortcuts().isEmpty() || a->text().isEmpty())
+            return;
+        QStringList keys;
+        for (const auto& k : a->shortcuts())
+            keys << k.toString(QKeySequence::NativeText);
+        rows.push_back(
+            {where, QString(a->text()).remove('&').remove(QChar(0x2026)), keys.join(", ")});
+    };
+    for (QAction* top : menuBar()->actions())
+        if (QMenu* menu = top->menu())
+            for (QAction* a : menu->actions())
+                add(QString(top->text()).remove('&'), a);
+    for (int i = 0; i < views_->count(); ++i)
+        for (QAction* a : views_->widget(i)->actions())
+            add(views_->tabText(i) + tr(" view"), a);
+
+    auto* dialog = new QDialog(this);
+    dialog->setObjectName("shortcutsDialog");
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Keyboard Shortcuts"));
+    auto* table = new QTableWidget(int(rows.size()), 3, dialog);
+    table->setObjectName("shortcutsTable");
+    table->setHorizontalHeaderLabels({tr("Where"), tr("Action"), tr("Keys")});
+    table->verticalHeader()->hide();
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    for (int r = 0; r < rows.size(); ++r) {
+        table->setItem(r, 0, new QTableWidgetItem(rows[r].where));
+        table->setItem(r, 1, new QTableWidgetItem(rows[r].what));
+        table->setItem(r, 2, new QTableWidgetItem(rows[r].keys));
+    }
+    table->resizeColumnsToContents();
+    table->horizontalHeader()->setStretchLastSection(true);
+    auto* close = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(close, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+    auto* layout = new QVBoxLayout(dialog);
+    layout->addWidget(table);
+    layout->addWidget(close);
+    dialog->resize(560, 480);
+    dialog->show(); // not modal: the list can stay open beside the window
 }
 
 } // namespace bucketlab::ui

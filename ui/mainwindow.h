@@ -66,6 +66,7 @@ protected:
 
 private:
     void createActions();
+    void showShortcuts();
     void rebuildRecentMenu();
     void hideError();
     void updateStatus();

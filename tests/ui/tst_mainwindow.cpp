@@ -20,6 +20,7 @@
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QDropEvent>
 #include <QFileInfo>
 #include <QHelpEvent>
@@ -36,6 +37,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QToolTip>
@@ -117,6 +119,7 @@ private Q_SLOTS:
     void optimizeUndoesFromTheMenuAndDiscardOpensTheOtherProject();
     void aFinishedProfileLeavesNoPanelStale();
     void validationFollowsTheActiveSet();
+    void viewKeysAndTheirList();
 
 private:
     QString writeOtherProject();
@@ -726,6 +729,45 @@ void TestMainWindow::validationFollowsTheActiveSet()
     QCOMPARE(validation->model()->result().boundaries, (std::vector<int64_t>{128, 512}));
     QVERIFY2(validation->subjectText().contains("<b>current</b>"),
              qPrintable(validation->subjectText()));
+}
+
+void TestMainWindow::viewKeysAndTheirList()
+{
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    // Ctrl+1..5 are the views in tab order, wherever the focus is.
+    w.findChild<QDockWidget*>()->widget()->setFocus();
+    for (int i : {3, 5, 2, 4, 1}) {
+        QTest::keyClick(&w, Qt::Key(Qt::Key_0 + i), Qt::ControlModifier);
+        QCOMPARE(w.views()->currentIndex(), i - 1);
+    }
+    QCOMPARE(w.views()->currentWidget(), static_cast<QWidget*>(w.views()->widget(0)));
+    // Alt+0 hides and shows the Project panel.
+    auto* dock = w.findChild<QDockWidget*>();
+    QVERIFY(dock->isVisible());
+    QTest::keyClick(&w, Qt::Key_0, Qt::AltModifier);
+    QVERIFY(!dock->isVisible());
+    QTest::keyClick(&w, Qt::Key_0, Qt::AltModifier);
+    QVERIFY(dock->isVisible());
+
+    // Help > Keyboard Shortcuts lists the keys from the actions themselves, the views' own too.
+    w.findChild<QAction*>("actionShortcuts")->trigger();
+    auto* table = w.findChild<QTableWidget*>("shortcutsTable");
+    QVERIFY(table && table->isVisible());
+    QVERIFY(w.isVisible()); // not modal
+    QStringList rows;
+    for (int r = 0; r < table->rowCount(); ++r)
+        rows << table->item(r, 0)->text() + " | " + table->item(r, 1)->text() + " | " +
+                    table->item(r, 2)->text();
+    const QString all = rows.join("\n");
+    for (const char* row :
+         {"View | Graph | Ctrl+4", "View | Validation | Ctrl+5",
+          "Tools | Optimize Buckets | Ctrl+R", "Graph view | Fit to width | Ctrl+0",
+          "Graph view | Find node | Ctrl+F", "File | Quit | Ctrl+Q"})
+        QVERIFY2(rows.contains(row), qPrintable(QString(row) + " not in:\n" + all));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestMainWindow)
