@@ -76,6 +76,8 @@ void GraphScene::build(const VisibleGraph& graph, const GraphLayout& layout, con
     const QPen clusterPen(mix(base, text, 0.35), 1.0, Qt::DashLine);
     const QBrush clusterBrush(mix(base, text, 0.03));
     for (size_t i = 0; i < graph.clusters.size() && i < layout.clusters.size(); ++i) {
+        if (layout.clusters[i].isEmpty())
+            continue; // an empty block (an `if` without `else`): no box, no label piled on others
         auto* rect = addRect(layout.clusters[i], clusterPen, clusterBrush);
         rect->setZValue(-3);
         auto* label = addSimpleText(QString::fromStdString(graph.clusters[i].label), clusterFont);

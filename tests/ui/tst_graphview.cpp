@@ -17,12 +17,14 @@
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
+#include <QGraphicsSimpleTextItem>
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScrollBar>
+#include <QSet>
 #include <QSignalSpy>
 #include <QSvgRenderer>
 #include <QTabBar>
@@ -573,6 +575,18 @@ void TestGraphView::theSelectorShowsPreprocessorAndWholeModel()
     QCOMPARE(view_->loaded()->linted, linted);
     QVERIFY(view_->scene()->itemForModelNode(0));
     QVERIFY(view_->visibleNodeCount() > 5);
+    // Block labels ("then (prim::If)", ...) each sit on their own box: an empty block (an if
+    // without else) draws none, instead of piling its label on another at the scene's corner.
+    QSet<QPair<qreal, qreal>> labelPositions;
+    for (QGraphicsItem* item : view_->scene()->items()) {
+        auto* text = dynamic_cast<QGraphicsSimpleTextItem*>(item);
+        if (!text || !text->text().endsWith(")") || !text->text().contains(" (prim::"))
+            continue;
+        const QPointF p = text->pos();
+        QVERIFY2(!labelPositions.contains({p.x(), p.y()}),
+                 qPrintable(QString("two block labels at %1,%2").arg(p.x()).arg(p.y())));
+        labelPositions.insert({p.x(), p.y()});
+    }
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestGraphView)
