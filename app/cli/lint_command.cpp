@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/constant_args_option.h"
 #include "core/graph/graph_capture.h"
 #include "core/graph/lint.h"
 #include "core/kernel/constant_args.h"
@@ -33,23 +34,12 @@ Command addLintCommand(CLI::App& app)
                     "'right', 0\": checked against the kernel's parameters");
     sub->add_flag("--json", o->json, "Print {\"findings\": [...]} as JSON");
     return {sub, [o] {
-                ConstantArgs constantArgs;
-                try {
-                    constantArgs = parseConstantArgs(o->constantArgs);
-                } catch (const Error& e) {
-                    throw Error("--constant-args: " + std::string(e.what()));
-                }
+                const ConstantArgs constantArgs = parseConstantArgsOption(o->constantArgs);
                 const Kernel kernel = loadKernel(o->kernel, {o->function});
                 // The graph is the same whatever the constants are; what they can be wrong
                 // about is the kernel's parameters (count and types).
                 if (!constantArgs.empty())
-                    try {
-                        checkConstantArgsFit(kernel, constantArgs);
-                    } catch (const Error& e) {
-                        throw Error(std::string(e.what()) +
-                                    (constantArgs.empty() ? "; pass them with --constant-args"
-                                                          : " (--constant-args)"));
-                    }
+                    checkConstantArgsOption(kernel, constantArgs);
                 const auto findings = lintGraph(kernelGraph(kernel), kernel.source());
                 if (o->json) {
                     printJson(lintFindingsJson(findings));

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/constant_args_option.h"
 #include "app/cli/terminal_progress.h"
 #include "core/archive/archive.h"
 #include "core/kernel/constant_args.h"
@@ -100,12 +101,7 @@ Command addValidateCommand(CLI::App& app)
             options.batchDim = o->batchDim;
             options.paddingSide = parsePaddingSide(o->paddingSide);
             options.contract = o->contract == "slice" ? KernelContract::Slice : KernelContract::Pad;
-            ConstantArgs constantArgs;
-            try {
-                constantArgs = parseConstantArgs(o->constantArgs);
-            } catch (const Error& e) {
-                throw Error("--constant-args: " + std::string(e.what()));
-            }
+            const ConstantArgs constantArgs = parseConstantArgsOption(o->constantArgs);
             options.constantArgs = o->constantArgs;
             if (!(o->timeout > 0))
                 throw Error("--timeout must be a positive number of seconds");
@@ -119,13 +115,7 @@ Command addValidateCommand(CLI::App& app)
                 // The core says what the kernel takes; here is how to give it.
                 const Kernel kernel = loadKernel(o->file, {o->function});
                 if (kernel.role() == KernelRole::BucketKernel)
-                    try {
-                        checkConstantArgsFit(kernel, constantArgs);
-                    } catch (const Error& e) {
-                        throw Error(std::string(e.what()) +
-                                    (constantArgs.empty() ? "; pass them with --constant-args"
-                                                          : " (--constant-args)"));
-                    }
+                    checkConstantArgsOption(kernel, constantArgs);
             }
             const Job job = terminalJob();
             const bool states = package && !package->states.empty();
