@@ -301,15 +301,35 @@ BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
 
 TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const Job& job) const
 {
+    return solveAndSweep(settings, 0, job).first;
+}
+
+std::vector<TuneSolution> BoundaryTuner::sweep(const TuneSettings& settings, int kMax,
+                                               const Job& job) const
+{
+    return frontOf(run(settings, kMax, job), kMax);
+}
+
+std::pair<TuneSolution, std::vector<TuneSolution>>
+BoundaryTuner::solveAndSweep(const TuneSettings& settings, int kMax, const Job& job) const
+{
     const auto t0 = std::chrono::steady_clock::now();
     if (!std::isfinite(settings.bucketCost) || settings.bucketCost < 0)
         throw Error(subject(Field::BucketCost) + " must be a finite number >= 0");
-    const Layers L = run(settings, settings.buckets, job);
+    // A bucket count below 1 goes to run() as it is, which refuses it.
+    const Layers L = run(
+        settings, settings.buckets < 1 ? settings.buckets : std::max(settings.buckets, kMax), job);
+    TuneSolution solution = solutionOf(L, settings);
+    solution.solveMs = millisecondsSince(t0);
+    return {std::move(solution), frontOf(L, kMax)};
+}
+
+TuneSolution BoundaryTuner::solutionOf(const Layers& L, const TuneSettings& settings) const
+{
     TuneSolution s;
     if (!L.infeasibleReason.empty()) {
         s.feasible = false;
         s.infeasibleReason = L.infeasibleReason;
-        s.solveMs = millisecondsSince(t0);
         return s;
     }
     int bestK = settings.buckets;
@@ -334,20 +354,16 @@ TuneSolution BoundaryTuner::solve(const TuneSettings& settings, const Job& job) 
             formatMs(L.cover > 0 ? evaluator_.curve().at(L.cover)
                                  : evaluator_.latencyAtLength()[L.n - 1]) +
             ") and there are too few buckets left to serve the 99th percentile faster";
-        s.solveMs = millisecondsSince(t0);
         return s;
     }
     s.boundaries = Boundaries::from(L.boundaries(bestK, evaluator_.histogram().lengths()),
                                     "the tuner's solution");
     s.objective = L.finalCost[size_t(bestK)] / L.served + settings.bucketCost * bestK;
-    s.solveMs = millisecondsSince(t0);
     return s;
 }
 
-std::vector<TuneSolution> BoundaryTuner::sweep(const TuneSettings& settings, int kMax,
-                                               const Job& job) const
+std::vector<TuneSolution> BoundaryTuner::frontOf(const Layers& L, int kMax) const
 {
-    const Layers L = run(settings, kMax, job);
     std::vector<TuneSolution> out;
     for (int k = 1; k <= kMax; ++k) {
         TuneSolution s;

@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bucketlab {
@@ -91,6 +92,10 @@ public:
     // Pareto front of objective against bucket count. One DP pass.
     std::vector<TuneSolution> sweep(const TuneSettings& settings, int kMax,
                                     const Job& job = {}) const;
+    // solve(settings) and sweep(settings, kMax) (kMax >= 0; the sweep ignores the bucket
+    // cost) from one DP pass over max(K, kMax) bucket counts: half the work of the two calls.
+    std::pair<TuneSolution, std::vector<TuneSolution>>
+    solveAndSweep(const TuneSettings& settings, int kMax, const Job& job = {}) const;
     // The objective of any boundary set under `settings` (per served request, with the
     // bucket cost), as the DP counts it: for checks against the solver.
     double objectiveOf(const Boundaries& boundaries, const TuneSettings& settings) const;
@@ -98,6 +103,8 @@ public:
 private:
     struct Layers;
     Layers run(const TuneSettings& settings, int kMax, const Job& job) const;
+    TuneSolution solutionOf(const Layers& layers, const TuneSettings& settings) const;
+    std::vector<TuneSolution> frontOf(const Layers& layers, int kMax) const;
 
     const BucketEvaluator& evaluator_;
 };

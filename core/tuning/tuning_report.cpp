@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <tuple>
 
 namespace bucketlab {
 
@@ -320,7 +321,13 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
     }
     const BoundaryTuner tuner(*tuning);
 
-    r.solution = tuner.solve(s, job.sub(0, 0.5));
+    // The Pareto front over the bucket count comes from the same DP pass as the optimum.
+    int kMax = request.paretoMax > 0 ? request.paretoMax : std::max(s.buckets, 8);
+    kMax = int(std::min<size_t>(size_t(kMax), tuning->servedDistinct()));
+    if (request.paretoMax < 0)
+        kMax = 0;
+    std::vector<TuneSolution> front;
+    std::tie(r.solution, front) = tuner.solveAndSweep(s, kMax, job);
     if (r.solution.feasible) {
         r.evaluation = evaluator.evaluate(r.solution.boundaries);
         r.range = servedRangeChange(r.histogram, request.current, r.solution.boundaries,
@@ -368,12 +375,7 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
     }
 
     // Pareto front over the bucket count.
-    int kMax = request.paretoMax > 0 ? request.paretoMax : std::max(s.buckets, 8);
-    kMax = int(std::min<size_t>(size_t(kMax), tuning->servedDistinct()));
-    if (kMax >= 1 && request.paretoMax >= 0) {
-        TuneSettings sweepSettings = s;
-        sweepSettings.bucketCost = 0;
-        const auto front = tuner.sweep(sweepSettings, kMax, job.sub(0.5, 1));
+    if (kMax >= 1) {
         std::vector<double> feasibleObjectives;
         int firstFeasible = -1;
         for (int k = 1; k <= kMax; ++k) {

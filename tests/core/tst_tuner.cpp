@@ -117,6 +117,8 @@ private Q_SLOTS:
     void coverLengthMatchesBruteForce();
     void p99BudgetIsMetAndInfeasibleIsReported();
     void bucketCostTradesBuckets();
+    void oneDpPassSolvesAndSweeps_data();
+    void oneDpPassSolvesAndSweeps();
     void badRequests_data();
     void badRequests();
     void cancelAndProgress();
@@ -441,6 +443,63 @@ void TestTuner::bucketCostTradesBuckets()
     QVERIFY(close(two.objective, sweep[1].objective + 2 * s.bucketCost));
     s.bucketCost = 0;
     QCOMPARE(tuner.solve(s).boundaries.size(), size_t(12));
+}
+
+void TestTuner::oneDpPassSolvesAndSweeps_data()
+{
+    QTest::addColumn<int>("buckets");
+    QTest::addColumn<int>("kMax");
+    QTest::addColumn<double>("bucketCost");
+    QTest::addColumn<int>("objective");
+    QTest::addColumn<int64_t>("cover");
+    const int mean = int(TuneObjective::MeanLatency);
+    QTest::addRow("K 4, front to 8") << 4 << 8 << 0.0 << mean << int64_t(0);
+    QTest::addRow("K 8, front to 3") << 8 << 3 << 0.0 << mean << int64_t(0);
+    QTest::addRow("K 6, no front") << 6 << 0 << 0.0 << mean << int64_t(0);
+    QTest::addRow("bucket cost") << 10 << 12 << 0.05 << mean << int64_t(0);
+    QTest::addRow("padded tokens")
+        << 5 << 9 << 0.0 << int(TuneObjective::PaddedTokens) << int64_t(0);
+    QTest::addRow("p99 budget") << 4 << 7 << 0.0 << int(TuneObjective::MeanLatencyP99Budget)
+                                << int64_t(0);
+    QTest::addRow("cover 3000") << 5 << 8 << 0.0 << mean << int64_t(3000);
+}
+
+// tune prices the optimum and the Pareto front from one DP pass over max(K, kMax) bucket
+// counts; each must be exactly what its own pass gives.
+void TestTuner::oneDpPassSolvesAndSweeps()
+{
+    QFETCH(int, buckets);
+    QFETCH(int, kMax);
+    QFETCH(double, bucketCost);
+    QFETCH(int, objective);
+    QFETCH(int64_t, cover);
+    const LengthHistogram h = syntheticDistribution("lognormal:mu=5,sigma=0.9,max=2000,seed=11");
+    const BucketEvaluator ev(h, LatencyCurve::fromSpec("poly:1,0.01,0.00001"));
+    const BoundaryTuner tuner(ev);
+    TuneSettings s;
+    s.buckets = buckets;
+    s.bucketCost = bucketCost;
+    s.objective = TuneObjective(objective);
+    s.coverLength = cover;
+    if (s.objective == TuneObjective::MeanLatencyP99Budget)
+        s.p99BudgetMs = ev.curve().at(h.maxLength()) * 0.9; // binds, meetable from K = 2
+    const auto [solution, front] = tuner.solveAndSweep(s, kMax);
+    const TuneSolution alone = tuner.solve(s);
+    QVERIFY(solution.feasible && alone.feasible);
+    QCOMPARE(solution.boundaries.str(), alone.boundaries.str());
+    QCOMPARE(solution.objective, alone.objective);
+    QCOMPARE(int(front.size()), kMax);
+    if (kMax == 0)
+        return;
+    const auto sweep = tuner.sweep(s, kMax);
+    for (int k = 0; k < kMax; ++k) {
+        QCOMPARE(front[size_t(k)].feasible, sweep[size_t(k)].feasible);
+        QCOMPARE(front[size_t(k)].boundaries.str(), sweep[size_t(k)].boundaries.str());
+        QCOMPARE(front[size_t(k)].objective, sweep[size_t(k)].objective);
+    }
+    // The front's entry at K is the optimum when buckets cost nothing.
+    if (bucketCost == 0 && buckets <= kMax)
+        QCOMPARE(front[size_t(buckets - 1)].boundaries.str(), solution.boundaries.str());
 }
 
 void TestTuner::badRequests_data()
