@@ -308,7 +308,8 @@ void ExportDialog::start()
         if (outcome->result.written && report) {
             job.sub(exportShare, 1).report(0, "Writing the HTML report");
             try {
-                const BoundaryReportRun run = makeBoundaryReport(*report, job.sub(exportShare, 1));
+                const BoundaryReportRun run =
+                    makeBoundaryReport(*report, torchReportRuntime(), job.sub(exportShare, 1));
                 writeFileAtomically(reportPath, renderHtmlReport(run.report), request.force);
                 outcome->report = reportPath;
             } catch (const Error& e) {

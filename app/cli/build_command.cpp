@@ -32,8 +32,7 @@ struct BuildOptions {
 Command addBuildCommand(CLI::App& app)
 {
     auto o = std::make_shared<BuildOptions>();
-    auto* sub = app.add_subcommand(
-        "build", "Package a model (or one model per bucket) with a generated bucket kernel");
+    auto* sub = app.add_subcommand("build", commandSummary("build"));
     sub->add_option("model", o->model, "Shape-generic TorchScript model serving every bucket");
     sub->add_option(
         "--per-bucket", o->perBucket,
@@ -118,11 +117,6 @@ Command addBuildCommand(CLI::App& app)
                 }
                 return result.written ? 0 : 1;
             }};
-}
-
-void printJson(const nlohmann::json& json)
-{
-    std::cout << json.dump(2) << std::endl;
 }
 
 } // namespace bucketlab::cli

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace bucketlab::cli {
 
@@ -18,7 +19,22 @@ struct Command {
     std::function<int()> run;
     // Options of this subcommand named otherwise than the shared table (flags.h) names them.
     FlagNames flags = {};
+    // Whether the parsed options ask for LibTorch (tune --verify, a report's kernel checks):
+    // the launcher then hands the command to the torch module (cli_main.h). Unset: never,
+    // for a command in the launcher; commands only the module has always need it.
+    std::function<bool()> needsTorch = {};
 };
+
+// A subcommand as --help lists it.
+struct CommandInfo {
+    const char* name;
+    const char* summary;
+};
+
+// Every subcommand, in the order --help lists them.
+const std::vector<CommandInfo>& commandCatalog();
+// The one-line summary of `name` (a name in the catalog).
+const char* commandSummary(const std::string& name);
 
 Command addBuildCommand(CLI::App& app);
 Command addInspectCommand(CLI::App& app);

@@ -111,9 +111,7 @@ Command addDemoCommand(CLI::App& app)
         bool json = false;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = app.add_subcommand(
-        "demo", "Run the whole pipeline on the embedded demo (BERT-shaped encoder, MRPC "
-                "traffic): package, tune, validate, export, and report");
+    auto* sub = app.add_subcommand("demo", commandSummary("demo"));
     sub->add_option("--out", o->out, "Directory for the demo files")->capture_default_str();
     sub->add_option("--buckets", o->buckets, "Buckets to tune")
         ->capture_default_str()

@@ -31,9 +31,7 @@ struct DistributionCliOptions {
 Command addDistributionCommand(CLI::App& app)
 {
     auto o = std::make_shared<DistributionCliOptions>();
-    auto* sub = app.add_subcommand(
-        "distribution", "Summarise traffic lengths from files or a synthetic spec, and write "
-                        "the length,count histogram");
+    auto* sub = app.add_subcommand("distribution", commandSummary("distribution"));
     sub->add_option("files", o->files,
                     "CSV/TSV, JSONL or text files (combined), or a synthetic spec such as "
                     "lognormal:mu=5,sigma=0.7,max=2048")

@@ -106,9 +106,7 @@ void printText(const ExportRequest& r, const ExportResult& result)
 Command addExportCommand(CLI::App& app)
 {
     auto o = std::make_shared<ExportOptions>();
-    auto* sub = app.add_subcommand(
-        "export", "Re-export a package with new boundaries, verified against it, and optionally "
-                  "the Neuron build recipe");
+    auto* sub = app.add_subcommand("export", commandSummary("export"));
     sub->add_option("package", o->package, "BucketLab package to re-export")->required();
     sub->add_option("--boundaries", o->boundaries, "New bucket lengths, ascending: e.g. 64,128,512")
         ->required();

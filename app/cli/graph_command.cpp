@@ -16,8 +16,7 @@ Command addGraphCommand(CLI::App& app)
         bool json = false;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = app.add_subcommand(
-        "graph", "Print the lowered TorchScript graph of a method or kernel (calls inlined)");
+    auto* sub = app.add_subcommand("graph", commandSummary("graph"));
     sub->add_option("file", o->file, "Model, package, kernel archive, or kernel source (.py)")
         ->required();
     sub->add_option("--method", o->method,

@@ -67,10 +67,7 @@ Command addInspectCommand(CLI::App& app)
         bool json = false;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = app.add_subcommand(
-        "inspect",
-        "Show a model's or package's structure, buckets, inputs, metadata and kernel sources "
-        "(reads the archive; runs and compiles nothing)");
+    auto* sub = app.add_subcommand("inspect", commandSummary("inspect"));
     sub->add_option("file", o->file, "TorchScript model or BucketLab package")->required();
     sub->add_flag("--json", o->json, "Print the result as JSON");
     return {sub, [o] {

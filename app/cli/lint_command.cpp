@@ -20,9 +20,7 @@ Command addLintCommand(CLI::App& app)
         bool json = false;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = app.add_subcommand(
-        "lint", "Check a bucket kernel's lowered graph for the TorchScript pitfalls of the "
-                "autobucketing guide (exit 1 when there are findings)");
+    auto* sub = app.add_subcommand("lint", commandSummary("lint"));
     sub->add_option("kernel", o->kernel, "Kernel: .py as in the guide, TorchScript source, or .pt")
         ->required();
     sub->add_option("--function", o->function,

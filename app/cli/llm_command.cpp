@@ -219,9 +219,7 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
 Command addLlmCommand(CLI::App& app)
 {
     auto o = std::make_shared<LlmCliOptions>();
-    auto* sub = app.add_subcommand(
-        "llm", "LLM serving buckets for NxD Inference and vLLM: context-encoding (CTE) and "
-               "token-generation (TKG) buckets tuned jointly from (prompt, output) traffic");
+    auto* sub = app.add_subcommand("llm", commandSummary("llm"));
     sub->add_option("--traffic", o->traffic,
                     "Requests: CSV/TSV/JSONL with prompt and output token counts (e.g. the Azure "
                     "trace's ContextTokens,GeneratedTokens[,count]) or a spec such as "

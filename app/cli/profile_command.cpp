@@ -114,8 +114,7 @@ void printTable(const Profile& p, const std::string& out)
 Command addProfileCommand(CLI::App& app)
 {
     auto o = std::make_shared<ProfileOptions>();
-    auto* sub = app.add_subcommand(
-        "profile", "Measure latency per input length (and batch size) of a model or package");
+    auto* sub = app.add_subcommand("profile", commandSummary("profile"));
     sub->add_option("model", o->model, "TorchScript model or BucketLab package")->required();
     sub->add_option("--inputs", o->inputs,
                     "Inputs of a plain model as name:dtype[:pad[:fill]],... (packages carry "

@@ -1,5 +1,6 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
+#include "app/cli/torch_steps.h"
 #include "core/report/html_report.h"
 #include "core/report/report_builder.h"
 #include "core/spec/boundaries.h"
@@ -96,9 +97,7 @@ std::vector<std::string> existingFiles(std::initializer_list<const std::string*>
 Command addReportCommand(CLI::App& app)
 {
     auto o = std::make_shared<ReportOptions>();
-    auto* sub = app.add_subcommand(
-        "report", "Write a self-contained HTML report comparing current and tuned boundaries "
-                  "(plots, per-bucket tables, baselines, kernel validation, environment)");
+    auto* sub = app.add_subcommand("report", commandSummary("report"));
     sub->add_option("--distribution", o->distribution,
                     "Traffic: CSV/TSV/JSONL/text file or a synthetic spec")
         ->required();
@@ -162,7 +161,8 @@ Command addReportCommand(CLI::App& app)
                 r.checkKernels = !o->noKernelCheck;
                 r.threads = o->threads;
                 r.commandLine = commandLine(*o);
-                const BoundaryReportRun run = makeBoundaryReport(r, terminalJob());
+                const BoundaryReportRun run =
+                    makeBoundaryReport(r, torchSteps().report, terminalJob());
                 const BoundaryReport& report = run.report;
 
                 const std::string html = renderHtmlReport(report);
@@ -196,7 +196,10 @@ Command addReportCommand(CLI::App& app)
                 }
                 return code;
             },
-            {{Field::Output, "--html"}}};
+            {{Field::Output, "--html"}},
+            [o] {
+                return !o->noKernelCheck;
+            }};
 }
 
 } // namespace bucketlab::cli

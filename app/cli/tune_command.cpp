@@ -1,5 +1,6 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
+#include "app/cli/torch_steps.h"
 #include "core/latency/latency_curve.h"
 #include "core/spec/boundaries.h"
 #include "core/spec/package_meta.h"
@@ -202,8 +203,7 @@ void printVerification(const BucketVerification& v, const PredictionCheck& c,
 Command addTuneCommand(CLI::App& app)
 {
     auto o = std::make_shared<TuneCliOptions>();
-    auto* sub = app.add_subcommand(
-        "tune", "Optimal bucket boundaries for your traffic and latency, against the baselines");
+    auto* sub = app.add_subcommand("tune", commandSummary("tune"));
     sub->add_option("--distribution", o->distribution,
                     "Traffic: CSV/TSV/JSONL/text file or a synthetic spec "
                     "(lognormal:mu=5,sigma=0.7,max=2048,n=100000,seed=1)")
@@ -275,7 +275,8 @@ Command addTuneCommand(CLI::App& app)
                 "input.\nExample:\n  bucketlab-cli tune --distribution traffic.csv --latency "
                 "profile.json --buckets 4 --current 128,256,512");
 
-    return {sub, [o, sub] {
+    return {sub,
+            [o, sub] {
                 TuneSettings settings = parseSettings(*o);
                 // Given means given: an empty list or a zero length is a mistake, not "none".
                 if (sub->count("--max-length") > 0 && o->maxLength <= 0)
@@ -329,7 +330,7 @@ Command addTuneCommand(CLI::App& app)
                 vr.threads = o->threads;
                 vr.device = parseDeviceKind(o->device);
                 vr.budgetS = o->verifyBudget;
-                const BucketVerification measured = measureBuckets(vr, terminalJob());
+                const BucketVerification measured = measureWithTorch(vr, terminalJob());
                 const PredictionCheck check = checkPrediction(report.evaluation.stats.meanLatencyMs,
                                                               measured, o->verifyTolerance);
                 if (o->json) {
@@ -342,6 +343,10 @@ Command addTuneCommand(CLI::App& app)
                     printVerification(measured, check, o->verify);
                 }
                 return check.beyondTolerance || refused ? 1 : 0;
+            },
+            {},
+            [o] {
+                return !o->verify.empty();
             }};
 }
 

@@ -39,10 +39,7 @@ Command addValidateCommand(CLI::App& app)
         bool json = false;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = app.add_subcommand(
-        "validate", "Run a bucket kernel at every length and batch size, infer its buckets and "
-                    "report defects; a package is checked whole: kernel, state preprocessor and "
-                    "forward() at every bucket (exit 1 when there are any defects)");
+    auto* sub = app.add_subcommand("validate", commandSummary("validate"));
     sub->add_option("file", o->file,
                     "Kernel (.py, TorchScript source, .pt) or package (checked whole unless "
                     "--function names one of its kernels)")

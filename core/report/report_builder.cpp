@@ -1,21 +1,17 @@
 #include "core/report/report_builder.h"
 
+#include "core/archive/archive.h"
 #include "core/latency/latency_curve.h"
-#include "core/package/package.h"
-#include "core/report/report_checks.h"
-#include "core/runtime/torch_io_p.h"
-#include "core/spec/package_meta.h"
 #include "core/traffic/distribution.h"
 #include "core/util/error.h"
 #include "core/util/host_info.h"
-
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 
 namespace bucketlab {
 
-BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& job)
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const ReportRuntime& runtime,
+                                     const Job& job)
 {
     // Arguments first: a typo in a list should not cost reading a large traffic file.
     if (r.current.empty())
@@ -33,10 +29,13 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& 
     if (r.batchSizes.empty() ||
         std::any_of(r.batchSizes.begin(), r.batchSizes.end(), [](int64_t b) { return b < 1; }))
         throw Error(subject(Field::BatchSizes) + ": give at least one batch size, each at least 1");
-    if (!r.package.empty() && !readPackageMeta(r.package))
+    if (!r.package.empty() && !readArchive(r.package).meta)
         throw Error(r.package + ": not a BucketLab package (no bucketlab_meta); validate a "
                                 "kernel file with bucketlab-cli validate");
-    const int threads = r.threads > 0 ? setComputeThreads(r.threads) : at::get_num_threads();
+    if (r.checkKernels && !runtime.runKernelChecks)
+        throw Error("kernel checks need LibTorch, which this program does not load; switch "
+                    "kernel validation off for this report, or make it where LibTorch is loaded");
+    const int threads = runtime.computeThreads ? runtime.computeThreads(r.threads) : 0;
 
     job.report(0.0, "reading traffic");
     DistributionOptions d;
@@ -69,7 +68,7 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& 
         checks.inputs = r.inputs;
         checks.options.batchSizes = r.batchSizes;
         checks.options.threads = r.threads;
-        auto result = runReportKernelChecks(checks, job.sub(0.4, 1));
+        auto result = runtime.runKernelChecks(checks, job.sub(0.4, 1));
         run.report.kernelChecks = std::move(result.checks);
         run.workerAbandoned = result.workerAbandoned;
         for (const auto& k : run.report.kernelChecks)
@@ -85,7 +84,7 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Job& 
     env.cpuCount = host.cpuCount;
     env.computeThreads = threads;
     env.os = host.os;
-    env.libtorchVersion = libtorchVersion();
+    env.libtorchVersion = runtime.libtorchVersion;
     env.commandLine = r.commandLine;
     env.inputs.push_back(describeReportInput("traffic", r.distribution));
     env.inputs.push_back(describeReportInput("latency", r.latency));

@@ -5,10 +5,12 @@
 #pragma once
 
 #include "core/report/boundary_report.h"
+#include "core/report/report_checks.h"
 #include "core/spec/input_spec.h"
 #include "core/util/job.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,9 +41,21 @@ struct BoundaryReportRun {
     bool kernelDefects = false; // a validated kernel has defects
 };
 
+// What a report needs from LibTorch: the kernel checks and the compute threads. Callers that
+// link LibTorch pass torchReportRuntime() (report_checks.h); without one (the torch-free
+// `bucketlab-cli report --no-kernel-check`), a report can be made only with checkKernels off,
+// and its environment says LibTorch was not used.
+struct ReportRuntime {
+    std::function<ReportChecks(const ReportCheckRequest&, const Job&)> runKernelChecks;
+    // Sets the intra-op threads when `requested` > 0; returns the threads in use.
+    std::function<int(int requested)> computeThreads;
+    std::string libtorchVersion;
+};
+
 // Throws Error for unreadable or invalid input (with file:line where the readers give it),
-// invalid boundaries, a bucket count the traffic cannot fill, or a package that is not one;
-// Cancelled when job.cancel is set.
-BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& request, const Job& job = {});
+// invalid boundaries, a bucket count the traffic cannot fill, a package that is not one, or
+// kernel checks asked of a runtime without them; Cancelled when job.cancel is set.
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& request,
+                                     const ReportRuntime& runtime, const Job& job = {});
 
 } // namespace bucketlab

@@ -1,9 +1,12 @@
 #include "core/report/report_checks.h"
 
 #include "core/package/package.h"
+#include "core/report/report_builder.h"
+#include "core/runtime/torch_io_p.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 
+#include <ATen/Parallel.h>
 #include <torch/version.h>
 
 #include <filesystem>
@@ -99,6 +102,17 @@ ReportChecks runReportKernelChecks(const ReportCheckRequest& request, const Job&
 std::string libtorchVersion()
 {
     return TORCH_VERSION;
+}
+
+ReportRuntime torchReportRuntime()
+{
+    ReportRuntime runtime;
+    runtime.runKernelChecks = runReportKernelChecks;
+    runtime.computeThreads = [](int requested) {
+        return requested > 0 ? setComputeThreads(requested) : at::get_num_threads();
+    };
+    runtime.libtorchVersion = libtorchVersion();
+    return runtime;
 }
 
 } // namespace bucketlab

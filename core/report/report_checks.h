@@ -36,4 +36,9 @@ ReportChecks runReportKernelChecks(const ReportCheckRequest& request, const Job&
 // The LibTorch this build links ("1.13.0"), for a report's environment.
 std::string libtorchVersion();
 
+struct ReportRuntime;
+// The LibTorch side of makeBoundaryReport (report_builder.h): the checks above, the compute
+// threads and the version.
+ReportRuntime torchReportRuntime();
+
 } // namespace bucketlab

@@ -1,13 +1,16 @@
-// `inspect` of a 400 MB package (issue 11 target: <= 60 ms as a whole process, measured
-// against a trivial C program in the same run). Processes, each started with posix_spawn and
-// waited for, output to /dev/null:
-//   BM_Process/true           /bin/true: what starting any process costs here
-//   BM_Process/inspect_probe  inspectModel + JSON in a program without LibTorch (the plain
-//                             library only): the torch-free code path of the command
-//   BM_Process/cli_inspect    bucketlab-cli inspect --json as it is today (linked to LibTorch)
+// bucketlab-cli as whole processes, against a trivial C program in the same run (issue 11's
+// torch-free fast path: `inspect` of a 400 MB package <= 60 ms, `tune` on 65,536 distinct
+// lengths with K = 16 <= 150 ms). Each process is started with posix_spawn and waited for,
+// output to /dev/null:
+//   BM_Process/true             /bin/true: what starting any process costs here
+//   BM_Process/cli_version      bucketlab-cli --version
+//   BM_Process/cli_inspect      bucketlab-cli inspect PACKAGE --json
+//   BM_Process/cli_tune         bucketlab-cli tune over 65,536 distinct lengths, K = 16, --json
+//   BM_Process/cli_module_help  bucketlab-cli build --help: a command of the torch module,
+//                               what opening LibTorch costs
 // and in this process: the zip index alone, and readArchive.
 // The package (100 M float32 parameters) is written once to $TMPDIR/bucketlab_bench_inspect,
-// or taken from $BUCKETLAB_BENCH_PACKAGE.
+// or taken from $BUCKETLAB_BENCH_PACKAGE; the traffic file beside it.
 #include "core/archive/archive.h"
 #include "core/archive/model_info.h"
 #include "core/archive/zip_reader.h"
@@ -17,9 +20,11 @@
 #include <torch/script.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +65,25 @@ const std::string& package()
     return path;
 }
 
+// Every length 1..65,536 present, with lognormal-shaped counts (the tuner benchmark's traffic),
+// as a length,count histogram.
+const std::string& traffic()
+{
+    static const std::string path = [] {
+        const fs::path dir = fs::temp_directory_path() / "bucketlab_bench_inspect";
+        fs::create_directories(dir);
+        const std::string out = (dir / "lengths_65536.csv").string();
+        std::ofstream csv(out, std::ios::trunc);
+        csv << "length,count\n";
+        for (int64_t l = 1; l <= 65536; ++l) {
+            const double x = std::log(double(l) / 16.0);
+            csv << l << "," << 1 + int64_t(1000.0 * std::exp(-(x - 5) * (x - 5) / 2)) << "\n";
+        }
+        return out;
+    }();
+    return path;
+}
+
 // Wall seconds from spawn to exit; -1 when the program fails.
 double runProcess(const std::vector<std::string>& argv)
 {
@@ -83,9 +107,12 @@ double runProcess(const std::vector<std::string>& argv)
 
 void BM_Process(benchmark::State& state, std::vector<std::string> argv)
 {
-    for (auto& a : argv)
+    for (auto& a : argv) {
         if (a == "PACKAGE")
             a = package();
+        else if (a == "TRAFFIC")
+            a = traffic();
+    }
     runProcess(argv); // warm the page cache and the dynamic loader's caches
     for (auto _ : state) {
         const double s = runProcess(argv);
@@ -101,13 +128,24 @@ BENCHMARK_CAPTURE(BM_Process, true, std::vector<std::string>{"/bin/true"})
     ->UseManualTime()
     ->Iterations(20)
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Process, inspect_probe,
-                  std::vector<std::string>{BUCKETLAB_INSPECT_PROBE, "PACKAGE"})
+BENCHMARK_CAPTURE(BM_Process, cli_version, std::vector<std::string>{BUCKETLAB_CLI, "--version"})
     ->UseManualTime()
     ->Iterations(20)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Process, cli_inspect,
                   std::vector<std::string>{BUCKETLAB_CLI, "inspect", "PACKAGE", "--json"})
+    ->UseManualTime()
+    ->Iterations(20)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Process, cli_tune,
+                  std::vector<std::string>{BUCKETLAB_CLI, "tune", "--distribution", "TRAFFIC",
+                                           "--latency", "poly:1,0.004,1e-7", "--buckets", "16",
+                                           "--json"})
+    ->UseManualTime()
+    ->Iterations(10)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Process, cli_module_help,
+                  std::vector<std::string>{BUCKETLAB_CLI, "build", "--help"})
     ->UseManualTime()
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond);

@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -30,6 +31,10 @@ private Q_SLOTS:
     void unknownSubcommand();
     void inspectBadFiles_data();
     void inspectBadFiles();
+    void torchFreeCommandsLoadNoLibTorch_data();
+    void torchFreeCommandsLoadNoLibTorch();
+    void missingTorchModuleIsOneLine_data();
+    void missingTorchModuleIsOneLine();
 
 private:
     QString path(const QString& name) const { return dir_.filePath(name); }
@@ -279,6 +284,134 @@ void TestCli::inspectBadFiles()
     QVERIFY2(r.err.contains(mentions.toUtf8()), r.err.constData());
     QVERIFY2(r.err.contains(path(file).toUtf8()), "the error names the file");
     QCOMPARE(r.err.trimmed().count('\n'), 0);
+}
+
+namespace {
+
+// The CLI's arguments for `command` (a test row's name) on the demo's files in `demo`, writing
+// into `out`.
+QStringList commandLine(const QString& command, const QString& demo, const QString& out)
+{
+    const QString traffic = demo + "/mrpc_pair_lengths.csv";
+    const QString profile = demo + "/demo_profile.json";
+    if (command == "version")
+        return {"--version"};
+    if (command == "help")
+        return {"--help"};
+    if (command == "tune help")
+        return {"tune", "--help"};
+    if (command == "inspect")
+        return {"inspect", demo + "/demo_package.pt", "--json"};
+    if (command == "distribution")
+        return {"distribution", traffic, "--json"};
+    if (command == "tune")
+        return {"tune", "--distribution", traffic, "--latency", profile, "--buckets", "3"};
+    if (command == "report --no-kernel-check")
+        return {"report", "--distribution",     traffic,   "--latency",
+                profile,  "--current",          "128,512", "--no-kernel-check",
+                "--html", out + "/report.html", "--force"};
+    if (command == "llm")
+        return {"llm",
+                "--traffic",
+                QStringLiteral(BUCKETLAB_SOURCE_DIR) + "/resources/llm/azure_code_pairs.csv",
+                "--cte-latency",
+                "poly:8,0.025,0.0000025",
+                "--tkg-latency",
+                "linear:9,0.0004",
+                "--max-context-length",
+                "8192",
+                "--seq-len",
+                "8192",
+                "--buckets",
+                "14",
+                "--json"};
+    if (command == "build")
+        return {"build",        demo + "/demo_model.pt",
+                "--inputs",     "input_ids:int64:0",
+                "--boundaries", "128,512",
+                "--out",        out + "/p.pt"};
+    if (command == "tune --verify")
+        return {"tune",      "--distribution", traffic,
+                "--latency", profile,          "--buckets",
+                "3",         "--verify",       demo + "/demo_package.pt"};
+    if (command == "report")
+        return {"report",    "--distribution", traffic,  "--latency",          profile,
+                "--current", "128,512",        "--html", out + "/report2.html"};
+    return {};
+}
+
+} // namespace
+
+void TestCli::torchFreeCommandsLoadNoLibTorch_data()
+{
+    QTest::addColumn<QString>("command");
+    QTest::addColumn<bool>("loadsTorch");
+    for (const char* c : {"version", "help", "tune help", "inspect", "distribution", "tune",
+                          "report --no-kernel-check", "llm"})
+        QTest::addRow("%s", c) << c << false;
+    // The control: the dynamic loader's log does name LibTorch when a command needs it.
+    QTest::addRow("build --help (the torch module)") << "build help" << true;
+}
+
+// What the dynamic loader opens (LD_DEBUG=libs), not what the binary links: the commands that
+// run no model never load LibTorch, so they start in milliseconds.
+void TestCli::torchFreeCommandsLoadNoLibTorch()
+{
+    QFETCH(QString, command);
+    QFETCH(bool, loadsTorch);
+    const QString out = path("torchfree");
+    QVERIFY(QDir().mkpath(out));
+    const QStringList args = command == "build help" ? QStringList{"build", "--help"}
+                                                     : commandLine(command, path("demo"), out);
+    QVERIFY(!args.isEmpty());
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("LD_DEBUG", "libs");
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(BUCKETLAB_CLI), args);
+    QVERIFY(p.waitForFinished(120000));
+    const QByteArray err = p.readAllStandardError();
+    QVERIFY2(p.exitCode() == 0, (p.readAllStandardOutput() + err).right(2000).constData());
+    QVERIFY2(err.contains("calling init:"), "LD_DEBUG=libs logs the libraries initialised");
+    QCOMPARE(err.contains("libtorch_cpu.so"), loadsTorch);
+}
+
+void TestCli::missingTorchModuleIsOneLine_data()
+{
+    QTest::addColumn<QString>("command");
+    QTest::addColumn<bool>("needsTorch");
+    for (const char* c : {"version", "inspect", "distribution", "tune", "report --no-kernel-check"})
+        QTest::addRow("%s", c) << c << false;
+    for (const char* c : {"build", "tune --verify", "report"})
+        QTest::addRow("%s", c) << c << true;
+}
+
+// The executable alone, without lib/bucketlab/ beside its folder: what runs no model still
+// works; a command that needs the module says so in one line and writes nothing.
+void TestCli::missingTorchModuleIsOneLine()
+{
+    QFETCH(QString, command);
+    QFETCH(bool, needsTorch);
+    const QString bin = path("alone/bin");
+    const QString out = path("alone/out");
+    QVERIFY(QDir().mkpath(bin) && QDir().mkpath(out));
+    const QString cli = bin + "/bucketlab-cli";
+    if (!QFile::exists(cli))
+        QVERIFY(QFile::copy(QStringLiteral(BUCKETLAB_CLI), cli));
+    const auto r = runProcess(cli, commandLine(command, path("demo"), out));
+    if (!needsTorch) {
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        return;
+    }
+    QCOMPARE(r.exitCode, 2);
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    QVERIFY2(r.err.contains(path("alone/lib/bucketlab/bucketlab-cli-torch.so").toUtf8()) &&
+                 r.err.contains("missing") && r.err.contains("bucketlab-cli-torch"),
+             r.err.constData());
+    QVERIFY2(QDir(out).entryList(QDir::Files).isEmpty() ||
+                 !QDir(out).entryList(QDir::Files).contains("p.pt"),
+             "nothing written");
+    QVERIFY(!QFile::exists(out + "/report2.html"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
