@@ -3,8 +3,8 @@
 // request in the trace's own format (TIMESTAMP,ContextTokens,GeneratedTokens), K_total = 16.
 //   BM_LlmWholeProcess   `bucketlab-cli llm ... --json --nxd-config --vllm-config`, exec to exit
 //   BM_CliStartFloor     `bucketlab-cli --version`: what starting that executable costs before
-//                        any command runs (it links LibTorch, whose static initialisers run at
-//                        load), for reading the figure above
+//                        any command runs (it does not load LibTorch), for reading the figure
+//                        above
 //   BM_LlmReadAndTune    the same work in process: read the file, derive the workload, tune,
 //                        evaluate the baselines, serialise the JSON
 //   BM_LlmTuneBatched    the 2-D search: a continuous-batching model with 8 sequences
