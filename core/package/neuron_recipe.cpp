@@ -396,7 +396,7 @@ std::vector<std::string> writeNeuronRecipe(const std::vector<NeuronRecipeFile>& 
 {
     std::error_code ec;
     if (!fs::is_directory(dir, ec) && !fs::create_directory(dir, ec))
-        throw Error("--neuron-recipe " + dir + ": cannot create directory (" + ec.message() + ")");
+        throw Error(dir + ": cannot create the Neuron recipe folder (" + ec.message() + ")");
     std::vector<std::string> written;
     for (const auto& f : files) {
         const std::string path = (fs::path(dir) / f.name).string();
