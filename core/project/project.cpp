@@ -140,22 +140,53 @@ void writeProject(const Project& project, const std::string& path)
     writeFileAtomically(path, projectJson(p).dump(2) + "\n", /*replace=*/true);
 }
 
+namespace {
+
+// Calls visit(what, path) for each file the project names (specs that are not paths skipped).
+template <typename Visit> void forEachProjectFile(const Project& p, Visit visit)
+{
+    auto file = [&](const std::string& what, const std::string& path) {
+        if (!path.empty() && !looksLikeSpec(path))
+            visit(what, path);
+    };
+    file("model", p.model);
+    for (const auto& d : p.distributions) {
+        file("distribution '" + d.name + "'", d.source);
+        if (auto it = d.options.find("vocab"); it != d.options.end())
+            file("vocabulary of '" + d.name + "'", it->second);
+    }
+    for (const auto& l : p.latencies)
+        file("latency '" + l.name + "'", l.source);
+}
+
+} // namespace
+
 std::vector<std::string> missingProjectFiles(const Project& p)
 {
     std::vector<std::string> missing;
-    auto check = [&](const std::string& what, const std::string& path) {
-        if (!path.empty() && !looksLikeSpec(path) && !fs::exists(path))
+    forEachProjectFile(p, [&](const std::string& what, const std::string& path) {
+        if (!fs::exists(path))
             missing.push_back(what + ": " + path);
-    };
-    check("model", p.model);
-    for (const auto& d : p.distributions) {
-        check("distribution '" + d.name + "'", d.source);
-        if (auto it = d.options.find("vocab"); it != d.options.end())
-            check("vocabulary of '" + d.name + "'", it->second);
-    }
-    for (const auto& l : p.latencies)
-        check("latency '" + l.name + "'", l.source);
+    });
     return missing;
+}
+
+std::vector<std::string> outsideProjectFiles(const Project& p)
+{
+    std::vector<std::string> outside;
+    std::error_code error;
+    const fs::path folder =
+        fs::weakly_canonical(fs::absolute(fs::path(p.path)).parent_path(), error);
+    forEachProjectFile(p, [&](const std::string& what, const std::string& path) {
+        std::error_code e;
+        // Symbolic links resolved: a link inside the folder to a file outside it is outside.
+        const fs::path real = fs::weakly_canonical(fs::absolute(fs::path(path)), e);
+        const fs::path rel =
+            (e ? fs::absolute(fs::path(path)).lexically_normal() : real).lexically_relative(folder);
+        if (error || rel.empty() || *rel.begin() == "..")
+            outside.push_back(what + ": " + path);
+    });
+    return outside;
 }
 
 } // namespace bucketlab

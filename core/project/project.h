@@ -55,4 +55,9 @@ void writeProject(const Project& project, const std::string& path);
 // specs that are not paths are skipped). Each entry: "what: path".
 std::vector<std::string> missingProjectFiles(const Project& project);
 
+// Files the project refers to outside the project file's folder (and its subfolders), with
+// symbolic links resolved: "../../../etc/passwd", an absolute path elsewhere, or a link that
+// leads out. The desktop lists them and asks before it reads any. Each entry: "what: path".
+std::vector<std::string> outsideProjectFiles(const Project& project);
+
 } // namespace bucketlab

@@ -15,6 +15,7 @@ private Q_SLOTS:
     void roundTripKeepsRelativePaths();
     void movedProjectStillResolves();
     void reportsMissingFiles();
+    void namesFilesOutsideItsFolder();
     void rejectsBadFiles_data();
     void rejectsBadFiles();
 };
@@ -71,6 +72,40 @@ void TestProject::reportsMissingFiles()
     QCOMPARE(missing.size(), size_t(2));
     QVERIFY(QString::fromStdString(missing[0]).startsWith("distribution 'traffic': "));
     QVERIFY(QString::fromStdString(missing[1]).contains("profiles/cpu.json"));
+}
+
+// What the desktop lists and asks about before it reads anything: files named by a relative
+// path that climbs out, by an absolute path elsewhere, or through a link that leads out.
+void TestProject::namesFilesOutsideItsFolder()
+{
+    QTemporaryDir root;
+    const QString dir = root.filePath("project");
+    QVERIFY(QDir().mkpath(dir + "/data") && QDir().mkpath(root.filePath("elsewhere")));
+    QVERIFY(writeAll(root.filePath("elsewhere/secret.csv"), "1\n"));
+    QVERIFY(writeAll(dir + "/data/lengths.csv", "1\n"));
+    QVERIFY(QFile::link(root.filePath("elsewhere/secret.csv"), dir + "/data/link.csv"));
+    const std::string projectFile = s(dir + "/p.bucketlab.json");
+    const std::string json = R"({"format": "bucketlab.project/1",
+        "model": "../../../etc/passwd",
+        "distributions": [{"name": "inside", "source": "data/lengths.csv"},
+                          {"name": "synthetic", "source": "lognormal:mu=4,sigma=0.6,max=512"},
+                          {"name": "linked", "source": "data/link.csv"},
+                          {"name": "absolute", "source": ")" +
+                             s(root.filePath("elsewhere/secret.csv")) + R"("},
+                          {"name": "climbs back", "source": "../project/data/lengths.csv"}],
+        "latencies": [{"name": "spec", "source": "linear:0.5,0.01"},
+                      {"name": "missing inside", "source": "profiles/none.json"}]})";
+    const Project p = projectFromJson(json, projectFile);
+    const auto outside = outsideProjectFiles(p);
+    QStringList got;
+    for (const auto& o : outside)
+        got << QString::fromStdString(o).section(':', 0, 0);
+    QCOMPARE(got, (QStringList{"model", "distribution 'linked'", "distribution 'absolute'"}));
+    QVERIFY(QString::fromStdString(outside[0]).endsWith("etc/passwd"));
+    // A project whose files all live below it names none.
+    Project inside = sampleProject(dir);
+    inside.path = projectFile;
+    QVERIFY(outsideProjectFiles(inside).empty());
 }
 
 void TestProject::rejectsBadFiles_data()
