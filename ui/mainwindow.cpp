@@ -162,6 +162,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         }
     });
     connect(loader_, &SessionLoader::warning, this, &MainWindow::showError);
+    // Asked once the loader is idle, not from inside its finished handler.
+    connect(loader_, &SessionLoader::projectReachesOutside, this, &MainWindow::askAboutOutsideFiles,
+            Qt::QueuedConnection);
     connect(loader_, &SessionLoader::idle, this, [this] {
         busy_->hide();
         Q_EMIT loadFinished(lastLoadOk_);
@@ -349,10 +352,38 @@ void MainWindow::openProject(const QString& path)
     if (!maybeSave())
         return;
     hideError();
+    previousProjectPath_ = projectPath_;
     projectPath_ = path;
     recent_->add(path);
     updateTitle();
     loader_->openProject(path);
+}
+
+void MainWindow::askAboutOutsideFiles(const QString& path, const QStringList& files)
+{
+    constexpr int kListed = 12;
+    QStringList listed = files.mid(0, kListed);
+    if (files.size() > kListed)
+        listed << tr("… and %n more", "", int(files.size()) - kListed);
+    QMessageBox box(QMessageBox::Warning, tr("Files outside the project"),
+                    tr("%1 refers to %n file(s) outside its folder:", "", int(files.size()))
+                        .arg(QFileInfo(path).fileName()),
+                    QMessageBox::Open | QMessageBox::Cancel, this);
+    box.setObjectName("outsideFilesBox");
+    box.setInformativeText(listed.join('\n') + "\n\n" +
+                           tr("Nothing has been read from them. Open the project and read "
+                              "them?"));
+    box.setDefaultButton(QMessageBox::Cancel);
+    box.setWindowModality(Qt::WindowModal);
+    if (box.exec() == QMessageBox::Open) {
+        loader_->openProject(path, /*outsideAllowed=*/true);
+        return;
+    }
+    if (projectPath_ == path) {
+        projectPath_ = previousProjectPath_;
+        updateTitle();
+    }
+    statusBar()->showMessage(tr("Did not open %1").arg(QFileInfo(path).fileName()), 5000);
 }
 
 void MainWindow::openDemo()

@@ -75,6 +75,9 @@ private:
     // not saved (the user cancelled the file dialog, or the write failed: shown).
     bool saveInteractive(bool askPath);
     void updateTitle();
+    // The project at `path` names files outside its folder: lists them and opens the project
+    // only if the user agrees.
+    void askAboutOutsideFiles(const QString& path, const QStringList& files);
 
     Session* session_ = nullptr;
     SessionLoader* loader_ = nullptr;
@@ -92,6 +95,7 @@ private:
     QLabel* summary_ = nullptr;
     QProgressBar* busy_ = nullptr;
     QString projectPath_;
+    QString previousProjectPath_; // restored when the user declines to open a project
     bool lastLoadOk_ = true;
 };
 

@@ -33,6 +33,9 @@ struct LoadResult {
     std::string activeSet;
     std::vector<std::string> warnings;
     bool replaceSession = false;
+    // A project not read further: the files it names outside its folder.
+    std::vector<std::string> outside;
+    QString projectPath;
 };
 
 std::string peek(const std::string& path, size_t bytes)
@@ -166,8 +169,15 @@ SessionLoader::SessionLoader(Session* session, QObject* parent)
 {
     connect(job_, &BackgroundJob::finished, this, [this](const QVariant& result) {
         const auto r = result.value<std::shared_ptr<LoadResult>>();
-        apply(result);
-        Q_EMIT finished(true, r->description);
+        if (!r->outside.empty()) {
+            QStringList files;
+            for (const auto& f : r->outside)
+                files << QString::fromStdString(f);
+            Q_EMIT projectReachesOutside(r->projectPath, files);
+        } else {
+            apply(result);
+            Q_EMIT finished(true, r->description);
+        }
         startNext();
     });
     connect(job_, &BackgroundJob::failed, this, [this](const QString& message) {
@@ -274,12 +284,18 @@ void SessionLoader::openDemo(const QString& dir)
          }});
 }
 
-void SessionLoader::openProject(const QString& path)
+void SessionLoader::openProject(const QString& path, bool outsideAllowed)
 {
     const std::string p = path.toStdString();
-    enqueue({tr("Opening project %1").arg(path), [p](const Job& job) {
+    enqueue({tr("Opening project %1").arg(path), [p, path, outsideAllowed](const Job& job) {
                  const Project project = readProject(p);
                  LoadResult r;
+                 if (!outsideAllowed) {
+                     r.outside = outsideProjectFiles(project);
+                     r.projectPath = path;
+                     if (!r.outside.empty())
+                         return QVariant::fromValue(std::make_shared<LoadResult>(r));
+                 }
                  r.replaceSession = true;
                  r.warnings = missingProjectFiles(project);
                  auto missing = [&](const std::string& file) {

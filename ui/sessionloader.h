@@ -27,7 +27,9 @@ public:
     // Any supported file, by its kind.
     void openFile(const QString& path);
     void openDemo(const QString& dir);
-    void openProject(const QString& path);
+    // A project that names files outside its folder is not read further unless
+    // `outsideAllowed`: projectReachesOutside() lists them and the caller asks the user.
+    void openProject(const QString& path, bool outsideAllowed = false);
     // Traffic with explicit reader options (column, vocab, ...).
     void openTraffic(const DistributionSource& source);
     void openLatency(const LatencySource& source);
@@ -45,6 +47,9 @@ Q_SIGNALS:
     void finished(bool ok, const QString& message);
     // Something the user should know that did not stop the load (missing project files).
     void warning(const QString& message);
+    // The project at `path` names `files` ("what: path") outside its folder; nothing of it
+    // was loaded. Open it again with outsideAllowed to read them.
+    void projectReachesOutside(const QString& path, const QStringList& files);
     void idle();
 
 private:

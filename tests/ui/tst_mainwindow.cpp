@@ -49,18 +49,19 @@ using bucketlab::ui::MainWindow;
 
 namespace {
 
-// Answers the Save / Discard / Cancel question as a user does: waits for the box to show
-// (it runs its own event loop), then clicks `button`. Counts the questions asked.
+// Answers a question box (by default Save / Discard / Cancel) as a user does: waits for the
+// box named `box` to show (it runs its own event loop), then clicks `button`. Counts the
+// questions asked.
 class SaveQuestion {
 public:
-    explicit SaveQuestion(QMessageBox::StandardButton button)
+    explicit SaveQuestion(QMessageBox::StandardButton button,
+                          const QString& boxName = QStringLiteral("saveChangesBox"))
     {
         timer_.setInterval(10);
-        QObject::connect(&timer_, &QTimer::timeout, [this, button] {
+        QObject::connect(&timer_, &QTimer::timeout, [this, button, boxName] {
             for (QWidget* w : QApplication::topLevelWidgets()) {
                 auto* box = qobject_cast<QMessageBox*>(w);
-                if (!box || !box->isVisible() || box->objectName() != "saveChangesBox" ||
-                    box == answered_)
+                if (!box || !box->isVisible() || box->objectName() != boxName || box == answered_)
                     continue;
                 answered_ = box;
                 ++asked_;
@@ -111,6 +112,7 @@ private Q_SLOTS:
     void demoOpensInTheBucketsViewWithTrafficAndLatency();
     void projectSavesAndReopens();
     void projectWithMissingFilesSaysSoAndKeepsWorking();
+    void projectOutsideItsFolderAsksBeforeReading();
     void droppedFilesOfEveryKind();
     void screenshotIsWritten();
     void screenshotOfEveryView();
@@ -299,6 +301,48 @@ void TestMainWindow::projectWithMissingFilesSaysSoAndKeepsWorking()
     w.openFile(package_);
     QVERIFY(waitLoad(w));
     QVERIFY(w.session()->model().has_value());
+}
+
+// A project naming files outside its folder lists them and reads nothing until the user
+// agrees (issue 12: project files stay in their lane).
+void TestMainWindow::projectOutsideItsFolderAsksBeforeReading()
+{
+    bucketlab::Project p;
+    p.model = bucketlab::test::s(package_);
+    p.latencies = {{"demo", bucketlab::test::s(dir_.filePath("demo/demo_profile.json"))}};
+    p.boundarySets = {{"current", "current", {64, 256}}};
+    p.activeBoundarySet = "current";
+    QVERIFY(QDir().mkpath(dir_.filePath("lane")));
+    const QString file = dir_.filePath("lane/outside.bucketlab.json");
+    bucketlab::writeProject(p, bucketlab::test::s(file));
+    MainWindow w;
+    w.show();
+    QSignalSpy loads(&w, &MainWindow::loadFinished);
+    {
+        SaveQuestion question(QMessageBox::Cancel, "outsideFilesBox");
+        w.openProject(file);
+        QTRY_COMPARE_WITH_TIMEOUT(question.asked(), 1, 20000);
+        QVERIFY2(question.text().contains("2 files outside its folder") &&
+                     question.text().contains("demo_package.pt") &&
+                     question.text().contains("demo_profile.json"),
+                 qPrintable(question.text()));
+        QTRY_VERIFY(w.statusBar()->currentMessage().contains("Did not open"));
+    }
+    // Nothing of it was read.
+    QVERIFY(!w.session()->model().has_value());
+    QVERIFY(!w.session()->hasLatency());
+    QVERIFY(w.session()->boundarySets().empty());
+    QVERIFY(!w.windowTitle().contains("outside.bucketlab.json"));
+    {
+        SaveQuestion question(QMessageBox::Open, "outsideFilesBox");
+        const int before = int(loads.count());
+        w.openProject(file);
+        QTRY_COMPARE_WITH_TIMEOUT(question.asked(), 1, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(loads.count() >= before + 2, 60000);
+    }
+    QVERIFY(w.session()->model().has_value());
+    QCOMPARE(w.session()->activeBoundaries(), (std::vector<int64_t>{64, 256}));
+    QVERIFY(w.windowTitle().contains("outside.bucketlab.json"));
 }
 
 void TestMainWindow::droppedFilesOfEveryKind()
