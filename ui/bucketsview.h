@@ -81,6 +81,12 @@ private:
     void refreshTuning();
     void refreshTotals();
     void refreshSetChooser();
+    // Pens and brushes from ui/palette.h for the palette in use (again on a palette change).
+    void applyDataColours();
+    // The active set's colour: its handles, its legend entry and the table's swatches.
+    QColor activeSetColor() const;
+    // Handle labels near an edge of the axis rect sit beside their line, not across the edge.
+    void keepHandleLabelsInside();
     void replot();
 
     int handleAt(const QPoint& pos) const;
@@ -102,9 +108,11 @@ private:
     QCPGraph* curveGraph_ = nullptr;
     QCPGraph* servedGraph_ = nullptr;
     QCPGraph* measuredGraph_ = nullptr;
+    QCPGraph* activeSetGraph_ = nullptr; // no data: the active set's entry in the legend
     std::vector<QCPItemStraightLine*> handles_;
     std::vector<QCPItemText*> handleLabels_;
     std::vector<QCPItemStraightLine*> baselineLines_;
+    std::vector<QCPItemText*> baselineLabels_;
 
     BucketTableModel* bucketModel_ = nullptr;
     ComparisonTableModel* comparisonModel_ = nullptr;

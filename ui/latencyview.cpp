@@ -63,7 +63,7 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     plot_->setInteractions(QCP::iRangeZoom | QCP::iRangeDrag);
     plot_->setToolTip(tr("Points: median per shape with its 95 % confidence interval; dashed: "
                          "p90 and p99; line: the non-decreasing curve the tuner uses"));
-    applyPlotTheme(plot_);
+    applyPlotTheme(plot_, palette());
     installPlotExportMenu(plot_);
 
     table_ = new ProfileTableModel(this);
@@ -134,7 +134,7 @@ void LatencyView::rebuildChoosers(bool followTuner)
 
 void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QString& name)
 {
-    const QColor color = seriesColor(colorIndex);
+    const QColor color = seriesColor(colorIndex, palette());
     // The smallest batch present: the curve the tuner uses is built from it.
     int64_t batch = 0;
     for (const auto& p : profile.points)
@@ -230,11 +230,11 @@ void LatencyView::redraw()
         auto* g = plot_->addGraph();
         g->setName(QString::fromStdString(session_->latency().describe()));
         g->setData(cx, cy, true);
-        g->setPen(QPen(seriesColor(0), 2));
+        g->setPen(QPen(seriesColor(0, palette()), 2));
     }
     // The active buckets.
     std::set<int64_t> buckets;
-    const QColor fg = plot_->palette().color(QPalette::Text);
+    const QColor fg = palette().color(QPalette::Text);
     for (int64_t bLen : session_->activeBoundaries()) {
         buckets.insert(bLen);
         auto* line = new QCPItemStraightLine(plot_);
@@ -261,7 +261,7 @@ void LatencyView::redraw()
 void LatencyView::changeEvent(QEvent* event)
 {
     if (event->type() == QEvent::PaletteChange) {
-        applyPlotTheme(plot_);
+        applyPlotTheme(plot_, palette());
         redraw();
     }
     QWidget::changeEvent(event);

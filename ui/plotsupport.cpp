@@ -12,17 +12,8 @@
 
 namespace bucketlab::ui {
 
-QColor seriesColor(int index)
+void applyPlotTheme(QCustomPlot* plot, const QPalette& pal)
 {
-    static const QColor colors[] = {
-        QColor(0, 114, 178),  QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
-        QColor(86, 180, 233), QColor(213, 94, 0),  QColor(240, 228, 66)};
-    return colors[((index % 7) + 7) % 7];
-}
-
-void applyPlotTheme(QCustomPlot* plot)
-{
-    const QPalette pal = plot->palette();
     const QColor bg = pal.color(QPalette::Base);
     const QColor fg = pal.color(QPalette::Text);
     QColor grid = fg;
