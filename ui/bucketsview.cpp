@@ -5,12 +5,15 @@
 #include "ui/buckettablemodel.h"
 #include "ui/comparisontablemodel.h"
 #include "ui/elidedlabel.h"
+#include "ui/errortext.h"
 #include "ui/metatypes.h"
 #include "ui/palette.h"
 #include "ui/plot.h"
 #include "ui/plotsupport.h"
 #include "ui/session.h"
+#include "ui/tablecopy.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -20,9 +23,11 @@
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
@@ -89,6 +94,40 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     bar->addWidget(logScale_);
     bar->addWidget(showBaselines_);
     bar->addStretch(1);
+
+    // Boundaries typed or pasted into the active set: Enter applies them as one undo step.
+    boundariesEdit_ = new QLineEdit(this);
+    boundariesEdit_->setObjectName("boundariesEdit");
+    boundariesEdit_->setPlaceholderText(tr("e.g. 64, 128, 256, 512"));
+    boundariesEdit_->setToolTip(tr("The active set's boundaries: type or paste new ones "
+                                   "(\"64,128,256,512\") and press Enter; Undo brings the old "
+                                   "ones back. Escape discards the typing."));
+    boundariesEdit_->setClearButtonEnabled(true);
+    boundariesError_ = new ElidedLabel(this);
+    boundariesError_->setObjectName("boundariesError");
+    boundariesError_->setStyleSheet(QStringLiteral("color: #b3261e; font-weight: 600;"));
+    boundariesError_->hide();
+    auto* boundariesRow = new QHBoxLayout;
+    boundariesRow->addWidget(new QLabel(tr("Boundaries:"), this));
+    boundariesRow->addWidget(boundariesEdit_, 2);
+    boundariesRow->addWidget(boundariesError_, 3);
+    connect(boundariesEdit_, &QLineEdit::returnPressed, this, [this] {
+        if (setBoundariesFromText(boundariesEdit_->text(), tr("Type boundaries")).isEmpty())
+            boundariesEdit_->selectAll();
+    });
+    connect(boundariesEdit_, &QLineEdit::textEdited, this, [this] {
+        if (boundariesError_->isVisible())
+            showBoundariesError(QString());
+    });
+    auto* discard = new QAction(boundariesEdit_);
+    discard->setShortcut(QKeySequence(Qt::Key_Escape));
+    discard->setShortcutContext(Qt::WidgetShortcut);
+    connect(discard, &QAction::triggered, this, [this] {
+        boundariesEdit_->setModified(false);
+        showBoundariesError(QString());
+        refreshBoundariesEdit();
+    });
+    boundariesEdit_->addAction(discard);
 
     // The main plot.
     plot_ = new QCustomPlot(this);
@@ -159,6 +198,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     bucketTable_ = new QTableView(this);
     bucketTable_->setObjectName("bucketStatsTable");
     bucketTable_->setModel(bucketModel_);
+    installTableCopy(bucketTable_);
     bucketTable_->verticalHeader()->setVisible(false);
     bucketTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     bucketTable_->horizontalHeader()->setStretchLastSection(true);
@@ -169,6 +209,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     comparisonTable_ = new QTableView(this);
     comparisonTable_->setObjectName("comparisonTable");
     comparisonTable_->setModel(comparisonModel_);
+    installTableCopy(comparisonTable_);
     comparisonTable_->verticalHeader()->setVisible(false);
     comparisonTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     comparisonTable_->horizontalHeader()->setStretchLastSection(true);
@@ -222,6 +263,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
+    layout->addLayout(boundariesRow);
     layout->addWidget(main, 1);
 
     connect(modeChooser_, &QComboBox::currentIndexChanged, this,
@@ -245,6 +287,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     connect(session_, &Session::boundarySetsChanged, this, &BucketsView::refreshSetChooser);
     // The active set's label follows its boundaries, a drag included.
     connect(session_, &Session::activeBoundariesChanged, this, &BucketsView::refreshSetChooser);
+    connect(session_, &Session::activeBoundariesChanged, this, &BucketsView::refreshBoundariesEdit);
     // A different set (switching, loading) may reach further: show all of it. A drag keeps
     // the range still, or the handle would run away from the mouse.
     connect(session_, &Session::activeBoundariesChanged, this, [this] {
@@ -281,6 +324,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     rebuildTraffic();
     rebuildLatency();
     refreshSetChooser();
+    refreshBoundariesEdit();
     refreshBoundaries();
     refreshTuning();
     refreshTotals();
@@ -991,6 +1035,67 @@ void BucketsView::keepHandleLabelsInside()
             h = Qt::AlignLeft;
         label->setPositionAlignment(Qt::AlignTop | h);
     }
+}
+
+QString BucketsView::setBoundariesFromText(const QString& text, const QString& what)
+{
+    if (!session_->activeSet()) {
+        const QString message = tr("No boundary set to change: open a model, a package or the "
+                                   "demo first.");
+        showBoundariesError(message);
+        return message;
+    }
+    // Lists as people copy them: "64, 128", a spreadsheet column, "[64, 128]" from Python or
+    // JSON. Core's parser says what is wrong with anything else.
+    QString list = text.trimmed();
+    if (list.startsWith('[') && list.endsWith(']'))
+        list = list.mid(1, list.size() - 2).trimmed();
+    if (!list.contains(','))
+        list.replace(QRegularExpression(QStringLiteral("\\s+")), QStringLiteral(","));
+    std::optional<Boundaries> parsed;
+    try {
+        parsed = Boundaries::parse(list.toStdString(), Field::Boundaries);
+    } catch (const Error& e) {
+        // The field is this view's, whatever the export dialog calls its own.
+        QString message = QString::fromStdString(firstLine(e.render([](Field f) {
+            return f == Field::Boundaries ? tr("the boundaries").toStdString()
+                                          : controlName(f).toStdString();
+        })));
+        if (!message.isEmpty())
+            message[0] = message[0].toUpper();
+        showBoundariesError(message);
+        return message;
+    }
+    showBoundariesError(QString());
+    boundariesEdit_->setModified(false);
+    if (parsed->values() != session_->activeBoundaries().values())
+        session_->editActiveBoundaries(
+            parsed->values(), tr("%1 %2").arg(what, QString::fromStdString(parsed->str())));
+    refreshBoundariesEdit();
+    return QString();
+}
+
+void BucketsView::refreshBoundariesEdit()
+{
+    // Typing in progress is the user's; anything else follows the active set.
+    if (boundariesEdit_->hasFocus() && boundariesEdit_->isModified())
+        return;
+    QStringList parts;
+    for (int64_t b : session_->activeBoundaries())
+        parts << QString::number(b);
+    const QString text = parts.join(QStringLiteral(", "));
+    if (boundariesEdit_->text() != text)
+        boundariesEdit_->setText(text);
+    boundariesEdit_->setEnabled(session_->activeSet() != nullptr);
+}
+
+void BucketsView::showBoundariesError(const QString& message)
+{
+    boundariesError_->setText(message);
+    boundariesError_->setToolTip(message);
+    boundariesError_->setVisible(!message.isEmpty());
+    boundariesEdit_->setStyleSheet(
+        message.isEmpty() ? QString() : QStringLiteral("QLineEdit { border: 2px solid #b3261e; }"));
 }
 
 void BucketsView::replot()

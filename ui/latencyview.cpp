@@ -7,6 +7,7 @@
 #include "ui/profilepanel.h"
 #include "ui/profiletablemodel.h"
 #include "ui/session.h"
+#include "ui/tablecopy.h"
 
 #include <QComboBox>
 #include <QFileInfo>
@@ -70,6 +71,7 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     tableView_ = new QTableView(this);
     tableView_->setObjectName("profileTable");
     tableView_->setModel(table_);
+    installTableCopy(tableView_);
     tableView_->verticalHeader()->setVisible(false);
     tableView_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     tableView_->horizontalHeader()->setStretchLastSection(true);

@@ -18,6 +18,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -273,6 +274,19 @@ void MainWindow::createActions()
     redo->setObjectName("actionRedo");
     edit->addAction(undo);
     edit->addAction(redo);
+    edit->addSeparator();
+    // Boundaries from anywhere (a config, a spreadsheet, a chat) into the active set.
+    QAction* paste = edit->addAction(tr("&Paste Boundaries"), this, [this] {
+        views_->setCurrentWidget(bucketsView_);
+        const QString error = bucketsView_->setBoundariesFromText(
+            QGuiApplication::clipboard()->text(), tr("Paste boundaries"));
+        if (!error.isEmpty())
+            showError(tr("Paste Boundaries: %1").arg(error));
+    });
+    paste->setObjectName("actionPasteBoundaries");
+    paste->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
+    paste->setToolTip(tr("Replace the active set's boundaries with the ones on the clipboard "
+                         "(\"64,128,256,512\"); one undo step"));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->setObjectName("viewMenu");

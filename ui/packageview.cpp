@@ -3,6 +3,7 @@
 #include "ui/packagetablemodels.h"
 #include "ui/palette.h"
 #include "ui/plot.h"
+#include "ui/tablecopy.h"
 
 #include <QFileInfo>
 #include <QHeaderView>
@@ -74,6 +75,7 @@ QTableView* PackageView::makeTable(RowTableModel* model, const QString& objectNa
     auto* view = new QTableView(this);
     view->setObjectName(objectName);
     view->setModel(model);
+    installTableCopy(view);
     view->setAlternatingRowColors(true);
     view->setSelectionBehavior(QAbstractItemView::SelectRows);
     view->verticalHeader()->setVisible(false);
