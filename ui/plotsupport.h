@@ -18,11 +18,14 @@ namespace bucketlab::ui {
 // follow light and dark themes. Call again on QEvent::PaletteChange.
 void applyPlotTheme(QCustomPlot* plot, const QPalette& palette);
 
-// Writes the plot to `path`; the format follows the suffix (.png, .pdf, .svg). Returns an
-// empty string on success, otherwise a message naming the file.
+// Writes the plot to `path` atomically (QSaveFile: all of it or, on failure, the old file
+// untouched); the format follows the suffix (.png at twice the size, .pdf, .svg). Width and
+// height 0: the plot's on-screen size. Returns an empty string on success, otherwise a
+// message naming the file.
 QString exportPlot(QCustomPlot* plot, const QString& path, int width = 0, int height = 0);
 
-// Asks for a file (PNG/PDF/SVG) and exports the plot; errors are shown in a message box.
+// Asks for a file (PNG/PDF/SVG) in a window-modal dialog ("exportPlotDialog", no nested event
+// loop) and exports the plot; errors are shown in a message box ("exportPlotError").
 void showPlotExportDialog(QCustomPlot* plot);
 
 // Adds "Export plot…" to the plot's context menu (file dialog, PNG/PDF/SVG).
