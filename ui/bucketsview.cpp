@@ -802,7 +802,7 @@ void BucketsView::refreshBaselines()
         if (base.name == active || base.evaluation.boundaries.empty())
             continue; // the active set is drawn by its handles
         // Each baseline in its set's colour and dash, named beside its smallest boundary
-        // (labels stacked upwards from the axis, one row per set; the legend would be too
+        // (labels stacked upwards from near the axis, one row per set; the legend would be too
         // crowded to name them).
         const QColor c = boundarySetColor(base.name, "baseline", pal);
         const QPen pen(c, 1.3, boundarySetDash(base.name));
@@ -818,7 +818,8 @@ void BucketsView::refreshBaselines()
         auto* label = new QCPItemText(plot_);
         label->position->setTypeX(QCPItemPosition::ptPlotCoords);
         label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        label->position->setCoords(double(base.evaluation.boundaries[0]), 0.98 - 0.075 * row);
+        // Above the strip where the latency of short buckets runs along the axis.
+        label->position->setCoords(double(base.evaluation.boundaries[0]), 0.9 - 0.075 * row);
         label->setPositionAlignment(Qt::AlignBottom | Qt::AlignLeft);
         label->setText(title);
         label->setColor(c);

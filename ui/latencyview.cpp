@@ -136,7 +136,7 @@ void LatencyView::rebuildChoosers(bool followTuner)
 
 void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QString& name)
 {
-    const QColor color = seriesColor(colorIndex, palette());
+    const QColor color = profileColor(colorIndex, palette());
     // The smallest batch present: the curve the tuner uses is built from it.
     int64_t batch = 0;
     for (const auto& p : profile.points)
@@ -232,19 +232,19 @@ void LatencyView::redraw()
         auto* g = plot_->addGraph();
         g->setName(QString::fromStdString(session_->latency().describe()));
         g->setData(cx, cy, true);
-        g->setPen(QPen(seriesColor(0, palette()), 2));
+        g->setPen(QPen(profileColor(0, palette()), 2));
     }
-    // The active buckets.
+    // The active buckets, in their set's colour as in the Buckets view.
     std::set<int64_t> buckets;
-    const QColor fg = palette().color(QPalette::Text);
+    QColor setColor = session_->activeSet() ? boundarySetColor(*session_->activeSet(), palette())
+                                            : palette().color(QPalette::Text);
+    setColor.setAlpha(150);
     for (int64_t bLen : session_->activeBoundaries()) {
         buckets.insert(bLen);
         auto* line = new QCPItemStraightLine(plot_);
         line->point1->setCoords(double(bLen), 0);
         line->point2->setCoords(double(bLen), 1);
-        QColor c = fg;
-        c.setAlpha(90);
-        line->setPen(QPen(c, 1, Qt::DashDotLine));
+        line->setPen(QPen(setColor, 1, Qt::DashDotLine));
     }
     table_->setProfile(live.points.empty() ? a : &live);
     table_->setBucketLengths(buckets);

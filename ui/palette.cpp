@@ -125,6 +125,12 @@ QBrush paddingBrush(const QPalette& palette)
     return QBrush(c, Qt::BDiagPattern);
 }
 
+QColor profileColor(int index, const QPalette& palette)
+{
+    static constexpr Pair profiles[] = {kLatency, kKnee, {0x8a6d00, 0xe8c46a}}; // report --none
+    return pick(profiles[((index % 3) + 3) % 3], palette);
+}
+
 QColor seriesColor(int index, const QPalette& palette)
 {
     constexpr int n = int(sizeof(kSeries) / sizeof(kSeries[0]));

@@ -49,8 +49,13 @@ QColor dataColor(DataRole role, const QPalette& palette);
 // The padding hatch: a diagonal pattern in the padding colour.
 QBrush paddingBrush(const QPalette& palette);
 
-// Okabe-Ito qualitative colours for series that are not boundary sets (profiles in the
-// Latency view), cycled by index; lighter variants on a dark palette.
+// Measured profiles in the Latency view, by their place there (the profile in use, the one
+// compared with, the one being measured): the latency colour the Buckets view draws the curve
+// in, then the report's knee violet and its ochre, so no profile looks like a boundary set.
+QColor profileColor(int index, const QPalette& palette);
+
+// Okabe-Ito qualitative colours for other series (graph node tints), cycled by index; lighter
+// variants on a dark palette.
 QColor seriesColor(int index, const QPalette& palette);
 // The light-palette variant (graph node tints mix it with the base colour themselves).
 QColor seriesColor(int index);
