@@ -5,11 +5,15 @@
 #include "ui/buckettablemodel.h"
 #include "ui/comparisontablemodel.h"
 #include "ui/elidedlabel.h"
+#include "ui/errortext.h"
 #include "ui/metatypes.h"
+#include "ui/palette.h"
 #include "ui/plot.h"
 #include "ui/plotsupport.h"
 #include "ui/session.h"
+#include "ui/tablecopy.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -19,9 +23,11 @@
 #include <QHeaderView>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
@@ -39,12 +45,14 @@ namespace {
 
 constexpr int kHandleGrabPixels = 6;
 constexpr int kMaxDrawBins = 2048;
+constexpr int kSetColorRole = Qt::UserRole + 1; // the chooser's swatch colour, to skip redraws
 
-// The padding colour: a warm hatch that reads as "waste" in light and dark palettes.
-QBrush paddingBrush()
+// A swatch of a set's colour for the chooser (QComboBox shows icons, not colours).
+QIcon swatch(const QColor& color)
 {
-    QBrush brush(QColor(213, 94, 0, 150), Qt::BDiagPattern);
-    return brush;
+    QPixmap pixmap(12, 12);
+    pixmap.fill(color);
+    return QIcon(pixmap);
 }
 
 } // namespace
@@ -87,6 +95,40 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     bar->addWidget(showBaselines_);
     bar->addStretch(1);
 
+    // Boundaries typed or pasted into the active set: Enter applies them as one undo step.
+    boundariesEdit_ = new QLineEdit(this);
+    boundariesEdit_->setObjectName("boundariesEdit");
+    boundariesEdit_->setPlaceholderText(tr("e.g. 64, 128, 256, 512"));
+    boundariesEdit_->setToolTip(tr("The active set's boundaries: type or paste new ones "
+                                   "(\"64,128,256,512\") and press Enter; Undo brings the old "
+                                   "ones back. Escape discards the typing."));
+    boundariesEdit_->setClearButtonEnabled(true);
+    boundariesError_ = new ElidedLabel(this);
+    boundariesError_->setObjectName("boundariesError");
+    boundariesError_->setStyleSheet(QStringLiteral("color: #b3261e; font-weight: 600;"));
+    boundariesError_->hide();
+    auto* boundariesRow = new QHBoxLayout;
+    boundariesRow->addWidget(new QLabel(tr("Boundaries:"), this));
+    boundariesRow->addWidget(boundariesEdit_, 2);
+    boundariesRow->addWidget(boundariesError_, 3);
+    connect(boundariesEdit_, &QLineEdit::returnPressed, this, [this] {
+        if (setBoundariesFromText(boundariesEdit_->text(), tr("Type boundaries")).isEmpty())
+            boundariesEdit_->selectAll();
+    });
+    connect(boundariesEdit_, &QLineEdit::textEdited, this, [this] {
+        if (boundariesError_->isVisible())
+            showBoundariesError(QString());
+    });
+    auto* discard = new QAction(boundariesEdit_);
+    discard->setShortcut(QKeySequence(Qt::Key_Escape));
+    discard->setShortcutContext(Qt::WidgetShortcut);
+    connect(discard, &QAction::triggered, this, [this] {
+        boundariesEdit_->setModified(false);
+        showBoundariesError(QString());
+        refreshBoundariesEdit();
+    });
+    boundariesEdit_->addAction(discard);
+
     // The main plot.
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("bucketsPlot");
@@ -108,7 +150,9 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     auto* legendRow = new QCPLayoutGrid;
     plot_->plotLayout()->addElement(0, 0, legendRow);
     legendRow->addElement(0, 0, plot_->legend);
+    // Three entries a row: one row of six squeezed every name to a few letters.
     plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot_->legend->setWrap(3);
     plot_->plotLayout()->setRowStretchFactor(0, 0.001);
     plot_->legend->setBorderPen(Qt::NoPen);
     plot_->setMouseTracking(true);
@@ -116,8 +160,6 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     paddedGraph_ = plot_->addGraph();
     paddedGraph_->setName(tr("padding (waste)"));
     paddedGraph_->setLineStyle(QCPGraph::lsStepCenter);
-    paddedGraph_->setPen(QPen(QColor(213, 94, 0), 1));
-    paddedGraph_->setBrush(paddingBrush());
     realGraph_ = plot_->addGraph();
     realGraph_->setName(tr("real tokens"));
     realGraph_->setLineStyle(QCPGraph::lsStepCenter);
@@ -129,7 +171,10 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     measuredGraph_->setName(tr("measured"));
     measuredGraph_->setLineStyle(QCPGraph::lsNone);
     measuredGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
-    applyPlotTheme(plot_);
+    activeSetGraph_ = plot_->addGraph(); // no data: a line in the legend only
+    applyPlotTheme(plot_, palette());
+    // After the layout: the labels' room depends on the axis rect's size this paint.
+    connect(plot_, &QCustomPlot::afterLayout, this, &BucketsView::keepHandleLabelsInside);
     // Its own context menu: boundary edits plus the shared plot export.
     plot_->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(plot_, &QWidget::customContextMenuRequested, this, &BucketsView::showPlotMenu);
@@ -153,6 +198,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     bucketTable_ = new QTableView(this);
     bucketTable_->setObjectName("bucketStatsTable");
     bucketTable_->setModel(bucketModel_);
+    installTableCopy(bucketTable_);
     bucketTable_->verticalHeader()->setVisible(false);
     bucketTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     bucketTable_->horizontalHeader()->setStretchLastSection(true);
@@ -163,6 +209,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     comparisonTable_ = new QTableView(this);
     comparisonTable_->setObjectName("comparisonTable");
     comparisonTable_->setModel(comparisonModel_);
+    installTableCopy(comparisonTable_);
     comparisonTable_->verticalHeader()->setVisible(false);
     comparisonTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     comparisonTable_->horizontalHeader()->setStretchLastSection(true);
@@ -216,6 +263,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
+    layout->addLayout(boundariesRow);
     layout->addWidget(main, 1);
 
     connect(modeChooser_, &QComboBox::currentIndexChanged, this,
@@ -239,6 +287,7 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     connect(session_, &Session::boundarySetsChanged, this, &BucketsView::refreshSetChooser);
     // The active set's label follows its boundaries, a drag included.
     connect(session_, &Session::activeBoundariesChanged, this, &BucketsView::refreshSetChooser);
+    connect(session_, &Session::activeBoundariesChanged, this, &BucketsView::refreshBoundariesEdit);
     // A different set (switching, loading) may reach further: show all of it. A drag keeps
     // the range still, or the handle would run away from the mouse.
     connect(session_, &Session::activeBoundariesChanged, this, [this] {
@@ -253,6 +302,11 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
             rebuildLatency();
         }
     });
+    // The baselines leave out the active set (its handles draw it).
+    connect(session_, &Session::activeBoundariesChanged, this, [this] {
+        if (dragIndex_ < 0)
+            refreshBaselines();
+    });
     connect(session_, &Session::evaluationChanged, this, [this] {
         bucketModel_->setEvaluation(session_->evaluation());
         refreshBoundaries();
@@ -266,9 +320,11 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
         replot();
     });
 
+    applyDataColours();
     rebuildTraffic();
     rebuildLatency();
     refreshSetChooser();
+    refreshBoundariesEdit();
     refreshBoundaries();
     refreshTuning();
     refreshTotals();
@@ -357,8 +413,6 @@ QWidget* BucketsView::buildOptimizePanel()
     pareto_->graph(0)->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 6));
     pareto_->addGraph();
     pareto_->graph(1)->setLineStyle(QCPGraph::lsNone);
-    pareto_->graph(1)->setScatterStyle(
-        QCPScatterStyle(QCPScatterStyle::ssStar, QPen(QColor(213, 94, 0), 2), Qt::NoBrush, 14));
     QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
     ticker->setTickStep(1);
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
@@ -368,7 +422,7 @@ QWidget* BucketsView::buildOptimizePanel()
     paretoNote_->position->setCoords(0.5, 0.5);
     paretoNote_->setPositionAlignment(Qt::AlignCenter);
     paretoNote_->setTextAlignment(Qt::AlignCenter);
-    applyPlotTheme(pareto_);
+    applyPlotTheme(pareto_, palette());
     installPlotExportMenu(pareto_);
     connect(pareto_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
         const auto& report = session_->tuningReport();
@@ -511,11 +565,20 @@ void BucketsView::setLogScale(bool log)
 {
     logScale_->setChecked(log);
     if (log) {
+        // Powers of two: the lengths buckets are usually compiled for, and labels every
+        // octave where base 10 left none between 10 and 100.
+        QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+        ticker->setLogBase(2);
+        ticker->setSubTickCount(1);
         plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
-        plot_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+        plot_->xAxis->setTicker(ticker);
+        plot_->xAxis->setNumberFormat("f");
+        plot_->xAxis->setNumberPrecision(0);
     } else {
         plot_->xAxis->setScaleType(QCPAxis::stLinear);
         plot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        plot_->xAxis->setNumberFormat("gbd");
+        plot_->xAxis->setNumberPrecision(6);
     }
     rebuildLatency();
     rebuildTraffic();
@@ -555,10 +618,6 @@ void BucketsView::rebuildTraffic()
         values << (mode_ == Mode::Tokens ? b.tokens : b.requests);
     }
     realGraph_->setData(keys, values, true);
-    QColor c = plot_->palette().color(QPalette::Text);
-    realGraph_->setPen(QPen(c, 1));
-    c.setAlpha(140);
-    realGraph_->setBrush(QBrush(seriesColor(0).lighter(110)));
     paddedGraph_->setVisible(mode_ == Mode::Tokens);
     refreshPadding();
     refreshBoundaries();
@@ -652,9 +711,6 @@ void BucketsView::rebuildLatency()
         measuredGraph_->removeFromLegend();
     else
         measuredGraph_->addToLegend();
-    const QColor fg = plot_->palette().color(QPalette::Text);
-    curveGraph_->setPen(QPen(fg, 1.2, Qt::DotLine));
-    measuredGraph_->setPen(QPen(fg, 1.5));
     double top = 0;
     for (double v : values)
         top = std::max(top, v);
@@ -687,17 +743,27 @@ void BucketsView::refreshBoundaries()
         if (selected_ >= int(b.size()))
             selected_ = -1;
     }
-    const QColor bg = plot_->palette().color(QPalette::Base);
+    // Every handle in the set's colour: a bucket's colour never depends on its position, so
+    // adding, removing or dragging a boundary recolours nothing (the label tells them apart).
+    const QColor bg = palette().color(QPalette::Base);
+    const QColor c = activeSetColor();
     for (size_t i = 0; i < b.size(); ++i) {
-        const QColor c = seriesColor(int(i));
         handles_[i]->point1->setCoords(double(b[i]), 0);
         handles_[i]->point2->setCoords(double(b[i]), 1);
         handles_[i]->setPen(QPen(c, int(i) == selected_ || int(i) == dragIndex_ ? 4.0 : 2.5));
         handleLabels_[i]->position->setCoords(double(b[i]), 0.01);
         handleLabels_[i]->setText(QString::number(b[i]));
-        handleLabels_[i]->setColor(c.darker(150));
+        handleLabels_[i]->setColor(c);
         handleLabels_[i]->setBrush(QBrush(bg));
         handleLabels_[i]->setPen(QPen(c));
+    }
+    bucketModel_->setSetColor(c);
+    if (session_->activeSet()) {
+        activeSetGraph_->setName(session_->setTitle(session_->activeIndex()));
+        activeSetGraph_->setPen(QPen(c, 2.5));
+        activeSetGraph_->addToLegend();
+    } else {
+        activeSetGraph_->removeFromLegend();
     }
     // The latency each bucket pays, as a step over the lengths it serves.
     servedGraph_->data()->clear();
@@ -715,7 +781,6 @@ void BucketsView::refreshBoundaries()
             previous = b[i];
         }
         servedGraph_->setData(keys, values, true);
-        servedGraph_->setPen(QPen(seriesColor(5), 2.5));
     }
 }
 
@@ -724,25 +789,47 @@ void BucketsView::refreshBaselines()
     for (auto* l : baselineLines_)
         plot_->removeItem(l);
     baselineLines_.clear();
+    for (auto* l : baselineLabels_)
+        plot_->removeItem(l);
+    baselineLabels_.clear();
     const auto& report = session_->tuningReport();
     if (!report || !showBaselines_->isChecked())
         return;
-    int style = 0;
+    const QPalette pal = palette();
+    const std::string active = session_->activeSet() ? session_->activeSet()->name : "";
+    int row = 0;
     for (const auto& base : report->baselines) {
-        const Qt::PenStyle pen = style % 3 == 0   ? Qt::DashLine
-                                 : style % 3 == 1 ? Qt::DotLine
-                                                  : Qt::DashDotLine;
-        QColor c = plot_->palette().color(QPalette::Text);
-        c.setAlpha(110);
+        if (base.name == active || base.evaluation.boundaries.empty())
+            continue; // the active set is drawn by its handles
+        // Each baseline in its set's colour and dash, named beside its smallest boundary
+        // (labels stacked upwards from near the axis, one row per set; the legend would be too
+        // crowded to name them).
+        const QColor c = boundarySetColor(base.name, "baseline", pal);
+        const QPen pen(c, 1.3, boundarySetDash(base.name));
+        const QString title = QString::fromStdString(base.name);
         for (int64_t x : base.evaluation.boundaries) {
             auto* line = new QCPItemStraightLine(plot_);
             line->point1->setCoords(double(x), 0);
             line->point2->setCoords(double(x), 1);
-            line->setPen(QPen(c, 1, pen));
+            line->setPen(pen);
             line->setSelectable(false);
             baselineLines_.push_back(line);
         }
-        ++style;
+        auto* label = new QCPItemText(plot_);
+        label->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        // Above the strip where the latency of short buckets runs along the axis.
+        label->position->setCoords(double(base.evaluation.boundaries[0]), 0.9 - 0.075 * row);
+        label->setPositionAlignment(Qt::AlignBottom | Qt::AlignLeft);
+        label->setText(title);
+        label->setColor(c);
+        label->setBrush(QBrush(pal.color(QPalette::Base)));
+        label->setPen(pen);
+        label->setPadding(QMargins(3, 1, 3, 1));
+        label->setClipToAxisRect(true);
+        label->setSelectable(false);
+        baselineLabels_.push_back(label);
+        ++row;
     }
 }
 
@@ -758,7 +845,7 @@ void BucketsView::refreshPareto()
     paretoNote_->setText(stale.isEmpty()
                              ? tr("Optimize to see the best\nobjective per bucket count")
                              : tr("Stale: the traffic or\nlatency changed.\nOptimize again."));
-    paretoNote_->setColor(pareto_->palette().color(QPalette::PlaceholderText));
+    paretoNote_->setColor(palette().color(QPalette::PlaceholderText));
     // Without a current front the value axis has nothing to say (not the old run's scale).
     pareto_->yAxis->setTickLabels(bool(report));
     if (!report)
@@ -775,7 +862,6 @@ void BucketsView::refreshPareto()
                 }
             }
         pareto_->graph(0)->setData(k, v, true);
-        pareto_->graph(0)->setPen(QPen(seriesColor(0), 2));
         pareto_->graph(1)->setData(kk, kv, true);
         pareto_->graph(1)->setName(kk.isEmpty() ? QString() : tr("knee: K = %1").arg(kk.first()));
         if (!k.isEmpty()) {
@@ -895,12 +981,122 @@ void BucketsView::refreshSetChooser()
             setChooser_->setItemText(int(i), label);
             setChooser_->setItemData(int(i), label, Qt::ToolTipRole);
         }
+        const QColor color = boundarySetColor(sets[i], palette());
+        if (setChooser_->itemData(int(i), kSetColorRole).value<QColor>() != color) {
+            setChooser_->setItemData(int(i), color, kSetColorRole);
+            setChooser_->setItemIcon(int(i), swatch(color));
+        }
     }
     setChooser_->setCurrentIndex(session_->activeIndex());
     setChooser_->setToolTip(
         setChooser_->currentText().isEmpty()
             ? tr("The boundary set shown and edited")
             : tr("The boundary set shown and edited: %1").arg(setChooser_->currentText()));
+}
+
+void BucketsView::applyDataColours()
+{
+    const QPalette pal = palette();
+    comparisonModel_->setPalette(pal);
+    const QColor traffic = dataColor(DataRole::Traffic, pal);
+    realGraph_->setPen(QPen(isDarkPalette(pal) ? traffic.lighter(130) : traffic.darker(130), 1));
+    realGraph_->setBrush(QBrush(traffic));
+    paddedGraph_->setPen(QPen(dataColor(DataRole::Padding, pal), 1));
+    paddedGraph_->setBrush(paddingBrush(pal));
+    const QColor latency = dataColor(DataRole::LatencyCurve, pal);
+    curveGraph_->setPen(QPen(latency, 1.2, Qt::DotLine));
+    measuredGraph_->setPen(QPen(latency, 1.5));
+    servedGraph_->setPen(QPen(dataColor(DataRole::LatencyPaid, pal), 2.5));
+    // The Pareto front is made of tuned optima: the tuned colour, its knee as in the report.
+    pareto_->graph(0)->setPen(QPen(boundarySetColor("tuned", "tuned", pal), 2));
+    pareto_->graph(1)->setScatterStyle(QCPScatterStyle(
+        QCPScatterStyle::ssStar, QPen(dataColor(DataRole::Knee, pal), 2), Qt::NoBrush, 14));
+}
+
+QColor BucketsView::activeSetColor() const
+{
+    const BoundarySet* set = session_->activeSet();
+    return set ? boundarySetColor(*set, palette()) : palette().color(QPalette::Text);
+}
+
+void BucketsView::keepHandleLabelsInside()
+{
+    const QRect rect = plot_->axisRect()->rect();
+    for (auto* label : handleLabels_) {
+        const double x = plot_->xAxis->coordToPixel(label->position->coords().x());
+        const QFontMetrics metrics(label->font());
+        const double half = (metrics.horizontalAdvance(label->text()) + label->padding().left() +
+                             label->padding().right()) /
+                                2.0 +
+                            1;
+        Qt::Alignment h = Qt::AlignHCenter;
+        if (x + half > rect.right())
+            h = Qt::AlignRight; // the text ends at the line
+        else if (x - half < rect.left())
+            h = Qt::AlignLeft;
+        label->setPositionAlignment(Qt::AlignTop | h);
+    }
+}
+
+QString BucketsView::setBoundariesFromText(const QString& text, const QString& what)
+{
+    if (!session_->activeSet()) {
+        const QString message = tr("No boundary set to change: open a model, a package or the "
+                                   "demo first.");
+        showBoundariesError(message);
+        return message;
+    }
+    // Lists as people copy them: "64, 128", a spreadsheet column, "[64, 128]" from Python or
+    // JSON. Core's parser says what is wrong with anything else.
+    QString list = text.trimmed();
+    if (list.startsWith('[') && list.endsWith(']'))
+        list = list.mid(1, list.size() - 2).trimmed();
+    if (!list.contains(','))
+        list.replace(QRegularExpression(QStringLiteral("\\s+")), QStringLiteral(","));
+    std::optional<Boundaries> parsed;
+    try {
+        parsed = Boundaries::parse(list.toStdString(), Field::Boundaries);
+    } catch (const Error& e) {
+        // The field is this view's, whatever the export dialog calls its own.
+        QString message = QString::fromStdString(firstLine(e.render([](Field f) {
+            return f == Field::Boundaries ? tr("the boundaries").toStdString()
+                                          : controlName(f).toStdString();
+        })));
+        if (!message.isEmpty())
+            message[0] = message[0].toUpper();
+        showBoundariesError(message);
+        return message;
+    }
+    showBoundariesError(QString());
+    boundariesEdit_->setModified(false);
+    if (parsed->values() != session_->activeBoundaries().values())
+        session_->editActiveBoundaries(
+            parsed->values(), tr("%1 %2").arg(what, QString::fromStdString(parsed->str())));
+    refreshBoundariesEdit();
+    return QString();
+}
+
+void BucketsView::refreshBoundariesEdit()
+{
+    // Typing in progress is the user's; anything else follows the active set.
+    if (boundariesEdit_->hasFocus() && boundariesEdit_->isModified())
+        return;
+    QStringList parts;
+    for (int64_t b : session_->activeBoundaries())
+        parts << QString::number(b);
+    const QString text = parts.join(QStringLiteral(", "));
+    if (boundariesEdit_->text() != text)
+        boundariesEdit_->setText(text);
+    boundariesEdit_->setEnabled(session_->activeSet() != nullptr);
+}
+
+void BucketsView::showBoundariesError(const QString& message)
+{
+    boundariesError_->setText(message);
+    boundariesError_->setToolTip(message);
+    boundariesError_->setVisible(!message.isEmpty());
+    boundariesEdit_->setStyleSheet(
+        message.isEmpty() ? QString() : QStringLiteral("QLineEdit { border: 2px solid #b3261e; }"));
 }
 
 void BucketsView::replot()
@@ -1091,11 +1287,14 @@ void BucketsView::keyPressEvent(QKeyEvent* event)
 
 void BucketsView::changeEvent(QEvent* event)
 {
-    if (event->type() == QEvent::PaletteChange) {
-        applyPlotTheme(plot_);
-        applyPlotTheme(pareto_);
+    if (event->type() == QEvent::PaletteChange && plot_) {
+        applyPlotTheme(plot_, palette());
+        applyPlotTheme(pareto_, palette());
+        applyDataColours();
         rebuildTraffic();
         rebuildLatency();
+        refreshSetChooser();
+        refreshTuning();
         replot();
     }
     QWidget::changeEvent(event);

@@ -25,6 +25,7 @@ class QCPItemText;
 class QCustomPlot;
 class QDoubleSpinBox;
 class QLabel;
+class QLineEdit;
 class QMouseEvent;
 class QProgressBar;
 class QPushButton;
@@ -56,6 +57,11 @@ public:
     QPoint handlePosition(int index) const;
     // Starts the tuner with the panel's settings.
     void optimize();
+    // Replaces the active set's boundaries with typed or pasted text ("64,128,256,512"; blanks,
+    // tabs or new lines between numbers work too, as do brackets around them) as one undo
+    // step named `what`. Returns an empty string, or what is wrong with the text (also
+    // shown beside the boundaries field).
+    QString setBoundariesFromText(const QString& text, const QString& what);
     // serveUpTo 0: the current set's largest bucket.
     void setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs = 0,
                              int64_t serveUpTo = 0);
@@ -81,6 +87,15 @@ private:
     void refreshTuning();
     void refreshTotals();
     void refreshSetChooser();
+    // The boundaries field shows the active set's boundaries unless the user is editing it.
+    void refreshBoundariesEdit();
+    void showBoundariesError(const QString& message);
+    // Pens and brushes from ui/palette.h for the palette in use (again on a palette change).
+    void applyDataColours();
+    // The active set's colour: its handles, its legend entry and the table's swatches.
+    QColor activeSetColor() const;
+    // Handle labels near an edge of the axis rect sit beside their line, not across the edge.
+    void keepHandleLabelsInside();
     void replot();
 
     int handleAt(const QPoint& pos) const;
@@ -102,9 +117,11 @@ private:
     QCPGraph* curveGraph_ = nullptr;
     QCPGraph* servedGraph_ = nullptr;
     QCPGraph* measuredGraph_ = nullptr;
+    QCPGraph* activeSetGraph_ = nullptr; // no data: the active set's entry in the legend
     std::vector<QCPItemStraightLine*> handles_;
     std::vector<QCPItemText*> handleLabels_;
     std::vector<QCPItemStraightLine*> baselineLines_;
+    std::vector<QCPItemText*> baselineLabels_;
 
     BucketTableModel* bucketModel_ = nullptr;
     ComparisonTableModel* comparisonModel_ = nullptr;
@@ -117,6 +134,8 @@ private:
     QLabel* totals_ = nullptr;
     QLabel* notes_ = nullptr;
     QComboBox* setChooser_ = nullptr;
+    QLineEdit* boundariesEdit_ = nullptr;
+    QLabel* boundariesError_ = nullptr;
     QComboBox* modeChooser_ = nullptr;
     QCheckBox* logScale_ = nullptr;
     QCheckBox* showBaselines_ = nullptr;

@@ -1,7 +1,5 @@
 #include "ui/buckettablemodel.h"
 
-#include "ui/plotsupport.h"
-
 #include <QBrush>
 #include <QColor>
 #include <QLocale>
@@ -23,6 +21,15 @@ void BucketTableModel::setEvaluation(const std::optional<Evaluation>& evaluation
     evaluation_ = evaluation;
     if (after > 0)
         Q_EMIT dataChanged(index(0, 0), index(after - 1, ColumnCount - 1));
+}
+
+void BucketTableModel::setSetColor(const QColor& color)
+{
+    if (color == setColor_)
+        return;
+    setColor_ = color;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, Bucket), index(rowCount() - 1, Bucket), {Qt::DecorationRole});
 }
 
 int BucketTableModel::rowCount(const QModelIndex& parent) const
@@ -86,7 +93,7 @@ QVariant BucketTableModel::data(const QModelIndex& index, int role) const
         return QVariant::fromValue(index.column() == Lengths ? Qt::AlignCenter
                                                              : Qt::AlignRight | Qt::AlignVCenter);
     } else if (role == Qt::DecorationRole && index.column() == Bucket) {
-        return seriesColor(index.row());
+        return setColor_.isValid() ? QVariant(setColor_) : QVariant();
     } else if (role == Qt::ToolTipRole) {
         switch (index.column()) {
         case Latency:

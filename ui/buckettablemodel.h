@@ -6,6 +6,7 @@
 #include "core/tuning/bucket_evaluator.h"
 
 #include <QAbstractTableModel>
+#include <QColor>
 
 #include <optional>
 
@@ -29,6 +30,9 @@ public:
     explicit BucketTableModel(QObject* parent = nullptr);
     void setEvaluation(const std::optional<Evaluation>& evaluation);
     const std::optional<Evaluation>& evaluation() const { return evaluation_; }
+    // The colour of the set the buckets belong to: every row's swatch, as every handle of
+    // the set is drawn in it (ui/palette.h), so adding a bucket recolours no other.
+    void setSetColor(const QColor& color);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -38,6 +42,7 @@ public:
 
 private:
     std::optional<Evaluation> evaluation_;
+    QColor setColor_;
 };
 
 } // namespace bucketlab::ui

@@ -1,5 +1,7 @@
 #include "ui/comparisontablemodel.h"
 
+#include "ui/palette.h"
+
 #include <QFont>
 #include <QLocale>
 #include <QStringList>
@@ -38,6 +40,13 @@ QString ComparisonTableModel::nameAt(int row) const
 int ComparisonTableModel::rowCount(const QModelIndex& parent) const
 {
     return parent.isValid() ? 0 : int(rows_.size());
+}
+
+void ComparisonTableModel::setPalette(const QPalette& palette)
+{
+    palette_ = palette;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, Name), index(rowCount() - 1, Name), {Qt::DecorationRole});
 }
 
 int ComparisonTableModel::columnCount(const QModelIndex& parent) const
@@ -89,6 +98,8 @@ QVariant ComparisonTableModel::data(const QModelIndex& index, int role) const
         default:
             return data(index, Qt::DisplayRole);
         }
+    } else if (role == Qt::DecorationRole && index.column() == Name) {
+        return boundarySetColor(r.name.toStdString(), r.tuned ? "tuned" : "baseline", palette_);
     } else if (role == Qt::FontRole && r.tuned) {
         QFont f;
         f.setBold(true);

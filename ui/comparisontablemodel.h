@@ -6,6 +6,7 @@
 #include "core/tuning/tuning_report.h"
 
 #include <QAbstractTableModel>
+#include <QPalette>
 
 #include <optional>
 
@@ -21,6 +22,8 @@ public:
     // Boundaries of a row (the tuned set is row 0).
     std::vector<int64_t> boundariesAt(int row) const;
     QString nameAt(int row) const;
+    // The palette the sets' colour swatches (ui/palette.h) are chosen for.
+    void setPalette(const QPalette& palette);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -38,6 +41,7 @@ private:
         QString note;
     };
     std::vector<Row> rows_;
+    QPalette palette_;
 };
 
 } // namespace bucketlab::ui

@@ -11,6 +11,7 @@
 #include "ui/graphscene.h"
 #include "ui/linttablemodel.h"
 #include "ui/session.h"
+#include "ui/tablecopy.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -196,6 +197,7 @@ GraphView::GraphView(Session* session, QWidget* parent)
     lintTable_ = new QTableView(side);
     lintTable_->setObjectName("lintTable");
     lintTable_->setModel(lintModel_);
+    installTableCopy(lintTable_);
     lintTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
     lintTable_->setSelectionMode(QAbstractItemView::SingleSelection);
     lintTable_->verticalHeader()->hide();

@@ -7,6 +7,7 @@
 #include "ui/profilepanel.h"
 #include "ui/profiletablemodel.h"
 #include "ui/session.h"
+#include "ui/tablecopy.h"
 
 #include <QComboBox>
 #include <QFileInfo>
@@ -63,13 +64,14 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     plot_->setInteractions(QCP::iRangeZoom | QCP::iRangeDrag);
     plot_->setToolTip(tr("Points: median per shape with its 95 % confidence interval; dashed: "
                          "p90 and p99; line: the non-decreasing curve the tuner uses"));
-    applyPlotTheme(plot_);
+    applyPlotTheme(plot_, palette());
     installPlotExportMenu(plot_);
 
     table_ = new ProfileTableModel(this);
     tableView_ = new QTableView(this);
     tableView_->setObjectName("profileTable");
     tableView_->setModel(table_);
+    installTableCopy(tableView_);
     tableView_->verticalHeader()->setVisible(false);
     tableView_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     tableView_->horizontalHeader()->setStretchLastSection(true);
@@ -134,7 +136,7 @@ void LatencyView::rebuildChoosers(bool followTuner)
 
 void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QString& name)
 {
-    const QColor color = seriesColor(colorIndex);
+    const QColor color = profileColor(colorIndex, palette());
     // The smallest batch present: the curve the tuner uses is built from it.
     int64_t batch = 0;
     for (const auto& p : profile.points)
@@ -230,19 +232,19 @@ void LatencyView::redraw()
         auto* g = plot_->addGraph();
         g->setName(QString::fromStdString(session_->latency().describe()));
         g->setData(cx, cy, true);
-        g->setPen(QPen(seriesColor(0), 2));
+        g->setPen(QPen(profileColor(0, palette()), 2));
     }
-    // The active buckets.
+    // The active buckets, in their set's colour as in the Buckets view.
     std::set<int64_t> buckets;
-    const QColor fg = plot_->palette().color(QPalette::Text);
+    QColor setColor = session_->activeSet() ? boundarySetColor(*session_->activeSet(), palette())
+                                            : palette().color(QPalette::Text);
+    setColor.setAlpha(150);
     for (int64_t bLen : session_->activeBoundaries()) {
         buckets.insert(bLen);
         auto* line = new QCPItemStraightLine(plot_);
         line->point1->setCoords(double(bLen), 0);
         line->point2->setCoords(double(bLen), 1);
-        QColor c = fg;
-        c.setAlpha(90);
-        line->setPen(QPen(c, 1, Qt::DashDotLine));
+        line->setPen(QPen(setColor, 1, Qt::DashDotLine));
     }
     table_->setProfile(live.points.empty() ? a : &live);
     table_->setBucketLengths(buckets);
@@ -261,7 +263,7 @@ void LatencyView::redraw()
 void LatencyView::changeEvent(QEvent* event)
 {
     if (event->type() == QEvent::PaletteChange) {
-        applyPlotTheme(plot_);
+        applyPlotTheme(plot_, palette());
         redraw();
     }
     QWidget::changeEvent(event);

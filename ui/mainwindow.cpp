@@ -10,6 +10,8 @@
 #include "ui/graphview.h"
 #include "ui/latencyview.h"
 #include "ui/packageview.h"
+#include "ui/plot.h"
+#include "ui/plotsupport.h"
 #include "ui/projectpanel.h"
 #include "ui/recentfiles.h"
 #include "ui/session.h"
@@ -18,6 +20,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -259,6 +262,19 @@ void MainWindow::createActions()
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportAction->setToolTip(tr("Write a new package with the active boundaries, verified "
                                 "against the open one, and the Neuron build recipe"));
+    // The current view's plot as PNG, PDF or SVG (the same as its context menu's export).
+    QAction* exportPlotAction = file->addAction(tr("Export &Plot…"), this, [this] {
+        if (QCustomPlot* plot = currentPlot())
+            showPlotExportDialog(plot);
+    });
+    exportPlotAction->setObjectName("actionExportPlot");
+    exportPlotAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    exportPlotAction->setToolTip(tr("Save the current view's plot as PNG, PDF or SVG"));
+    auto followView = [this, exportPlotAction] {
+        exportPlotAction->setEnabled(currentPlot() != nullptr);
+    };
+    connect(views_, &QTabWidget::currentChanged, exportPlotAction, followView);
+    followView();
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     // Some platforms (Windows, the offscreen and minimal ones) bind nothing to Quit.
@@ -276,6 +292,19 @@ void MainWindow::createActions()
     redo->setObjectName("actionRedo");
     edit->addAction(undo);
     edit->addAction(redo);
+    edit->addSeparator();
+    // Boundaries from anywhere (a config, a spreadsheet, a chat) into the active set.
+    QAction* paste = edit->addAction(tr("&Paste Boundaries"), this, [this] {
+        views_->setCurrentWidget(bucketsView_);
+        const QString error = bucketsView_->setBoundariesFromText(
+            QGuiApplication::clipboard()->text(), tr("Paste boundaries"));
+        if (!error.isEmpty())
+            showError(tr("Paste Boundaries: %1").arg(error));
+    });
+    paste->setObjectName("actionPasteBoundaries");
+    paste->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
+    paste->setToolTip(tr("Replace the active set's boundaries with the ones on the clipboard "
+                         "(\"64,128,256,512\"); one undo step"));
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->setObjectName("viewMenu");
@@ -532,6 +561,14 @@ void MainWindow::updateStatus()
 QString MainWindow::errorText() const
 {
     return errorBanner_->isHidden() ? QString() : errorLabel_->text();
+}
+
+QCustomPlot* MainWindow::currentPlot() const
+{
+    QWidget* view = views_->currentWidget();
+    if (view == bucketsView_)
+        return bucketsView_->plot(); // its main plot, not the Pareto front beside it
+    return view ? view->findChild<QCustomPlot*>() : nullptr;
 }
 
 void MainWindow::showError(const QString& message)

@@ -10,6 +10,7 @@ class QLabel;
 class QMimeData;
 class QMenu;
 class QProgressBar;
+class QCustomPlot;
 class QTabWidget;
 
 namespace bucketlab::ui {
@@ -51,6 +52,8 @@ public:
     ValidationView* validationView() const { return validationView_; }
     LatencyView* latencyView() const { return latencyView_; }
     QTabWidget* views() const { return views_; }
+    // The plot File > Export Plot writes: the current view's main plot, or none.
+    QCustomPlot* currentPlot() const;
 
     // Shows a failure in the window (banner), never only in a log.
     void showError(const QString& message);

@@ -1,7 +1,9 @@
 #include "ui/packageview.h"
 
 #include "ui/packagetablemodels.h"
+#include "ui/palette.h"
 #include "ui/plot.h"
+#include "ui/tablecopy.h"
 
 #include <QFileInfo>
 #include <QHeaderView>
@@ -12,19 +14,6 @@
 #include <QVBoxLayout>
 
 namespace bucketlab::ui {
-
-namespace {
-
-// Colour-blind-safe qualitative palette (Okabe-Ito), cycled per bucket.
-QColor bucketColor(int k)
-{
-    static const QColor colors[] = {
-        QColor(0, 114, 178),  QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
-        QColor(86, 180, 233), QColor(213, 94, 0),  QColor(240, 228, 66)};
-    return colors[k % 7];
-}
-
-} // namespace
 
 PackageView::PackageView(QWidget* parent) : QWidget(parent)
 {
@@ -86,6 +75,7 @@ QTableView* PackageView::makeTable(RowTableModel* model, const QString& objectNa
     auto* view = new QTableView(this);
     view->setObjectName(objectName);
     view->setModel(model);
+    installTableCopy(view);
     view->setAlternatingRowColors(true);
     view->setSelectionBehavior(QAbstractItemView::SelectRows);
     view->verticalHeader()->setVisible(false);
@@ -157,9 +147,11 @@ void PackageView::drawLayout(const ModelInfo& info)
         auto* span = new QCPItemRect(plot_);
         span->topLeft->setCoords(previous, 1.0);
         span->bottomRight->setCoords(double(b[k]), 0.0);
-        QColor c = bucketColor(int(k));
-        span->setPen(QPen(c.darker(130), 1.5));
-        c.setAlpha(110);
+        // The package's buckets are its current set: that set's colour (ui/palette.h), every
+        // other span lighter so neighbours stay apart without a colour per position.
+        QColor c = boundarySetColor("current", "current", plot_->palette());
+        span->setPen(QPen(c, 1.5));
+        c.setAlpha(k % 2 == 0 ? 110 : 50);
         span->setBrush(c);
         auto* label = new QCPItemText(plot_);
         label->position->setCoords((previous + double(b[k])) / 2.0, 0.5);

@@ -7,22 +7,17 @@
 #include <QFileInfo>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPageSize>
 #include <QPalette>
+#include <QPdfWriter>
+#include <QPointer>
+#include <QSaveFile>
 #include <QSvgGenerator>
 
 namespace bucketlab::ui {
 
-QColor seriesColor(int index)
+void applyPlotTheme(QCustomPlot* plot, const QPalette& pal)
 {
-    static const QColor colors[] = {
-        QColor(0, 114, 178),  QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
-        QColor(86, 180, 233), QColor(213, 94, 0),  QColor(240, 228, 66)};
-    return colors[((index % 7) + 7) % 7];
-}
-
-void applyPlotTheme(QCustomPlot* plot)
-{
-    const QPalette pal = plot->palette();
     const QColor bg = pal.color(QPalette::Base);
     const QColor fg = pal.color(QPalette::Text);
     QColor grid = fg;
@@ -47,16 +42,23 @@ void applyPlotTheme(QCustomPlot* plot)
 QString exportPlot(QCustomPlot* plot, const QString& path, int width, int height)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix != "png" && suffix != "pdf" && suffix != "svg")
+        return QObject::tr("%1: unknown plot format '%2' (use .png, .pdf or .svg)")
+            .arg(path, suffix);
+    const int w = width > 0 ? width : plot->width();
+    const int h = height > 0 ? height : plot->height();
+    // QSaveFile writes beside the target and renames over it on commit: a reader never sees
+    // half a plot, and a failed export leaves the old file as it was.
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return QObject::tr("%1: cannot write the plot (%2)").arg(path, file.errorString());
     bool ok = false;
-    if (suffix == "png")
-        ok = plot->savePng(path, width, height, 2.0);
-    else if (suffix == "pdf")
-        ok = plot->savePdf(path, width, height);
-    else if (suffix == "svg") {
+    if (suffix == "png") {
+        // Twice the pixels: sharp on high-density screens and in slides.
+        ok = plot->toPixmap(w, h, 2.0).save(&file, "PNG");
+    } else if (suffix == "svg") {
         QSvgGenerator svg;
-        svg.setFileName(path);
-        const int w = width > 0 ? width : plot->width();
-        const int h = height > 0 ? height : plot->height();
+        svg.setOutputDevice(&file);
         svg.setSize(QSize(w, h));
         svg.setViewBox(QRect(0, 0, w, h));
         svg.setTitle(plot->objectName());
@@ -67,22 +69,58 @@ QString exportPlot(QCustomPlot* plot, const QString& path, int width, int height
             ok = painter.end();
         }
     } else {
-        return QObject::tr("%1: unknown plot format '%2' (use .png, .pdf or .svg)")
-            .arg(path, suffix);
+        // One point per pixel, no margins: the page is the plot.
+        QPdfWriter pdf(&file);
+        pdf.setResolution(72);
+        pdf.setPageSize(
+            QPageSize(QSizeF(w, h), QPageSize::Point, QString(), QPageSize::ExactMatch));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setTitle(plot->objectName());
+        pdf.setCreator(QStringLiteral("BucketLab"));
+        QCPPainter painter;
+        ok = painter.begin(&pdf);
+        if (ok) {
+            plot->toPainter(&painter, w, h);
+            ok = painter.end();
+        }
     }
-    return ok ? QString() : QObject::tr("%1: could not write the plot").arg(path);
+    if (!ok) {
+        file.cancelWriting();
+        return QObject::tr("%1: could not render the plot").arg(path);
+    }
+    if (!file.commit())
+        return QObject::tr("%1: cannot write the plot (%2)").arg(path, file.errorString());
+    return {};
 }
 
 void showPlotExportDialog(QCustomPlot* plot)
 {
-    const QString path = QFileDialog::getSaveFileName(
-        plot, QObject::tr("Export plot"), plot->objectName() + ".png",
-        QObject::tr("PNG image (*.png);;PDF document (*.pdf);;SVG drawing (*.svg)"));
-    if (path.isEmpty())
-        return;
-    const QString error = exportPlot(plot, path);
-    if (!error.isEmpty())
-        QMessageBox::warning(plot, QObject::tr("Export plot"), error);
+    // Window-modal and asynchronous (open(), not exec()): no nested event loop.
+    auto* dialog = new QFileDialog(plot->window(), QObject::tr("Export plot"));
+    dialog->setObjectName("exportPlotDialog");
+    dialog->setAcceptMode(QFileDialog::AcceptSave);
+    dialog->setNameFilters({QObject::tr("PNG image (*.png)"), QObject::tr("PDF document (*.pdf)"),
+                            QObject::tr("SVG drawing (*.svg)")});
+    dialog->setDefaultSuffix("png");
+    dialog->selectFile(plot->objectName() + ".png");
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    QPointer<QCustomPlot> target(plot);
+    QObject::connect(dialog, &QFileDialog::filterSelected, dialog, [dialog](const QString& f) {
+        dialog->setDefaultSuffix(f.contains("pdf") ? "pdf" : f.contains("svg") ? "svg" : "png");
+    });
+    QObject::connect(dialog, &QFileDialog::fileSelected, dialog, [target](const QString& path) {
+        if (!target)
+            return;
+        const QString error = exportPlot(target, path);
+        if (error.isEmpty())
+            return;
+        auto* box = new QMessageBox(QMessageBox::Warning, QObject::tr("Export plot"), error,
+                                    QMessageBox::Ok, target->window());
+        box->setObjectName("exportPlotError");
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
+    dialog->open();
 }
 
 void installPlotExportMenu(QCustomPlot* plot)

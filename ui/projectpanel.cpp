@@ -1,8 +1,10 @@
 #include "ui/projectpanel.h"
 
 #include "ui/packagetablemodels.h"
+#include "ui/palette.h"
 #include "ui/session.h"
 
+#include <QEvent>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLocale>
@@ -23,13 +25,18 @@ QString boundariesText(const std::vector<int64_t>& b)
     return parts.join(", ");
 }
 
-void setSetItemText(QTreeWidgetItem* item, const Session& session, int index)
+void setSetItemText(QTreeWidgetItem* item, const Session& session, int index,
+                    const QPalette& palette)
 {
     const BoundarySet& set = session.boundarySets()[size_t(index)];
     const QString title = session.setTitle(index);
     const QString details = boundariesText(set.boundaries);
     if (item->text(0) != title)
         item->setText(0, title);
+    // The set's colour, as the Buckets view draws its handles (ui/palette.h).
+    const QColor color = boundarySetColor(set, palette);
+    if (item->data(0, Qt::DecorationRole).value<QColor>() != color)
+        item->setData(0, Qt::DecorationRole, color);
     if (item->text(1) != details) {
         item->setText(1, details);
         item->setToolTip(1, details);
@@ -110,7 +117,7 @@ void ProjectPanel::rebuild()
     auto* sets = new QTreeWidgetItem(tree_, {tr("Boundary sets")});
     for (size_t i = 0; i < session_->boundarySets().size(); ++i) {
         auto* item = new QTreeWidgetItem(sets);
-        setSetItemText(item, *session_, int(i));
+        setSetItemText(item, *session_, int(i), palette());
         item->setData(0, kSetIndexRole, int(i));
         item->setToolTip(0, tr("Click to show and edit this set in the Buckets view"));
         if (int(i) == session_->activeIndex()) {
@@ -132,10 +139,18 @@ void ProjectPanel::refreshActiveSet()
     for (QTreeWidgetItemIterator it(tree_); *it; ++it) {
         const QVariant index = (*it)->data(0, kSetIndexRole);
         if (index.isValid() && index.toInt() == active) {
-            setSetItemText(*it, *session_, active);
+            setSetItemText(*it, *session_, active, palette());
             return;
         }
     }
+}
+
+void ProjectPanel::changeEvent(QEvent* event)
+{
+    // The sets' swatches have light and dark variants (ui/palette.h).
+    if (event->type() == QEvent::PaletteChange && tree_)
+        rebuild();
+    QWidget::changeEvent(event);
 }
 
 } // namespace bucketlab::ui

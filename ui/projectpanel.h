@@ -17,6 +17,9 @@ public:
     explicit ProjectPanel(Session* session, QWidget* parent = nullptr);
     QTreeWidget* tree() const { return tree_; }
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
     void rebuild();
     void refreshActiveSet();

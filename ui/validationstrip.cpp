@@ -1,6 +1,6 @@
 #include "ui/validationstrip.h"
 
-#include "ui/plotsupport.h"
+#include "ui/palette.h"
 
 #include <QLocale>
 #include <QMouseEvent>
@@ -16,28 +16,28 @@ ValidationStrip::ValidationStrip(QWidget* parent) : QWidget(parent)
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
 }
 
-QColor ValidationStrip::okColor()
+QColor ValidationStrip::okColor(const QPalette& palette)
 {
-    return seriesColor(2);
+    return dataColor(DataRole::Ok, palette);
 }
 
-QColor ValidationStrip::defectColor()
+QColor ValidationStrip::defectColor(const QPalette& palette)
 {
-    return QColor(213, 50, 0);
+    return dataColor(DataRole::Defect, palette);
 }
 
-QColor ValidationStrip::rejectedColor()
+QColor ValidationStrip::rejectedColor(const QPalette& palette)
 {
     // A neutral grey: outside the served range, neither a pass in green nor a defect in red,
     // and told apart from both by lightness too (colour-blind readers).
-    return QColor(150, 150, 150);
+    return dataColor(DataRole::Rejected, palette);
 }
 
-QColor ValidationStrip::colorOf(const ValidationRange& range)
+QColor ValidationStrip::colorOf(const ValidationRange& range, const QPalette& palette)
 {
     if (!range.ok())
-        return defectColor();
-    return range.bucket > 0 ? okColor() : rejectedColor();
+        return defectColor(palette);
+    return range.bucket > 0 ? okColor(palette) : rejectedColor(palette);
 }
 
 void ValidationStrip::setRanges(std::vector<ValidationRange> ranges,
@@ -110,7 +110,7 @@ void ValidationStrip::paintEvent(QPaintEvent*)
         QRectF seg(QPointF(xOfLength(r.first), bar.top()),
                    QPointF(xOfLength(r.last + 1), bar.bottom()));
         p.setPen(Qt::NoPen);
-        p.setBrush(colorOf(r));
+        p.setBrush(colorOf(r, palette()));
         p.drawRect(seg);
         if (int(i) == selected_) {
             p.setPen(QPen(palette().color(QPalette::Highlight), 3));
@@ -156,9 +156,9 @@ void ValidationStrip::paintEvent(QPaintEvent*)
         p.drawText(QPointF(x, y + fm.ascent()), label);
         x += fm.horizontalAdvance(label) + 18;
     };
-    legend(okColor(), tr("ok (padded to its bucket)"));
-    legend(rejectedColor(), tr("rejected past the largest bucket (as it should)"));
-    legend(defectColor(), tr("defect"));
+    legend(okColor(palette()), tr("ok (padded to its bucket)"));
+    legend(rejectedColor(palette()), tr("rejected past the largest bucket (as it should)"));
+    legend(defectColor(palette()), tr("defect"));
     p.setPen(text);
     p.drawText(QPointF(x, y + fm.ascent()), tr("ticks: inferred bucket boundaries"));
 }

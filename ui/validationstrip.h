@@ -5,6 +5,8 @@
 
 #include "ui/validationtablemodel.h"
 
+#include <QGuiApplication>
+#include <QPalette>
 #include <QWidget>
 
 namespace bucketlab::ui {
@@ -24,10 +26,13 @@ public:
     // Where the ranges are drawn.
     QRectF barRect() const;
 
-    static QColor okColor();       // served and padded right
-    static QColor rejectedColor(); // past the largest bucket, rejected as it should be
-    static QColor defectColor();
-    static QColor colorOf(const ValidationRange& range);
+    // From ui/palette.h for `palette` (light or dark variants); the application's by default.
+    static QColor okColor(const QPalette& palette = QGuiApplication::palette()); // served, ok
+    // Past the largest bucket, rejected as it should be.
+    static QColor rejectedColor(const QPalette& palette = QGuiApplication::palette());
+    static QColor defectColor(const QPalette& palette = QGuiApplication::palette());
+    static QColor colorOf(const ValidationRange& range,
+                          const QPalette& palette = QGuiApplication::palette());
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;

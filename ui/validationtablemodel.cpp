@@ -1,6 +1,6 @@
 #include "ui/validationtablemodel.h"
 
-#include "ui/plotsupport.h"
+#include "ui/validationstrip.h"
 
 #include <QColor>
 #include <QLocale>
@@ -111,7 +111,7 @@ QVariant ValidationTableModel::data(const QModelIndex& index, int role) const
     }
     if (role == Qt::DecorationRole && index.column() == Verdict)
         // As the strip draws them (ValidationStrip::colorOf): past the largest bucket is grey.
-        return !r.ok() ? QColor(213, 50, 0) : r.bucket > 0 ? seriesColor(2) : QColor(150, 150, 150);
+        return ValidationStrip::colorOf(r);
     return {};
 }
 

@@ -5,6 +5,7 @@
 #include "core/util/error.h"
 #include "ui/backgroundjob.h"
 #include "ui/session.h"
+#include "ui/tablecopy.h"
 #include "ui/validationstrip.h"
 #include "ui/validationtablemodel.h"
 
@@ -186,6 +187,7 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     table_ = new QTableView(split);
     table_->setObjectName("validationTable");
     table_->setModel(model_);
+    installTableCopy(table_);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->verticalHeader()->hide();
