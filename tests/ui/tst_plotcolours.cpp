@@ -269,7 +269,7 @@ void TestPlotColours::setColoursMatchTheReportAndSurviveEdits()
     request.current = Boundaries::from(std::vector<int64_t>{16, 64}, Field::CurrentBoundaries);
     request.checkKernels = false;
     const QString html =
-        QString::fromStdString(renderHtmlReport(makeBoundaryReport(request).report));
+        QString::fromStdString(renderHtmlReport(makeBoundaryReport(request, {}).report));
     const QColor reportCurrent = reportColour(html, "current", dark);
     const QColor reportTuned = reportColour(html, "tuned", dark);
     QVERIFY(reportCurrent.isValid() && reportTuned.isValid());
