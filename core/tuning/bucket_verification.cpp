@@ -1,7 +1,5 @@
 #include "core/tuning/bucket_verification.h"
 
-#include "core/package/package.h"
-#include "core/spec/package_meta.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -42,8 +40,8 @@ std::vector<ReferencePoint> chooseReferences(const std::vector<ReferencePoint>& 
 
 } // namespace
 
-BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job& job,
-                                  const ProfileObserver& observer)
+BucketVerification measureBucketsWith(const BucketVerificationRequest& r,
+                                      const LengthMeasurer& measure, const Job& job)
 {
     if (r.boundaries.empty())
         throw Error("verification: the boundary set has no buckets");
@@ -65,34 +63,29 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job&
                         " needs a positive length and latency");
     const auto references = chooseReferences(r.references, r.boundaries, r.maxReferences);
 
-    ProfileRequest p;
-    p.model = r.model;
-    p.inputs = r.inputs;
-    p.bucketDim = r.bucketDim;
-    p.batchDim = r.batchDim;
-    p.lengths = r.boundaries;
+    std::vector<int64_t> lengths = r.boundaries.values();
     for (const auto& ref : references)
-        if (std::find(p.lengths.begin(), p.lengths.end(), ref.length) == p.lengths.end())
-            p.lengths.push_back(ref.length);
-    p.batches = {r.batch};
-    p.device = r.device;
-    p.threads = r.threads;
-    p.budgetS = r.budgetS;
-    p.targetCiPct = r.targetCiPct;
-    p.simulatedCallMs = r.simulatedCallMs;
-    if (const auto meta = readPackageMeta(r.model))
-        p.bucketModel = meta->boundaries != r.boundaries;
+        if (std::find(lengths.begin(), lengths.end(), ref.length) == lengths.end())
+            lengths.push_back(ref.length);
 
     BucketVerification v;
-    v.profile = runProfile(p, job, observer);
+    v.profile = measure(lengths, job);
     std::map<int64_t, const ProfilePoint*> byLength;
     for (const auto& point : v.profile.points)
-        byLength[point.length] = &point;
+        if (point.batch == r.batch)
+            byLength[point.length] = &point;
+    const auto pointAt = [&](int64_t length, const char* what) -> const ProfilePoint& {
+        const auto it = byLength.find(length);
+        if (it == byLength.end())
+            throw Error("verification: the measurement has no point for " + std::string(what) +
+                        " " + std::to_string(length) + " at batch " + std::to_string(r.batch));
+        if (!it->second->ok())
+            throw Error("verification: " + std::string(what) + " " + std::to_string(length) +
+                        " could not be measured: " + it->second->error);
+        return *it->second;
+    };
     for (size_t k = 0; k < r.boundaries.size(); ++k) {
-        const ProfilePoint& point = *byLength.at(r.boundaries[k]);
-        if (!point.ok())
-            throw Error("verification: bucket " + std::to_string(r.boundaries[k]) +
-                        " could not be measured: " + point.error);
+        const ProfilePoint& point = pointAt(r.boundaries[k], "bucket");
         BucketMeasurement m;
         m.boundary = r.boundaries[k];
         m.share = r.shares[k] / total;
@@ -105,10 +98,7 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job&
     }
     std::vector<double> ratios;
     for (const auto& ref : references) {
-        const ProfilePoint& point = *byLength.at(ref.length);
-        if (!point.ok())
-            throw Error("verification: reference length " + std::to_string(ref.length) +
-                        " could not be measured: " + point.error);
+        const ProfilePoint& point = pointAt(ref.length, "reference length");
         v.references.push_back({ref.length, ref.ms, point.p50Ms});
         ratios.push_back(point.p50Ms / ref.ms);
     }

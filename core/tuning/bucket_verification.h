@@ -85,13 +85,27 @@ struct BucketVerification {
     Profile profile; // the measurement itself (buckets, then references)
 };
 
-// Profiles the boundary shapes and the chosen references (one profile run, shapes
-// interleaved, references timed the same way as the buckets) and combines them.
-// A plain model is timed at each boundary length. A package is timed through its forward()
-// when the boundaries are its own, else through its shared bucket model (what a
-// re-exported package would run); a per-bucket package cannot serve other boundaries
-// and is refused. Throws Error for bad input and when any bucket could not be measured
-// (a verification with a missing bucket would be meaningless); Cancelled on cancel.
+// Measures latency at the given lengths, in one run with the shapes interleaved, and returns
+// that run's profile (a point per length, at the request's batch size). The profiler is one
+// (profilerMeasurer); tests use a simulated device.
+using LengthMeasurer = std::function<Profile(const std::vector<int64_t>& lengths, const Job& job)>;
+
+// The profiler as a LengthMeasurer with the model, inputs, dimensions, batch, device, threads,
+// budget, CI target and simulated clock of `settings`. A package is timed through its
+// forward() when settings.boundaries are its own, else (and when they are empty) through its
+// shared bucket model; a per-bucket package cannot serve other lengths and is refused.
+LengthMeasurer profilerMeasurer(const BucketVerificationRequest& settings,
+                                const ProfileObserver& observer = {});
+
+// Measures the boundary shapes and the chosen references with `measure` (one run, references
+// timed the same way as the buckets) and combines them. Throws Error for bad input and when
+// any bucket or reference could not be measured (a verification with a missing bucket would
+// be meaningless); Cancelled on cancel.
+BucketVerification measureBucketsWith(const BucketVerificationRequest& request,
+                                      const LengthMeasurer& measure, const Job& job = {});
+
+// measureBucketsWith the profiler.
+// A plain model is timed at each boundary length; a package as profilerMeasurer says.
 BucketVerification measureBuckets(const BucketVerificationRequest& request, const Job& job = {},
                                   const ProfileObserver& observer = {});
 
