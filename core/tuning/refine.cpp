@@ -86,13 +86,20 @@ constexpr int64_t kTileWidths[] = {16, 64, 128};
 // that this refinement has not measured: the nearest candidates below and above it, and the
 // next multiples of the tile widths above it (up to the next boundary, within `limit`, on the
 // alignment). A cheaper multiple then prices the bucket, which moves there.
+// Idle boundaries (serving none of the traffic) are neither measured nor looked around.
 std::vector<int64_t> lengthsToMeasure(const Boundaries& boundaries,
+                                      const std::vector<int64_t>& idle,
                                       const std::vector<int64_t>& candidates,
                                       const PointsByLength& measured, int64_t limit, int64_t align)
 {
+    const auto isIdle = [&](int64_t l) {
+        return std::find(idle.begin(), idle.end(), l) != idle.end();
+    };
     std::set<int64_t> lengths;
     for (size_t k = 0; k < boundaries.size(); ++k) {
         const int64_t b = boundaries[k];
+        if (isIdle(b))
+            continue;
         lengths.insert(b);
         const auto above = std::upper_bound(candidates.begin(), candidates.end(), b);
         if (above != candidates.end())
@@ -103,6 +110,8 @@ std::vector<int64_t> lengthsToMeasure(const Boundaries& boundaries,
         if (k + 1 == boundaries.size())
             continue; // the last bucket ends where the served range does
         for (int64_t tile : kTileWidths) {
+            if (b % tile == 0)
+                continue; // already a multiple: the next one is a bigger bucket, no better fit
             const int64_t next = (b / tile + 1) * tile;
             if (next < boundaries[k + 1] && (limit <= 0 || next <= limit) &&
                 (align <= 1 || next % align == 0))
@@ -111,7 +120,7 @@ std::vector<int64_t> lengthsToMeasure(const Boundaries& boundaries,
     }
     std::vector<int64_t> out;
     for (int64_t l : lengths)
-        if (!measured.count(l))
+        if (!measured.count(l) && !isIdle(l))
             out.push_back(l);
     return out;
 }
@@ -223,11 +232,16 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
         }
         r.boundaries = deployed;
         r.predictedMs = report.evaluation.stats.meanLatencyMs;
-        for (int64_t b : deployed)
-            if (!refined.count(b))
-                r.unmeasured.push_back(b);
+        // A bucket no request reaches (the cover, when the traffic stops short of it) adds
+        // nothing to the mean: it is not measured.
+        for (const auto& b : report.evaluation.buckets) {
+            if (b.requests == 0)
+                r.idle.push_back(b.boundary);
+            else if (!refined.count(b.boundary))
+                r.unmeasured.push_back(b.boundary);
+        }
         const std::vector<int64_t> toMeasure =
-            lengthsToMeasure(deployed, candidateLengths(traffic, maxLength, s), refined,
+            lengthsToMeasure(deployed, r.idle, candidateLengths(traffic, maxLength, s), refined,
                              s.coverLength > 0 ? s.coverLength : maxLength, s.align);
         result.report = std::move(report);
         result.profile = profile;
@@ -275,10 +289,14 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
         return all;
     }();
     result.predictedMs = e.stats.meanLatencyMs;
+    std::vector<int64_t> serving;
     std::vector<double> shares;
     for (const auto& b : e.buckets) {
         const double share = e.stats.served > 0 ? double(b.requests) / double(e.stats.served) : 0;
-        shares.push_back(double(b.requests));
+        if (b.requests > 0) {
+            serving.push_back(b.boundary);
+            shares.push_back(double(b.requests));
+        }
         double low = b.latencyMs, high = b.latencyMs;
         const auto it = curvePoints.find(b.boundary);
         if (it != curvePoints.end() && it->second.p50Ms > 0) {
@@ -293,11 +311,12 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
     result.predictedLowMs = std::min(result.predictedLowMs, result.predictedMs);
     result.predictedHighMs = std::max(result.predictedHighMs, result.predictedMs);
 
-    // The final check: the boundaries as deployed, in a run of their own, scaled to the
-    // starting profile's conditions through lengths other than the boundaries themselves.
+    // The final check: the boundaries as deployed (those serving traffic), in a run of their
+    // own, scaled to the starting profile's conditions through lengths other than the
+    // boundaries themselves.
     job.checkCancelled();
     BucketVerificationRequest check;
-    check.boundaries = e.boundaries;
+    check.boundaries = Boundaries::from(serving, "the refined boundaries");
     check.shares = shares;
     check.references = referencesFrom(original, e.boundaries.values());
     check.maxReferences = request.maxReferences;
@@ -319,6 +338,7 @@ nlohmann::json RefineResult::toJson() const
         j["rounds"].push_back({{"round", r.round},
                                {"boundaries", r.boundaries.values()},
                                {"unmeasured", r.unmeasured},
+                               {"idle", r.idle},
                                {"measured", r.measuredNow},
                                {"predicted_ms", r.predictedMs},
                                {"conditions_ratio", r.conditionsRatio}});

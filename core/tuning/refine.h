@@ -5,7 +5,9 @@
 // next to them (the nearest lengths the tuner could pick instead, whose price the curve only
 // interpolates), add those points to the profile, solve again; stop when every boundary is a
 // length measured here and the set stops changing, or at the round cap. The result is then
-// measured once more, in a run of its own, against its prediction.
+// measured once more, in a run of its own, against its prediction. A bucket that serves none
+// of the traffic (the cover length, when the traffic stops short of it) adds nothing to the
+// mean and is not measured: on a real model the longest bucket is also the slowest to time.
 //
 // Measurements of a round are scaled to the conditions of the starting profile through up to
 // three of its lengths re-measured in the same run (the median of now / then), as `tune
@@ -48,6 +50,7 @@ struct RefineRound {
     int round = 0;                    // 1-based
     Boundaries boundaries;            // this round's solution, at the lengths pricing it
     std::vector<int64_t> unmeasured;  // its boundaries not measured before this round
+    std::vector<int64_t> idle;        // its boundaries serving no request: not measured
     std::vector<int64_t> measuredNow; // lengths measured after this solve (none: final)
     double predictedMs = 0;           // its mean latency on this round's curve
     double conditionsRatio = 1;       // of this round's measurement (now / the profile's)
@@ -55,8 +58,8 @@ struct RefineRound {
 
 struct RefineResult {
     std::vector<RefineRound> rounds;
-    // Every boundary of the last round is a length measured here, and the set is the previous
-    // round's (or nothing was left to measure).
+    // Every boundary of the last round that serves traffic is a length measured here, and the
+    // set is the previous round's.
     bool converged = false;
     int maxRounds = 0;
     TuningReport report; // the final tuning, on the refined curve, boundaries as deployed
@@ -69,7 +72,7 @@ struct RefineResult {
     PredictionCheck check;
 
     // {"converged", "max_rounds", "rounds": [{"round", "boundaries", "unmeasured",
-    //  "measured", "predicted_ms", "conditions_ratio"}], "boundaries", "measured_lengths",
+    //  "idle", "measured", "predicted_ms", "conditions_ratio"}], "boundaries", "measured_lengths",
     //  "predicted_ms", "predicted_ci95_ms", "measured_ms", "measured_ci95_ms", "error_pct",
     //  "tolerance_pct", "within_tolerance", "verification"}
     nlohmann::json toJson() const;
