@@ -239,6 +239,9 @@ void printRefinement(const RefineResult& r, const std::string& model)
 int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,
               const TuningRequest& tuning, LatencyStatistic stat)
 {
+    if (o.refineRounds < 1 || o.refineRounds > 100)
+        throw Error("--refine-rounds must be between 1 and 100, got " +
+                    std::to_string(o.refineRounds));
     if (LatencyCurve::looksLikeSpec(o.latency))
         throw Error("--refine adds measurements to a measured profile; give --latency a profile "
                     "(bucketlab.profile/1 JSON or CSV), not an analytic curve");
@@ -260,10 +263,6 @@ int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,
     request.statistic = stat;
     request.maxRounds = o.refineRounds;
     request.tolerancePct = o.verifyTolerance;
-    if (!o.json)
-        std::printf("refining on %s: tune, measure the boundaries and the lengths next to "
-                    "them, tune again\n",
-                    o.refine.c_str());
     const RefineResult r =
         refineTuning(evaluator.histogram(), evaluator.maxLength(), start, o.latency, request,
                      profilerMeasurer(settings), terminalJob(),
