@@ -221,8 +221,8 @@ void printRound(const RefineRound& r)
 void printRefinement(const RefineResult& r, const std::string& model)
 {
     if (r.converged)
-        std::printf("\nrefined    on %s: converged in %zu rounds; every boundary is a measured "
-                    "length (%zu lengths measured)\n",
+        std::printf("\nrefined    on %s: converged in %zu rounds; every boundary serving "
+                    "traffic is a measured length (%zu lengths measured)\n",
                     model.c_str(), r.rounds.size(), r.measuredLengths.size());
     else
         std::printf("\nrefined    on %s: NOT converged, stopped at the cap of %d rounds (raise "

@@ -73,6 +73,13 @@ ProfilePoint mergePoint(const std::vector<Contribution>& all, uint64_t seed, Mer
         addFlag(merged, kFlagFailed);
         return merged;
     }
+    if (ok.size() == 1) {
+        // One host measured it: its point as it is, its own interval included.
+        info.method = MergeMethod::OneHost;
+        info.sources.push_back(ok.front().source->name);
+        merged = *ok.front().point;
+        return merged;
+    }
     for (const auto& c : ok) {
         info.sources.push_back(c.source->name);
         merged.warmupRuns += c.point->warmupRuns;
@@ -97,7 +104,7 @@ ProfilePoint mergePoint(const std::vector<Contribution>& all, uint64_t seed, Mer
         return merged;
     }
     // Statistics only from some host: each figure is the median over the hosts, and the
-    // interval is the bootstrap's over the hosts' medians (one host: its own interval).
+    // interval is the bootstrap's over the hosts' medians.
     info.method = MergeMethod::MedianOfMedians;
     auto over = [&](double ProfilePoint::*field) {
         std::vector<double> values;
@@ -115,18 +122,13 @@ ProfilePoint mergePoint(const std::vector<Contribution>& all, uint64_t seed, Mer
         merged.samples += c.point->samples;
         merged.outliers += c.point->outliers;
     }
-    if (ok.size() == 1) {
-        merged.ci95LowMs = ok.front().point->ci95LowMs;
-        merged.ci95HighMs = ok.front().point->ci95HighMs;
-    } else {
-        std::vector<double> medians;
-        for (const auto& c : ok)
-            medians.push_back(c.point->p50Ms);
-        std::sort(medians.begin(), medians.end());
-        const auto ci = bootstrapMedianCi(medians, 0.95, kResamples, pointSeed);
-        merged.ci95LowMs = ci.low;
-        merged.ci95HighMs = ci.high;
-    }
+    std::vector<double> medians;
+    for (const auto& c : ok)
+        medians.push_back(c.point->p50Ms);
+    std::sort(medians.begin(), medians.end());
+    const auto ci = bootstrapMedianCi(medians, 0.95, kResamples, pointSeed);
+    merged.ci95LowMs = ci.low;
+    merged.ci95HighMs = ci.high;
     return merged;
 }
 
@@ -139,6 +141,8 @@ std::string mergeMethodName(MergeMethod method)
         return "pooled samples";
     case MergeMethod::MedianOfMedians:
         return "median of host medians";
+    case MergeMethod::OneHost:
+        return "one host";
     case MergeMethod::Failed:
         return "failed";
     }

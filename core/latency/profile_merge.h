@@ -2,8 +2,9 @@
 // like any other. Per (length, batch): when every host stored its raw samples they are pooled
 // (the median and its bootstrap interval come from all of them); otherwise the point is the
 // median of the hosts' medians (and of their other statistics), with a bootstrap interval over
-// the hosts. Profiles of different models, inputs or devices are refused, naming what differs
-// and both files: a merged profile must describe one thing.
+// the hosts. A shape only one host measured keeps that host's point. Profiles of different models,
+// inputs or devices are refused, naming what differs and both files: a merged profile must describe
+// one thing.
 #pragma once
 
 #include "core/latency/profile_format.h"
@@ -24,6 +25,7 @@ struct ProfileSource {
 enum class MergeMethod {
     PooledSamples,   // every host stored samples: one point from all of them
     MedianOfMedians, // at least one host stored statistics only
+    OneHost,         // only one host measured the shape: its point as it is
     Failed           // no host measured the shape: its errors, joined
 };
 
@@ -44,7 +46,7 @@ struct ProfileMerge {
     nlohmann::json toJson() const;
 };
 
-// "pooled samples", "median of host medians" or "failed".
+// "pooled samples", "median of host medians", "one host" or "failed".
 std::string mergeMethodName(MergeMethod method);
 
 // The first difference between two profiles that forbids merging them, as a phrase ("the

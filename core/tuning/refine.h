@@ -10,7 +10,7 @@
 // mean and is not measured: on a real model the longest bucket is also the slowest to time.
 //
 // Measurements of a round are scaled to the conditions of the starting profile through up to
-// three of its lengths re-measured in the same run (the median of now / then), as `tune
+// five of its lengths re-measured in the same run (the median of now / then), as `tune
 // --verify` does, so that a machine busier now than when the profile was made neither biases
 // the solver against the new points nor counts as a wrong prediction.
 //
@@ -42,7 +42,9 @@ struct RefineRequest {
     LatencyStatistic statistic = LatencyStatistic::Median;
     int maxRounds = 8;       // solves at most; the last one measures nothing
     double tolerancePct = 5; // of the final check (point error)
-    size_t maxReferences = 3;
+    // Lengths of the starting profile re-measured in each run to scale it to the profile's
+    // conditions: five, so that one noisy reference moves the median ratio little.
+    size_t maxReferences = 5;
     int64_t batch = 1; // the batch size the measurer measures at (its points carry it)
 };
 

@@ -154,11 +154,12 @@ void TestProfileMerge::shapesOnSomeHosts()
     size_t i = 0;
     const ProfilePoint& p = pointAt(m, 512, &i);
     QCOMPARE(m.points[i].sources, std::vector<std::string>{"a.json"});
-    QCOMPARE(m.points[i].method, MergeMethod::MedianOfMedians);
+    QCOMPARE(m.points[i].method, MergeMethod::OneHost);
     QCOMPARE(p.p50Ms, 5.0);
     QCOMPARE(p.ci95LowMs, 4.8);
     QCOMPARE(p.ci95HighMs, 5.3);
     QCOMPARE(pointAt(m, 64).samplesMs, (std::vector<double>{0.5, 0.6}));
+    QCOMPARE(pointAt(m, 64).ci95LowMs, b.points[0].ci95LowMs); // b's own interval
     QCOMPARE(m.profile.settings.at("lengths"), std::string("64,128,512"));
 }
 
