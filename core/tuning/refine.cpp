@@ -216,6 +216,8 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
         if (!report.solution.feasible) {
             result.report = std::move(report);
             result.profile = profile;
+            for (const auto& [length, point] : refined)
+                result.measuredLengths.push_back(length);
             result.rounds.push_back(r);
             if (observer)
                 observer(r);

@@ -132,6 +132,7 @@ private Q_SLOTS:
     void roundsAreCapped();
     void cancelIsHonoured();
     void respectsTheServedRangeAndAlignment();
+    void infeasibleEndsWithoutMeasuring();
     void badRequests();
 };
 
@@ -387,6 +388,24 @@ void TestRefine::respectsTheServedRangeAndAlignment()
             QVERIFY(l <= 100);
     }
     QVERIFY(r.report.range.refuses());
+}
+
+void TestRefine::infeasibleEndsWithoutMeasuring()
+{
+    // A p99 budget below every bucket's latency: nothing to refine, nothing measured.
+    gTile = 64;
+    SimulatedDevice device;
+    RefineRequest request = refineRequest();
+    request.tuning.settings.objective = TuneObjective::MeanLatencyP99Budget;
+    request.tuning.settings.p99BudgetMs = 0.1;
+    const RefineResult r =
+        refineTuning(traffic(), 0, startProfile(), "start.json", request,
+                     [&](const auto& lengths, const Job& job) { return device(lengths, job); });
+    QVERIFY(!r.report.solution.feasible);
+    QCOMPARE(r.rounds.size(), size_t(1));
+    QVERIFY(!r.converged);
+    QVERIFY(device.calls.empty());
+    QVERIFY(!r.toJson().contains("measured_ms"));
 }
 
 void TestRefine::badRequests()
