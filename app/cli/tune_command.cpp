@@ -52,6 +52,7 @@ struct TuneCliOptions {
     int64_t batchDim = 0;
     int threads = 1;
     std::string device = "auto";
+    std::string clock = "wall";
     double verifyBudget = 20;
     double verifyTolerance = 5;
     bool json = false;
@@ -256,6 +257,7 @@ int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,
     settings.bucketDim = o.bucketDim;
     settings.batchDim = o.batchDim;
     settings.threads = o.threads;
+    settings.clock = o.clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
     settings.device = parseDeviceKind(o.device);
     settings.budgetS = o.verifyBudget;
     RefineRequest request;
@@ -372,6 +374,12 @@ Command addTuneCommand(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--device", o->device, "With --verify/--refine: auto, cpu, cuda or neuron")
         ->capture_default_str();
+    sub->add_option("--clock", o->clock,
+                    "With --verify/--refine: wall (latency as a caller sees it) or cpu (the "
+                    "measuring thread's CPU time, which leaves out other processes on a busy "
+                    "machine; needs --threads 1)")
+        ->check(CLI::IsMember({"wall", "cpu"}))
+        ->capture_default_str();
     sub->add_option("--verify-budget", o->verifyBudget,
                     "With --verify/--refine: seconds per measuring run (--refine: each round's "
                     "and the final check's)")
@@ -443,6 +451,7 @@ Command addTuneCommand(CLI::App& app)
                 vr.bucketDim = o->bucketDim;
                 vr.batchDim = o->batchDim;
                 vr.threads = o->threads;
+                vr.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
                 vr.device = parseDeviceKind(o->device);
                 vr.budgetS = o->verifyBudget;
                 const BucketVerification measured = measureBuckets(vr, terminalJob());

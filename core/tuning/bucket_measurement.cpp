@@ -22,6 +22,7 @@ LengthMeasurer profilerMeasurer(const BucketVerificationRequest& settings,
         p.batches = {settings.batch};
         p.device = settings.device;
         p.threads = settings.threads;
+        p.clock = settings.clock;
         p.budgetS = settings.budgetS;
         p.targetCiPct = settings.targetCiPct;
         p.simulatedCallMs = settings.simulatedCallMs;

@@ -168,6 +168,8 @@ nlohmann::json verificationJson(const BucketVerification& measured, const Predic
     j["device"] = measured.profile.deviceKind;
     j["device_name"] = measured.profile.deviceName;
     j["threads"] = measured.profile.threads;
+    const auto clock = measured.profile.settings.find("clock");
+    j["clock"] = clock == measured.profile.settings.end() ? "" : clock->second;
     json buckets = json::array();
     for (const auto& b : measured.buckets) {
         json flags = json::array();

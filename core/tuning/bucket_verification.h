@@ -39,6 +39,9 @@ struct BucketVerificationRequest {
     int64_t batch = 1;
     DeviceKind device = DeviceKind::Auto;
     int threads = 1;
+    // Wall (what a caller sees) or the profiling thread's CPU time (leaves out other
+    // processes' time on a busy shared machine; one thread only), as ProfileRequest.
+    ProfileClock clock = ProfileClock::Wall;
     double budgetS = 20;
     double targetCiPct = 2;
     // Optional: points of the curve the prediction came from. Up to maxReferences of them,
@@ -137,7 +140,7 @@ struct PredictionCheck {
 PredictionCheck checkPrediction(double predictedMs, const BucketVerification& measured,
                                 double tolerancePct = 5);
 // {"predicted_ms", "measured_ms", "measured_ci95_ms", "error_pct", "tolerance_pct",
-//  "within_tolerance", "conditions_ratio", "scaled_to_reference", "device", "threads",
+//  "within_tolerance", "conditions_ratio", "scaled_to_reference", "device", "threads", "clock",
 //  "buckets": [{"boundary", "share", "p50_ms", "ci95_ms", "samples", "flags"}],
 //  "references": [{"length", "curve_ms", "now_ms"}]}
 nlohmann::json verificationJson(const BucketVerification& measured, const PredictionCheck& check);

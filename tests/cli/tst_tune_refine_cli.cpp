@@ -61,11 +61,15 @@ void TestTuneRefineCli::refinesTheDemo()
                                      << "2"
                                      << "--refine-rounds"
                                      << "4"
-                                     << "--refined-profile" << refined << "--json");
+                                     << "--refined-profile" << refined << "--clock"
+                                     << "cpu"
+                                     << "--json");
     QVERIFY2(r.exitCode == 0 || r.exitCode == 1, r.err.constData());
     const auto j = QJsonDocument::fromJson(r.out).object();
     const auto refine = j["refine"].toObject();
     QVERIFY2(!refine.isEmpty(), r.out.constData());
+    // Measured with the thread's CPU time, as asked.
+    QCOMPARE(refine["verification"].toObject()["clock"].toString(), QString("thread-cpu"));
     const auto rounds = refine["rounds"].toArray();
     QVERIFY(rounds.size() >= 1 && rounds.size() <= 4);
     QCOMPARE(refine["max_rounds"].toInt(), 4);
