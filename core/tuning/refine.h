@@ -1,10 +1,11 @@
 // Tuning with measurements in the loop (`tune --refine`). A latency curve interpolates between
 // measured lengths, while real kernels have fine structure (multiples of 8, 64 or a 128-wide
 // tile run faster), and the tuner's boundaries sit exactly where interpolation is least true.
-// So: solve, measure latency exactly at the chosen boundaries and at the candidate lengths
-// next to them (the nearest lengths the tuner could pick instead, whose price the curve only
-// interpolates), add those points to the profile, solve again; stop when every boundary is a
-// length measured here and the set stops changing, or at the round cap. The result is then
+// So: solve, measure latency exactly at the chosen boundaries and at the lengths next to them
+// whose price the curve only interpolates (the nearest candidates the tuner could pick
+// instead, and the next multiples of 16, 64 and 128 above each boundary), add those points to
+// the profile, solve again; stop when every boundary serving traffic is a length measured here
+// and the set stops changing, or at the round cap. The result is then
 // measured once more, in a run of its own, against its prediction. A bucket that serves none
 // of the traffic (the cover length, when the traffic stops short of it) adds nothing to the
 // mean and is not measured: on a real model the longest bucket is also the slowest to time.
