@@ -2,6 +2,7 @@
 #include "app/cli/terminal_progress.h"
 #include "core/latency/profile_format.h"
 #include "core/latency/profile_grid.h"
+#include "core/latency/profile_merge.h"
 #include "core/latency/profiler.h"
 #include "core/package/package.h"
 #include "core/runtime/device.h"
@@ -109,13 +110,84 @@ void printTable(const Profile& p, const std::string& out)
         std::cout << "wrote " << out << "\n";
 }
 
+struct MergeOptions {
+    std::vector<std::string> profiles;
+    std::string out;
+    bool force = false;
+    bool json = false;
+};
+
+void printMerge(const ProfileMerge& m, const std::string& out)
+{
+    const Profile& p = m.profile;
+    std::cout << "merged " << m.sources.size() << " profiles of " << p.modelFile << " on "
+              << p.deviceKind << " (" << p.deviceName << "), " << p.threads << " thread"
+              << (p.threads == 1 ? "" : "s") << "\n";
+    std::cout << std::setw(8) << "length" << std::setw(7) << "batch" << std::setw(11) << "p50 ms"
+              << std::setw(23) << "95% CI of p50" << std::setw(8) << "n" << std::setw(7) << "hosts"
+              << "  how\n";
+    for (size_t i = 0; i < p.points.size(); ++i) {
+        const ProfilePoint& pt = p.points[i];
+        std::cout << std::setw(8) << pt.length << std::setw(7) << pt.batch;
+        if (!pt.ok()) {
+            std::cout << "  " << pt.error << "\n";
+            continue;
+        }
+        std::cout << std::setw(11) << fixed(pt.p50Ms) << std::setw(23)
+                  << ("[" + fixed(pt.ci95LowMs) + ", " + fixed(pt.ci95HighMs) + "]") << std::setw(8)
+                  << pt.samples << std::setw(7) << m.points[i].sources.size() << "  "
+                  << mergeMethodName(m.points[i].method) << "\n";
+    }
+    std::cout << "wrote " << out << "\n";
+}
+
+// `profile merge A.json B.json ... --out merged.json`: a subcommand of `profile`, so the
+// command reads as what it does. CLI11 takes the word `merge` for the subcommand before the
+// parent's positional (a model file named merge is ./merge).
+void addMergeSubcommand(CLI::App& profile, const std::shared_ptr<MergeOptions>& o)
+{
+    auto* sub = profile.add_subcommand(
+        "merge", "Combine profiles of one model from several hosts into one profile");
+    sub->add_option("profiles", o->profiles,
+                    "Profiles (bucketlab.profile/1 JSON or CSV) of the same model, inputs "
+                    "and device")
+        ->required();
+    sub->add_option("--out", o->out, "Write the merged profile (bucketlab.profile/1 JSON)")
+        ->required();
+    sub->add_flag("--force", o->force, "Replace --out if it exists");
+    sub->add_flag("--json", o->json,
+                  "Print a summary as JSON (per length: method, hosts, p50, CI)");
+    sub->footer("Per length: the hosts' samples pooled when every host stored them, else the "
+                "median of the hosts' medians with a bootstrap 95% interval over the hosts.\n"
+                "Exit status: 0 merged, 2 bad usage, an unreadable profile or profiles of "
+                "different models, inputs or devices (nothing is written).\n"
+                "Example:\n  bucketlab-cli profile merge host1.json host2.json --out "
+                "merged.json\n  bucketlab-cli tune --latency merged.json ...");
+}
+
+int runMerge(const MergeOptions& o)
+{
+    checkOutputPath(o.out, OutputCheck{o.force, o.profiles});
+    const ProfileMerge m = mergeProfileFiles(o.profiles);
+    writeProfile(o.out, m.profile, o.force);
+    if (o.json) {
+        auto j = m.toJson();
+        j["out"] = o.out;
+        printJson(j);
+    } else {
+        printMerge(m, o.out);
+    }
+    return 0;
+}
+
 } // namespace
 
 Command addProfileCommand(CLI::App& app)
 {
     auto o = std::make_shared<ProfileOptions>();
     auto* sub = app.add_subcommand("profile", commandSummary("profile"));
-    sub->add_option("model", o->model, "TorchScript model or BucketLab package")->required();
+    // Required unless the merge subcommand runs (checked when the command runs).
+    sub->add_option("model", o->model, "TorchScript model or BucketLab package");
     sub->add_option("--inputs", o->inputs,
                     "Inputs of a plain model as name:dtype[:pad[:fill]],... (packages carry "
                     "theirs); fill (default 1) is the value inputs are made of");
@@ -164,9 +236,17 @@ Command addProfileCommand(CLI::App& app)
         "Examples:\n"
         "  bucketlab-cli profile model.bucketed.pt --grid 10 --out profile.json\n"
         "  bucketlab-cli profile model.pt --inputs input_ids:int64:0,attention_mask:int64:0 "
-        "--lengths 64,128,512 --threads 1 --budget 20");
+        "--lengths 64,128,512 --threads 1 --budget 20\n"
+        "  bucketlab-cli profile merge host1.json host2.json --out merged.json");
+    auto merge = std::make_shared<MergeOptions>();
+    addMergeSubcommand(*sub, merge);
 
-    return {sub, [o] {
+    return {sub, [o, sub, merge] {
+                if (sub->got_subcommand("merge"))
+                    return runMerge(*merge);
+                if (o->model.empty())
+                    throw Error("give the MODEL to profile (or: profile merge A.json B.json ... "
+                                "--out merged.json)");
                 if (o->lengths.empty() && o->grid == 0)
                     throw Error("give --lengths LIST or --grid N");
                 if (!o->out.empty())

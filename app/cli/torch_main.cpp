@@ -13,6 +13,9 @@ extern "C" __attribute__((visibility("default"))) int bucketlab_cli_torch_main(i
     torchSteps().measureBuckets = [](const BucketVerificationRequest& r, const Job& job) {
         return measureBuckets(r, job);
     };
+    torchSteps().profilerMeasurer = [](const BucketVerificationRequest& settings) {
+        return profilerMeasurer(settings);
+    };
     torchSteps().report = torchReportRuntime();
     const std::map<std::string, AddCommand> all{{"build", addBuildCommand},
                                                 {"inspect", addInspectCommand},

@@ -17,4 +17,11 @@ BucketVerification measureWithTorch(const BucketVerificationRequest& request, co
     return torchSteps().measureBuckets(request, job);
 }
 
+LengthMeasurer measurerWithTorch(const BucketVerificationRequest& settings)
+{
+    if (!torchSteps().profilerMeasurer)
+        throw std::logic_error("measuring lengths needs the torch module, which is not loaded");
+    return torchSteps().profilerMeasurer(settings);
+}
+
 } // namespace bucketlab::cli

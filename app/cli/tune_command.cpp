@@ -2,12 +2,16 @@
 #include "app/cli/terminal_progress.h"
 #include "app/cli/torch_steps.h"
 #include "core/latency/latency_curve.h"
+#include "core/latency/profile_format.h"
 #include "core/spec/boundaries.h"
 #include "core/spec/package_meta.h"
 #include "core/traffic/distribution.h"
 #include "core/tuning/bucket_verification.h"
+#include "core/tuning/refine.h"
 #include "core/tuning/tuning_report.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
+#include "core/util/output_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,11 +44,16 @@ struct TuneCliOptions {
     std::string algorithm = "exact";
     int paretoMax = 0;
     std::string verify;
+    std::string refine;
+    int refineRounds = 8;
+    std::string refinedProfile;
+    bool force = false;
     std::string inputs;
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
     int threads = 1;
     std::string device = "auto";
+    std::string clock = "wall";
     double verifyBudget = 20;
     double verifyTolerance = 5;
     bool json = false;
@@ -198,6 +207,92 @@ void printVerification(const BucketVerification& v, const PredictionCheck& c,
                 c.beyondTolerance ? "BEYOND" : "within", c.tolerancePct);
 }
 
+void printRound(const RefineRound& r)
+{
+    std::printf("round %d   %-24s predicted %.4g ms", r.round, r.boundaries.str().c_str(),
+                r.predictedMs);
+    if (!r.measuredNow.empty())
+        std::printf(", measured %s (now %.3gx the profile's time)",
+                    formatLengths(r.measuredNow).c_str(), r.conditionsRatio);
+    else
+        std::printf(", every boundary measured");
+    std::printf("\n");
+    std::fflush(stdout);
+}
+
+void printRefinement(const RefineResult& r, const std::string& model)
+{
+    if (r.converged)
+        std::printf("\nrefined    on %s: converged in %zu rounds; every boundary serving "
+                    "traffic is a measured length (%zu lengths measured)\n",
+                    model.c_str(), r.rounds.size(), r.measuredLengths.size());
+    else
+        std::printf("\nrefined    on %s: NOT converged, stopped at the cap of %d rounds (raise "
+                    "--refine-rounds)\n",
+                    model.c_str(), r.maxRounds);
+    const auto& c = r.check;
+    std::printf("  predicted mean %.4g ms (95%% CI %.4g-%.4g), measured %.4g ms (95%% CI "
+                "%.4g-%.4g): error %+.2f%%, %s the %.3g %% tolerance\n",
+                r.predictedMs, r.predictedLowMs, r.predictedHighMs, c.measuredMs, c.measuredLowMs,
+                c.measuredHighMs, c.errorPct, c.beyondTolerance ? "BEYOND" : "within",
+                c.tolerancePct);
+}
+
+int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,
+              const TuningRequest& tuning, LatencyStatistic stat)
+{
+    if (o.refineRounds < 1 || o.refineRounds > 100)
+        throw Error("--refine-rounds must be between 1 and 100, got " +
+                    std::to_string(o.refineRounds));
+    if (LatencyCurve::looksLikeSpec(o.latency))
+        throw Error("--refine adds measurements to a measured profile; give --latency a profile "
+                    "(bucketlab.profile/1 JSON or CSV), not an analytic curve");
+    if (!o.refinedProfile.empty())
+        checkOutputPath(o.refinedProfile,
+                        OutputCheck{o.force, {o.latency, o.distribution, o.refine}});
+    const Profile start = readProfile(o.latency);
+    BucketVerificationRequest settings;
+    settings.model = o.refine;
+    if (!o.inputs.empty())
+        settings.inputs = parseInputSpecs(o.inputs);
+    settings.bucketDim = o.bucketDim;
+    settings.batchDim = o.batchDim;
+    settings.threads = o.threads;
+    settings.clock = o.clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
+    settings.device = parseDeviceKind(o.device);
+    settings.budgetS = o.verifyBudget;
+    RefineRequest request;
+    request.tuning = tuning;
+    request.statistic = stat;
+    request.maxRounds = o.refineRounds;
+    request.tolerancePct = o.verifyTolerance;
+    const RefineResult r =
+        refineTuning(evaluator.histogram(), evaluator.maxLength(), start, o.latency, request,
+                     measurerWithTorch(settings), terminalJob(),
+                     o.json ? RefineObserver() : RefineObserver(printRound));
+    if (!o.refinedProfile.empty())
+        writeProfile(o.refinedProfile, r.profile, o.force);
+    const bool refused = r.report.range.refuses() && !o.allowReject;
+    if (o.json) {
+        auto j = r.report.toJson();
+        j["refine"] = r.toJson();
+        j["refine"]["model"] = o.refine;
+        j["refine"]["refined_profile"] =
+            o.refinedProfile.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.refinedProfile);
+        printJson(j);
+    } else {
+        std::printf("\n");
+        printText(r.report);
+        if (r.report.solution.feasible)
+            printRefinement(r, o.refine);
+        if (!o.refinedProfile.empty())
+            std::printf("wrote %s\n", o.refinedProfile.c_str());
+    }
+    if (!r.report.solution.feasible)
+        return 1;
+    return r.check.beyondTolerance || refused ? 1 : 0;
+}
+
 } // namespace
 
 Command addTuneCommand(CLI::App& app)
@@ -253,27 +348,53 @@ Command addTuneCommand(CLI::App& app)
     sub->add_option("--verify", o->verify,
                     "After tuning, measure the tuned buckets on this model or package and "
                     "compare the measured mean latency with the prediction");
+    auto* refine = sub->add_option(
+        "--refine", o->refine,
+        "Tune with measurements in the loop on this model or package: measure the tuned "
+        "boundaries and the lengths next to them, add them to the --latency profile, tune "
+        "again until every boundary is measured and the set stops changing; then measure the "
+        "result against its prediction");
+    refine->excludes(sub->get_option("--verify"));
+    sub->add_option("--refine-rounds", o->refineRounds, "With --refine: the most tuning rounds")
+        ->capture_default_str();
+    sub->add_option("--refined-profile", o->refinedProfile,
+                    "With --refine: write the --latency profile with every refinement "
+                    "measurement added (bucketlab.profile/1 JSON, in the profile's conditions)");
+    sub->add_flag("--force", o->force, "Replace --refined-profile if it exists");
     sub->add_option("--inputs", o->inputs,
-                    "With --verify on a plain model: its inputs, name:dtype[:pad[:fill]],...");
-    sub->add_option("--bucket-dim", o->bucketDim, "With --verify on a plain model: length dim")
+                    "With --verify/--refine on a plain model: its inputs, "
+                    "name:dtype[:pad[:fill]],...");
+    sub->add_option("--bucket-dim", o->bucketDim,
+                    "With --verify/--refine on a plain model: length dim")
         ->capture_default_str();
-    sub->add_option("--batch-dim", o->batchDim, "With --verify on a plain model: batch dim")
+    sub->add_option("--batch-dim", o->batchDim,
+                    "With --verify/--refine on a plain model: batch dim")
         ->capture_default_str();
-    sub->add_option("--threads", o->threads, "With --verify: intra-op threads")
+    sub->add_option("--threads", o->threads, "With --verify/--refine: intra-op threads")
         ->capture_default_str();
-    sub->add_option("--device", o->device, "With --verify: auto, cpu, cuda or neuron")
+    sub->add_option("--device", o->device, "With --verify/--refine: auto, cpu, cuda or neuron")
         ->capture_default_str();
-    sub->add_option("--verify-budget", o->verifyBudget, "With --verify: seconds to measure")
+    sub->add_option("--clock", o->clock,
+                    "With --verify/--refine: wall (latency as a caller sees it) or cpu (the "
+                    "measuring thread's CPU time, which leaves out other processes on a busy "
+                    "machine; needs --threads 1)")
+        ->check(CLI::IsMember({"wall", "cpu"}))
+        ->capture_default_str();
+    sub->add_option("--verify-budget", o->verifyBudget,
+                    "With --verify/--refine: seconds per measuring run (--refine: each round's "
+                    "and the final check's)")
         ->capture_default_str();
     sub->add_option("--verify-tolerance", o->verifyTolerance,
-                    "With --verify: largest acceptable prediction error, in %")
+                    "With --verify/--refine: largest acceptable prediction error, in %")
         ->capture_default_str();
     sub->add_flag("--json", o->json, "Print the result as JSON");
     sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible), the tuned "
                 "set refuses requests --current serves (without --allow-reject) or the "
-                "verified prediction is off by more than the tolerance, 2 bad "
-                "input.\nExample:\n  bucketlab-cli tune --distribution traffic.csv --latency "
-                "profile.json --buckets 4 --current 128,256,512");
+                "verified (or refined) prediction is off by more than the tolerance, 2 bad "
+                "input.\nExamples:\n  bucketlab-cli tune --distribution traffic.csv --latency "
+                "profile.json --buckets 4 --current 128,256,512\n  bucketlab-cli tune "
+                "--distribution traffic.csv --latency profile.json --buckets 4 --current 128,512 "
+                "--refine model.bucketed.pt");
 
     return {sub,
             [o, sub] {
@@ -308,8 +429,11 @@ Command addTuneCommand(CLI::App& app)
                 request.current = current;
                 request.paretoMax = o->paretoMax;
                 request.distributionSource = o->distribution;
-                if (!o->verify.empty() && (o->verifyBudget <= 0 || o->threads < 1))
+                const bool measures = !o->verify.empty() || !o->refine.empty();
+                if (measures && (o->verifyBudget <= 0 || o->threads < 1))
                     throw Error("--verify-budget must be positive and --threads at least 1");
+                if (!o->refine.empty())
+                    return runRefine(*o, evaluator, request, stat);
                 const TuningReport report = tuneAndCompare(evaluator, request);
                 // Refusing requests the current set serves is a failure unless accepted.
                 const bool refused = report.range.refuses() && !o->allowReject;
@@ -328,6 +452,7 @@ Command addTuneCommand(CLI::App& app)
                 vr.bucketDim = o->bucketDim;
                 vr.batchDim = o->batchDim;
                 vr.threads = o->threads;
+                vr.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
                 vr.device = parseDeviceKind(o->device);
                 vr.budgetS = o->verifyBudget;
                 const BucketVerification measured = measureWithTorch(vr, terminalJob());
@@ -346,7 +471,7 @@ Command addTuneCommand(CLI::App& app)
             },
             {},
             [o] {
-                return !o->verify.empty();
+                return !o->verify.empty() || !o->refine.empty();
             }};
 }
 

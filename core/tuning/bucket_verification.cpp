@@ -1,7 +1,5 @@
 #include "core/tuning/bucket_verification.h"
 
-#include "core/package/package.h"
-#include "core/spec/package_meta.h"
 #include "core/util/error.h"
 
 #include <algorithm>
@@ -42,8 +40,8 @@ std::vector<ReferencePoint> chooseReferences(const std::vector<ReferencePoint>& 
 
 } // namespace
 
-BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job& job,
-                                  const ProfileObserver& observer)
+BucketVerification measureBucketsWith(const BucketVerificationRequest& r,
+                                      const LengthMeasurer& measure, const Job& job)
 {
     if (r.boundaries.empty())
         throw Error("verification: the boundary set has no buckets");
@@ -65,34 +63,29 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job&
                         " needs a positive length and latency");
     const auto references = chooseReferences(r.references, r.boundaries, r.maxReferences);
 
-    ProfileRequest p;
-    p.model = r.model;
-    p.inputs = r.inputs;
-    p.bucketDim = r.bucketDim;
-    p.batchDim = r.batchDim;
-    p.lengths = r.boundaries;
+    std::vector<int64_t> lengths = r.boundaries.values();
     for (const auto& ref : references)
-        if (std::find(p.lengths.begin(), p.lengths.end(), ref.length) == p.lengths.end())
-            p.lengths.push_back(ref.length);
-    p.batches = {r.batch};
-    p.device = r.device;
-    p.threads = r.threads;
-    p.budgetS = r.budgetS;
-    p.targetCiPct = r.targetCiPct;
-    p.simulatedCallMs = r.simulatedCallMs;
-    if (const auto meta = readPackageMeta(r.model))
-        p.bucketModel = meta->boundaries != r.boundaries;
+        if (std::find(lengths.begin(), lengths.end(), ref.length) == lengths.end())
+            lengths.push_back(ref.length);
 
     BucketVerification v;
-    v.profile = runProfile(p, job, observer);
+    v.profile = measure(lengths, job);
     std::map<int64_t, const ProfilePoint*> byLength;
     for (const auto& point : v.profile.points)
-        byLength[point.length] = &point;
+        if (point.batch == r.batch)
+            byLength[point.length] = &point;
+    const auto pointAt = [&](int64_t length, const char* what) -> const ProfilePoint& {
+        const auto it = byLength.find(length);
+        if (it == byLength.end())
+            throw Error("verification: the measurement has no point for " + std::string(what) +
+                        " " + std::to_string(length) + " at batch " + std::to_string(r.batch));
+        if (!it->second->ok())
+            throw Error("verification: " + std::string(what) + " " + std::to_string(length) +
+                        " could not be measured: " + it->second->error);
+        return *it->second;
+    };
     for (size_t k = 0; k < r.boundaries.size(); ++k) {
-        const ProfilePoint& point = *byLength.at(r.boundaries[k]);
-        if (!point.ok())
-            throw Error("verification: bucket " + std::to_string(r.boundaries[k]) +
-                        " could not be measured: " + point.error);
+        const ProfilePoint& point = pointAt(r.boundaries[k], "bucket");
         BucketMeasurement m;
         m.boundary = r.boundaries[k];
         m.share = r.shares[k] / total;
@@ -105,10 +98,7 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job&
     }
     std::vector<double> ratios;
     for (const auto& ref : references) {
-        const ProfilePoint& point = *byLength.at(ref.length);
-        if (!point.ok())
-            throw Error("verification: reference length " + std::to_string(ref.length) +
-                        " could not be measured: " + point.error);
+        const ProfilePoint& point = pointAt(ref.length, "reference length");
         v.references.push_back({ref.length, ref.ms, point.p50Ms});
         ratios.push_back(point.p50Ms / ref.ms);
     }
@@ -119,6 +109,85 @@ BucketVerification measureBuckets(const BucketVerificationRequest& r, const Job&
     }
     v.expectedAtReferenceMs = v.expectedMs / v.conditionsRatio;
     return v;
+}
+
+double predictionErrorPct(double predictedMs, double measuredMs)
+{
+    if (!(measuredMs > 0))
+        throw Error("prediction error: the measured latency must be positive");
+    return (predictedMs - measuredMs) / measuredMs * 100.0;
+}
+
+BucketVerificationRequest verificationRequestFor(const Evaluation& evaluation,
+                                                 const LatencyCurve& curve)
+{
+    BucketVerificationRequest r;
+    r.boundaries = evaluation.boundaries;
+    for (const auto& b : evaluation.buckets)
+        r.shares.push_back(static_cast<double>(b.requests));
+    if (r.boundaries.empty())
+        throw Error("verification: the boundary set has no buckets");
+    for (const auto& p : curve.measured())
+        r.references.push_back({p.length, p.ms});
+    return r;
+}
+
+PredictionCheck checkPrediction(double predictedMs, const BucketVerification& measured,
+                                double tolerancePct)
+{
+    if (!(predictedMs > 0))
+        throw Error("verification: the predicted latency must be positive");
+    if (!(tolerancePct >= 0))
+        throw Error("verification: the tolerance must be >= 0 %");
+    PredictionCheck c;
+    c.predictedMs = predictedMs;
+    c.tolerancePct = tolerancePct;
+    c.scaledToReference = !measured.references.empty();
+    c.conditionsRatio = measured.conditionsRatio;
+    const double scale = c.scaledToReference ? 1.0 / measured.conditionsRatio : 1.0;
+    c.measuredMs = measured.expectedMs * scale;
+    c.measuredLowMs = measured.expectedLowMs * scale;
+    c.measuredHighMs = measured.expectedHighMs * scale;
+    c.errorPct = predictionErrorPct(predictedMs, c.measuredMs);
+    c.beyondTolerance = std::abs(c.errorPct) > tolerancePct;
+    return c;
+}
+
+nlohmann::json verificationJson(const BucketVerification& measured, const PredictionCheck& check)
+{
+    using nlohmann::json;
+    json j;
+    j["predicted_ms"] = check.predictedMs;
+    j["measured_ms"] = check.measuredMs;
+    j["measured_ci95_ms"] = {check.measuredLowMs, check.measuredHighMs};
+    j["error_pct"] = check.errorPct;
+    j["tolerance_pct"] = check.tolerancePct;
+    j["within_tolerance"] = !check.beyondTolerance;
+    j["scaled_to_reference"] = check.scaledToReference;
+    j["conditions_ratio"] = check.conditionsRatio;
+    j["device"] = measured.profile.deviceKind;
+    j["device_name"] = measured.profile.deviceName;
+    j["threads"] = measured.profile.threads;
+    const auto clock = measured.profile.settings.find("clock");
+    j["clock"] = clock == measured.profile.settings.end() ? "" : clock->second;
+    json buckets = json::array();
+    for (const auto& b : measured.buckets) {
+        json flags = json::array();
+        for (const auto& f : b.point.flags)
+            flags.push_back(f);
+        buckets.push_back({{"boundary", b.boundary},
+                           {"share", b.share},
+                           {"p50_ms", b.point.p50Ms},
+                           {"ci95_ms", {b.point.ci95LowMs, b.point.ci95HighMs}},
+                           {"samples", b.point.samples},
+                           {"flags", flags}});
+    }
+    j["buckets"] = buckets;
+    json refs = json::array();
+    for (const auto& r : measured.references)
+        refs.push_back({{"length", r.length}, {"curve_ms", r.thenMs}, {"now_ms", r.nowMs}});
+    j["references"] = refs;
+    return j;
 }
 
 } // namespace bucketlab

@@ -39,6 +39,9 @@ struct BucketVerificationRequest {
     int64_t batch = 1;
     DeviceKind device = DeviceKind::Auto;
     int threads = 1;
+    // Wall (what a caller sees) or the profiling thread's CPU time (leaves out other
+    // processes' time on a busy shared machine; one thread only), as ProfileRequest.
+    ProfileClock clock = ProfileClock::Wall;
     double budgetS = 20;
     double targetCiPct = 2;
     // Optional: points of the curve the prediction came from. Up to maxReferences of them,
@@ -85,13 +88,27 @@ struct BucketVerification {
     Profile profile; // the measurement itself (buckets, then references)
 };
 
-// Profiles the boundary shapes and the chosen references (one profile run, shapes
-// interleaved, references timed the same way as the buckets) and combines them.
-// A plain model is timed at each boundary length. A package is timed through its forward()
-// when the boundaries are its own, else through its shared bucket model (what a
-// re-exported package would run); a per-bucket package cannot serve other boundaries
-// and is refused. Throws Error for bad input and when any bucket could not be measured
-// (a verification with a missing bucket would be meaningless); Cancelled on cancel.
+// Measures latency at the given lengths, in one run with the shapes interleaved, and returns
+// that run's profile (a point per length, at the request's batch size). The profiler is one
+// (profilerMeasurer); tests use a simulated device.
+using LengthMeasurer = std::function<Profile(const std::vector<int64_t>& lengths, const Job& job)>;
+
+// The profiler as a LengthMeasurer with the model, inputs, dimensions, batch, device, threads,
+// budget, CI target and simulated clock of `settings`. A package is timed through its
+// forward() when settings.boundaries are its own, else (and when they are empty) through its
+// shared bucket model; a per-bucket package cannot serve other lengths and is refused.
+LengthMeasurer profilerMeasurer(const BucketVerificationRequest& settings,
+                                const ProfileObserver& observer = {});
+
+// Measures the boundary shapes and the chosen references with `measure` (one run, references
+// timed the same way as the buckets) and combines them. Throws Error for bad input and when
+// any bucket or reference could not be measured (a verification with a missing bucket would
+// be meaningless); Cancelled on cancel.
+BucketVerification measureBucketsWith(const BucketVerificationRequest& request,
+                                      const LengthMeasurer& measure, const Job& job = {});
+
+// measureBucketsWith the profiler.
+// A plain model is timed at each boundary length; a package as profilerMeasurer says.
 BucketVerification measureBuckets(const BucketVerificationRequest& request, const Job& job = {},
                                   const ProfileObserver& observer = {});
 
@@ -123,7 +140,7 @@ struct PredictionCheck {
 PredictionCheck checkPrediction(double predictedMs, const BucketVerification& measured,
                                 double tolerancePct = 5);
 // {"predicted_ms", "measured_ms", "measured_ci95_ms", "error_pct", "tolerance_pct",
-//  "within_tolerance", "conditions_ratio", "scaled_to_reference", "device", "threads",
+//  "within_tolerance", "conditions_ratio", "scaled_to_reference", "device", "threads", "clock",
 //  "buckets": [{"boundary", "share", "p50_ms", "ci95_ms", "samples", "flags"}],
 //  "references": [{"length", "curve_ms", "now_ms"}]}
 nlohmann::json verificationJson(const BucketVerification& measured, const PredictionCheck& check);

@@ -1,0 +1,362 @@
+#include "core/tuning/refine.h"
+
+#include "core/tuning/bucket_evaluator.h"
+#include "core/util/error.h"
+#include "core/util/format.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace bucketlab {
+
+namespace {
+
+// The profile's points at one batch size, by length.
+using PointsByLength = std::map<int64_t, ProfilePoint>;
+
+ProfilePoint scaled(ProfilePoint p, double factor)
+{
+    for (double* v : {&p.p50Ms, &p.p90Ms, &p.p99Ms, &p.meanMs, &p.stdevMs, &p.madMs, &p.ci95LowMs,
+                      &p.ci95HighMs})
+        *v *= factor;
+    for (double& v : p.samplesMs)
+        v *= factor;
+    return p;
+}
+
+// The starting profile with every refinement point in place of a point of the same length.
+Profile refinedProfile(const Profile& start, int64_t batch, const PointsByLength& refined)
+{
+    Profile p = start;
+    p.points.clear();
+    PointsByLength all;
+    for (const auto& point : start.points)
+        if (point.batch == batch)
+            all[point.length] = point;
+    for (const auto& [length, point] : refined)
+        all[length] = point;
+    for (auto& [length, point] : all)
+        p.points.push_back(std::move(point));
+    for (const auto& point : start.points)
+        if (point.batch != batch)
+            p.points.push_back(point);
+    p.settings["refined_lengths"] = formatLengths([&] {
+        std::vector<int64_t> lengths;
+        for (const auto& [length, point] : refined)
+            lengths.push_back(length);
+        return lengths;
+    }());
+    return p;
+}
+
+// The lengths the tuner may choose as boundaries, as tuneAndCompare sets it up: the served
+// traffic's distinct lengths (rounded up to the alignment, clamped to the last bucket's end)
+// and the cover length.
+std::vector<int64_t> candidateLengths(const LengthHistogram& traffic, int64_t maxLength,
+                                      const TuneSettings& s)
+{
+    const int64_t end = s.coverLength > 0 ? s.coverLength : maxLength;
+    std::set<int64_t> candidates;
+    for (int64_t l : traffic.lengths()) {
+        if (maxLength > 0 && l > maxLength)
+            continue;
+        if (s.coverLength > 0 && l > s.coverLength)
+            continue; // refused by the tuned set
+        if (s.align > 1)
+            l = (l + s.align - 1) / s.align * s.align;
+        if (end > 0 && l > end)
+            l = end;
+        candidates.insert(l);
+    }
+    if (s.coverLength > 0)
+        candidates.insert(s.coverLength);
+    return {candidates.begin(), candidates.end()};
+}
+
+// Tile widths whose multiples kernels often run faster at (vector widths, 64-wide blocks,
+// Neuron's 128-wide tiles): worth a measurement next to a boundary, because the curve's
+// interpolation cannot see them.
+constexpr int64_t kTileWidths[] = {16, 64, 128};
+
+// The boundaries and, for each, the lengths next to it whose price the curve cannot resolve
+// that this refinement has not measured: the nearest candidates below and above it, and the
+// next multiples of the tile widths above it (up to the next boundary, within `limit`, on the
+// alignment). A cheaper multiple then prices the bucket, which moves there.
+// Idle boundaries (serving none of the traffic) are neither measured nor looked around.
+std::vector<int64_t> lengthsToMeasure(const Boundaries& boundaries,
+                                      const std::vector<int64_t>& idle,
+                                      const std::vector<int64_t>& candidates,
+                                      const PointsByLength& measured, int64_t limit, int64_t align)
+{
+    const auto isIdle = [&](int64_t l) {
+        return std::find(idle.begin(), idle.end(), l) != idle.end();
+    };
+    std::set<int64_t> lengths;
+    for (size_t k = 0; k < boundaries.size(); ++k) {
+        const int64_t b = boundaries[k];
+        if (isIdle(b))
+            continue;
+        lengths.insert(b);
+        const auto above = std::upper_bound(candidates.begin(), candidates.end(), b);
+        if (above != candidates.end())
+            lengths.insert(*above);
+        const auto atOrAbove = std::lower_bound(candidates.begin(), candidates.end(), b);
+        if (atOrAbove != candidates.begin())
+            lengths.insert(*std::prev(atOrAbove));
+        if (k + 1 == boundaries.size())
+            continue; // the last bucket ends where the served range does
+        for (int64_t tile : kTileWidths) {
+            if (b % tile == 0)
+                continue; // already a multiple: the next one is a bigger bucket, no better fit
+            const int64_t next = (b / tile + 1) * tile;
+            if (next < boundaries[k + 1] && (limit <= 0 || next <= limit) &&
+                (align <= 1 || next % align == 0))
+                lengths.insert(next);
+        }
+    }
+    std::vector<int64_t> out;
+    for (int64_t l : lengths)
+        if (!measured.count(l) && !isIdle(l))
+            out.push_back(l);
+    return out;
+}
+
+std::vector<ReferencePoint> referencesFrom(const PointsByLength& original,
+                                           const std::vector<int64_t>& exclude)
+{
+    std::vector<ReferencePoint> refs;
+    for (const auto& [length, point] : original)
+        if (point.ok() && std::find(exclude.begin(), exclude.end(), length) == exclude.end())
+            refs.push_back({length, point.p50Ms});
+    return refs;
+}
+
+} // namespace
+
+Boundaries movedToPricingLengths(const Boundaries& boundaries, const LatencyCurve& curve,
+                                 int64_t coverLength, int64_t limit, int64_t align)
+{
+    if (curve.isAnalytic() || boundaries.empty())
+        return boundaries;
+    const auto& points = curve.measured();
+    std::vector<int64_t> moved;
+    for (int64_t b : boundaries) {
+        int64_t target = b;
+        if (!(coverLength > 0 && b == coverLength)) {
+            // The curve's price of b is the latency of the first measured length at or above
+            // it that is this cheap (its non-decreasing envelope), or b's own.
+            const double price = curve.at(b);
+            auto it =
+                std::lower_bound(points.begin(), points.end(), b,
+                                 [](const LatencyPoint& p, int64_t l) { return p.length < l; });
+            while (it != points.end() && it->ms > price)
+                ++it;
+            if (it != points.end() && it->length > b && (limit <= 0 || it->length <= limit) &&
+                (coverLength <= 0 || it->length <= coverLength) &&
+                (align <= 1 || it->length % align == 0))
+                target = it->length;
+        }
+        moved.push_back(target);
+    }
+    std::sort(moved.begin(), moved.end());
+    moved.erase(std::unique(moved.begin(), moved.end()), moved.end());
+    return Boundaries::from(moved, "the refined boundaries");
+}
+
+RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, const Profile& start,
+                          const std::string& source, const RefineRequest& request,
+                          const LengthMeasurer& measure, const Job& job,
+                          const RefineObserver& observer)
+{
+    if (request.maxRounds < 1 || request.maxRounds > 100)
+        throw Error("refinement: the round cap must be between 1 and 100, got " +
+                    std::to_string(request.maxRounds));
+    if (!measure)
+        throw Error("refinement: nothing to measure with");
+    // The curve is made of the points at the profile's smallest batch (LatencyCurve), and the
+    // measurements must be of that batch too.
+    int64_t batch = 0;
+    for (const auto& p : start.points)
+        if (p.ok() && (batch == 0 || p.batch < batch))
+            batch = p.batch;
+    if (batch == 0)
+        throw Error(source + ": the profile has no successfully measured points to refine");
+    if (batch != request.batch)
+        throw Error(source + ": the profile's latency curve is at batch size " +
+                    std::to_string(batch) + ", but the refinement measures batch size " +
+                    std::to_string(request.batch) + "; measure at the profile's batch size");
+    PointsByLength original;
+    for (const auto& p : start.points)
+        if (p.ok() && p.batch == batch)
+            original[p.length] = p;
+
+    RefineResult result;
+    result.maxRounds = request.maxRounds;
+    PointsByLength refined;
+    Boundaries previous;
+    const double roundsShare = 0.85; // of the job's progress; the final check has the rest
+    for (int round = 1; round <= request.maxRounds; ++round) {
+        job.checkCancelled();
+        const Job roundJob = job.sub(roundsShare * (round - 1) / request.maxRounds,
+                                     roundsShare * round / request.maxRounds);
+        const Profile profile = refinedProfile(start, batch, refined);
+        LatencyCurve curve = LatencyCurve::fromProfile(
+            profile,
+            refined.empty() ? source
+                            : source + " + " + std::to_string(refined.size()) + " measured lengths",
+            request.statistic);
+        const BucketEvaluator evaluator(traffic, std::move(curve), maxLength);
+        TuningReport report = tuneAndCompare(evaluator, request.tuning);
+        RefineRound r;
+        r.round = round;
+        if (!report.solution.feasible) {
+            result.report = std::move(report);
+            result.profile = profile;
+            for (const auto& [length, point] : refined)
+                result.measuredLengths.push_back(length);
+            result.rounds.push_back(r);
+            if (observer)
+                observer(r);
+            return result;
+        }
+        const TuneSettings& s = report.settings;
+        const Boundaries deployed = movedToPricingLengths(
+            report.solution.boundaries, evaluator.curve(), s.coverLength, maxLength, s.align);
+        if (deployed != report.solution.boundaries) {
+            report.solution.boundaries = deployed;
+            report.evaluation = evaluator.evaluate(deployed);
+            report.range =
+                servedRangeChange(report.histogram, request.tuning.current, deployed, maxLength);
+        }
+        r.boundaries = deployed;
+        r.predictedMs = report.evaluation.stats.meanLatencyMs;
+        // A bucket no request reaches (the cover, when the traffic stops short of it) adds
+        // nothing to the mean: it is not measured.
+        for (const auto& b : report.evaluation.buckets) {
+            if (b.requests == 0)
+                r.idle.push_back(b.boundary);
+            else if (!refined.count(b.boundary))
+                r.unmeasured.push_back(b.boundary);
+        }
+        const std::vector<int64_t> toMeasure =
+            lengthsToMeasure(deployed, r.idle, candidateLengths(traffic, maxLength, s), refined,
+                             s.coverLength > 0 ? s.coverLength : maxLength, s.align);
+        result.report = std::move(report);
+        result.profile = profile;
+        // Settled: every boundary measured here, and the set the previous round's curve chose.
+        const bool settled = r.unmeasured.empty() && deployed == previous;
+        if (settled || round == request.maxRounds) {
+            result.converged = settled;
+            result.rounds.push_back(r);
+            if (observer)
+                observer(r);
+            break;
+        }
+        if (!toMeasure.empty()) {
+            roundJob.report(0, "round " + std::to_string(round) + ": boundaries " + deployed.str() +
+                                   ", measuring " + formatLengths(toMeasure));
+            // One run: the lengths, and references from the starting profile to scale them to
+            // its conditions (the verification's own measuring, with unit shares).
+            BucketVerificationRequest m;
+            m.boundaries = Boundaries::from(toMeasure, "the lengths to measure");
+            m.shares.assign(toMeasure.size(), 1.0);
+            m.references = referencesFrom(original, {});
+            m.maxReferences = request.maxReferences;
+            m.batch = batch;
+            const BucketVerification v = measureBucketsWith(m, measure, roundJob);
+            for (const auto& bucket : v.buckets)
+                refined[bucket.boundary] = scaled(bucket.point, 1.0 / v.conditionsRatio);
+            r.measuredNow = toMeasure;
+            r.conditionsRatio = v.conditionsRatio;
+        }
+        result.rounds.push_back(r);
+        if (observer)
+            observer(r);
+        previous = deployed;
+    }
+    for (const auto& [length, point] : refined)
+        result.measuredLengths.push_back(length);
+
+    // The prediction's interval: each bucket's price with its measured point's relative
+    // interval (none known: no width).
+    const Evaluation& e = result.report.evaluation;
+    const PointsByLength curvePoints = [&] {
+        PointsByLength all = original;
+        for (const auto& [length, point] : refined)
+            all[length] = point;
+        return all;
+    }();
+    result.predictedMs = e.stats.meanLatencyMs;
+    std::vector<int64_t> serving;
+    std::vector<double> shares;
+    for (const auto& b : e.buckets) {
+        const double share = e.stats.served > 0 ? double(b.requests) / double(e.stats.served) : 0;
+        if (b.requests > 0) {
+            serving.push_back(b.boundary);
+            shares.push_back(double(b.requests));
+        }
+        double low = b.latencyMs, high = b.latencyMs;
+        const auto it = curvePoints.find(b.boundary);
+        if (it != curvePoints.end() && it->second.p50Ms > 0) {
+            // A median's interval holds the median; min/max keep rounding from saying otherwise.
+            low *= std::min(1.0, it->second.ci95LowMs / it->second.p50Ms);
+            high *= std::max(1.0, it->second.ci95HighMs / it->second.p50Ms);
+        }
+        result.predictedLowMs += share * low;
+        result.predictedHighMs += share * high;
+    }
+    // Summed in another order than the evaluator's mean: keep rounding inside.
+    result.predictedLowMs = std::min(result.predictedLowMs, result.predictedMs);
+    result.predictedHighMs = std::max(result.predictedHighMs, result.predictedMs);
+
+    // The final check: the boundaries as deployed (those serving traffic), in a run of their
+    // own, scaled to the starting profile's conditions through lengths other than the
+    // boundaries themselves.
+    job.checkCancelled();
+    BucketVerificationRequest check;
+    check.boundaries = Boundaries::from(serving, "the refined boundaries");
+    check.shares = shares;
+    check.references = referencesFrom(original, e.boundaries.values());
+    check.maxReferences = request.maxReferences;
+    check.batch = batch;
+    job.sub(roundsShare, 1).report(0, "measuring the refined boundaries " + e.boundaries.str());
+    result.measurement = measureBucketsWith(check, measure, job.sub(roundsShare, 1));
+    result.check = checkPrediction(result.predictedMs, result.measurement, request.tolerancePct);
+    return result;
+}
+
+nlohmann::json RefineResult::toJson() const
+{
+    using nlohmann::json;
+    json j;
+    j["converged"] = converged;
+    j["max_rounds"] = maxRounds;
+    j["rounds"] = json::array();
+    for (const auto& r : rounds)
+        j["rounds"].push_back({{"round", r.round},
+                               {"boundaries", r.boundaries.values()},
+                               {"unmeasured", r.unmeasured},
+                               {"idle", r.idle},
+                               {"measured", r.measuredNow},
+                               {"predicted_ms", r.predictedMs},
+                               {"conditions_ratio", r.conditionsRatio}});
+    j["measured_lengths"] = measuredLengths;
+    if (!report.solution.feasible)
+        return j;
+    j["boundaries"] = report.solution.boundaries.values();
+    j["predicted_ms"] = predictedMs;
+    j["predicted_ci95_ms"] = {predictedLowMs, predictedHighMs};
+    j["measured_ms"] = check.measuredMs;
+    j["measured_ci95_ms"] = {check.measuredLowMs, check.measuredHighMs};
+    j["error_pct"] = check.errorPct;
+    j["tolerance_pct"] = check.tolerancePct;
+    j["within_tolerance"] = !check.beyondTolerance;
+    j["verification"] = verificationJson(measurement, check);
+    return j;
+}
+
+} // namespace bucketlab

@@ -1,0 +1,439 @@
+// Tuning with measurements in the loop (`tune --refine`), driven by a simulated device: a
+// latency function with known fine structure (multiples of 64 cheaper, as tiled kernels are),
+// controllable noise and speed, so every assertion is exact whatever the machine's load.
+// bench_refine runs the same loop on the real demo model and prints its error.
+#include "core/latency/profile_grid.h"
+#include "core/latency/sample_statistics.h"
+#include "core/traffic/distribution.h"
+#include "core/tuning/bucket_evaluator.h"
+#include "core/tuning/refine.h"
+#include "core/util/error.h"
+#include "core/util/format.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QTest>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <random>
+
+using namespace bucketlab;
+
+namespace {
+
+// 0.4 ms + 0.02 ms a token; lengths that are multiples of the tile take 20 % less.
+int64_t gTile = 64;
+double fineStructureMs(int64_t length)
+{
+    const double ms = 0.4 + 0.02 * double(length);
+    return length % gTile == 0 ? 0.8 * ms : ms;
+}
+
+// Measures like the profiler reports: per length `samples` samples of latency(length) *
+// slower, each off by up to +-noise (uniform, seeded), summarised with the bootstrap CI.
+struct SimulatedDevice {
+    double slower = 1;
+    double noise = 0;
+    int samples = 41;
+    uint64_t seed = 1;
+    std::vector<std::vector<int64_t>> calls; // the lengths of every measuring run
+
+    Profile operator()(const std::vector<int64_t>& lengths, const Job& job)
+    {
+        job.checkCancelled();
+        calls.push_back(lengths);
+        std::mt19937_64 rng(seed + calls.size());
+        std::uniform_real_distribution<double> unit(-1.0, 1.0);
+        Profile p;
+        p.settings["clock"] = "simulated";
+        for (int64_t length : lengths) {
+            ProfilePoint point;
+            point.length = length;
+            for (int i = 0; i < samples; ++i)
+                point.samplesMs.push_back(fineStructureMs(length) * slower *
+                                          (1 + noise * unit(rng)));
+            summarizeSamples(point);
+            std::vector<double> sorted = point.samplesMs;
+            std::sort(sorted.begin(), sorted.end());
+            const auto ci = bootstrapMedianCi(sorted);
+            point.ci95LowMs = ci.low;
+            point.ci95HighMs = ci.high;
+            p.points.push_back(point);
+        }
+        return p;
+    }
+};
+
+// The profile a user starts from: a log-spaced grid plus the current buckets, measured
+// exactly. 64 is not on it, so the curve cannot see the cheap multiples of 64.
+Profile startProfile()
+{
+    Profile p;
+    p.modelFile = "simulated.pt";
+    for (int64_t length : gridLengths(8, 16, 512, {128, 512})) {
+        ProfilePoint point;
+        point.length = length;
+        point.p50Ms = point.meanMs = point.ci95LowMs = point.ci95HighMs = fineStructureMs(length);
+        point.samples = 1;
+        p.points.push_back(point);
+    }
+    return p;
+}
+
+const LengthHistogram& traffic()
+{
+    static const LengthHistogram h =
+        readDistributionFile(BUCKETLAB_SOURCE_DIR "/resources/demo/mrpc_pair_lengths.csv", {});
+    return h;
+}
+
+RefineRequest refineRequest(int maxRounds = 8)
+{
+    RefineRequest r;
+    r.tuning.settings.buckets = 4;
+    r.tuning.current = {128, 512};
+    r.tuning.paretoMax = -1;
+    r.maxRounds = maxRounds;
+    return r;
+}
+
+// What the device really costs the traffic on a set (each request at its bucket's latency).
+double trueMeanMs(const Boundaries& set)
+{
+    std::vector<LatencyPoint> points;
+    for (int64_t length = 1; length <= 512; ++length)
+        points.push_back({length, fineStructureMs(length)});
+    // Every length measured: the curve is the device (less the envelope, which the boundaries
+    // of a refined set never rely on; see movedToPricingLengths).
+    const Evaluation e =
+        BucketEvaluator(traffic(), LatencyCurve::fromPoints(points, "device")).evaluate(set);
+    double total = 0;
+    for (const auto& b : e.buckets)
+        total += double(b.requests) * fineStructureMs(b.boundary);
+    return total / double(e.stats.served);
+}
+
+bool contains(const std::vector<int64_t>& v, int64_t x)
+{
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+} // namespace
+
+class TestRefine : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void movesBoundariesToPricingLengths_data();
+    void movesBoundariesToPricingLengths();
+    void convergesOnMeasuredBoundaries_data();
+    void convergesOnMeasuredBoundaries();
+    void roundsAreCapped();
+    void cancelIsHonoured();
+    void respectsTheServedRangeAndAlignment();
+    void infeasibleEndsWithoutMeasuring();
+    void badRequests();
+};
+
+void TestRefine::movesBoundariesToPricingLengths_data()
+{
+    QTest::addColumn<QVector<qint64>>("boundaries");
+    QTest::addColumn<qint64>("cover");
+    QTest::addColumn<qint64>("limit");
+    QTest::addColumn<qint64>("align");
+    QTest::addColumn<QVector<qint64>>("expected");
+    // Measured: 32 1.0, 63 2.0, 64 1.5, 128 3.0 ms; 63 is priced at 64's 1.5 ms.
+    QTest::addRow("dearer bucket moves up")
+        << QVector<qint64>{63, 128} << 128ll << 0ll << 1ll << QVector<qint64>{64, 128};
+    // 50 interpolates to 1.58 ms between 32 and 63; the envelope prices it at 64's 1.5.
+    QTest::addRow("interpolated, merged")
+        << QVector<qint64>{50, 63, 128} << 128ll << 0ll << 1ll << QVector<qint64>{64, 128};
+    QTest::addRow("priced by itself")
+        << QVector<qint64>{32, 64, 128} << 128ll << 0ll << 1ll << QVector<qint64>{32, 64, 128};
+    QTest::addRow("the cover stays")
+        << QVector<qint64>{50, 63} << 63ll << 0ll << 1ll << QVector<qint64>{50, 63};
+    QTest::addRow("not past the maximum length")
+        << QVector<qint64>{63, 128} << 0ll << 60ll << 1ll << QVector<qint64>{63, 128};
+    QTest::addRow("aligned target")
+        << QVector<qint64>{63, 128} << 128ll << 0ll << 32ll << QVector<qint64>{64, 128};
+    QTest::addRow("target off the alignment")
+        << QVector<qint64>{63, 128} << 128ll << 0ll << 128ll << QVector<qint64>{63, 128};
+}
+
+void TestRefine::movesBoundariesToPricingLengths()
+{
+    QFETCH(QVector<qint64>, boundaries);
+    QFETCH(qint64, cover);
+    QFETCH(qint64, limit);
+    QFETCH(qint64, align);
+    QFETCH(QVector<qint64>, expected);
+    const auto curve =
+        LatencyCurve::fromPoints({{32, 1.0}, {63, 2.0}, {64, 1.5}, {128, 3.0}}, "test");
+    const auto moved =
+        movedToPricingLengths(Boundaries::from({boundaries.begin(), boundaries.end()}, "test"),
+                              curve, cover, limit, align);
+    QCOMPARE(moved.values(), std::vector<int64_t>(expected.begin(), expected.end()));
+}
+
+void TestRefine::convergesOnMeasuredBoundaries_data()
+{
+    QTest::addColumn<qint64>("tile");
+    QTest::addColumn<double>("slower");
+    QTest::addColumn<double>("noise");
+    QTest::addColumn<double>("maxErrorPct");
+    QTest::addRow("tiles of 64, exact device") << 64ll << 1.0 << 0.0 << 1e-9;
+    QTest::addRow("tiles of 8, exact device") << 8ll << 1.0 << 0.0 << 1e-9;
+    // The machine is busier than when the profile was made: the references scale it back.
+    QTest::addRow("tiles of 8, 1.5x slower now") << 8ll << 1.5 << 0.0 << 1e-9;
+    // +-5 % noise per sample: a median of 41 samples is off by about 0.6 % (one sigma), in
+    // the rounds, in the final run and in the references that scale it; the 3 %
+    // holds.
+    QTest::addRow("tiles of 8, noisy, 5 %%") << 8ll << 1.0 << 0.05 << 3.0;
+}
+
+void TestRefine::convergesOnMeasuredBoundaries()
+{
+    QFETCH(qint64, tile);
+    QFETCH(double, slower);
+    QFETCH(double, noise);
+    QFETCH(double, maxErrorPct);
+    gTile = tile;
+    SimulatedDevice device;
+    device.slower = slower;
+    device.noise = noise;
+    std::vector<RefineRound> observed;
+    const RefineResult r = refineTuning(
+        traffic(), 0, startProfile(), "start.json", refineRequest(),
+        [&](const auto& lengths, const Job& job) { return device(lengths, job); }, {},
+        [&](const RefineRound& round) { observed.push_back(round); });
+
+    QVERIFY(r.converged);
+    QVERIFY(r.rounds.size() >= 2 && r.rounds.size() <= 8);
+    QCOMPARE(observed.size(), r.rounds.size());
+    for (size_t i = 0; i < r.rounds.size(); ++i) {
+        const RefineRound& round = r.rounds[i];
+        QCOMPARE(round.round, int(i + 1));
+        QCOMPARE(observed[i].boundaries, round.boundaries);
+        QCOMPARE(round.boundaries.largest(), int64_t(512)); // the served range is kept
+        // Every round but the last measured its unmeasured boundaries (and neighbours).
+        if (i + 1 < r.rounds.size()) {
+            for (int64_t b : round.unmeasured)
+                QVERIFY(contains(round.measuredNow, b));
+            if (slower == 1.0 && noise == 0)
+                QCOMPARE(round.conditionsRatio, 1.0);
+        }
+    }
+    // The last round: every boundary measured here, the same set as the round before.
+    const RefineRound& last = r.rounds.back();
+    QVERIFY(last.unmeasured.empty());
+    QVERIFY(last.measuredNow.empty());
+    QCOMPARE(last.boundaries, r.rounds[r.rounds.size() - 2].boundaries);
+    QCOMPARE(r.report.solution.boundaries, last.boundaries);
+    // 512 serves none of the MRPC traffic (19..111 tokens) here: it adds nothing to the mean
+    // and need not be measured; every other boundary is.
+    QCOMPARE(last.idle, std::vector<int64_t>{512});
+    for (int64_t b : last.boundaries)
+        QVERIFY2(b == 512 || contains(r.measuredLengths, b), qPrintable(QString::number(b)));
+    for (const auto& round : r.rounds)
+        for (int64_t b : round.idle)
+            QVERIFY(!contains(round.measuredNow, b));
+    // One measuring run per round that found lengths to measure, and the final check.
+    const auto measuringRounds =
+        std::count_if(r.rounds.begin(), r.rounds.end(),
+                      [](const auto& round) { return !round.measuredNow.empty(); });
+    QVERIFY(measuringRounds >= 1);
+    QCOMPARE(device.calls.size(), size_t(measuringRounds) + 1);
+    QCOMPARE(r.measurement.buckets.size(), last.boundaries.size() - 1);
+    // The references of the final check are none of the boundaries (that would scale the
+    // measurement by itself).
+    QVERIFY(!r.measurement.references.empty());
+    for (const auto& ref : r.measurement.references)
+        QVERIFY(!last.boundaries.contains(ref.length));
+
+    // The prediction is made of measured prices: exact on an exact device.
+    QVERIFY2(std::abs(r.check.errorPct) <= maxErrorPct,
+             qPrintable(QString::number(r.check.errorPct)));
+    QCOMPARE(r.check.beyondTolerance, std::abs(r.check.errorPct) > 5);
+    QVERIFY(r.predictedLowMs <= r.predictedMs && r.predictedMs <= r.predictedHighMs);
+    QVERIFY(r.check.measuredLowMs <= r.check.measuredMs &&
+            r.check.measuredMs <= r.check.measuredHighMs);
+    if (noise == 0) {
+        QVERIFY(std::abs(r.predictedMs - trueMeanMs(last.boundaries)) < 1e-9);
+        QVERIFY(std::abs(r.check.conditionsRatio - slower) < 1e-12);
+    }
+
+    // Against tuning on the grid alone: the grid's set costs the device more than it predicts
+    // (it interpolates over the cheap 64), and the refined set costs less than the grid's.
+    const BucketEvaluator gridOnly(traffic(), LatencyCurve::fromProfile(startProfile(), "grid"));
+    const TuningReport unrefined = tuneAndCompare(gridOnly, refineRequest().tuning);
+    const double unrefinedTrue = trueMeanMs(unrefined.solution.boundaries);
+    qInfo("grid-only %s: predicted %.4f ms, true %.4f ms; refined %s in %zu rounds: predicted "
+          "%.4f ms, true %.4f ms, measured %.4f ms (error %+.3f %%)",
+          unrefined.solution.boundaries.str().c_str(), unrefined.evaluation.stats.meanLatencyMs,
+          unrefinedTrue, last.boundaries.str().c_str(), r.rounds.size(), r.predictedMs,
+          trueMeanMs(last.boundaries), r.check.measuredMs, r.check.errorPct);
+    QVERIFY(trueMeanMs(last.boundaries) < unrefinedTrue);
+    if (noise == 0) {
+        // Exactly measured around every boundary, the set is a local optimum of the device:
+        // moving any boundary but the cover to a length measured between its neighbours
+        // costs more.
+        const double cost = trueMeanMs(last.boundaries);
+        for (size_t k = 0; k + 1 < last.boundaries.size(); ++k)
+            for (int64_t l : r.measuredLengths) {
+                if (l >= last.boundaries[k + 1] || (k > 0 && l <= last.boundaries[k - 1]))
+                    continue;
+                std::vector<int64_t> moved = last.boundaries.values();
+                moved[k] = l;
+                QVERIFY2(trueMeanMs(Boundaries::from(moved, "moved")) >= cost - 1e-12,
+                         qPrintable(QString("bucket %1 at %2").arg(last.boundaries[k]).arg(l)));
+            }
+    }
+
+    const auto j = r.toJson();
+    QCOMPARE(j.at("rounds").size(), r.rounds.size());
+    QCOMPARE(j.at("rounds").back().at("boundaries").get<std::vector<int64_t>>(),
+             last.boundaries.values());
+    QCOMPARE(j.at("converged").get<bool>(), true);
+    QCOMPARE(j.at("predicted_ci95_ms").size(), size_t(2));
+    QCOMPARE(j.at("measured_ci95_ms")[0].get<double>(), r.check.measuredLowMs);
+}
+
+void TestRefine::roundsAreCapped()
+{
+    // One round: the grid's solution, measured once as the final check, not refined.
+    gTile = 8;
+    SimulatedDevice device;
+    auto measure = [&](const auto& lengths, const Job& job) {
+        return device(lengths, job);
+    };
+    RefineResult r =
+        refineTuning(traffic(), 0, startProfile(), "start.json", refineRequest(1), measure);
+    QCOMPARE(r.rounds.size(), size_t(1));
+    QVERIFY(!r.converged);
+    QVERIFY(r.measuredLengths.empty());
+    QCOMPARE(device.calls.size(), size_t(1)); // the final check only
+    const BucketEvaluator gridOnly(traffic(), LatencyCurve::fromProfile(startProfile(), "grid"));
+    const TuningReport unrefined = tuneAndCompare(gridOnly, refineRequest().tuning);
+    QCOMPARE(r.report.solution.boundaries,
+             movedToPricingLengths(unrefined.solution.boundaries, gridOnly.curve(), 512, 0, 1));
+    // Its prediction misses what the grid cannot see, and the check says by exactly how much.
+    const double truth = trueMeanMs(r.report.solution.boundaries);
+    QVERIFY(std::abs(r.check.measuredMs - truth) < 1e-9);
+    QVERIFY(std::abs(r.check.errorPct - (r.predictedMs - truth) / truth * 100) < 1e-9);
+    QVERIFY(std::abs(r.check.errorPct) > 0.1);
+
+    // Two rounds: one refinement, and the cap ends it before the set can settle.
+    device.calls.clear();
+    r = refineTuning(traffic(), 0, startProfile(), "start.json", refineRequest(2), measure);
+    QCOMPARE(r.rounds.size(), size_t(2));
+    QVERIFY(!r.converged);
+    QVERIFY(r.rounds[1].measuredNow.empty());
+    QCOMPARE(device.calls.size(), size_t(2));
+}
+
+void TestRefine::cancelIsHonoured()
+{
+    gTile = 64;
+    std::atomic<bool> cancel{false};
+    SimulatedDevice device;
+    int runs = 0;
+    std::vector<double> progress;
+    const Job job([&](double f, const std::string&) { progress.push_back(f); }, &cancel);
+    try {
+        refineTuning(
+            traffic(), 0, startProfile(), "start.json", refineRequest(),
+            [&](const auto& lengths, const Job& j) {
+                if (++runs == 2)
+                    cancel = true; // the user cancels during the second round's measurement
+                return device(lengths, j);
+            },
+            job);
+        QFAIL("the refinement went on after cancel");
+    } catch (const Cancelled&) {
+    }
+    // The second measurement itself stops at the job's cancel check, and no round follows.
+    QCOMPARE(runs, 2);
+    QCOMPARE(device.calls.size(), size_t(1));
+    QVERIFY(!progress.empty());
+    QVERIFY(std::is_sorted(progress.begin(), progress.end()));
+}
+
+void TestRefine::respectsTheServedRangeAndAlignment()
+{
+    gTile = 64;
+    SimulatedDevice device;
+    auto measure = [&](const auto& lengths, const Job& job) {
+        return device(lengths, job);
+    };
+    RefineRequest request = refineRequest();
+    request.tuning.settings.align = 32;
+    RefineResult r = refineTuning(traffic(), 0, startProfile(), "start.json", request, measure);
+    QVERIFY(r.converged);
+    for (const auto& round : r.rounds) {
+        QCOMPARE(round.boundaries.largest(), int64_t(512));
+        for (int64_t b : round.boundaries)
+            QVERIFY2(b % 32 == 0, qPrintable(QString::number(b)));
+        for (int64_t l : round.measuredNow)
+            QVERIFY2(l % 32 == 0, qPrintable(QString::number(l)));
+    }
+    // Shrinking the served range is the user's choice, kept through the rounds.
+    request = refineRequest();
+    request.tuning.serveUpTo = ServeUpTo::upTo(100);
+    r = refineTuning(traffic(), 0, startProfile(), "start.json", request, measure);
+    QVERIFY(r.converged);
+    for (const auto& round : r.rounds) {
+        QCOMPARE(round.boundaries.largest(), int64_t(100));
+        for (int64_t l : round.measuredNow)
+            QVERIFY(l <= 100);
+    }
+    QVERIFY(r.report.range.refuses());
+}
+
+void TestRefine::infeasibleEndsWithoutMeasuring()
+{
+    // A p99 budget below every bucket's latency: nothing to refine, nothing measured.
+    gTile = 64;
+    SimulatedDevice device;
+    RefineRequest request = refineRequest();
+    request.tuning.settings.objective = TuneObjective::MeanLatencyP99Budget;
+    request.tuning.settings.p99BudgetMs = 0.1;
+    const RefineResult r =
+        refineTuning(traffic(), 0, startProfile(), "start.json", request,
+                     [&](const auto& lengths, const Job& job) { return device(lengths, job); });
+    QVERIFY(!r.report.solution.feasible);
+    QCOMPARE(r.rounds.size(), size_t(1));
+    QVERIFY(!r.converged);
+    QVERIFY(device.calls.empty());
+    QVERIFY(!r.toJson().contains("measured_ms"));
+}
+
+void TestRefine::badRequests()
+{
+    SimulatedDevice device;
+    auto measure = [&](const auto& lengths, const Job& job) {
+        return device(lengths, job);
+    };
+    auto refuses = [&](const RefineRequest& request, const Profile& start,
+                       const QString& mentions) {
+        try {
+            refineTuning(traffic(), 0, start, "start.json", request, measure);
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains(mentions), e.what());
+            return;
+        }
+        QFAIL("refined anyway");
+    };
+    refuses(refineRequest(0), startProfile(), "round cap must be between 1 and 100");
+    RefineRequest batch4 = refineRequest();
+    batch4.batch = 4;
+    refuses(batch4, startProfile(), "start.json: the profile's latency curve is at batch size 1");
+    Profile failed = startProfile();
+    for (auto& p : failed.points)
+        p.error = "boom";
+    refuses(refineRequest(), failed, "no successfully measured points");
+    QVERIFY(device.calls.empty());
+}
+
+QTEST_GUILESS_MAIN(TestRefine)
+#include "tst_refine.moc"
