@@ -1,7 +1,7 @@
 // bucketlab: the desktop front end. Options only; the window lives in ui/.
 #include "core/spec/package_meta.h"
-#include "ui/bucketsview.h"
-#include "ui/mainwindow.h"
+#include "ui/views/bucketsview.h"
+#include "ui/views/mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -2,8 +2,8 @@
 // whole BERT-like model's inlined graph (tests/graph_fixtures.h); the sizes are those the
 // graph view gives its boxes (two label lines of a 9-point font).
 #include "graph_fixtures.h"
-#include "ui/graphlayout.h"
-#include "ui/visiblegraph.h"
+#include "ui/models/graphlayout.h"
+#include "ui/models/visiblegraph.h"
 
 #include <benchmark/benchmark.h>
 

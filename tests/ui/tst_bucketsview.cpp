@@ -6,13 +6,13 @@
 #include "core/tuning/boundary_tuner.h"
 #include "guitest.h"
 #include "stallwatchdog.h"
-#include "ui/backgroundjob.h"
-#include "ui/bucketsview.h"
-#include "ui/buckettablemodel.h"
-#include "ui/comparisontablemodel.h"
-#include "ui/plot.h"
-#include "ui/projectpanel.h"
-#include "ui/session.h"
+#include "ui/models/backgroundjob.h"
+#include "ui/models/buckettablemodel.h"
+#include "ui/models/comparisontablemodel.h"
+#include "ui/models/session.h"
+#include "ui/views/bucketsview.h"
+#include "ui/views/plot.h"
+#include "ui/views/projectpanel.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>

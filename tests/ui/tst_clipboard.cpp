@@ -6,12 +6,12 @@
 #include "core/latency/latency_curve.h"
 #include "core/traffic/length_histogram.h"
 #include "guitest.h"
-#include "ui/bucketsview.h"
-#include "ui/buckettablemodel.h"
-#include "ui/mainwindow.h"
-#include "ui/packageview.h"
-#include "ui/session.h"
-#include "ui/tablecopy.h"
+#include "ui/models/buckettablemodel.h"
+#include "ui/models/session.h"
+#include "ui/views/bucketsview.h"
+#include "ui/views/mainwindow.h"
+#include "ui/views/packageview.h"
+#include "ui/views/tablecopy.h"
 
 #include <QAction>
 #include <QClipboard>

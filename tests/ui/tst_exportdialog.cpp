@@ -3,8 +3,8 @@
 #include "core/tuning/tuning_report.h"
 #include "guitest.h"
 #include "testutil.h"
-#include "ui/backgroundjob.h"
-#include "ui/exportdialog.h"
+#include "ui/models/backgroundjob.h"
+#include "ui/views/exportdialog.h"
 
 #include <QCheckBox>
 #include <QDir>

@@ -6,14 +6,14 @@
 #include "graph_fixtures.h"
 #include "guitest.h"
 #include "stallwatchdog.h"
-#include "ui/backgroundjob.h"
-#include "ui/graphcanvas.h"
-#include "ui/graphnodeitem.h"
-#include "ui/graphscene.h"
-#include "ui/graphview.h"
-#include "ui/linttablemodel.h"
-#include "ui/mainwindow.h"
-#include "ui/session.h"
+#include "ui/models/backgroundjob.h"
+#include "ui/models/linttablemodel.h"
+#include "ui/models/session.h"
+#include "ui/views/graphcanvas.h"
+#include "ui/views/graphnodeitem.h"
+#include "ui/views/graphscene.h"
+#include "ui/views/graphview.h"
+#include "ui/views/mainwindow.h"
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>

@@ -8,12 +8,12 @@
 #include "core/report/report_builder.h"
 #include "core/traffic/length_histogram.h"
 #include "guitest.h"
-#include "ui/bucketsview.h"
-#include "ui/buckettablemodel.h"
-#include "ui/mainwindow.h"
-#include "ui/palette.h"
-#include "ui/plot.h"
-#include "ui/session.h"
+#include "ui/models/buckettablemodel.h"
+#include "ui/models/palette.h"
+#include "ui/models/session.h"
+#include "ui/views/bucketsview.h"
+#include "ui/views/mainwindow.h"
+#include "ui/views/plot.h"
 
 #include <QCheckBox>
 #include <QDir>

@@ -2,12 +2,12 @@
 // SVG that other programs read, written atomically (a replaced file is whole, nothing is left
 // beside it), and File > Export Plot on the current view's plot through a window-modal dialog.
 #include "guitest.h"
-#include "ui/bucketsview.h"
-#include "ui/latencyview.h"
-#include "ui/mainwindow.h"
-#include "ui/plot.h"
-#include "ui/plotsupport.h"
-#include "ui/validationview.h"
+#include "ui/views/bucketsview.h"
+#include "ui/views/latencyview.h"
+#include "ui/views/mainwindow.h"
+#include "ui/views/plot.h"
+#include "ui/views/plotsupport.h"
+#include "ui/views/validationview.h"
 
 #include <QAction>
 #include <QFile>

@@ -7,13 +7,13 @@
 #include "guitest.h"
 #include "stallwatchdog.h"
 #include "testutil.h"
-#include "ui/backgroundjob.h"
-#include "ui/latencyview.h"
-#include "ui/plot.h"
-#include "ui/profilepanel.h"
-#include "ui/profiletablemodel.h"
-#include "ui/savedprofiles.h"
-#include "ui/session.h"
+#include "ui/models/backgroundjob.h"
+#include "ui/models/profiletablemodel.h"
+#include "ui/models/savedprofiles.h"
+#include "ui/models/session.h"
+#include "ui/views/latencyview.h"
+#include "ui/views/plot.h"
+#include "ui/views/profilepanel.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>

@@ -3,11 +3,11 @@
 // 513 and up, its first failing call on click, Cancel, and no UI stall while it runs.
 #include "guitest.h"
 #include "stallwatchdog.h"
-#include "ui/backgroundjob.h"
-#include "ui/session.h"
-#include "ui/validationstrip.h"
-#include "ui/validationtablemodel.h"
-#include "ui/validationview.h"
+#include "ui/models/backgroundjob.h"
+#include "ui/models/session.h"
+#include "ui/models/validationtablemodel.h"
+#include "ui/views/validationstrip.h"
+#include "ui/views/validationview.h"
 
 #include <QAbstractItemModelTester>
 #include <QPushButton>

@@ -1,0 +1,168 @@
+// The Buckets view, the heart of the desktop: the traffic as a histogram (tokens, with the
+// padding each bucket adds shaded, or requests), the latency curve on a second axis, and
+// the boundaries as handles the user drags (snapped to integers, never crossing), adds
+// (double-click, context menu, Insert) and removes (context menu, Delete). The per-bucket
+// table and the totals update while dragging. Optimize runs the exact tuner off the UI
+// thread and shows the optimum, the baselines and the Pareto front.
+#pragma once
+
+#include "core/spec/boundaries.h"
+#include "ui/models/session.h"
+
+#include <QPointer>
+
+#include <QWidget>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QCPGraph;
+class QCPItemStraightLine;
+class QCPItemText;
+class QCustomPlot;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QMouseEvent;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableView;
+class QTabWidget;
+
+namespace bucketlab::ui {
+
+class BackgroundJob;
+class BucketTableModel;
+class ComparisonTableModel;
+class BucketsView : public QWidget {
+    Q_OBJECT
+public:
+    enum class Mode { Tokens, Requests };
+
+    explicit BucketsView(Session* session, QWidget* parent = nullptr);
+
+    QCustomPlot* plot() const { return plot_; }
+    QCustomPlot* paretoPlot() const { return pareto_; }
+    BucketTableModel* bucketModel() const { return bucketModel_; }
+    ComparisonTableModel* comparisonModel() const { return comparisonModel_; }
+    BackgroundJob* optimizeJob() const { return optimizeJob_; }
+
+    void setMode(Mode mode);
+    void setLogScale(bool log);
+    // Widget coordinates of boundary handle `index` (middle of the plot height).
+    QPoint handlePosition(int index) const;
+    // Starts the tuner with the panel's settings.
+    void optimize();
+    // Replaces the active set's boundaries with typed or pasted text ("64,128,256,512"; blanks,
+    // tabs or new lines between numbers work too, as do brackets around them) as one undo
+    // step named `what`. Returns an empty string, or what is wrong with the text (also
+    // shown beside the boundaries field).
+    QString setBoundariesFromText(const QString& text, const QString& what);
+    // serveUpTo 0: the current set's largest bucket.
+    void setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs = 0,
+                             int64_t serveUpTo = 0);
+
+Q_SIGNALS:
+    void optimizeFinished(bool ok);
+
+protected:
+    void keyPressEvent(QKeyEvent* event) override;
+    void changeEvent(QEvent* event) override;
+
+private:
+    QWidget* buildOptimizePanel();
+    void rebuildTraffic();
+    void fitLengthRange();
+    void rebuildLatency();
+    void refreshBoundaries();
+    void refreshPadding();
+    void refreshBaselines();
+    void refreshPareto();
+    // The comparison, baselines, Pareto front, progress text and Optimize button, from the
+    // session's tuning result: current, stale (said so), or none yet.
+    void refreshTuning();
+    void refreshTotals();
+    void refreshSetChooser();
+    // The boundaries field shows the active set's boundaries unless the user is editing it.
+    void refreshBoundariesEdit();
+    void showBoundariesError(const QString& message);
+    // Pens and brushes from ui/palette.h for the palette in use (again on a palette change).
+    void applyDataColours();
+    // The active set's colour: its handles, its legend entry and the table's swatches.
+    QColor activeSetColor() const;
+    // Handle labels near an edge of the axis rect sit beside their line, not across the edge.
+    void keepHandleLabelsInside();
+    void replot();
+
+    int handleAt(const QPoint& pos) const;
+    void onMousePress(QMouseEvent* event);
+    void onMouseMove(QMouseEvent* event);
+    void onMouseRelease(QMouseEvent* event);
+    void onDoubleClick(QMouseEvent* event);
+    void showPlotMenu(const QPoint& pos);
+    void addBoundaryAt(int64_t length);
+    void removeBoundary(int index);
+    void nudgeSelected(int64_t delta);
+    int64_t clampForIndex(int index, int64_t value) const;
+
+    Session* session_;
+    QCustomPlot* plot_ = nullptr;
+    QCustomPlot* pareto_ = nullptr;
+    QCPGraph* realGraph_ = nullptr;
+    QCPGraph* paddedGraph_ = nullptr;
+    QCPGraph* curveGraph_ = nullptr;
+    QCPGraph* servedGraph_ = nullptr;
+    QCPGraph* measuredGraph_ = nullptr;
+    QCPGraph* activeSetGraph_ = nullptr; // no data: the active set's entry in the legend
+    std::vector<QCPItemStraightLine*> handles_;
+    std::vector<QCPItemText*> handleLabels_;
+    std::vector<QCPItemStraightLine*> baselineLines_;
+    std::vector<QCPItemText*> baselineLabels_;
+
+    BucketTableModel* bucketModel_ = nullptr;
+    ComparisonTableModel* comparisonModel_ = nullptr;
+    QTableView* bucketTable_ = nullptr;
+    QTableView* comparisonTable_ = nullptr;
+    QWidget* comparisonPage_ = nullptr;
+    QLabel* comparisonNote_ = nullptr;
+    QCPItemText* paretoNote_ = nullptr;
+    QTabWidget* tablesTabs_ = nullptr;
+    QLabel* totals_ = nullptr;
+    QLabel* notes_ = nullptr;
+    QComboBox* setChooser_ = nullptr;
+    QLineEdit* boundariesEdit_ = nullptr;
+    QLabel* boundariesError_ = nullptr;
+    QComboBox* modeChooser_ = nullptr;
+    QCheckBox* logScale_ = nullptr;
+    QCheckBox* showBaselines_ = nullptr;
+
+    QSpinBox* buckets_ = nullptr;
+    QSpinBox* serveUpTo_ = nullptr;
+    QSpinBox* align_ = nullptr;
+    QComboBox* objective_ = nullptr;
+    QDoubleSpinBox* p99Budget_ = nullptr;
+    QDoubleSpinBox* bucketCost_ = nullptr;
+    QPushButton* optimizeButton_ = nullptr;
+    QPushButton* cancelButton_ = nullptr;
+    QProgressBar* progress_ = nullptr;
+    BackgroundJob* optimizeJob_ = nullptr;
+    PricingInputs optimizeFor_; // what the running Optimize prices under
+
+    Mode mode_ = Mode::Tokens;
+    // Histogram bins for drawing: [first, last] lengths, real tokens and requests.
+    struct Bin {
+        int64_t first = 0, last = 0;
+        double requests = 0, tokens = 0;
+    };
+    std::vector<Bin> bins_;
+    int dragIndex_ = -1;
+    int selected_ = -1;
+    std::optional<Boundaries> dragStart_;
+    std::string fittedSet_; // the set the length range was last fitted to
+};
+
+} // namespace bucketlab::ui

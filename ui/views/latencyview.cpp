@@ -1,0 +1,272 @@
+#include "ui/views/latencyview.h"
+
+#include "core/latency/latency_curve.h"
+#include "ui/models/profiletablemodel.h"
+#include "ui/models/session.h"
+#include "ui/views/elidedlabel.h"
+#include "ui/views/plot.h"
+#include "ui/views/plotsupport.h"
+#include "ui/views/profilepanel.h"
+#include "ui/views/tablecopy.h"
+
+#include <QComboBox>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <set>
+
+namespace bucketlab::ui {
+
+LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), session_(session)
+{
+    setObjectName("latencyView");
+    first_ = new QComboBox(this);
+    first_->setObjectName("profileChooser");
+    // Profile names can be long: the choosers keep their width, the tooltips the path.
+    first_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    first_->setMinimumContentsLength(24);
+    second_ = new QComboBox(this);
+    second_->setObjectName("compareChooser");
+    second_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    second_->setMinimumContentsLength(24);
+    second_->setToolTip(tr("A second profile drawn beside the first"));
+    curveLabel_ = new ElidedLabel(this, Qt::ElideMiddle);
+    curveLabel_->setObjectName("curveLabel");
+    tools_ = new QWidget(this);
+    auto* toolsLayout = new QHBoxLayout(tools_);
+    toolsLayout->setContentsMargins(0, 0, 0, 0);
+
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Profile:"), this));
+    bar->addWidget(first_);
+    bar->addSpacing(12);
+    bar->addWidget(new QLabel(tr("Compare with:"), this));
+    bar->addWidget(second_);
+    bar->addSpacing(12);
+    bar->addWidget(tools_);
+    bar->addStretch(1);
+
+    profiler_ = new ProfilePanel(session_, this);
+
+    plot_ = new QCustomPlot(this);
+    plot_->setObjectName("latencyPlot");
+    plot_->setMinimumHeight(300);
+    plot_->xAxis->setLabel(tr("input length (tokens)"));
+    plot_->yAxis->setLabel(tr("latency per call (ms)"));
+    plot_->legend->setVisible(true);
+    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    plot_->setInteractions(QCP::iRangeZoom | QCP::iRangeDrag);
+    plot_->setToolTip(tr("Points: median per shape with its 95 % confidence interval; dashed: "
+                         "p90 and p99; line: the non-decreasing curve the tuner uses"));
+    applyPlotTheme(plot_, palette());
+    installPlotExportMenu(plot_);
+
+    table_ = new ProfileTableModel(this);
+    tableView_ = new QTableView(this);
+    tableView_->setObjectName("profileTable");
+    tableView_->setModel(table_);
+    installTableCopy(tableView_);
+    tableView_->verticalHeader()->setVisible(false);
+    tableView_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    tableView_->horizontalHeader()->setStretchLastSection(true);
+    tableView_->setAlternatingRowColors(true);
+
+    auto* split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(plot_);
+    auto* lower = new QWidget(split);
+    auto* lowerLayout = new QVBoxLayout(lower);
+    lowerLayout->setContentsMargins(0, 0, 0, 0);
+    lowerLayout->addWidget(curveLabel_);
+    lowerLayout->addWidget(tableView_, 1);
+    split->addWidget(lower);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(bar);
+    layout->addWidget(profiler_);
+    layout->addWidget(split, 1);
+
+    connect(first_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
+    connect(second_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
+    connect(session_, &Session::profilesChanged, this, [this] { rebuildChoosers(false); });
+    // A new curve for the tuner (a finished profile, an opened one) is what the user wants
+    // to see: the chooser follows it, so the plot never shows one profile while "Tuning uses"
+    // names another.
+    connect(session_, &Session::latencyChanged, this, [this] { rebuildChoosers(true); });
+    connect(session_, &Session::activeBoundariesChanged, this, &LatencyView::redraw);
+    connect(profiler_, &ProfilePanel::liveUpdated, this, &LatencyView::redraw);
+    rebuildChoosers(true);
+}
+
+void LatencyView::rebuildChoosers(bool followTuner)
+{
+    const QString a = first_->currentText(), b = second_->currentText();
+    {
+        const QSignalBlocker blockA(first_), blockB(second_);
+        first_->clear();
+        second_->clear();
+        second_->addItem(tr("(none)"));
+        for (const auto& p : session_->profiles()) {
+            first_->addItem(QFileInfo(p.path).fileName(), p.path);
+            first_->setItemData(first_->count() - 1, p.path, Qt::ToolTipRole);
+            second_->addItem(QFileInfo(p.path).fileName(), p.path);
+            second_->setItemData(second_->count() - 1, p.path, Qt::ToolTipRole);
+        }
+        const auto& src = session_->latencySource();
+        const int used = src ? first_->findData(QString::fromStdString(src->source)) : -1;
+        if (followTuner && used >= 0)
+            first_->setCurrentIndex(used);
+        else if (first_->findText(a) >= 0)
+            first_->setCurrentIndex(first_->findText(a));
+        else if (used >= 0)
+            first_->setCurrentIndex(used); // default to the profile the tuner uses
+        if (second_->findText(b) >= 0)
+            second_->setCurrentIndex(second_->findText(b));
+    }
+    redraw();
+}
+
+void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QString& name)
+{
+    const QColor color = profileColor(colorIndex, palette());
+    // The smallest batch present: the curve the tuner uses is built from it.
+    int64_t batch = 0;
+    for (const auto& p : profile.points)
+        if (p.ok() && (batch == 0 || p.batch < batch))
+            batch = p.batch;
+    QVector<double> x, p50, lo, hi, p90, p99;
+    std::vector<ProfilePoint> points;
+    for (const auto& p : profile.points)
+        if (p.ok() && p.batch == batch)
+            points.push_back(p);
+    std::sort(points.begin(), points.end(),
+              [](const auto& a, const auto& b) { return a.length < b.length; });
+    for (const auto& p : points) {
+        x << double(p.length);
+        p50 << p.p50Ms;
+        const bool hasCi = p.ci95HighMs > 0;
+        lo << (hasCi ? std::max(0.0, p.p50Ms - p.ci95LowMs) : 0.0);
+        hi << (hasCi ? std::max(0.0, p.ci95HighMs - p.p50Ms) : 0.0);
+        p90 << p.p90Ms;
+        p99 << p.p99Ms;
+    }
+    auto* median = plot_->addGraph();
+    median->setName(tr("%1 median").arg(name));
+    median->setData(x, p50, true);
+    median->setLineStyle(QCPGraph::lsNone);
+    median->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5), QBrush(color), 6));
+    auto* bars = new QCPErrorBars(plot_->xAxis, plot_->yAxis);
+    bars->setDataPlottable(median);
+    bars->setData(lo, hi);
+    bars->setPen(QPen(color, 1.2));
+    bars->setName(tr("%1 95 % CI").arg(name));
+    bars->removeFromLegend();
+    for (const auto& [values, label, style] :
+         {std::tuple{p90, QStringLiteral("p90"), Qt::DashLine},
+          std::tuple{p99, QStringLiteral("p99"), Qt::DotLine}}) {
+        auto* g = plot_->addGraph();
+        g->setName(QStringLiteral("%1 %2").arg(name, label));
+        g->setData(x, values, true);
+        QColor c = color;
+        c.setAlpha(170);
+        g->setPen(QPen(c, 1, style));
+    }
+    // The non-decreasing curve built from this profile.
+    try {
+        const LatencyCurve curve = LatencyCurve::fromProfile(profile, name.toStdString());
+        if (!x.isEmpty()) {
+            QVector<double> cx, cy;
+            const double top = x.last() * 1.05;
+            for (int i = 0; i <= 300; ++i) {
+                const int64_t len = std::max<int64_t>(1, int64_t(top * i / 300.0));
+                cx << double(len);
+                cy << curve.at(len);
+            }
+            auto* g = plot_->addGraph();
+            g->setName(tr("%1 curve used for tuning").arg(name));
+            g->setData(cx, cy, true);
+            g->setPen(QPen(color, 2));
+        }
+    } catch (const std::exception&) {
+        // A profile without usable points draws its points only.
+    }
+}
+
+void LatencyView::redraw()
+{
+    plot_->clearGraphs();
+    plot_->clearPlottables();
+    plot_->clearItems();
+    const auto& profiles = session_->profiles();
+    const Profile* a = nullptr;
+    const Profile* b = nullptr;
+    if (first_->currentIndex() >= 0 && first_->currentIndex() < int(profiles.size()))
+        a = &profiles[size_t(first_->currentIndex())].profile;
+    if (second_->currentIndex() > 0 && second_->currentIndex() - 1 < int(profiles.size()))
+        b = &profiles[size_t(second_->currentIndex() - 1)].profile;
+    if (a)
+        drawProfile(*a, 0, first_->currentText());
+    if (b && b != a)
+        drawProfile(*b, 1, second_->currentText());
+    const Profile live = profiler_->liveProfile();
+    if (!live.points.empty())
+        drawProfile(live, 2, tr("profiling"));
+    if (!a && live.points.empty() && session_->hasLatency()) {
+        // No measurements: show the analytic curve in use.
+        QVector<double> cx, cy;
+        const double top = std::max<double>(64, double(session_->histogram().maxLength()));
+        for (int i = 0; i <= 300; ++i) {
+            const int64_t len = std::max<int64_t>(1, int64_t(top * i / 300.0));
+            cx << double(len);
+            cy << session_->latency().at(len);
+        }
+        auto* g = plot_->addGraph();
+        g->setName(QString::fromStdString(session_->latency().describe()));
+        g->setData(cx, cy, true);
+        g->setPen(QPen(profileColor(0, palette()), 2));
+    }
+    // The active buckets, in their set's colour as in the Buckets view.
+    std::set<int64_t> buckets;
+    QColor setColor = session_->activeSet() ? boundarySetColor(*session_->activeSet(), palette())
+                                            : palette().color(QPalette::Text);
+    setColor.setAlpha(150);
+    for (int64_t bLen : session_->activeBoundaries()) {
+        buckets.insert(bLen);
+        auto* line = new QCPItemStraightLine(plot_);
+        line->point1->setCoords(double(bLen), 0);
+        line->point2->setCoords(double(bLen), 1);
+        line->setPen(QPen(setColor, 1, Qt::DashDotLine));
+    }
+    table_->setProfile(live.points.empty() ? a : &live);
+    table_->setBucketLengths(buckets);
+    curveLabel_->setText(
+        session_->hasLatency()
+            ? tr("Tuning uses: %1").arg(QString::fromStdString(session_->latency().describe()))
+            : tr("No latency curve yet: open a profile (.json/.csv) or profile "
+                 "the model"));
+    plot_->rescaleAxes();
+    plot_->xAxis->setRangeLower(0);
+    plot_->yAxis->setRangeLower(0);
+    plot_->yAxis->setRangeUpper(plot_->yAxis->range().upper * 1.08);
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LatencyView::changeEvent(QEvent* event)
+{
+    if (event->type() == QEvent::PaletteChange) {
+        applyPlotTheme(plot_, palette());
+        redraw();
+    }
+    QWidget::changeEvent(event);
+}
+
+} // namespace bucketlab::ui
