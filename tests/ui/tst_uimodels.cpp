@@ -2,7 +2,6 @@
 // (bucketlab_ui_models): files load into the Session off the UI thread, the active set is
 // priced, edits are undoable, and the table models over it pass QAbstractItemModelTester.
 #include "core/tuning/tuning_report.h"
-#include "guitest.h"
 #include "testutil.h"
 #include "ui/models/buckettablemodel.h"
 #include "ui/models/comparisontablemodel.h"
@@ -52,7 +51,8 @@ void TestUiModels::loaderFillsTheSessionAndModelsFollow()
     session.setActiveIndex(0);
     QVERIFY(session.evaluation().has_value());
     QCOMPARE(buckets.rowCount(), 2);
-    QVERIFY(session.setActiveBoundaries(std::vector<int64_t>{16, 32, 128}));
+    session.editActiveBoundaries({16, 32, 128}, "Add boundary 16");
+    QVERIFY(session.isModified());
     QCOMPARE(buckets.rowCount(), 3);
     session.undoStack()->undo();
     QCOMPARE(session.activeBoundaries().str(), std::string("32,128"));
