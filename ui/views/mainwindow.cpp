@@ -393,10 +393,13 @@ void MainWindow::askAboutOutsideFiles(const QString& path, const QStringList& fi
     constexpr int kListed = 12;
     QStringList listed = files.mid(0, kListed);
     if (files.size() > kListed)
-        listed << tr("… and %n more", "", int(files.size()) - kListed);
-    QMessageBox box(QMessageBox::Warning, tr("Files outside the project"),
-                    tr("%1 refers to %n file(s) outside its folder:", "", int(files.size()))
-                        .arg(QFileInfo(path).fileName()),
+        listed << tr("… and %1 more").arg(files.size() - kListed);
+    const QString name = QFileInfo(path).fileName();
+    const QString text =
+        files.size() == 1
+            ? tr("%1 refers to a file outside its folder:").arg(name)
+            : tr("%1 refers to %2 files outside its folder:").arg(name).arg(files.size());
+    QMessageBox box(QMessageBox::Warning, tr("Files outside the project"), text,
                     QMessageBox::Open | QMessageBox::Cancel, this);
     box.setObjectName("outsideFilesBox");
     box.setInformativeText(listed.join('\n') + "\n\n" +
