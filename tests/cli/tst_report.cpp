@@ -133,13 +133,13 @@ void TestReport::initTestCase()
     QVERIFY(writeAll(path("few_lengths.csv"), "length\n10\n20\n20\n30\n"));
     // Run B as a project: a CSV whose length column is not a default name (the project's
     // options say which), a latency spec and a boundary set of its own.
-    QByteArray csv = "id,tokens\n";
+    QByteArray csv = "id,request_size\n";
     for (int i = 0; i < 3000; ++i)
         csv += QByteArray::number(i) + "," + QByteArray::number(40 + (i * 7919) % 331) + "\n";
     QVERIFY(writeAll(path("b_traffic.csv"), csv));
     QVERIFY(writeAll(path("b.bucketlab.json"),
                      R"({"format": "bucketlab.project/1", "distributions": [{"name": "b",
-                         "source": "b_traffic.csv", "options": {"column": "tokens"}}],
+                         "source": "b_traffic.csv", "options": {"column": "request_size"}}],
                          "latencies": [{"name": "b", "source": "linear:1.5,0.03"}],
                          "boundary_sets": [{"name": "deployed", "kind": "current",
                          "boundaries": [100, 300, 512]}]})"));
@@ -404,7 +404,7 @@ void TestReport::comparesTwoRuns_data()
         << kTrafficB << "" << kLatencyB << QStringList{"Optimum for run B"};
     QTest::addRow("a project") << QStringList{"--compare", "DIR/b.bucketlab.json"}
                                << "DIR/b_traffic.csv"
-                               << "tokens"
+                               << "request_size"
                                << "linear:1.5,0.03"
                                << QStringList{"Optimum for run B", "Run B's 'deployed'"};
 }
