@@ -164,8 +164,9 @@ void TestReport::help()
 {
     const auto r = runCli({"report", "--help"});
     QCOMPARE(r.exitCode, 0);
-    for (const char* option : {"--distribution", "--latency", "--current", "--tuned", "--tune",
-                               "--package", "--html", "--json", "--force"})
+    for (const char* option :
+         {"--distribution", "--latency", "--current", "--tuned", "--tune", "--package", "--html",
+          "--json", "--force", "--compare", "--compare-distribution", "--compare-latency"})
         QVERIFY2(r.out.contains(option), option);
 }
 
