@@ -50,6 +50,7 @@ h1 { font-size: 28px; line-height: 1.25; margin: 4px 0 6px; letter-spacing: -0.0
 h2 { font-size: 19px; margin: 38px 0 10px; padding-top: 6px; letter-spacing: -0.005em; }
 h3 { font-size: 15px; margin: 22px 0 8px; }
 p { margin: 8px 0; }
+a { color: var(--accent); }
 .sub { color: var(--muted); margin: 0; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono",
   "Liberation Mono", Menlo, Consolas, monospace; font-size: 0.9em; }
