@@ -1,6 +1,7 @@
 #include "app/cli/command.h"
 #include "app/cli/terminal_progress.h"
 #include "app/cli/torch_steps.h"
+#include "core/project/project.h"
 #include "core/report/html_report.h"
 #include "core/report/report_builder.h"
 #include "core/spec/boundaries.h"
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace bucketlab::cli {
 
@@ -32,6 +34,8 @@ struct ReportOptions {
     std::string batchSizes = "1,2,5";
     int threads = 0;
     bool noKernelCheck = false;
+    std::string compare; // a project file: run B
+    std::string compareDistribution, compareColumn, compareLatency;
     std::string html;
     bool force = false;
     bool json = false;
@@ -77,6 +81,10 @@ std::string commandLine(const ReportOptions& o)
         add("--threads", std::to_string(o.threads));
     if (o.noKernelCheck)
         s += " --no-kernel-check";
+    add("--compare", o.compare);
+    add("--compare-distribution", o.compareDistribution);
+    add("--compare-column", o.compareColumn);
+    add("--compare-latency", o.compareLatency);
     add("--html", o.html);
     return s;
 }
@@ -90,6 +98,46 @@ std::vector<std::string> existingFiles(std::initializer_list<const std::string*>
             files.push_back(*p);
     }
     return files;
+}
+
+// Run B from --compare (a project: its first traffic and latency, as the desktop opens it,
+// and its boundary sets) or from --compare-distribution / --compare-latency.
+std::optional<ReportRunRequest> secondRun(const ReportOptions& o)
+{
+    if (o.compare.empty() && o.compareDistribution.empty() && o.compareLatency.empty())
+        return std::nullopt;
+    ReportRunRequest run;
+    if (o.compare.empty()) {
+        run.distribution = o.compareDistribution;
+        run.distributionOptions.column = o.compareColumn.empty() ? o.column : o.compareColumn;
+        run.latency = o.compareLatency;
+        return run;
+    }
+    Project project;
+    try {
+        project = readProject(o.compare);
+    } catch (const Error& e) {
+        // Most likely a traffic or profile file given where a project goes.
+        const std::string suffix = ".bucketlab.json";
+        const bool projectName =
+            o.compare.size() >= suffix.size() &&
+            o.compare.compare(o.compare.size() - suffix.size(), suffix.size(), suffix) == 0;
+        if (projectName)
+            throw;
+        throw Error(std::string(e.what()) +
+                    "; --compare takes a *.bucketlab.json project: give a traffic file with "
+                    "--compare-distribution or a profile with --compare-latency");
+    }
+    run.project = o.compare;
+    if (!project.distributions.empty()) {
+        run.distribution = project.distributions.front().source;
+        run.distributionOptions = distributionOptionsOf(project.distributions.front());
+    }
+    if (!project.latencies.empty())
+        run.latency = project.latencies.front().source;
+    for (const auto& set : project.boundarySets)
+        run.boundarySets.push_back({set.name, set.boundaries});
+    return run;
 }
 
 } // namespace
@@ -132,17 +180,36 @@ Command addReportCommand(CLI::App& app)
                     "LibTorch threads and validator workers (default: LibTorch's own)");
     sub->add_flag("--no-kernel-check", o->noKernelCheck,
                   "Skip kernel validation (the report says that none was run)");
+    auto* compare = sub->add_option(
+        "--compare", o->compare,
+        "A second run to compare with, side by side: a BucketLab project (*.bucketlab.json); "
+        "its first traffic and latency source, and its boundary sets");
+    sub->add_option("--compare-distribution", o->compareDistribution,
+                    "A second run's traffic (file or synthetic spec), on --latency's curve unless "
+                    "--compare-latency gives another")
+        ->excludes(compare);
+    sub->add_option("--compare-column", o->compareColumn,
+                    "CSV/TSV column of lengths in --compare-distribution (default: --column)")
+        ->excludes(compare);
+    sub->add_option("--compare-latency", o->compareLatency,
+                    "A second run's latency (profile or spec), on --distribution's traffic unless "
+                    "--compare-distribution gives another")
+        ->excludes(compare);
     sub->add_option("--html", o->html, "HTML file to write")->required();
     sub->add_flag("--force", o->force, "Replace --html if it exists");
     sub->add_flag("--json", o->json, "Print the summary figures as JSON");
     sub->footer("Exit codes: 0 report written; 1 report written, and a kernel it validated has "
                 "defects; 2 bad input (nothing written).\nExample:\n  bucketlab-cli report "
                 "--distribution traffic.csv --latency profile.json --current 128,512 --html "
+                "buckets.html\n  bucketlab-cli report --distribution traffic.csv --latency "
+                "profile.json --current 128,512 --compare-distribution new_traffic.csv --html "
                 "buckets.html");
 
     return {sub,
             [o] {
-                const auto inputs = existingFiles({&o->distribution, &o->latency, &o->package});
+                const auto inputs =
+                    existingFiles({&o->distribution, &o->latency, &o->package, &o->compare,
+                                   &o->compareDistribution, &o->compareLatency});
                 checkOutputPath(o->html, OutputCheck{o->force, inputs});
                 BoundaryReportRequest r;
                 r.distribution = o->distribution;
@@ -161,6 +228,7 @@ Command addReportCommand(CLI::App& app)
                 r.checkKernels = !o->noKernelCheck;
                 r.threads = o->threads;
                 r.commandLine = commandLine(*o);
+                r.compareWith = secondRun(*o);
                 const BoundaryReportRun run =
                     makeBoundaryReport(r, torchSteps().report, terminalJob());
                 const BoundaryReport& report = run.report;
@@ -176,6 +244,8 @@ Command addReportCommand(CLI::App& app)
                               << " KiB)\n  " << summary.sentence << "\n";
                     if (!summary.caveat.empty())
                         std::cout << "  note: " << summary.caveat << "\n";
+                    if (report.runs)
+                        std::cout << "  run B: " << describeRunComparison(*report.runs) << "\n";
                     if (report.kernelChecks.empty())
                         std::cout << "  kernel: no validation run (--no-kernel-check)\n";
                     for (const auto& k : report.kernelChecks)

@@ -52,6 +52,29 @@ std::string resolve(const std::string& path, const std::string& projectPath)
 
 } // namespace
 
+DistributionOptions distributionOptionsOf(const DistributionSource& source)
+{
+    DistributionOptions o;
+    const auto option = [&](const char* name) {
+        const auto it = source.options.find(name);
+        return it == source.options.end() ? std::string() : it->second;
+    };
+    o.column = option("column");
+    o.field = option("field");
+    o.vocab = option("vocab");
+    const std::string columns = option("text_columns");
+    for (size_t start = 0; !columns.empty() && start <= columns.size();) {
+        const size_t comma = columns.find(',', start);
+        o.textColumns.push_back(columns.substr(start, comma - start));
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    const std::string lowercase = option("lowercase");
+    o.lowercase = lowercase == "true" || lowercase == "1";
+    return o;
+}
+
 nlohmann::json projectJson(const Project& p)
 {
     json j;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/spec/boundaries.h"
+#include "core/traffic/distribution.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -44,6 +45,10 @@ struct Project {
     std::string activeBoundarySet;
     std::string notes;
 };
+
+// How to read a project's distribution: its options (column, field, vocab, text_columns,
+// lowercase) as the traffic readers take them.
+DistributionOptions distributionOptionsOf(const DistributionSource& source);
 
 nlohmann::json projectJson(const Project& project);
 // Relative paths in the file are resolved against the project file's directory.

@@ -155,6 +155,19 @@ ComparisonSummary summarizeComparison(const BoundaryComparison& c)
     return s;
 }
 
+std::string baselineDisplayName(const std::string& name)
+{
+    if (name == "current")
+        return "Current";
+    if (name == "powers_of_two")
+        return "Powers of two (NxD default)";
+    if (name == "equal_mass")
+        return "Equal traffic per bucket";
+    if (name == "uniform")
+        return "Uniform widths";
+    return name;
+}
+
 ReportInput describeReportInput(const std::string& role, const std::string& fileOrSpec)
 {
     ReportInput in;
@@ -229,6 +242,7 @@ nlohmann::json boundaryReportJson(const BoundaryReport& report, const std::strin
                                {"file", in.isFile},
                                {"sha256", in.isFile ? json(in.sha256) : json(nullptr)},
                                {"bytes", in.isFile ? json(in.bytes) : json(nullptr)}});
+    j["compare"] = report.runs ? runComparisonJson(*report.runs) : json(nullptr);
     return j;
 }
 

@@ -5,11 +5,13 @@
 // core/report/html_report.h, the LibTorch parts (kernel checks) core/report/report_checks.h.
 #pragma once
 
+#include "core/report/run_comparison.h"
 #include "core/tuning/tuning_report.h"
 
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,10 +111,16 @@ struct BoundaryReport {
     std::vector<ReportKernelCheck> kernelChecks;
     std::string kernelChecksNotRun; // when kernelChecks is empty: why none was run
     ReportEnvironment environment;
+    // Set when a second run was given: the report's sets priced on both runs.
+    std::optional<RunComparison> runs;
 };
 
+// "Powers of two (NxD default)" for "powers_of_two", and so on; other names as they are.
+std::string baselineDisplayName(const std::string& name);
+
 // The figures `report --json` prints: {"summary", "caveat", "current", "tuned", "gain",
-// "optimum", "knee_buckets", "kernel_checks", "kernel_checks_run", "environment", "inputs"}.
+// "optimum", "knee_buckets", "kernel_checks", "kernel_checks_run", "environment", "inputs",
+// "compare"}; "compare" is run_comparison.h's document, or null without a second run.
 nlohmann::json boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath);
 
 } // namespace bucketlab

@@ -1,6 +1,7 @@
 #include "core/report/html_report.h"
 #include "core/util/format.h"
 
+#include "core/report/run_comparison.h"
 #include "core/report/svg_chart.h"
 #include "core/spec/package_meta.h"
 
@@ -21,6 +22,7 @@ const char* kStyle = R"css(
   --rejected: #d4d8df; --grid: #eceff4; --axis: #7b8495; --knee: #7c3aed;
   --good: #11773a; --good-bg: #e7f6ec; --bad: #b42318; --bad-bg: #fdecea;
   --none: #7a5a00; --none-bg: #fdf6e3;
+  --run-a: #007a5e; --run-a-soft: rgba(0, 158, 115, 0.22); --run-b: #b4407e;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -30,6 +32,7 @@ const char* kStyle = R"css(
     --rejected: #3a4250; --grid: #222a36; --axis: #7d889b; --knee: #b794f6;
     --good: #5fd38d; --good-bg: #12301f; --bad: #ff8a80; --bad-bg: #3a1a18;
     --none: #e8c46a; --none-bg: #322a14;
+    --run-a: #3fcf9f; --run-a-soft: rgba(63, 207, 159, 0.22); --run-b: #f08cc4;
   }
 }
 * { box-sizing: border-box; }
@@ -47,6 +50,7 @@ h1 { font-size: 28px; line-height: 1.25; margin: 4px 0 6px; letter-spacing: -0.0
 h2 { font-size: 19px; margin: 38px 0 10px; padding-top: 6px; letter-spacing: -0.005em; }
 h3 { font-size: 15px; margin: 22px 0 8px; }
 p { margin: 8px 0; }
+a { color: var(--accent); }
 .sub { color: var(--muted); margin: 0; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono",
   "Liberation Mono", Menlo, Consolas, monospace; font-size: 0.9em; }
@@ -111,6 +115,25 @@ td.l, th.l { text-align: left; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--border); }
 tr.highlight td { background: var(--panel); font-weight: 600; }
 .table-note { color: var(--muted); font-size: 13px; margin: 2px 0 0; }
+/* Run A and run B (report --compare): bluish green and reddish purple (Okabe-Ito), apart
+   from the current (orange) and tuned (blue) sets' colours. */
+.run-a-area, .swatch-run-a { fill: var(--run-a-soft); }
+.swatch-run-a { stroke: var(--run-a); stroke-width: 1.5; }
+.run-a-line { fill: none; stroke: var(--run-a); stroke-width: 1.6; }
+.run-b-line { fill: none; stroke: var(--run-b); stroke-width: 2.2; }
+.run-a-curve { fill: none; stroke: var(--run-a); stroke-width: 2.2; }
+.run-b-curve { fill: none; stroke: var(--run-b); stroke-width: 2.2; stroke-dasharray: 7 3; }
+.run-a-curve.extrapolated, .run-b-curve.extrapolated { stroke-dasharray: 2 4; }
+.run-a-measured { fill: var(--bg); stroke: var(--run-a); stroke-width: 1.8; }
+.run-b-measured { fill: var(--bg); stroke: var(--run-b); stroke-width: 1.8; }
+.sw-run-a { background: var(--run-a); } .sw-run-b { background: var(--run-b); }
+table.runs { font-size: 13px; }
+table.runs th, table.runs td { padding: 5px 6px; }
+table.runs td.l { min-width: 170px; }
+table.runs th.group { text-align: center; border-bottom-width: 1px; }
+table.runs .diff { color: var(--muted); }
+table.runs .best { color: var(--fg); }
+.verdict { font-weight: 600; margin: 10px 0; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
 .badge { display: inline-block; font-size: 12px; font-weight: 700; letter-spacing: .04em;
   text-transform: uppercase; border-radius: 999px; padding: 2px 10px; margin-right: 8px;
@@ -143,6 +166,7 @@ footer { margin-top: 44px; padding-top: 12px; border-top: 1px solid var(--border
     --tuned-soft: rgba(40, 110, 230, 0.38); --traffic: #8d9bb0; --rejected: #d8dbe1;
     --grid: #e6e9ef; --axis: #6b7384; --knee: #6d28d9; --good: #0d6630; --good-bg: #e4f4ea;
     --bad: #a61b10; --bad-bg: #fbe8e6; --none: #6a4e00; --none-bg: #fbf3dc;
+    --run-a: #006b52; --run-a-soft: rgba(0, 158, 115, 0.20); --run-b: #a0336f;
   }
   @page { margin: 14mm 12mm; }
   body { max-width: none; padding: 0; font-size: 10.5pt; }
@@ -687,19 +711,6 @@ std::string bucketTable(const Evaluation& e, const std::string& id)
     return s;
 }
 
-std::string baselineName(const std::string& name)
-{
-    if (name == "current")
-        return "Current";
-    if (name == "powers_of_two")
-        return "Powers of two (NxD default)";
-    if (name == "equal_mass")
-        return "Equal traffic per bucket";
-    if (name == "uniform")
-        return "Uniform widths";
-    return name;
-}
-
 // "3.80 ms faster (24.8 %)" or "4.24 ms slower (58.4 %)": a signed "faster by" reads badly.
 std::string versus(double gainMs, double gainPct)
 {
@@ -736,7 +747,7 @@ std::string baselinesTable(const BoundaryComparison& c)
         row("Optimum for " + std::to_string(c.tuning.solution.boundaries.size()) + " buckets",
             c.tuning.evaluation, false, "exact optimum of mean latency");
     for (const auto& b : c.tuning.baselines)
-        row(baselineName(b.name), b.evaluation, false, b.note);
+        row(baselineDisplayName(b.name), b.evaluation, false, b.note);
     s += "</tbody></table>";
     return s;
 }
@@ -849,6 +860,285 @@ std::string trafficSummary(const BoundaryComparison& c)
            integer(h.quantile(0.9)) + ", p99 " + integer(h.quantile(0.99)) + ")";
 }
 
+// ---- Run B: the report's sets priced on a second run (report --compare) ----
+
+// Long specs would push a legend off its chart; the runs table gives them whole.
+std::string elide(const std::string& s, size_t n = 60)
+{
+    if (s.size() <= n)
+        return s;
+    size_t cut = n - 1;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+        --cut;
+    return s.substr(0, cut) + "…";
+}
+
+// The legend name of a run's latency: the profile's file name, or the analytic spec.
+std::string curveName(const LatencyCurve& curve)
+{
+    return curve.isAnalytic() ? curve.source() : shortSourceName(curve.source());
+}
+
+double runsTrafficAxisMax(const BoundaryComparison& c, const RunComparison& rc)
+{
+    const int64_t longest = std::max(c.tuning.histogram.maxLength(), rc.trafficB.maxLength());
+    int64_t m = longest;
+    for (const auto* b : {&c.current.boundaries, &c.tuned.boundaries}) {
+        const auto it = std::lower_bound(b->begin(), b->end(), longest);
+        m = std::max(m, it == b->end() ? b->largest() : *it);
+    }
+    return double(m) * 1.04 + 1;
+}
+
+// Percent of the run's requests in each bin: runs of any size on one scale.
+std::vector<double> sharesByBin(const LengthHistogram& h, const Bins& bins)
+{
+    std::vector<double> shares(size_t(bins.count) + 1, 0);
+    for (size_t i = 0; i < h.distinct(); ++i)
+        if (size_t(bins.of(h.lengths()[i])) < shares.size())
+            shares[size_t(bins.of(h.lengths()[i]))] += double(h.counts()[i]);
+    for (auto& s : shares)
+        s = h.total() > 0 ? 100.0 * s / double(h.total()) : 0;
+    return shares;
+}
+
+std::vector<std::pair<double, double>> stepOutline(const std::vector<double>& values,
+                                                   const Bins& bins)
+{
+    std::vector<std::pair<double, double>> points;
+    points.reserve(values.size() * 2);
+    for (size_t i = 0; i < values.size(); ++i) {
+        points.emplace_back(double(bins.firstOf(int64_t(i))) - 0.5, values[i]);
+        points.emplace_back(double(bins.lastOf(int64_t(i))) + 0.5, values[i]);
+    }
+    return points;
+}
+
+std::string runsTrafficChart(const BoundaryComparison& c, const RunComparison& rc)
+{
+    const double xMax = runsTrafficAxisMax(c, rc);
+    const Bins bins = binsFor(int64_t(xMax));
+    const auto a = sharesByBin(c.tuning.histogram, bins);
+    const auto b = sharesByBin(rc.trafficB, bins);
+    double top = *std::max_element(a.begin(), a.end());
+    if (!rc.sameTraffic)
+        top = std::max(top, *std::max_element(b.begin(), b.end()));
+    SvgChart chart(kChartWidth, 300);
+    chart.setXAxis("input length (tokens)", 0, xMax);
+    chart.setYAxis(bins.width == 1 ? "% of requests per length"
+                                   : "% of requests per " + std::to_string(bins.width) + " lengths",
+                   0, niceCeil(top * 1.08));
+    const auto outlineA = stepOutline(a, bins);
+    chart.addArea(outlineA, "run-a-area");
+    chart.addLine(outlineA, "run-a-line");
+    if (!rc.sameTraffic)
+        chart.addLine(stepOutline(b, bins), "run-b-line");
+    const bool shared = addBothSetsMarkers(chart, c, xMax);
+    if (rc.sameTraffic) {
+        chart.addLegend("A and B: " + elide(shortSourceName(rc.a.traffic)), "swatch-run-a");
+    } else {
+        chart.addLegend("A: " + elide(shortSourceName(rc.a.traffic)), "swatch-run-a");
+        chart.addLegend("B: " + elide(shortSourceName(rc.b.traffic)), "run-b-line",
+                        LegendSwatch::Line);
+    }
+    chart.addLegend("current boundaries", "line-current", LegendSwatch::Line);
+    chart.addLegend("tuned boundaries", "line-tuned", LegendSwatch::Line);
+    if (shared)
+        chart.addLegend("in both", "line-both", LegendSwatch::Line);
+    return chart.render("Traffic of run A and run B: share of requests by input length, with "
+                        "the current and tuned bucket boundaries");
+}
+
+// The curve sampled up to xMax: measured range (or analytic) and the extrapolated rest.
+std::pair<std::vector<std::pair<double, double>>, std::vector<std::pair<double, double>>>
+curveSamples(const LatencyCurve& curve, double xMax, double& top)
+{
+    std::vector<std::pair<double, double>> inside, beyond;
+    const int samples = 400;
+    for (int i = 0; i <= samples; ++i) {
+        const int64_t len = std::max<int64_t>(1, int64_t(std::llround(xMax * i / samples)));
+        const double v = curve.at(len);
+        top = std::max(top, v);
+        (curve.isExtrapolated(len) && !curve.isAnalytic() && len > curve.measured().back().length
+             ? beyond
+             : inside)
+            .emplace_back(double(len), v);
+    }
+    if (!inside.empty() && !beyond.empty())
+        beyond.insert(beyond.begin(), inside.back());
+    for (const auto& p : curve.measured())
+        top = std::max(top, p.ms);
+    return {inside, beyond};
+}
+
+std::string runsLatencyChart(const BoundaryComparison& c, const RunComparison& rc)
+{
+    const double xMax = std::max(latencyAxisMax(c), double(rc.trafficB.maxLength()) * 1.03 + 1);
+    double top = 0;
+    const auto a = curveSamples(c.curve, xMax, top);
+    const auto b = curveSamples(rc.curveB, xMax, top);
+    SvgChart chart(kChartWidth, 300);
+    chart.setXAxis("bucket length (tokens)", 0, xMax);
+    chart.setYAxis("latency per request (ms)", 0, niceCeil(top * 1.08));
+    bool extrapolated = false;
+    const auto draw = [&](const LatencyCurve& curve, const auto& samples, const std::string& run) {
+        chart.addLine(samples.first, "run-" + run + "-curve");
+        if (!samples.second.empty()) {
+            chart.addLine(samples.second, "run-" + run + "-curve extrapolated");
+            extrapolated = true;
+        }
+        if (!curve.isAnalytic())
+            for (const auto& p : curve.measured())
+                if (double(p.length) <= xMax)
+                    chart.addPoint(double(p.length), p.ms, 3.5, "run-" + run + "-measured",
+                                   "run " + std::string(run == "a" ? "A" : "B") +
+                                       " measured: length " + integer(p.length) + ", " + ms(p.ms));
+    };
+    draw(c.curve, a, "a");
+    if (!rc.sameLatency)
+        draw(rc.curveB, b, "b");
+    if (rc.sameLatency) {
+        chart.addLegend("A and B: " + elide(curveName(c.curve)), "run-a-curve", LegendSwatch::Line);
+    } else {
+        chart.addLegend("A: " + elide(curveName(c.curve)), "run-a-curve", LegendSwatch::Line);
+        chart.addLegend("B: " + elide(curveName(rc.curveB)), "run-b-curve", LegendSwatch::Line);
+    }
+    if (extrapolated)
+        chart.addLegend("extrapolated", "curve-extrapolated", LegendSwatch::Line);
+    return chart.render("Latency curves of run A and run B: latency of one request by bucket "
+                        "length");
+}
+
+std::string signedMs(double d)
+{
+    if (std::fabs(d) < 0.0005)
+        return "0";
+    return (d > 0 ? "+" : "") + formatMs(d);
+}
+
+std::string signedPoints(double d)
+{
+    if (std::fabs(d) < 0.05)
+        return "0";
+    return (d > 0 ? "+" : "") + formatNumber(d, 1);
+}
+
+std::string runsInputsTable(const RunComparison& rc)
+{
+    std::string s = "<table id=\"runs-inputs\"><thead><tr><th class=\"l\">Run</th><th "
+                    "class=\"l\">Traffic</th><th>Requests</th><th>Lengths</th><th>Mean "
+                    "length</th><th class=\"l\">Latency</th></tr></thead><tbody>";
+    const auto row = [&](const char* name, const ReportRunInfo& r, bool sameT, bool sameL) {
+        s += "<tr><td class=\"l\"><span class=\"legend-inline sw-run-" +
+             std::string(name[0] == 'A' ? "a" : "b") + "\"></span>" + name +
+             (r.project.empty() ? std::string()
+                                : "<br><span class=\"table-note\">project <code>" + esc(r.project) +
+                                      "</code></span>") +
+             "</td><td class=\"l\"><code>" + esc(r.traffic) + "</code>" +
+             (sameT ? " <span class=\"table-note\">(run A's)</span>" : "") + "</td><td>" +
+             integer(r.requests) + "</td><td>" + integer(r.shortest) + "–" + integer(r.longest) +
+             "</td><td>" + formatNumber(r.meanLength, 1) + "</td><td class=\"l\"><code>" +
+             esc(r.latency) + "</code>" +
+             (sameL ? " <span class=\"table-note\">(run A's)</span>" : "") + "</td></tr>";
+    };
+    row("A", rc.a, false, false);
+    row("B", rc.b, rc.sameTraffic, rc.sameLatency);
+    s += "</tbody></table>";
+    return s;
+}
+
+std::string runsSetsTable(const RunComparison& rc)
+{
+    std::string s =
+        "<table id=\"compare-sets\" class=\"runs\"><thead><tr><th class=\"l\" "
+        "rowspan=\"2\">Boundary set</th><th colspan=\"3\" class=\"group\">Mean latency</th><th "
+        "colspan=\"3\" class=\"group\">p99 latency</th><th colspan=\"3\" class=\"group\">Padding "
+        "waste</th><th colspan=\"3\" class=\"group\">Rejected</th></tr><tr>";
+    for (int i = 0; i < 4; ++i)
+        s += "<th>A</th><th>B</th><th class=\"diff\">B − A</th>";
+    s += "</tr></thead><tbody>";
+    for (size_t i = 0; i < rc.sets.size(); ++i) {
+        const auto& p = rc.sets[i];
+        const auto& a = p.a.stats;
+        const auto& b = p.b.stats;
+        const bool highlight = p.origin == "tuned";
+        const auto best = [&](bool onB, const std::string& text) {
+            return (onB ? i == rc.bestB : i == rc.bestA)
+                       ? "<strong class=\"best\">" + text + " ★</strong>"
+                       : text;
+        };
+        std::string what = list(p.a.boundaries);
+        if (!p.note.empty())
+            what += " · " + p.note;
+        s += std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
+             esc(p.name) + "<br><span class=\"table-note\">" + esc(what) + "</span></td>";
+        s += "<td>" + best(false, ms(a.meanLatencyMs)) + "</td><td>" +
+             best(true, ms(b.meanLatencyMs)) + "</td><td class=\"diff\">" +
+             signedMs(b.meanLatencyMs - a.meanLatencyMs) + "</td>";
+        s += "<td>" + ms(a.p99LatencyMs) + "</td><td>" + ms(b.p99LatencyMs) +
+             "</td><td class=\"diff\">" + signedMs(b.p99LatencyMs - a.p99LatencyMs) + "</td>";
+        s += "<td>" + pct(a.wastePct) + "</td><td>" + pct(b.wastePct) + "</td><td class=\"diff\">" +
+             signedPoints(b.wastePct - a.wastePct) + "</td>";
+        s += "<td>" + pct(a.rejectedPct) + "</td><td>" + pct(b.rejectedPct) +
+             "</td><td class=\"diff\">" + signedPoints(b.rejectedPct - a.rejectedPct) + "</td>";
+        s += "</tr>";
+    }
+    s += "</tbody></table>";
+    s += "<p class=\"table-note\">★ the best set on each run: the fewest rejected requests, then "
+         "the lowest mean latency. B − A in ms for latencies and in percentage points for waste "
+         "and rejected shares. Means, percentiles and waste are over the requests a set "
+         "serves.</p>";
+    return s;
+}
+
+// What run B is, in a word: its project, else what it changes.
+std::string runBName(const RunComparison& rc)
+{
+    if (!rc.b.project.empty())
+        return shortSourceName(rc.b.project);
+    if (!rc.sameTraffic)
+        return shortSourceName(rc.b.traffic);
+    return curveName(rc.curveB);
+}
+
+std::string runsSection(const BoundaryReport& r, int firstFigure)
+{
+    const BoundaryComparison& c = r.comparison;
+    const RunComparison& rc = *r.runs;
+    const std::string what = rc.sameLatency   ? "another traffic on the same latency curve"
+                             : rc.sameTraffic ? "the same traffic on another latency curve"
+                                              : "another traffic and another latency curve";
+    std::string s = "<h2 id=\"runs\">Run A and run B</h2>";
+    s += "<p>The boundary sets of this report priced on a second run. Run A is this report's "
+         "traffic and latency; run B is " +
+         what +
+         (rc.b.project.empty()
+              ? std::string()
+              : " from project <code>" + esc(shortSourceName(rc.b.project)) + "</code>") +
+         ". Every set is priced on both, including the optimum for run B and run B's own "
+         "sets, so the table shows whether boundaries tuned on A hold on B.</p>";
+    s += runsInputsTable(rc);
+    s += "<figure>" + runsTrafficChart(c, rc) + "<figcaption>Figure " +
+         std::to_string(firstFigure) +
+         ". Share of requests by input length on each run (each run's requests add up to "
+         "100 %" +
+         (rc.sameTraffic ? "; both runs have the same traffic" : "") +
+         "), with the current (dashed) and tuned (solid) boundaries.</figcaption></figure>\n";
+    s += "<figure>" + runsLatencyChart(c, rc) + "<figcaption>Figure " +
+         std::to_string(firstFigure + 1) + ". Latency of one request by bucket length on each run" +
+         (rc.sameLatency ? "; both runs have the same latency curve" : "") +
+         ". Circles are measured points.</figcaption></figure>\n";
+    s += runsSetsTable(rc);
+    s += "<p class=\"verdict\">" + esc(describeRunComparison(rc)) + "</p>";
+    if (!rc.notes.empty()) {
+        s += "<ul class=\"notes\">";
+        for (const auto& n : rc.notes)
+            s += "<li>" + esc(n) + "</li>";
+        s += "</ul>";
+    }
+    return s;
+}
+
 } // namespace
 
 std::string renderHtmlReport(const BoundaryReport& r)
@@ -870,7 +1160,10 @@ std::string renderHtmlReport(const BoundaryReport& r)
     h += "<h1>Buckets " + esc(list(c.current.boundaries)) + " → " + esc(list(c.tuned.boundaries)) +
          "</h1>";
     h += "<p class=\"sub\">Traffic <code>" + esc(source) + "</code> · latency <code>" +
-         esc(c.curve.describe()) + "</code> · " + esc(r.environment.createdAt) + "</p></header>\n";
+         esc(c.curve.describe()) + "</code>" +
+         (r.runs ? " · compared with run B <code>" + esc(runBName(*r.runs)) + "</code>"
+                 : std::string()) +
+         " · " + esc(r.environment.createdAt) + "</p></header>\n";
 
     h += summary.refuses
              ? "<section class=\"summary\"><p class=\"headline refuses\"><span "
@@ -879,6 +1172,10 @@ std::string renderHtmlReport(const BoundaryReport& r)
              : "<section class=\"summary\"><p class=\"headline\">" + esc(summary.sentence) + "</p>";
     if (!summary.caveat.empty())
         h += "<p class=\"caveat\">" + esc(summary.caveat) + "</p>";
+    if (r.runs)
+        h += "<p class=\"caveat\">Compared with run B (see <a href=\"#runs\">Run A and run "
+             "B</a>): " +
+             esc(describeRunComparison(*r.runs)) + "</p>";
     h += "</section>\n" + cards(r) + "\n";
 
     h += "<h2>Traffic and buckets</h2>";
@@ -917,12 +1214,14 @@ std::string renderHtmlReport(const BoundaryReport& r)
          "commonly use, for " +
          std::to_string(c.tuning.settings.buckets) + " buckets where the rule takes a count.</p>";
     h += baselinesTable(c);
+    if (r.runs)
+        h += runsSection(r, 4);
 
     h += "<h2>How many buckets</h2><p>The exact optimum of mean latency for each bucket count. "
          "Past the knee, another bucket (another compiled graph) buys less than the average "
          "bucket did.</p>";
-    h += "<figure>" + paretoChart(c) +
-         "<figcaption>Figure 4. Pareto front of mean latency against the number of buckets"
+    h += "<figure>" + paretoChart(c) + "<figcaption>Figure " + std::string(r.runs ? "6" : "4") +
+         ". Pareto front of mean latency against the number of buckets"
          "</figcaption></figure>\n";
     h += paretoTable(c);
 

@@ -10,6 +10,61 @@
 
 namespace bucketlab {
 
+namespace {
+
+ReportRunInfo runInfo(const std::string& traffic, const BucketEvaluator& e)
+{
+    ReportRunInfo info;
+    info.traffic = traffic;
+    info.latency = e.curve().describe();
+    const LengthHistogram& h = e.histogram();
+    info.requests = h.total();
+    info.shortest = h.minLength();
+    info.longest = h.maxLength();
+    info.meanLength = h.mean();
+    return info;
+}
+
+RunComparison compareWithRun(const BoundaryReportRequest& r, const ReportRunRequest& b,
+                             const BucketEvaluator& runA, const BoundaryComparison& primary,
+                             const Job& job)
+{
+    if (b.distribution.empty() && b.latency.empty())
+        throw Error((b.project.empty() ? std::string("the second run") : b.project) +
+                    ": gives neither a traffic distribution nor a latency source, so there is "
+                    "nothing to compare; give a traffic, a latency profile or both");
+    const bool sameTraffic =
+        b.distribution.empty() ||
+        (b.distribution == r.distribution && b.distributionOptions.column == r.column &&
+         b.distributionOptions.field.empty() && b.distributionOptions.vocab.empty());
+    const bool sameLatency = b.latency.empty() || b.latency == r.latency;
+    LengthHistogram traffic;
+    if (sameTraffic) {
+        traffic = runA.histogram();
+    } else {
+        DistributionOptions d = b.distributionOptions;
+        d.job = job;
+        traffic = loadDistribution(b.distribution, d);
+    }
+    job.checkCancelled();
+    LatencyCurve curve = sameLatency ? runA.curve() : LatencyCurve::load(b.latency);
+    const BucketEvaluator runB(std::move(traffic), std::move(curve), r.maxLength);
+
+    RunComparisonRequest c;
+    c.primary = &primary;
+    c.runA = &runA;
+    c.runB = &runB;
+    c.a = runInfo(r.distribution, runA);
+    c.b = runInfo(sameTraffic ? r.distribution : b.distribution, runB);
+    c.b.project = b.project;
+    c.sameTraffic = sameTraffic;
+    c.sameLatency = sameLatency;
+    c.setsOfB = b.boundarySets;
+    return compareRuns(c, job);
+}
+
+} // namespace
+
 BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const ReportRuntime& runtime,
                                      const Job& job)
 {
@@ -52,8 +107,12 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Repor
     compare.buckets = r.tuneBuckets;
     compare.serveUpTo = r.serveUpTo;
     compare.distributionSource = r.distribution;
-    run.report.comparison = compareBoundaries(evaluator, compare, job.sub(0.1, 0.4));
+    run.report.comparison = compareBoundaries(evaluator, compare, job.sub(0.1, 0.35));
     job.checkCancelled();
+    if (r.compareWith) {
+        job.report(0.35, "reading the second run");
+        run.report.runs = compareWithRun(r, *r.compareWith, evaluator, run.report.comparison, job);
+    }
 
     if (!r.checkKernels) {
         run.report.kernelChecksNotRun =
@@ -90,6 +149,14 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Repor
     env.inputs.push_back(describeReportInput("latency", r.latency));
     if (!r.package.empty())
         env.inputs.push_back(describeReportInput("package", r.package));
+    if (const auto& b = r.compareWith) {
+        if (!b->project.empty())
+            env.inputs.push_back(describeReportInput("run B project", b->project));
+        if (!b->distribution.empty())
+            env.inputs.push_back(describeReportInput("run B traffic", b->distribution));
+        if (!b->latency.empty())
+            env.inputs.push_back(describeReportInput("run B latency", b->latency));
+    }
     job.report(1.0, "done");
     return run;
 }

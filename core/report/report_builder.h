@@ -7,14 +7,26 @@
 #include "core/report/boundary_report.h"
 #include "core/report/report_checks.h"
 #include "core/spec/input_spec.h"
+#include "core/traffic/distribution.h"
 #include "core/util/job.h"
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace bucketlab {
+
+// A second run to compare the report's with (run B): whatever it leaves empty is run A's, so
+// another traffic alone, another latency alone, or both (a project's) can be compared.
+struct ReportRunRequest {
+    std::string distribution; // file or synthetic spec; empty: run A's traffic
+    DistributionOptions distributionOptions;
+    std::string latency; // profile file or analytic spec; empty: run A's curve
+    std::string project; // the project file these came from (named in messages), or empty
+    std::vector<NamedBoundarySet> boundarySets; // run B's own sets, priced too
+};
 
 struct BoundaryReportRequest {
     std::string distribution; // file or synthetic spec
@@ -31,6 +43,7 @@ struct BoundaryReportRequest {
     bool checkKernels = true;
     int threads = 0;         // LibTorch and validator threads; 0: leave the defaults
     std::string commandLine; // how to make the report again (for the environment section)
+    std::optional<ReportRunRequest> compareWith;
 };
 
 struct BoundaryReportRun {

@@ -89,6 +89,12 @@ constexpr double kMarkerRowHeight = 14;
 constexpr int kMaxMarkerRows = 3;
 constexpr double kCharWidth = 6.4; // 11 px sans-serif digits, with a little room
 
+// A legend entry: swatch, gap, label and the space before the next entry.
+double legendEntryWidth(const std::string& label)
+{
+    return 26 + kCharWidth * 1.05 * double(label.size()) + 16;
+}
+
 std::string titleElement(const std::string& tooltip)
 {
     return tooltip.empty() ? "" : "<title>" + escapeHtml(tooltip) + "</title>";
@@ -137,7 +143,7 @@ void SvgChart::setYAxis(std::string label, double min, double max)
 
 double SvgChart::plotTop() const
 {
-    return 10 + (legend_.empty() ? 0 : kLegendHeight) + markerRows() * kMarkerRowHeight;
+    return 10 + double(legendRows().size()) * kLegendHeight + markerRows() * kMarkerRowHeight;
 }
 
 double SvgChart::px(double x) const
@@ -177,6 +183,16 @@ void SvgChart::addLine(const std::vector<std::pair<double, double>>& points,
 {
     Element e;
     e.kind = Element::Kind::Line;
+    e.points = points;
+    e.cssClass = cssClass;
+    elements_.push_back(std::move(e));
+}
+
+void SvgChart::addArea(const std::vector<std::pair<double, double>>& points,
+                       const std::string& cssClass)
+{
+    Element e;
+    e.kind = Element::Kind::Area;
     e.points = points;
     e.cssClass = cssClass;
     elements_.push_back(std::move(e));
@@ -241,6 +257,23 @@ std::vector<int> SvgChart::markerRowAssignment() const
     return rows;
 }
 
+std::vector<std::vector<size_t>> SvgChart::legendRows() const
+{
+    std::vector<std::vector<size_t>> rows;
+    const double available = plotRight() - plotLeft();
+    double used = 0;
+    for (size_t i = 0; i < legend_.size(); ++i) {
+        const double w = legendEntryWidth(legend_[i].label);
+        if (rows.empty() || (used + w > available && !rows.back().empty())) {
+            rows.emplace_back();
+            used = 0;
+        }
+        rows.back().push_back(i);
+        used += w;
+    }
+    return rows;
+}
+
 int SvgChart::markerRows() const
 {
     if (markers_.empty())
@@ -295,6 +328,17 @@ std::string SvgChart::render(const std::string& title) const
             for (const auto& [x, y] : e.points)
                 points += (points.empty() ? "" : " ") + num(px(x)) + "," + num(py(y));
             s += "<polyline class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points + "\"/>";
+            break;
+        }
+        case Kind::Area: {
+            if (e.points.empty())
+                break;
+            const std::string base = num(py(y_.min));
+            std::string points = num(px(e.points.front().first)) + "," + base;
+            for (const auto& [x, y] : e.points)
+                points += " " + num(px(x)) + "," + num(py(y));
+            points += " " + num(px(e.points.back().first)) + "," + base;
+            s += "<polygon class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points + "\"/>";
             break;
         }
         case Kind::Point:
@@ -357,15 +401,18 @@ std::string SvgChart::render(const std::string& title) const
              "</text></g>";
     }
 
-    // Legend: one row, right-aligned above the markers.
-    if (!legend_.empty()) {
-        double widthNeeded = 0;
-        for (const auto& l : legend_)
-            widthNeeded += 26 + kCharWidth * 1.05 * double(l.label.size()) + 16;
-        double x = std::max(left, right - widthNeeded);
-        const double y = 10 + kLegendHeight / 2;
+    // Legend: right-aligned rows above the markers.
+    const auto rowsOfLegend = legendRows();
+    if (!rowsOfLegend.empty())
         s += "<g class=\"legend\">";
-        for (const auto& l : legend_) {
+    for (size_t row = 0; row < rowsOfLegend.size(); ++row) {
+        double widthNeeded = 0;
+        for (size_t i : rowsOfLegend[row])
+            widthNeeded += legendEntryWidth(legend_[i].label);
+        double x = std::max(left, right - widthNeeded);
+        const double y = 10 + kLegendHeight / 2 + double(row) * kLegendHeight;
+        for (size_t i : rowsOfLegend[row]) {
+            const auto& l = legend_[i];
             switch (l.swatch) {
             case LegendSwatch::Line:
                 s += "<line class=\"" + escapeHtml(l.cssClass) + "\" x1=\"" + num(x) + "\" x2=\"" +
@@ -382,10 +429,11 @@ std::string SvgChart::render(const std::string& title) const
             }
             s += "<text x=\"" + num(x + 26) + "\" y=\"" + num(y + 4) + "\">" + escapeHtml(l.label) +
                  "</text>";
-            x += 26 + kCharWidth * 1.05 * double(l.label.size()) + 16;
+            x += legendEntryWidth(l.label);
         }
-        s += "</g>";
     }
+    if (!rowsOfLegend.empty())
+        s += "</g>";
     s += "</svg>";
     return s;
 }

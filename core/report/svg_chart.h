@@ -43,6 +43,8 @@ public:
     // A band over the whole plot height between x0 and x1.
     void addBand(double x0, double x1, const std::string& cssClass);
     void addLine(const std::vector<std::pair<double, double>>& points, const std::string& cssClass);
+    // The area between a line and the bottom of the y axis (a filled step outline).
+    void addArea(const std::vector<std::pair<double, double>>& points, const std::string& cssClass);
     void addPoint(double x, double y, double radius, const std::string& cssClass,
                   const std::string& tooltip = {});
     // A vertical line across the plot at x with a label above it; labels that would overlap
@@ -51,7 +53,8 @@ public:
     // Text at data coordinates, offset by (dx, dy) pixels.
     void addText(double x, double y, const std::string& text, const std::string& cssClass,
                  TextAnchor anchor = TextAnchor::Start, double dx = 0, double dy = 0);
-    // Legend entries, drawn in a row above the plot: a swatch in `cssClass` and the label.
+    // Legend entries, drawn right-aligned above the plot: a swatch in `cssClass` and the label;
+    // entries that do not fit in one row wrap to the next.
     void addLegend(const std::string& label, const std::string& cssClass,
                    LegendSwatch swatch = LegendSwatch::Box);
 
@@ -77,7 +80,7 @@ private:
     // What add*() stored, placed only in render(): where the plot area starts depends on
     // the legend and marker rows, which may be added later.
     struct Element {
-        enum class Kind { Rect, Band, Line, Point, Text };
+        enum class Kind { Rect, Band, Line, Area, Point, Text };
         Kind kind = Kind::Rect;
         double x0 = 0, x1 = 0, y0 = 0, y1 = 0; // Point: (x0, y0), radius x1; Text: offset x1, y1
         std::vector<std::pair<double, double>> points;
@@ -91,6 +94,8 @@ private:
     double plotTop() const;
     double plotBottom() const { return height_ - bottom_; }
     int markerRows() const;
+    // The legend entries of each row, in order.
+    std::vector<std::vector<size_t>> legendRows() const;
     std::vector<int> markerRowAssignment() const;
 
     double width_, height_;

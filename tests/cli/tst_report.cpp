@@ -2,6 +2,7 @@
 // figures, that loads nothing from anywhere, that headless Chromium renders into a real
 // picture, and that is never left half-written when the input is bad.
 #include "core/latency/latency_curve.h"
+#include "core/report/run_comparison.h"
 #include "core/traffic/distribution.h"
 #include "core/tuning/bucket_evaluator.h"
 #include "testutil.h"
@@ -30,6 +31,10 @@ namespace {
 const char* kTraffic = "0.8*lognormal:mu=4.5,sigma=0.5,max=512+0.2*normal:mean=400,sd=40,max=512,"
                        "n=20000,seed=3";
 const char* kLatency = "linear:0.8,0.012";
+// Run B: longer requests, some beyond the current set's largest bucket (512), and a curve
+// with a higher fixed cost and a steeper slope.
+const char* kTrafficB = "lognormal:mu=5.2,sigma=0.35,max=700,n=8000,seed=5";
+const char* kLatencyB = "linear:2.5,0.02";
 
 QStringList entries(const QString& dir)
 {
@@ -102,6 +107,9 @@ private Q_SLOTS:
     void rendersInChromium_data();
     void rendersInChromium();
     void coverKeepsTheLargestBucket();
+    void withoutCompareNoRunsSection();
+    void comparesTwoRuns_data();
+    void comparesTwoRuns();
     void badInput_data();
     void badInput();
 
@@ -123,6 +131,22 @@ void TestReport::initTestCase()
     QVERIFY(writeAll(path("bad_traffic.csv"), "length\n5\nfive\n"));
     QVERIFY(writeAll(path("notes.txt"), "not a model\n"));
     QVERIFY(writeAll(path("few_lengths.csv"), "length\n10\n20\n20\n30\n"));
+    // Run B as a project: a CSV whose length column is not a default name (the project's
+    // options say which), a latency spec and a boundary set of its own.
+    QByteArray csv = "id,request_size\n";
+    for (int i = 0; i < 3000; ++i)
+        csv += QByteArray::number(i) + "," + QByteArray::number(40 + (i * 7919) % 331) + "\n";
+    QVERIFY(writeAll(path("b_traffic.csv"), csv));
+    QVERIFY(writeAll(path("b.bucketlab.json"),
+                     R"({"format": "bucketlab.project/1", "distributions": [{"name": "b",
+                         "source": "b_traffic.csv", "options": {"column": "request_size"}}],
+                         "latencies": [{"name": "b", "source": "linear:1.5,0.03"}],
+                         "boundary_sets": [{"name": "deployed", "kind": "current",
+                         "boundaries": [100, 300, 512]}]})"));
+    QVERIFY(writeAll(path("empty.bucketlab.json"), R"({"format": "bucketlab.project/1"})"));
+    QVERIFY(writeAll(path("dangling.bucketlab.json"),
+                     R"({"format": "bucketlab.project/1", "distributions": [{"name": "b",
+                         "source": "missing_b.csv"}]})"));
 
     const auto r = runCli({"report", "--distribution", kTraffic, "--latency", kLatency, "--current",
                            "128,512", "--tune", "4", "--package", package_, "--batch-sizes", "1,2",
@@ -140,8 +164,9 @@ void TestReport::help()
 {
     const auto r = runCli({"report", "--help"});
     QCOMPARE(r.exitCode, 0);
-    for (const char* option : {"--distribution", "--latency", "--current", "--tuned", "--tune",
-                               "--package", "--html", "--json", "--force"})
+    for (const char* option :
+         {"--distribution", "--latency", "--current", "--tuned", "--tune", "--package", "--html",
+          "--json", "--force", "--compare", "--compare-distribution", "--compare-latency"})
         QVERIFY2(r.out.contains(option), option);
 }
 
@@ -355,6 +380,182 @@ void TestReport::coverKeepsTheLargestBucket()
     QVERIFY(html.contains("headline refuses"));
 }
 
+void TestReport::withoutCompareNoRunsSection()
+{
+    QVERIFY(json_.contains("compare"));
+    QVERIFY(json_["compare"].isNull());
+    QVERIFY(!html_.contains("id=\"runs\""));
+    QVERIFY(html_.contains("Figure 4. Pareto front"));
+}
+
+void TestReport::comparesTwoRuns_data()
+{
+    QTest::addColumn<QStringList>("compare"); // DIR/ substituted
+    QTest::addColumn<QString>("trafficB");    // as loadDistribution reads it; DIR/ substituted
+    QTest::addColumn<QString>("columnB");
+    QTest::addColumn<QString>("latencyB");
+    QTest::addColumn<QStringList>("setNames"); // besides the report's own sets
+    QTest::addRow("another traffic")
+        << QStringList{"--compare-distribution", kTrafficB} << kTrafficB << "" << kLatency
+        << QStringList{"Optimum for run B"};
+    QTest::addRow("another latency") << QStringList{"--compare-latency", kLatencyB} << kTraffic
+                                     << "" << kLatencyB << QStringList{"Optimum for run B"};
+    QTest::addRow("another traffic and latency")
+        << QStringList{"--compare-distribution", kTrafficB, "--compare-latency", kLatencyB}
+        << kTrafficB << "" << kLatencyB << QStringList{"Optimum for run B"};
+    QTest::addRow("a project") << QStringList{"--compare", "DIR/b.bucketlab.json"}
+                               << "DIR/b_traffic.csv"
+                               << "request_size"
+                               << "linear:1.5,0.03"
+                               << QStringList{"Optimum for run B", "Run B's 'deployed'"};
+}
+
+// Every set priced on both runs carries the evaluator's figures on each run; the best set on
+// each run is no worse than any other there; the headline for run A is unchanged.
+void TestReport::comparesTwoRuns()
+{
+    QFETCH(QStringList, compare);
+    QFETCH(QString, trafficB);
+    QFETCH(QString, columnB);
+    QFETCH(QString, latencyB);
+    QFETCH(QStringList, setNames);
+    for (auto& a : compare)
+        if (a.startsWith("DIR/"))
+            a = path(a.mid(4));
+    if (trafficB.startsWith("DIR/"))
+        trafficB = path(trafficB.mid(4));
+    const QStringList base{"report", "--distribution",    kTraffic,  "--latency",
+                           kLatency, "--current",         "128,512", "--tune",
+                           "3",      "--no-kernel-check", "--json",  "--force"};
+    const auto alone = runCli(base + QStringList{"--html", path("alone.html")});
+    QVERIFY2(alone.exitCode == 0, alone.err.constData());
+    const auto single = QJsonDocument::fromJson(alone.out).object();
+    const QString html =
+        path(QString("compare-%1.html").arg(QTest::currentDataTag()).replace(' ', '-'));
+    const auto r = runCli(base + compare + QStringList{"--html", html});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(r.err.isEmpty());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["summary"].toString(), single["summary"].toString());
+    QCOMPARE(j["tuned"].toObject()["boundaries"], single["tuned"].toObject()["boundaries"]);
+    const auto cmp = j["compare"].toObject();
+    QVERIFY(!cmp.isEmpty());
+
+    const BucketEvaluator onA(loadDistribution(kTraffic, {}), LatencyCurve::load(kLatency));
+    DistributionOptions o;
+    o.column = columnB.toStdString();
+    const BucketEvaluator onB(loadDistribution(trafficB.toStdString(), o),
+                              LatencyCurve::load(latencyB.toStdString()));
+    QCOMPARE(cmp["runs"].toObject()["b"].toObject()["requests"].toInteger(),
+             onB.histogram().total());
+
+    const auto sets = cmp["sets"].toArray();
+    QStringList names, alsoNames; // rows, and sets shown in a row of the same boundaries
+    for (const auto& v : sets) {
+        names << v.toObject()["name"].toString();
+        for (const auto& also : v.toObject()["note"].toString().split("; "))
+            if (also.startsWith("also "))
+                alsoNames << also.mid(5);
+    }
+    for (const char* name : {"Current", "Tuned", "Powers of two (NxD default)",
+                             "Equal traffic per bucket", "Uniform widths"})
+        QVERIFY2(names.contains(name), qPrintable(names.join(", ")));
+    for (const auto& name : setNames)
+        QVERIFY2(names.contains(name) || alsoNames.contains(name),
+                 qPrintable(names.join(", ") + " / " + alsoNames.join(", ")));
+    QCOMPARE(names[0], QString("Current"));
+    QCOMPARE(names[1], QString("Tuned"));
+
+    const auto rows = tableRows(readAll(html), "compare-sets");
+    QCOMPARE(rows.size(), sets.size());
+    std::vector<Evaluation> evalA, evalB;
+    for (qsizetype i = 0; i < sets.size(); ++i) {
+        const auto set = sets[i].toObject();
+        std::vector<int64_t> b;
+        for (const auto& v : set["boundaries"].toArray())
+            b.push_back(v.toInteger());
+        const auto boundaries = Boundaries::from(b, Field::Boundaries);
+        evalA.push_back(onA.evaluate(boundaries));
+        evalB.push_back(onB.evaluate(boundaries));
+        const QString where = set["name"].toString();
+        for (const auto& [run, e] :
+             {std::pair<QString, const Evaluation*>{"a", &evalA.back()}, {"b", &evalB.back()}}) {
+            const auto f = set[run].toObject();
+            QVERIFY2(f["mean_ms"].toDouble() == e->stats.meanLatencyMs, qPrintable(where));
+            QVERIFY2(f["p99_ms"].toDouble() == e->stats.p99LatencyMs, qPrintable(where));
+            QVERIFY2(f["waste_pct"].toDouble() == e->stats.wastePct, qPrintable(where));
+            QVERIFY2(f["rejected_pct"].toDouble() == e->stats.rejectedPct, qPrintable(where));
+        }
+        const auto d = set["difference"].toObject();
+        QCOMPARE(d["mean_ms"].toDouble(),
+                 evalB.back().stats.meanLatencyMs - evalA.back().stats.meanLatencyMs);
+        // The HTML row: A, B and B − A for the mean, p99, waste and rejected share.
+        const auto& cells = rows[i];
+        QCOMPARE(cells.size(), qsizetype(13));
+        QVERIFY2(QString(cells[0]).replace("&#39;", "'").startsWith(where),
+                 qPrintable(cells.join(" | ")));
+        const auto& a = evalA.back().stats;
+        const auto& bs = evalB.back().stats;
+        QVERIFY2(shows(cells[1], a.meanLatencyMs, -1), qPrintable(cells.join(" | ")));
+        QVERIFY2(shows(cells[2], bs.meanLatencyMs, -1), qPrintable(cells.join(" | ")));
+        QVERIFY2(shows(cells[4], a.p99LatencyMs, -1), qPrintable(cells.join(" | ")));
+        QVERIFY2(shows(cells[5], bs.p99LatencyMs, -1), qPrintable(cells.join(" | ")));
+        QVERIFY2(shows(cells[7], a.wastePct, 1), qPrintable(cells.join(" | ")));
+        QVERIFY2(shows(cells[8], bs.wastePct, 1), qPrintable(cells.join(" | ")));
+        QVERIFY2(shows(cells[9], bs.wastePct - a.wastePct, 1), qPrintable(cells.join(" | ")));
+        QVERIFY2(shows(cells[11], bs.rejectedPct, 1), qPrintable(cells.join(" | ")));
+    }
+    // The best set on each run: no other rejects fewer requests there, or rejects as few
+    // and is faster.
+    const auto best = cmp["best"].toObject();
+    for (const auto& [run, evals] :
+         {std::pair<QString, const std::vector<Evaluation>*>{"a", &evalA}, {"b", &evalB}}) {
+        const qsizetype k = names.indexOf(best[run].toString());
+        QVERIFY2(k >= 0, qPrintable(best[run].toString()));
+        const auto& winner = (*evals)[size_t(k)].stats;
+        for (const auto& e : *evals) {
+            QVERIFY(winner.rejected <= e.stats.rejected);
+            if (winner.rejected == e.stats.rejected)
+                QVERIFY2(winner.meanLatencyMs <= e.stats.meanLatencyMs * 1.0005,
+                         qPrintable(run + ": " + best[run].toString()));
+        }
+        QVERIFY2(rows[k][run == "a" ? 1 : 2].contains(QString::fromUtf8("★")),
+                 qPrintable(rows[k].join(" | ")));
+    }
+    // The plain sentence names the verdict on each run and the best sets.
+    const QString sentence = cmp["summary"].toString();
+    QVERIFY2(sentence.startsWith("Tuned boundaries") && sentence.contains("run B"),
+             qPrintable(sentence));
+    QVERIFY2(sentence.contains(best["b"].toString()), qPrintable(sentence));
+    const bool tunedBetterOnB = evalB[1].stats.rejected < evalB[0].stats.rejected ||
+                                (evalB[1].stats.rejected == evalB[0].stats.rejected &&
+                                 evalB[1].stats.meanLatencyMs < evalB[0].stats.meanLatencyMs);
+    QVERIFY2(sentence.contains(tunedBetterOnB ? "beat the current ones" : "lose to") ||
+                 sentence.contains("match"),
+             qPrintable(sentence));
+
+    // Both charts, each run labelled; a run's own traffic or curve only when it has one.
+    const QString page = readAll(html);
+    QVERIFY(page.contains("id=\"runs\""));
+    QVERIFY(page.contains("aria-label=\"Traffic of run A and run B"));
+    QVERIFY(page.contains("aria-label=\"Latency curves of run A and run B"));
+    const bool sameTraffic = cmp["runs"].toObject()["b"].toObject()["same_traffic"].toBool();
+    const bool sameLatency = cmp["runs"].toObject()["b"].toObject()["same_latency"].toBool();
+    QCOMPARE(sameTraffic, trafficB == kTraffic);
+    QCOMPARE(sameLatency, latencyB == kLatency);
+    QCOMPARE(page.contains("<polyline class=\"run-b-line\""), !sameTraffic);
+    QCOMPARE(page.contains("<polyline class=\"run-b-curve\""), !sameLatency);
+    QVERIFY(page.contains(sameTraffic ? ">A and B: " : ">B: "));
+    QVERIFY(page.contains("Figure 6. Pareto front"));
+    QCOMPARE(page.count("<svg"), html_.count("<svg") + 2);
+    // Run B's files are inputs of the report, with their checksums.
+    QStringList roles;
+    for (const auto& v : j["inputs"].toArray())
+        roles << v.toObject()["role"].toString();
+    QCOMPARE(roles.contains("run B traffic"), !sameTraffic);
+    QCOMPARE(roles.contains("run B project"), compare.contains("--compare"));
+}
+
 void TestReport::badInput_data()
 {
     QTest::addColumn<QStringList>("args"); // DIR/ and PKG are substituted
@@ -400,6 +601,34 @@ void TestReport::badInput_data()
                               "--html",         "PKG",    "--force"}
         << "also an input";
     QTest::addRow("missing --html") << base + QStringList{"--distribution", kTraffic} << "--html";
+    const QStringList compare = base + QStringList{"--distribution", kTraffic, "--no-kernel-check",
+                                                   "--html", "DIR/out.html"};
+    QTest::addRow("compare: missing traffic file")
+        << compare + QStringList{"--compare-distribution", "DIR/nope_b.csv"} << "nope_b.csv";
+    QTest::addRow("compare: traffic file with a bad line")
+        << compare + QStringList{"--compare-distribution", "DIR/bad_traffic.csv"}
+        << "bad_traffic.csv:3";
+    QTest::addRow("compare: bad latency spec")
+        << compare + QStringList{"--compare-latency", "linear:y"} << "linear:y";
+    QTest::addRow("compare: a file that is not a project")
+        << compare + QStringList{"--compare", "DIR/notes.txt"} << "notes.txt: not valid JSON";
+    QTest::addRow("compare: a traffic file given as a project")
+        << compare + QStringList{"--compare", "DIR/few_lengths.csv"} << "--compare-distribution";
+    QTest::addRow("compare: missing project")
+        << compare + QStringList{"--compare", "DIR/gone.bucketlab.json"} << "gone.bucketlab.json";
+    QTest::addRow("compare: project with nothing to compare")
+        << compare + QStringList{"--compare", "DIR/empty.bucketlab.json"}
+        << "empty.bucketlab.json: gives neither a traffic distribution nor a latency source";
+    QTest::addRow("compare: project whose traffic file is missing")
+        << compare + QStringList{"--compare", "DIR/dangling.bucketlab.json"} << "missing_b.csv";
+    QTest::addRow("compare: project and another traffic together")
+        << compare +
+               QStringList{"--compare", "DIR/b.bucketlab.json", "--compare-distribution", kTrafficB}
+        << "excludes";
+    QTest::addRow("compare: with kernel checks, bad latency")
+        << base + QStringList{"--distribution", kTraffic, "--compare-latency",
+                              "DIR/nope.json",  "--html", "DIR/out.html"}
+        << "nope.json";
 }
 
 void TestReport::badInput()

@@ -18,6 +18,7 @@ private Q_SLOTS:
     void namesFilesOutsideItsFolder();
     void rejectsBadFiles_data();
     void rejectsBadFiles();
+    void distributionOptionsReachTheReaders();
 };
 
 static Project sampleProject(const QString& dir)
@@ -134,6 +135,27 @@ void TestProject::rejectsBadFiles()
         QVERIFY2(QString(e.what()).contains(mentions), e.what());
         QVERIFY(QString(e.what()).startsWith("p.bucketlab.json"));
     }
+}
+
+// A project's distribution options, as saved (strings), become the readers' options: what
+// `report --compare PROJECT` and the desktop read the traffic with.
+void TestProject::distributionOptionsReachTheReaders()
+{
+    const Project p = projectFromJson(
+        R"({"format": "bucketlab.project/1", "distributions": [
+              {"name": "csv", "source": "t.csv", "options": {"column": "request_size"}},
+              {"name": "texts", "source": "t.tsv", "options": {"vocab": "vocab.txt",
+               "text_columns": "4,5", "lowercase": "true"}},
+              {"name": "jsonl", "source": "t.jsonl", "options": {"field": "prompt"}}]})",
+        "/tmp/p/x.bucketlab.json");
+    const DistributionOptions csv = distributionOptionsOf(p.distributions[0]);
+    QCOMPARE(csv.column, std::string("request_size"));
+    QVERIFY(csv.field.empty() && csv.vocab.empty() && csv.textColumns.empty() && !csv.lowercase);
+    const DistributionOptions texts = distributionOptionsOf(p.distributions[1]);
+    QCOMPARE(texts.vocab, std::string("/tmp/p/vocab.txt")); // resolved against the project
+    QCOMPARE(texts.textColumns, (std::vector<std::string>{"4", "5"}));
+    QVERIFY(texts.lowercase);
+    QCOMPARE(distributionOptionsOf(p.distributions[2]).field, std::string("prompt"));
 }
 
 QTEST_GUILESS_MAIN(TestProject)
