@@ -253,13 +253,16 @@ except ValueError as e:
     print("refused:", e)
 )PY";
 
-// Runs a recipe script with the torch_neuronx stub importable; the stub logs to `log`.
-ProcessResult runWithStub(const QStringList& args, const QString& log)
+// Runs a recipe script with the torch_neuronx stub importable; the stub logs to `log`. With
+// `workers`, the stub first calls every get_model in a spawned worker process, as a host does
+// (a few seconds per run, so only some rows ask for it).
+ProcessResult runWithStub(const QStringList& args, const QString& log, bool workers = false)
 {
     QProcess p;
     auto env = QProcessEnvironment::systemEnvironment();
     env.insert("PYTHONPATH", dataPath("neuron_stub"));
     env.insert("TORCH_NEURONX_STUB_LOG", log);
+    env.insert("TORCH_NEURONX_STUB_WORKERS", workers ? "spawn" : "0");
     p.setProcessEnvironment(env);
     p.start(QStringLiteral(BUCKETLAB_PYTHON), args);
     ProcessResult r;
@@ -536,7 +539,7 @@ void TestNeuronRecipe::stubCompilesStatelessRecipe()
     const auto run =
         runWithStub({recipe + "/neuron_build.py", "--model", path("generic.pt"), "--out",
                      path("stub_" + side + ".neuron.pt"), "--batch-sizes", "1,2"},
-                    log);
+                    log, side == "right");
     QVERIFY2(run.exitCode == 0, run.err.constData());
     const QStringList bounds = boundaries.split(',');
     const auto got = logRecords(log, "get_model");
@@ -618,7 +621,7 @@ void TestNeuronRecipe::stubCompilesStatefulRecipe()
     const QString log = path(tag + ".log"), compiled = path(tag + ".neuron.pt");
     const auto run = runWithStub({recipe + "/neuron_build.py", "--model", path("stateful.pt"),
                                   "--out", compiled, "--batch-sizes", "1,2"},
-                                 log);
+                                 log, kv == "1");
     QVERIFY2(run.exitCode == 0, run.err.constData());
     const auto trace = logRecords(log, "trace");
     QCOMPARE(trace.size(), 1);
@@ -650,32 +653,51 @@ void TestNeuronRecipe::stubCompilesStatefulRecipe()
 void TestNeuronRecipe::stubRefusesBadModels()
 {
     // The stub is strict where a Neuron host is: the recipe of stubCompilesStatefulRecipe's
-    // "kv 1xL" row, with get_model() broken three ways, fails to compile each time.
+    // "kv 1xL" row, with get_model() broken four ways, fails to compile each time.
     const QString recipe = path("kv1_recipe");
     QVERIFY2(QFile::exists(recipe + "/neuron_build.py"), "runs after stubCompilesStatefulRecipe");
     const QByteArray build = readAll(recipe + "/neuron_build.py");
-    const struct {
-        const char* from;
-        const char* to;
+    struct Case {
+        QList<QPair<QByteArray, QByteArray>> edits;
         const char* error;
-    } cases[] = {
-        {"return bucket, aliases", "return bucket, {}",
-         "0 input_output_aliases for 2 shared state buffers"},
-        {"aliases = {getattr(bucket, name): first + i",
-         "aliases = {getattr(bucket, name).clone(): first + i",
-         "an input_output_aliases key is not a parameter or buffer of the model"},
-        {"aliases = {getattr(bucket, name): first + i",
-         "aliases = {getattr(bucket, name): first + i + 3",
-         "input_output_aliases names output 4; the model returns 3"},
+        bool workers;
+    };
+    const QList<Case> cases = {
+        {{{"return bucket, aliases", "return bucket, {}"}},
+         "0 input_output_aliases for 2 shared state buffers",
+         false},
+        {{{"aliases = {getattr(bucket, name): first + i",
+           "aliases = {getattr(bucket, name).clone(): first + i"}},
+         "an input_output_aliases key is not a parameter or buffer of the model",
+         false},
+        {{{"aliases = {getattr(bucket, name): first + i",
+           "aliases = {getattr(bucket, name): first + i + 3"}},
+         "input_output_aliases names output 4; the model returns 3",
+         false},
+        // The model file kept in a global that main() fills (as this recipe once did): fine
+        // in one process, missing in the host's workers.
+        {{{"STATES = CONFIG[\"states\"]\n",
+           "STATES = CONFIG[\"states\"]\nMODEL_FILES: Dict[int, str] = {}\n"},
+          {"    files = parse_model_args(args.model)\n",
+           "    files = parse_model_args(args.model)\n    MODEL_FILES.update(files)\n"},
+          {"\"model_file\": files.get(length, files.get(0))", "\"model_file\": None"},
+          {"def load_model(bucket_rank: int, model_file: Optional[str]):\n",
+           "def load_model(bucket_rank: int, model_file: Optional[str]):\n"
+           "    model_file = MODEL_FILES.get(0, model_file)\n"}},
+         "bucket 0: func(**func_kwargs[0]) failed in a worker process: SystemExit: "
+         "neuron_build.py: no model for bucket 16",
+         true},
     };
     for (const auto& c : cases) {
-        QVERIFY(build.contains(c.from));
         QByteArray broken = build;
-        broken.replace(c.from, c.to);
+        for (const auto& [from, to] : c.edits) {
+            QVERIFY2(broken.contains(from), from.constData());
+            broken.replace(from, to);
+        }
         QVERIFY(writeAll(recipe + "/broken_build.py", broken));
         const auto run = runWithStub({recipe + "/broken_build.py", "--model", path("stateful.pt"),
                                       "--out", path("broken.neuron.pt")},
-                                     path("broken.log"));
+                                     path("broken.log"), c.workers);
         QVERIFY(run.exitCode != 0);
         QVERIFY2(run.err.contains(c.error), run.err.constData());
         QVERIFY(!QFile::exists(path("broken.neuron.pt")));

@@ -12,7 +12,9 @@ enforces and "compiles" by torch.jit.trace on the CPU:
 - bucket_model_trace(func, example_inputs, bucket_config, compiler_workdir=None,
   compiler_args=None): func must be picklable (the host calls it inside worker processes),
   func_kwargs a dict or one dict per bucket; func(**func_kwargs[k]) is called exactly once per
-  bucket and must return (module, input_output_aliases).
+  bucket and must return (module, input_output_aliases). Each call is first tried in a
+  spawned worker process (TORCH_NEURONX_STUB_WORKERS=spawn, the default; 0 turns it off), so a
+  func that needs state its script's main() set up fails here as it would on a host.
 - input_output_aliases keys must be parameters or buffers of that module, values distinct
   indices of its outputs. Aliased tensors are the model's state: the compiled bucket takes
   them as inputs, and after each call the aliased output is written back to the state (an
@@ -208,7 +210,32 @@ def _load_source(source):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module
+    return module, path
+
+
+def _probe(func, kw):
+    """In a fresh worker process: func(**kw) must work there too (no state from main())."""
+    try:
+        result = func(**kw)
+        if not isinstance(result, tuple) or len(result) != 2:
+            return "func must return (model, input_output_aliases)"
+        return None
+    except BaseException as e:  # SystemExit included: the worker reports, the host fails
+        return f"{type(e).__name__}: {e}"
+
+
+def _call_in_worker(func, kwargs):
+    """The host calls func inside worker processes it spawns, where the importing module's
+    top level has run but nothing its main() did. Each bucket's func(**func_kwargs[k]) is
+    called once in one spawned worker first (then once more, in-process, to trace)."""
+    import concurrent.futures
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        for k, kw in enumerate(kwargs):
+            error = pool.submit(_probe, func, kw).result()
+            if error:
+                raise RuntimeError(f"bucket {k}: func(**func_kwargs[{k}]) failed in a worker process: {error}")
 
 
 def bucket_model_trace(func, example_inputs, bucket_config, compiler_workdir=None, compiler_args=None):
@@ -226,6 +253,8 @@ def bucket_model_trace(func, example_inputs, bucket_config, compiler_workdir=Non
         pickle.dumps((func, kwargs))
     except Exception as e:
         raise TypeError(f"func and func_kwargs must be picklable: the host calls func in worker processes ({e})")
+    if os.environ.get("TORCH_NEURONX_STUB_WORKERS", "spawn") == "spawn":
+        _call_in_worker(func, kwargs)
     kernel = _scripted(bucket_config.bucket_kernel, "bucket_kernel")
     consts = bucket_config.bucket_kernel_constant_args
     n_inputs = len(examples[0])
@@ -292,10 +321,14 @@ def bucket_model_trace(func, example_inputs, bucket_config, compiler_workdir=Non
                         "aliases": indices, "tuple": is_tuple})
     n_states = len(shared) if shared is not None else 0
     source = _module_source(n_inputs, buckets, n_states, shared is not None, pre is not None, len(consts))
-    module = _load_source(source)
+    module, path = _load_source(source)
     states = own_states + ([(f"shared_{j}", t) for j, t in enumerate(shared_copies)] if shared is not None else [])
     model = module.StubBucketModel(kernel, consts, pre, shapes_collection, traced, states)
-    scripted = torch.jit.script(model)
+    try:
+        scripted = torch.jit.script(model)
+    finally:
+        os.remove(path)
+        sys.modules.pop(module.__name__, None)
     _log({"event": "trace", "buckets": count, "inputs": [[s for s, _ in b["inputs"]] for b in buckets],
           "aliases": [b["aliases"] for b in buckets], "shared_state_buffer": shared is not None,
           "preprocessor": pre is not None})
