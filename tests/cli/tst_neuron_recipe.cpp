@@ -253,6 +253,109 @@ except ValueError as e:
     print("refused:", e)
 )PY";
 
+// The stub against the documented flows it was written from, without BucketLab's recipe:
+// the guide's BERT example (its own kernel, get_bert_model returning (model, {})) and NxD's
+// context-encoding config (bucket_kernel_constant_args with left padding, seq_ids of shape
+// [B], inputs padded to the largest bucket and sliced by the kernel), compared with the model
+// on the inputs each contract implies. argv: tests/data, a directory for the saved model.
+const char* kDocumentedFlows = R"PY(
+import importlib.util, json, sys, torch
+from typing import List
+import torch_neuronx
+
+DATA = sys.argv[1] if len(sys.argv) > 1 else ""
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, f"{DATA}/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Encoder(torch.nn.Module):
+    # Masked mean of token and position embeddings: padded positions do not count.
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.emb = torch.nn.Embedding(60, 8)
+        self.pos = torch.nn.Parameter(torch.randn(512, 8))
+        self.head = torch.nn.Linear(8, 3)
+
+    def forward(self, input_ids, attention_mask, seq_ids=None):
+        m = attention_mask.unsqueeze(-1).float()
+        x = (self.emb(input_ids) + self.pos[: input_ids.shape[1]]) * m
+        out = self.head(x.sum(1) / m.sum(1))
+        return out if seq_ids is None else out + seq_ids.unsqueeze(-1).float()
+
+
+class NxdEncoder(Encoder):
+    def forward(self, input_ids, attention_mask, seq_ids):
+        return super().forward(input_ids, attention_mask, seq_ids)
+
+
+def get_bert_model(*args):
+    # The guide's factory: (model, {}) for a stateless model.
+    return Encoder().eval(), {}
+
+
+def get_nxd_model(bucket_rank=0):
+    return NxdEncoder().eval(), {}
+
+
+def main():
+    worst, checked, problems = 0.0, 0, []
+    # 1. The guide's BERT flow with the guide's own kernel (right padding with zeros).
+    guide = load("seed_bucket_kernel")
+    examples = [(torch.randint(1, 60, (1, n)), torch.ones(1, n, dtype=torch.long)) for n in (128, 512)]
+    config = torch_neuronx.BucketModelConfig(guide.get_bucket_kernel)
+    compiled = torch_neuronx.bucket_model_trace(get_bert_model, examples, config)
+    torch.jit.save(compiled, f"{sys.argv[2]}/guide.neuron.pt")
+    compiled = torch.jit.load(f"{sys.argv[2]}/guide.neuron.pt")
+    model = get_bert_model()[0]
+    for n in (122, 128, 444, 512):
+        ids, mask = torch.randint(1, 60, (1, n)), torch.ones(1, n, dtype=torch.long)
+        b = 128 if n <= 128 else 512
+        want = model(torch.cat([ids, torch.zeros(1, b - n, dtype=torch.long)], 1),
+                     torch.cat([mask, torch.zeros(1, b - n, dtype=torch.long)], 1))
+        worst = max(worst, (compiled(ids, mask) - want).abs().max().item())
+        checked += 1
+    # 2. NxD's context-encoding config: constant arguments, left padding, seq_ids of shape [B];
+    # inputs arrive padded to the largest bucket and the kernel slices them.
+    nxd = load("nxd_context_encoding_kernel")
+    buckets = [128, 512]
+    config = torch_neuronx.BucketModelConfig(
+        bucket_kernel=nxd.get_context_encoder_bk,
+        bucket_kernel_constant_args=(torch.tensor(buckets), "left", 0),
+        shared_state_buffer=None,
+        func_kwargs=[{"bucket_rank": i} for i in range(len(buckets))])
+    for batch in (1, 2):
+        examples = [(torch.randint(1, 60, (batch, b)), torch.ones(batch, b, dtype=torch.long),
+                     torch.arange(batch)) for b in buckets]
+        compiled = torch_neuronx.bucket_model_trace(get_nxd_model, examples, config)
+        model = get_nxd_model()[0]
+        for n in (5, 128, 129, 300, 512):
+            ids = torch.cat([torch.zeros(batch, 512 - n, dtype=torch.long), torch.randint(1, 60, (batch, n))], 1)
+            mask = (ids != 0).long()
+            seq_ids = torch.arange(batch)
+            b = next(b for b in buckets if n <= b)
+            want = model(ids[:, 512 - b:], mask[:, 512 - b:], seq_ids)
+            worst = max(worst, (compiled(ids, mask, seq_ids) - want).abs().max().item())
+            checked += 1
+        try:
+            compiled(ids[:1], mask[:1], seq_ids[:1]) if batch == 2 else compiled(
+                torch.cat([ids, ids]), torch.cat([mask, mask]), torch.arange(2))
+            problems.append(f"batch {batch}: a call at another batch size ran")
+        except Exception as e:
+            if "was compiled for input 0 of shape" not in str(e):
+                problems.append(f"batch {batch}: {e}")
+    print(json.dumps({"worst": worst, "checked": checked, "problems": problems}))
+
+
+if __name__ == "__main__":
+    main()
+)PY";
+
 // Runs a recipe script with the torch_neuronx stub importable; the stub logs to `log`. With
 // `workers`, the stub first calls every get_model in a spawned worker process, as a host does
 // (a few seconds per run, so only some rows ask for it).
@@ -316,6 +419,7 @@ private Q_SLOTS:
     void stubCompilesStatefulRecipe_data();
     void stubCompilesStatefulRecipe();
     void stubRefusesBadModels();
+    void stubRunsDocumentedFlows();
 
 private:
     QString path(const QString& name) const { return dir_.filePath(name); }
@@ -702,6 +806,27 @@ void TestNeuronRecipe::stubRefusesBadModels()
         QVERIFY2(run.err.contains(c.error), run.err.constData());
         QVERIFY(!QFile::exists(path("broken.neuron.pt")));
     }
+}
+
+void TestNeuronRecipe::stubRunsDocumentedFlows()
+{
+    QTemporaryFile script(QDir::tempPath() + "/bucketlab_flows_XXXXXX.py");
+    QVERIFY(script.open());
+    script.write(kDocumentedFlows);
+    script.flush();
+    const auto r =
+        runWithStub({script.fileName(), QStringLiteral(BUCKETLAB_TEST_DATA), dir_.path()},
+                    path("flows.log"), true);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["checked"].toInt(), 4 + 2 * 5);
+    QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+    QVERIFY2(j["problems"].toArray().isEmpty(), r.out.constData());
+    // The guide's flow passes no func_kwargs: get_bert_model() is called with none.
+    const auto calls = logRecords(path("flows.log"), "get_model");
+    QCOMPARE(calls.size(), 2 + 2 * 2);
+    QVERIFY(calls[0]["kwargs"].toObject().isEmpty());
+    QCOMPARE(calls[3]["kwargs"].toObject()["bucket_rank"].toInt(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestNeuronRecipe)
