@@ -1,4 +1,6 @@
 #include "app/cli/command.h"
+#include "app/cli/constant_args_option.h"
+#include "core/kernel/kernel.h"
 #include "core/package/package.h"
 #include "core/spec/boundaries.h"
 #include "core/util/error.h"
@@ -19,6 +21,8 @@ struct BuildOptions {
     std::string boundaries;
     std::string kernel;
     std::string function;
+    std::string constantArgs;
+    std::string contract = "pad";
     std::vector<std::string> states;
     std::string out;
     int64_t bucketDim = 1;
@@ -49,6 +53,16 @@ Command addBuildCommand(CLI::App& app)
         "--kernel", o->kernel,
         "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
     sub->add_option("--function", o->function, "Kernel function in --kernel (default: detected)");
+    sub->add_option("--constant-args", o->constantArgs,
+                    "Arguments --kernel takes after its inputs, as TorchScript expressions "
+                    "(NxD's bucket_kernel_constant_args), e.g. \"torch.tensor([128, 512]), "
+                    "'left', 0\"; stored in the package and passed by its forward()");
+    sub->add_option("--contract", o->contract,
+                    "How inputs reach --kernel: pad (at their length, padded up to their bucket). "
+                    "slice (NxD's context encoding) is refused: forward() has no inputs padded "
+                    "to the largest bucket to give it")
+        ->check(CLI::IsMember({"pad", "slice"}))
+        ->capture_default_str();
     sub->add_option("--state", o->states,
                     "Shared state buffer NAME:DTYPE:SHAPE/SHAPE/..., one shape per bucket (dims "
                     "joined by x), e.g. kv:float32:1x4x16/1x4x64; repeatable. Bucket models take "
@@ -73,8 +87,23 @@ Command addBuildCommand(CLI::App& app)
                 if (o->model.empty() == o->perBucket.empty())
                     throw Error("give either a MODEL for all buckets or --per-bucket "
                                 "LENGTH=FILE,...");
+                if (o->contract == "slice")
+                    throw Error("--contract slice: a package's forward() receives the inputs at "
+                                "their real length, not padded to the largest bucket, so it "
+                                "cannot feed a slicing kernel; build with a kernel that pads "
+                                "(--contract pad) and validate the slicing one on its own");
+                const ConstantArgs constantArgs = parseConstantArgsOption(o->constantArgs);
+                if (!constantArgs.empty() && o->kernel.empty())
+                    throw Error("--constant-args: the generated kernel takes none; they are for "
+                                "a kernel given with --kernel");
+                if (!o->kernel.empty()) {
+                    const Kernel kernel = loadKernel(o->kernel, {o->function});
+                    if (kernel.role() == KernelRole::BucketKernel)
+                        checkConstantArgsOption(kernel, constantArgs);
+                }
                 PackageBuildRequest r;
                 r.model = o->model;
+                r.constantArgs = o->constantArgs;
                 if (!o->perBucket.empty())
                     r.perBucket = parsePerBucketSpec(o->perBucket);
                 if (boundaries->count() > 0)
@@ -107,7 +136,11 @@ Command addBuildCommand(CLI::App& app)
                 } else {
                     std::cout << "wrote " << result.out << ": " << packageKindName(result.meta.kind)
                               << " package, buckets " << result.meta.boundaries.str() << ", inputs "
-                              << formatInputSpecs(result.meta.inputs) << ", " << result.packageBytes
+                              << formatInputSpecs(result.meta.inputs)
+                              << (result.meta.constantArgs.empty()
+                                      ? std::string()
+                                      : ", kernel constant args " + result.meta.constantArgs)
+                              << ", " << result.packageBytes
                               << " bytes (models: " << result.modelBytes << " bytes); ran at "
                               << result.provenCalls << " lengths first\n";
                 }

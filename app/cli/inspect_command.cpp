@@ -40,6 +40,9 @@ void printText(const ModelInfo& info)
                               : std::string())
                       << " sha256 " << ref.sha256.substr(0, 16) << "...\n";
         std::cout << "  kernel      " << (m->userKernel ? "user-supplied" : "generated") << "\n";
+        if (!m->constantArgs.empty())
+            std::cout << "  constants   " << m->constantArgs
+                      << " (passed to the kernel after the inputs)\n";
         std::cout << "  created     " << m->createdAt << " by " << m->createdBy << "\n";
     }
     std::cout << "  methods\n";

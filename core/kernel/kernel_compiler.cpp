@@ -301,8 +301,15 @@ CompiledKernel compileKernelText(const std::string& text, const std::string& fil
 }
 
 void defineUserKernelMethod(torch::jit::Module& package, const std::string& file,
-                            const std::string& function)
+                            const std::string& function, const std::string& constantArgs)
 {
+    // As constantArgValues reads them: one line, trailing commas allowed.
+    std::string constants = constantArgs;
+    while (!constants.empty() && std::string(" \t,").find(constants.back()) != std::string::npos)
+        constants.pop_back();
+    constants.erase(0, constants.find_first_not_of(" \t"));
+    if (constants.find_first_of("\r\n") != std::string::npos)
+        throw Error(file + ": the constant arguments must be one line of TorchScript expressions");
     CompiledKernel k = compileKernelFile(file, function, package._ivalue()->compilation_unit());
     auto resolver = std::make_shared<KernelResolver>();
     resolver->unit = k.unit;
@@ -311,9 +318,14 @@ void defineUserKernelMethod(torch::jit::Module& package, const std::string& file
     try {
         package.define("def bucket_kernel(self, inputs: List[Tensor]) -> Tuple[List[Tensor], "
                        "Tensor]:\n    return " +
-                           k.function + "(inputs)\n",
+                           k.function + "(inputs" + (constants.empty() ? "" : ", " + constants) +
+                           ")\n",
                        resolver);
     } catch (const std::exception& e) {
+        if (!constants.empty())
+            throw Error(file + ": kernel '" + k.function + "' cannot be called as " + k.function +
+                        "(inputs, " + constants +
+                        ") -> Tuple[List[Tensor], Tensor]: " + torchMessage(e));
         throw Error(file + ": kernel '" + k.function +
                     "' does not have the bucket kernel signature (List[Tensor]) -> "
                     "Tuple[List[Tensor], Tensor]: " +

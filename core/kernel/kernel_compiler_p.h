@@ -41,8 +41,11 @@ CompiledKernel compileKernelText(const std::string& text, const std::string& fil
 // columns, which no kernel comes near; call it before handing text to the parser.
 void checkSourceNesting(const std::string& text, const std::string& file);
 
-// Adds `def bucket_kernel(self, inputs)` calling the compiled kernel.
+// Adds `def bucket_kernel(self, inputs)` calling the compiled kernel, as
+// `kernel(inputs, <constantArgs>)` when constant arguments are given: the expressions are
+// written into the method's source, so TorchScript compiles them as constants of its graph
+// and the package needs nothing but its inputs (NxD's kernel(inputs, *constant_args)).
 void defineUserKernelMethod(torch::jit::Module& package, const std::string& file,
-                            const std::string& function);
+                            const std::string& function, const std::string& constantArgs = {});
 
 } // namespace bucketlab

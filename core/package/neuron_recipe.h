@@ -4,8 +4,10 @@
 //   bucket_config.json  boundaries, bucket/batch dims, inputs (dtype, pad), state shapes
 //   bucket_kernel.py    the generated kernel as torch.jit.script-able Python, with
 //                       get_bucket_kernel() and, with states, get_state_preprocessor()
-//   neuron_build.py     calls torch_neuronx.bucket_model_trace, one example input per bucket;
-//                       get_model() is where the user's model factory plugs in
+//   neuron_build.py     calls torch_neuronx.bucket_model_trace, one compiled bucket per length
+//                       and batch size, routed by a kernel that wraps bucket_kernel; states
+//                       are buffers of each bucket module, aliased to its outputs (NxD's
+//                       layout); load_model() is where the user's model factory plugs in
 //   README.md           how to run it
 // Torch-free: it is text generated from the package metadata.
 #pragma once

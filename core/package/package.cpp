@@ -1,6 +1,8 @@
 #include "core/package/package.h"
 
 #include "core/archive/archive.h"
+#include "core/kernel/constant_args.h"
+#include "core/kernel/kernel.h"
 #include "core/kernel/kernel_compiler_p.h"
 #include "core/package/package_assembly_p.h"
 #include "core/package/package_check_p.h"
@@ -99,6 +101,10 @@ Boundaries checkRequest(const PackageBuildRequest& r)
     checkStateSpecs(r.states, boundaries, r.inputs);
     if (!r.kernelFile.empty())
         inputs.push_back(r.kernelFile);
+    else if (!parseConstantArgs(r.constantArgs).empty())
+        throw Error("constant arguments '" + r.constantArgs +
+                    "' are for a user kernel, and none is given: the generated kernel takes "
+                    "only the inputs");
     for (const auto& in : inputs)
         if (auto problem = in == r.kernelFile ? std::string() : archiveProblem(in);
             !problem.empty())
@@ -138,6 +144,14 @@ std::vector<BucketModelFile> parsePerBucketSpec(const std::string& text)
 PackageBuildResult buildPackage(const PackageBuildRequest& request)
 {
     const Boundaries boundaries = checkRequest(request);
+    if (!request.kernelFile.empty()) {
+        // Before any model loads: a kernel that takes other constants than those given (or
+        // some when none are given) is named with what it takes.
+        const auto constants = parseConstantArgs(request.constantArgs);
+        const Kernel kernel = loadKernel(request.kernelFile, {request.kernelFunction});
+        if (kernel.role() == KernelRole::BucketKernel)
+            checkConstantArgsFit(kernel, constants);
+    }
 
     PackageMeta meta;
     meta.bucketDim = request.bucketDim;
@@ -174,6 +188,9 @@ PackageBuildResult buildPackage(const PackageBuildRequest& request)
     }
 
     meta.userKernel = !request.kernelFile.empty();
+    if (const auto constants = parseConstantArgs(request.constantArgs);
+        meta.userKernel && !constants.empty())
+        meta.constantArgs = constants.text;
     const auto package =
         assemblePackage(PackageAssembly{meta, buckets, request.kernelFile, request.kernelFunction});
 

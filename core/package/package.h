@@ -30,6 +30,10 @@ struct PackageBuildRequest {
     PaddingSide paddingSide = PaddingSide::Right; // where the generated kernel pads
     std::string kernelFile;     // optional user kernel (TorchScript source or .py)
     std::string kernelFunction; // function in kernelFile; default: the only/first kernel
+    // TorchScript expressions the user kernel takes after its inputs ("torch.tensor([128,
+    // 512]), 'left', 0"), stored in the metadata and passed by forward() on every call. The
+    // kernel gets the inputs at their length (the pad contract): forward() has nothing else.
+    std::string constantArgs;
     std::string out;
     bool force = false;
 };

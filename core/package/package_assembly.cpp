@@ -56,7 +56,11 @@ torch::jit::Module assemblePackage(const PackageAssembly& parts)
     try {
         addStates(package, meta);
         if (!parts.kernelFile.empty())
-            defineUserKernelMethod(package, parts.kernelFile, parts.kernelFunction);
+            defineUserKernelMethod(package, parts.kernelFile, parts.kernelFunction,
+                                   meta.constantArgs);
+        else if (!meta.constantArgs.empty())
+            throw Error("package assembly: constant arguments '" + meta.constantArgs +
+                        "' without a user kernel; the generated kernel takes none");
         else
             package.define(generateKernelSource(KernelLayout{meta.boundaries, meta.bucketDim,
                                                              meta.inputs, meta.paddingSide},

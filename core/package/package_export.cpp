@@ -101,7 +101,7 @@ std::string missingModelsMessage(const std::vector<int64_t>& missing, const Pack
                       joinLengths(source.boundaries) + "; ";
     if (!recipeDir.empty())
         return msg + "re-trace with the recipe written to " + recipeDir +
-               " (neuron_build.py, get_model()), or choose boundaries among " +
+               " (neuron_build.py, load_model()), or choose boundaries among " +
                joinLengths(source.boundaries);
     return msg + "re-trace with the recipe (ask for " + subject(Field::NeuronRecipe) +
            "), or choose boundaries "

@@ -66,6 +66,8 @@ nlohmann::json metaJson(const PackageMeta& meta)
         j["base_model"] = nullptr;
     j["bucket_models"] = meta.kind == PackageKind::PerBucket ? models : json::array();
     j["kernel"] = meta.userKernel ? "user" : "generated";
+    if (!meta.constantArgs.empty()) // absent rather than empty: older readers see no change
+        j["constant_args"] = meta.constantArgs;
     return j;
 }
 
@@ -165,6 +167,12 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
         for (const auto& r : j.at("bucket_models"))
             m.models.push_back(modelRef(r, where));
     m.userKernel = j.value("kernel", std::string("generated")) == "user";
+    if (j.contains("constant_args") && !j.at("constant_args").is_null()) {
+        m.constantArgs = field<std::string>(j, "constant_args", where);
+        if (!m.constantArgs.empty() && !m.userKernel)
+            throw Error(where + ": bucketlab_meta has constant_args but a generated kernel, "
+                                "which takes none");
+    }
     return m;
 }
 

@@ -39,6 +39,11 @@ struct PackageMeta {
     std::vector<ModelFileRef> models; // one for Shared, one per bucket for PerBucket
     bool userKernel = false;          // kernel supplied by the user rather than generated
     PaddingSide paddingSide = PaddingSide::Right;
+    // What a user kernel takes after its inputs (NxD's bucket_kernel_constant_args), as the
+    // TorchScript expressions given, e.g. "torch.tensor([128, 512]), 'left', 0"; forward()
+    // passes them on every call. Empty: none (generated kernels, and packages written before
+    // the field existed).
+    std::string constantArgs;
 
     int64_t maxLength() const { return boundaries.largest(); }
 };

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,6 +29,9 @@ private Q_SLOTS:
     void nxdSlicingKernel();
     void nxdPaddingKernelCutsPastItsLargestBucket();
     void lintWithConstantArgs();
+    void buildWithConstantArgs();
+    void buildRefusesBadConstantArgs_data();
+    void buildRefusesBadConstantArgs();
     void badInput_data();
     void badInput();
     void neverReturningKernelExitsPromptly();
@@ -192,6 +196,11 @@ void TestKernelCli::graphFormats_data()
     QTest::addRow("neuron kernel") << "neuron.pt"
                                    << "text"
                                    << "graph(";
+    // A kernel with constant arguments: its annotations type them, nothing else is needed.
+    QTest::addRow("nxd kernel with constant arguments")
+        << "NXD"
+        << "text"
+        << "graph(%tensors.1 : Tensor[],\n      %buckets.1 : Tensor,";
 }
 
 void TestKernelCli::graphFormats()
@@ -199,7 +208,15 @@ void TestKernelCli::graphFormats()
     QFETCH(QString, file);
     QFETCH(QString, format);
     QFETCH(QString, starts);
-    const auto r = runCli({"graph", file == "SEED" ? seed() : path(file), "--format", format});
+    QStringList args{"graph",
+                     file == "SEED"  ? seed()
+                     : file == "NXD" ? nxd()
+                                     : path(file),
+                     "--format", format};
+    if (file == "NXD")
+        args << "--method"
+             << "pad_to_bucket_bk";
+    const auto r = runCli(args);
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY2(r.out.startsWith(starts.toUtf8()), r.out.left(200).constData());
     if (format == "json") {
@@ -307,6 +324,143 @@ void TestKernelCli::lintWithConstantArgs()
     const auto wrong = runCli(lint + QStringList{"--constant-args", "torch.tensor([128, 512]), 0"});
     QCOMPARE(wrong.exitCode, 2);
     QVERIFY2(wrong.err.contains("--constant-args"), wrong.err.constData());
+}
+
+// A position-sensitive model with NxD's inputs (seq_ids [B]); left and right padding give
+// different outputs, so the package's output says which side reached the kernel.
+static const char* kMakeSeqIdsModel = R"PY(
+import sys, torch
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(7)
+        self.embedding = torch.nn.Embedding(100, 4)
+        self.positions = torch.nn.Parameter(torch.randn(600, 4))
+        self.slots = torch.nn.Parameter(torch.randn(4, 4))
+
+    def forward(self, input_ids, attention_mask, seq_ids):
+        x = self.embedding(input_ids) * attention_mask.unsqueeze(2).float()
+        x = x + self.positions[: input_ids.shape[1]].unsqueeze(0)
+        return x + self.slots[seq_ids].unsqueeze(1)
+
+torch.jit.script(Model().eval()).save(sys.argv[1])
+)PY";
+
+// The package as a PyTorch user loads it: called at real lengths with seq_ids [B], equal to
+// the model on inputs left-padded to the bucket (not right-padded), and refusing 513.
+static const char* kCheckLeftPadded = R"PY(
+import json, sys, torch
+package = torch.jit.load(sys.argv[1])
+model = torch.jit.load(sys.argv[2])
+meta = json.loads(package.bucketlab_meta)
+assert meta["constant_args"] == "torch.tensor([128, 512]), 'left', 0", meta
+for batch in (1, 2):
+    for length in (1, 100, 128, 129, 300, 512):
+        bucket = 128 if length <= 128 else 512
+        ids = torch.randint(1, 100, (batch, length))
+        mask = torch.ones(batch, length, dtype=torch.int64)
+        seq = torch.arange(batch)
+        got = package(ids, mask, seq)
+        pad = bucket - length
+        left = model(torch.nn.functional.pad(ids, (pad, 0)), torch.nn.functional.pad(mask, (pad, 0)), seq)
+        assert torch.equal(got, left), (batch, length)
+        if pad:
+            right = model(torch.nn.functional.pad(ids, (0, pad)), torch.nn.functional.pad(mask, (0, pad)), seq)
+            assert not torch.equal(got, right), (batch, length)
+try:
+    package(torch.ones(1, 513, dtype=torch.int64), torch.ones(1, 513, dtype=torch.int64), torch.zeros(1, dtype=torch.int64))
+    raise SystemExit("accepted 513")
+except torch.jit.Error as e:
+    assert "exceeds the largest bucket 512" in str(e), str(e)
+print("ok")
+)PY";
+
+void TestKernelCli::buildWithConstantArgs()
+{
+    const auto made = runPython(kMakeSeqIdsModel, {path("seq_ids_model.pt")});
+    QVERIFY2(made.exitCode == 0, made.err.constData());
+    const QString package = path("nxd_left.pt");
+    const auto r = runCli({"build", path("seq_ids_model.pt"), "--inputs",
+                           "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-",
+                           "--boundaries", "128,512", "--padding-side", "left", "--kernel", nxd(),
+                           "--function", "pad_to_bucket_bk", "--constant-args",
+                           "torch.tensor([128, 512]), 'left', 0", "--out", package, "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto built = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(built["meta"].toObject()["constant_args"].toString(),
+             QString("torch.tensor([128, 512]), 'left', 0"));
+    QCOMPARE(built["proven_calls"].toInt(), 4);
+
+    const auto info = runCli({"inspect", package, "--json"});
+    QVERIFY2(info.exitCode == 0, info.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(info.out)
+                 .object()["package"]
+                 .toObject()["constant_args"]
+                 .toString(),
+             QString("torch.tensor([128, 512]), 'left', 0"));
+    const auto text = runCli({"inspect", package});
+    QVERIFY2(text.out.contains("constants   torch.tensor([128, 512]), 'left', 0"),
+             text.out.constData());
+
+    // validate PACKAGE: the kernel (constants inside), and forward() at every bucket.
+    const auto v = runCli({"validate", package, "--batch-sizes", "1,2", "--json"});
+    QVERIFY2(v.exitCode == 0, v.out.constData());
+    const auto checked = QJsonDocument::fromJson(v.out).object();
+    QVERIFY(checked["ok"].toBool());
+    QCOMPARE(checked["boundaries"].toArray(), QJsonArray({128, 512}));
+    QVERIFY(checked["package_calls"].toObject()["ok"].toBool());
+
+    // The constants are constants of the package kernel's graph.
+    const auto g = runCli({"graph", package, "--method", "bucket_kernel", "--format", "text"});
+    QVERIFY2(g.exitCode == 0, g.err.constData());
+    QVERIFY2(g.out.contains("value=\"left\""), g.out.constData());
+    QVERIFY2(g.out.startsWith("graph(%self"), g.out.left(200).constData());
+
+    const auto client = runPython(kCheckLeftPadded, {package, path("seq_ids_model.pt")});
+    QVERIFY2(client.exitCode == 0 && client.out.contains("ok"),
+             (client.out + client.err).constData());
+}
+
+void TestKernelCli::buildRefusesBadConstantArgs_data()
+{
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<QString>("mentions");
+    const QStringList kernel{"--kernel", nxd(), "--function", "pad_to_bucket_bk"};
+    QTest::addRow("kernel takes them, none given")
+        << kernel
+        << "takes 3 arguments after its inputs (buckets: Tensor, padding_side: str, "
+           "pad_token: int); give them as its constant arguments";
+    QTest::addRow("wrong type") << kernel + QStringList{"--constant-args", "0, 'left', 0"}
+                                << "parameter buckets takes Tensor (--constant-args)";
+    QTest::addRow("not TorchScript")
+        << kernel + QStringList{"--constant-args", "torch.tensor([128, 512]), 'left"}
+        << "--constant-args: the constant arguments";
+    QTest::addRow("generated kernel")
+        << QStringList{"--constant-args", "torch.tensor([128, 512]), 'left', 0"}
+        << "--constant-args: the generated kernel takes none";
+    QTest::addRow("slice contract")
+        << kernel + QStringList{"--constant-args", "torch.tensor([128, 512]), 'left', 0",
+                                "--contract", "slice"}
+        << "--contract slice: a package's forward() receives the inputs at their real length";
+}
+
+void TestKernelCli::buildRefusesBadConstantArgs()
+{
+    QFETCH(QStringList, extra);
+    QFETCH(QString, mentions);
+    if (!QFileInfo::exists(path("seq_ids_model.pt"))) {
+        const auto made = runPython(kMakeSeqIdsModel, {path("seq_ids_model.pt")});
+        QVERIFY2(made.exitCode == 0, made.err.constData());
+    }
+    const auto r = runCli(QStringList{"build", path("seq_ids_model.pt"), "--inputs",
+                                      "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-",
+                                      "--boundaries", "128,512", "--out", path("refused.pt")} +
+                          extra);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(QString(r.err).contains(mentions), r.err.constData());
+    QCOMPARE(r.err.count('\n'), 1);
+    QVERIFY(!QFileInfo::exists(path("refused.pt")));
 }
 
 void TestKernelCli::badInput_data()

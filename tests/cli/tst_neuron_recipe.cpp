@@ -2,13 +2,17 @@
 // scripted by torch.jit.script routes and pads every length as BucketLab's own package
 // kernel does, its state preprocessor hands out the package's views, neuron_build.py
 // compiles, and exported packages match their base models on padded inputs (models scripted
-// and traced by PyTorch, and the demo).
+// and traced by PyTorch, and the demo). neuron_build.py runs end to end, unedited, against
+// tests/data/neuron_stub/torch_neuronx (a stand-in written from the documented torch_neuronx
+// autobucketing API that traces on the CPU; no Neuron device here): its compiled model is
+// called at several lengths and batch sizes and compared with the CPU package.
 #include "testutil.h"
 
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -170,6 +174,222 @@ for batch in (1, 2):
 print(json.dumps({"worst": worst, "checked": checked}))
 )PY";
 
+// A compiled model (neuron_build.py's output under the stub) against the CPU package, call by
+// call: LENGTHxBATCH items, in order. Stateful packages return the model's outputs followed by
+// every whole state, compared with the package's state buffers after the same call.
+const char* kCompareCompiled = R"PY(
+import json, sys, torch
+compiled_file, package_file = sys.argv[1], sys.argv[2]
+calls = [tuple(int(v) for v in c.split("x")) for c in sys.argv[3].split(",")]  # LENGTHxBATCH
+compiled, pkg = torch.jit.load(compiled_file), torch.jit.load(package_file)
+meta = json.loads(pkg.bucketlab_meta)
+dtypes = {"int64": torch.int64, "int32": torch.int32, "float32": torch.float32}
+states = ["state_" + s["name"] for s in meta["states"]]
+torch.manual_seed(3)
+worst, checked, problems = 0.0, 0, []
+for L, batch in calls:
+    xs = []
+    for spec in meta["inputs"]:
+        shape = [batch, L] if spec["bucketed"] else [batch]
+        if spec["dtype"].startswith("float"):
+            xs.append(torch.randn(shape).to(dtypes[spec["dtype"]]))
+        elif spec["name"] == "input_ids":
+            xs.append(torch.randint(1, 50, shape).to(dtypes[spec["dtype"]]))
+        else:
+            xs.append(torch.full(shape, spec["fill_value"]).to(dtypes[spec["dtype"]]))
+    try:
+        got = compiled(*xs)
+    except Exception as e:
+        problems.append(f"L={L} batch={batch}: {str(e).splitlines()[-1]}")
+        continue
+    want = pkg(*xs)
+    got = got if isinstance(got, tuple) else (got,)
+    want = want if isinstance(want, tuple) else (want,)
+    if len(got) != len(want) + len(states):
+        problems.append(f"L={L} batch={batch}: {len(got)} outputs, expected {len(want)} + {len(states)} states")
+        continue
+    for g, w in zip(got, list(want) + [getattr(pkg, s) for s in states]):
+        if g.shape != w.shape:
+            problems.append(f"L={L} batch={batch}: shape {list(g.shape)} != {list(w.shape)}")
+        else:
+            worst = max(worst, (g.double() - w.double()).abs().max().item())
+    checked += 1
+print(json.dumps({"checked": checked, "worst": worst, "problems": problems}))
+)PY";
+
+// The guide's path for the same recipe: the whole buffers as shared_state_buffer and the
+// recipe's state preprocessor handing each bucket its view (buffers at the bucket's shape).
+// Prints "accepted" or "refused: <the stub's reason>".
+const char* kGuidePath = R"PY(
+# The guide's path for the same states: shared_state_buffer + the recipe's preprocessor.
+import functools, sys, torch, torch_neuronx
+sys.path.insert(0, sys.argv[1]); sys.argv = sys.argv[:1] + sys.argv[2:]
+import neuron_build as nb, bucket_kernel as bk
+model_file = sys.argv[1]
+def get_model(bucket_rank=0, batch_size=1, model_file=None):
+    # Buffers at the bucket's shape, as the guide's preprocessor hands them out.
+    model = nb.load_model(bucket_rank, model_file)
+    class Guide(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+            for s in nb.STATES:
+                self.register_buffer("state_" + s["name"], torch.zeros(s["shapes"][bucket_rank], dtype=nb.DTYPES[s["dtype"]]))
+        def forward(self, *inputs):
+            states = [getattr(self, "state_" + s["name"]) for s in nb.STATES]
+            out = self.model(*inputs, *states)
+            return (out,) + tuple(states)
+    g = Guide()
+    return g, {getattr(g, "state_" + s["name"]): 1 + i for i, s in enumerate(nb.STATES)}
+config = torch_neuronx.BucketModelConfig(
+    functools.partial(nb.get_bucket_kernel, (1,)),
+    shared_state_buffer=[torch.zeros(s["buffer_shape"], dtype=nb.DTYPES[s["dtype"]]) for s in nb.STATES],
+    shared_state_buffer_preprocessor=bk.get_state_preprocessor,
+    func_kwargs=[{"bucket_rank": k, "model_file": model_file} for k in range(len(nb.BOUNDARIES))])
+try:
+    torch_neuronx.bucket_model_trace(get_model, [nb.example_inputs(b, 1) for b in nb.BOUNDARIES], config)
+    print("accepted")
+except ValueError as e:
+    print("refused:", e)
+)PY";
+
+// The stub against the documented flows it was written from, without BucketLab's recipe:
+// the guide's BERT example (its own kernel, get_bert_model returning (model, {})) and NxD's
+// context-encoding config (bucket_kernel_constant_args with left padding, seq_ids of shape
+// [B], inputs padded to the largest bucket and sliced by the kernel), compared with the model
+// on the inputs each contract implies. argv: tests/data, a directory for the saved model.
+const char* kDocumentedFlows = R"PY(
+import importlib.util, json, sys, torch
+from typing import List
+import torch_neuronx
+
+DATA = sys.argv[1] if len(sys.argv) > 1 else ""
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, f"{DATA}/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Encoder(torch.nn.Module):
+    # Masked mean of token and position embeddings: padded positions do not count.
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.emb = torch.nn.Embedding(60, 8)
+        self.pos = torch.nn.Parameter(torch.randn(512, 8))
+        self.head = torch.nn.Linear(8, 3)
+
+    def forward(self, input_ids, attention_mask, seq_ids=None):
+        m = attention_mask.unsqueeze(-1).float()
+        x = (self.emb(input_ids) + self.pos[: input_ids.shape[1]]) * m
+        out = self.head(x.sum(1) / m.sum(1))
+        return out if seq_ids is None else out + seq_ids.unsqueeze(-1).float()
+
+
+class NxdEncoder(Encoder):
+    def forward(self, input_ids, attention_mask, seq_ids):
+        return super().forward(input_ids, attention_mask, seq_ids)
+
+
+def get_bert_model(*args):
+    # The guide's factory: (model, {}) for a stateless model.
+    return Encoder().eval(), {}
+
+
+def get_nxd_model(bucket_rank=0):
+    return NxdEncoder().eval(), {}
+
+
+def main():
+    worst, checked, problems = 0.0, 0, []
+    # 1. The guide's BERT flow with the guide's own kernel (right padding with zeros).
+    guide = load("seed_bucket_kernel")
+    examples = [(torch.randint(1, 60, (1, n)), torch.ones(1, n, dtype=torch.long)) for n in (128, 512)]
+    config = torch_neuronx.BucketModelConfig(guide.get_bucket_kernel)
+    compiled = torch_neuronx.bucket_model_trace(get_bert_model, examples, config)
+    torch.jit.save(compiled, f"{sys.argv[2]}/guide.neuron.pt")
+    compiled = torch.jit.load(f"{sys.argv[2]}/guide.neuron.pt")
+    model = get_bert_model()[0]
+    for n in (122, 128, 444, 512):
+        ids, mask = torch.randint(1, 60, (1, n)), torch.ones(1, n, dtype=torch.long)
+        b = 128 if n <= 128 else 512
+        want = model(torch.cat([ids, torch.zeros(1, b - n, dtype=torch.long)], 1),
+                     torch.cat([mask, torch.zeros(1, b - n, dtype=torch.long)], 1))
+        worst = max(worst, (compiled(ids, mask) - want).abs().max().item())
+        checked += 1
+    # 2. NxD's context-encoding config: constant arguments, left padding, seq_ids of shape [B];
+    # inputs arrive padded to the largest bucket and the kernel slices them.
+    nxd = load("nxd_context_encoding_kernel")
+    buckets = [128, 512]
+    config = torch_neuronx.BucketModelConfig(
+        bucket_kernel=nxd.get_context_encoder_bk,
+        bucket_kernel_constant_args=(torch.tensor(buckets), "left", 0),
+        shared_state_buffer=None,
+        func_kwargs=[{"bucket_rank": i} for i in range(len(buckets))])
+    for batch in (1, 2):
+        examples = [(torch.randint(1, 60, (batch, b)), torch.ones(batch, b, dtype=torch.long),
+                     torch.arange(batch)) for b in buckets]
+        compiled = torch_neuronx.bucket_model_trace(get_nxd_model, examples, config)
+        model = get_nxd_model()[0]
+        for n in (5, 128, 129, 300, 512):
+            ids = torch.cat([torch.zeros(batch, 512 - n, dtype=torch.long), torch.randint(1, 60, (batch, n))], 1)
+            mask = (ids != 0).long()
+            seq_ids = torch.arange(batch)
+            b = next(b for b in buckets if n <= b)
+            want = model(ids[:, 512 - b:], mask[:, 512 - b:], seq_ids)
+            worst = max(worst, (compiled(ids, mask, seq_ids) - want).abs().max().item())
+            checked += 1
+        try:
+            compiled(ids[:1], mask[:1], seq_ids[:1]) if batch == 2 else compiled(
+                torch.cat([ids, ids]), torch.cat([mask, mask]), torch.arange(2))
+            problems.append(f"batch {batch}: a call at another batch size ran")
+        except Exception as e:
+            if "was compiled for input 0 of shape" not in str(e):
+                problems.append(f"batch {batch}: {e}")
+    print(json.dumps({"worst": worst, "checked": checked, "problems": problems}))
+
+
+if __name__ == "__main__":
+    main()
+)PY";
+
+// Runs a recipe script with the torch_neuronx stub importable; the stub logs to `log`. With
+// `workers`, the stub first calls every get_model in a spawned worker process, as a host does
+// (a few seconds per run, so only some rows ask for it).
+ProcessResult runWithStub(const QStringList& args, const QString& log, bool workers = false)
+{
+    QProcess p;
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("PYTHONPATH", dataPath("neuron_stub"));
+    env.insert("TORCH_NEURONX_STUB_LOG", log);
+    env.insert("TORCH_NEURONX_STUB_WORKERS", workers ? "spawn" : "0");
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(BUCKETLAB_PYTHON), args);
+    ProcessResult r;
+    if (!p.waitForStarted(10000))
+        return r;
+    r.finished = p.waitForFinished(300000);
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+QList<QJsonObject> logRecords(const QString& log, const QString& event)
+{
+    QList<QJsonObject> out;
+    for (const auto& line : readAll(log).split('\n'))
+        if (!line.trimmed().isEmpty()) {
+            const auto o = QJsonDocument::fromJson(line).object();
+            if (o["event"].toString() == event)
+                out << o;
+        }
+    return out;
+}
+
 QStringList lengthsOf(const QByteArray& exportJson)
 {
     QStringList out;
@@ -193,6 +413,13 @@ private Q_SLOTS:
     void perBucketRefusalWritesRecipe();
     void differingModelsFailVerification();
     void roundTripDemo();
+    void stubCompilesStatelessRecipe_data();
+    void stubCompilesStatelessRecipe();
+    void stubDefaultBatchOnly();
+    void stubCompilesStatefulRecipe_data();
+    void stubCompilesStatefulRecipe();
+    void stubRefusesBadModels();
+    void stubRunsDocumentedFlows();
 
 private:
     QString path(const QString& name) const { return dir_.filePath(name); }
@@ -253,9 +480,11 @@ void TestNeuronRecipe::neuronBuildCompilesAndChecksForNeuron()
     QCOMPARE(config["inputs"].toArray().at(2).toObject()["pad_value"].toDouble(), 2.0);
     QCOMPARE(config["inputs"].toArray().at(2).toObject()["dtype"].toString(), QString("int32"));
     const QByteArray build = readAll(path("recipe/neuron_build.py"));
-    QVERIFY(build.contains("torch_neuronx.BucketModelConfig(get_bucket_kernel"));
+    QVERIFY(build.contains("torch_neuronx.BucketModelConfig(\n        "
+                           "functools.partial(get_bucket_kernel, batch_sizes), **config_kwargs)"));
     QVERIFY(build.contains("torch_neuronx.bucket_model_trace(get_model, examples, bucket_config)"));
     QVERIFY(build.contains("PLUG IN YOUR MODEL"));
+    QCOMPARE(config["batch_sizes"].toArray(), QJsonArray{1});
 
     const auto probe = runProcess(BUCKETLAB_PYTHON, {"-c", "import torch_neuronx"});
     if (probe.exitCode == 0)
@@ -295,7 +524,9 @@ void TestNeuronRecipe::statefulRecipeAndReplay()
     const auto kv = config["states"].toArray().at(0).toObject();
     QCOMPARE(kv["buffer_shape"].toArray().at(1).toInt(), 32);
     const QByteArray build = readAll(path("state_recipe/neuron_build.py"));
-    QVERIFY(build.contains("shared_state_buffer_preprocessor\"] = get_state_preprocessor"));
+    // NxD's path: whole buffers, no preprocessor (its views are not contiguous in general).
+    QVERIFY(build.contains("config_kwargs[\"shared_state_buffer\"]"));
+    QVERIFY(!build.contains("config_kwargs[\"shared_state_buffer_preprocessor\"]"));
     const auto compiled =
         runProcess(BUCKETLAB_PYTHON, {"-m", "py_compile", path("state_recipe/neuron_build.py")});
     QVERIFY2(compiled.exitCode == 0, compiled.err.constData());
@@ -377,6 +608,225 @@ void TestNeuronRecipe::roundTripDemo()
     const auto j = QJsonDocument::fromJson(r.out).object();
     QVERIFY(j["checked"].toInt() >= 2 * 9);
     QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+}
+
+void TestNeuronRecipe::stubCompilesStatelessRecipe_data()
+{
+    QTest::addColumn<QString>("side");
+    QTest::addColumn<QString>("boundaries");
+    QTest::addColumn<QString>("calls");
+    // The right-padded row re-exports with new boundaries; the left-padded one keeps the
+    // package's (the test encoder is not invariant to left padding across buckets).
+    QTest::addRow("right") << "right"
+                           << "5,16,33,48"
+                           << "1x1,5x1,6x2,16x2,17x1,33x1,40x2,48x1,48x2";
+    QTest::addRow("left") << "left"
+                          << "8,20,48"
+                          << "1x1,5x2,8x1,9x2,20x1,33x2,48x1,48x2";
+}
+
+void TestNeuronRecipe::stubCompilesStatelessRecipe()
+{
+    QFETCH(QString, side);
+    QFETCH(QString, boundaries);
+    QFETCH(QString, calls);
+    const QString pkg = path("stub_" + side + "_pkg.pt"),
+                  tuned = path("stub_" + side + "_tuned.pt");
+    const QString recipe = path("stub_" + side + "_recipe"), log = path("stub_" + side + ".log");
+    const auto b = runCli({"build", path("generic.pt"), "--inputs", inputs_, "--boundaries",
+                           "8,20,48", "--padding-side", side, "--out", pkg});
+    QVERIFY2(b.exitCode == 0, b.err.constData());
+    const auto e = runCli(
+        {"export", pkg, "--boundaries", boundaries, "--out", tuned, "--neuron-recipe", recipe});
+    QVERIFY2(e.exitCode == 0, e.err.constData());
+    // The recipe as written, run against the stub: buckets x batch sizes 1 and 2.
+    const auto run =
+        runWithStub({recipe + "/neuron_build.py", "--model", path("generic.pt"), "--out",
+                     path("stub_" + side + ".neuron.pt"), "--batch-sizes", "1,2"},
+                    log, side == "right");
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QStringList bounds = boundaries.split(',');
+    const auto got = logRecords(log, "get_model");
+    QCOMPARE(got.size(), 2 * bounds.size()); // one get_model call per compiled bucket
+    for (int k = 0; k < got.size(); ++k) {
+        const auto kw = got[k]["kwargs"].toObject();
+        QCOMPARE(got[k]["bucket"].toInt(), k);
+        QCOMPARE(kw["bucket_rank"].toInt(), k % bounds.size());
+        QCOMPARE(kw["batch_size"].toInt(), 1 + k / bounds.size());
+    }
+    const auto trace = logRecords(log, "trace");
+    QCOMPARE(trace.size(), 1);
+    QVERIFY(!trace[0]["shared_state_buffer"].toBool());
+    // Every call matches the CPU package; past the largest bucket and at an uncompiled batch
+    // size the compiled model raises.
+    const int last = bounds.last().toInt();
+    const auto r = runPython(kCompareCompiled, {path("stub_" + side + ".neuron.pt"), tuned,
+                                                calls + QString(",%1x1,3x3").arg(last + 1)});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["checked"].toInt(), calls.split(',').size());
+    QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+    const auto problems = j["problems"].toArray();
+    QCOMPARE(problems.size(), 2);
+    QVERIFY2(problems[0].toString().contains(
+                 QString("input length %1 exceeds the largest bucket %2").arg(last + 1).arg(last)),
+             r.out.constData());
+    QVERIFY2(problems[1].toString().contains("batch 3 was not compiled (batch sizes 1, 2)"),
+             r.out.constData());
+}
+
+void TestNeuronRecipe::stubDefaultBatchOnly()
+{
+    // Without --batch-sizes the recipe compiles the package's batch size (1): the stub's fixed
+    // shapes make a batch-2 call raise rather than run a bucket at a shape it was not built for.
+    const auto run = runWithStub({path("recipe/neuron_build.py"), "--model", path("generic.pt"),
+                                  "--out", path("default_batch.neuron.pt")},
+                                 path("default_batch.log"));
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(logRecords(path("default_batch.log"), "get_model").size(), 4);
+    const auto r = runPython(kCompareCompiled, {path("default_batch.neuron.pt"),
+                                                path("generic_tuned.pt"), "7x1,48x1,7x2"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["checked"].toInt(), 2);
+    QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+    QCOMPARE(j["problems"].toArray().size(), 1);
+    QVERIFY(
+        j["problems"].toArray()[0].toString().contains("batch 2 was not compiled (batch sizes 1)"));
+}
+
+void TestNeuronRecipe::stubCompilesStatefulRecipe_data()
+{
+    QTest::addColumn<QString>("kv");
+    QTest::addColumn<QString>("guidePath");
+    // kv [1, L]: the guide's views are contiguous (a row tail), its path works too. kv [2, L]:
+    // a view of the last L' columns of two rows is not contiguous, so the guide's path is
+    // refused, and the recipe's (whole buffers, sliced inside the model) is the one that runs.
+    QTest::addRow("kv 1xL") << "1"
+                            << "accepted";
+    QTest::addRow("kv 2xL") << "2"
+                            << "refused: bucket 0: state 0 is not contiguous";
+}
+
+void TestNeuronRecipe::stubCompilesStatefulRecipe()
+{
+    QFETCH(QString, kv);
+    QFETCH(QString, guidePath);
+    const QString tag = "kv" + kv;
+    const QString recipe = path(tag + "_recipe"), tuned = path(tag + "_tuned.pt");
+    const auto b = runCli({"build", path("stateful.pt"), "--inputs", "x:float32:0", "--boundaries",
+                           "8,32", "--state", "kv:float32:" + kv + "x8/" + kv + "x32", "--state",
+                           "steps:int64:1/1", "--out", path(tag + "_pkg.pt")});
+    QVERIFY2(b.exitCode == 0, b.err.constData());
+    const auto e = runCli({"export", path(tag + "_pkg.pt"), "--boundaries", "16,32", "--state",
+                           "kv:float32:" + kv + "x16/" + kv + "x32", "--state", "steps:int64:1/1",
+                           "--out", tuned, "--neuron-recipe", recipe});
+    QVERIFY2(e.exitCode == 0, e.err.constData());
+    const QString log = path(tag + ".log"), compiled = path(tag + ".neuron.pt");
+    const auto run = runWithStub({recipe + "/neuron_build.py", "--model", path("stateful.pt"),
+                                  "--out", compiled, "--batch-sizes", "1,2"},
+                                 log, kv == "1");
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const auto trace = logRecords(log, "trace");
+    QCOMPARE(trace.size(), 1);
+    QVERIFY(trace[0]["shared_state_buffer"].toBool());
+    QVERIFY(!trace[0]["preprocessor"].toBool());
+    // Each bucket aliases kv and steps to the outputs after the model's one output.
+    for (const auto& a : trace[0]["aliases"].toArray())
+        QCOMPARE(a.toArray(), (QJsonArray{1, 2}));
+    // A replay across buckets and batch sizes: outputs and both states equal the package's
+    // after every call (one state shared by every bucket, as in the package).
+    const auto r = runPython(kCompareCompiled,
+                             {compiled, tuned, "3x1,16x2,20x1,5x2,32x1,1x1,17x2,9x1,31x2,2x1"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["checked"].toInt(), 10);
+    QVERIFY2(j["problems"].toArray().isEmpty(), r.out.constData());
+    QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+
+    QTemporaryFile script(QDir::tempPath() + "/bucketlab_guide_XXXXXX.py");
+    QVERIFY(script.open());
+    script.write(kGuidePath);
+    script.flush();
+    const auto guide =
+        runWithStub({script.fileName(), recipe, path("stateful.pt")}, path(tag + "_guide.log"));
+    QVERIFY2(guide.exitCode == 0, guide.err.constData());
+    QVERIFY2(guide.out.trimmed().startsWith(guidePath.toUtf8()), guide.out.constData());
+}
+
+void TestNeuronRecipe::stubRefusesBadModels()
+{
+    // The stub is strict where a Neuron host is: the recipe of stubCompilesStatefulRecipe's
+    // "kv 1xL" row, with get_model() broken four ways, fails to compile each time.
+    const QString recipe = path("kv1_recipe");
+    QVERIFY2(QFile::exists(recipe + "/neuron_build.py"), "runs after stubCompilesStatefulRecipe");
+    const QByteArray build = readAll(recipe + "/neuron_build.py");
+    struct Case {
+        QList<QPair<QByteArray, QByteArray>> edits;
+        const char* error;
+        bool workers;
+    };
+    const QList<Case> cases = {
+        {{{"return bucket, aliases", "return bucket, {}"}},
+         "0 input_output_aliases for 2 shared state buffers",
+         false},
+        {{{"aliases = {getattr(bucket, name): first + i",
+           "aliases = {getattr(bucket, name).clone(): first + i"}},
+         "an input_output_aliases key is not a parameter or buffer of the model",
+         false},
+        {{{"aliases = {getattr(bucket, name): first + i",
+           "aliases = {getattr(bucket, name): first + i + 3"}},
+         "input_output_aliases names output 4; the model returns 3",
+         false},
+        // The model file kept in a global that main() fills (as this recipe once did): fine
+        // in one process, missing in the host's workers.
+        {{{"STATES = CONFIG[\"states\"]\n",
+           "STATES = CONFIG[\"states\"]\nMODEL_FILES: Dict[int, str] = {}\n"},
+          {"    files = parse_model_args(args.model)\n",
+           "    files = parse_model_args(args.model)\n    MODEL_FILES.update(files)\n"},
+          {"\"model_file\": files.get(length, files.get(0))", "\"model_file\": None"},
+          {"def load_model(bucket_rank: int, model_file: Optional[str]):\n",
+           "def load_model(bucket_rank: int, model_file: Optional[str]):\n"
+           "    model_file = MODEL_FILES.get(0, model_file)\n"}},
+         "bucket 0: func(**func_kwargs[0]) failed in a worker process: SystemExit: "
+         "neuron_build.py: no model for bucket 16",
+         true},
+    };
+    for (const auto& c : cases) {
+        QByteArray broken = build;
+        for (const auto& [from, to] : c.edits) {
+            QVERIFY2(broken.contains(from), from.constData());
+            broken.replace(from, to);
+        }
+        QVERIFY(writeAll(recipe + "/broken_build.py", broken));
+        const auto run = runWithStub({recipe + "/broken_build.py", "--model", path("stateful.pt"),
+                                      "--out", path("broken.neuron.pt")},
+                                     path("broken.log"), c.workers);
+        QVERIFY(run.exitCode != 0);
+        QVERIFY2(run.err.contains(c.error), run.err.constData());
+        QVERIFY(!QFile::exists(path("broken.neuron.pt")));
+    }
+}
+
+void TestNeuronRecipe::stubRunsDocumentedFlows()
+{
+    QTemporaryFile script(QDir::tempPath() + "/bucketlab_flows_XXXXXX.py");
+    QVERIFY(script.open());
+    script.write(kDocumentedFlows);
+    script.flush();
+    const auto r =
+        runWithStub({script.fileName(), QStringLiteral(BUCKETLAB_TEST_DATA), dir_.path()},
+                    path("flows.log"), true);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["checked"].toInt(), 4 + 2 * 5);
+    QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+    QVERIFY2(j["problems"].toArray().isEmpty(), r.out.constData());
+    // The guide's flow passes no func_kwargs: get_bert_model() is called with none.
+    const auto calls = logRecords(path("flows.log"), "get_model");
+    QCOMPARE(calls.size(), 2 + 2 * 2);
+    QVERIFY(calls[0]["kwargs"].toObject().isEmpty());
+    QCOMPARE(calls[3]["kwargs"].toObject()["bucket_rank"].toInt(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestNeuronRecipe)

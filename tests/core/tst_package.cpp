@@ -11,7 +11,10 @@
 #include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>
 
+#include <nlohmann/json.hpp>
+
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
@@ -41,6 +44,10 @@ private Q_SLOTS:
     void anInputWithoutALengthPassesThrough();
     void aPackageThatCannotRunIsNotWritten();
     void runAtEveryBucketFindsAPackageThatCannotRun();
+    void constantArgsArePassedByForward();
+    void badConstantArgs_data();
+    void badConstantArgs();
+    void constantArgsInMeta();
 
 private:
     std::string path(const char* name) const { return s(dir_.filePath(name)); }
@@ -413,6 +420,159 @@ void TestPackage::runAtEveryBucketFindsAPackageThatCannotRun()
     QVERIFY2(failure.startsWith("at length 17 (batch 1, bucket 24) forward() raised"),
              qPrintable(failure));
     QVERIFY(bad[0].passed() && bad[1].passed()); // 1 and 16 fit the model traced at 16
+}
+
+namespace {
+
+// A position-sensitive model taking NxD's three inputs: its output at every position
+// depends on where the real tokens are, so left and right padding give different outputs.
+void writePositionalSeqIdsModel(const std::string& path)
+{
+    torch::manual_seed(5);
+    torch::jit::Module m("__torch__.PositionalSeqIds");
+    m.register_parameter("embedding", torch::randn({100, 4}), false);
+    m.register_parameter("positions", torch::randn({64, 4}), false);
+    m.register_parameter("slots", torch::randn({4, 4}), false);
+    m.define(R"(
+def forward(self, input_ids: Tensor, attention_mask: Tensor, seq_ids: Tensor) -> Tensor:
+    x = torch.embedding(self.embedding, input_ids) * attention_mask.unsqueeze(2).to(torch.float32)
+    x = x + torch.narrow(self.positions, 0, 0, input_ids.size(1)).unsqueeze(0)
+    return x + torch.index_select(self.slots, 0, seq_ids).unsqueeze(1)
+)",
+             scriptResolver());
+    torch::jit::ExtraFilesMap none;
+    m.save(path, none);
+}
+
+} // namespace
+
+void TestPackage::constantArgsArePassedByForward()
+{
+    // NxD's kernel signature (inputs, buckets, padding_side, pad_token) with the guide's pad
+    // contract, built with left padding: forward() must pass the constants on every call.
+    const std::string model = path("positional_seq_ids.pt");
+    writePositionalSeqIdsModel(model);
+    PackageBuildRequest r = sharedRequest({8, 24}, "nxd_constants.pt");
+    r.model = model;
+    r.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
+    r.paddingSide = PaddingSide::Left;
+    r.kernelFile = s(dataPath("nxd_context_encoding_kernel.py"));
+    r.kernelFunction = "pad_to_bucket_bk";
+    r.constantArgs = "torch.tensor([8, 24]), 'left', 0";
+    const auto result = buildPackage(r);
+    QVERIFY2(result.written, result.failure.c_str());
+    QCOMPARE(result.provenCalls, int64_t(4));
+    const auto meta = readPackageMeta(result.out);
+    QVERIFY(meta && meta->userKernel);
+    QCOMPARE(meta->constantArgs, r.constantArgs);
+
+    auto package = torch::jit::load(result.out);
+    // The package's kernel takes the inputs alone: the constants are in its graph.
+    QCOMPARE(package.get_method("bucket_kernel").function().num_inputs(), size_t(2));
+    auto base = torch::jit::load(model);
+    torch::NoGradGuard noGrad;
+    for (int64_t length : {1, 7, 8, 9, 13, 24}) {
+        const int64_t bucket = length <= 8 ? 8 : 24;
+        const auto ids = torch::randint(1, 100, {2, length}, torch::kInt64);
+        const auto mask = torch::ones({2, length}, torch::kInt64);
+        const auto seq = torch::tensor({3, 1}, torch::kInt64);
+        const auto got = package.forward({ids, mask, seq}).toTensor();
+        const auto left = base.forward({padTo(ids, 1, bucket, 0, PaddingSide::Left),
+                                        padTo(mask, 1, bucket, 0, PaddingSide::Left), seq})
+                              .toTensor();
+        QVERIFY2(got.equal(left), qPrintable(QString("length %1").arg(length)));
+        if (length < bucket) { // 'left' reached the kernel: right padding gives another output
+            const auto right =
+                base.forward({padTo(ids, 1, bucket, 0), padTo(mask, 1, bucket, 0), seq}).toTensor();
+            QVERIFY(!got.equal(right));
+        }
+    }
+    try {
+        package.forward({torch::ones({1, 25}, torch::kInt64), torch::ones({1, 25}, torch::kInt64),
+                         torch::tensor({0}, torch::kInt64)});
+        QFAIL("accepted length 25 past the largest bucket 24");
+    } catch (const std::exception& e) {
+        QVERIFY2(QString(e.what()).contains("exceeds the largest bucket 24"), e.what());
+    }
+    // validate PACKAGE's call check, over-length included.
+    QCOMPARE(firstRunFailure(runPackageAtEveryBucket(result.out, {1, 2}, true)), std::string());
+    EquivalenceOptions options;
+    options.lengths = {1, 8, 9, 24};
+    options.batches = {1, 2};
+    for (const auto& row : checkPackageAgainstBuckets(result.out, options)) {
+        QVERIFY2(row.error.empty(), row.error.c_str());
+        QCOMPARE(row.maxAbsDiff, 0.0);
+    }
+}
+
+void TestPackage::badConstantArgs_data()
+{
+    QTest::addColumn<QString>("kernel"); // empty: the generated kernel
+    QTest::addColumn<QString>("constants");
+    QTest::addColumn<QString>("mentions");
+    const QString nxd = dataPath("nxd_context_encoding_kernel.py");
+    QTest::addRow("none for a kernel that takes three")
+        << nxd << ""
+        << "takes 3 arguments after its inputs (buckets: Tensor";
+    QTest::addRow("too few") << nxd << "torch.tensor([8, 24])"
+                             << "add padding_side: str, pad_token: int";
+    QTest::addRow("wrong type") << nxd << "'left', torch.tensor([8, 24]), 0"
+                                << "parameter buckets takes Tensor";
+    QTest::addRow("not TorchScript") << nxd << "torch.tensor([8, 24"
+                                     << "are not TorchScript constant expressions";
+    QTest::addRow("generated kernel") << ""
+                                      << "torch.tensor([8, 24]), 'left', 0"
+                                      << "the generated kernel takes only the inputs";
+    QTest::addRow("for a one-argument kernel") << dataPath("seed_bucket_kernel.py") << "0"
+                                               << "takes no arguments after its inputs";
+}
+
+void TestPackage::badConstantArgs()
+{
+    QFETCH(QString, kernel);
+    QFETCH(QString, constants);
+    QFETCH(QString, mentions);
+    PackageBuildRequest r = sharedRequest({8, 24}, "bad_constants.pt");
+    r.model = path("seq_ids.pt");
+    r.inputs = parseInputSpecs("input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
+    r.kernelFile = s(kernel);
+    if (!kernel.isEmpty() && kernel.contains("nxd"))
+        r.kernelFunction = "pad_to_bucket_bk";
+    r.constantArgs = s(constants);
+    QFile::remove(QString::fromStdString(r.out));
+    try {
+        buildPackage(r);
+        QFAIL("accepted bad constant arguments");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(mentions), e.what());
+        QVERIFY2(!QString(e.what()).contains("--"), e.what()); // core messages name no flag
+    }
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(r.out)));
+}
+
+void TestPackage::constantArgsInMeta()
+{
+    PackageMeta m;
+    m.boundaries = Boundaries::from({8, 24}, Field::Boundaries);
+    m.inputs = demoInputs();
+    // A package without constants writes no field, and a package written before the field
+    // existed reads as none.
+    const auto plain = metaJson(m);
+    QVERIFY(!plain.contains("constant_args"));
+    QCOMPARE(metaFromJson(plain.dump(), "old.pt").constantArgs, std::string());
+    m.userKernel = true;
+    m.constantArgs = "torch.tensor([8, 24]), 'right', 0";
+    const auto withArgs = metaJson(m);
+    QCOMPARE(withArgs.at("constant_args").get<std::string>(), m.constantArgs);
+    QCOMPARE(metaFromJson(withArgs.dump(), "new.pt").constantArgs, m.constantArgs);
+    auto generated = withArgs;
+    generated["kernel"] = "generated";
+    try {
+        metaFromJson(generated.dump(), "odd.pt");
+        QFAIL("read constant arguments for a generated kernel");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains("odd.pt: bucketlab_meta has constant_args"), e.what());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestPackage)

@@ -102,6 +102,7 @@ private Q_SLOTS:
     void userKernelIsReplacedByAGeneratedOne();
     void perPositionOutputsAreComparedOnRealPositions();
     void leftPaddedExportComparesTheLastPositions();
+    void constantArgsGoWithTheUserKernel();
     void perBucketSubsetCarriesItsModels();
     void perBucketMissingModelsAreRefusedNamingThem();
     void perBucketRefusalStillWritesTheRecipe();
@@ -316,6 +317,34 @@ void TestPackageExport::leftPaddedExportComparesTheLastPositions()
     QCOMPARE(got.size(1), int64_t(16));
     QVERIFY(got.narrow(1, 6, 10).equal(want.narrow(1, 22, 10)));
     QVERIFY(got.narrow(1, 0, 6).abs().max().item<float>() == 0.0f);
+}
+
+void TestPackageExport::constantArgsGoWithTheUserKernel()
+{
+    // An NxD-style kernel with constant arguments (its buckets among them), left padding.
+    PackageBuildRequest b;
+    b.model = path("hidden.pt");
+    b.boundaries = {8, 32};
+    b.inputs = parseInputSpecs("input_ids:int64:0:99,attention_mask:int64:0");
+    b.paddingSide = PaddingSide::Left;
+    b.kernelFile = s(dataPath("nxd_context_encoding_kernel.py"));
+    b.kernelFunction = "pad_to_bucket_bk";
+    b.constantArgs = "torch.tensor([8, 32]), 'left', 0";
+    b.out = path("nxd_pkg.pt");
+    const auto built = buildPackage(b);
+    QVERIFY2(built.written, built.failure.c_str());
+    QCOMPARE(readPackageMeta(b.out)->constantArgs, b.constantArgs);
+    // The export gets a generated kernel for its boundaries, which takes no constants (these
+    // name the old buckets); it is compared with the source's forward(), constants and all.
+    const auto result = exportPackage(request(b.out, {16, 32}, "nxd_exported.pt"));
+    QVERIFY2(result.written, result.failure.c_str());
+    QVERIFY(!result.verification.empty());
+    for (const auto& row : result.verification)
+        QVERIFY2(row.passed(1e-5), row.error.c_str());
+    const auto meta = readPackageMeta(result.out);
+    QVERIFY(!meta->userKernel);
+    QCOMPARE(meta->constantArgs, std::string());
+    QCOMPARE(meta->paddingSide, PaddingSide::Left);
 }
 
 void TestPackageExport::perBucketSubsetCarriesItsModels()
