@@ -119,9 +119,13 @@ void checkMemoryBudget(uint64_t bytes, const std::string& what, const std::strin
     const uint64_t budget = memoryBudget();
     if (bytes <= budget)
         return;
-    throw Error(what + " needs about " + formatBudgetBytes(bytes) +
-                ", more than the memory budget of " + formatBudgetBytes(budget) + "; " + advice +
-                " (or raise the budget with " + kMemoryBudgetVariable + ")");
+    // Just over the budget, both round alike: then the exact count shows the difference.
+    std::string needs = formatBudgetBytes(bytes);
+    if (needs == formatBudgetBytes(budget))
+        needs += " (" + std::to_string(bytes) + " bytes)";
+    throw Error(what + " needs about " + needs + ", more than the memory budget of " +
+                formatBudgetBytes(budget) + "; " + advice + " (or raise the budget with " +
+                kMemoryBudgetVariable + ")");
 }
 
 } // namespace bucketlab

@@ -267,9 +267,10 @@ void TestBoundaries::memoryBudget()
         QFAIL("one byte over the budget passed");
     } catch (const Error& e) {
         QCOMPARE(e.field(), std::optional<Field>(Field::CheckLength));
-        QVERIFY2(QString(e.what()).contains("needs about 2.00 GiB, more than the memory budget of "
-                                            "2.00 GiB; lower it"),
-                 e.what());
+        QVERIFY2(
+            QString(e.what()).contains("needs about 2.00 GiB (2147483649 bytes), more than the "
+                                       "memory budget of 2.00 GiB; lower it"),
+            e.what());
     }
     qputenv(kMemoryBudgetVariable, "1");
     QCOMPARE(bucketlab::memoryBudget(), uint64_t(1) << 20);
