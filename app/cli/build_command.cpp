@@ -1,6 +1,7 @@
 #include "app/cli/command.h"
 #include "app/cli/constant_args_option.h"
 #include "core/kernel/kernel.h"
+#include "core/kernel/kernel_check.h"
 #include "core/package/package.h"
 #include "core/spec/boundaries.h"
 #include "core/util/error.h"
@@ -118,6 +119,44 @@ Command addBuildCommand(CLI::App& app)
                 r.paddingSide = parsePaddingSide(o->paddingSide);
                 r.out = o->out;
                 r.force = o->force;
+                // A user's kernel is validated as export validates the kernel it writes (every
+                // length up to the largest bucket + 1, batch sizes 1 and 2, the package's inputs
+                // and boundaries) before anything is built: one with defects is not written.
+                if (!r.kernelFile.empty()) {
+                    std::vector<int64_t> lengths;
+                    for (const auto& b : r.perBucket)
+                        lengths.push_back(b.length);
+                    KernelCheckOptions check;
+                    check.declaredBoundaries = r.perBucket.empty()
+                                                   ? r.boundaries
+                                                   : Boundaries::from(lengths, Field::PerBucket);
+                    check.maxLength = check.declaredBoundaries.largest() + 1;
+                    check.batchSizes = {1, 2};
+                    check.inputs = r.inputs;
+                    check.bucketDim = r.bucketDim;
+                    check.batchDim = r.batchDim;
+                    check.paddingSide = r.paddingSide;
+                    check.constantArgs = r.constantArgs; // called as the package calls it
+                    const auto checked = checkKernelFile(r.kernelFile, r.kernelFunction, check);
+                    if (!checked.ok) {
+                        const auto& d = checked.defects.front();
+                        const std::string failure =
+                            "the kernel " + r.kernelFile + " has " +
+                            std::to_string(checked.defects.size()) + " defect" +
+                            (checked.defects.size() == 1 ? "" : "s") + ", the first " +
+                            defectKindName(d.kind) + ": " + d.message;
+                        if (o->json)
+                            printJson({{"written", false}, {"failure", failure}, {"out", r.out}});
+                        else
+                            std::cerr << "bucketlab-cli build: package not written: " << failure
+                                      << "\n";
+                        if (checked.workerAbandoned) {
+                            std::cout.flush();
+                            std::quick_exit(1); // a kernel call still runs on a worker thread
+                        }
+                        return 1;
+                    }
+                }
                 const auto result = buildPackage(r);
                 if (o->json) {
                     nlohmann::json j;

@@ -371,6 +371,7 @@ Command addTuneCommand(CLI::App& app)
                     "With --verify/--refine on a plain model: batch dim")
         ->capture_default_str();
     sub->add_option("--threads", o->threads, "With --verify/--refine: intra-op threads")
+        ->check(CLI::PositiveNumber)
         ->capture_default_str();
     sub->add_option("--device", o->device, "With --verify/--refine: auto, cpu, cuda or neuron")
         ->capture_default_str();

@@ -45,8 +45,9 @@ Command addValidateCommand(CLI::App& app)
                     "--function names one of its kernels)")
         ->required();
     sub->add_option("--function", o->function, "Kernel function or method (default: detected)");
-    sub->add_option("--max-length", o->maxLength,
-                    "Check lengths 1..N (default: twice the package's largest bucket, else 2048)");
+    auto* maxLength = sub->add_option(
+        "--max-length", o->maxLength,
+        "Check lengths 1..N (default: twice the package's largest bucket, else 2048)");
     sub->add_option("--batch-sizes", o->batchSizes, "Batch sizes, e.g. 1,2,5")
         ->capture_default_str();
     sub->add_option("--inputs", o->inputs,
@@ -75,8 +76,8 @@ Command addValidateCommand(CLI::App& app)
                     "'right', 0\"; a bucket tensor among them gives the buckets");
     sub->add_option("--timeout", o->timeout, "Seconds one kernel call may take")
         ->capture_default_str();
-    sub->add_option("--threads", o->threads,
-                    "Threads calling the kernel (default: one per core, at most 4)");
+    sub->add_option("--threads", o->threads, "Threads calling the kernel (default 1)")
+        ->check(CLI::Range(1, kMaxCheckThreads));
     sub->add_flag("--json", o->json, "Print the result as JSON");
     sub->footer("Examples:\n  bucketlab-cli validate seed_bucket_kernel.py --max-length 1024\n"
                 "  bucketlab-cli validate nxd_kernel.py --contract slice --constant-args "
@@ -84,11 +85,12 @@ Command addValidateCommand(CLI::App& app)
                 "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-");
     return {
         sub,
-        [o] {
+        [o, maxLength] {
             KernelCheckOptions options;
             options.maxLength = o->maxLength;
-            if (o->maxLength < 0)
+            if (maxLength->count() > 0 && o->maxLength < 1)
                 throw Error("--max-length " + std::to_string(o->maxLength) + " must be positive");
+            options.threads = o->threads;
             options.batchSizes = parsePositiveList(o->batchSizes, Field::BatchSizes, kMaxBatch);
             if (!o->inputs.empty())
                 options.inputs = parseInputSpecs(o->inputs);

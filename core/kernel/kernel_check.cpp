@@ -5,6 +5,7 @@
 #include "core/kernel/kernel_impl_p.h"
 #include "core/runtime/guarded_runner_p.h"
 #include "core/runtime/torch_io_p.h"
+#include "core/spec/memory_budget.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 
@@ -233,9 +234,7 @@ public:
     BucketKernelCheck(const Kernel& kernel, const KernelCheckOptions& o, bool declaredInputs,
                       std::vector<c10::IValue> constants, const Job& job)
         : kernel_(kernel), o_(o), job_(job), declaredInputs_(declaredInputs),
-          constants_(std::move(constants)),
-          threads_(o.threads > 0 ? o.threads
-                                 : int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)))
+          constants_(std::move(constants)), threads_(std::max(o.threads, 1))
     {
     }
 
@@ -456,7 +455,7 @@ private:
                          length, work->bucketDim, work->declared, obs, nullptr);
             },
             o_.callTimeoutSeconds, [&](size_t done) { reportProgress(doneBefore + int64_t(done)); },
-            job_);
+            job_, threads_);
         done_ = doneBefore + int64_t(outcome.completed);
         result_.calls += int64_t(outcome.completed);
         for (size_t i = 0; i < work->calls.size(); ++i)
@@ -1117,6 +1116,86 @@ std::vector<InputSpec> guideInputs()
 
 } // namespace
 
+namespace {
+
+std::string batchList(const std::vector<int64_t>& batches)
+{
+    std::string out;
+    for (auto b : batches)
+        out += (out.empty() ? "" : ",") + std::to_string(b);
+    return out.size() > 60 ? out.substr(0, 57) + "..." : out;
+}
+
+// The longest length a bucket kernel check runs (as BucketKernelCheck::run decides it).
+int64_t checkedLength(const KernelCheckOptions& o)
+{
+    if (o.contract == KernelContract::Slice && !o.declaredBoundaries.empty())
+        return o.declaredBoundaries.largest();
+    return o.maxLength > 0 ? o.maxLength : defaultCheckLength(o.declaredBoundaries);
+}
+
+} // namespace
+
+uint64_t kernelCheckBytes(const KernelCheckOptions& o, KernelRole role)
+{
+    uint64_t batchSum = 0, batchMax = 0;
+    for (auto b : o.batchSizes) {
+        batchSum = bytesPlus(batchSum, uint64_t(std::max<int64_t>(b, 0)));
+        batchMax = std::max(batchMax, uint64_t(std::max<int64_t>(b, 0)));
+    }
+    const uint64_t threads = uint64_t(std::max(o.threads, 1));
+    if (role == KernelRole::StatePreprocessor) {
+        const Boundaries& buckets = !o.stateBoundaries.empty()      ? o.stateBoundaries
+                                    : !o.declaredBoundaries.empty() ? o.declaredBoundaries
+                                                                    : Boundaries{128, 512};
+        const uint64_t largest = uint64_t(buckets.largest());
+        // Kept: 48 bytes per (row, position) over both layouts at every batch size; made
+        // from an int64 pattern (8 per element, 8 elements per position at most); in
+        // flight: each call's outputs and the comparisons' copies.
+        const uint64_t kept = bytesTimes(bytesTimes(batchSum, largest), 48);
+        const uint64_t pattern = bytesTimes(bytesTimes(batchMax, largest), 64);
+        const uint64_t flight = bytesTimes(bytesTimes(bytesTimes(batchMax, largest), 96), threads);
+        return bytesPlus(bytesPlus(kept, pattern), flight);
+    }
+    const uint64_t length = uint64_t(std::max<int64_t>(checkedLength(o), 0));
+    std::vector<InputSpec> inputs = o.inputs;
+    if (inputs.empty())
+        inputs.assign(6, InputSpec{"input", DType::Int64, 0, 1});
+    // Extra configurations: one more input, each smaller count, and mixed dtypes, each at
+    // the first batch size over at most every length.
+    const uint64_t extraConfigs = uint64_t(inputs.size()) + 1;
+    const uint64_t calls =
+        bytesTimes(length, bytesPlus(uint64_t(o.batchSizes.size()), extraConfigs));
+    const uint64_t records = bytesTimes(calls, kCheckBytesPerCall);
+    const uint64_t perRow = inputBytes(inputs, 1, int64_t(std::min<uint64_t>(length, INT64_MAX)));
+    const uint64_t banks = bytesTimes(perRow, batchSum);
+    const uint64_t pattern = bytesTimes(bytesTimes(length, batchMax), 16);
+    // A call's outputs, the comparisons' copies and (slice contract) its own copy of the inputs.
+    const uint64_t perCall =
+        bytesTimes(bytesTimes(perRow, batchMax), o.contract == KernelContract::Slice ? 3 : 2);
+    return bytesPlus(bytesPlus(records, banks), bytesPlus(pattern, bytesTimes(perCall, threads)));
+}
+
+void checkKernelCheckMemory(const KernelCheckOptions& o, KernelRole role)
+{
+    const uint64_t bytes = kernelCheckBytes(o, role);
+    if (role == KernelRole::StatePreprocessor) {
+        const Boundaries& buckets =
+            !o.stateBoundaries.empty() ? o.stateBoundaries : o.declaredBoundaries;
+        checkMemoryBudget(bytes,
+                          "checking the state preprocessor at buckets up to " +
+                              std::to_string(buckets.empty() ? 512 : buckets.largest()) +
+                              " and batch sizes " + batchList(o.batchSizes),
+                          "lower " + subject(Field::Boundaries) + " or " +
+                              subject(Field::BatchSizes));
+        return;
+    }
+    checkMemoryBudget(bytes,
+                      "checking the kernel at lengths 1.." + std::to_string(checkedLength(o)) +
+                          " and batch sizes " + batchList(o.batchSizes),
+                      "lower " + subject(Field::CheckLength) + " or " + subject(Field::BatchSizes));
+}
+
 int64_t defaultCheckLength(const Boundaries& declaredBoundaries)
 {
     return declaredBoundaries.empty() ? 2048
@@ -1128,8 +1207,22 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
 {
     const auto role = kernel.role();
     const auto params = kernel.parameters();
-    if (role == KernelRole::StatePreprocessor)
+    if (options.threads < 0 || options.threads > kMaxCheckThreads)
+        throw Error(subject(Field::Threads) + " " + std::to_string(options.threads) +
+                    " must be between 1 and " + std::to_string(kMaxCheckThreads));
+    if (options.batchSizes.empty())
+        throw Error("no batch sizes to validate with: give " + subject(Field::BatchSizes));
+    for (auto b : options.batchSizes)
+        if (b < 1 || b > kMaxBatch)
+            throw Error(subject(Field::BatchSizes) + ": batch size " + std::to_string(b) +
+                        " must be between 1 and " + std::to_string(kMaxBatch));
+    if (options.maxLength < 0)
+        throw Error(subject(Field::CheckLength) + " " + std::to_string(options.maxLength) +
+                    " must be positive");
+    if (role == KernelRole::StatePreprocessor) {
+        checkKernelCheckMemory(options, KernelRole::StatePreprocessor);
         return StatePreprocessorCheck(kernel, options, job).run();
+    }
     if (role != KernelRole::BucketKernel || params.front().type != "List[Tensor]")
         throw Error(kernel.file() + ": " + kernel.name() + " has the signature " + kernel.schema() +
                     "; a bucket kernel takes one List[Tensor] (annotate it `tensor_list: "
@@ -1149,6 +1242,12 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
     if (!declared)
         o.inputs = guideInputs();
     checkInputSpecs(o.inputs);
+    {
+        KernelCheckOptions planned = o;
+        if (!declared)
+            planned.inputs.clear(); // the probe may settle on up to six inputs
+        checkKernelCheckMemory(planned, KernelRole::BucketKernel);
+    }
     try {
         return BucketKernelCheck(kernel, o, declared, std::move(constants), job).run();
     } catch (const Error&) {

@@ -95,7 +95,7 @@ struct KernelCheckOptions {
     // is taken as the kernel's buckets when no boundaries are declared.
     std::string constantArgs;
     double callTimeoutSeconds = 5.0;
-    int threads = 0; // worker threads calling the kernel; 0: one per core, at most 4
+    int threads = 0; // worker threads calling the kernel, at most kMaxCheckThreads; 0: one
     // State preprocessors: the buckets whose shapes_collection is built (default: the
     // declared boundaries, else 128,512 as in the guide).
     Boundaries stateBoundaries;
@@ -117,6 +117,23 @@ struct KernelCheckResult {
     // while that thread runs).
     bool workerAbandoned = false;
 };
+
+inline constexpr int kMaxCheckThreads = 64;
+
+// What a check plans to allocate (core/spec/memory_budget.h), in bytes. A bucket kernel's
+// check: its inputs at the longest checked length for every batch size (and the int64
+// pattern they are made from), the outputs of the calls in flight, and kCheckBytesPerCall
+// of records for every call (every length at every batch size, and at the first batch size
+// for each extra input count and the mixed dtypes); undeclared inputs count as the six int64
+// inputs the check may probe. A state preprocessor's: its two test layouts at the largest
+// bucket for every batch size, 48 bytes per (batch row, position), and the calls in flight.
+uint64_t kernelCheckBytes(const KernelCheckOptions& options, KernelRole role);
+inline constexpr uint64_t kCheckBytesPerCall = 512;
+
+// Throws Error when kernelCheckBytes exceeds the memory budget, naming the check length and
+// the batch sizes (the state boundaries for a state preprocessor). checkKernel() calls it
+// before allocating anything; export calls it before its verification.
+void checkKernelCheckMemory(const KernelCheckOptions& options, KernelRole role);
 
 // The lengths a check covers by default: twice the largest declared bucket and at least
 // 1024 (so a kernel that accepts too much shows it), or 2048 when none is declared.

@@ -5,6 +5,7 @@
 #include "core/latency/sample_statistics.h"
 #include "core/package/package.h"
 #include "core/runtime/torch_io_p.h"
+#include "core/spec/memory_budget.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 #include "core/util/sha256.h"
@@ -126,6 +127,7 @@ public:
 private:
     void validate() const;
     void prepareTarget();
+    void checkMemory() const;
     void makeShapes();
     void warmUp(size_t i);
     void sample();
@@ -284,6 +286,25 @@ void ProfileRun::prepareTarget()
     if (device_ == DeviceKind::Neuron && r_.clock == ProfileClock::ThreadCpu)
         throw Error(r_.model + ": a Neuron model runs on the NeuronCores; the CPU clock (" +
                     subject(Field::Clock) + ") would not see its work, use the wall clock");
+}
+
+void ProfileRun::checkMemory() const
+{
+    // Every shape's inputs are made before timing starts and kept to the end, with room for
+    // its samples.
+    const uint64_t samples = uint64_t(std::min<int64_t>(r_.maxSamplesPerPoint, 4096)) * 8;
+    uint64_t bytes = 0;
+    for (int64_t batch : r_.batches)
+        for (int64_t length : r_.lengths)
+            bytes = bytesPlus(bytes, bytesPlus(inputBytes(inputs_, batch, length), samples));
+    checkMemoryBudget(bytes,
+                      "profiling " + std::to_string(r_.lengths.size()) + " length" +
+                          (r_.lengths.size() == 1 ? "" : "s") + " up to " +
+                          std::to_string(*std::max_element(r_.lengths.begin(), r_.lengths.end())) +
+                          " at " + std::to_string(r_.batches.size()) + " batch size" +
+                          (r_.batches.size() == 1 ? "" : "s") + " up to " +
+                          std::to_string(*std::max_element(r_.batches.begin(), r_.batches.end())),
+                      "lower " + subject(Field::Lengths) + " or " + subject(Field::BatchSizes));
 }
 
 void ProfileRun::makeShapes()
@@ -523,6 +544,7 @@ Profile ProfileRun::run()
     validate();
     report(ProfileStage::Loading, 0, "loading " + r_.model);
     prepareTarget();
+    checkMemory();
     threads_ = setComputeThreads(r_.threads);
     module_ = loadScriptModule(r_.model);
     module_.eval();

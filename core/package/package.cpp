@@ -7,6 +7,7 @@
 #include "core/package/package_assembly_p.h"
 #include "core/package/package_check_p.h"
 #include "core/runtime/torch_io_p.h"
+#include "core/spec/memory_budget.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
 #include "core/util/sha256.h"
@@ -110,6 +111,10 @@ Boundaries checkRequest(const PackageBuildRequest& r)
             !problem.empty())
             throw Error(problem);
     checkOutputPath(r.out, OutputCheck{r.force, inputs});
+    // The proof's largest call within the budget.
+    checkMemoryBudget(packageCallBytes(r.inputs, r.states, 1, boundaries.largest()),
+                      "running the package at length " + std::to_string(boundaries.largest()),
+                      "lower " + subject(Field::Boundaries));
     return boundaries;
 }
 
@@ -123,6 +128,9 @@ ModelFileRef fileRef(const std::string& path, int64_t bucket)
 std::vector<BucketModelFile> parsePerBucketSpec(const std::string& text)
 {
     std::vector<BucketModelFile> out;
+    if (!text.empty() && text.back() == ',')
+        throw Error(subject(Field::PerBucket) + " ends with a comma: give LENGTH=FILE after it or "
+                                                "drop it");
     std::stringstream items(text);
     std::string item;
     while (std::getline(items, item, ',')) {

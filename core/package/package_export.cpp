@@ -5,6 +5,7 @@
 #include "core/package/package.h"
 #include "core/package/package_assembly_p.h"
 #include "core/runtime/torch_io_p.h"
+#include "core/spec/memory_budget.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
 #include "core/util/sha256.h"
@@ -205,13 +206,35 @@ struct ExportPlan {
     int64_t kernelCheckLength = 0;
 };
 
+// What the verification and the kernel check will allocate, against the memory budget,
+// before anything is loaded (the verification alone takes seconds to minutes).
+void checkExportMemory(const ExportRequest& r, const PackageMeta& source, int64_t checkLength)
+{
+    const int64_t batch = *std::max_element(r.batches.begin(), r.batches.end());
+    checkMemoryBudget(
+        packageCallBytes(source.inputs, source.states, batch, r.boundaries.largest() + 1),
+        "verifying at length " + std::to_string(r.boundaries.largest() + 1) + " and batch size " +
+            std::to_string(batch),
+        "lower " + subject(Field::Boundaries) + " or " + subject(Field::BatchSizes));
+    KernelCheckOptions check;
+    check.maxLength = checkLength;
+    check.batchSizes = r.batches;
+    check.inputs = source.inputs;
+    check.declaredBoundaries = r.boundaries;
+    check.stateBoundaries = r.boundaries;
+    checkKernelCheckMemory(check, KernelRole::BucketKernel);
+    if (!source.states.empty())
+        checkKernelCheckMemory(check, KernelRole::StatePreprocessor);
+}
+
 ExportPlan planExport(const ExportRequest& r)
 {
     if (r.boundaries.empty())
         throw Error(subject(Field::Boundaries) + " are missing: give the lengths to export");
-    if (r.batches.empty() ||
-        std::any_of(r.batches.begin(), r.batches.end(), [](int64_t b) { return b < 1; }))
-        throw Error(subject(Field::BatchSizes) + ": give at least one batch size, each at least 1");
+    if (r.batches.empty() || std::any_of(r.batches.begin(), r.batches.end(),
+                                         [](int64_t b) { return b < 1 || b > kMaxBatch; }))
+        throw Error(subject(Field::BatchSizes) + ": give at least one batch size, each 1.." +
+                    std::to_string(kMaxBatch));
     if (auto problem = archiveProblem(r.package); !problem.empty())
         throw Error(problem);
     const auto sourceMeta = readPackageMeta(r.package);
@@ -230,6 +253,7 @@ ExportPlan planExport(const ExportRequest& r)
         throw Error(subject(Field::CheckLength) + " " + std::to_string(plan.kernelCheckLength) +
                     " must exceed the largest bucket " + std::to_string(r.boundaries.largest()) +
                     ", so the check sees the kernel reject longer inputs");
+    checkExportMemory(r, *sourceMeta, plan.kernelCheckLength);
 
     PackageMeta& meta = plan.meta;
     meta.kind = sourceMeta->kind;

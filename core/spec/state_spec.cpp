@@ -1,5 +1,6 @@
 #include "core/spec/state_spec.h"
 
+#include "core/spec/memory_budget.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 
@@ -143,6 +144,11 @@ void checkStateSpecs(const std::vector<StateSpec>& states, const Boundaries& bou
                                 "slices it, so shapes must not shrink as buckets grow");
         }
     }
+    // The buffers are allocated at the largest shapes whenever a package is built, exported
+    // or loaded: a shape whose product is absurd is refused here, before any of that.
+    checkMemoryBudget(stateBufferBytes(states),
+                      subject(Field::States) + " (buffers at the largest bucket's shapes)",
+                      "give smaller shapes");
 }
 
 std::vector<int64_t> stateBufferShape(const StateSpec& state)

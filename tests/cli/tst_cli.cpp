@@ -26,6 +26,7 @@ private Q_SLOTS:
     void demoReportsAndWritesFiles();
     void buildAndInspectJson();
     void buildPerBucket();
+    void buildValidatesUserKernel();
     void badBuildInput_data();
     void badBuildInput();
     void unknownSubcommand();
@@ -170,6 +171,43 @@ void TestCli::buildPerBucket()
     QCOMPARE(meta["bucket_models"].toArray().size(), 2);
 }
 
+// Issue 12: build --kernel validates the kernel as export validates the one it writes; a
+// kernel with defects is not written (exit 1, one line naming the first defect and length).
+void TestCli::buildValidatesUserKernel()
+{
+    const QString in = "input_ids:int64:0,attention_mask:int64:0";
+    const QString out = path("seed_kernel_pkg.pt");
+    const auto bad = runCli({"build", model_, "--inputs", in, "--boundaries", "128,512", "--kernel",
+                             dataPath("seed_bucket_kernel.py"), "--out", out});
+    QCOMPARE(bad.exitCode, 1);
+    const QString err = QString::fromUtf8(bad.err).trimmed();
+    QVERIFY2(err.startsWith("bucketlab-cli build: package not written: the kernel "),
+             qPrintable(err));
+    QVERIFY2(err.contains("has 2 defects, the first dtype_changed: length 1, batch 1"),
+             qPrintable(err));
+    QVERIFY2(!err.contains('\n'), qPrintable("more than one line: " + err));
+    QVERIFY(!QFile::exists(out));
+    const auto json =
+        runCli({"build", model_, "--inputs", in, "--boundaries", "128,512", "--kernel",
+                dataPath("seed_bucket_kernel.py"), "--out", out, "--json"});
+    QCOMPARE(json.exitCode, 1);
+    const auto doc = QJsonDocument::fromJson(json.out).object();
+    QCOMPARE(doc["written"].toBool(true), false);
+    QVERIFY(doc["failure"].toString().contains("the first dtype_changed: length 1"));
+    QVERIFY(!QFile::exists(out));
+    // The kernel of the demo's Neuron recipe validates clean at its own boundaries.
+    const auto config =
+        QJsonDocument::fromJson(readAll(path("demo/neuron_recipe/bucket_config.json"))).object();
+    QStringList boundaries;
+    for (const auto& b : config["boundaries"].toArray())
+        boundaries << QString::number(b.toInt());
+    const auto good =
+        runCli({"build", model_, "--inputs", in, "--boundaries", boundaries.join(','), "--kernel",
+                path("demo/neuron_recipe/bucket_kernel.py"), "--out", out});
+    QVERIFY2(good.exitCode == 0, good.err.constData());
+    QVERIFY(QFile::exists(out));
+}
+
 void TestCli::badBuildInput_data()
 {
     QTest::addColumn<QStringList>("args"); // MODEL and OUT are substituted
@@ -221,6 +259,9 @@ void TestCli::badBuildInput_data()
         << "not writable";
     QTest::addRow("missing --out")
         << QStringList{"build", "MODEL", "--inputs", in, "--boundaries", "128"} << "--out";
+    QTest::addRow("per-bucket list ending with a comma")
+        << QStringList{"build", "--per-bucket", "128=x.pt,", "--inputs", in, "--out", "OUT"}
+        << "--per-bucket ends with a comma";
     QTest::addRow("bad per-bucket")
         << QStringList{"build", "--per-bucket", "128:MODEL", "--inputs", in, "--out", "OUT"}
         << "LENGTH=FILE";

@@ -193,6 +193,10 @@ void TestCliProfile::badInput_data()
     QTest::addRow("not a model") << QStringList{"profile", path("notes.txt"), "--inputs",
                                                 inputs_,   "--lengths",       "16"}
                                  << "not a TorchScript archive";
+    QTest::addRow("2^24 tokens at batch 4096")
+        << plain + QStringList{"--lengths", "16777216", "--batch", "4096"}
+        << "needs about 1.00 TiB, more than the memory budget of 2.00 GiB; lower --lengths or "
+           "--batch-sizes";
     QTest::addRow("output is the model")
         << plain + QStringList{"--lengths", "16", "--out", m} << "--out";
 }

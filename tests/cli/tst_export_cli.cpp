@@ -190,6 +190,20 @@ void TestExportCli::badInput_data()
     QTest::addRow("bad batch size")
         << QStringList{"export", "PKG", "--boundaries", "64", "--out", "OUT", "--batch-sizes", "0"}
         << "--batch-sizes";
+    // Issue 12: checks that would take more memory than the budget are refused up front.
+    QTest::addRow("kernel check length 2^31")
+        << QStringList{"export", "PKG", "--boundaries",          "64,512",
+                       "--out",  "OUT", "--kernel-check-length", "2147483648"}
+        << "more than the memory budget of 2.00 GiB; lower --kernel-check-length or --batch-sizes";
+    QTest::addRow("largest bucket 2^24")
+        << QStringList{"export", "PKG", "--boundaries", "128,16777216", "--out", "OUT"}
+        << "more than the memory budget of 2.00 GiB; lower --boundaries or --batch-sizes";
+    QTest::addRow("largest bucket 2^31")
+        << QStringList{"export", "PKG", "--boundaries", "128,2147483647", "--out", "OUT"}
+        << "above the largest accepted (16777216)";
+    QTest::addRow("batch size 10^8") << QStringList{"export", "PKG", "--boundaries",  "64,512",
+                                                    "--out",  "OUT", "--batch-sizes", "1,100000000"}
+                                     << "--batch-sizes: give at least one batch size, each 1..4096";
     QTest::addRow("recipe dir is a file")
         << QStringList{"export", "PKG", "--boundaries",    "64,512",
                        "--out",  "OUT", "--neuron-recipe", "DIR/notes.txt"}
@@ -212,6 +226,13 @@ void TestExportCli::badInput_data()
                        "--boundaries", "64,512", "--state",  "kv:float32:1x0/1x512",
                        "--out",        "OUT"}
         << "must be positive";
+    QTest::addRow("build: state of 10^15 elements")
+        << QStringList{"build",        model,
+                       "--inputs",     in,
+                       "--boundaries", "64,512",
+                       "--state",      "kv:float32:1x1x64/100000x100000x100000",
+                       "--out",        "OUT"}
+        << "--state (buffers at the largest bucket's shapes) needs about 3.55 PiB";
 }
 
 void TestExportCli::badInput()

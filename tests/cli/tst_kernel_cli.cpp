@@ -514,6 +514,24 @@ void TestKernelCli::badInput_data()
         << QStringList{"validate", "SEED", "--contract", "trim"} << 2 << "--contract";
     QTest::addRow("slice contract without a largest bucket")
         << QStringList{"validate", "SEED", "--contract", "slice"} << 2 << "--max-length";
+    // Issue 12: a check that would take more memory than the budget is refused up front.
+    QTest::addRow("check length 2^31")
+        << QStringList{"validate", "SEED", "--max-length", "2147483648"} << 2
+        << "more than the memory budget of 2.00 GiB; lower --max-length or --batch-sizes";
+    QTest::addRow("4096 batch sizes")
+        << QStringList{"validate", "SEED", "--max-length", "600", "--batch-sizes", "BATCHES"} << 2
+        << "needs about";
+    QTest::addRow("state preprocessor at 2^24 x batch 4096")
+        << QStringList{"validate",     "STATEPP",       "--boundaries",
+                       "128,16777216", "--batch-sizes", "1,4096"}
+        << 2 << "more than the memory budget of 2.00 GiB; lower --boundaries or --batch-sizes";
+    QTest::addRow("batch size 10^8")
+        << QStringList{"validate", "SEED", "--batch-sizes", "100000000"} << 2
+        << "above the largest accepted (4096)";
+    QTest::addRow("max length 0") << QStringList{"validate", "SEED", "--max-length", "0"} << 2
+                                  << "--max-length 0 must be positive";
+    QTest::addRow("threads -3") << QStringList{"validate", "SEED", "--threads", "-3"} << 2
+                                << "--threads";
 }
 
 void TestKernelCli::badInput()
@@ -526,7 +544,14 @@ void TestKernelCli::badInput()
             a = seed();
         else if (a == "NXD")
             a = nxd();
-        else if (a.startsWith("DIR/"))
+        else if (a == "STATEPP")
+            a = dataPath("seed_state_preprocessor.py");
+        else if (a == "BATCHES") { // every batch size 1..4096
+            QStringList all;
+            for (int b = 1; b <= 4096; ++b)
+                all << QString::number(b);
+            a = all.join(',');
+        } else if (a.startsWith("DIR/"))
             a = path(a.mid(4));
     }
     const auto r = runCli(args);

@@ -294,6 +294,12 @@ void TestTuneCli::badInput_data()
         << "positive budget";
     QTest::addRow("bad algorithm")
         << tune("DIR/traffic.csv", lat, "2") + QStringList{"--algorithm", "quick"} << "--algorithm";
+    QTest::addRow("threads -3") << tune("DIR/traffic.csv", lat, "2") +
+                                       QStringList{"--threads", "-3"}
+                                << "--threads";
+    QTest::addRow("current ending with a comma")
+        << tune("DIR/traffic.csv", lat, "2") + QStringList{"--current", "128,512,"}
+        << "ends with a comma";
     QTest::addRow("bad current") << tune("DIR/traffic.csv", lat, "2") +
                                         QStringList{"--current", "512,128"}
                                  << "--current";

@@ -1,6 +1,7 @@
 // Boundaries (checked once where text or a list becomes one), positive lists, error fields
 // (each front end names a field its own way) and quoting of input values in messages.
 #include "core/spec/boundaries.h"
+#include "core/spec/memory_budget.h"
 #include "core/util/error.h"
 #include "core/util/format.h"
 #include "core/util/text.h"
@@ -14,6 +15,7 @@ using namespace bucketlab;
 class TestBoundaries : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void memoryBudget();
     void parses_data();
     void parses();
     void refusesBadText_data();
@@ -242,6 +244,42 @@ void TestBoundaries::formatsNumbers()
     QFETCH(QString, got);
     QFETCH(QString, expected);
     QCOMPARE(got, expected);
+}
+
+// Issue 12: the budget every check is held to, its arithmetic and its override.
+void TestBoundaries::memoryBudget()
+{
+    using namespace bucketlab;
+    qunsetenv(kMemoryBudgetVariable);
+    QCOMPARE(bucketlab::memoryBudget(), uint64_t(2) << 30);
+    // Saturating, not wrapping: 2^40 * 2^40 bytes is not a small number.
+    QCOMPARE(bytesTimes(uint64_t(1) << 40, uint64_t(1) << 40), UINT64_MAX);
+    QCOMPARE(bytesPlus(UINT64_MAX, 1), UINT64_MAX);
+    const std::vector<InputSpec> inputs{{"ids", DType::Int64, 0, 1},
+                                        {"mask", DType::Float16, 0, 1},
+                                        {"seq", DType::Int32, 0, 1, false}};
+    QCOMPARE(inputBytes(inputs, 3, 100), uint64_t(3 * 100 * 8 + 3 * 100 * 2 + 3 * 4));
+    QCOMPARE(inputBytes(inputs, 4096, kMaxLength), uint64_t(4096) * kMaxLength * 10 + 4096 * 4);
+    checkMemoryBudget(uint64_t(2) << 30, "at the budget", "nothing"); // equal passes
+    try {
+        checkMemoryBudget((uint64_t(2) << 30) + 1, "checking " + subject(Field::CheckLength),
+                          "lower it");
+        QFAIL("one byte over the budget passed");
+    } catch (const Error& e) {
+        QCOMPARE(e.field(), std::optional<Field>(Field::CheckLength));
+        QVERIFY2(
+            QString(e.what()).contains("needs about 2.00 GiB (2147483649 bytes), more than the "
+                                       "memory budget of 2.00 GiB; lower it"),
+            e.what());
+    }
+    qputenv(kMemoryBudgetVariable, "1");
+    QCOMPARE(bucketlab::memoryBudget(), uint64_t(1) << 20);
+    QVERIFY_THROWS_EXCEPTION(Error, checkMemoryBudget((uint64_t(1) << 20) + 1, "x", "y"));
+    for (const char* bad : {"0", "-5", "1.5", "2GiB", "99999999999999999999"}) {
+        qputenv(kMemoryBudgetVariable, bad);
+        QVERIFY_THROWS_EXCEPTION(Error, bucketlab::memoryBudget());
+    }
+    qunsetenv(kMemoryBudgetVariable);
 }
 
 QTEST_GUILESS_MAIN(TestBoundaries)
