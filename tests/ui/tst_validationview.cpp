@@ -137,7 +137,9 @@ void TestValidationView::seedKernelShowsTheFallThroughAndItsFailingInput()
 
 void TestValidationView::validationCanBeCancelledWithoutStallingTheUi()
 {
-    view_->setMaxLength(400000); // long enough to still be running when Cancel is clicked
+    // Long enough to still be running when Cancel is clicked, and within the memory budget
+    // a validation may take (a longer run is refused before it starts).
+    view_->setMaxLength(250000);
     QSignalSpy finished(view_, &ValidationView::validationFinished);
     QSignalSpy cancelled(view_->job(), &BackgroundJob::cancelled);
     StallWatchdog watchdog([&] { return view_->isBusy(); });
