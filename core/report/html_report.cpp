@@ -493,26 +493,17 @@ std::string computeCharts(const BoundaryComparison& c)
     return s;
 }
 
+std::pair<std::vector<std::pair<double, double>>, std::vector<std::pair<double, double>>>
+curveSamples(const LatencyCurve& curve, double xMax, double& top);
+
 std::string latencyChart(const BoundaryComparison& c)
 {
     const LatencyCurve& curve = c.curve;
     const double xMax = latencyAxisMax(c);
-    std::vector<std::pair<double, double>> inside, beyond;
-    const int samples = 400;
     double top = 0;
-    for (int i = 0; i <= samples; ++i) {
-        const int64_t len = std::max<int64_t>(1, int64_t(std::llround(xMax * i / samples)));
-        const double v = curve.at(len);
-        top = std::max(top, v);
-        (curve.isExtrapolated(len) && !curve.isAnalytic() && len > curve.measured().back().length
-             ? beyond
-             : inside)
-            .emplace_back(double(len), v);
-    }
-    if (!inside.empty() && !beyond.empty())
-        beyond.insert(beyond.begin(), inside.back());
-    for (const auto& p : curve.measured())
-        top = std::max(top, p.ms);
+    const auto samples = curveSamples(curve, xMax, top);
+    const auto& inside = samples.first;
+    const auto& beyond = samples.second;
     SvgChart chart(kChartWidth, 300);
     chart.setXAxis("bucket length (tokens)", 0, xMax);
     chart.setYAxis("latency per request (ms)", 0, niceCeil(top * 1.08));
