@@ -102,16 +102,7 @@ std::string formatBudgetBytes(uint64_t bytes)
     if (bytes > uint64_t(std::numeric_limits<int64_t>::max()))
         return "more than 8 EiB";
     // Two decimals, so a request just past the budget does not read as equal to it.
-    const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    if (bytes < 1024)
-        return std::to_string(bytes) + " B";
-    double v = double(bytes) / 1024;
-    size_t u = 0;
-    while (v >= 1024 && u + 1 < std::size(units)) {
-        v /= 1024;
-        ++u;
-    }
-    return formatNumber(v, 2) + " " + units[u];
+    return formatBytes(int64_t(bytes), 2);
 }
 
 void checkMemoryBudget(uint64_t bytes, const std::string& what, const std::string& advice)

@@ -45,18 +45,18 @@ std::string formatPercent(double percent, int decimals)
     return formatNumber(percent, decimals) + " %";
 }
 
-std::string formatBytes(int64_t bytes)
+std::string formatBytes(int64_t bytes, int decimals)
 {
     if (bytes < 1024)
         return formatCount(bytes) + " B";
-    const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+    const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     double v = double(bytes) / 1024;
     size_t u = 0;
     while (v >= 1024 && u + 1 < std::size(units)) {
         v /= 1024;
         ++u;
     }
-    return formatNumber(v, 1) + " " + units[u];
+    return formatNumber(v, decimals) + " " + units[u];
 }
 
 std::string formatCount(int64_t count)

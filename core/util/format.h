@@ -19,8 +19,8 @@ std::string formatMsValue(double ms);
 std::string formatMs(double ms);
 // "12.3 %" (`decimals` fixed decimals).
 std::string formatPercent(double percent, int decimals = 1);
-// "512 B", "1.5 KiB", "2.0 MiB", "1.2 GiB".
-std::string formatBytes(int64_t bytes);
+// "512 B", "1.5 KiB", "2.0 MiB", "1.2 GiB", ... up to EiB (`decimals` fixed decimals).
+std::string formatBytes(int64_t bytes, int decimals = 1);
 // "12,345".
 std::string formatCount(int64_t count);
 // Lengths as the command line takes them: "128,256,512".
