@@ -17,6 +17,8 @@ packages=(
     chromium
     # The formatter the sources are kept with (.clang-format); scripts/check-format.sh.
     clang-format-14
+    # tests/ui/tst_realwindow starts the desktop on a virtual X display (xvfb-run needs xauth).
+    xvfb xauth
     "$@"
 )
 

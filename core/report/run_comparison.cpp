@@ -136,6 +136,8 @@ RunComparison compareRuns(const RunComparisonRequest& r, const Job& job)
     for (const auto& b : c.tuning.baselines)
         if (b.name != "current")
             add(baselineDisplayName(b.name), "baseline", b.evaluation.boundaries, "");
+    for (const auto& s : r.setsOfA)
+        add(s.name, "run-a", s.boundaries, "");
     job.checkCancelled();
 
     // What tuning for run B itself would give, with as many buckets as the tuned set and the

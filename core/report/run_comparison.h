@@ -35,7 +35,7 @@ struct ReportRunInfo {
 
 struct PricedBoundarySet {
     std::string name; // "Current", "Tuned", "Powers of two (NxD default)", "Optimum for run B"
-    // current | tuned | optimum | baseline | run-b-optimum | run-b
+    // current | tuned | optimum | baseline | run-a | run-b-optimum | run-b
     std::string origin;
     std::string note; // e.g. "also run B's set 'current'"
     Evaluation a, b;  // on run A and on run B
@@ -60,6 +60,9 @@ struct RunComparisonRequest {
     ReportRunInfo a, b;
     bool sameTraffic = false, sameLatency = false;
     std::vector<NamedBoundarySet> setsOfB; // run B's own sets (a project's)
+    // Run A's own named sets beyond current and tuned (the desktop's session), priced under
+    // their names after the baselines (origin "run-a").
+    std::vector<NamedBoundarySet> setsOfA;
 };
 
 // Throws Error for invalid boundaries in setsOfB (they name the project file).

@@ -2,6 +2,7 @@
 
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "ui/models/secondrun.h"
 
 #include <QStringList>
 #include <QUndoCommand>
@@ -379,6 +380,12 @@ Project Session::toProject() const
     return p;
 }
 
+void Session::setSecondRun(std::shared_ptr<const SecondRun> run)
+{
+    secondRun_ = std::move(run);
+    Q_EMIT secondRunChanged();
+}
+
 void Session::clear()
 {
     model_.reset();
@@ -395,6 +402,7 @@ void Session::clear()
     tuning_.reset();
     tunedFor_.clear();
     undo_->clear();
+    secondRun_.reset(); // a comparison belongs to the session it was opened beside
     setModifiedFlag(false);
     Q_EMIT modelChanged();
     Q_EMIT kernelFileChanged();
@@ -405,6 +413,7 @@ void Session::clear()
     Q_EMIT activeBoundariesChanged();
     Q_EMIT tuningChanged();
     Q_EMIT evaluationChanged();
+    Q_EMIT secondRunChanged();
 }
 
 QString boundarySetTitle(const BoundarySet& set)

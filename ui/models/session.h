@@ -28,6 +28,8 @@ class QUndoStack;
 
 namespace bucketlab::ui {
 
+struct SecondRun;
+
 struct LoadedProfile {
     QString path;
     Profile profile;
@@ -138,6 +140,12 @@ public:
     const std::optional<Evaluation>& evaluation() const { return evaluation_; }
     std::optional<Evaluation> evaluate(const Boundaries& boundaries) const;
 
+    // A second run to compare the session with (File > Compare With…): the views draw its
+    // traffic and curve over the session's, and the run comparison prices every set on
+    // both. Null: none. Not part of the project file (it names the other run's file).
+    void setSecondRun(std::shared_ptr<const SecondRun> run);
+    const std::shared_ptr<const SecondRun>& secondRun() const { return secondRun_; }
+
     Project toProject() const;
     void clear();
 
@@ -152,6 +160,7 @@ Q_SIGNALS:
     void evaluationChanged();
     void tuningChanged();
     void modifiedChanged(bool modified);
+    void secondRunChanged();
 
 private:
     friend class SetsChange;
@@ -185,6 +194,7 @@ private:
     std::map<std::string, PricingInputs> tunedFor_; // by set name: what the tuner used
     quint64 trafficGeneration_ = 0, latencyGeneration_ = 0;
     QUndoStack* undo_ = nullptr;
+    std::shared_ptr<const SecondRun> secondRun_;
     bool modified_ = false; // changes outside the undo stack
     bool reportedModified_ = false;
 };

@@ -7,6 +7,7 @@
 #include "ui/models/errortext.h"
 #include "ui/models/metatypes.h"
 #include "ui/models/palette.h"
+#include "ui/models/secondrun.h"
 #include "ui/models/session.h"
 #include "ui/views/elidedlabel.h"
 #include "ui/views/plot.h"
@@ -172,6 +173,11 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     measuredGraph_->setLineStyle(QCPGraph::lsNone);
     measuredGraph_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     activeSetGraph_ = plot_->addGraph(); // no data: a line in the legend only
+    secondTrafficGraph_ = plot_->addGraph();
+    secondTrafficGraph_->setObjectName("secondTrafficGraph");
+    secondTrafficGraph_->setLineStyle(QCPGraph::lsStepCenter);
+    secondTrafficGraph_->setVisible(false);
+    secondTrafficGraph_->removeFromLegend();
     applyPlotTheme(plot_, palette());
     // After the layout: the labels' room depends on the axis rect's size this paint.
     connect(plot_, &QCustomPlot::afterLayout, this, &BucketsView::keepHandleLabelsInside);
@@ -282,6 +288,10 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     });
     connect(session_, &Session::latencyChanged, this, [this] {
         rebuildLatency();
+        replot();
+    });
+    connect(session_, &Session::secondRunChanged, this, [this] {
+        rebuildSecondTraffic();
         replot();
     });
     connect(session_, &Session::boundarySetsChanged, this, &BucketsView::refreshSetChooser);
@@ -619,9 +629,52 @@ void BucketsView::rebuildTraffic()
     }
     realGraph_->setData(keys, values, true);
     paddedGraph_->setVisible(mode_ == Mode::Tokens);
+    rebuildSecondTraffic();
     refreshPadding();
     refreshBoundaries();
     fitLengthRange();
+}
+
+void BucketsView::rebuildSecondTraffic()
+{
+    secondTrafficGraph_->data()->clear();
+    const auto& run = session_->secondRun();
+    const LengthHistogram& a = session_->histogram();
+    if (!run || !run->traffic || run->traffic->empty() || a.empty() || bins_.empty()) {
+        secondTrafficGraph_->setVisible(false);
+        secondTrafficGraph_->removeFromLegend();
+        return;
+    }
+    const LengthHistogram& b = *run->traffic;
+    const int64_t lo = bins_.front().first;
+    const int64_t width = bins_.front().last - bins_.front().first + 1;
+    // Run A's bins, extended to run B's lengths on either side.
+    const int64_t first = lo - ((lo - std::min(lo, b.minLength()) + width - 1) / width) * width;
+    const int64_t last = std::max(bins_.back().last, b.maxLength());
+    const size_t n = size_t((last - first) / width + 1);
+    std::vector<double> requests(n, 0), tokens(n, 0);
+    for (size_t i = 0; i < b.distinct(); ++i) {
+        const size_t bin = size_t((b.lengths()[i] - first) / width);
+        requests[bin] += double(b.counts()[i]);
+        tokens[bin] += double(b.counts()[i]) * double(b.lengths()[i]);
+    }
+    const double scale = double(a.total()) / double(b.total());
+    QVector<double> keys, values;
+    for (size_t i = 0; i < n; ++i) {
+        const double from = double(first + int64_t(i) * width);
+        keys << from + double(width - 1) / 2.0;
+        values << scale * (mode_ == Mode::Tokens ? tokens[i] : requests[i]);
+    }
+    secondTrafficGraph_->setData(keys, values, true);
+    QColor c = profileColor(2, palette());
+    secondTrafficGraph_->setPen(QPen(c, 2, Qt::DashLine));
+    secondTrafficGraph_->setName(qFuzzyCompare(scale, 1.0)
+                                     ? tr("run B: %1").arg(run->displayName)
+                                     : tr("run B: %1 (× %2, to run A's requests)")
+                                           .arg(run->displayName)
+                                           .arg(QLocale().toString(scale, 'g', 3)));
+    secondTrafficGraph_->setVisible(true);
+    secondTrafficGraph_->addToLegend();
 }
 
 void BucketsView::fitLengthRange()
@@ -928,18 +981,31 @@ void BucketsView::refreshTotals()
                          .arg(locale.toString(s.wastePct, 'f', 1))
                          .arg(locale.toString(s.rejectedPct, 'f', 2))
                          .arg(locale.toString(s.requestsPerSecond, 'f', 1)));
-    QStringList notes;
-    for (const auto& adj : session_->latency().adjustments())
-        notes << tr("Measured %1 ms at length %2, but length %3 measured %4 ms: the curve uses "
-                    "the bigger, faster bucket.")
-                     .arg(adj.measuredMs, 0, 'f', 2)
-                     .arg(adj.length)
-                     .arg(adj.cheaperLength)
-                     .arg(adj.usedMs, 0, 'f', 2);
+    // One sentence per kind of note, however many points or buckets it concerns: the strip
+    // stays readable, and the tooltip lists every adjustment in full.
+    QStringList notes, details;
+    QStringList adjusted;
+    for (const auto& adj : session_->latency().adjustments()) {
+        adjusted << QString::number(adj.length);
+        details << tr("Measured %1 ms at length %2, but length %3 measured %4 ms.")
+                       .arg(adj.measuredMs, 0, 'f', 2)
+                       .arg(adj.length)
+                       .arg(adj.cheaperLength)
+                       .arg(adj.usedMs, 0, 'f', 2);
+    }
+    if (!adjusted.isEmpty())
+        notes << tr("The curve uses a bigger, faster bucket at length(s) %1 (measured slower "
+                    "than a longer length).",
+                    nullptr, int(adjusted.size()))
+                     .arg(adjusted.join(", "));
+    QStringList extrapolated;
     for (const auto& b : e->buckets)
         if (b.extrapolated)
-            notes << tr("Bucket %1 lies beyond the measured latency points (extrapolated).")
-                         .arg(b.boundary);
+            extrapolated << QString::number(b.boundary);
+    if (!extrapolated.isEmpty())
+        notes << tr("Bucket(s) %1 lie beyond the measured latency points (extrapolated).", nullptr,
+                    int(extrapolated.size()))
+                     .arg(extrapolated.join(", "));
     if (s.rejected > 0)
         notes << tr("%1 requests are longer than the largest bucket and would be rejected.")
                      .arg(locale.toString(qlonglong(s.rejected)));
@@ -963,6 +1029,7 @@ void BucketsView::refreshTotals()
     notes_->setStyleSheet(shrinks ? QStringLiteral("color: #b3261e; font-weight: 600;")
                                   : QString());
     notes_->setText(notes.join(" "));
+    notes_->setToolTip(details.join("\n"));
 }
 
 void BucketsView::refreshSetChooser()

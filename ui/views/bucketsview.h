@@ -76,6 +76,9 @@ protected:
 private:
     QWidget* buildOptimizePanel();
     void rebuildTraffic();
+    // Run B's traffic (File > Compare With…) over run A's, in run A's bins and scaled to run
+    // A's requests so the shapes compare; hidden without a second traffic.
+    void rebuildSecondTraffic();
     void fitLengthRange();
     void rebuildLatency();
     void refreshBoundaries();
@@ -118,6 +121,7 @@ private:
     QCPGraph* servedGraph_ = nullptr;
     QCPGraph* measuredGraph_ = nullptr;
     QCPGraph* activeSetGraph_ = nullptr; // no data: the active set's entry in the legend
+    QCPGraph* secondTrafficGraph_ = nullptr;
     std::vector<QCPItemStraightLine*> handles_;
     std::vector<QCPItemText*> handleLabels_;
     std::vector<QCPItemStraightLine*> baselineLines_;

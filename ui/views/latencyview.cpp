@@ -2,6 +2,7 @@
 
 #include "core/latency/latency_curve.h"
 #include "ui/models/profiletablemodel.h"
+#include "ui/models/secondrun.h"
 #include "ui/models/session.h"
 #include "ui/views/elidedlabel.h"
 #include "ui/views/plot.h"
@@ -9,6 +10,7 @@
 #include "ui/views/profilepanel.h"
 #include "ui/views/tablecopy.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -38,6 +40,10 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     second_->setToolTip(tr("A second profile drawn beside the first"));
     curveLabel_ = new ElidedLabel(this, Qt::ElideMiddle);
     curveLabel_->setObjectName("curveLabel");
+    logAxis_ = new QCheckBox(tr("Log length axis"), this);
+    logAxis_->setObjectName("latencyLogAxis");
+    logAxis_->setToolTip(tr("Lengths on a base-2 log scale: short lengths get as much room as "
+                            "long ones"));
     tools_ = new QWidget(this);
     auto* toolsLayout = new QHBoxLayout(tools_);
     toolsLayout->setContentsMargins(0, 0, 0, 0);
@@ -48,6 +54,8 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     bar->addSpacing(12);
     bar->addWidget(new QLabel(tr("Compare with:"), this));
     bar->addWidget(second_);
+    bar->addSpacing(12);
+    bar->addWidget(logAxis_);
     bar->addSpacing(12);
     bar->addWidget(tools_);
     bar->addStretch(1);
@@ -96,12 +104,14 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
 
     connect(first_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
     connect(second_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
+    connect(logAxis_, &QCheckBox::toggled, this, &LatencyView::setLogAxis);
     connect(session_, &Session::profilesChanged, this, [this] { rebuildChoosers(false); });
     // A new curve for the tuner (a finished profile, an opened one) is what the user wants
     // to see: the chooser follows it, so the plot never shows one profile while "Tuning uses"
     // names another.
     connect(session_, &Session::latencyChanged, this, [this] { rebuildChoosers(true); });
     connect(session_, &Session::activeBoundariesChanged, this, &LatencyView::redraw);
+    connect(session_, &Session::secondRunChanged, this, &LatencyView::redraw);
     connect(profiler_, &ProfilePanel::liveUpdated, this, &LatencyView::redraw);
     rebuildChoosers(true);
 }
@@ -134,7 +144,29 @@ void LatencyView::rebuildChoosers(bool followTuner)
     redraw();
 }
 
-void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QString& name)
+void LatencyView::setLogAxis(bool log)
+{
+    const QSignalBlocker block(logAxis_);
+    logAxis_->setChecked(log);
+    if (log) {
+        QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+        ticker->setLogBase(2);
+        ticker->setSubTickCount(1);
+        plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
+        plot_->xAxis->setTicker(ticker);
+        plot_->xAxis->setNumberFormat("f");
+        plot_->xAxis->setNumberPrecision(0);
+    } else {
+        plot_->xAxis->setScaleType(QCPAxis::stLinear);
+        plot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        plot_->xAxis->setNumberFormat("gbd");
+        plot_->xAxis->setNumberPrecision(6);
+    }
+    redraw();
+}
+
+void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QString& name,
+                              bool describeRoles)
 {
     const QColor color = profileColor(colorIndex, palette());
     // The smallest batch present: the curve the tuner uses is built from it.
@@ -159,7 +191,7 @@ void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QStr
         p99 << p.p99Ms;
     }
     auto* median = plot_->addGraph();
-    median->setName(tr("%1 median").arg(name));
+    median->setName(describeRoles ? tr("%1: median, 95 % CI").arg(name) : name);
     median->setData(x, p50, true);
     median->setLineStyle(QCPGraph::lsNone);
     median->setScatterStyle(
@@ -174,7 +206,9 @@ void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QStr
          {std::tuple{p90, QStringLiteral("p90"), Qt::DashLine},
           std::tuple{p99, QStringLiteral("p99"), Qt::DotLine}}) {
         auto* g = plot_->addGraph();
-        g->setName(QStringLiteral("%1 %2").arg(name, label));
+        g->setName(label);
+        if (!describeRoles)
+            g->removeFromLegend();
         g->setData(x, values, true);
         QColor c = color;
         c.setAlpha(170);
@@ -192,7 +226,9 @@ void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QStr
                 cy << curve.at(len);
             }
             auto* g = plot_->addGraph();
-            g->setName(tr("%1 curve used for tuning").arg(name));
+            g->setName(tr("curve used for tuning"));
+            if (!describeRoles)
+                g->removeFromLegend();
             g->setData(cx, cy, true);
             g->setPen(QPen(color, 2));
         }
@@ -213,13 +249,18 @@ void LatencyView::redraw()
         a = &profiles[size_t(first_->currentIndex())].profile;
     if (second_->currentIndex() > 0 && second_->currentIndex() - 1 < int(profiles.size()))
         b = &profiles[size_t(second_->currentIndex() - 1)].profile;
+    bool rolesDescribed = false;
+    const auto draw = [&](const Profile& p, int colorIndex, const QString& name) {
+        drawProfile(p, colorIndex, name, !rolesDescribed);
+        rolesDescribed = true;
+    };
     if (a)
-        drawProfile(*a, 0, first_->currentText());
+        draw(*a, 0, first_->currentText());
     if (b && b != a)
-        drawProfile(*b, 1, second_->currentText());
+        draw(*b, 1, second_->currentText());
     const Profile live = profiler_->liveProfile();
     if (!live.points.empty())
-        drawProfile(live, 2, tr("profiling"));
+        draw(live, 2, tr("profiling"));
     if (!a && live.points.empty() && session_->hasLatency()) {
         // No measurements: show the analytic curve in use.
         QVector<double> cx, cy;
@@ -233,6 +274,41 @@ void LatencyView::redraw()
         g->setName(QString::fromStdString(session_->latency().describe()));
         g->setData(cx, cy, true);
         g->setPen(QPen(profileColor(0, palette()), 2));
+    }
+    // Run B's curve (File > Compare With…), dashed in run B's colour as in the Buckets view.
+    if (const auto& run = session_->secondRun(); run && run->curve) {
+        const LatencyCurve& curve = *run->curve;
+        double top = std::max<double>(64, double(session_->histogram().maxLength()));
+        for (const auto& p : curve.measured())
+            top = std::max(top, double(p.length));
+        for (int i = 0; i < plot_->graphCount(); ++i)
+            if (!plot_->graph(i)->data()->isEmpty())
+                top = std::max(top, (plot_->graph(i)->data()->constEnd() - 1)->key);
+        QVector<double> cx, cy;
+        for (int i = 0; i <= 300; ++i) {
+            const int64_t len = std::max<int64_t>(1, int64_t(top * i / 300.0));
+            cx << double(len);
+            cy << curve.at(len);
+        }
+        auto* g = plot_->addGraph();
+        g->setObjectName("secondCurveGraph");
+        g->setName(tr("run B: %1").arg(run->displayName));
+        g->setData(cx, cy, true);
+        g->setPen(QPen(profileColor(2, palette()), 2, Qt::DashLine));
+        if (!curve.measured().empty()) {
+            QVector<double> mx, my;
+            for (const auto& p : curve.measured()) {
+                mx << double(p.length);
+                my << p.ms;
+            }
+            auto* points = plot_->addGraph();
+            points->setData(mx, my, true);
+            points->setLineStyle(QCPGraph::lsNone);
+            const QColor c = profileColor(2, palette());
+            points->setScatterStyle(
+                QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(c, 1.5), QBrush(c), 6));
+            points->removeFromLegend();
+        }
     }
     // The active buckets, in their set's colour as in the Buckets view.
     std::set<int64_t> buckets;
@@ -254,7 +330,20 @@ void LatencyView::redraw()
             : tr("No latency curve yet: open a profile (.json/.csv) or profile "
                  "the model"));
     plot_->rescaleAxes();
-    plot_->xAxis->setRangeLower(0);
+    if (logAxis_->isChecked()) {
+        // A log axis has no 0: start below the shortest measured length (the curves are
+        // sampled from length 1; without measurements, start there).
+        double shortest = 0;
+        for (int i = 0; i < plot_->graphCount(); ++i)
+            if (plot_->graph(i)->lineStyle() == QCPGraph::lsNone)
+                for (auto it = plot_->graph(i)->data()->constBegin();
+                     it != plot_->graph(i)->data()->constEnd(); ++it)
+                    if (it->key > 0 && (shortest == 0 || it->key < shortest))
+                        shortest = it->key;
+        plot_->xAxis->setRangeLower(std::max(1.0, shortest * 0.8));
+    } else {
+        plot_->xAxis->setRangeLower(0);
+    }
     plot_->yAxis->setRangeLower(0);
     plot_->yAxis->setRangeUpper(plot_->yAxis->range().upper * 1.08);
     plot_->replot(QCustomPlot::rpQueuedReplot);

@@ -7,6 +7,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QCustomPlot;
 class QLabel;
@@ -35,6 +36,10 @@ public:
     QWidget* toolArea() const { return tools_; }
     // Profiling the session's model from here; its points are drawn live.
     ProfilePanel* profilePanel() const { return profiler_; }
+    // Lengths on a base-2 log axis (as the Buckets view's "Log length axis"): short lengths,
+    // where fixed per-call costs dominate, get as much room as long ones.
+    QCheckBox* logAxisBox() const { return logAxis_; }
+    void setLogAxis(bool log);
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -42,12 +47,17 @@ protected:
 private:
     void rebuildChoosers(bool followTuner);
     void redraw();
-    void drawProfile(const Profile& profile, int colorIndex, const QString& name);
+    // `name` appears once in the legend, on the profile's medians; the p90, p99 and curve
+    // entries name their role only, and only for the first profile drawn (`describeRoles`):
+    // a second profile's lines have the same styles in its own colour.
+    void drawProfile(const Profile& profile, int colorIndex, const QString& name,
+                     bool describeRoles);
 
     Session* session_;
     QComboBox* first_ = nullptr;
     QComboBox* second_ = nullptr;
     QLabel* curveLabel_ = nullptr;
+    QCheckBox* logAxis_ = nullptr;
     QCustomPlot* plot_ = nullptr;
     ProfileTableModel* table_ = nullptr;
     QTableView* tableView_ = nullptr;

@@ -1,10 +1,15 @@
 #include "ui/views/mainwindow.h"
 
 #include "core/project/project.h"
+#include "core/report/html_report.h"
+#include "core/report/report_checks.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "core/util/output_file.h"
+#include "ui/models/backgroundjob.h"
 #include "ui/models/errortext.h"
 #include "ui/models/recentfiles.h"
+#include "ui/models/secondrun.h"
 #include "ui/models/session.h"
 #include "ui/models/sessionloader.h"
 #include "ui/views/bucketsview.h"
@@ -16,6 +21,7 @@
 #include "ui/views/plot.h"
 #include "ui/views/plotsupport.h"
 #include "ui/views/projectpanel.h"
+#include "ui/views/runcomparisonpanel.h"
 #include "ui/views/validationview.h"
 
 #include <QAction>
@@ -68,6 +74,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     session_ = new Session(this);
     loader_ = new SessionLoader(session_, this);
     recent_ = new RecentFiles(this);
+    reportJob_ = new BackgroundJob(this);
+    reportJob_->setObjectName("reportJob");
 
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
@@ -125,6 +133,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(busy_);
     statusBar()->showMessage(tr("Ready"));
 
+    comparisonPanel_ = new RunComparisonPanel(session_, this);
+    auto* comparisonDock = new QDockWidget(tr("Run Comparison"), this);
+    comparisonDock->setObjectName("comparisonDock");
+    comparisonDock->setWidget(comparisonPanel_);
+    addDockWidget(Qt::BottomDockWidgetArea, comparisonDock);
+    comparisonDock->hide();
+    connect(session_, &Session::secondRunChanged, this, [this, comparisonDock] {
+        comparisonDock->setVisible(session_->secondRun() != nullptr);
+        if (const auto& run = session_->secondRun())
+            statusBar()->showMessage(tr("Comparing with %1").arg(run->displayName), 5000);
+    });
+    connect(comparisonPanel_, &RunComparisonPanel::failed, this, &MainWindow::showError);
+
     createActions();
     // Ctrl+1..5 go to the views in tab order; the Project panel toggles with Alt+0.
     QMenu* viewMenu = menuBar()->findChild<QMenu*>("viewMenu");
@@ -177,6 +198,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     if (!restoreGeometry(settings.value("mainWindow/geometry").toByteArray()))
         resize(1280, 800);
     restoreState(settings.value("mainWindow/state").toByteArray());
+    comparisonDock->hide(); // until File > Compare With… opens a second run
     updateStatus();
 }
 
@@ -236,25 +258,14 @@ void MainWindow::createActions()
             new ExportDialog(QString::fromStdString(m->path), session_->activeBoundaries(), this);
         dialog->setServedRange(servedRangeChange(session_->histogram(), m->package->boundaries,
                                                  session_->activeBoundaries()));
-        // The report re-reads the traffic and latency from where the session got them.
-        const auto& traffic = session_->trafficSource();
-        const auto& latency = session_->latencySource();
-        if (traffic && latency) {
-            BoundaryReportRequest report;
-            report.distribution = traffic->source;
-            if (auto it = traffic->options.find("column"); it != traffic->options.end())
-                report.column = it->second;
-            report.latency = latency->source;
-            report.current = m->package->boundaries;
-            report.maxLength = m->package->maxLength();
-            // The optimum serves what the package serves (the report's default).
-            const bool rereadable = traffic->options.empty() || (traffic->options.size() == 1 &&
-                                                                 traffic->options.count("column"));
-            dialog->setReportInputs(
-                report, rereadable ? QString()
-                                   : tr("The report reads traffic from a file or spec with at "
-                                        "most a column; this traffic was tokenized from text"));
+        // The report validates the package's boundaries against the new ones.
+        QString whyNot;
+        auto report = reportRequest(&whyNot);
+        if (report) {
+            report->current = m->package->boundaries;
+            report->tuned = Boundaries();
         }
+        dialog->setReportInputs(report, report ? QString() : whyNot);
         dialog->setAttribute(Qt::WA_DeleteOnClose);
         dialog->open();
     });
@@ -275,6 +286,20 @@ void MainWindow::createActions()
     };
     connect(views_, &QTabWidget::currentChanged, exportPlotAction, followView);
     followView();
+    QAction* compareAction =
+        file->addAction(tr("&Compare With…"), this, &MainWindow::openCompareDialog);
+    compareAction->setObjectName("actionCompareWith");
+    compareAction->setToolTip(tr("Open a second project, profile or traffic file: its traffic "
+                                 "and curve are drawn over this session's and every boundary "
+                                 "set is priced on both"));
+    QAction* reportAction = file->addAction(tr("&Report…"), this, &MainWindow::openReportDialog);
+    reportAction->setObjectName("actionReport");
+    reportAction->setToolTip(tr("Write the HTML report for this session's traffic, latency and "
+                                "boundary sets (no package is exported)"));
+    connect(reportJob_, &BackgroundJob::started, reportAction,
+            [reportAction] { reportAction->setEnabled(false); });
+    connect(reportJob_, &BackgroundJob::stopped, reportAction,
+            [reportAction] { reportAction->setEnabled(true); });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     // Some platforms (Windows, the offscreen and minimal ones) bind nothing to Quit.
@@ -471,6 +496,147 @@ void MainWindow::openTrafficDialog()
             source.options[suffix == "csv" ? "column" : "field"] = column.toStdString();
     }
     loader_->openTraffic(source);
+}
+
+std::optional<BoundaryReportRequest> MainWindow::reportRequest(QString* whyNot) const
+{
+    const auto& traffic = session_->trafficSource();
+    const auto& latency = session_->latencySource();
+    const auto fail = [whyNot](const QString& why) {
+        if (whyNot)
+            *whyNot = why;
+        return std::nullopt;
+    };
+    if (!traffic || !latency)
+        return fail(tr("The report needs traffic and a latency curve in the session"));
+    const bool rereadable = traffic->options.empty() ||
+                            (traffic->options.size() == 1 && traffic->options.count("column"));
+    if (!rereadable)
+        return fail(tr("The report reads traffic from a file or spec with at most a column; "
+                       "this traffic was tokenized from text"));
+    BoundaryReportRequest report;
+    report.distribution = traffic->source;
+    if (auto it = traffic->options.find("column"); it != traffic->options.end())
+        report.column = it->second;
+    report.latency = latency->source;
+    const auto& m = session_->model();
+    if (m && m->package) {
+        report.current = m->package->boundaries;
+        report.maxLength = m->package->maxLength();
+    }
+    // Current: the package's, else the session's "current" set, else the active one. The
+    // active set is what the report calls tuned; when it is the current one, the report
+    // tunes as many buckets itself.
+    if (report.current.empty())
+        for (const auto& set : session_->boundarySets())
+            if (set.kind == "current" && !set.boundaries.empty()) {
+                report.current = set.boundaries;
+                break;
+            }
+    const Boundaries active = session_->activeBoundaries();
+    if (report.current.empty())
+        report.current = active;
+    if (report.current.empty())
+        return fail(tr("The report needs a boundary set: open a package or type boundaries"));
+    if (!active.empty() && !(active == report.current))
+        report.tuned = active;
+    return report;
+}
+
+void MainWindow::openReportDialog()
+{
+    QString whyNot;
+    if (!reportRequest(&whyNot)) {
+        showError(tr("Report: %1").arg(whyNot));
+        return;
+    }
+    // Window-modal and asynchronous (open(), not exec()): no nested event loop.
+    auto* dialog = new QFileDialog(this, tr("Write the HTML report"));
+    dialog->setObjectName("reportFileDialog");
+    dialog->setAcceptMode(QFileDialog::AcceptSave);
+    dialog->setNameFilters({tr("HTML report (*.html)")});
+    dialog->setDefaultSuffix("html");
+    dialog->selectFile(projectPath_.isEmpty()
+                           ? QStringLiteral("report.html")
+                           : QString(projectPath_).replace(".bucketlab.json", ".report.html"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QFileDialog::fileSelected, this, &MainWindow::writeReport);
+    dialog->open();
+}
+
+void MainWindow::openCompareDialog()
+{
+    if (!session_->evaluator()) {
+        showError(tr("Compare With: the session needs traffic and a latency curve first (run "
+                     "A); open the demo or a project"));
+        return;
+    }
+    auto* dialog = new QFileDialog(this, tr("Compare with a project, profile or traffic"));
+    dialog->setObjectName("compareFileDialog");
+    dialog->setFileMode(QFileDialog::ExistingFile);
+    dialog->setNameFilters({tr("Projects, profiles and traffic (*.bucketlab.json *.json *.csv "
+                               "*.tsv *.jsonl *.ndjson)"),
+                            tr("All files (*)")});
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QFileDialog::fileSelected, this, [this](const QString& path) {
+        hideError();
+        comparisonPanel_->openSecondRun(path);
+    });
+    dialog->open();
+}
+
+void MainWindow::writeReport(const QString& path)
+{
+    hideError();
+    QString whyNot;
+    auto request = reportRequest(&whyNot);
+    if (!request) {
+        showError(tr("Report: %1").arg(whyNot));
+        Q_EMIT reportFinished(false, whyNot);
+        return;
+    }
+    // The file dialog has asked before replacing a file; an input is never replaced.
+    try {
+        checkOutputPath(path.toStdString(),
+                        OutputCheck{true, {request->distribution, request->latency}});
+    } catch (const std::exception& e) {
+        showError(tr("Report: %1").arg(messageFor(e)));
+        Q_EMIT reportFinished(false, messageFor(e));
+        return;
+    }
+    disconnect(reportJob_, nullptr, this, nullptr);
+    connect(reportJob_, &BackgroundJob::progress, this,
+            [this](double, const QString& message, double) {
+                statusBar()->showMessage(tr("Report: %1").arg(message));
+            });
+    connect(reportJob_, &BackgroundJob::finished, this, [this](const QVariant& result) {
+        busy_->hide();
+        const QString written = result.toString();
+        statusBar()->showMessage(tr("Wrote the report %1").arg(written), 8000);
+        Q_EMIT reportFinished(true, written);
+    });
+    connect(reportJob_, &BackgroundJob::failed, this, [this](const QString& message) {
+        busy_->hide();
+        statusBar()->showMessage(tr("No report written"), 5000);
+        showError(tr("Report: %1").arg(message));
+        Q_EMIT reportFinished(false, message);
+    });
+    connect(reportJob_, &BackgroundJob::cancelled, this, [this] {
+        busy_->hide();
+        Q_EMIT reportFinished(false, tr("cancelled"));
+    });
+    busy_->show();
+    request->commandLine = "bucketlab (File ▸ Report…)";
+    reportJob_->start(tr("Writing the report"),
+                      [request = *request, path](JobContext& context) -> QVariant {
+                          const Job job = context.job();
+                          const BoundaryReportRun run =
+                              makeBoundaryReport(request, torchReportRuntime(), job.sub(0, 0.95));
+                          // QSaveFile semantics: the whole report or the old file untouched.
+                          writeFileAtomically(path.toStdString(), renderHtmlReport(run.report),
+                                              /*replace=*/true);
+                          return path;
+                      });
 }
 
 QString MainWindow::saveProject(const QString& path)

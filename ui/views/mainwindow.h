@@ -4,7 +4,11 @@
 // and a status bar with the active boundary set's mean latency and waste.
 #pragma once
 
+#include "core/report/report_builder.h"
+
 #include <QMainWindow>
+
+#include <optional>
 
 class QLabel;
 class QMimeData;
@@ -15,6 +19,7 @@ class QTabWidget;
 
 namespace bucketlab::ui {
 
+class BackgroundJob;
 class BucketsView;
 class LatencyView;
 class PackageView;
@@ -22,6 +27,7 @@ class GraphView;
 class ValidationView;
 class ProjectPanel;
 class RecentFiles;
+class RunComparisonPanel;
 class Session;
 class SessionLoader;
 
@@ -52,8 +58,20 @@ public:
     ValidationView* validationView() const { return validationView_; }
     LatencyView* latencyView() const { return latencyView_; }
     QTabWidget* views() const { return views_; }
+    // File > Compare With…: run B beside the session (a dock, shown while one is open).
+    RunComparisonPanel* runComparisonPanel() const { return comparisonPanel_; }
     // The plot File > Export Plot writes: the current view's main plot, or none.
     QCustomPlot* currentPlot() const;
+
+    // File > Report…: writes the HTML report (core/report) for the session's traffic, latency
+    // and boundary sets (current against the active set) to `path` on a background job,
+    // whole or not at all; reportFinished says how it went, a failure shows in the banner.
+    void writeReport(const QString& path);
+    BackgroundJob* reportJob() const { return reportJob_; }
+    // What the report reads again from where the session got it; nullopt with the reason in
+    // `whyNot` when the session lacks traffic, latency or boundaries, or its traffic cannot
+    // be read again as given (tokenized text).
+    std::optional<BoundaryReportRequest> reportRequest(QString* whyNot) const;
 
     // Shows a failure in the window (banner), never only in a log.
     void showError(const QString& message);
@@ -61,6 +79,8 @@ public:
 Q_SIGNALS:
     // Emitted when every queued load has finished; ok is false if the last one failed.
     void loadFinished(bool ok);
+    // After writeReport: `message` is the written file, or why there is none.
+    void reportFinished(bool ok, const QString& message);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -74,6 +94,8 @@ private:
     void hideError();
     void updateStatus();
     void openTrafficDialog();
+    void openReportDialog();
+    void openCompareDialog();
     // Saves to the project file, asking for one if there is none (or `askPath`). False when
     // not saved (the user cancelled the file dialog, or the write failed: shown).
     bool saveInteractive(bool askPath);
@@ -92,6 +114,8 @@ private:
     GraphView* graphView_ = nullptr;
     ValidationView* validationView_ = nullptr;
     ProjectPanel* projectPanel_ = nullptr;
+    BackgroundJob* reportJob_ = nullptr;
+    RunComparisonPanel* comparisonPanel_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QWidget* errorBanner_ = nullptr;
     QLabel* errorLabel_ = nullptr;

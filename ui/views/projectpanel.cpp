@@ -54,6 +54,7 @@ ProjectPanel::ProjectPanel(Session* session, QWidget* parent)
     tree_->setHeaderLabels({tr("Item"), tr("Details")});
     tree_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     tree_->setRootIsDecorated(true);
+    tree_->setTextElideMode(Qt::ElideMiddle); // a path's both ends say the most
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(tree_);
@@ -110,8 +111,9 @@ void ProjectPanel::rebuild()
     }
     auto* profiles = new QTreeWidgetItem(tree_, {tr("Profiles")});
     for (const auto& p : session_->profiles())
-        new QTreeWidgetItem(profiles, {QFileInfo(p.path).fileName(),
-                                       tr("%n point(s)", nullptr, int(p.profile.points.size()))});
+        (new QTreeWidgetItem(profiles, {QFileInfo(p.path).fileName(),
+                                        tr("%n point(s)", nullptr, int(p.profile.points.size()))}))
+            ->setToolTip(0, p.path);
     if (session_->profiles().empty())
         new QTreeWidgetItem(profiles, {tr("(none)")});
     auto* sets = new QTreeWidgetItem(tree_, {tr("Boundary sets")});
@@ -127,6 +129,11 @@ void ProjectPanel::rebuild()
             item->setFont(1, f);
         }
     }
+    // The dock is narrow: Details are cut with "…" and said whole in their tooltips (the
+    // sets' rows keep theirs up to date as they are edited).
+    for (QTreeWidgetItemIterator it(tree_); *it; ++it)
+        if (!(*it)->text(1).isEmpty())
+            (*it)->setToolTip(1, (*it)->text(1));
     tree_->expandAll();
 }
 
