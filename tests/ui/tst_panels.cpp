@@ -9,14 +9,18 @@
 #include "ui/models/session.h"
 #include "ui/views/bucketsview.h"
 #include "ui/views/latencyview.h"
+#include "ui/views/mainwindow.h"
 #include "ui/views/plot.h"
 #include "ui/views/projectpanel.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QInputDialog>
 #include <QLabel>
 #include <QTreeWidget>
 #include <QTreeWidgetItemIterator>
+#include <QUndoStack>
 
 using namespace bucketlab;
 using namespace bucketlab::ui;
@@ -74,6 +78,7 @@ private Q_SLOTS:
     void aCurveNoteIsSaidOnce();
     void projectTreeDetailsElideWithTooltips();
     void paretoSaysWhatToDoBeforeTheFirstOptimize();
+    void aSnapshotKeepsTheSetAsItWas();
 };
 
 void TestPanels::latencyLegendNamesEachProfileOnce()
@@ -204,6 +209,46 @@ void TestPanels::paretoSaysWhatToDoBeforeTheFirstOptimize()
     QVERIFY2(shown.join(" ").contains("Optimize"), qPrintable(shown.join(" | ")));
     // No value scale without values to read on it.
     QVERIFY(!pareto->yAxis->tickLabels());
+}
+
+void TestPanels::aSnapshotKeepsTheSetAsItWas()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    Session* session = w.session();
+    session->setTraffic(someTraffic(), {"traffic", "traffic.csv", {}});
+    session->setLatency(LatencyCurve::fromSpec("linear:0.5,0.02"), {"l", "linear:0.5,0.02"});
+    session->setActiveIndex(session->putBoundarySet(
+        {"current", "current", Boundaries::from({128, 512}, Field::CurrentBoundaries)}));
+    session->editActiveBoundaries({100, 512}, "drag");
+
+    QAction* action = w.findChild<QAction*>("actionSaveSetAs");
+    QVERIFY(action);
+    action->trigger();
+    QInputDialog* ask = nullptr;
+    QTRY_VERIFY((ask = w.findChild<QInputDialog*>("saveSetDialog")));
+    QVERIFY(ask->isModal()); // window-modal with open(): no nested event loop
+    ask->setTextValue("before adding 60");
+    ask->accept();
+    QCOMPARE(int(session->boundarySets().size()), 2);
+    const BoundarySet& copy = session->boundarySets().back();
+    QCOMPARE(copy.name, std::string("before adding 60"));
+    QCOMPARE(copy.boundaries, Boundaries::from({100, 512}, Field::Boundaries));
+    QCOMPARE(session->activeIndex(), 0); // the edited set stays active
+
+    // Later edits change the active set, not the snapshot.
+    session->editActiveBoundaries({60, 100, 512}, "add");
+    QCOMPARE(session->boundarySets().back().boundaries,
+             Boundaries::from({100, 512}, Field::Boundaries));
+    // A name in use is refused in the window, and nothing is added.
+    QVERIFY(!w.saveSetAs("current").isEmpty());
+    QVERIFY(w.errorText().contains("exists"));
+    QCOMPARE(int(session->boundarySets().size()), 2);
+    // One undo step each: undoing the edit and then the snapshot removes it.
+    session->undoStack()->undo();
+    session->undoStack()->undo();
+    QCOMPARE(int(session->boundarySets().size()), 1);
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestPanels)

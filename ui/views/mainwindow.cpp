@@ -331,6 +331,28 @@ void MainWindow::createActions()
     paste->setToolTip(tr("Replace the active set's boundaries with the ones on the clipboard "
                          "(\"64,128,256,512\"); one undo step"));
 
+    // A named snapshot of the active set: a copy that later edits leave alone, to go back to
+    // or compare with. One undo step.
+    QAction* snapshot = edit->addAction(tr("Save Set &As…"), this, [this] {
+        if (!session_->activeSet()) {
+            showError(tr("Save Set As: there is no boundary set to save yet"));
+            return;
+        }
+        auto* ask = new QInputDialog(this);
+        ask->setObjectName("saveSetDialog");
+        ask->setWindowTitle(tr("Save Set As"));
+        ask->setLabelText(tr("Name for a copy of \"%1\":")
+                              .arg(session_->setLabel(session_->activeIndex())));
+        ask->setTextValue(tr("snapshot %1").arg(session_->boundarySets().size()));
+        ask->setAttribute(Qt::WA_DeleteOnClose);
+        ask->setWindowModality(Qt::WindowModal);
+        connect(ask, &QInputDialog::textValueSelected, this, &MainWindow::saveSetAs);
+        ask->open();
+    });
+    snapshot->setObjectName("actionSaveSetAs");
+    snapshot->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_S));
+    snapshot->setToolTip(tr("Keep a named copy of the active boundary set"));
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->setObjectName("viewMenu");
 
@@ -562,6 +584,31 @@ void MainWindow::openReportDialog()
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &QFileDialog::fileSelected, this, &MainWindow::writeReport);
     dialog->open();
+}
+
+QString MainWindow::saveSetAs(const QString& name)
+{
+    const QString trimmed = name.trimmed();
+    const BoundarySet* active = session_->activeSet();
+    QString error;
+    if (!active)
+        error = tr("there is no boundary set to save yet");
+    else if (trimmed.isEmpty())
+        error = tr("give the copy a name");
+    else
+        for (const auto& set : session_->boundarySets())
+            if (QString::fromStdString(set.name) == trimmed)
+                error = tr("a set named \"%1\" exists already: choose another name").arg(trimmed);
+    if (!error.isEmpty()) {
+        showError(tr("Save Set As: %1").arg(error));
+        return error;
+    }
+    const BoundarySet copy{trimmed.toStdString(), "user", active->boundaries};
+    // The active set stays active: the snapshot is what later edits leave alone.
+    session_->changeBoundarySets(tr("Save set as \"%1\"").arg(trimmed),
+                                 [this, copy] { session_->putBoundarySet(copy); });
+    statusBar()->showMessage(tr("Saved the set as \"%1\"").arg(trimmed), 5000);
+    return {};
 }
 
 void MainWindow::openCompareDialog()

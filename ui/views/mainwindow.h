@@ -73,6 +73,10 @@ public:
     // be read again as given (tokenized text).
     std::optional<BoundaryReportRequest> reportRequest(QString* whyNot) const;
 
+    // Edit > Save Set As…: a copy of the active boundary set under `name` (one undo step); the
+    // active set stays active. Returns an error (also shown) or an empty string.
+    QString saveSetAs(const QString& name);
+
     // Shows a failure in the window (banner), never only in a log.
     void showError(const QString& message);
 
