@@ -1,4 +1,6 @@
 // bucketlab: the desktop front end. Options only; the window lives in ui/.
+#include "desktop_tour.h"
+
 #include "core/spec/package_meta.h"
 #include "ui/views/bucketsview.h"
 #include "ui/views/mainwindow.h"
@@ -55,7 +57,13 @@ int main(int argc, char** argv)
                                      "DIR");
     QCommandLineOption optimize("optimize",
                                 "After loading, run Optimize with K buckets (mean latency)", "K");
+    QCommandLineOption tour("tour",
+                            "Drive one tuning session on the demo (open, drag, Optimize, "
+                            "profile, export), write a PNG of every view and tour.json into "
+                            "DIR, and exit (0: every step passed)",
+                            "DIR");
     parser.addOption(optimize);
+    parser.addOption(tour);
     parser.addOption(demo);
     parser.addOption(screenshot);
     parser.addOption(screenshotAll);
@@ -100,6 +108,12 @@ int main(int argc, char** argv)
     bucketlab::ui::MainWindow window;
     window.resize(1280, 800);
     window.show();
+    if (parser.isSet(tour)) {
+        // The window is real and shown; the tour starts once the window system has mapped it.
+        auto* t = new DesktopTour(&window, parser.value(tour));
+        QTimer::singleShot(500, t, [t] { t->start(); });
+        return app.exec();
+    }
     if (parser.isSet(demo))
         window.openDemo();
     for (const QString& f : parser.positionalArguments())

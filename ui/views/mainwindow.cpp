@@ -341,8 +341,8 @@ void MainWindow::createActions()
         auto* ask = new QInputDialog(this);
         ask->setObjectName("saveSetDialog");
         ask->setWindowTitle(tr("Save Set As"));
-        ask->setLabelText(tr("Name for a copy of \"%1\":")
-                              .arg(session_->setLabel(session_->activeIndex())));
+        ask->setLabelText(
+            tr("Name for a copy of \"%1\":").arg(session_->setLabel(session_->activeIndex())));
         ask->setTextValue(tr("snapshot %1").arg(session_->boundarySets().size()));
         ask->setAttribute(Qt::WA_DeleteOnClose);
         ask->setWindowModality(Qt::WindowModal);

@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLocale>
+#include <QResizeEvent>
 #include <QTreeWidget>
 #include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
@@ -52,7 +53,10 @@ ProjectPanel::ProjectPanel(Session* session, QWidget* parent)
     tree_->setObjectName("projectTree");
     tree_->setColumnCount(2);
     tree_->setHeaderLabels({tr("Item"), tr("Details")});
-    tree_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    // Both columns share the dock's width: sized to its contents, the Item column pushed
+    // Details out of sight in a narrow dock. The user can still drag the divider.
+    tree_->header()->setSectionResizeMode(0, QHeaderView::Interactive);
+    tree_->header()->setStretchLastSection(true);
     tree_->setRootIsDecorated(true);
     tree_->setTextElideMode(Qt::ElideMiddle); // a path's both ends say the most
     auto* layout = new QVBoxLayout(this);
@@ -121,7 +125,8 @@ void ProjectPanel::rebuild()
         auto* item = new QTreeWidgetItem(sets);
         setSetItemText(item, *session_, int(i), palette());
         item->setData(0, kSetIndexRole, int(i));
-        item->setToolTip(0, tr("Click to show and edit this set in the Buckets view"));
+        item->setToolTip(0, tr("%1\nClick to show and edit this set in the Buckets view")
+                                .arg(session_->setTitle(int(i))));
         if (int(i) == session_->activeIndex()) {
             QFont f = item->font(0);
             f.setBold(true);
@@ -150,6 +155,12 @@ void ProjectPanel::refreshActiveSet()
             return;
         }
     }
+}
+
+void ProjectPanel::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    tree_->setColumnWidth(0, std::max(110, tree_->viewport()->width() * 11 / 20));
 }
 
 void ProjectPanel::changeEvent(QEvent* event)
