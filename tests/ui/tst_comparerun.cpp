@@ -141,6 +141,18 @@ void TestCompareRun::compareWithATrafficThenAProfile()
         after << model->index(r, RunComparisonModel::Boundaries).data().toString();
     QVERIFY2(after.contains(QString("100, %1").arg(before.largest())), qPrintable(after.join("|")));
 
+    // File ▸ Report… with run B open: the report compares the runs too.
+    QTemporaryDir out;
+    QSignalSpy reported(&w, &MainWindow::reportFinished);
+    w.writeReport(out.filePath("compare.html"));
+    QVERIFY(signalSeen(reported, 300000));
+    QVERIFY2(reported.first().at(0).toBool(), qPrintable(reported.first().at(1).toString()));
+    QFile html(out.filePath("compare.html"));
+    QVERIFY(html.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(html.readAll());
+    QVERIFY2(text.contains("longer.csv"), qPrintable(text.left(3000)));
+    QVERIFY(text.contains("run B", Qt::CaseInsensitive));
+
     // A second profile: its curve is drawn over the session's in the Latency view.
     compareWith(w, dir_.filePath("slower.json"));
     QCustomPlot* latency = w.latencyView()->plot();

@@ -562,6 +562,18 @@ std::optional<BoundaryReportRequest> MainWindow::reportRequest(QString* whyNot) 
         return fail(tr("The report needs a boundary set: open a package or type boundaries"));
     if (!active.empty() && !(active == report.current))
         report.tuned = active;
+    // With a second run open (File > Compare With…), the report compares the runs too.
+    if (const auto& run = session_->secondRun()) {
+        ReportRunRequest b;
+        if (run->traffic)
+            b.distribution = run->trafficSource;
+        if (run->curve)
+            b.latency = run->latencySource;
+        if (run->kind == "project")
+            b.project = run->path.toStdString();
+        b.boundarySets = run->sets;
+        report.compareWith = b;
+    }
     return report;
 }
 
