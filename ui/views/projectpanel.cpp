@@ -13,6 +13,8 @@
 #include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace bucketlab::ui {
 
 namespace {
@@ -58,7 +60,7 @@ ProjectPanel::ProjectPanel(Session* session, QWidget* parent)
     tree_->header()->setSectionResizeMode(0, QHeaderView::Interactive);
     tree_->header()->setStretchLastSection(true);
     tree_->setRootIsDecorated(true);
-    tree_->setTextElideMode(Qt::ElideMiddle); // a path's both ends say the most
+    tree_->setTextElideMode(Qt::ElideRight);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(tree_);
@@ -140,6 +142,7 @@ void ProjectPanel::rebuild()
         if (!(*it)->text(1).isEmpty())
             (*it)->setToolTip(1, (*it)->text(1));
     tree_->expandAll();
+    fitColumns();
 }
 
 void ProjectPanel::refreshActiveSet()
@@ -157,10 +160,20 @@ void ProjectPanel::refreshActiveSet()
     }
 }
 
+void ProjectPanel::fitColumns()
+{
+    // Names as wide as they need, up to 60 % of the dock; Details get the rest (elided, whole
+    // in their tooltips).
+    const int room = tree_->viewport()->width();
+    tree_->resizeColumnToContents(0);
+    tree_->setColumnWidth(
+        0, std::clamp(tree_->columnWidth(0), std::min(110, room), std::max(110, room * 3 / 5)));
+}
+
 void ProjectPanel::resizeEvent(QResizeEvent* event)
 {
     QWidget::resizeEvent(event);
-    tree_->setColumnWidth(0, std::max(110, tree_->viewport()->width() * 11 / 20));
+    fitColumns();
 }
 
 void ProjectPanel::changeEvent(QEvent* event)

@@ -22,6 +22,7 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
 
 private:
+    void fitColumns();
     void rebuild();
     void refreshActiveSet();
     Session* session_;
