@@ -14,6 +14,7 @@
 #include "ui/views/runcomparisonpanel.h"
 
 #include <QAction>
+#include <QDir>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileDialog>
@@ -140,6 +141,11 @@ void TestCompareRun::compareWithATrafficThenAProfile()
     for (int r = 0; r < model->rowCount(); ++r)
         after << model->index(r, RunComparisonModel::Boundaries).data().toString();
     QVERIFY2(after.contains(QString("100, %1").arg(before.largest())), qPrintable(after.join("|")));
+
+    // For a reader of the test's output: the window with the comparison open.
+    const QString shots = QStringLiteral(BUCKETLAB_TEST_OUTPUT);
+    QVERIFY(QDir().mkpath(shots));
+    QVERIFY(w.grab().save(QDir(shots).filePath("compare-traffic.png")));
 
     // File ▸ Report… with run B open: the report compares the runs too.
     QTemporaryDir out;
