@@ -787,9 +787,9 @@ void TestMainWindow::viewKeysAndTheirList()
     w.show();
     w.activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(&w));
-    // Ctrl+1..5 are the views in tab order, wherever the focus is.
+    // Ctrl+1..6 are the views in tab order, wherever the focus is.
     w.findChild<QDockWidget*>()->widget()->setFocus();
-    for (int i : {3, 5, 2, 4, 1}) {
+    for (int i : {3, 6, 5, 2, 4, 1}) {
         QTest::keyClick(&w, Qt::Key(Qt::Key_0 + i), Qt::ControlModifier);
         QCOMPARE(w.views()->currentIndex(), i - 1);
     }
@@ -813,7 +813,7 @@ void TestMainWindow::viewKeysAndTheirList()
                     table->item(r, 2)->text();
     const QString all = rows.join("\n");
     for (const char* row :
-         {"View | Graph | Ctrl+4", "View | Validation | Ctrl+5",
+         {"View | Graph | Ctrl+4", "View | Validation | Ctrl+5", "View | LLM | Ctrl+6",
           "Tools | Optimize Buckets | Ctrl+R", "Graph view | Fit to width | Ctrl+0",
           "Graph view | Find node | Ctrl+F", "File | Quit | Ctrl+Q"})
         QVERIFY2(rows.contains(row), qPrintable(QString(row) + " not in:\n" + all));

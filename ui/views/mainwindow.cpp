@@ -12,6 +12,7 @@
 #include "ui/views/exportdialog.h"
 #include "ui/views/graphview.h"
 #include "ui/views/latencyview.h"
+#include "ui/views/llmview.h"
 #include "ui/views/packageview.h"
 #include "ui/views/plot.h"
 #include "ui/views/plotsupport.h"
@@ -106,6 +107,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     views_->addTab(packageView_, tr("Package"));
     views_->addTab(graphView_, tr("Graph"));
     views_->addTab(validationView_, tr("Validation"));
+    // LLM serving buckets: its edits share the session's undo stack, so Edit > Undo covers
+    // them too.
+    llmSession_ = new LlmSession(session_->undoStack(), this);
+    llmView_ = new LlmView(llmSession_, views_);
+    views_->addTab(llmView_, tr("LLM"));
     layout->addWidget(views_, 1);
     setCentralWidget(central);
 
@@ -126,7 +132,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->showMessage(tr("Ready"));
 
     createActions();
-    // Ctrl+1..5 go to the views in tab order; the Project panel toggles with Alt+0.
+    // Ctrl+1..6 go to the views in tab order; the Project panel toggles with Alt+0.
     QMenu* viewMenu = menuBar()->findChild<QMenu*>("viewMenu");
     for (int i = 0; i < views_->count() && i < 9; ++i) {
         QAction* go = viewMenu->addAction(views_->tabText(i), this,
@@ -202,6 +208,13 @@ void MainWindow::createActions()
     QAction* traffic = file->addAction(tr("Open &Traffic…"), this, &MainWindow::openTrafficDialog);
     traffic->setToolTip(tr("Read traffic with options: a CSV column, a JSONL field, or texts "
                            "tokenized with a WordPiece vocabulary"));
+    QAction* llmTrace = file->addAction(tr("Open &LLM Trace…"), this, [this] {
+        views_->setCurrentWidget(llmView_);
+        llmView_->showOpenDialog();
+    });
+    llmTrace->setObjectName("actionOpenLlmTrace");
+    llmTrace->setToolTip(tr("Open LLM request traffic (prompt and output tokens) in the LLM "
+                            "view"));
     QAction* openProj = file->addAction(tr("Open &Project…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Open project"), QString(), tr("BucketLab projects (*.bucketlab.json)"));

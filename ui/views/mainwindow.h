@@ -20,6 +20,8 @@ class LatencyView;
 class PackageView;
 class GraphView;
 class ValidationView;
+class LlmSession;
+class LlmView;
 class ProjectPanel;
 class RecentFiles;
 class Session;
@@ -51,6 +53,7 @@ public:
     GraphView* graphView() const { return graphView_; }
     ValidationView* validationView() const { return validationView_; }
     LatencyView* latencyView() const { return latencyView_; }
+    LlmView* llmView() const { return llmView_; }
     QTabWidget* views() const { return views_; }
     // The plot File > Export Plot writes: the current view's main plot, or none.
     QCustomPlot* currentPlot() const;
@@ -91,6 +94,8 @@ private:
     PackageView* packageView_ = nullptr;
     GraphView* graphView_ = nullptr;
     ValidationView* validationView_ = nullptr;
+    LlmSession* llmSession_ = nullptr;
+    LlmView* llmView_ = nullptr;
     ProjectPanel* projectPanel_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QWidget* errorBanner_ = nullptr;
