@@ -1,6 +1,7 @@
 // The LLM view's model on its own (no Qt Widgets): the shipped Azure coding trace priced
 // live by the core's evaluator, edits with undo, Optimize on a BackgroundJob giving the
 // core tuner's optimum, and export that writes only configs passing NxD's and vLLM's rules.
+#include "core/llm/compile_cost.h"
 #include "core/llm/nxd_bucket_rule.h"
 #include "core/util/format.h"
 #include "signalseen.h"
@@ -45,6 +46,7 @@ private Q_SLOTS:
     void opensTheDemoAtNxdDefaults();
     void liveEditsAndUndo();
     void optimizeRunsTheTunerOffTheUiThread();
+    void compileBudgetBoundsOptimize();
     void exportWritesConfigsThatPassTheRules();
     void brokenListsAreShownAndNotExported();
     void badTraceIsOneLine();
@@ -146,6 +148,37 @@ void TestLlmSession::optimizeRunsTheTunerOffTheUiThread()
     session_->undoStack()->undo();
     session_->undoStack()->undo();
     QCOMPARE(session_->lists(LlmPhase::Cte).values(), nxdGenerateBuckets(128, 8192));
+}
+
+// With a compile cost per bucket, the compile budget bounds what Optimize may choose, as
+// the core tuner does with the same budget.
+void TestLlmSession::compileBudgetBoundsOptimize()
+{
+    QCOMPARE(session_->setCompileCost("linear:60,0.01"), QString());
+    session_->setTotalBuckets(14);
+    session_->setCompileBudget(600);
+    QSignalSpy done(session_, &LlmSession::optimizeFinished);
+    session_->optimize();
+    QVERIFY(signalSeen(done, 120000));
+    QVERIFY2(done.first().at(0).toBool(), qPrintable(done.first().at(1).toString()));
+    LlmCosts c = costs();
+    c.cteCompile = CompileCost::load("linear:60,0.01");
+    c.tkgCompile = c.cteCompile;
+    LlmTuneSettings settings;
+    settings.limits = {8192, 10240, 0};
+    settings.totalBuckets = 14;
+    settings.compileBudgetS = 600;
+    const LlmTuneResult direct = tuneLlmBuckets(traffic_, c, settings);
+    QVERIFY(direct.feasible);
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), direct.best.lists.cte.values());
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), direct.best.lists.tkg.values());
+    QVERIFY(session_->evaluation()->compileS <= 600);
+    QVERIFY(session_->evaluation()->models < 14); // the budget binds before the count does
+    QVERIFY(session_->totalsText().contains(" · compile "));
+    // A bad compile cost is one line, and the old one stays.
+    const QString error = session_->setCompileCost("linear:x");
+    QVERIFY(!error.isEmpty() && !error.contains('\n'));
+    QVERIFY(session_->costs().cteCompile.known());
 }
 
 void TestLlmSession::exportWritesConfigsThatPassTheRules()

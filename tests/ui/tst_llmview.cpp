@@ -243,12 +243,33 @@ void TestLlmView::rendersToPng()
     QCoreApplication::processEvents();
     for (auto* plot : view_->findChildren<QCustomPlot*>())
         plot->replot();
-    const QImage image = view_->grab().toImage();
-    QVERIFY(!image.isNull());
-    QCOMPARE(image.size(), view_->size());
-    const QString path = QDir(QStringLiteral(QT_TESTCASE_BUILDDIR)).filePath("llmview.png");
-    QVERIFY(image.save(path));
-    qInfo("rendered %s", qPrintable(path));
+    for (bool dark : {false, true}) {
+        if (dark) {
+            QPalette p;
+            p.setColor(QPalette::Window, QColor(0x2b2b2b));
+            p.setColor(QPalette::WindowText, QColor(0xe0e0e0));
+            p.setColor(QPalette::Base, QColor(0x1e1e1e));
+            p.setColor(QPalette::Text, QColor(0xe0e0e0));
+            p.setColor(QPalette::Button, QColor(0x353535));
+            p.setColor(QPalette::ButtonText, QColor(0xe0e0e0));
+            p.setColor(QPalette::PlaceholderText, QColor(0x9a9a9a));
+            view_->setPalette(p);
+            QCoreApplication::processEvents();
+            for (auto* plot : view_->findChildren<QCustomPlot*>())
+                plot->replot();
+        }
+        const QImage image = view_->grab().toImage();
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.size(), view_->size());
+        const QString path = QDir(QStringLiteral(QT_TESTCASE_BUILDDIR))
+                                 .filePath(dark ? "llmview-dark.png" : "llmview.png");
+        QVERIFY(image.save(path));
+        qInfo("rendered %s", qPrintable(path));
+        // The plots' backgrounds follow the palette.
+        QCustomPlot* plot = view_->plot(LlmPhase::Cte);
+        const QPoint corner = plot->mapTo(view_, plot->axisRect()->rect().topLeft() + QPoint(3, 3));
+        QCOMPARE(QColor(image.pixel(corner)).lightness() < 128, dark);
+    }
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestLlmView)
