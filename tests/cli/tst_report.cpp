@@ -168,7 +168,9 @@ void TestReport::help()
     QCOMPARE(r.exitCode, 0);
     for (const char* option :
          {"--distribution", "--latency", "--current", "--tuned", "--tune", "--package", "--html",
-          "--json", "--force", "--compare", "--compare-distribution", "--compare-latency"})
+          "--json", "--force", "--compare", "--compare-distribution", "--compare-latency",
+          "--llm-traffic", "--llm-buckets", "--cte-latency", "--tkg-latency",
+          "--max-context-length", "--seq-len"})
         QVERIFY2(r.out.contains(option), option);
 }
 

@@ -31,8 +31,8 @@ enum class LlmPhase { Cte, Tkg };
 class LlmSession : public QObject {
     Q_OBJECT
 public:
-    // `undo`: the stack edits go on (the main window's, so Edit > Undo covers them); null:
-    // a stack of its own.
+    // `undo`: the stack edits go on; null: a stack of its own (the main window's Edit > Undo
+    // reaches it through a QUndoGroup while the LLM view is in front).
     explicit LlmSession(QUndoStack* undo = nullptr, QObject* parent = nullptr);
 
     // Reads a trace (CSV/TSV/JSONL, or a synthetic spec). On success the lists become NxD's

@@ -398,7 +398,7 @@ QString LlmView::statusText() const
 
 QString LlmView::rulesText() const
 {
-    return rules_->isVisible() || !rules_->isHidden() ? rules_->text() : QString();
+    return rules_->isHidden() ? QString() : rules_->text();
 }
 
 QString LlmView::totalsText() const

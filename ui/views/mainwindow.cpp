@@ -45,6 +45,7 @@
 #include <QTableWidget>
 #include <QToolBar>
 #include <QToolButton>
+#include <QUndoGroup>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -107,9 +108,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     views_->addTab(packageView_, tr("Package"));
     views_->addTab(graphView_, tr("Graph"));
     views_->addTab(validationView_, tr("Validation"));
-    // LLM serving buckets: its edits share the session's undo stack, so Edit > Undo covers
-    // them too.
-    llmSession_ = new LlmSession(session_->undoStack(), this);
+    // LLM serving buckets: not part of the project, so its edits have their own undo stack
+    // (and never mark the project modified); Edit > Undo follows the view in front.
+    llmSession_ = new LlmSession(nullptr, this);
     llmView_ = new LlmView(llmSession_, views_);
     views_->addTab(llmView_, tr("LLM"));
     layout->addWidget(views_, 1);
@@ -297,10 +298,19 @@ void MainWindow::createActions()
     quit->setObjectName("actionQuit");
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = session_->undoStack()->createUndoAction(this, tr("&Undo"));
+    undoGroup_ = new QUndoGroup(this);
+    undoGroup_->addStack(session_->undoStack());
+    undoGroup_->addStack(llmSession_->undoStack());
+    const auto followUndo = [this] {
+        undoGroup_->setActiveStack(views_->currentWidget() == llmView_ ? llmSession_->undoStack()
+                                                                       : session_->undoStack());
+    };
+    connect(views_, &QTabWidget::currentChanged, this, followUndo);
+    followUndo();
+    QAction* undo = undoGroup_->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
     undo->setObjectName("actionUndo");
-    QAction* redo = session_->undoStack()->createRedoAction(this, tr("&Redo"));
+    QAction* redo = undoGroup_->createRedoAction(this, tr("&Redo"));
     redo->setShortcut(QKeySequence::Redo);
     redo->setObjectName("actionRedo");
     edit->addAction(undo);

@@ -13,6 +13,8 @@ class QProgressBar;
 class QCustomPlot;
 class QTabWidget;
 
+class QUndoGroup;
+
 namespace bucketlab::ui {
 
 class BucketsView;
@@ -96,6 +98,7 @@ private:
     ValidationView* validationView_ = nullptr;
     LlmSession* llmSession_ = nullptr;
     LlmView* llmView_ = nullptr;
+    QUndoGroup* undoGroup_ = nullptr; // Edit > Undo: the session's stack, or the LLM view's
     ProjectPanel* projectPanel_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QWidget* errorBanner_ = nullptr;
