@@ -40,6 +40,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void opensTheTraceThroughItsDialog();
+    void opensTheBuiltInDemoTrace();
     void dragUpdatesTotalsWhileMovingAndUndoRestores();
     void largestBucketIsPinned();
     void optimizeFromTheButtonAndPickAParetoPoint();
@@ -106,6 +107,15 @@ void TestLlmView::opensTheTraceThroughItsDialog()
                  QString::fromStdString(formatNumber(e->meanRequestMs, 2) + " ms")),
              qPrintable(view_->totalsText()));
     QCOMPARE(session_->lists(LlmPhase::Cte).values(), nxdGenerateBuckets(128, 8192));
+}
+
+void TestLlmView::opensTheBuiltInDemoTrace()
+{
+    QTest::mouseClick(view_->findChild<QPushButton*>("llmDemoTrace"), Qt::LeftButton);
+    QVERIFY2(session_->ready(), qPrintable(view_->statusText()));
+    // The same requests as the file in the repository.
+    QVERIFY(session_->traffic().pairs() == loadRequestTraffic(kDemo.toStdString(), {}).pairs());
+    QVERIFY(session_->trafficSource().endsWith("azure_code_pairs.csv"));
 }
 
 void TestLlmView::dragUpdatesTotalsWhileMovingAndUndoRestores()

@@ -10,7 +10,9 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QEvent>
+#include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -19,14 +21,22 @@
 #include <QMouseEvent>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QToolTip>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
+
+// The .qrc is in a static library (see mainwindow.cpp): register it for this view too.
+static void initLlmResources()
+{
+    Q_INIT_RESOURCE(resources);
+}
 
 namespace bucketlab::ui {
 
@@ -52,6 +62,7 @@ QColor defaultsColor(const QPalette& palette)
 LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), session_(session)
 {
     setObjectName("llmView");
+    initLlmResources();
 
     // Inputs: the trace, the two curves, NxD's limits, the budgets.
     auto* open = new QPushButton(tr("Open trace…"), this);
@@ -59,6 +70,11 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     open->setToolTip(tr("A CSV/TSV/JSONL of prompt and output token counts, e.g. the Azure "
                         "trace's ContextTokens,GeneratedTokens[,count]"));
     connect(open, &QPushButton::clicked, this, &LlmView::showOpenDialog);
+    auto* demo = new QPushButton(tr("Demo trace"), this);
+    demo->setObjectName("llmDemoTrace");
+    demo->setToolTip(tr("The Azure LLM inference trace of a coding service (8,819 requests; "
+                        "Microsoft Azure, CC-BY-4.0), built in"));
+    connect(demo, &QPushButton::clicked, this, &LlmView::openDemoTrace);
     trafficLabel_ = new QLabel(tr("No trace"), this);
     trafficLabel_->setObjectName("llmTrafficLabel");
     trafficLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -101,7 +117,10 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
                                   "cost); points of the front above it are greyed"));
 
     auto* inputs = new QGridLayout;
-    inputs->addWidget(open, 0, 0);
+    auto* openRow = new QHBoxLayout;
+    openRow->addWidget(open);
+    openRow->addWidget(demo);
+    inputs->addLayout(openRow, 0, 0);
     inputs->addWidget(trafficLabel_, 0, 1, 1, 5);
     inputs->addWidget(new QLabel(tr("CTE latency:"), this), 1, 0);
     inputs->addWidget(cteCurve_, 1, 1);
@@ -166,7 +185,12 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     integers->setTickStep(1);
     integers->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     pareto_->xAxis->setTicker(integers);
-    pareto_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    pareto_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    paretoHint_ = new QCPItemText(pareto_);
+    paretoHint_->position->setType(QCPItemPosition::ptAxisRectRatio);
+    paretoHint_->position->setCoords(0.5, 0.25);
+    paretoHint_->setText(tr("Optimize to see the joint\nPareto front: the lowest\nmean "
+                            "request latency\nfor each total of buckets"));
     frontGraph_ = pareto_->addGraph();
     frontGraph_->setName(tr("optimum per total (CTE+TKG)"));
     overBudgetGraph_ = pareto_->addGraph();
@@ -350,6 +374,23 @@ void LlmView::openTraffic(const QString& fileOrSpec)
         setStatus(error, true);
     else
         setStatus(tr("Opened %1").arg(fileOrSpec), false);
+}
+
+void LlmView::openDemoTrace()
+{
+    QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
+    if (dir.isEmpty())
+        dir = QDir::tempPath() + "/bucketlab";
+    const QString path = QDir(dir).filePath("llm/azure_code_pairs.csv");
+    QFile in(QStringLiteral(":/bucketlab/llm/azure_code_pairs.csv"));
+    QSaveFile out(path);
+    if (!QDir().mkpath(QFileInfo(path).absolutePath()) || !in.open(QIODevice::ReadOnly) ||
+        !out.open(QIODevice::WriteOnly) || out.write(in.readAll()) < 0 || !out.commit()) {
+        setStatus(tr("Cannot write the demo trace to %1").arg(QDir::toNativeSeparators(path)),
+                  true);
+        return;
+    }
+    openTraffic(path);
 }
 
 void LlmView::showOpenDialog()
@@ -550,6 +591,7 @@ void LlmView::refreshPareto()
     } else
         nxdGraph_->data()->clear();
     frontGraph_->setData(fx, fy, true);
+    paretoHint_->setVisible(!r);
     for (auto* label : splitLabels_)
         pareto_->removeItem(label);
     splitLabels_.clear();
@@ -586,6 +628,7 @@ void LlmView::applyColours()
         p->defaultsKey->setPen(QPen(defaultsColor(pal), 1.4, boundarySetDash("powers_of_two")));
     }
     const QColor muted = pal.color(QPalette::PlaceholderText);
+    paretoHint_->setColor(muted);
     frontGraph_->setPen(QPen(pal.color(QPalette::Text), 1.8));
     frontGraph_->setScatterStyle(QCPScatterStyle(
         QCPScatterStyle::ssCircle, pal.color(QPalette::Text), pal.color(QPalette::Text), 6));

@@ -47,6 +47,9 @@ public:
 
     // Opens a trace (the Open trace… button and File > Open LLM trace… end here).
     void openTraffic(const QString& fileOrSpec);
+    // The Azure LLM inference trace of a coding service (CC-BY-4.0, resources/llm/SOURCE.md),
+    // built into the application: copied to the cache folder and opened from there.
+    void openDemoTrace();
     // Writes the configs (Export… ends here); the outcome is shown in the view. Returns
     // an empty string or the error.
     QString exportTo(const QString& nxdPath, const QString& vllmPath);
@@ -101,6 +104,7 @@ private:
     QCPGraph* overBudgetGraph_ = nullptr;
     QCPGraph* currentGraph_ = nullptr;
     QCPGraph* nxdGraph_ = nullptr;
+    QCPItemText* paretoHint_ = nullptr;     // shown until a front exists
     std::vector<QCPItemText*> splitLabels_; // "CTE+TKG" above each point of the front
     QLabel* trafficLabel_ = nullptr;
     QLineEdit* cteCurve_ = nullptr;

@@ -452,6 +452,7 @@ void MainWindow::openDemo()
         dir = QDir::tempPath() + "/bucketlab";
     views_->setCurrentWidget(bucketsView_);
     loader_->openDemo(dir + "/demo");
+    llmView_->openDemoTrace(); // the LLM view's demo: the built-in Azure trace
 }
 
 void MainWindow::openTrafficDialog()
