@@ -11,9 +11,11 @@
 #include "ui/views/llmview.h"
 #include "ui/views/plot.h"
 
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -44,6 +46,7 @@ private Q_SLOTS:
     void dragUpdatesTotalsWhileMovingAndUndoRestores();
     void largestBucketIsPinned();
     void optimizeFromTheButtonAndPickAParetoPoint();
+    void compileBudgetGreysTheFront();
     void exportThroughTheDialogPassesTheRules();
     void brokenListsShowTheirRule();
     void rendersToPng();
@@ -197,6 +200,31 @@ void TestLlmView::optimizeFromTheButtonAndPickAParetoPoint()
     QCOMPARE(session_->evaluation()->models, direct.paretoByModels[2].models);
     QCOMPARE(session_->lists(LlmPhase::Cte).values(), direct.paretoByModels[2].lists.cte.values());
     QCOMPARE(session_->undoStack()->count(), 2);
+}
+
+// With a compile cost, the budget control greys the front's points that compile longer.
+void TestLlmView::compileBudgetGreysTheFront()
+{
+    openDemo();
+    auto* cost = view_->findChild<QLineEdit*>("llmCompileCost");
+    cost->setText("linear:60,0.01");
+    Q_EMIT cost->editingFinished();
+    QVERIFY(session_->costs().cteCompile.known());
+    QSignalSpy done(session_, &LlmSession::optimizeFinished);
+    QTest::mouseClick(view_->findChild<QPushButton*>("llmOptimize"), Qt::LeftButton);
+    QVERIFY(signalSeen(done, 120000));
+    QVERIFY(done.first().at(0).toBool());
+    QCPGraph* over = view_->paretoPlot()->graph(1);
+    QCOMPARE(over->name(), "over the compile budget");
+    QCOMPARE(over->dataCount(), 0); // no budget yet
+    const double budget = 700;
+    int expected = 0;
+    for (const auto& p : session_->tuneResult()->paretoByModels)
+        expected += p.compileS > budget ? 1 : 0;
+    QVERIFY(expected > 0 && expected < int(session_->tuneResult()->paretoByModels.size()));
+    view_->findChild<QDoubleSpinBox*>("llmCompileBudget")->setValue(budget);
+    QCOMPARE(session_->compileBudget(), budget);
+    QCOMPARE(over->dataCount(), expected);
 }
 
 void TestLlmView::exportThroughTheDialogPassesTheRules()
