@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/llm_options.h"
 #include "core/latency/latency_curve.h"
 #include "core/llm/compile_cost.h"
 #include "core/llm/decode_batches.h"
@@ -25,18 +26,11 @@ namespace bucketlab::cli {
 namespace {
 
 struct LlmCliOptions {
-    std::string traffic;
-    std::string promptField, outputField, countField;
-    std::string cteLatency, tkgLatency;
-    std::string latencyStat = "median";
-    int64_t maxContextLength = 0;
-    int64_t seqLen = 0;
-    int64_t speculationLength = 0;
+    LlmTrafficOptions in;
     int buckets = 0;
     std::string objective = "mean";
     double compileBudget = 0;
     double memoryBudget = 0;
-    std::string cteCompile, tkgCompile;
     std::string currentCte, currentTkg, currentBatches;
     int64_t maxBatch = 0;
     std::string decodeLog;
@@ -47,17 +41,6 @@ struct LlmCliOptions {
     bool force = false;
     bool json = false;
 };
-
-// Runs `load` and puts the field's option in front of its error, so the one error line
-// names the option as well as the file and line.
-template <typename F> auto forField(Field field, F load) -> decltype(load())
-{
-    try {
-        return load();
-    } catch (const Error& e) {
-        throw Error(subject(field) + ": " + e.marked());
-    }
-}
 
 bool isFile(const std::string& path)
 {
@@ -106,7 +89,7 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
                const std::vector<std::pair<std::string, ConfigViolation>>& checks)
 {
     std::printf("traffic    %s: %s requests, %s distinct (prompt, output) pairs\n",
-                o.traffic.c_str(), formatCount(traffic.requests()).c_str(),
+                o.in.traffic.c_str(), formatCount(traffic.requests()).c_str(),
                 formatCount(int64_t(traffic.pairs().size())).c_str());
     printSummary("prompt", traffic.promptSummary());
     printSummary("output", traffic.outputSummary());
@@ -220,49 +203,15 @@ Command addLlmCommand(CLI::App& app)
 {
     auto o = std::make_shared<LlmCliOptions>();
     auto* sub = app.add_subcommand("llm", commandSummary("llm"));
-    sub->add_option("--traffic", o->traffic,
-                    "Requests: CSV/TSV/JSONL with prompt and output token counts (e.g. the Azure "
-                    "trace's ContextTokens,GeneratedTokens[,count]) or a spec such as "
-                    "'prompt=lognormal:mu=7,sigma=1,max=8000;output=geometric:mean=200,"
-                    "max=2000;n=20000;seed=1'")
-        ->required();
-    sub->add_option("--prompt-field", o->promptField, "Column or JSON field of prompt tokens");
-    sub->add_option("--output-field", o->outputField, "Column or JSON field of output tokens");
-    sub->add_option("--count-field", o->countField,
-                    "Column or field counting requests per row (default: count when present)");
-    sub->add_option("--cte-latency", o->cteLatency,
-                    "CTE (prefill) latency by prompt bucket: a profile (bucketlab.profile/1 JSON "
-                    "or CSV length,latency_ms) or linear:a,b / poly:c0,c1,c2 (ms)")
-        ->required();
-    sub->add_option("--tkg-latency", o->tkgLatency,
-                    "TKG latency of one decode step by sequence bucket: a profile or "
-                    "linear:a,b / poly:... (ms)")
-        ->required();
-    sub->add_option("--latency-stat", o->latencyStat, "Profile statistic per point: median or mean")
-        ->capture_default_str();
-    sub->add_option("--max-context-length", o->maxContextLength,
-                    "NxD max_context_length: the longest prompt; the largest CTE bucket")
-        ->required();
-    sub->add_option("--seq-len", o->seqLen,
-                    "NxD seq_len (vLLM --max-model-len): the longest prompt + output; the largest "
-                    "TKG bucket")
-        ->required();
+    addLlmTrafficOptions(sub, o->in, "--traffic", true);
     sub->add_option("--buckets", o->buckets,
                     "Compiled models allowed in total: CTE buckets + TKG buckets (batch x "
                     "sequence with batch buckets)")
         ->required();
-    sub->add_option("--speculation-length", o->speculationLength,
-                    "Speculation length: added to a TKG step's required length, as NxD does")
-        ->capture_default_str();
     sub->add_option("--objective", o->objective,
                     "mean (mean request latency) or ttft-p99:MS (mean request latency with the "
                     "TTFT p99 <= MS)")
         ->capture_default_str();
-    sub->add_option("--cte-compile", o->cteCompile,
-                    "Compile cost per CTE bucket: linear:a,b seconds by length, or a CSV "
-                    "length,compile_s[,memory_mib]");
-    sub->add_option("--tkg-compile", o->tkgCompile,
-                    "Compile cost per TKG sequence bucket (per batch bucket with batches)");
     sub->add_option("--compile-budget", o->compileBudget,
                     "Total compile time allowed, seconds (needs --cte-compile/--tkg-compile)");
     sub->add_option("--memory-budget", o->memoryBudget,
@@ -306,7 +255,7 @@ Command addLlmCommand(CLI::App& app)
     return {
         sub, [o] {
             LlmTuneSettings settings;
-            settings.limits = {o->maxContextLength, o->seqLen, o->speculationLength};
+            settings.limits = {o->in.maxContextLength, o->in.seqLen, o->in.speculationLength};
             checkServingLimits(settings.limits);
             if (o->buckets < 2)
                 throw Error("--buckets must be at least 2 (one CTE and one TKG bucket), got " +
@@ -322,7 +271,7 @@ Command addLlmCommand(CLI::App& app)
             if (!batched && (!o->tkgBatchLatency.empty() || !o->currentBatches.empty()))
                 throw Error("--tkg-batch-latency and --current-batches need --max-batch or "
                             "--decode-log");
-            if (batched && o->speculationLength > 0)
+            if (batched && o->in.speculationLength > 0)
                 throw Error("--speculation-length cannot be combined with batch buckets "
                             "(NxD rule: token_generation_batches is not supported with "
                             "speculation)");
@@ -344,7 +293,7 @@ Command addLlmCommand(CLI::App& app)
                                 quote(v));
             } else
                 throw Error("--objective must be mean or ttft-p99:MS, got " + quote(o->objective));
-            const LatencyStatistic stat = parseLatencyStatistic(o->latencyStat);
+            parseLatencyStatistic(o->in.latencyStat); // a bad name is bad usage, before any work
             LlmBucketLists current;
             if (!o->currentCte.empty())
                 current.cte = Boundaries::parse(o->currentCte, Field::CurrentCteBuckets);
@@ -357,8 +306,8 @@ Command addLlmCommand(CLI::App& app)
             // without --force.
             OutputCheck outCheck;
             outCheck.force = o->force;
-            for (const auto& in : {o->traffic, o->cteLatency, o->tkgLatency, o->cteCompile,
-                                   o->tkgCompile, o->decodeLog, o->tkgBatchLatency})
+            outCheck.inputs = o->in.inputFiles();
+            for (const auto& in : {o->decodeLog, o->tkgBatchLatency})
                 if (isFile(in))
                     outCheck.inputs.push_back(in);
             const std::pair<Field, std::string*> outputs[] = {
@@ -375,23 +324,8 @@ Command addLlmCommand(CLI::App& app)
                                     " name the same file");
             }
 
-            TrafficReadOptions read;
-            read.promptField = o->promptField;
-            read.outputField = o->outputField;
-            read.countField = o->countField;
-            const RequestTraffic traffic =
-                forField(Field::Traffic, [&] { return loadRequestTraffic(o->traffic, read); });
-            LlmCosts costs;
-            costs.cte = forField(Field::CteLatency,
-                                 [&] { return LatencyCurve::load(o->cteLatency, stat); });
-            costs.tkg = forField(Field::TkgLatency,
-                                 [&] { return LatencyCurve::load(o->tkgLatency, stat); });
-            if (!o->cteCompile.empty())
-                costs.cteCompile = forField(Field::CteCompileCost,
-                                            [&] { return CompileCost::load(o->cteCompile); });
-            if (!o->tkgCompile.empty())
-                costs.tkgCompile = forField(Field::TkgCompileCost,
-                                            [&] { return CompileCost::load(o->tkgCompile); });
+            const RequestTraffic traffic = loadLlmTraffic(o->in);
+            LlmCosts costs = loadLlmCosts(o->in);
             DecodeCalls calls;
             if (batched) {
                 costs.tkgBatch = forField(Field::TkgBatchLatency, [&] {
@@ -417,10 +351,10 @@ Command addLlmCommand(CLI::App& app)
                 c.contextEncodingBuckets = b.evaluation.lists.cte;
                 c.tokenGenerationBuckets = b.evaluation.lists.tkg;
                 c.tokenGenerationBatches = b.evaluation.lists.batches;
-                c.maxContextLength = o->maxContextLength;
-                c.seqLen = o->seqLen;
+                c.maxContextLength = o->in.maxContextLength;
+                c.seqLen = o->in.seqLen;
                 c.batchSize = batched ? (o->maxBatch > 0 ? o->maxBatch : calls.maxBatch()) : 0;
-                c.speculationLength = o->speculationLength;
+                c.speculationLength = o->in.speculationLength;
                 for (const auto& v : checkNxdConfig(c))
                     checks.emplace_back("current", v);
             }
@@ -431,13 +365,13 @@ Command addLlmCommand(CLI::App& app)
                 c.contextEncodingBuckets = r.best.lists.cte;
                 c.tokenGenerationBuckets = r.best.lists.tkg;
                 c.tokenGenerationBatches = r.best.lists.batches;
-                c.maxContextLength = o->maxContextLength;
-                c.seqLen = o->seqLen;
-                c.speculationLength = o->speculationLength;
+                c.maxContextLength = o->in.maxContextLength;
+                c.seqLen = o->in.seqLen;
+                c.speculationLength = o->in.speculationLength;
                 const int64_t maxSeqs =
                     r.best.lists.batches.empty() ? 1 : r.best.lists.batches.largest();
                 c.batchSize = r.best.lists.batches.empty() ? 0 : maxSeqs;
-                const VllmServeSettings vllm{o->seqLen, maxSeqs, o->maxContextLength};
+                const VllmServeSettings vllm{o->in.seqLen, maxSeqs, o->in.maxContextLength};
                 if (!o->nxdConfig.empty()) {
                     writeChecked(o->nxdConfig, nxdNeuronConfigJson(c), o->force,
                                  [&](const std::string& text) {
@@ -469,14 +403,14 @@ Command addLlmCommand(CLI::App& app)
                     written.push_back(o->vllmNeuronConfig +
                                       " (vLLM Neuron plugin --additional-config; run with "
                                       "--max-num-batched-tokens " +
-                                      std::to_string(o->maxContextLength) + " --max-num-seqs " +
+                                      std::to_string(o->in.maxContextLength) + " --max-num-seqs " +
                                       std::to_string(maxSeqs) + ")");
                 }
             }
 
             if (o->json) {
                 auto j = r.toJson();
-                j["traffic"] = {{"source", o->traffic},
+                j["traffic"] = {{"source", o->in.traffic},
                                 {"requests", traffic.requests()},
                                 {"distinct_pairs", traffic.pairs().size()}};
                 for (const auto& [key, s] : {std::pair{"prompt", traffic.promptSummary()},

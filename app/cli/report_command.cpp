@@ -1,12 +1,15 @@
 #include "app/cli/command.h"
+#include "app/cli/llm_options.h"
 #include "app/cli/terminal_progress.h"
 #include "app/cli/torch_steps.h"
 #include "core/project/project.h"
 #include "core/report/html_report.h"
+#include "core/report/llm_report_section.h"
 #include "core/report/report_builder.h"
 #include "core/spec/boundaries.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "core/util/output_file.h"
 
 #include <cstdio>
@@ -36,6 +39,8 @@ struct ReportOptions {
     bool noKernelCheck = false;
     std::string compare; // a project file: run B
     std::string compareDistribution, compareColumn, compareLatency;
+    LlmTrafficOptions llm; // the LLM serving section, when --llm-traffic is given
+    int llmBuckets = 0;
     std::string html;
     bool force = false;
     bool json = false;
@@ -85,6 +90,23 @@ std::string commandLine(const ReportOptions& o)
     add("--compare-distribution", o.compareDistribution);
     add("--compare-column", o.compareColumn);
     add("--compare-latency", o.compareLatency);
+    if (o.llm.given()) {
+        add("--llm-traffic", o.llm.traffic);
+        add("--prompt-field", o.llm.promptField);
+        add("--output-field", o.llm.outputField);
+        add("--count-field", o.llm.countField);
+        add("--cte-latency", o.llm.cteLatency);
+        add("--tkg-latency", o.llm.tkgLatency);
+        if (o.llm.latencyStat != "median")
+            add("--latency-stat", o.llm.latencyStat);
+        add("--max-context-length", std::to_string(o.llm.maxContextLength));
+        add("--seq-len", std::to_string(o.llm.seqLen));
+        if (o.llm.speculationLength > 0)
+            add("--speculation-length", std::to_string(o.llm.speculationLength));
+        add("--cte-compile", o.llm.cteCompile);
+        add("--tkg-compile", o.llm.tkgCompile);
+        add("--llm-buckets", std::to_string(o.llmBuckets));
+    }
     add("--html", o.html);
     return s;
 }
@@ -195,6 +217,10 @@ Command addReportCommand(CLI::App& app)
                     "A second run's latency (profile or spec), on --distribution's traffic unless "
                     "--compare-distribution gives another")
         ->excludes(compare);
+    addLlmTrafficOptions(sub, o->llm, "--llm-traffic", false);
+    sub->add_option("--llm-buckets", o->llmBuckets,
+                    "With --llm-traffic: compiled models allowed in total (CTE + TKG buckets) "
+                    "for the LLM section (default 12)");
     sub->add_option("--html", o->html, "HTML file to write")->required();
     sub->add_flag("--force", o->force, "Replace --html if it exists");
     sub->add_flag("--json", o->json, "Print the summary figures as JSON");
@@ -203,14 +229,38 @@ Command addReportCommand(CLI::App& app)
                 "--distribution traffic.csv --latency profile.json --current 128,512 --html "
                 "buckets.html\n  bucketlab-cli report --distribution traffic.csv --latency "
                 "profile.json --current 128,512 --compare-distribution new_traffic.csv --html "
-                "buckets.html");
+                "buckets.html\n  bucketlab-cli report ... --llm-traffic "
+                "resources/llm/azure_code_pairs.csv --cte-latency poly:8,0.025,0.0000025 "
+                "--tkg-latency linear:9,0.0004 --max-context-length 8192 --seq-len 10240 "
+                "--llm-buckets 14 --html buckets.html (adds the LLM serving section)");
 
     return {sub,
             [o] {
-                const auto inputs =
+                auto inputs =
                     existingFiles({&o->distribution, &o->latency, &o->package, &o->compare,
                                    &o->compareDistribution, &o->compareLatency});
+                for (const auto& in : o->llm.inputFiles())
+                    inputs.push_back(in);
                 checkOutputPath(o->html, OutputCheck{o->force, inputs});
+                requireLlmTrafficOptions(o->llm, "--llm-traffic");
+                if (!o->llm.given() && o->llmBuckets != 0)
+                    throw Error("--llm-buckets needs --llm-traffic");
+                // The LLM section first: its input errors come before any kernel check runs.
+                std::optional<LlmReportSection> llm;
+                if (o->llm.given()) {
+                    LlmTuneSettings settings;
+                    settings.limits = o->llm.limits();
+                    checkServingLimits(settings.limits);
+                    settings.totalBuckets = o->llmBuckets == 0 ? 12 : o->llmBuckets;
+                    if (settings.totalBuckets < 2)
+                        throw Error("--llm-buckets must be at least 2 (one CTE and one TKG "
+                                    "bucket), got " +
+                                    std::to_string(settings.totalBuckets));
+                    parseLatencyStatistic(o->llm.latencyStat);
+                    const RequestTraffic traffic = loadLlmTraffic(o->llm);
+                    const LlmCosts costs = loadLlmCosts(o->llm);
+                    llm = makeLlmReportSection(o->llm.traffic, traffic, costs, settings);
+                }
                 BoundaryReportRequest r;
                 r.distribution = o->distribution;
                 r.column = o->column;
@@ -229,8 +279,14 @@ Command addReportCommand(CLI::App& app)
                 r.threads = o->threads;
                 r.commandLine = commandLine(*o);
                 r.compareWith = secondRun(*o);
-                const BoundaryReportRun run =
-                    makeBoundaryReport(r, torchSteps().report, terminalJob());
+                BoundaryReportRun run = makeBoundaryReport(r, torchSteps().report, terminalJob());
+                if (llm) {
+                    for (const auto& [role, source] : {std::pair{"llm traffic", o->llm.traffic},
+                                                       std::pair{"cte latency", o->llm.cteLatency},
+                                                       std::pair{"tkg latency", o->llm.tkgLatency}})
+                        run.report.environment.inputs.push_back(describeReportInput(role, source));
+                    run.report.llm = std::move(llm);
+                }
                 const BoundaryReport& report = run.report;
 
                 const std::string html = renderHtmlReport(report);
@@ -246,6 +302,13 @@ Command addReportCommand(CLI::App& app)
                         std::cout << "  note: " << summary.caveat << "\n";
                     if (report.runs)
                         std::cout << "  run B: " << describeRunComparison(*report.runs) << "\n";
+                    if (report.llm && report.llm->result.feasible) {
+                        const LlmEvaluation& best = report.llm->result.best;
+                        std::cout << "  llm: CTE " << formatLengths(best.lists.cte) << " | TKG "
+                                  << formatLengths(best.lists.tkg) << ", mean request "
+                                  << formatMs(best.meanRequestMs) << "\n";
+                    } else if (report.llm)
+                        std::cout << "  llm: " << report.llm->result.infeasibleReason << "\n";
                     if (report.kernelChecks.empty())
                         std::cout << "  kernel: no validation run (--no-kernel-check)\n";
                     for (const auto& k : report.kernelChecks)
@@ -266,7 +329,7 @@ Command addReportCommand(CLI::App& app)
                 }
                 return code;
             },
-            {{Field::Output, "--html"}},
+            {{Field::Output, "--html"}, {Field::Traffic, "--llm-traffic"}},
             [o] {
                 return !o->noKernelCheck;
             }};

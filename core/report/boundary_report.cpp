@@ -243,6 +243,7 @@ nlohmann::json boundaryReportJson(const BoundaryReport& report, const std::strin
                                {"sha256", in.isFile ? json(in.sha256) : json(nullptr)},
                                {"bytes", in.isFile ? json(in.bytes) : json(nullptr)}});
     j["compare"] = report.runs ? runComparisonJson(*report.runs) : json(nullptr);
+    j["llm"] = report.llm ? llmReportSectionJson(*report.llm) : json(nullptr);
     return j;
 }
 

@@ -5,6 +5,7 @@
 // core/report/html_report.h, the LibTorch parts (kernel checks) core/report/report_checks.h.
 #pragma once
 
+#include "core/report/llm_report_section.h"
 #include "core/report/run_comparison.h"
 #include "core/tuning/tuning_report.h"
 
@@ -113,6 +114,8 @@ struct BoundaryReport {
     ReportEnvironment environment;
     // Set when a second run was given: the report's sets priced on both runs.
     std::optional<RunComparison> runs;
+    // Set when LLM request traffic was given: the LLM serving section.
+    std::optional<LlmReportSection> llm;
 };
 
 // "Powers of two (NxD default)" for "powers_of_two", and so on; other names as they are.
@@ -120,7 +123,8 @@ std::string baselineDisplayName(const std::string& name);
 
 // The figures `report --json` prints: {"summary", "caveat", "current", "tuned", "gain",
 // "optimum", "knee_buckets", "kernel_checks", "kernel_checks_run", "environment", "inputs",
-// "compare"}; "compare" is run_comparison.h's document, or null without a second run.
+// "compare", "llm"}; "compare" is run_comparison.h's document, or null without a second run;
+// "llm" is llm_report_section.h's, or null without LLM traffic.
 nlohmann::json boundaryReportJson(const BoundaryReport& report, const std::string& htmlPath);
 
 } // namespace bucketlab

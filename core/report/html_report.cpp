@@ -112,6 +112,10 @@ td.l, td.hash { white-space: normal; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase;
   letter-spacing: .04em; border-bottom-width: 2px; white-space: nowrap; }
 td.l, th.l { text-align: left; }
+table.llm-lists th { text-transform: none; white-space: normal; }
+table.llm-lists td.l { min-width: 120px; }
+pre.config { background: var(--panel); border: 1px solid var(--border); padding: 10px 12px;
+  overflow-x: auto; font-size: 13px; }
 tr.total td { font-weight: 600; border-top: 2px solid var(--border); }
 tr.highlight td { background: var(--panel); font-weight: 600; }
 .table-note { color: var(--muted); font-size: 13px; margin: 2px 0 0; }
@@ -1215,6 +1219,9 @@ std::string renderHtmlReport(const BoundaryReport& r)
          ". Pareto front of mean latency against the number of buckets"
          "</figcaption></figure>\n";
     h += paretoTable(c);
+
+    if (r.llm)
+        h += renderLlmReportSection(*r.llm);
 
     h += "<h2>Kernel validation</h2>";
     h += kernelSection(r);

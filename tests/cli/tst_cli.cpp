@@ -351,6 +351,30 @@ QStringList commandLine(const QString& command, const QString& demo, const QStri
         return {"report", "--distribution",     traffic,   "--latency",
                 profile,  "--current",          "128,512", "--no-kernel-check",
                 "--html", out + "/report.html", "--force"};
+    if (command == "report --no-kernel-check --llm-traffic")
+        return {"report",
+                "--distribution",
+                traffic,
+                "--latency",
+                profile,
+                "--current",
+                "128,512",
+                "--no-kernel-check",
+                "--llm-traffic",
+                QStringLiteral(BUCKETLAB_SOURCE_DIR) + "/resources/llm/azure_code_pairs.csv",
+                "--cte-latency",
+                "poly:8,0.025,0.0000025",
+                "--tkg-latency",
+                "linear:9,0.0004",
+                "--max-context-length",
+                "8192",
+                "--seq-len",
+                "10240",
+                "--llm-buckets",
+                "14",
+                "--html",
+                out + "/report_llm.html",
+                "--force"};
     if (command == "llm")
         return {"llm",
                 "--traffic",
@@ -387,8 +411,9 @@ void TestCli::torchFreeCommandsLoadNoLibTorch_data()
 {
     QTest::addColumn<QString>("command");
     QTest::addColumn<bool>("loadsTorch");
-    for (const char* c : {"version", "help", "tune help", "inspect", "distribution", "tune",
-                          "report --no-kernel-check", "llm"})
+    for (const char* c :
+         {"version", "help", "tune help", "inspect", "distribution", "tune",
+          "report --no-kernel-check", "report --no-kernel-check --llm-traffic", "llm"})
         QTest::addRow("%s", c) << c << false;
     // The control: the dynamic loader's log does name LibTorch when a command needs it.
     QTest::addRow("build --help (the torch module)") << "build help" << true;

@@ -110,6 +110,7 @@ private Q_SLOTS:
     void withoutCompareNoRunsSection();
     void comparesTwoRuns_data();
     void comparesTwoRuns();
+    void llmSection();
     void badInput_data();
     void badInput();
 
@@ -130,6 +131,7 @@ void TestReport::initTestCase()
     QVERIFY(writeAll(path("exists.html"), "keep me"));
     QVERIFY(writeAll(path("bad_traffic.csv"), "length\n5\nfive\n"));
     QVERIFY(writeAll(path("notes.txt"), "not a model\n"));
+    QVERIFY(writeAll(path("bad_trace.csv"), "ContextTokens,GeneratedTokens\n100,20\nlots,5\n"));
     QVERIFY(writeAll(path("few_lengths.csv"), "length\n10\n20\n20\n30\n"));
     // Run B as a project: a CSV whose length column is not a default name (the project's
     // options say which), a latency spec and a boundary set of its own.
@@ -166,7 +168,9 @@ void TestReport::help()
     QCOMPARE(r.exitCode, 0);
     for (const char* option :
          {"--distribution", "--latency", "--current", "--tuned", "--tune", "--package", "--html",
-          "--json", "--force", "--compare", "--compare-distribution", "--compare-latency"})
+          "--json", "--force", "--compare", "--compare-distribution", "--compare-latency",
+          "--llm-traffic", "--llm-buckets", "--cte-latency", "--tkg-latency",
+          "--max-context-length", "--seq-len"})
         QVERIFY2(r.out.contains(option), option);
 }
 
@@ -556,6 +560,78 @@ void TestReport::comparesTwoRuns()
     QCOMPARE(roles.contains("run B project"), compare.contains("--compare"));
 }
 
+// With request traffic, the report gains the LLM serving section: its figures are those
+// `bucketlab-cli llm` computes for the same options (both from core/llm), the JSON has an
+// "llm" object, and the file stays self-contained.
+void TestReport::llmSection()
+{
+    const QString trace =
+        QStringLiteral(BUCKETLAB_SOURCE_DIR "/resources/llm/azure_code_pairs.csv");
+    const QStringList llmOptions{"--cte-latency",
+                                 "poly:8,0.025,0.0000025",
+                                 "--tkg-latency",
+                                 "linear:9,0.0004",
+                                 "--max-context-length",
+                                 "8192",
+                                 "--seq-len",
+                                 "10240"};
+    const auto r =
+        runCli(QStringList{"report", "--distribution", kTraffic, "--latency", kLatency, "--current",
+                           "128,512", "--no-kernel-check", "--llm-traffic", trace, "--llm-buckets",
+                           "14", "--html", path("llm_report.html"), "--json"} +
+               llmOptions);
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    QVERIFY(j["llm"].isObject());
+    const QJsonObject llm = j["llm"].toObject();
+
+    const auto direct =
+        runCli(QStringList{"llm", "--traffic", trace, "--buckets", "14", "--json"} + llmOptions);
+    QVERIFY2(direct.exitCode == 0, direct.err.constData());
+    const QJsonObject d = QJsonDocument::fromJson(direct.out).object();
+    for (const char* key : {"cte_buckets", "tkg_buckets", "mean_request_ms", "mean_ttft_ms",
+                            "p99_ttft_ms", "models", "baselines"})
+        QVERIFY2(llm[key] == d[key], key);
+    QVERIFY(llm["nxd_config"].isObject());
+    QCOMPARE(llm["nxd_config"].toObject()["context_encoding_buckets"], d["cte_buckets"]);
+    QVERIFY(llm["config_violations"].toArray().isEmpty());
+    QCOMPARE(llm["traffic"].toObject()["source"].toString(), trace);
+
+    const QString html = QString::fromUtf8(readAll(path("llm_report.html")));
+    QVERIFY(html.contains("<h2 id=\"llm\">LLM serving buckets</h2>"));
+    // The recommended row and the NxD default row carry the JSON's figures (formatted).
+    const auto joined = [](const QJsonArray& a) {
+        QStringList out;
+        for (const auto& v : a)
+            out << QString::number(v.toInteger());
+        return out.join(", ");
+    };
+    QVERIFY(html.contains("<td class=\"l\">" + joined(llm["cte_buckets"].toArray()) + "</td>"));
+    QJsonObject nxd;
+    for (const auto& b : llm["baselines"].toArray())
+        if (b.toObject()["name"] == "nxd_default")
+            nxd = b.toObject();
+    QVERIFY(!nxd.isEmpty());
+    QVERIFY(html.contains("<td class=\"l\">" + joined(nxd["tkg_buckets"].toArray()) + "</td>"));
+    const double gain = nxd["tuned_gain_pct"].toDouble();
+    QVERIFY(gain > 0);
+    QVERIFY2(html.contains(QString::number(gain, 'f', 1) + " %"),
+             qPrintable(QString::number(gain)));
+    // Self-contained still, with the LLM charts inline, and the inputs recorded.
+    QVERIFY(!html.contains("<script", Qt::CaseInsensitive));
+    QVERIFY(!html.contains("http://") && !html.contains("https://"));
+    QCOMPARE(html.count("<svg"), html.count("</svg>"));
+    QVERIFY(html.count("<svg") >= 8);
+    QVERIFY(html.contains("context_encoding_buckets"));
+    QStringList roles;
+    for (const auto& in : j["inputs"].toArray())
+        roles << in.toObject()["role"].toString();
+    QVERIFY2(roles.contains("llm traffic"), qPrintable(roles.join(",")));
+    // Without request traffic there is no section and "llm" is null.
+    QVERIFY(json_["llm"].isNull());
+    QVERIFY(!html_.contains("id=\"llm\""));
+}
+
 void TestReport::badInput_data()
 {
     QTest::addColumn<QStringList>("args"); // DIR/ and PKG are substituted
@@ -625,6 +701,21 @@ void TestReport::badInput_data()
         << compare +
                QStringList{"--compare", "DIR/b.bucketlab.json", "--compare-distribution", kTrafficB}
         << "excludes";
+    const QStringList llm =
+        compare +
+        QStringList{"--cte-latency",        "linear:5,0.01", "--tkg-latency", "linear:8,0.001",
+                    "--max-context-length", "4096",          "--seq-len",     "8192"};
+    QTest::addRow("llm: missing trace")
+        << llm + QStringList{"--llm-traffic", "DIR/nope_trace.csv"} << "--llm-traffic";
+    QTest::addRow("llm: missing trace names the file")
+        << llm + QStringList{"--llm-traffic", "DIR/nope_trace.csv"} << "nope_trace.csv";
+    QTest::addRow("llm: trace without its curves")
+        << compare + QStringList{"--llm-traffic", "DIR/few_lengths.csv"}
+        << "--llm-traffic needs --cte-latency";
+    QTest::addRow("llm: buckets without a trace")
+        << compare + QStringList{"--llm-buckets", "6"} << "--llm-buckets needs --llm-traffic";
+    QTest::addRow("llm: trace with a bad line")
+        << llm + QStringList{"--llm-traffic", "DIR/bad_trace.csv"} << "bad_trace.csv:3";
     QTest::addRow("compare: with kernel checks, bad latency")
         << base + QStringList{"--distribution", kTraffic, "--compare-latency",
                               "DIR/nope.json",  "--html", "DIR/out.html"}

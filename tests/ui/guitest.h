@@ -2,18 +2,12 @@
 // settings and caches isolated from the user's (QStandardPaths test mode).
 #pragma once
 
+#include "signalseen.h"
+
 #include <QApplication>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
-
-// True once the spy has caught its signal, whether before this call or within the timeout.
-// QSignalSpy::wait() alone waits for a *new* emission and misses one that arrived while an
-// earlier QTRY_ or qWait() was spinning the event loop.
-inline bool signalSeen(QSignalSpy& spy, int timeoutMs)
-{
-    return spy.count() > 0 || spy.wait(timeoutMs);
-}
 
 #define BUCKETLAB_GUI_TEST_MAIN(TestClass)                                                         \
     int main(int argc, char** argv)                                                                \

@@ -10,6 +10,7 @@
 #include "ui/models/validationtablemodel.h"
 #include "ui/views/bucketsview.h"
 #include "ui/views/latencyview.h"
+#include "ui/views/llmview.h"
 #include "ui/views/mainwindow.h"
 #include "ui/views/packageview.h"
 #include "ui/views/plot.h"
@@ -122,6 +123,7 @@ private Q_SLOTS:
     void aFinishedProfileLeavesNoPanelStale();
     void validationFollowsTheActiveSet();
     void viewKeysAndTheirList();
+    void llmViewUndoesFromTheMenuWithoutTouchingTheProject();
 
 private:
     QString writeOtherProject();
@@ -787,9 +789,9 @@ void TestMainWindow::viewKeysAndTheirList()
     w.show();
     w.activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(&w));
-    // Ctrl+1..5 are the views in tab order, wherever the focus is.
+    // Ctrl+1..6 are the views in tab order, wherever the focus is.
     w.findChild<QDockWidget*>()->widget()->setFocus();
-    for (int i : {3, 5, 2, 4, 1}) {
+    for (int i : {3, 6, 5, 2, 4, 1}) {
         QTest::keyClick(&w, Qt::Key(Qt::Key_0 + i), Qt::ControlModifier);
         QCOMPARE(w.views()->currentIndex(), i - 1);
     }
@@ -813,10 +815,47 @@ void TestMainWindow::viewKeysAndTheirList()
                     table->item(r, 2)->text();
     const QString all = rows.join("\n");
     for (const char* row :
-         {"View | Graph | Ctrl+4", "View | Validation | Ctrl+5",
+         {"View | Graph | Ctrl+4", "View | Validation | Ctrl+5", "View | LLM | Ctrl+6",
           "Tools | Optimize Buckets | Ctrl+R", "Graph view | Fit to width | Ctrl+0",
           "Graph view | Find node | Ctrl+F", "File | Quit | Ctrl+Q"})
         QVERIFY2(rows.contains(row), qPrintable(QString(row) + " not in:\n" + all));
+}
+
+// The LLM view's edits have their own undo stack: Edit > Undo reaches them while the view is
+// in front, the project's edits otherwise, and they never mark the project modified.
+void TestMainWindow::llmViewUndoesFromTheMenuWithoutTouchingTheProject()
+{
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.openDemo();
+    QVERIFY(waitLoad(w));
+    w.session()->editActiveBoundaries({48, 64, 128, 512}, "edit");
+    QVERIFY(w.isWindowModified());
+    w.session()->setSaved(); // as if saved
+    QVERIFY(!w.isWindowModified());
+
+    QTest::keyClick(&w, Qt::Key_6, Qt::ControlModifier);
+    QCOMPARE(w.views()->currentWidget(), static_cast<QWidget*>(w.llmView()));
+    w.llmView()->openTraffic(
+        QStringLiteral(BUCKETLAB_SOURCE_DIR "/resources/llm/azure_code_pairs.csv"));
+    bucketlab::ui::LlmSession* llm = w.llmView()->session();
+    QVERIFY(llm->ready());
+    const auto defaults = llm->lists(bucketlab::ui::LlmPhase::Cte).values();
+    auto lists = llm->bucketLists();
+    lists.cte = bucketlab::Boundaries{300, 1000, 8192};
+    llm->editLists(lists, "test edit");
+    QVERIFY(!w.isWindowModified()); // not the project's
+    QAction* undo = w.findChild<QAction*>("actionUndo");
+    QVERIFY(undo->isEnabled());
+    undo->trigger();
+    QCOMPARE(llm->lists(bucketlab::ui::LlmPhase::Cte).values(), defaults);
+    QCOMPARE(w.session()->activeBoundaries(), (std::vector<int64_t>{48, 64, 128, 512}));
+    // Back on the Buckets view, Undo is the project's again.
+    QTest::keyClick(&w, Qt::Key_1, Qt::ControlModifier);
+    undo->trigger();
+    QCOMPARE(w.session()->activeBoundaries(), (std::vector<int64_t>{128, 512}));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestMainWindow)

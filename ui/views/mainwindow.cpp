@@ -17,6 +17,7 @@
 #include "ui/views/exportdialog.h"
 #include "ui/views/graphview.h"
 #include "ui/views/latencyview.h"
+#include "ui/views/llmview.h"
 #include "ui/views/packageview.h"
 #include "ui/views/plot.h"
 #include "ui/views/plotsupport.h"
@@ -50,6 +51,7 @@
 #include <QTableWidget>
 #include <QToolBar>
 #include <QToolButton>
+#include <QUndoGroup>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -114,6 +116,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     views_->addTab(packageView_, tr("Package"));
     views_->addTab(graphView_, tr("Graph"));
     views_->addTab(validationView_, tr("Validation"));
+    // LLM serving buckets: not part of the project, so its edits have their own undo stack
+    // (and never mark the project modified); Edit > Undo follows the view in front.
+    llmSession_ = new LlmSession(nullptr, this);
+    llmView_ = new LlmView(llmSession_, views_);
+    views_->addTab(llmView_, tr("LLM"));
     layout->addWidget(views_, 1);
     setCentralWidget(central);
 
@@ -147,7 +154,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(comparisonPanel_, &RunComparisonPanel::failed, this, &MainWindow::showError);
 
     createActions();
-    // Ctrl+1..5 go to the views in tab order; the Project panel toggles with Alt+0.
+    // Ctrl+1..6 go to the views in tab order; the Project panel toggles with Alt+0.
     QMenu* viewMenu = menuBar()->findChild<QMenu*>("viewMenu");
     for (int i = 0; i < views_->count() && i < 9; ++i) {
         QAction* go = viewMenu->addAction(views_->tabText(i), this,
@@ -224,6 +231,13 @@ void MainWindow::createActions()
     QAction* traffic = file->addAction(tr("Open &Traffic…"), this, &MainWindow::openTrafficDialog);
     traffic->setToolTip(tr("Read traffic with options: a CSV column, a JSONL field, or texts "
                            "tokenized with a WordPiece vocabulary"));
+    QAction* llmTrace = file->addAction(tr("Open &LLM Trace…"), this, [this] {
+        views_->setCurrentWidget(llmView_);
+        llmView_->showOpenDialog();
+    });
+    llmTrace->setObjectName("actionOpenLlmTrace");
+    llmTrace->setToolTip(tr("Open LLM request traffic (prompt and output tokens) in the LLM "
+                            "view"));
     QAction* openProj = file->addAction(tr("Open &Project…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Open project"), QString(), tr("BucketLab projects (*.bucketlab.json)"));
@@ -309,10 +323,19 @@ void MainWindow::createActions()
     quit->setObjectName("actionQuit");
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = session_->undoStack()->createUndoAction(this, tr("&Undo"));
+    undoGroup_ = new QUndoGroup(this);
+    undoGroup_->addStack(session_->undoStack());
+    undoGroup_->addStack(llmSession_->undoStack());
+    const auto followUndo = [this] {
+        undoGroup_->setActiveStack(views_->currentWidget() == llmView_ ? llmSession_->undoStack()
+                                                                       : session_->undoStack());
+    };
+    connect(views_, &QTabWidget::currentChanged, this, followUndo);
+    followUndo();
+    QAction* undo = undoGroup_->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
     undo->setObjectName("actionUndo");
-    QAction* redo = session_->undoStack()->createRedoAction(this, tr("&Redo"));
+    QAction* redo = undoGroup_->createRedoAction(this, tr("&Redo"));
     redo->setShortcut(QKeySequence::Redo);
     redo->setObjectName("actionRedo");
     edit->addAction(undo);
@@ -476,6 +499,7 @@ void MainWindow::openDemo()
         dir = QDir::tempPath() + "/bucketlab";
     views_->setCurrentWidget(bucketsView_);
     loader_->openDemo(dir + "/demo");
+    llmView_->openDemoTrace(); // the LLM view's demo: the built-in Azure trace
 }
 
 void MainWindow::openTrafficDialog()

@@ -17,6 +17,8 @@ class QProgressBar;
 class QCustomPlot;
 class QTabWidget;
 
+class QUndoGroup;
+
 namespace bucketlab::ui {
 
 class BackgroundJob;
@@ -25,6 +27,8 @@ class LatencyView;
 class PackageView;
 class GraphView;
 class ValidationView;
+class LlmSession;
+class LlmView;
 class ProjectPanel;
 class RecentFiles;
 class RunComparisonPanel;
@@ -57,6 +61,7 @@ public:
     GraphView* graphView() const { return graphView_; }
     ValidationView* validationView() const { return validationView_; }
     LatencyView* latencyView() const { return latencyView_; }
+    LlmView* llmView() const { return llmView_; }
     QTabWidget* views() const { return views_; }
     // File > Compare With…: run B beside the session (a dock, shown while one is open).
     RunComparisonPanel* runComparisonPanel() const { return comparisonPanel_; }
@@ -117,6 +122,9 @@ private:
     PackageView* packageView_ = nullptr;
     GraphView* graphView_ = nullptr;
     ValidationView* validationView_ = nullptr;
+    LlmSession* llmSession_ = nullptr;
+    LlmView* llmView_ = nullptr;
+    QUndoGroup* undoGroup_ = nullptr; // Edit > Undo: the session's stack, or the LLM view's
     ProjectPanel* projectPanel_ = nullptr;
     BackgroundJob* reportJob_ = nullptr;
     RunComparisonPanel* comparisonPanel_ = nullptr;
