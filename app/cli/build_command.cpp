@@ -2,17 +2,24 @@
 #include "app/cli/constant_args_option.h"
 #include "core/kernel/kernel.h"
 #include "core/kernel/kernel_check.h"
+#include "core/package/neuron_recipe.h"
 #include "core/package/package.h"
 #include "core/spec/boundaries.h"
 #include "core/util/error.h"
+#include "core/util/output_file.h"
+#include "core/util/sha256.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace bucketlab::cli {
+
+namespace fs = std::filesystem;
 
 namespace {
 struct BuildOptions {
@@ -29,9 +36,129 @@ struct BuildOptions {
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
     std::string paddingSide = "right";
+    std::string recipe;
     bool force = false;
     bool json = false;
 };
+
+// The boundaries the package will serve: the given ones, or the per-bucket models' lengths.
+Boundaries servedBoundaries(const PackageBuildRequest& r)
+{
+    if (r.perBucket.empty())
+        return r.boundaries;
+    std::vector<int64_t> lengths;
+    for (const auto& b : r.perBucket)
+        lengths.push_back(b.length);
+    return Boundaries::from(lengths, Field::PerBucket);
+}
+
+PackageBuildRequest buildRequest(const BuildOptions& o, bool boundariesGiven)
+{
+    PackageBuildRequest r;
+    r.model = o.model;
+    r.constantArgs = o.constantArgs;
+    if (!o.perBucket.empty())
+        r.perBucket = parsePerBucketSpec(o.perBucket);
+    if (boundariesGiven)
+        r.boundaries = Boundaries::parse(o.boundaries, Field::Boundaries);
+    r.inputs = parseInputSpecs(o.inputs);
+    // A state shape written with L stands for each bucket's length.
+    const Boundaries served = servedBoundaries(r);
+    for (const auto& st : o.states)
+        r.states.push_back(parseStateSpec(st, served));
+    r.kernelFile = o.kernel;
+    r.kernelFunction = o.function;
+    r.bucketDim = o.bucketDim;
+    r.batchDim = o.batchDim;
+    r.paddingSide = parsePaddingSide(o.paddingSide);
+    r.out = o.out;
+    r.force = o.force;
+    return r;
+}
+
+// Every length up to the largest bucket + 1, batch sizes 1 and 2, the package's inputs and
+// boundaries, called with the constant arguments as the package calls it.
+KernelCheckResult checkUserKernel(const PackageBuildRequest& r)
+{
+    KernelCheckOptions check;
+    check.declaredBoundaries = servedBoundaries(r);
+    check.maxLength = check.declaredBoundaries.largest() + 1;
+    check.batchSizes = {1, 2};
+    check.inputs = r.inputs;
+    check.bucketDim = r.bucketDim;
+    check.batchDim = r.batchDim;
+    check.paddingSide = r.paddingSide;
+    check.constantArgs = r.constantArgs;
+    return checkKernelFile(r.kernelFile, r.kernelFunction, check);
+}
+
+int refuseKernel(const PackageBuildRequest& r, const KernelCheckResult& checked, bool json)
+{
+    const auto& d = checked.defects.front();
+    const std::string failure = "the kernel " + r.kernelFile + " has " +
+                                std::to_string(checked.defects.size()) + " defect" +
+                                (checked.defects.size() == 1 ? "" : "s") + ", the first " +
+                                defectKindName(d.kind) + ": " + d.message;
+    if (json)
+        printJson({{"written", false}, {"failure", failure}, {"out", r.out}});
+    else
+        std::cerr << "bucketlab-cli build: package not written: " << failure << "\n";
+    if (checked.workerAbandoned) {
+        std::cout.flush();
+        std::quick_exit(1); // a kernel call still runs on a worker thread
+    }
+    return 1;
+}
+
+// The Neuron recipe of the package just written; a user's kernel goes in as its source.
+std::vector<std::string> writeRecipe(const BuildOptions& o, const PackageBuildResult& result,
+                                     const std::string& kernelFunction)
+{
+    NeuronRecipeSource src;
+    src.meta = result.meta;
+    src.sourcePackage = fs::path(result.out).filename().string();
+    src.sourceSha256 = sha256File(result.out);
+    if (!o.kernel.empty()) {
+        src.userKernelSource = readFile(o.kernel, kMaxSourceBytes, "a kernel source");
+        src.userKernelFile = fs::path(o.kernel).filename().string();
+        src.userKernelFunction = kernelFunction;
+    }
+    return writeNeuronRecipe(generateNeuronRecipe(src), o.recipe, o.force);
+}
+
+void printBuildResult(const PackageBuildResult& result, const std::vector<std::string>& recipe,
+                      bool json)
+{
+    if (json) {
+        nlohmann::json j;
+        j["written"] = result.written;
+        if (!result.written)
+            j["failure"] = result.failure;
+        j["proven_calls"] = result.provenCalls;
+        j["out"] = result.out;
+        j["package_bytes"] = result.packageBytes;
+        j["model_bytes"] = result.modelBytes;
+        j["meta"] = metaJson(result.meta);
+        j["recipe_files"] = recipe;
+        printJson(j);
+        return;
+    }
+    if (!result.written) {
+        std::cerr << "bucketlab-cli build: package not written: " << result.failure << "\n";
+        return;
+    }
+    std::cout << "wrote " << result.out << ": " << packageKindName(result.meta.kind)
+              << " package, buckets " << result.meta.boundaries.str() << ", inputs "
+              << formatInputSpecs(result.meta.inputs)
+              << (result.meta.constantArgs.empty()
+                      ? std::string()
+                      : ", kernel constant args " + result.meta.constantArgs)
+              << ", " << result.packageBytes << " bytes (models: " << result.modelBytes
+              << " bytes); ran at " << result.provenCalls << " lengths first\n";
+    for (const auto& f : recipe)
+        std::cout << "wrote " << f << "\n";
+}
+
 } // namespace
 
 Command addBuildCommand(CLI::App& app)
@@ -66,7 +193,8 @@ Command addBuildCommand(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--state", o->states,
                     "Shared state buffer NAME:DTYPE:SHAPE/SHAPE/..., one shape per bucket (dims "
-                    "joined by x), e.g. kv:float32:1x4x16/1x4x64; repeatable. Bucket models take "
+                    "joined by x), e.g. kv:float32:1x4x16/1x4x64, or one shape with L for the "
+                    "bucket's length, e.g. kv:float32:2x8xLx64; repeatable. Bucket models take "
                     "the inputs, then one tensor per state")
         ->allow_extra_args(false);
     sub->add_option("--bucket-dim", o->bucketDim, "Dimension padded to the bucket length")
@@ -78,7 +206,11 @@ Command addBuildCommand(CLI::App& app)
         ->check(CLI::IsMember({"right", "left"}))
         ->capture_default_str();
     sub->add_option("--out", o->out, "Package file to write")->required();
-    sub->add_flag("--force", o->force, "Replace --out if it exists");
+    sub->add_option("--neuron-recipe", o->recipe,
+                    "Also write the Neuron build recipe (bucket_config.json, bucket_kernel.py, "
+                    "neuron_build.py, README.md) to this folder; with --kernel it carries your "
+                    "kernel and its --constant-args");
+    sub->add_flag("--force", o->force, "Replace --out (and recipe files) if they exist");
     sub->add_flag("--json", o->json, "Print the result as JSON");
     sub->footer("Example:\n  bucketlab-cli build model.pt --inputs "
                 "input_ids:int64:0,attention_mask:int64:0 "
@@ -97,92 +229,33 @@ Command addBuildCommand(CLI::App& app)
                 if (!constantArgs.empty() && o->kernel.empty())
                     throw Error("--constant-args: the generated kernel takes none; they are for "
                                 "a kernel given with --kernel");
+                std::optional<Kernel> kernel;
                 if (!o->kernel.empty()) {
-                    const Kernel kernel = loadKernel(o->kernel, {o->function});
-                    if (kernel.role() == KernelRole::BucketKernel)
-                        checkConstantArgsOption(kernel, constantArgs);
+                    kernel = loadKernel(o->kernel, {o->function});
+                    if (kernel->role() == KernelRole::BucketKernel)
+                        checkConstantArgsOption(*kernel, constantArgs);
                 }
-                PackageBuildRequest r;
-                r.model = o->model;
-                r.constantArgs = o->constantArgs;
-                if (!o->perBucket.empty())
-                    r.perBucket = parsePerBucketSpec(o->perBucket);
-                if (boundaries->count() > 0)
-                    r.boundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
-                r.inputs = parseInputSpecs(o->inputs);
-                for (const auto& st : o->states)
-                    r.states.push_back(parseStateSpec(st));
-                r.kernelFile = o->kernel;
-                r.kernelFunction = o->function;
-                r.bucketDim = o->bucketDim;
-                r.batchDim = o->batchDim;
-                r.paddingSide = parsePaddingSide(o->paddingSide);
-                r.out = o->out;
-                r.force = o->force;
-                // A user's kernel is validated as export validates the kernel it writes (every
-                // length up to the largest bucket + 1, batch sizes 1 and 2, the package's inputs
-                // and boundaries) before anything is built: one with defects is not written.
-                if (!r.kernelFile.empty()) {
-                    std::vector<int64_t> lengths;
-                    for (const auto& b : r.perBucket)
-                        lengths.push_back(b.length);
-                    KernelCheckOptions check;
-                    check.declaredBoundaries = r.perBucket.empty()
-                                                   ? r.boundaries
-                                                   : Boundaries::from(lengths, Field::PerBucket);
-                    check.maxLength = check.declaredBoundaries.largest() + 1;
-                    check.batchSizes = {1, 2};
-                    check.inputs = r.inputs;
-                    check.bucketDim = r.bucketDim;
-                    check.batchDim = r.batchDim;
-                    check.paddingSide = r.paddingSide;
-                    check.constantArgs = r.constantArgs; // called as the package calls it
-                    const auto checked = checkKernelFile(r.kernelFile, r.kernelFunction, check);
-                    if (!checked.ok) {
-                        const auto& d = checked.defects.front();
-                        const std::string failure =
-                            "the kernel " + r.kernelFile + " has " +
-                            std::to_string(checked.defects.size()) + " defect" +
-                            (checked.defects.size() == 1 ? "" : "s") + ", the first " +
-                            defectKindName(d.kind) + ": " + d.message;
-                        if (o->json)
-                            printJson({{"written", false}, {"failure", failure}, {"out", r.out}});
-                        else
-                            std::cerr << "bucketlab-cli build: package not written: " << failure
-                                      << "\n";
-                        if (checked.workerAbandoned) {
-                            std::cout.flush();
-                            std::quick_exit(1); // a kernel call still runs on a worker thread
-                        }
-                        return 1;
-                    }
+                const PackageBuildRequest r = buildRequest(*o, boundaries->count() > 0);
+                if (!o->recipe.empty()) {
+                    checkNeuronRecipeDir(o->recipe, o->force);
+                    if (kernel && isArchiveFile(o->kernel))
+                        throw Error("--neuron-recipe: the recipe carries the kernel's Python "
+                                    "source, and " +
+                                    o->kernel +
+                                    " is a TorchScript archive; give --kernel as a .py file");
+                }
+                // A user's kernel is validated as export validates the kernel it writes before
+                // anything is built: one with defects is not written.
+                if (kernel) {
+                    const auto checked = checkUserKernel(r);
+                    if (!checked.ok)
+                        return refuseKernel(r, checked, o->json);
                 }
                 const auto result = buildPackage(r);
-                if (o->json) {
-                    nlohmann::json j;
-                    j["written"] = result.written;
-                    if (!result.written)
-                        j["failure"] = result.failure;
-                    j["proven_calls"] = result.provenCalls;
-                    j["out"] = result.out;
-                    j["package_bytes"] = result.packageBytes;
-                    j["model_bytes"] = result.modelBytes;
-                    j["meta"] = metaJson(result.meta);
-                    printJson(j);
-                } else if (!result.written) {
-                    std::cerr << "bucketlab-cli build: package not written: " << result.failure
-                              << "\n";
-                } else {
-                    std::cout << "wrote " << result.out << ": " << packageKindName(result.meta.kind)
-                              << " package, buckets " << result.meta.boundaries.str() << ", inputs "
-                              << formatInputSpecs(result.meta.inputs)
-                              << (result.meta.constantArgs.empty()
-                                      ? std::string()
-                                      : ", kernel constant args " + result.meta.constantArgs)
-                              << ", " << result.packageBytes
-                              << " bytes (models: " << result.modelBytes << " bytes); ran at "
-                              << result.provenCalls << " lengths first\n";
-                }
+                std::vector<std::string> recipeFiles;
+                if (result.written && !o->recipe.empty())
+                    recipeFiles = writeRecipe(*o, result, kernel ? kernel->name() : "");
+                printBuildResult(result, recipeFiles, o->json);
                 if (result.callAbandoned) {
                     std::cout.flush();
                     std::quick_exit(1); // a package call still runs on a worker thread

@@ -144,7 +144,7 @@ Command addExportCommand(CLI::App& app)
                 r.package = o->package;
                 r.boundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
                 for (const auto& st : o->states)
-                    r.states.push_back(parseStateSpec(st));
+                    r.states.push_back(parseStateSpec(st, r.boundaries));
                 r.out = o->out;
                 r.force = o->force;
                 r.neuronRecipeDir = o->recipe;

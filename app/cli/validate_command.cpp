@@ -29,6 +29,7 @@ Command addValidateCommand(CLI::App& app)
         std::string batchSizes = "1,2,5";
         std::string inputs;
         std::string boundaries;
+        std::vector<std::string> states;
         int64_t bucketDim = 1;
         int64_t batchDim = 0;
         std::string paddingSide = "right";
@@ -56,6 +57,12 @@ Command addValidateCommand(CLI::App& app)
     sub->add_option("--boundaries", o->boundaries,
                     "Buckets to build shapes_collection from when checking a state preprocessor "
                     "(default 128,512)");
+    sub->add_option("--state", o->states,
+                    "A state preprocessor's states as NAME:DTYPE:SHAPE/SHAPE/... (one shape per "
+                    "--boundaries bucket) or NAME:DTYPE:SHAPE with L for the bucket's length, "
+                    "e.g. kv:float32:2x8xLx64; repeatable. Checked at exactly these shapes "
+                    "instead of two test layouts (a package's own states are used for it)")
+        ->allow_extra_args(false);
     sub->add_option("--bucket-dim", o->bucketDim, "Dimension the kernel pads")
         ->capture_default_str();
     sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
@@ -96,6 +103,12 @@ Command addValidateCommand(CLI::App& app)
                 options.inputs = parseInputSpecs(o->inputs);
             if (!o->boundaries.empty())
                 options.stateBoundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
+            const Boundaries stateBuckets =
+                options.stateBoundaries.empty() ? Boundaries{128, 512} : options.stateBoundaries;
+            for (const auto& st : o->states)
+                options.states.push_back(parseStateSpec(st, stateBuckets));
+            if (!options.states.empty())
+                checkStateSpecs(options.states, stateBuckets);
             options.bucketDim = o->bucketDim;
             options.batchDim = o->batchDim;
             options.paddingSide = parsePaddingSide(o->paddingSide);
@@ -110,6 +123,10 @@ Command addValidateCommand(CLI::App& app)
             std::optional<PackageMeta> package;
             if (o->function.empty() && isArchiveFile(o->file))
                 package = readArchive(o->file).meta;
+            if (package && !options.states.empty())
+                throw Error("--state: " + o->file +
+                            " is a package and declares its own states; --state is for a state "
+                            "preprocessor given on its own");
             if (!package) {
                 // The core says what the kernel takes; here is how to give it.
                 const Kernel kernel = loadKernel(o->file, {o->function});
@@ -127,6 +144,7 @@ Command addValidateCommand(CLI::App& app)
                 if (states) {
                     KernelCheckOptions stateOptions = options;
                     stateOptions.stateBoundaries = package->boundaries;
+                    stateOptions.states = package->states; // at the package's own shapes
                     stateResult = checkKernelFile(o->file, "state_preprocessor", stateOptions,
                                                   job.sub(0.6, 0.8));
                 }

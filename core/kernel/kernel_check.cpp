@@ -954,7 +954,26 @@ public:
                 n *= d;
             return (torch::arange(n, torch::kInt64) % 1000 + 1).reshape(shape).to(dtype);
         };
-        for (int64_t batch : o_.batchSizes) {
+        std::vector<Item> bases;
+        if (!o_.states.empty()) {
+            // The states as declared: their buffers at the largest shapes, their shapes per
+            // bucket, any rank (the batch is part of each shape).
+            checkStateSpecs(o_.states, Boundaries::from(buckets, Field::Boundaries));
+            Item base;
+            base.label = "declared states";
+            for (const auto& st : o_.states) {
+                base.label += " " + st.name + ":" + formatShape(stateBufferShape(st));
+                base.states.push_back(pattern(stateBufferShape(st), toScalarType(st.dtype)));
+            }
+            for (size_t k = 0; k < buckets.size(); ++k) {
+                std::vector<std::vector<int64_t>> perState;
+                for (const auto& st : o_.states)
+                    perState.push_back(st.shapes[k]);
+                base.shapes.push_back(perState);
+            }
+            bases.push_back(base);
+        }
+        for (int64_t batch : o_.states.empty() ? o_.batchSizes : std::vector<int64_t>{}) {
             // The guide's example: two [batch, length] states; then a KV-cache-like pair of
             // mixed dtypes with the length in dimension 2.
             std::vector<std::pair<std::string,
@@ -984,13 +1003,15 @@ public:
                     }
                     base.shapes.push_back(perState);
                 }
-                for (int64_t k = 0; k <= int64_t(buckets.size()); ++k) {
-                    Item item = base;
-                    item.bucket = k;
-                    work->items.push_back(item);
-                }
+                bases.push_back(base);
             }
         }
+        for (const auto& base : bases)
+            for (int64_t k = 0; k <= int64_t(buckets.size()); ++k) {
+                Item item = base;
+                item.bucket = k;
+                work->items.push_back(item);
+            }
         work->problems.resize(work->items.size());
         work->statuses.resize(work->items.size());
         const auto outcome = GuardedRunner::run(
@@ -1144,6 +1165,18 @@ uint64_t kernelCheckBytes(const KernelCheckOptions& o, KernelRole role)
         batchMax = std::max(batchMax, uint64_t(std::max<int64_t>(b, 0)));
     }
     const uint64_t threads = uint64_t(std::max(o.threads, 1));
+    if (role == KernelRole::StatePreprocessor && !o.states.empty()) {
+        uint64_t largest = 0;
+        for (const auto& st : o.states) {
+            uint64_t n = 1;
+            for (auto d : stateBufferShape(st))
+                n = bytesTimes(n, uint64_t(std::max<int64_t>(d, 0)));
+            largest = std::max(largest, n);
+        }
+        const uint64_t buffers = stateBufferBytes(o.states);
+        return bytesPlus(bytesPlus(buffers, bytesTimes(largest, 8)),
+                         bytesTimes(bytesTimes(buffers, 2), threads));
+    }
     if (role == KernelRole::StatePreprocessor) {
         const Boundaries& buckets = !o.stateBoundaries.empty()      ? o.stateBoundaries
                                     : !o.declaredBoundaries.empty() ? o.declaredBoundaries
@@ -1179,6 +1212,11 @@ uint64_t kernelCheckBytes(const KernelCheckOptions& o, KernelRole role)
 void checkKernelCheckMemory(const KernelCheckOptions& o, KernelRole role)
 {
     const uint64_t bytes = kernelCheckBytes(o, role);
+    if (role == KernelRole::StatePreprocessor && !o.states.empty()) {
+        checkMemoryBudget(bytes, "checking the state preprocessor at the declared state shapes",
+                          "give smaller " + subject(Field::States));
+        return;
+    }
     if (role == KernelRole::StatePreprocessor) {
         const Boundaries& buckets =
             !o.stateBoundaries.empty() ? o.stateBoundaries : o.declaredBoundaries;

@@ -15,6 +15,7 @@
 #include "core/kernel/kernel.h"
 #include "core/kernel/kernel_source.h"
 #include "core/spec/input_spec.h"
+#include "core/spec/state_spec.h"
 #include "core/util/job.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -99,6 +100,10 @@ struct KernelCheckOptions {
     // State preprocessors: the buckets whose shapes_collection is built (default: the
     // declared boundaries, else 128,512 as in the guide).
     Boundaries stateBoundaries;
+    // State preprocessors: the states as declared (a package's, or given), one shape per
+    // state boundary, any rank. Given, the check runs at exactly these shapes and dtypes
+    // (batch sizes are in the shapes) instead of its two test layouts at each batch size.
+    std::vector<StateSpec> states;
 };
 
 struct KernelCheckResult {
@@ -126,7 +131,9 @@ inline constexpr int kMaxCheckThreads = 64;
 // of records for every call (every length at every batch size, and at the first batch size
 // for each extra input count and the mixed dtypes); undeclared inputs count as the six int64
 // inputs the check may probe. A state preprocessor's: its two test layouts at the largest
-// bucket for every batch size, 48 bytes per (batch row, position), and the calls in flight.
+// bucket for every batch size, 48 bytes per (batch row, position), and the calls in flight;
+// with declared states, their buffers, the int64 pattern of the largest, and two copies of
+// the buffers per call in flight.
 uint64_t kernelCheckBytes(const KernelCheckOptions& options, KernelRole role);
 inline constexpr uint64_t kCheckBytesPerCall = 512;
 

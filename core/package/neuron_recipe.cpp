@@ -55,6 +55,11 @@ json configJson(const NeuronRecipeSource& src)
     j["bucket_dim"] = m.bucketDim;
     j["batch_dim"] = m.batchDim;
     j["padding_side"] = paddingSideName(m.paddingSide);
+    j["kernel"] = src.userKernelSource.empty() ? json{{"generated", true}}
+                                               : json{{"generated", false},
+                                                      {"file", src.userKernelFile},
+                                                      {"function", src.userKernelFunction},
+                                                      {"constant_args", m.constantArgs}};
     j["batch_sizes"] = json::array({src.exampleBatch});
     j["inputs"] = json::array();
     for (const auto& in : m.inputs)
@@ -94,11 +99,37 @@ json configJson(const NeuronRecipeSource& src)
     return j;
 }
 
+// The user's kernel as given, then the names neuron_build.py imports: bucket_kernel (the
+// function) and bucket_kernel_constant_args() (what it takes after its inputs, as NxD's
+// BucketModelConfig(bucket_kernel_constant_args=...) passes it).
+std::string userKernelPython(const NeuronRecipeSource& src)
+{
+    std::ostringstream s;
+    s << "# ---- " << src.userKernelFile << ", as given to BucketLab ----\n"
+      << src.userKernelSource;
+    if (!src.userKernelSource.empty() && src.userKernelSource.back() != '\n')
+        s << "\n";
+    s << "# ---- end of " << src.userKernelFile << " ----\n\n\n";
+    if (src.userKernelFunction != "bucket_kernel")
+        s << "bucket_kernel = " << src.userKernelFunction << "\n\n\n";
+    s << "def bucket_kernel_constant_args():\n";
+    if (src.meta.constantArgs.empty())
+        s << "    return ()\n";
+    else
+        s << "    # Stored in the package (bucketlab_meta constant_args); its forward() passes "
+             "them too.\n"
+             "    return ("
+          << src.meta.constantArgs << ",)\n";
+    return s.str();
+}
+
 std::string kernelPython(const NeuronRecipeSource& src)
 {
     const auto& m = src.meta;
     std::ostringstream s;
     s << "# bucket_kernel.py: the bucket kernel";
+    if (!src.userKernelSource.empty())
+        s << " (" << src.userKernelFunction << " from " << src.userKernelFile << ")";
     if (!m.states.empty())
         s << " and shared-state preprocessor";
     s << " for torch_neuronx autobucketing.\n";
@@ -115,9 +146,18 @@ std::string kernelPython(const NeuronRecipeSource& src)
         s << "# The state preprocessor walks buckets and states with enumerated loops instead of\n"
              "# indexing with a variable, and calls aten::Int and aten::slice directly.\n";
     s << "import torch\n"
-         "from typing import List, Tuple\n\n\n";
-    s << generateKernelSource(KernelLayout{m.boundaries, m.bucketDim, m.inputs, m.paddingSide},
-                              KernelForm::Function, "bucket_kernel");
+         "from torch import Tensor\n"
+         "from typing import List, Optional, Tuple\n\n\n";
+    if (src.userKernelSource.empty()) {
+        s << generateKernelSource(KernelLayout{m.boundaries, m.bucketDim, m.inputs, m.paddingSide},
+                                  KernelForm::Function, "bucket_kernel");
+        s << "\n\n"
+             "def bucket_kernel_constant_args():\n"
+             "    # The generated kernel takes its inputs only.\n"
+             "    return ()\n";
+    } else {
+        s << userKernelPython(src);
+    }
     s << "\n\n"
          "def get_bucket_kernel(*_):\n"
          "    # The length kernel alone, as the guide's BucketModelConfig(get_bucket_kernel) "
@@ -173,13 +213,16 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bucket_kernel import bucket_kernel  # noqa: E402
+from bucket_kernel import bucket_kernel, bucket_kernel_constant_args  # noqa: E402
 
 with open(os.path.join(HERE, "bucket_config.json")) as config_file:
     CONFIG = json.load(config_file)
 
 BOUNDARIES: List[int] = CONFIG["boundaries"]
 STATES = CONFIG["states"]
+# What the kernel takes after its inputs (NxD's bucket_kernel_constant_args); () for a
+# generated kernel.
+CONSTANT_ARGS = bucket_kernel_constant_args()
 DTYPES = {
     "int64": torch.int64,
     "int32": torch.int32,
@@ -279,15 +322,29 @@ def get_model(bucket_rank: int = 0, batch_size: int = 1, model_file: Optional[st
     return bucket, aliases
 
 
+def script_type(value) -> str:
+    """The TorchScript annotation of one constant argument."""
+    if isinstance(value, torch.Tensor):
+        return "torch.Tensor"
+    for kind in (bool, int, float, str):  # bool first: True is an int too
+        if isinstance(value, kind):
+            return kind.__name__
+    raise SystemExit(f"neuron_build.py: constant argument {value!r} of type {type(value).__name__} "
+                     "is not a Tensor, bool, int, float or str")
+
+
 def get_bucket_kernel(batch_sizes: Tuple[int, ...], *_):
     """BucketModelConfig calls this for the kernel: the package's bucket kernel (length), then
     the batch: compiled bucket index = position of the batch in batch_sizes * len(BOUNDARIES)
     + length bucket. A batch that was not compiled raises, naming the compiled sizes."""
     reference = next(i for i, spec in enumerate(CONFIG["inputs"]) if spec.get("bucketed", True))
     name = "batch_bucket_kernel_" + "_".join(str(size) for size in batch_sizes)
+    # The constant arguments pass through: the host calls kernel(inputs, *CONSTANT_ARGS).
+    params = "".join(f", c{i}: {script_type(value)}" for i, value in enumerate(CONSTANT_ARGS))
+    args = "".join(f", c{i}" for i in range(len(CONSTANT_ARGS)))
     source = (
-        f"def {name}(inputs: List[torch.Tensor]) -> Tuple[List[torch.Tensor], torch.Tensor]:\n"
-        "    padded, index = bucket_kernel(inputs)\n"
+        f"def {name}(inputs: List[torch.Tensor]{params}) -> Tuple[List[torch.Tensor], torch.Tensor]:\n"
+        f"    padded, index = bucket_kernel(inputs{args})\n"
         f"    batch = padded[{reference}].size({CONFIG['batch_dim']})\n"
         f"    for position, size in enumerate({list(batch_sizes)!r}):\n"
         "        if batch == size:\n"
@@ -358,6 +415,8 @@ def main(argv=None):
         config_kwargs["shared_state_buffer"] = [
             torch.zeros(state["buffer_shape"], dtype=DTYPES[state["dtype"]]) for state in STATES
         ]
+    if CONSTANT_ARGS:
+        config_kwargs["bucket_kernel_constant_args"] = CONSTANT_ARGS
     bucket_config = torch_neuronx.BucketModelConfig(
         functools.partial(get_bucket_kernel, batch_sizes), **config_kwargs)
     model = torch_neuronx.bucket_model_trace(get_model, examples, bucket_config)
@@ -439,13 +498,23 @@ std::string readme(const NeuronRecipeSource& src)
           << m.states.size()
           << " here). `get_state_preprocessor()` stays in `bucket_kernel.py` for the guide's "
              "path, unused.\n\n";
+    if (!src.userKernelSource.empty())
+        s << "**Your kernel.** `bucket_kernel.py` carries `" << src.userKernelFunction << "` from `"
+          << src.userKernelFile
+          << "` as the package was built with it (BucketLab validated it at every length first)"
+          << (m.constantArgs.empty()
+                  ? std::string(".")
+                  : "; `neuron_build.py` passes `bucket_kernel_constant_args=(" + m.constantArgs +
+                        ",)` to `BucketModelConfig`, as the package's `forward()` does, and the "
+                        "batch routing hands them on.")
+          << "\n\n";
     s << "Check the kernel on any machine with PyTorch:\n\n"
          "```python\n"
          "import torch, bucket_kernel\n"
          "k = bucket_kernel.get_bucket_kernel()\n"
          "padded, bucket = k([torch.ones(1, 5, dtype=torch.int64)"
       << (m.inputs.size() > 1 ? " for _ in range(" + std::to_string(m.inputs.size()) + ")]" : "]")
-      << ")\n"
+      << ", *bucket_kernel.bucket_kernel_constant_args())\n"
          "print(k.graph)  # the lowered graph the guide asks you to review\n"
          "```\n";
     return s.str();

@@ -31,6 +31,12 @@ struct NeuronRecipeSource {
     // For per-bucket packages: boundaries that have no model file yet (need a re-trace).
     std::vector<int64_t> missingModels;
     int64_t exampleBatch = 1; // batch size of the example inputs traced per bucket
+    // A kernel of the user's (a package built with one): its source as given, its file name
+    // and the function's name. bucket_kernel.py then carries it instead of a generated kernel,
+    // and neuron_build.py passes meta.constantArgs as bucket_kernel_constant_args.
+    std::string userKernelSource;
+    std::string userKernelFile;
+    std::string userKernelFunction;
 };
 
 inline constexpr const char* kNeuronRecipeFormat = "bucketlab.neuron_recipe/1";

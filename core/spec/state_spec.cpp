@@ -4,6 +4,7 @@
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
@@ -25,6 +26,9 @@ std::vector<std::string> split(const std::string& text, char sep)
     return parts;
 }
 
+// kLengthDim stands for "the bucket's length" in a shape written with L.
+constexpr int64_t kLengthDim = -1;
+
 std::vector<int64_t> parseShape(const std::string& text, const std::string& item)
 {
     std::vector<int64_t> shape;
@@ -32,12 +36,17 @@ std::vector<int64_t> parseShape(const std::string& text, const std::string& item
         throw Error(subject(Field::States) + " '" + item +
                     "': empty shape (one shape per bucket, joined by /)");
     for (const auto& dim : split(text, 'x')) {
+        if (dim == "L") {
+            shape.push_back(kLengthDim);
+            continue;
+        }
         errno = 0;
         char* end = nullptr;
         const long long v = std::strtoll(dim.c_str(), &end, 10);
         if (dim.empty() || end != dim.c_str() + dim.size() || errno == ERANGE)
             throw Error(subject(Field::States) + " '" + item + "': '" + text +
-                        "' is not a shape (dims joined by x, e.g. 1x4x64)");
+                        "' is not a shape (dims joined by x, e.g. 1x4x64, with L for the "
+                        "bucket's length)");
         if (v <= 0)
             throw Error(subject(Field::States) + " '" + item + "': shape " + text +
                         " has dimension " + std::to_string(v) +
@@ -49,7 +58,7 @@ std::vector<int64_t> parseShape(const std::string& text, const std::string& item
 
 } // namespace
 
-StateSpec parseStateSpec(std::string_view textView)
+StateSpec parseStateSpec(std::string_view textView, const Boundaries* boundaries)
 {
     const std::string text(textView);
     const auto parts = split(text, ':');
@@ -64,8 +73,32 @@ StateSpec parseStateSpec(std::string_view textView)
     } catch (const Error& e) {
         throw Error(subject(Field::States) + " '" + text + "': " + e.marked());
     }
-    for (const auto& shape : split(parts[2], '/'))
+    const auto shapes = split(parts[2], '/');
+    for (const auto& shape : shapes)
         state.shapes.push_back(parseShape(shape, text));
+    const auto hasL = [](const std::vector<int64_t>& s) {
+        return std::find(s.begin(), s.end(), kLengthDim) != s.end();
+    };
+    if (std::none_of(state.shapes.begin(), state.shapes.end(), hasL)) {
+        // One shape for several buckets: the same in each (a step counter, a fixed cache).
+        if (state.shapes.size() == 1 && boundaries != nullptr && boundaries->size() > 1)
+            state.shapes.assign(boundaries->size(), state.shapes.front());
+        return state;
+    }
+    if (shapes.size() != 1)
+        throw Error(subject(Field::States) + " '" + text +
+                    "': give either one shape with L for the bucket's length (e.g. 2x8xLx64) or "
+                    "one shape per bucket without L, not both");
+    if (boundaries == nullptr || boundaries->empty())
+        throw Error(subject(Field::States) + " '" + text +
+                    "': a shape with L needs the buckets it stands for; give the boundaries");
+    const auto pattern = state.shapes.front();
+    state.shapes.clear();
+    for (int64_t length : *boundaries) {
+        auto shape = pattern;
+        std::replace(shape.begin(), shape.end(), kLengthDim, length);
+        state.shapes.push_back(shape);
+    }
     return state;
 }
 

@@ -2,7 +2,10 @@
 // buffer per state, kept at the largest shape, and a state preprocessor that hands each
 // bucket its own view (the trailing `shape[d]` entries of every dimension d).
 // Text form (CLI --state): NAME:DTYPE:SHAPE/SHAPE/..., one shape per bucket, dims joined
-// by x, e.g. kv:float32:1x4x16/1x4x64.
+// by x, e.g. kv:float32:1x4x16/1x4x64; or NAME:DTYPE:SHAPE with the bucketed dimension(s)
+// written L, e.g. kv:float32:2x8xLx64, which stands for the bucket's length in every bucket.
+// With the buckets known, one shape without L is that shape in every bucket (steps:int64:1).
+// States may have any rank.
 #pragma once
 
 #include "core/spec/boundaries.h"
@@ -26,8 +29,14 @@ struct StateSpec {
     }
 };
 
-// Parses one --state value. Throws Error naming the bad part.
-StateSpec parseStateSpec(std::string_view text);
+// Parses one --state value. A shape with L needs `boundaries` (the buckets it expands to);
+// without them such a shape is an error saying so. With them, a single shape without L is
+// repeated for every bucket. Throws Error naming the bad part.
+StateSpec parseStateSpec(std::string_view text, const Boundaries* boundaries = nullptr);
+inline StateSpec parseStateSpec(std::string_view text, const Boundaries& boundaries)
+{
+    return parseStateSpec(text, &boundaries);
+}
 std::string formatStateSpec(const StateSpec& state);
 std::string formatShape(const std::vector<int64_t>& shape); // "1x4x16"
 

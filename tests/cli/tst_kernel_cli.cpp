@@ -28,6 +28,7 @@ private Q_SLOTS:
     void validateNeuronArchiveKernel();
     void nxdSlicingKernel();
     void nxdPaddingKernelCutsPastItsLargestBucket();
+    void validateDeclaredStates();
     void lintWithConstantArgs();
     void buildWithConstantArgs();
     void buildRefusesBadConstantArgs_data();
@@ -297,6 +298,34 @@ void TestKernelCli::nxdPaddingKernelCutsPastItsLargestBucket()
              qPrintable(defect["message"].toString()));
 }
 
+void TestKernelCli::validateDeclaredStates()
+{
+    // The guide's preprocessor at declared states of rank 5 (length marked L) and rank 1, and
+    // a copy that cuts only the first four dimensions: the check's own layouts (rank 4 at most)
+    // pass that copy; the declared states show the defect.
+    const QStringList states{"--boundaries", "16,64",         "--state", "kv:float32:2x3x1x4xL",
+                             "--state",      "steps:int64:1", "--json"};
+    const QString guide = dataPath("seed_state_preprocessor.py");
+    const auto clean = runCli(QStringList{"validate", guide} + states);
+    QVERIFY2(clean.exitCode == 0, (clean.out + clean.err).constData());
+    const auto ok = QJsonDocument::fromJson(clean.out).object();
+    QCOMPARE(ok["role"].toString(), QString("state_preprocessor"));
+    QCOMPARE(ok["calls"].toInt(), 3);
+    QString text = QString::fromUtf8(readAll(guide));
+    text.replace("for j,npos in enumerate(expected_shape):",
+                 "for j,npos in enumerate(expected_shape[:4]):");
+    writeAll(path("four_dims.py"), text.toUtf8());
+    const auto layouts = runCli({"validate", path("four_dims.py"), "--boundaries", "16,64"});
+    QVERIFY2(layouts.exitCode == 0, layouts.out.constData());
+    const auto r = runCli(QStringList{"validate", path("four_dims.py")} + states);
+    QCOMPARE(r.exitCode, 1);
+    const auto defect =
+        QJsonDocument::fromJson(r.out).object()["defects"].toArray().at(0).toObject();
+    QCOMPARE(defect["kind"].toString(), QString("state_contract"));
+    QVERIFY2(defect["message"].toString().contains("expected [2, 3, 1, 4, 16]"),
+             qPrintable(defect["message"].toString()));
+}
+
 void TestKernelCli::lintWithConstantArgs()
 {
     const QStringList lint{"lint", nxd(), "--function", "context_encoder_bk", "--json"};
@@ -528,6 +557,16 @@ void TestKernelCli::badInput_data()
     QTest::addRow("batch size 10^8")
         << QStringList{"validate", "SEED", "--batch-sizes", "100000000"} << 2
         << "above the largest accepted (4096)";
+    QTest::addRow("state with L and shapes")
+        << QStringList{"validate", "STATEPP", "--state", "kv:float32:2xL/2x512"} << 2
+        << "--state 'kv:float32:2xL/2x512': give either one shape with L";
+    QTest::addRow("state shapes for other buckets")
+        << QStringList{"validate",  "STATEPP", "--boundaries",
+                       "16,64,128", "--state", "kv:float32:2x16/2x64"}
+        << 2 << "has 2 shapes but";
+    QTest::addRow("declared states past the memory budget")
+        << QStringList{"validate", "STATEPP", "--state", "kv:float32:4096x4096xL"} << 2
+        << "--state";
     QTest::addRow("max length 0") << QStringList{"validate", "SEED", "--max-length", "0"} << 2
                                   << "--max-length 0 must be positive";
     QTest::addRow("threads -3") << QStringList{"validate", "SEED", "--threads", "-3"} << 2

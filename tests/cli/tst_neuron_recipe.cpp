@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -61,6 +62,21 @@ ids = torch.randint(1, 60, (1, 48))
 torch.jit.save(torch.jit.trace(other, (ids, torch.ones(1, 48, dtype=torch.long),
                torch.zeros(1, 48, dtype=torch.int32))), f"{out}/other48.pt")
 torch.jit.save(torch.jit.script(Stateful()), f"{out}/stateful.pt")
+
+class SeqIds(torch.nn.Module):
+    # NxD's context-encoding inputs: seq_ids [batch] has no length and picks a slot.
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(7)
+        self.emb = torch.nn.Embedding(60, 4)
+        self.pos = torch.nn.Parameter(torch.randn(48, 4))
+        self.slots = torch.nn.Parameter(torch.randn(4, 4))
+    def forward(self, input_ids, attention_mask, seq_ids):
+        x = self.emb(input_ids) * attention_mask.unsqueeze(2).float()
+        x = x + self.pos[: input_ids.shape[1]].unsqueeze(0)
+        return x + self.slots[seq_ids].unsqueeze(1)
+
+torch.jit.save(torch.jit.script(SeqIds().eval()), f"{out}/seq_ids.pt")
 print("ok")
 )PY";
 
@@ -418,6 +434,7 @@ private Q_SLOTS:
     void stubDefaultBatchOnly();
     void stubCompilesStatefulRecipe_data();
     void stubCompilesStatefulRecipe();
+    void stubCompilesUserKernelWithConstantArgs();
     void stubRefusesBadModels();
     void stubRunsDocumentedFlows();
 
@@ -714,8 +731,9 @@ void TestNeuronRecipe::stubCompilesStatefulRecipe()
     QFETCH(QString, guidePath);
     const QString tag = "kv" + kv;
     const QString recipe = path(tag + "_recipe"), tuned = path(tag + "_tuned.pt");
+    // Built with the length marked (L), exported with one shape per bucket: the same states.
     const auto b = runCli({"build", path("stateful.pt"), "--inputs", "x:float32:0", "--boundaries",
-                           "8,32", "--state", "kv:float32:" + kv + "x8/" + kv + "x32", "--state",
+                           "8,32", "--state", "kv:float32:" + kv + "xL", "--state",
                            "steps:int64:1/1", "--out", path(tag + "_pkg.pt")});
     QVERIFY2(b.exitCode == 0, b.err.constData());
     const auto e = runCli({"export", path(tag + "_pkg.pt"), "--boundaries", "16,32", "--state",
@@ -752,6 +770,67 @@ void TestNeuronRecipe::stubCompilesStatefulRecipe()
         runWithStub({script.fileName(), recipe, path("stateful.pt")}, path(tag + "_guide.log"));
     QVERIFY2(guide.exitCode == 0, guide.err.constData());
     QVERIFY2(guide.out.trimmed().startsWith(guidePath.toUtf8()), guide.out.constData());
+}
+
+void TestNeuronRecipe::stubCompilesUserKernelWithConstantArgs()
+{
+    // An NxD-style kernel with constant arguments and left padding: build writes the recipe
+    // with the kernel as given, and neuron_build.py passes the constants to BucketModelConfig
+    // (the stub routes every example through kernel(inputs, *constants), so a recipe without
+    // them cannot compile).
+    const QString pkg = path("nxd_pkg.pt"), recipe = path("nxd_recipe");
+    const QString constants = "torch.tensor([16, 48]), 'left', 0";
+    const auto b =
+        runCli({"build", path("seq_ids.pt"), "--inputs",
+                "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-", "--boundaries", "16,48",
+                "--padding-side", "left", "--kernel", dataPath("nxd_context_encoding_kernel.py"),
+                "--function", "pad_to_bucket_bk", "--constant-args", constants, "--out", pkg,
+                "--neuron-recipe", recipe, "--json"});
+    QVERIFY2(b.exitCode == 0, b.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(b.out).object()["recipe_files"].toArray().size(), 4);
+    const auto config = QJsonDocument::fromJson(readAll(recipe + "/bucket_config.json")).object();
+    const auto kernel = config["kernel"].toObject();
+    QCOMPARE(kernel["generated"].toBool(), false);
+    QCOMPARE(kernel["function"].toString(), QString("pad_to_bucket_bk"));
+    QCOMPARE(kernel["constant_args"].toString(), constants);
+    QCOMPARE(config["padding_side"].toString(), QString("left"));
+    QVERIFY(readAll(recipe + "/README.md")
+                .contains("bucket_kernel_constant_args=(" + constants.toUtf8() + ",)"));
+
+    const QString log = path("nxd.log"), compiled = path("nxd.neuron.pt");
+    const auto run = runWithStub({recipe + "/neuron_build.py", "--model", path("seq_ids.pt"),
+                                  "--out", compiled, "--batch-sizes", "1,2"},
+                                 log, true);
+    QVERIFY2(run.exitCode == 0, (run.out + run.err).constData());
+    const auto trace = logRecords(log, "trace");
+    QCOMPARE(trace.size(), 1);
+    QCOMPARE(trace[0]["constant_args"].toArray(), (QJsonArray{"tensor([16, 48])", "'left'", "0"}));
+    QCOMPARE(logRecords(log, "get_model").size(), 4);
+    // Every call matches the CPU package (which passes the same constants); past the largest
+    // bucket the user's kernel raises, and an uncompiled batch size is refused.
+    const auto r =
+        runPython(kCompareCompiled, {compiled, pkg, "1x1,5x2,16x1,17x2,30x1,48x2,49x1,3x3"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const auto j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j["checked"].toInt(), 6);
+    QVERIFY2(j["worst"].toDouble() <= 1e-5, r.out.constData());
+    const auto problems = j["problems"].toArray();
+    QCOMPARE(problems.size(), 2);
+    QVERIFY2(problems[0].toString().contains("input length 49 exceeds the largest bucket 48"),
+             r.out.constData());
+    QVERIFY2(problems[1].toString().contains("batch 3 was not compiled (batch sizes 1, 2)"),
+             r.out.constData());
+
+    // A recipe needs the kernel's Python source: a TorchScript archive is refused up front,
+    // and nothing is written.
+    const auto archived = runCli({"build", path("seq_ids.pt"), "--inputs",
+                                  "input_ids:int64:0,attention_mask:int64:0,seq_ids:int64:-",
+                                  "--boundaries", "16,48", "--kernel", pkg, "--out",
+                                  path("never.pt"), "--neuron-recipe", path("never_recipe")});
+    QCOMPARE(archived.exitCode, 2);
+    QVERIFY2(archived.err.contains("give --kernel as a .py file"), archived.err.constData());
+    QVERIFY(!QFile::exists(path("never.pt")));
+    QVERIFY(!QFile::exists(path("never_recipe")));
 }
 
 void TestNeuronRecipe::stubRefusesBadModels()

@@ -36,6 +36,8 @@ private Q_SLOTS:
     void cancelStops();
     void statePreprocessor_data();
     void statePreprocessor();
+    void declaredStates_data();
+    void declaredStates();
     void wrongSignatureIsAnError();
     void constantArgs_data();
     void constantArgs();
@@ -370,6 +372,59 @@ void TestKernelCheck::statePreprocessor()
     } else {
         QVERIFY(!r.ok);
         QCOMPARE(QString::fromStdString(defectKindName(r.defects.front().kind)), kind);
+    }
+}
+
+void TestKernelCheck::declaredStates_data()
+{
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("to");
+    QTest::addColumn<QString>("states"); // ";"-separated --state texts for buckets 16,64
+    QTest::addColumn<bool>("testLayoutsOk");
+    QTest::addColumn<bool>("declaredOk");
+    const QString rank5 = "kv:float32:2x3x1xLx4;steps:int64:1";
+    QTest::addRow("the guide's, rank 5 and 1") << ""
+                                               << "" << rank5 << true << true;
+    // Slices the first four dimensions only: the check's own layouts are rank 4 at most and
+    // pass it; the declared rank-5 state shows that dimension 4 is never cut.
+    QTest::addRow("slices four dimensions")
+        << "for j,npos in enumerate(expected_shape):"
+        << "for j,npos in enumerate(expected_shape[:4]):"
+        << "kv:float32:2x3x1x4xL;steps:int64:1" << true << false;
+    // Assumes the length is in dimension 1, as in the guide's [batch, length] example: the
+    // test layouts already catch it, and so do declared states with the length elsewhere.
+    QTest::addRow("length in dimension 1 only")
+        << "for j,npos in enumerate(expected_shape):"
+        << "for j,npos in enumerate(expected_shape[1:2]):\n          j = 1"
+        << "kv:float32:2x3x1xLx4" << false << false;
+}
+
+void TestKernelCheck::declaredStates()
+{
+    QFETCH(QString, from);
+    QFETCH(QString, to);
+    QFETCH(QString, states);
+    QFETCH(bool, testLayoutsOk);
+    QFETCH(bool, declaredOk);
+    std::string text = readAll(dataPath("seed_state_preprocessor.py")).toStdString();
+    if (!from.isEmpty())
+        text = replaced(text, s(from), s(to));
+    const Kernel k = loadKernel(writeText(dir_, "declared.py", text));
+    KernelCheckOptions o;
+    o.batchSizes = {1, 2};
+    o.stateBoundaries = Boundaries{16, 64};
+    QCOMPARE(checkKernel(k, o).ok, testLayoutsOk);
+    for (const auto& st : states.split(';'))
+        o.states.push_back(parseStateSpec(st.toStdString(), o.stateBoundaries));
+    const auto r = checkKernel(k, o);
+    QCOMPARE(r.ok, declaredOk);
+    // One call per bucket and one past the last, at the declared shapes only.
+    QCOMPARE(r.calls, int64_t(3));
+    if (!declaredOk) {
+        QCOMPARE(QString::fromStdString(defectKindName(r.defects.front().kind)),
+                 QString("state_contract"));
+        QVERIFY2(r.defects.front().message.find("declared states kv:") != std::string::npos,
+                 r.defects.front().message.c_str());
     }
 }
 

@@ -22,6 +22,9 @@ private Q_SLOTS:
     void badShapesForBuckets();
     void bufferIsTheLargestBucketsShape();
     void metaCarriesStates();
+    void lengthMarkedShapes();
+    void badLengthMarkedShapes_data();
+    void badLengthMarkedShapes();
 };
 
 void TestStateSpec::parsesAndFormats()
@@ -143,3 +146,50 @@ void TestStateSpec::metaCarriesStates()
 
 QTEST_GUILESS_MAIN(TestStateSpec)
 #include "tst_state_spec.moc"
+
+void TestStateSpec::lengthMarkedShapes()
+{
+    // L stands for each bucket's length: a rank-5 cache with the length in dimension 3, and L
+    // in two dimensions of one state.
+    const Boundaries buckets{16, 64, 128};
+    const auto kv = parseStateSpec("kv:bfloat16:2x8x1xLx32", buckets);
+    QCOMPARE(kv.dtype, DType::BFloat16);
+    QCOMPARE(kv.shapes, (std::vector<std::vector<int64_t>>{
+                            {2, 8, 1, 16, 32}, {2, 8, 1, 64, 32}, {2, 8, 1, 128, 32}}));
+    QCOMPARE(formatStateSpec(kv), std::string("kv:bfloat16:2x8x1x16x32/2x8x1x64x32/2x8x1x128x32"));
+    const auto square = parseStateSpec("attn:float32:LxL", buckets);
+    QCOMPARE(square.shapes.back(), (std::vector<int64_t>{128, 128}));
+    checkStateSpecs({kv, square}, buckets, {});
+    QCOMPARE(stateBufferShape(kv), (std::vector<int64_t>{2, 8, 1, 128, 32}));
+    // Shapes without L are as before, buckets or not; one shape for several buckets is that
+    // shape in each.
+    QCOMPARE(parseStateSpec("steps:int64:1/1/1", buckets), parseStateSpec("steps:int64:1/1/1"));
+    QCOMPARE(parseStateSpec("steps:int64:1", buckets), parseStateSpec("steps:int64:1/1/1"));
+    QCOMPARE(parseStateSpec("steps:int64:1").shapes.size(), size_t(1));
+}
+
+void TestStateSpec::badLengthMarkedShapes_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("withBuckets");
+    QTest::addColumn<QString>("mentions");
+    QTest::addRow("L without buckets") << "kv:float32:2xLx4" << false << "needs the buckets";
+    QTest::addRow("L and per-bucket shapes") << "kv:float32:2xLx4/2x64x4" << true << "not both";
+    QTest::addRow("lower-case l") << "kv:float32:2xlx4" << true << "is not a shape";
+    QTest::addRow("L with a number") << "kv:float32:2x2Lx4" << true << "is not a shape";
+}
+
+void TestStateSpec::badLengthMarkedShapes()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, withBuckets);
+    QFETCH(QString, mentions);
+    const Boundaries buckets{16, 64};
+    try {
+        withBuckets ? parseStateSpec(text.toStdString(), buckets)
+                    : parseStateSpec(text.toStdString());
+        QFAIL("accepted a malformed --state");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).contains(mentions), e.what());
+    }
+}

@@ -10,9 +10,13 @@
 #include "ui/views/validationview.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QFile>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
+#include <QTemporaryDir>
 
 using namespace bucketlab;
 using namespace bucketlab::ui;
@@ -35,6 +39,7 @@ private Q_SLOTS:
     void rangesCutAtBoundariesAndDefects();
     void seedKernelShowsTheFallThroughAndItsFailingInput();
     void validationCanBeCancelledWithoutStallingTheUi();
+    void nxdKernelCalledAsTheControlsSay();
 
 private:
     Session* session_ = nullptr;
@@ -156,6 +161,58 @@ void TestValidationView::validationCanBeCancelledWithoutStallingTheUi()
     QCOMPARE(view_->model()->rowCount(), 0);
     QVERIFY(!cancel->isVisible());
     QVERIFY2(watchdog.busyTicks() >= 1, "the UI thread was held for the whole of the work");
+}
+
+void TestValidationView::nxdKernelCalledAsTheControlsSay()
+{
+    // NxD's slicing kernel takes (buckets, padding side, pad token) after its inputs. Opened
+    // as it is, the view says in its controls' terms what is missing; typed into the controls,
+    // the kernel validates clean with buckets 128,512; a copy with `<` one token off drops the
+    // 129th token, at 129.
+    const QString nxd = QStringLiteral(BUCKETLAB_TEST_DATA "/nxd_context_encoding_kernel.py");
+    QSignalSpy finished(view_, &ValidationView::validationFinished);
+    session_->setKernelFile(nxd);
+    QVERIFY(view_->kernelCallShown());
+    QVERIFY(signalSeen(finished, 120000));
+    QCOMPARE(finished.takeFirst().first().toBool(), false);
+    QVERIFY2(view_->summaryText().contains("Constant arguments: "),
+             qPrintable(view_->summaryText()));
+    QVERIFY2(view_->summaryText().contains("takes 3 arguments after its inputs"),
+             qPrintable(view_->summaryText()));
+
+    auto* function = view_->findChild<QLineEdit*>("validationFunction");
+    auto* contract = view_->findChild<QComboBox*>("validationContract");
+    auto* constants = view_->findChild<QLineEdit*>("validationConstantArgs");
+    QVERIFY(function && contract && constants);
+    QTest::keyClicks(function, "context_encoder_bk");
+    contract->setCurrentIndex(contract->findData("slice"));
+    QTest::keyClicks(constants, "torch.tensor([128, 512]), 'right', 0");
+    QTest::keyClick(constants, Qt::Key_Return); // runs
+    QVERIFY(signalSeen(finished, 120000));
+    QVERIFY2(finished.takeFirst().first().toBool(), qPrintable(view_->summaryText()));
+    QVERIFY2(view_->model()->result().ok, qPrintable(view_->summaryText()));
+    QCOMPARE(view_->model()->result().boundaries, (std::vector<int64_t>{128, 512}));
+    QCOMPARE(view_->model()->result().contract, KernelContract::Slice);
+
+    QTemporaryDir dir;
+    QFile in(nxd);
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    QString text = QString::fromUtf8(in.readAll());
+    QVERIFY(text.contains("buckets < real_tokens"));
+    text.replace("buckets < real_tokens", "buckets < real_tokens - 1");
+    const QString off = dir.filePath("off_by_one.py");
+    QFile out(off);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(text.toUtf8());
+    out.close();
+    session_->setKernelFile(off); // the controls stay as typed
+    QVERIFY(signalSeen(finished, 120000));
+    QVERIFY(finished.takeFirst().first().toBool());
+    const auto& result = view_->model()->result();
+    QVERIFY(!result.ok);
+    QCOMPARE(QString::fromStdString(defectKindName(result.defects.front().kind)),
+             QString("tokens_dropped"));
+    QCOMPARE(result.defects.front().firstLength, int64_t(129));
 }
 
 BUCKETLAB_GUI_TEST_MAIN(TestValidationView)

@@ -1,5 +1,7 @@
 #include "ui/views/validationview.h"
 
+#include "core/kernel/constant_args.h"
+#include "core/kernel/kernel.h"
 #include "core/kernel/kernel_check.h"
 #include "core/kernel/kernel_source.h"
 #include "core/util/error.h"
@@ -9,10 +11,12 @@
 #include "ui/views/tablecopy.h"
 #include "ui/views/validationstrip.h"
 
+#include <QComboBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
 #include <QProgressBar>
 #include <QPushButton>
@@ -82,6 +86,7 @@ struct ValidationView::Subject {
     QString header;                // rich text: what and why
     QString key;                   // changes when a different kernel is to be validated
     int64_t checkUpTo = 0;         // past the largest declared bucket; 0: as the user set it
+    bool source = false;           // a kernel source file: called as the kernel-call controls say
 };
 
 ValidationView::Subject ValidationView::subject() const
@@ -122,6 +127,7 @@ ValidationView::Subject ValidationView::subject() const
         return out;
     }
     out.file = path;
+    out.source = !isArchiveFile(path.toStdString());
     out.header =
         active ? tr("Kernel of <b>%1</b> as written: its buckets are inferred from what it "
                     "does (the active set <b>%2</b> is %3)")
@@ -172,6 +178,7 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     cancel_->hide();
     bar->addWidget(cancel_);
     layout->addLayout(bar);
+    layout->addWidget(makeKernelCallBar());
 
     summary_ = new QLabel(this);
     summary_->setObjectName("validationSummary");
@@ -288,6 +295,65 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     refreshSubject(true);
 }
 
+QWidget* ValidationView::makeKernelCallBar()
+{
+    kernelCall_ = new QWidget(this);
+    kernelCall_->setObjectName("validationKernelCall");
+    auto* row = new QHBoxLayout(kernelCall_);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(new QLabel(tr("Function"), kernelCall_));
+    function_ = new QLineEdit(kernelCall_);
+    function_->setObjectName("validationFunction");
+    function_->setPlaceholderText(tr("detected"));
+    function_->setToolTip(tr("The kernel function in the file (default: the bucket kernel "
+                             "torch.jit.script wraps)"));
+    row->addWidget(function_);
+    row->addWidget(new QLabel(tr("Contract"), kernelCall_));
+    contract_ = new QComboBox(kernelCall_);
+    contract_->setObjectName("validationContract");
+    contract_->addItem(tr("pad: inputs at their length"), "pad");
+    contract_->addItem(tr("slice: padded to the largest bucket"), "slice");
+    contract_->setToolTip(tr("How inputs reach the kernel: at their length, padded up to the "
+                             "nearest bucket (the guide's), or padded to the largest bucket "
+                             "with L real tokens and sliced to the smallest bucket ≥ L "
+                             "(NxD's context encoding)"));
+    row->addWidget(contract_);
+    row->addWidget(new QLabel(tr("Padding"), kernelCall_));
+    side_ = new QComboBox(kernelCall_);
+    side_->setObjectName("validationPaddingSide");
+    side_->addItem(tr("right"), "right");
+    side_->addItem(tr("left"), "left");
+    side_->setToolTip(tr("Where the padding goes: after the real tokens (right) or before "
+                         "them (left, as decoder prompts are padded)"));
+    row->addWidget(side_);
+    row->addWidget(new QLabel(tr("Constant arguments"), kernelCall_));
+    constants_ = new QLineEdit(kernelCall_);
+    constants_->setObjectName("validationConstantArgs");
+    constants_->setPlaceholderText(tr("none, e.g. torch.tensor([128, 512]), 'right', 0"));
+    constants_->setToolTip(tr("What the kernel takes after its inputs, as TorchScript "
+                              "expressions (NxD's bucket_kernel_constant_args); the kernel is "
+                              "called as kernel(inputs, *arguments)"));
+    row->addWidget(constants_, 1);
+    connect(constants_, &QLineEdit::returnPressed, this, &ValidationView::run);
+    connect(function_, &QLineEdit::returnPressed, this, &ValidationView::run);
+    kernelCall_->hide();
+    return kernelCall_;
+}
+
+void ValidationView::setKernelCall(const QString& function, const QString& contract,
+                                   const QString& side, const QString& constantArgs)
+{
+    function_->setText(function);
+    contract_->setCurrentIndex(std::max(0, contract_->findData(contract)));
+    side_->setCurrentIndex(std::max(0, side_->findData(side)));
+    constants_->setText(constantArgs);
+}
+
+bool ValidationView::kernelCallShown() const
+{
+    return !kernelCall_->isHidden();
+}
+
 void ValidationView::showEvent(QShowEvent* event)
 {
     QWidget::showEvent(event);
@@ -327,6 +393,7 @@ void ValidationView::refreshSubject(bool kernelFileChanged)
     kernel_->setText(path.isEmpty() ? tr("No kernel: open a package or a kernel (.py)")
                                     : now.header);
     kernel_->setToolTip(path);
+    kernelCall_->setVisible(now.source);
     if (!kernelFileChanged && now.key == subjectKey_)
         return; // the same kernel: its verdict stands
     subjectKey_ = now.key;
@@ -388,9 +455,32 @@ void ValidationView::run()
         return;
     }
     const std::string p = subject.file.toStdString();
-    job_->start(tr("Validating %1").arg(path), [p, options](JobContext& context) {
-        return QVariant::fromValue(std::shared_ptr<const KernelCheckResult>(
-            std::make_shared<KernelCheckResult>(checkKernelFile(p, "", options, context.job()))));
+    std::string function;
+    if (subject.source) {
+        function = function_->text().trimmed().toStdString();
+        options.contract = contract_->currentData().toString() == "slice" ? KernelContract::Slice
+                                                                          : KernelContract::Pad;
+        options.paddingSide =
+            side_->currentData().toString() == "left" ? PaddingSide::Left : PaddingSide::Right;
+        options.constantArgs = constants_->text().trimmed().toStdString();
+    }
+    const QString constantsLabel = tr("Constant arguments");
+    const bool source = subject.source;
+    job_->start(tr("Validating %1").arg(path), [p, function, options, source,
+                                                constantsLabel](JobContext& context) {
+        if (source) {
+            // Said in the terms of the control: what the kernel takes and what was given.
+            const Kernel kernel = loadKernel(p, {function});
+            if (kernel.role() == KernelRole::BucketKernel)
+                try {
+                    checkConstantArgsFit(kernel, parseConstantArgs(options.constantArgs));
+                } catch (const Error& e) {
+                    throw Error(constantsLabel.toStdString() + ": " + e.what());
+                }
+        }
+        return QVariant::fromValue(
+            std::shared_ptr<const KernelCheckResult>(std::make_shared<KernelCheckResult>(
+                checkKernelFile(p, function, options, context.job()))));
     });
 }
 

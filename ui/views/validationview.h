@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <vector>
 
+class QComboBox;
 class QLabel;
+class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -33,6 +35,14 @@ public:
     void run();
     void cancel();
     void setMaxLength(int length);
+    // How a kernel source file is called (packages and generated kernels carry their own):
+    // its function (empty: detected), the contract ("pad" or "slice"), the padding side
+    // ("right" or "left") and the constant arguments after its inputs (TorchScript
+    // expressions, NxD's bucket_kernel_constant_args). Used by the next run.
+    void setKernelCall(const QString& function, const QString& contract, const QString& side,
+                       const QString& constantArgs);
+    // True when the kernel-call controls apply (the subject is a kernel source file).
+    bool kernelCallShown() const;
     // Shows the range's verdict and, for a defect, its first failing call.
     void selectRange(int row);
 
@@ -58,10 +68,16 @@ private:
     // once the edits settle, or when the view is next shown.
     void refreshSubject(bool kernelFileChanged);
     void setRunning(bool running);
+    QWidget* makeKernelCallBar();
 
     Session* session_;
     QLabel* kernel_ = nullptr;
     QSpinBox* maxLength_ = nullptr;
+    QWidget* kernelCall_ = nullptr; // function, contract, padding side, constant arguments
+    QLineEdit* function_ = nullptr;
+    QComboBox* contract_ = nullptr;
+    QComboBox* side_ = nullptr;
+    QLineEdit* constants_ = nullptr;
     QPushButton* run_ = nullptr;
     QPushButton* cancel_ = nullptr;
     QProgressBar* progress_ = nullptr;

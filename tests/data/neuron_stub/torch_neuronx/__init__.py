@@ -331,5 +331,5 @@ def bucket_model_trace(func, example_inputs, bucket_config, compiler_workdir=Non
         sys.modules.pop(module.__name__, None)
     _log({"event": "trace", "buckets": count, "inputs": [[s for s, _ in b["inputs"]] for b in buckets],
           "aliases": [b["aliases"] for b in buckets], "shared_state_buffer": shared is not None,
-          "preprocessor": pre is not None})
+          "preprocessor": pre is not None, "constant_args": [repr(c) for c in consts]})
     return scripted
