@@ -88,7 +88,7 @@ void TestRealWindow::aTuningSessionUnderXvfb()
     // A screenshot per view, each a drawn window (many colours), not a blank or black frame.
     const QStringList shots = out.entryList({"*.png"}, QDir::Files, QDir::Name);
     QCOMPARE(shots, (QStringList{"1-buckets.png", "2-latency.png", "3-package.png", "4-graph.png",
-                                 "5-validation.png"}));
+                                 "5-validation.png", "6-llm.png"}));
     for (const QString& name : shots) {
         const QImage image(out.filePath(name));
         QVERIFY2(image.width() >= 1000 && image.height() >= 600, qPrintable(name));
