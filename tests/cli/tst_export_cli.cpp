@@ -217,10 +217,12 @@ void TestExportCli::badInput_data()
                        "--boundaries", "64,512", "--state",  "kv:float32:1x4x64/1x512",
                        "--out",        "OUT"}
         << "rank 3 for bucket 64 but rank 2 for bucket 512";
-    QTest::addRow("build: one shape for two buckets")
-        << QStringList{"build",  model,     "--inputs",         in,      "--boundaries",
-                       "64,512", "--state", "kv:float32:1x512", "--out", "OUT"}
-        << "1 shape but the package has 2 buckets";
+    // One shape stands for every bucket; two shapes for three buckets are an error.
+    QTest::addRow("build: two shapes for three buckets")
+        << QStringList{"build",        model,        "--inputs", in,
+                       "--boundaries", "64,128,512", "--state",  "kv:float32:1x128/1x512",
+                       "--out",        "OUT"}
+        << "2 shapes but the package has 3 buckets";
     QTest::addRow("build: zero dimension")
         << QStringList{"build",        model,    "--inputs", in,
                        "--boundaries", "64,512", "--state",  "kv:float32:1x0/1x512",

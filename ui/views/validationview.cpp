@@ -305,6 +305,7 @@ QWidget* ValidationView::makeKernelCallBar()
     function_ = new QLineEdit(kernelCall_);
     function_->setObjectName("validationFunction");
     function_->setPlaceholderText(tr("detected"));
+    function_->setMinimumWidth(fontMetrics().horizontalAdvance("context_encoder_bucket_k"));
     function_->setToolTip(tr("The kernel function in the file (default: the bucket kernel "
                              "torch.jit.script wraps)"));
     row->addWidget(function_);
