@@ -4,13 +4,15 @@
 # leak, a sanitizer report, a time-out (10 s for one input) or runaway memory (2 GB); the
 # input that did it is kept as build-fuzz/artifacts/<target>-crash-... (replay it with
 # build-fuzz/fuzz/<target> FILE). Corpora grow in build-fuzz/corpus/<target>, seeded once by
-# tests/fuzz/make_corpus.py. Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# tests/fuzz/make_corpus.py (again when it changes). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_pickle fuzz_archive fuzz_archive_records)
+if [ ${#targets[@]} -eq 0 ]; then # every target: tests/fuzz/fuzz_*.cpp
+    for f in tests/fuzz/fuzz_*.cpp; do targets+=("$(basename "$f" .cpp)"); done
+fi
 
 # clang and libFuzzer only for this preset: the default build stays on g++.
 scripts/setup.sh clang-14 libclang-rt-14-dev libfuzzer-14-dev
@@ -22,7 +24,8 @@ cmake --build --preset fuzz --target "${targets[@]}"
 
 corpus=build-fuzz/corpus
 artifacts=build-fuzz/artifacts
-if [ ! -d "$corpus/seed" ]; then
+if [ ! -d "$corpus/seed" ] || [ tests/fuzz/make_corpus.py -nt "$corpus/seed" ]; then
+    rm -rf "$corpus/seed" "$corpus/seed.tmp"
     /usr/bin/python3 tests/fuzz/make_corpus.py "$corpus/seed.tmp" >/dev/null
     mv "$corpus/seed.tmp" "$corpus/seed"
 fi

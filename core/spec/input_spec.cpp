@@ -197,6 +197,41 @@ void checkInputSpecs(const std::vector<InputSpec>& inputs)
                     "at least one input must carry the length that picks the bucket");
 }
 
+namespace {
+
+void checkDim(const std::vector<InputSpec>& inputs, int64_t dim, Field field)
+{
+    if (dim >= 0 && dim < kBucketedInputRank)
+        return;
+    const std::string value = subject(field) + " " + std::to_string(dim);
+    if (dim < 0)
+        throw Error(value + " is negative: dimensions count from 0");
+    const auto it =
+        std::find_if(inputs.begin(), inputs.end(), [](const InputSpec& in) { return in.bucketed; });
+    const std::string input =
+        it == inputs.end() ? std::string("every bucketed input") : "input '" + it->name + "'";
+    throw Error(value + " is beyond the rank of " + input + ": it has rank " +
+                std::to_string(kBucketedInputRank) +
+                " (a batch and a length dimension), so dimensions are 0 or 1");
+}
+
+} // namespace
+
+void checkBucketDim(const std::vector<InputSpec>& inputs, int64_t bucketDim)
+{
+    checkDim(inputs, bucketDim, Field::BucketDim);
+}
+
+void checkInputDims(const std::vector<InputSpec>& inputs, int64_t bucketDim, int64_t batchDim)
+{
+    checkDim(inputs, bucketDim, Field::BucketDim);
+    checkDim(inputs, batchDim, Field::BatchDim);
+    if (bucketDim == batchDim)
+        throw Error(subject(Field::BucketDim) + " and " + subject(Field::BatchDim) + " are both " +
+                    std::to_string(bucketDim) +
+                    ": an input's length and batch are different dimensions");
+}
+
 size_t firstBucketedInput(const std::vector<InputSpec>& inputs)
 {
     for (size_t i = 0; i < inputs.size(); ++i)

@@ -159,6 +159,11 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
     } catch (const Error& e) {
         throw Error(where + ": bucketlab_meta " + e.what());
     }
+    try {
+        checkInputDims(m.inputs, m.bucketDim, m.batchDim);
+    } catch (const Error& e) {
+        throw Error(where + ": bucketlab_meta: " + e.what());
+    }
     m.createdBy = j.value("created_by", std::string());
     m.createdAt = j.value("created_at", std::string());
     if (j.contains("base_model") && j.at("base_model").is_object())

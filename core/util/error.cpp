@@ -29,6 +29,8 @@ constexpr std::array kFields{
     FieldWords{Field::Output, "output", "the output"},
     FieldWords{Field::Replace, "replace", "the replace option"},
     FieldWords{Field::BatchSizes, "batch_sizes", "the batch sizes"},
+    FieldWords{Field::BucketDim, "bucket_dim", "the bucket dimension"},
+    FieldWords{Field::BatchDim, "batch_dim", "the batch dimension"},
     FieldWords{Field::Threads, "threads", "the thread count"},
     FieldWords{Field::Budget, "budget", "the time budget"},
     FieldWords{Field::Device, "device", "the device"},

@@ -30,6 +30,8 @@ enum class Field : uint8_t {
     Output,            // the file (or folder) being written
     Replace,           // permission to replace an existing output
     BatchSizes,
+    BucketDim, // the dimension of an input that holds its length (padded to the bucket)
+    BatchDim,  // the dimension of an input that holds the batch
     Threads,
     Budget,       // seconds of measurement
     Device,       // where to run

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 using namespace bucketlab;
 
 class TestInputSpec : public QObject {
@@ -20,6 +22,8 @@ private Q_SLOTS:
     void metaJsonRoundTrips();
     void metaRejectsOtherFormats();
     void kernelSourceNamesLimit();
+    void dimensionsWithinTheInputs_data();
+    void dimensionsWithinTheInputs();
 };
 
 void TestInputSpec::parsesValidSpecs_data()
@@ -183,6 +187,64 @@ void TestInputSpec::kernelSourceNamesLimit()
     QVERIFY(QString::fromStdString(src).contains("torch.full(mask_pad_shape, 0, dtype=mask.dtype"));
     QVERIFY(
         QString::fromStdString(src).startsWith("def bucket_kernel(inputs: List[torch.Tensor])"));
+}
+
+// Inputs are [batch, length] in either order: a bucket or batch dimension beyond rank 2 is
+// refused naming the first bucketed input and its rank, wherever dimensions enter (a request's
+// options, a package's metadata, a kernel layout). Issue 12: --bucket-dim 7 was accepted.
+void TestInputSpec::dimensionsWithinTheInputs_data()
+{
+    QTest::addColumn<int>("bucketDim");
+    QTest::addColumn<int>("batchDim");
+    QTest::addColumn<QString>("error"); // empty: accepted
+    QTest::addRow("length after batch") << 1 << 0 << "";
+    QTest::addRow("length before batch") << 0 << 1 << "";
+    QTest::addRow("bucket 7") << 7 << 0
+                              << "the bucket dimension 7 is beyond the rank of input 'input_ids': "
+                                 "it has rank 2 (a batch and a length dimension), so dimensions "
+                                 "are 0 or 1";
+    QTest::addRow("bucket 2") << 2 << 0 << "the bucket dimension 2 is beyond the rank";
+    QTest::addRow("batch 3") << 1 << 3 << "the batch dimension 3 is beyond the rank of input";
+    QTest::addRow("negative bucket") << -1 << 0 << "the bucket dimension -1 is negative";
+    QTest::addRow("negative batch") << 1 << -2 << "the batch dimension -2 is negative";
+    QTest::addRow("same") << 1 << 1 << "the bucket dimension and the batch dimension are both 1";
+}
+
+void TestInputSpec::dimensionsWithinTheInputs()
+{
+    QFETCH(int, bucketDim);
+    QFETCH(int, batchDim);
+    QFETCH(QString, error);
+    // The first bucketed input is named, not the per-sequence ids before it.
+    const auto inputs = parseInputSpecs("seq_ids:int64:-,input_ids:int64:0,mask:int64:0");
+    const auto refused = [&](const std::function<void()>& f) -> QString {
+        try {
+            f();
+            return {};
+        } catch (const Error& e) {
+            return QString::fromStdString(e.what());
+        }
+    };
+    const QString direct = refused([&] { checkInputDims(inputs, bucketDim, batchDim); });
+    QVERIFY2(error.isEmpty() ? direct.isEmpty() : direct.startsWith(error), qPrintable(direct));
+    QVERIFY(!direct.contains('\n'));
+
+    PackageMeta m;
+    m.boundaries = {128};
+    m.inputs = inputs;
+    auto j = metaJson(m);
+    j["bucket_dim"] = bucketDim;
+    j["batch_dim"] = batchDim;
+    const QString meta = refused([&] { (void)metaFromJson(j.dump(), "pkg.pt"); });
+    QVERIFY2(error.isEmpty() ? meta.isEmpty() : meta == "pkg.pt: bucketlab_meta: " + direct,
+             qPrintable(meta));
+
+    // The generated kernel pads the bucket dimension only.
+    const QString kernel = refused([&] {
+        (void)generateKernelSource(KernelLayout{{128}, bucketDim, inputs}, KernelForm::Function);
+    });
+    QVERIFY2(bucketDim < 0 || bucketDim > 1 ? kernel == direct : kernel.isEmpty(),
+             qPrintable(kernel));
 }
 
 QTEST_GUILESS_MAIN(TestInputSpec)
