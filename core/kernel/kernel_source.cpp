@@ -1,6 +1,7 @@
 #include "core/kernel/kernel_source.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <algorithm>
 #include <regex>
@@ -84,7 +85,8 @@ std::string pickFunction(const std::string& file, const std::string& text,
         for (const auto& d : defs)
             if (d.name == requested)
                 return requested;
-        throw Error(file + ": no function '" + requested + "' (functions here: " + names + ")");
+        throw Error(file + ": no function " + quote(requested) + " (functions here: " + names +
+                    ")");
     }
     static const std::regex scriptRe(R"(torch\.jit\.script\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\))");
     std::smatch m;

@@ -2,6 +2,7 @@
 
 #include "core/util/error.h"
 #include "core/util/output_file.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -119,7 +120,7 @@ Profile profileFromJson(const std::string& text, const std::string& where)
     try {
         j = json::parse(text);
     } catch (const json::parse_error& e) {
-        throw Error(where + ": not valid JSON (" + firstLine(e.what()) + ")");
+        throw Error(where + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
     if (!j.is_object() || j.value("format", std::string()) != kProfileFormat)
         throw Error(where + ": not a " + std::string(kProfileFormat) +
@@ -187,7 +188,7 @@ Profile profileFromJson(const std::string& text, const std::string& where)
             p.points.push_back(pt);
         }
     } catch (const json::exception& e) {
-        throw Error(where + ": malformed profile (" + firstLine(e.what()) + ")");
+        throw Error(where + ": malformed profile (" + libraryMessage(e.what()) + ")");
     }
     if (p.points.empty())
         throw Error(where + ": the profile has no points");
@@ -243,8 +244,8 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
             char* end = nullptr;
             const double v = std::strtod(t.c_str(), &end);
             if (t.empty() || end != t.c_str() + t.size())
-                throw Error(
-                    located(where, lineNo, std::string(what) + " '" + t + "' is not a number"));
+                throw Error(located(where, lineNo,
+                                    std::string(what) + " " + quote(t) + " is not a number"));
             return v;
         };
         const double length = cell(lengthCol, "length");

@@ -118,8 +118,8 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
         if (!col) {
             if (!given.empty())
                 throw Error(located(file, headerLine,
-                                    "no column '" + given +
-                                        "' in the header (columns: " + joinNames(header) + ")"));
+                                    "no column " + quote(given) +
+                                        " in the header (columns: " + joinNames(header) + ")"));
             throw Error(located(file, headerLine,
                                 "no " + role + " column (columns: " + joinNames(header) +
                                     "); name the column that holds the " + role + " tokens"));
@@ -138,8 +138,8 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
         countCol = findName(header, o.countField);
         if (!countCol)
             throw Error(located(file, headerLine,
-                                "no column '" + o.countField +
-                                    "' in the header (columns: " + joinNames(header) + ")"));
+                                "no column " + quote(o.countField) +
+                                    " in the header (columns: " + joinNames(header) + ")"));
     } else
         countCol = pickName(header, "", defaultCountFieldNames());
     if (promptCol == outputCol)
@@ -205,7 +205,7 @@ RequestTraffic readJsonl(LineReader& r, const TrafficReadOptions& o)
         try {
             j = json::parse(line);
         } catch (const json::parse_error& e) {
-            throw Error(located(file, n, "not valid JSON (" + firstLine(e.what()) + ")"));
+            throw Error(located(file, n, "not valid JSON (" + libraryMessage(e.what()) + ")"));
         }
         if (!j.is_object())
             throw Error(located(file, n, "expected one JSON object per line"));

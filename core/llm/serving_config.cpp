@@ -70,7 +70,7 @@ nlohmann::json parseObject(const std::string& text, const std::string& where)
     try {
         j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
-        throw Error(where + ": not valid JSON (" + firstLine(e.what()) + ")");
+        throw Error(where + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
     if (!j.is_object())
         throw Error(where + ": expected a JSON object");

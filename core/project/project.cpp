@@ -109,7 +109,7 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
     try {
         j = json::parse(text);
     } catch (const json::parse_error& e) {
-        throw Error(projectPath + ": not valid JSON (" + firstLine(e.what()) + ")");
+        throw Error(projectPath + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
     if (!j.is_object() || j.value("format", std::string()) != kProjectFormat)
         throw Error(projectPath + ": not a BucketLab project (expected \"format\": \"" +
@@ -146,7 +146,7 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
         p.activeBoundarySet = j.value("active_boundary_set", std::string());
         p.notes = j.value("notes", std::string());
     } catch (const json::exception& e) {
-        throw Error(projectPath + ": malformed project (" + firstLine(e.what()) + ")");
+        throw Error(projectPath + ": malformed project (" + libraryMessage(e.what()) + ")");
     }
     return p;
 }
@@ -174,12 +174,12 @@ template <typename Visit> void forEachProjectFile(const Project& p, Visit visit)
     };
     file("model", p.model);
     for (const auto& d : p.distributions) {
-        file("distribution '" + d.name + "'", d.source);
+        file("distribution " + quote(d.name) + "", d.source);
         if (auto it = d.options.find("vocab"); it != d.options.end())
-            file("vocabulary of '" + d.name + "'", it->second);
+            file("vocabulary of " + quote(d.name) + "", it->second);
     }
     for (const auto& l : p.latencies)
-        file("latency '" + l.name + "'", l.source);
+        file("latency " + quote(l.name) + "", l.source);
 }
 
 } // namespace

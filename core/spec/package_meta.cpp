@@ -1,6 +1,7 @@
 #include "core/spec/package_meta.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -76,11 +77,11 @@ namespace {
 template <typename T> T field(const json& j, const char* name, const std::string& where)
 {
     if (!j.contains(name))
-        throw Error(where + ": bucketlab_meta has no '" + name + "' field");
+        throw Error(where + ": bucketlab_meta has no " + quote(name) + " field");
     try {
         return j.at(name).get<T>();
     } catch (const json::exception&) {
-        throw Error(where + ": bucketlab_meta field '" + name + "' has the wrong type");
+        throw Error(where + ": bucketlab_meta field " + quote(name) + " has the wrong type");
     }
 }
 
@@ -114,17 +115,26 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
     try {
         j = json::parse(text);
     } catch (const json::parse_error& e) {
-        throw Error(where + ": bucketlab_meta is not valid JSON (" + firstLine(e.what()) + ")");
+        throw Error(where + ": bucketlab_meta is not valid JSON (" + libraryMessage(e.what()) +
+                    ")");
     }
     if (!j.is_object())
         throw Error(where + ": bucketlab_meta is not a JSON object");
     PackageMeta m;
     m.format = field<std::string>(j, "format", where);
     if (m.format != kPackageFormat)
-        throw Error(where + ": unsupported package format '" + m.format +
-                    "' (this BucketLab reads " + kPackageFormat + ")");
-    m.kind = j.value("kind", std::string("shared")) == "per-bucket" ? PackageKind::PerBucket
-                                                                    : PackageKind::Shared;
+        throw Error(where + ": unsupported package format " + quote(m.format) +
+                    " (this BucketLab reads " + kPackageFormat + ")");
+    // "shared" (also when absent) or "per-bucket": anything else (a typo such as per_bucket)
+    // is refused rather than read as shared, which would drop the bucket models.
+    const std::string kind =
+        j.contains("kind") ? field<std::string>(j, "kind", where) : std::string("shared");
+    if (kind != packageKindName(PackageKind::Shared) &&
+        kind != packageKindName(PackageKind::PerBucket))
+        throw Error(where + ": bucketlab_meta kind " + quote(kind) +
+                    " is neither shared nor per-bucket");
+    m.kind = kind == packageKindName(PackageKind::PerBucket) ? PackageKind::PerBucket
+                                                             : PackageKind::Shared;
     m.boundaries = Boundaries::from(field<std::vector<int64_t>>(j, "boundaries", where),
                                     where + ": bucketlab_meta boundaries");
     m.bucketDim = field<int64_t>(j, "bucket_dim", where);
@@ -166,9 +176,12 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
     }
     m.createdBy = j.value("created_by", std::string());
     m.createdAt = j.value("created_at", std::string());
-    if (j.contains("base_model") && j.at("base_model").is_object())
+    // A shared package's model is base_model, a per-bucket package's are bucket_models (what
+    // metaJson writes; the other entry is null or empty).
+    if (m.kind == PackageKind::Shared && j.contains("base_model") && j.at("base_model").is_object())
         m.models.push_back(modelRef(j.at("base_model"), where));
-    if (j.contains("bucket_models") && j.at("bucket_models").is_array())
+    if (m.kind == PackageKind::PerBucket && j.contains("bucket_models") &&
+        j.at("bucket_models").is_array())
         for (const auto& r : j.at("bucket_models"))
             m.models.push_back(modelRef(r, where));
     m.userKernel = j.value("kernel", std::string("generated")) == "user";

@@ -3,6 +3,7 @@
 #include "core/spec/memory_budget.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -29,17 +30,17 @@ std::vector<int64_t> parseShape(const std::string& text, const std::string& item
 {
     std::vector<int64_t> shape;
     if (text.empty())
-        throw Error(subject(Field::States) + " '" + item +
-                    "': empty shape (one shape per bucket, joined by /)");
+        throw Error(subject(Field::States) + " " + quote(item) +
+                    ": empty shape (one shape per bucket, joined by /)");
     for (const auto& dim : split(text, 'x')) {
         errno = 0;
         char* end = nullptr;
         const long long v = std::strtoll(dim.c_str(), &end, 10);
         if (dim.empty() || end != dim.c_str() + dim.size() || errno == ERANGE)
-            throw Error(subject(Field::States) + " '" + item + "': '" + text +
-                        "' is not a shape (dims joined by x, e.g. 1x4x64)");
+            throw Error(subject(Field::States) + " " + quote(item) + ": " + quote(text) +
+                        " is not a shape (dims joined by x, e.g. 1x4x64)");
         if (v <= 0)
-            throw Error(subject(Field::States) + " '" + item + "': shape " + text +
+            throw Error(subject(Field::States) + " " + quote(item) + ": shape " + text +
                         " has dimension " + std::to_string(v) +
                         "; every dimension must be positive");
         shape.push_back(v);
@@ -54,15 +55,15 @@ StateSpec parseStateSpec(std::string_view textView)
     const std::string text(textView);
     const auto parts = split(text, ':');
     if (parts.size() != 3 || parts[0].empty() || parts[2].empty())
-        throw Error(subject(Field::States) + " '" + text +
-                    "' is not NAME:DTYPE:SHAPE/SHAPE/... (one shape per bucket, e.g. "
+        throw Error(subject(Field::States) + " " + quote(text) +
+                    " is not NAME:DTYPE:SHAPE/SHAPE/... (one shape per bucket, e.g. "
                     "kv:float32:1x4x16/1x4x64)");
     StateSpec state;
     state.name = parts[0];
     try {
         state.dtype = parseDType(parts[1]);
     } catch (const Error& e) {
-        throw Error(subject(Field::States) + " '" + text + "': " + e.marked());
+        throw Error(subject(Field::States) + " " + quote(text) + ": " + e.marked());
     }
     for (const auto& shape : split(parts[2], '/'))
         state.shapes.push_back(parseShape(shape, text));
@@ -93,10 +94,10 @@ void checkStateSpecs(const std::vector<StateSpec>& states, const Boundaries& bou
         names.insert(in.name);
     std::set<std::string> seen;
     for (const auto& st : states) {
-        const std::string what = "state '" + st.name + "'";
+        const std::string what = "state " + quote(st.name) + "";
         if (!isScriptIdentifier(st.name))
-            throw Error(subject(Field::States) + ": name '" + st.name +
-                        "' is not usable (a Python identifier that is not a keyword)");
+            throw Error(subject(Field::States) + ": name " + quote(st.name) +
+                        " is not usable (a Python identifier that is not a keyword)");
         // The buffer is the package attribute state_<name>; state_preprocessor is a method.
         if (st.name == "preprocessor")
             throw Error(subject(Field::States) + ": name 'preprocessor' is reserved (the package's "

@@ -1,5 +1,7 @@
 #include "core/util/error.h"
 
+#include "core/util/text.h"
+
 #include <array>
 
 namespace bucketlab {
@@ -210,6 +212,11 @@ std::string firstLine(const std::string& message)
         start = end + 1;
     }
     return message;
+}
+
+std::string libraryMessage(const std::string& what)
+{
+    return displayText(firstLine(what), 200);
 }
 
 } // namespace bucketlab

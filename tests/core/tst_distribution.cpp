@@ -3,6 +3,7 @@
 #include "core/traffic/distribution.h"
 #include "core/traffic/synthetic_distribution.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 #include "testutil.h"
 
 #include <QTemporaryDir>
@@ -230,6 +231,24 @@ void TestDistribution::badFiles_data()
                                 << "t.jsonl:1: length 4294967296 exceeds";
     QTest::addRow("jsonl not an object") << "t.jsonl" << QByteArray("[1]\n") << ""
                                          << "t.jsonl:1: expected one JSON object";
+    // Found by fuzz_traffic: a header's names and the JSON parser's "last read" excerpt were
+    // put into the message as the file's raw bytes (terminal escapes, text that is not
+    // UTF-8), and a header of thousands of columns made a message of any length.
+    QTest::addRow("header names escaped")
+        << "t.tsv" << QByteArray("lenght\tcou\xd2\xd2nt\x1b[31m\n1\t2\n") << "length"
+        << "t.tsv:1: no column 'length' in the header (columns: lenght, cou\\xd2\\xd2nt\\x1b[31m)";
+    QTest::addRow("header names cut")
+        << "t.csv" << QByteArray("c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14\n1\n") << ""
+        << "t.csv:1: no length column (columns: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, "
+           "c11, ... (3 more)); name it with";
+    QTest::addRow("long header name cut")
+        << "t.csv" << QByteArray(200, 'x').append("\n1\n") << ""
+        << "t.csv:1: no length column (columns: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...)";
+    QTest::addRow("option echoed escaped") << "t.csv" << QByteArray("a\n1\n") << "le\x1bn"
+                                           << "t.csv:1: no column 'le\\x1bn' in the header";
+    QTest::addRow("jsonl parse error excerpt escaped")
+        << "t.jsonl" << QByteArray("{\"a\xc4\x1b\": 1}\n") << ""
+        << "t.jsonl:1: not valid JSON ("; // the excerpt escaped: checked below
 }
 
 void TestDistribution::badFiles()
@@ -248,7 +267,12 @@ void TestDistribution::badFiles()
         QFAIL("no error");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).startsWith(mentions), e.what());
-        QVERIFY(!QString(e.what()).contains('\n'));
+        // One line, no control characters, nothing that is not UTF-8: a file's bytes are
+        // escaped before they reach a message.
+        const std::string what = e.what();
+        QVERIFY2(isValidUtf8(what), e.what());
+        for (unsigned char c : what)
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what());
     }
 }
 

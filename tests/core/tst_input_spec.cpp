@@ -173,6 +173,34 @@ void TestInputSpec::metaRejectsOtherFormats()
             QVERIFY2(QString(e.what()).startsWith("pkg.pt"), e.what());
         }
     }
+    // Found by fuzz_package_meta: a kind other than shared or per-bucket (a typo) was read as
+    // shared, so a per-bucket package's models were silently dropped when written again.
+    PackageMeta m;
+    m.kind = PackageKind::PerBucket;
+    m.boundaries = {128, 512};
+    m.inputs = parseInputSpecs("input_ids:int64:0");
+    m.models = {{"m128.pt", std::string(64, 'a'), 128}, {"m512.pt", std::string(64, 'b'), 512}};
+    auto j = metaJson(m);
+    j["kind"] = "per_bucket";
+    try {
+        metaFromJson(j.dump(), "pkg.pt");
+        QFAIL("accepted kind per_bucket");
+    } catch (const Error& e) {
+        QCOMPARE(QString(e.what()),
+                 QString("pkg.pt: bucketlab_meta kind 'per_bucket' is neither shared nor "
+                         "per-bucket"));
+    }
+    // Each kind reads the models it writes; a stray list of the other kind is not mixed in.
+    j["kind"] = "shared";
+    j["base_model"] = {{"file", "model.pt"}, {"sha256", std::string(64, 'c')}};
+    const PackageMeta shared = metaFromJson(j.dump(), "pkg.pt");
+    QCOMPARE(shared.models.size(), size_t(1));
+    QCOMPARE(shared.models[0].file, std::string("model.pt"));
+    QCOMPARE(metaFromJson(metaJson(shared).dump(), "pkg.pt").models.size(), size_t(1));
+    j["kind"] = "per-bucket";
+    const PackageMeta perBucket = metaFromJson(j.dump(), "pkg.pt");
+    QCOMPARE(perBucket.models.size(), size_t(2));
+    QCOMPARE(perBucket.models[1].bucket, int64_t(512));
 }
 
 void TestInputSpec::kernelSourceNamesLimit()

@@ -1,5 +1,6 @@
 #include "core/latency/profile_format.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <QTest>
 
@@ -98,6 +99,14 @@ void TestProfileFormat::badFiles_data()
     QTest::addRow("json bad latency")
         << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":8,\"p50_ms\":-2}]}"
         << "points[0]";
+    // Found by fuzz_profile: a cell's bytes and the JSON parser's excerpt of the file were put
+    // into the message raw (a control character, text that is not UTF-8).
+    QTest::addRow("control character in a number")
+        << QString::fromLatin1("length,latency_ms,batch\n64,1.5,1\x06" "64\n")
+        << "p.csv:2: batch '1\\x06" "64' is not a number";
+    QTest::addRow("json excerpt escaped")
+        << QString::fromUtf8("{\"format\":\"bucketlab.profile/1\",\"po\x1b[2J")
+        << "p.csv: not valid JSON (";
 }
 
 void TestProfileFormat::badFiles()
@@ -113,6 +122,10 @@ void TestProfileFormat::badFiles()
         QFAIL("accepted a bad profile");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains(mentions), e.what());
+        const std::string what = e.what();
+        QVERIFY2(isValidUtf8(what), e.what());
+        for (unsigned char c : what)
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what()); // one line, no terminal escapes
     }
 }
 

@@ -17,6 +17,8 @@
 #include "core/traffic/synthetic_distribution.h"
 #include "fuzz_check.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <string>

@@ -167,7 +167,7 @@ for selector in (0, 1):
 # fuzz_package_meta: the metadata alone.
 meta = json.loads(META)
 save("fuzz_package_meta", META)
-save("fuzz_package_meta", json.dumps(dict(meta, kind="per_bucket", bucket_models=[
+save("fuzz_package_meta", json.dumps(dict(meta, kind="per-bucket", bucket_models=[
     {"file": "bucket_%d.pt" % b, "sha256": "0" * 64, "bucket": b} for b in (32, 64, 128)]))
      .encode())
 save("fuzz_package_meta", json.dumps(dict(
