@@ -122,7 +122,8 @@ Profile profileFromJson(const std::string& text, const std::string& where)
     } catch (const json::parse_error& e) {
         throw Error(where + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
-    if (!j.is_object() || j.value("format", std::string()) != kProfileFormat)
+    // (value() would throw nlohmann's type_error for a "format" that is not a string.)
+    if (!j.is_object() || !j.contains("format") || j["format"] != kProfileFormat)
         throw Error(where + ": not a " + std::string(kProfileFormat) +
                     " profile (missing or different \"format\")");
     Profile p;

@@ -111,7 +111,8 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
     } catch (const json::parse_error& e) {
         throw Error(projectPath + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
-    if (!j.is_object() || j.value("format", std::string()) != kProjectFormat)
+    // (value() would throw nlohmann's type_error for a "format" that is not a string.)
+    if (!j.is_object() || !j.contains("format") || j["format"] != kProjectFormat)
         throw Error(projectPath + ": not a BucketLab project (expected \"format\": \"" +
                     kProjectFormat + "\")");
     Project p;

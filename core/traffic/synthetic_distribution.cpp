@@ -68,8 +68,8 @@ double number(const std::string& text, const std::string& what, const std::strin
     char* end = nullptr;
     const double v = std::strtod(t.c_str(), &end);
     if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
-        throw Error("distribution spec " + quote(spec) + ": " + what + " " + quote(t) +
-                    " is not a finite number");
+        throw Error("distribution spec " + quote(spec) + ": " + displayText(what, 40) + " " +
+                    quote(t) + " is not a finite number");
     return v;
 }
 

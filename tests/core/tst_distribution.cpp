@@ -352,6 +352,13 @@ void TestDistribution::badSyntheticSpecs_data()
                                  << "weights must be positive";
     QTest::addRow("not key=value") << "uniform:max"
                                    << "expected key=value";
+    // Found by fuzz_options: a key with a control character was put into the message raw.
+    QTest::addRow("key escaped") << QString::fromLatin1("normal:mean=100,std\x05"
+                                                        "ev=2n")
+                                 << "std\\x05"
+                                    "ev '2n' is not a finite number";
+    QTest::addRow("spec escaped") << QString::fromUtf8("uniform:max=3,n=0\x1b[2J")
+                                  << "distribution spec 'uniform:max=3,n=0\\x1b[2J': n ";
 }
 
 void TestDistribution::badSyntheticSpecs()
@@ -363,6 +370,8 @@ void TestDistribution::badSyntheticSpecs()
         QFAIL("no error");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains(mentions), e.what());
+        for (unsigned char c : std::string(e.what()))
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what()); // one line, no terminal escapes
     }
 }
 

@@ -190,6 +190,17 @@ void TestInputSpec::metaRejectsOtherFormats()
                  QString("pkg.pt: bucketlab_meta kind 'per_bucket' is neither shared nor "
                          "per-bucket"));
     }
+    // A value of the wrong type read with a default (fill_value, created_by) threw
+    // nlohmann's type_error instead of an error naming the file.
+    auto typed = metaJson(m);
+    typed["inputs"][0]["fill_value"] = "one";
+    typed["created_by"] = 3;
+    try {
+        metaFromJson(typed.dump(), "pkg.pt");
+        QFAIL("accepted fill_value \"one\"");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).startsWith("pkg.pt: bucketlab_meta is malformed ("), e.what());
+    }
     // Each kind reads the models it writes; a stray list of the other kind is not mixed in.
     j["kind"] = "shared";
     j["base_model"] = {{"file", "model.pt"}, {"sha256", std::string(64, 'c')}};

@@ -102,8 +102,14 @@ void TestProfileFormat::badFiles_data()
     // Found by fuzz_profile: a cell's bytes and the JSON parser's excerpt of the file were put
     // into the message raw (a control character, text that is not UTF-8).
     QTest::addRow("control character in a number")
-        << QString::fromLatin1("length,latency_ms,batch\n64,1.5,1\x06" "64\n")
-        << "p.csv:2: batch '1\\x06" "64' is not a number";
+        << QString::fromLatin1("length,latency_ms,batch\n64,1.5,1\x06"
+                               "64\n")
+        << "p.csv:2: batch '1\\x06"
+           "64' is not a number";
+    // Found by fuzz_profile: a "format" that is not a string threw nlohmann's type_error,
+    // which no caller expects (the CLI said "internal error").
+    QTest::addRow("json format an object") << "{\"format\": {\"os\": \"linux\"}, \"points\": []}"
+                                           << "p.csv: not a bucketlab.profile/1 profile";
     QTest::addRow("json excerpt escaped")
         << QString::fromUtf8("{\"format\":\"bucketlab.profile/1\",\"po\x1b[2J")
         << "p.csv: not valid JSON (";

@@ -125,6 +125,8 @@ void TestProject::rejectsBadFiles_data()
         << "malformed project";
     // Found by fuzz_project: the JSON parser's excerpt of the file ("last read: '...'") went
     // into the message raw, bytes that are not UTF-8 and terminal escapes included.
+    QTest::addRow("format an object")
+        << QByteArray("{\"format\":{\"a\":1}}") << "not a BucketLab project";
     QTest::addRow("parse error excerpt escaped")
         << QByteArray("{\"format\":\"bucketlab.project/1\",\"text_c\xc4l\x1b]0;x\x07\":1}")
         << "not valid JSON (";
