@@ -1,5 +1,6 @@
 #include "core/latency/profile_format.h"
 
+#include "core/spec/boundaries.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
 #include "core/util/text.h"
@@ -37,10 +38,14 @@ void checkLatency(double v, const std::string& where)
 
 void checkPoint(const ProfilePoint& p, const std::string& where)
 {
-    if (p.length <= 0)
-        throw Error(where + ": length " + std::to_string(p.length) + " is not positive");
-    if (p.batch <= 0)
-        throw Error(where + ": batch " + std::to_string(p.batch) + " is not positive");
+    // The bounds every length and batch size has (core/spec/boundaries.h): a profile's point
+    // becomes a length the tuner and the curve work with.
+    if (p.length <= 0 || p.length > kMaxLength)
+        throw Error(where + ": length " + std::to_string(p.length) + " is not in 1.." +
+                    std::to_string(kMaxLength));
+    if (p.batch <= 0 || p.batch > kMaxBatch)
+        throw Error(where + ": batch " + std::to_string(p.batch) + " is not in 1.." +
+                    std::to_string(kMaxBatch));
     if (p.ok())
         for (double v : {p.p50Ms, p.meanMs})
             checkLatency(v, where);
@@ -252,15 +257,19 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
         const double length = cell(lengthCol, "length");
         const double latency = cell(latencyCol, "latency_ms");
         const double batch = batchCol >= 0 ? cell(batchCol, "batch") : 1.0;
-        if (length <= 0 || length != std::floor(length) || length > 2147483647.0)
-            throw Error(
-                located(where, lineNo,
-                        "length " + cells[size_t(lengthCol)] + " is not a positive integer"));
-        if (batch <= 0 || batch != std::floor(batch))
-            throw Error(located(where, lineNo, "batch is not a positive integer"));
+        if (length <= 0 || length != std::floor(length) || length > double(kMaxLength))
+            throw Error(located(where, lineNo,
+                                "length " + quote(cells[size_t(lengthCol)]) +
+                                    " is not a positive integer up to " +
+                                    std::to_string(kMaxLength)));
+        if (batch <= 0 || batch != std::floor(batch) || batch > double(kMaxBatch))
+            throw Error(located(where, lineNo,
+                                "batch " + quote(cells[size_t(batchCol)]) +
+                                    " is not a positive integer up to " +
+                                    std::to_string(kMaxBatch)));
         if (!std::isfinite(latency) || latency <= 0)
             throw Error(located(where, lineNo,
-                                "latency_ms " + cells[size_t(latencyCol)] +
+                                "latency_ms " + quote(cells[size_t(latencyCol)]) +
                                     " is not a positive finite number"));
         auto& pt = byShape[{int64_t(length), int64_t(batch)}];
         pt.length = int64_t(length);

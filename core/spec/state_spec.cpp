@@ -40,8 +40,8 @@ std::vector<int64_t> parseShape(const std::string& text, const std::string& item
             throw Error(subject(Field::States) + " " + quote(item) + ": " + quote(text) +
                         " is not a shape (dims joined by x, e.g. 1x4x64)");
         if (v <= 0)
-            throw Error(subject(Field::States) + " " + quote(item) + ": shape " + text +
-                        " has dimension " + std::to_string(v) +
+            throw Error(subject(Field::States) + " " + quote(item) + ": shape " +
+                        displayText(text, 40) + " has dimension " + std::to_string(v) +
                         "; every dimension must be positive");
         shape.push_back(v);
     }

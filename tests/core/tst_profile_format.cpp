@@ -110,6 +110,17 @@ void TestProfileFormat::badFiles_data()
     // which no caller expects (the CLI said "internal error").
     QTest::addRow("json format an object") << "{\"format\": {\"os\": \"linux\"}, \"points\": []}"
                                            << "p.csv: not a bucketlab.profile/1 profile";
+    // Found by fuzz_profile: lengths above the one bound every length has (2^24) were read,
+    // and a batch of 1e300 was converted to an integer (undefined behaviour).
+    QTest::addRow("length above the bound") << "length,latency_ms\n16777217,1\n"
+                                            << "p.csv:2: length '16777217' is not a positive "
+                                               "integer up to 16777216";
+    QTest::addRow("batch above the bound") << "length,latency_ms,batch\n8,1,1e300\n"
+                                           << "p.csv:2: batch '1e300' is not a positive integer "
+                                              "up to 4096";
+    QTest::addRow("json length above the bound")
+        << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":97027041,\"p50_ms\":2}]}"
+        << "p.csv: points[0]: length 97027041 is not in 1..16777216";
     QTest::addRow("json excerpt escaped")
         << QString::fromUtf8("{\"format\":\"bucketlab.profile/1\",\"po\x1b[2J")
         << "p.csv: not valid JSON (";
