@@ -204,7 +204,7 @@ RequestTraffic readJsonl(LineReader& r, const TrafficReadOptions& o)
         json j;
         try {
             j = json::parse(line);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
             throw Error(located(file, n, "not valid JSON (" + libraryMessage(e.what()) + ")"));
         }
         if (!j.is_object())

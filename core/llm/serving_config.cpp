@@ -69,7 +69,7 @@ nlohmann::json parseObject(const std::string& text, const std::string& where)
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range (1e400)
         throw Error(where + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
     if (!j.is_object())

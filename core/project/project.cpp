@@ -108,7 +108,7 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
         throw Error(projectPath + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
     // (value() would throw nlohmann's type_error for a "format" that is not a string.)

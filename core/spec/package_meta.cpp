@@ -114,7 +114,7 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
         throw Error(where + ": bucketlab_meta is not valid JSON (" + libraryMessage(e.what()) +
                     ")");
     }

@@ -318,7 +318,7 @@ LengthHistogram readJsonl(LineReader& r, const DistributionOptions& o, const Tex
         json j;
         try {
             j = json::parse(line);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
             fail(r, "not valid JSON (" + libraryMessage(e.what()) + ")");
         }
         if (!j.is_object())

@@ -246,6 +246,10 @@ void TestDistribution::badFiles_data()
         << "t.csv:1: no length column (columns: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...)";
     QTest::addRow("option echoed escaped") << "t.csv" << QByteArray("a\n1\n") << "le\x1bn"
                                            << "t.csv:1: no column 'le\\x1bn' in the header";
+    // Found by fuzz_request_traffic and fuzz_package_meta: a number beyond double (1e400)
+    // makes the JSON parser throw out_of_range, not parse_error, and it escaped as a crash.
+    QTest::addRow("jsonl number overflow") << "t.jsonl" << QByteArray("{\"length\": 1e400}\n") << ""
+                                           << "t.jsonl:1: not valid JSON (";
     QTest::addRow("jsonl parse error excerpt escaped")
         << "t.jsonl" << QByteArray("{\"a\xc4\x1b\": 1}\n") << ""
         << "t.jsonl:1: not valid JSON ("; // the excerpt escaped: checked below

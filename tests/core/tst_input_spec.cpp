@@ -165,6 +165,7 @@ void TestInputSpec::metaJsonRoundTrips()
 void TestInputSpec::metaRejectsOtherFormats()
 {
     for (const char* bad : {"not json", "[1,2]", R"({"format":"other/1"})",
+                            R"({"format":"bucketlab.package/1","bucket_dim":1e722581})",
                             R"({"format":"bucketlab.package/1","boundaries":[512,128]})"}) {
         try {
             metaFromJson(bad, "pkg.pt");

@@ -121,6 +121,9 @@ void TestProfileFormat::badFiles_data()
     QTest::addRow("json length above the bound")
         << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":97027041,\"p50_ms\":2}]}"
         << "p.csv: points[0]: length 97027041 is not in 1..16777216";
+    QTest::addRow("json number overflow")
+        << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":8,\"p50_ms\":1e400}]}"
+        << "p.csv: not valid JSON (";
     QTest::addRow("json excerpt escaped")
         << QString::fromUtf8("{\"format\":\"bucketlab.profile/1\",\"po\x1b[2J")
         << "p.csv: not valid JSON (";

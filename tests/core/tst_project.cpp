@@ -125,6 +125,8 @@ void TestProject::rejectsBadFiles_data()
         << "malformed project";
     // Found by fuzz_project: the JSON parser's excerpt of the file ("last read: '...'") went
     // into the message raw, bytes that are not UTF-8 and terminal escapes included.
+    QTest::addRow("number overflow")
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"x\":1e400}") << "not valid JSON (";
     QTest::addRow("format an object")
         << QByteArray("{\"format\":{\"a\":1}}") << "not a BucketLab project";
     QTest::addRow("parse error excerpt escaped")
