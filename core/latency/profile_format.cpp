@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -155,8 +156,20 @@ Profile profileFromJson(const std::string& text, const std::string& where)
         for (const auto& q : j["points"]) {
             const std::string at = where + ": points[" + std::to_string(i++) + "]";
             ProfilePoint pt;
-            pt.length = q.at("length").get<int64_t>();
-            pt.batch = q.value("batch", int64_t(1));
+            // Whole numbers only: nlohmann casts 3e20 to int64 (undefined behaviour).
+            const auto whole = [&](const char* k, int64_t otherwise) -> int64_t {
+                if (!q.contains(k))
+                    return otherwise;
+                const json& v = q[k];
+                if (!v.is_number_integer() ||
+                    (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+                    throw Error(at + "." + k + " is not a whole number");
+                return v.get<int64_t>();
+            };
+            if (!q.contains("length"))
+                throw Error(at + " has no length");
+            pt.length = whole("length", 0);
+            pt.batch = whole("batch", 1);
             if (q.contains("samples_ms") && q["samples_ms"].is_array())
                 pt.samplesMs = q["samples_ms"].get<std::vector<double>>();
             if (q.contains("error") && q["error"].is_string())
@@ -186,8 +199,8 @@ Profile profileFromJson(const std::string& text, const std::string& where)
             }
             if (q.contains("samples") && q["samples"].is_number_integer())
                 pt.samples = q["samples"].get<int64_t>();
-            pt.outliers = q.value("outliers", pt.outliers);
-            pt.warmupRuns = q.value("warmup_runs", int64_t(0));
+            pt.outliers = whole("outliers", pt.outliers);
+            pt.warmupRuns = whole("warmup_runs", 0);
             if (q.contains("flags") && q["flags"].is_array())
                 pt.flags = q["flags"].get<std::vector<std::string>>();
             checkPoint(pt, at);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -140,6 +141,11 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
             BoundarySet s;
             s.name = b.at("name").get<std::string>();
             s.kind = b.value("kind", std::string("user"));
+            for (const auto& v : b.at("boundaries")) // nlohmann casts 3e20 to int64 (UB)
+                if (!v.is_number_integer() ||
+                    (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+                    throw Error(projectPath + ": boundary set " + quote(s.name) +
+                                ": boundaries must be whole numbers");
             s.boundaries = Boundaries::from(b.at("boundaries").get<std::vector<int64_t>>(),
                                             projectPath + ": boundary set " + quote(s.name));
             p.boundarySets.push_back(s);

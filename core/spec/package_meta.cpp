@@ -74,10 +74,37 @@ nlohmann::json metaJson(const PackageMeta& meta)
 
 namespace {
 
+// nlohmann converts a floating-point number to an integer with a plain cast, which is
+// undefined behaviour for 3e20: an integer field (or list of them, `depth` levels deep) must
+// hold JSON integers within int64.
+bool holdsIntegers(const json& v, int depth)
+{
+    if (v.is_array()) {
+        if (depth == 0)
+            return false;
+        for (const auto& e : v)
+            if (!holdsIntegers(e, depth - 1))
+                return false;
+        return true;
+    }
+    if (v.is_number_unsigned())
+        return v.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max());
+    return v.is_number_integer();
+}
+
+template <typename T> constexpr int kIntegerDepth = -1; // not an integer type
+template <> constexpr int kIntegerDepth<int64_t> = 0;
+template <> constexpr int kIntegerDepth<std::vector<int64_t>> = 1;
+template <> constexpr int kIntegerDepth<std::vector<std::vector<int64_t>>> = 2;
+
 template <typename T> T field(const json& j, const char* name, const std::string& where)
 {
     if (!j.contains(name))
         throw Error(where + ": bucketlab_meta has no " + quote(name) + " field");
+    if constexpr (kIntegerDepth<T> >= 0)
+        if (!holdsIntegers(j.at(name), kIntegerDepth<T>))
+            throw Error(where + ": bucketlab_meta field " + quote(name) +
+                        " must hold whole numbers within 64 bits");
     try {
         return j.at(name).get<T>();
     } catch (const json::exception&) {

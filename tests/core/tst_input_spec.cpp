@@ -164,9 +164,13 @@ void TestInputSpec::metaJsonRoundTrips()
 
 void TestInputSpec::metaRejectsOtherFormats()
 {
-    for (const char* bad : {"not json", "[1,2]", R"({"format":"other/1"})",
-                            R"({"format":"bucketlab.package/1","bucket_dim":1e722581})",
-                            R"({"format":"bucketlab.package/1","boundaries":[512,128]})"}) {
+    for (const char* bad :
+         {"not json", "[1,2]", R"({"format":"other/1"})",
+          R"({"format":"bucketlab.package/1","bucket_dim":1e722581})",
+          // fuzz_package_meta: 3e20 was cast to int64 (undefined behaviour)
+          R"({"format":"bucketlab.package/1","boundaries":[3e20,64]})",
+          R"({"format":"bucketlab.package/1","boundaries":[32],"bucket_dim":1.5})",
+          R"({"format":"bucketlab.package/1","boundaries":[512,128]})"}) {
         try {
             metaFromJson(bad, "pkg.pt");
             QFAIL(bad);

@@ -121,6 +121,9 @@ void TestProfileFormat::badFiles_data()
     QTest::addRow("json length above the bound")
         << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":97027041,\"p50_ms\":2}]}"
         << "p.csv: points[0]: length 97027041 is not in 1..16777216";
+    QTest::addRow("json length not whole") // was cast to int64: undefined behaviour
+        << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":3e20,\"p50_ms\":2}]}"
+        << "p.csv: points[0].length is not a whole number";
     QTest::addRow("json number overflow")
         << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":8,\"p50_ms\":1e400}]}"
         << "p.csv: not valid JSON (";

@@ -127,6 +127,10 @@ void TestProject::rejectsBadFiles_data()
     // into the message raw, bytes that are not UTF-8 and terminal escapes included.
     QTest::addRow("number overflow")
         << QByteArray("{\"format\":\"bucketlab.project/1\",\"x\":1e400}") << "not valid JSON (";
+    QTest::addRow("boundary not whole") // was cast to int64: undefined behaviour
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"boundary_sets\":[{\"name\":\"a\","
+                      "\"boundaries\":[3e20]}]}")
+        << "boundary set 'a': boundaries must be whole numbers";
     QTest::addRow("format an object")
         << QByteArray("{\"format\":{\"a\":1}}") << "not a BucketLab project";
     QTest::addRow("parse error excerpt escaped")
