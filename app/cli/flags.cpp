@@ -19,6 +19,8 @@ const FlagNames& defaultFlags()
         {Field::Output, "--out"},
         {Field::Replace, "--force"},
         {Field::BatchSizes, "--batch-sizes"},
+        {Field::BucketDim, "--bucket-dim"},
+        {Field::BatchDim, "--batch-dim"},
         {Field::Threads, "--threads"},
         {Field::Budget, "--budget"},
         {Field::Device, "--device"},

@@ -604,7 +604,8 @@ ArchiveContents readArchive(const std::string& path)
         } catch (const Error&) {
             throw;
         } catch (const std::exception& e) {
-            throw Error(path + ": bucketlab_meta cannot be read (" + firstLine(e.what()) + ")");
+            throw Error(path + ": bucketlab_meta cannot be read (" + libraryMessage(e.what()) +
+                        ")");
         }
     }
 

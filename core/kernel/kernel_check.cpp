@@ -1268,10 +1268,6 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
                     "state preprocessor takes (shapes_collection, states, bucket_idx_tensor)");
     std::vector<c10::IValue> constants = constantArgValues(options.constantArgs);
     checkConstantValuesFit(kernel, constants);
-    if (options.bucketDim < 0 || options.batchDim < 0 || options.bucketDim == options.batchDim)
-        throw Error("bucket dimension " + std::to_string(options.bucketDim) +
-                    " and batch dimension " + std::to_string(options.batchDim) +
-                    " must be different and non-negative");
     KernelCheckOptions o = options;
     if (o.declaredBoundaries.empty())
         if (auto b = Boundaries::tryFrom(parseConstantArgs(options.constantArgs).buckets))
@@ -1280,6 +1276,7 @@ KernelCheckResult checkKernel(const Kernel& kernel, const KernelCheckOptions& op
     if (!declared)
         o.inputs = guideInputs();
     checkInputSpecs(o.inputs);
+    checkInputDims(o.inputs, o.bucketDim, o.batchDim);
     {
         KernelCheckOptions planned = o;
         if (!declared)

@@ -4,6 +4,8 @@
 // is the public face (loading from archives too).
 #pragma once
 
+#include "core/kernel/kernel_source.h"
+
 #include <torch/script.h>
 
 #include <memory>
@@ -34,12 +36,6 @@ CompiledKernel compileKernelFile(const std::string& file, const std::string& fun
 CompiledKernel compileKernelText(const std::string& text, const std::string& file,
                                  const std::string& function,
                                  std::shared_ptr<torch::jit::CompilationUnit> unit = nullptr);
-
-// LibTorch's TorchScript parser recurses once per nested bracket and block, and a source
-// nested tens of thousands deep crashes it (the process dies with no message). Throws Error
-// "file:line: ..." for brackets nested more than 100 deep or a line indented more than 1,000
-// columns, which no kernel comes near; call it before handing text to the parser.
-void checkSourceNesting(const std::string& text, const std::string& file);
 
 // Adds `def bucket_kernel(self, inputs)` calling the compiled kernel, as
 // `kernel(inputs, <constantArgs>)` when constant arguments are given: the expressions are

@@ -49,4 +49,31 @@ std::string stateBufferName(const std::string& name);
 // Buckets of a shared package are the same module object.
 std::string generateForwardSource(const PackageMeta& meta);
 
+// Checks on a kernel's source text before LibTorch's TorchScript parser sees it (torch-free,
+// so they are fuzzed on their own: tests/fuzz/fuzz_kernel_source.cpp).
+
+// LibTorch's TorchScript parser recurses once per nested bracket and block, and a source
+// nested tens of thousands deep crashes it (the process dies with no message). Throws Error
+// "file:line: ..." for brackets nested more than 100 deep or a line indented more than 1,000
+// columns, which no kernel comes near; call it before handing text to the parser.
+void checkSourceNesting(const std::string& text, const std::string& file);
+
+// The part of a kernel file (written as in the autobucketing guide: imports, a
+// non-TorchScript get_bucket_kernel() wrapper, the kernel indented inside a code block) that
+// is compiled: the kernel function and the functions it calls.
+struct KernelSelection {
+    std::string function;               // the kernel's name in the file
+    std::vector<std::string> functions; // it and every function it calls, in file order
+    std::string source;                 // those functions dedented, every other line blank, so
+                                        // line numbers are the file's
+    std::vector<std::string> lines;     // the file's lines (for locating compile errors)
+};
+
+// Checks the nesting (above), then picks `function` (default: the one torch.jit.script(...)
+// wraps, else the only function with "kernel" in its name, else the first) and the top-level
+// functions it calls, transitively. Throws Error naming `file` when there is no function or
+// no function of that name.
+KernelSelection selectKernelFunctions(const std::string& text, const std::string& file,
+                                      const std::string& function);
+
 } // namespace bucketlab

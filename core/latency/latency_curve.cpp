@@ -89,7 +89,7 @@ LatencyCurve LatencyCurve::fromSpec(const std::string& spec)
     const auto colon = spec.find(':');
     const std::string kind = spec.substr(0, colon);
     if (colon == std::string::npos || (kind != "linear" && kind != "poly"))
-        throw Error("latency spec '" + spec + "': expected linear:a,b or poly:c0,c1,c2,...");
+        throw Error("latency spec " + quote(spec) + ": expected linear:a,b or poly:c0,c1,c2,...");
     std::vector<double> coeffs;
     std::stringstream in(spec.substr(colon + 1));
     std::string item;
@@ -97,22 +97,23 @@ LatencyCurve LatencyCurve::fromSpec(const std::string& spec)
         char* end = nullptr;
         const double v = std::strtod(item.c_str(), &end);
         if (item.empty() || end != item.c_str() + item.size() || !std::isfinite(v))
-            throw Error("latency spec '" + spec + "': coefficient '" + item +
-                        "' is not a finite number");
+            throw Error("latency spec " + quote(spec) + ": coefficient " + quote(item) +
+                        " is not a finite number");
         if (v < 0)
-            throw Error("latency spec '" + spec + "': coefficient " + item +
+            throw Error("latency spec " + quote(spec) + ": coefficient " + item +
                         " is negative; the curve must not decrease with length");
         coeffs.push_back(v);
     }
     if (kind == "linear" && coeffs.size() != 2)
-        throw Error("latency spec '" + spec + "': linear takes two coefficients a,b (a + b*L ms)");
+        throw Error("latency spec " + quote(spec) +
+                    ": linear takes two coefficients a,b (a + b*L ms)");
     if (coeffs.empty())
-        throw Error("latency spec '" + spec + "': no coefficients");
+        throw Error("latency spec " + quote(spec) + ": no coefficients");
     LatencyCurve c;
     c.source_ = spec;
     c.coefficients_ = coeffs;
     if (!(c.at(1) > 0))
-        throw Error("latency spec '" + spec + "': latency at length 1 must be positive");
+        throw Error("latency spec " + quote(spec) + ": latency at length 1 must be positive");
     return c;
 }
 

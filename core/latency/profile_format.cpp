@@ -1,12 +1,15 @@
 #include "core/latency/profile_format.h"
 
+#include "core/spec/boundaries.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -36,10 +39,14 @@ void checkLatency(double v, const std::string& where)
 
 void checkPoint(const ProfilePoint& p, const std::string& where)
 {
-    if (p.length <= 0)
-        throw Error(where + ": length " + std::to_string(p.length) + " is not positive");
-    if (p.batch <= 0)
-        throw Error(where + ": batch " + std::to_string(p.batch) + " is not positive");
+    // The bounds every length and batch size has (core/spec/boundaries.h): a profile's point
+    // becomes a length the tuner and the curve work with.
+    if (p.length <= 0 || p.length > kMaxLength)
+        throw Error(where + ": length " + std::to_string(p.length) + " is not in 1.." +
+                    std::to_string(kMaxLength));
+    if (p.batch <= 0 || p.batch > kMaxBatch)
+        throw Error(where + ": batch " + std::to_string(p.batch) + " is not in 1.." +
+                    std::to_string(kMaxBatch));
     if (p.ok())
         for (double v : {p.p50Ms, p.meanMs})
             checkLatency(v, where);
@@ -118,10 +125,11 @@ Profile profileFromJson(const std::string& text, const std::string& where)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
-        throw Error(where + ": not valid JSON (" + firstLine(e.what()) + ")");
+    } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
+        throw Error(where + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
-    if (!j.is_object() || j.value("format", std::string()) != kProfileFormat)
+    // (value() would throw nlohmann's type_error for a "format" that is not a string.)
+    if (!j.is_object() || !j.contains("format") || j["format"] != kProfileFormat)
         throw Error(where + ": not a " + std::string(kProfileFormat) +
                     " profile (missing or different \"format\")");
     Profile p;
@@ -148,8 +156,20 @@ Profile profileFromJson(const std::string& text, const std::string& where)
         for (const auto& q : j["points"]) {
             const std::string at = where + ": points[" + std::to_string(i++) + "]";
             ProfilePoint pt;
-            pt.length = q.at("length").get<int64_t>();
-            pt.batch = q.value("batch", int64_t(1));
+            // Whole numbers only: nlohmann casts 3e20 to int64 (undefined behaviour).
+            const auto whole = [&](const char* k, int64_t otherwise) -> int64_t {
+                if (!q.contains(k))
+                    return otherwise;
+                const json& v = q[k];
+                if (!v.is_number_integer() ||
+                    (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+                    throw Error(at + "." + k + " is not a whole number");
+                return v.get<int64_t>();
+            };
+            if (!q.contains("length"))
+                throw Error(at + " has no length");
+            pt.length = whole("length", 0);
+            pt.batch = whole("batch", 1);
             if (q.contains("samples_ms") && q["samples_ms"].is_array())
                 pt.samplesMs = q["samples_ms"].get<std::vector<double>>();
             if (q.contains("error") && q["error"].is_string())
@@ -179,15 +199,15 @@ Profile profileFromJson(const std::string& text, const std::string& where)
             }
             if (q.contains("samples") && q["samples"].is_number_integer())
                 pt.samples = q["samples"].get<int64_t>();
-            pt.outliers = q.value("outliers", pt.outliers);
-            pt.warmupRuns = q.value("warmup_runs", int64_t(0));
+            pt.outliers = whole("outliers", pt.outliers);
+            pt.warmupRuns = whole("warmup_runs", 0);
             if (q.contains("flags") && q["flags"].is_array())
                 pt.flags = q["flags"].get<std::vector<std::string>>();
             checkPoint(pt, at);
             p.points.push_back(pt);
         }
     } catch (const json::exception& e) {
-        throw Error(where + ": malformed profile (" + firstLine(e.what()) + ")");
+        throw Error(where + ": malformed profile (" + libraryMessage(e.what()) + ")");
     }
     if (p.points.empty())
         throw Error(where + ": the profile has no points");
@@ -243,22 +263,26 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
             char* end = nullptr;
             const double v = std::strtod(t.c_str(), &end);
             if (t.empty() || end != t.c_str() + t.size())
-                throw Error(
-                    located(where, lineNo, std::string(what) + " '" + t + "' is not a number"));
+                throw Error(located(where, lineNo,
+                                    std::string(what) + " " + quote(t) + " is not a number"));
             return v;
         };
         const double length = cell(lengthCol, "length");
         const double latency = cell(latencyCol, "latency_ms");
         const double batch = batchCol >= 0 ? cell(batchCol, "batch") : 1.0;
-        if (length <= 0 || length != std::floor(length) || length > 2147483647.0)
-            throw Error(
-                located(where, lineNo,
-                        "length " + cells[size_t(lengthCol)] + " is not a positive integer"));
-        if (batch <= 0 || batch != std::floor(batch))
-            throw Error(located(where, lineNo, "batch is not a positive integer"));
+        if (length <= 0 || length != std::floor(length) || length > double(kMaxLength))
+            throw Error(located(where, lineNo,
+                                "length " + quote(cells[size_t(lengthCol)]) +
+                                    " is not a positive integer up to " +
+                                    std::to_string(kMaxLength)));
+        if (batch <= 0 || batch != std::floor(batch) || batch > double(kMaxBatch))
+            throw Error(located(where, lineNo,
+                                "batch " + quote(cells[size_t(batchCol)]) +
+                                    " is not a positive integer up to " +
+                                    std::to_string(kMaxBatch)));
         if (!std::isfinite(latency) || latency <= 0)
             throw Error(located(where, lineNo,
-                                "latency_ms " + cells[size_t(latencyCol)] +
+                                "latency_ms " + quote(cells[size_t(latencyCol)]) +
                                     " is not a positive finite number"));
         auto& pt = byShape[{int64_t(length), int64_t(batch)}];
         pt.length = int64_t(length);

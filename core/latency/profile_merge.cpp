@@ -231,12 +231,14 @@ ProfileMerge mergeProfiles(const std::vector<ProfileSource>& sources, uint64_t s
     }
     // Settings: those every profile records alike; the run's own (budget, rounds...) differ
     // and go.
-    for (const auto& [key, value] : first.settings)
+    // (No structured bindings captured by the lambda: C++17 does not allow it, and clang
+    // refuses it, which the fuzz build uses.)
+    for (const auto& setting : first.settings)
         if (std::all_of(sources.begin(), sources.end(), [&](const ProfileSource& s) {
-                const auto it = s.profile.settings.find(key);
-                return it != s.profile.settings.end() && it->second == value;
+                const auto it = s.profile.settings.find(setting.first);
+                return it != s.profile.settings.end() && it->second == setting.second;
             }))
-            out.settings[key] = value;
+            out.settings[setting.first] = setting.second;
     std::string names;
     for (const auto& s : sources) {
         names += (names.empty() ? "" : ",") + s.name;

@@ -266,9 +266,7 @@ void ProfileRun::prepareTarget()
         batchDim_ = r_.batchDim;
     }
     checkInputSpecs(inputs_);
-    if (bucketDim_ < 0 || batchDim_ < 0 || bucketDim_ == batchDim_)
-        throw Error("bucket dimension " + std::to_string(bucketDim_) + " and batch dimension " +
-                    std::to_string(batchDim_) + " must be different and non-negative");
+    checkInputDims(inputs_, bucketDim_, batchDim_);
 
     const bool needsNeuron = archiveNeedsNeuron(r_.model);
     device_ = r_.device == DeviceKind::Auto ? (needsNeuron ? DeviceKind::Neuron : DeviceKind::Cpu)

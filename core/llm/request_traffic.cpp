@@ -118,8 +118,8 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
         if (!col) {
             if (!given.empty())
                 throw Error(located(file, headerLine,
-                                    "no column '" + given +
-                                        "' in the header (columns: " + joinNames(header) + ")"));
+                                    "no column " + quote(given) +
+                                        " in the header (columns: " + joinNames(header) + ")"));
             throw Error(located(file, headerLine,
                                 "no " + role + " column (columns: " + joinNames(header) +
                                     "); name the column that holds the " + role + " tokens"));
@@ -138,8 +138,8 @@ RequestTraffic readCsv(LineReader& r, const TrafficReadOptions& o)
         countCol = findName(header, o.countField);
         if (!countCol)
             throw Error(located(file, headerLine,
-                                "no column '" + o.countField +
-                                    "' in the header (columns: " + joinNames(header) + ")"));
+                                "no column " + quote(o.countField) +
+                                    " in the header (columns: " + joinNames(header) + ")"));
     } else
         countCol = pickName(header, "", defaultCountFieldNames());
     if (promptCol == outputCol)
@@ -204,8 +204,8 @@ RequestTraffic readJsonl(LineReader& r, const TrafficReadOptions& o)
         json j;
         try {
             j = json::parse(line);
-        } catch (const json::parse_error& e) {
-            throw Error(located(file, n, "not valid JSON (" + firstLine(e.what()) + ")"));
+        } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
+            throw Error(located(file, n, "not valid JSON (" + libraryMessage(e.what()) + ")"));
         }
         if (!j.is_object())
             throw Error(located(file, n, "expected one JSON object per line"));

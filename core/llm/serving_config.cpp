@@ -69,8 +69,8 @@ nlohmann::json parseObject(const std::string& text, const std::string& where)
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-        throw Error(where + ": not valid JSON (" + firstLine(e.what()) + ")");
+    } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range (1e400)
+        throw Error(where + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
     if (!j.is_object())
         throw Error(where + ": expected a JSON object");

@@ -78,9 +78,7 @@ Boundaries checkRequest(const PackageBuildRequest& r)
         throw Error("give either one model for all buckets or " + subject(Field::PerBucket) +
                     " (LENGTH=FILE,...), not " + std::string(r.model.empty() ? "neither" : "both"));
     checkInputSpecs(r.inputs);
-    if (r.bucketDim < 0 || r.batchDim < 0 || r.bucketDim == r.batchDim)
-        throw Error("bucket dimension " + std::to_string(r.bucketDim) + " and batch dimension " +
-                    std::to_string(r.batchDim) + " must be different and non-negative");
+    checkInputDims(r.inputs, r.bucketDim, r.batchDim);
     std::vector<std::string> inputs;
     Boundaries boundaries = r.boundaries;
     if (!r.model.empty()) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -108,10 +109,11 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
-        throw Error(projectPath + ": not valid JSON (" + firstLine(e.what()) + ")");
+    } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
+        throw Error(projectPath + ": not valid JSON (" + libraryMessage(e.what()) + ")");
     }
-    if (!j.is_object() || j.value("format", std::string()) != kProjectFormat)
+    // (value() would throw nlohmann's type_error for a "format" that is not a string.)
+    if (!j.is_object() || !j.contains("format") || j["format"] != kProjectFormat)
         throw Error(projectPath + ": not a BucketLab project (expected \"format\": \"" +
                     kProjectFormat + "\")");
     Project p;
@@ -139,6 +141,11 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
             BoundarySet s;
             s.name = b.at("name").get<std::string>();
             s.kind = b.value("kind", std::string("user"));
+            for (const auto& v : b.at("boundaries")) // nlohmann casts 3e20 to int64 (UB)
+                if (!v.is_number_integer() ||
+                    (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+                    throw Error(projectPath + ": boundary set " + quote(s.name) +
+                                ": boundaries must be whole numbers");
             s.boundaries = Boundaries::from(b.at("boundaries").get<std::vector<int64_t>>(),
                                             projectPath + ": boundary set " + quote(s.name));
             p.boundarySets.push_back(s);
@@ -146,7 +153,7 @@ Project projectFromJson(const std::string& text, const std::string& projectPath)
         p.activeBoundarySet = j.value("active_boundary_set", std::string());
         p.notes = j.value("notes", std::string());
     } catch (const json::exception& e) {
-        throw Error(projectPath + ": malformed project (" + firstLine(e.what()) + ")");
+        throw Error(projectPath + ": malformed project (" + libraryMessage(e.what()) + ")");
     }
     return p;
 }
@@ -174,12 +181,12 @@ template <typename Visit> void forEachProjectFile(const Project& p, Visit visit)
     };
     file("model", p.model);
     for (const auto& d : p.distributions) {
-        file("distribution '" + d.name + "'", d.source);
+        file("distribution " + quote(d.name) + "", d.source);
         if (auto it = d.options.find("vocab"); it != d.options.end())
-            file("vocabulary of '" + d.name + "'", it->second);
+            file("vocabulary of " + quote(d.name) + "", it->second);
     }
     for (const auto& l : p.latencies)
-        file("latency '" + l.name + "'", l.source);
+        file("latency " + quote(l.name) + "", l.source);
 }
 
 } // namespace

@@ -60,17 +60,17 @@ double parseValue(const std::string& text, DType dtype, const std::string& item,
             return 1.0;
         if (text == "false" || text == "False" || text == "0")
             return 0.0;
-        throw Error(subject(Field::Inputs) + ": '" + item + "': " + what + " value '" + text +
-                    "' is not a bool (use true/false or 1/0)");
+        throw Error(subject(Field::Inputs) + ": " + quote(item) + ": " + what + " value " +
+                    quote(text) + " is not a bool (use true/false or 1/0)");
     }
     char* end = nullptr;
     const double v = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
-        throw Error(subject(Field::Inputs) + ": '" + item + "': " + what + " value '" + text +
-                    "' is not a number");
+        throw Error(subject(Field::Inputs) + ": " + quote(item) + ": " + what + " value " +
+                    quote(text) + " is not a number");
     if (!isFloatingPoint(dtype) && v != std::floor(v))
-        throw Error(subject(Field::Inputs) + ": '" + item + "': " + what + " value '" + text +
-                    "' is not an integer, but the dtype is " + dtypeName(dtype));
+        throw Error(subject(Field::Inputs) + ": " + quote(item) + ": " + what + " value " +
+                    quote(text) + " is not an integer, but the dtype is " + dtypeName(dtype));
     return v;
 }
 
@@ -139,7 +139,7 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
     while (std::getline(items, item, ',')) {
         item = trim(item);
         if (item.empty())
-            throw Error(subject(Field::Inputs) + " '" + all + "': empty item (stray comma?)");
+            throw Error(subject(Field::Inputs) + " " + quote(all) + ": empty item (stray comma?)");
         std::vector<std::string> parts;
         std::stringstream fields(item);
         std::string field;
@@ -148,14 +148,14 @@ std::vector<InputSpec> parseInputSpecs(std::string_view text)
         if (!item.empty() && item.back() == ':')
             parts.emplace_back();
         if (parts.size() < 2 || parts.size() > 4)
-            throw Error(subject(Field::Inputs) + ": '" + item +
-                        "' is not name:dtype[:pad[:fill]] (pad '-': not bucketed)");
+            throw Error(subject(Field::Inputs) + ": " + quote(item) +
+                        " is not name:dtype[:pad[:fill]] (pad '-': not bucketed)");
         InputSpec spec;
         spec.name = parts[0];
         try {
             spec.dtype = parseDType(parts[1]);
         } catch (const Error& e) {
-            throw Error(subject(Field::Inputs) + ": '" + item + "': " + e.marked());
+            throw Error(subject(Field::Inputs) + ": " + quote(item) + ": " + e.marked());
         }
         if (parts.size() >= 3 && parts[2] == "-") {
             spec.bucketed = false;
@@ -178,23 +178,59 @@ void checkInputSpecs(const std::vector<InputSpec>& inputs)
     std::set<std::string> seen;
     for (const auto& in : inputs) {
         if (!isIdentifier(in.name))
-            throw Error(subject(Field::Inputs) + ": input name '" + in.name +
-                        "' is not a valid identifier (letters, digits, _; not starting with a "
+            throw Error(subject(Field::Inputs) + ": input name " + quote(in.name) +
+                        " is not a valid identifier (letters, digits, _; not starting with a "
                         "digit)");
         if (pythonKeywords().count(in.name))
-            throw Error(subject(Field::Inputs) + ": input name '" + in.name +
-                        "' is reserved in TorchScript; choose another name");
+            throw Error(subject(Field::Inputs) + ": input name " + quote(in.name) +
+                        " is reserved in TorchScript; choose another name");
         if (!seen.insert(in.name).second)
-            throw Error(subject(Field::Inputs) + ": input name '" + in.name + "' appears twice");
+            throw Error(subject(Field::Inputs) + ": input name " + quote(in.name) +
+                        " appears twice");
         for (double v : {in.padValue, in.fillValue})
             if (!std::isfinite(v))
-                throw Error(subject(Field::Inputs) + ": input '" + in.name +
-                            "' has a non-finite value");
+                throw Error(subject(Field::Inputs) + ": input " + quote(in.name) +
+                            " has a non-finite value");
     }
     if (std::none_of(inputs.begin(), inputs.end(), [](const InputSpec& in) { return in.bucketed; }))
         throw Error(subject(Field::Inputs) + " " + formatInputSpecs(inputs) +
                     ": no input is bucketed (a pad of '-' marks an input without a length); "
                     "at least one input must carry the length that picks the bucket");
+}
+
+namespace {
+
+void checkDim(const std::vector<InputSpec>& inputs, int64_t dim, Field field)
+{
+    if (dim >= 0 && dim < kBucketedInputRank)
+        return;
+    const std::string value = subject(field) + " " + std::to_string(dim);
+    if (dim < 0)
+        throw Error(value + " is negative: dimensions count from 0");
+    const auto it =
+        std::find_if(inputs.begin(), inputs.end(), [](const InputSpec& in) { return in.bucketed; });
+    const std::string input =
+        it == inputs.end() ? std::string("every bucketed input") : "input " + quote(it->name) + "";
+    throw Error(value + " is beyond the rank of " + input + ": it has rank " +
+                std::to_string(kBucketedInputRank) +
+                " (a batch and a length dimension), so dimensions are 0 or 1");
+}
+
+} // namespace
+
+void checkBucketDim(const std::vector<InputSpec>& inputs, int64_t bucketDim)
+{
+    checkDim(inputs, bucketDim, Field::BucketDim);
+}
+
+void checkInputDims(const std::vector<InputSpec>& inputs, int64_t bucketDim, int64_t batchDim)
+{
+    checkDim(inputs, bucketDim, Field::BucketDim);
+    checkDim(inputs, batchDim, Field::BatchDim);
+    if (bucketDim == batchDim)
+        throw Error(subject(Field::BucketDim) + " and " + subject(Field::BatchDim) + " are both " +
+                    std::to_string(bucketDim) +
+                    ": an input's length and batch are different dimensions");
 }
 
 size_t firstBucketedInput(const std::vector<InputSpec>& inputs)

@@ -4,6 +4,7 @@
 // input that is not bucketed (name:dtype:-[:fill]), e.g. NxD's `seq_ids` of shape [batch].
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,17 @@ std::string formatInputSpecs(const std::vector<InputSpec>& inputs);
 // Checks a list built in code: non-empty, identifiers, unique, values representable, at
 // least one input bucketed.
 void checkInputSpecs(const std::vector<InputSpec>& inputs);
+
+// The rank of every bucketed input BucketLab makes, pads and hands to a model: a batch
+// dimension and a length (bucket) dimension, in either order. An input that is not bucketed
+// is [batch].
+inline constexpr int64_t kBucketedInputRank = 2;
+
+// The dimension a kernel pads must exist in every bucketed input: Error naming the first
+// bucketed input and its rank for a bucket dimension outside 0..kBucketedInputRank-1.
+void checkBucketDim(const std::vector<InputSpec>& inputs, int64_t bucketDim);
+// The same, and the batch dimension too, which must differ from the bucket dimension.
+void checkInputDims(const std::vector<InputSpec>& inputs, int64_t bucketDim, int64_t batchDim);
 
 // Index of the first bucketed input (the one whose length picks the bucket).
 size_t firstBucketedInput(const std::vector<InputSpec>& inputs);

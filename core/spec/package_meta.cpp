@@ -1,6 +1,7 @@
 #include "core/spec/package_meta.h"
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -73,14 +74,41 @@ nlohmann::json metaJson(const PackageMeta& meta)
 
 namespace {
 
+// nlohmann converts a floating-point number to an integer with a plain cast, which is
+// undefined behaviour for 3e20: an integer field (or list of them, `depth` levels deep) must
+// hold JSON integers within int64.
+bool holdsIntegers(const json& v, int depth)
+{
+    if (v.is_array()) {
+        if (depth == 0)
+            return false;
+        for (const auto& e : v)
+            if (!holdsIntegers(e, depth - 1))
+                return false;
+        return true;
+    }
+    if (v.is_number_unsigned())
+        return v.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max());
+    return v.is_number_integer();
+}
+
+template <typename T> constexpr int kIntegerDepth = -1; // not an integer type
+template <> constexpr int kIntegerDepth<int64_t> = 0;
+template <> constexpr int kIntegerDepth<std::vector<int64_t>> = 1;
+template <> constexpr int kIntegerDepth<std::vector<std::vector<int64_t>>> = 2;
+
 template <typename T> T field(const json& j, const char* name, const std::string& where)
 {
     if (!j.contains(name))
-        throw Error(where + ": bucketlab_meta has no '" + name + "' field");
+        throw Error(where + ": bucketlab_meta has no " + quote(name) + " field");
+    if constexpr (kIntegerDepth<T> >= 0)
+        if (!holdsIntegers(j.at(name), kIntegerDepth<T>))
+            throw Error(where + ": bucketlab_meta field " + quote(name) +
+                        " must hold whole numbers within 64 bits");
     try {
         return j.at(name).get<T>();
     } catch (const json::exception&) {
-        throw Error(where + ": bucketlab_meta field '" + name + "' has the wrong type");
+        throw Error(where + ": bucketlab_meta field " + quote(name) + " has the wrong type");
     }
 }
 
@@ -113,67 +141,91 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
-        throw Error(where + ": bucketlab_meta is not valid JSON (" + firstLine(e.what()) + ")");
+    } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
+        throw Error(where + ": bucketlab_meta is not valid JSON (" + libraryMessage(e.what()) +
+                    ")");
     }
     if (!j.is_object())
         throw Error(where + ": bucketlab_meta is not a JSON object");
-    PackageMeta m;
-    m.format = field<std::string>(j, "format", where);
-    if (m.format != kPackageFormat)
-        throw Error(where + ": unsupported package format '" + m.format +
-                    "' (this BucketLab reads " + kPackageFormat + ")");
-    m.kind = j.value("kind", std::string("shared")) == "per-bucket" ? PackageKind::PerBucket
-                                                                    : PackageKind::Shared;
-    m.boundaries = Boundaries::from(field<std::vector<int64_t>>(j, "boundaries", where),
-                                    where + ": bucketlab_meta boundaries");
-    m.bucketDim = field<int64_t>(j, "bucket_dim", where);
-    m.batchDim = field<int64_t>(j, "batch_dim", where);
-    if (j.contains("padding_side")) { // packages before it was written pad on the right
-        try {
-            m.paddingSide = parsePaddingSide(field<std::string>(j, "padding_side", where));
-        } catch (const Error& e) {
-            throw Error(where + ": bucketlab_meta: " + e.marked());
-        }
-    }
-    for (const auto& i : field<json>(j, "inputs", where)) {
-        InputSpec in;
-        in.name = field<std::string>(i, "name", where);
-        in.dtype = dtypeField(i, where);
-        in.padValue = field<double>(i, "pad_value", where);
-        in.fillValue = i.value("fill_value", 1.0);
-        if (i.contains("bucketed")) // packages before it was written are all bucketed
-            in.bucketed = field<bool>(i, "bucketed", where);
-        m.inputs.push_back(in);
-    }
-    if (j.contains("states"))
-        for (const auto& s : j.at("states")) {
-            StateSpec st;
-            st.name = field<std::string>(s, "name", where);
-            st.dtype = dtypeField(s, where);
-            st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
-            m.states.push_back(st);
-        }
+    // nlohmann's type errors (a number where a string belongs, read by value()) become
+    // errors naming the file, like every other malformed field.
     try {
-        checkStateSpecs(m.states, m.boundaries, m.inputs);
-    } catch (const Error& e) {
-        throw Error(where + ": bucketlab_meta " + e.what());
+        PackageMeta m;
+        m.format = field<std::string>(j, "format", where);
+        if (m.format != kPackageFormat)
+            throw Error(where + ": unsupported package format " + quote(m.format) +
+                        " (this BucketLab reads " + kPackageFormat + ")");
+        // "shared" (also when absent) or "per-bucket": anything else (a typo such as per_bucket)
+        // is refused rather than read as shared, which would drop the bucket models.
+        const std::string kind =
+            j.contains("kind") ? field<std::string>(j, "kind", where) : std::string("shared");
+        if (kind != packageKindName(PackageKind::Shared) &&
+            kind != packageKindName(PackageKind::PerBucket))
+            throw Error(where + ": bucketlab_meta kind " + quote(kind) +
+                        " is neither shared nor per-bucket");
+        m.kind = kind == packageKindName(PackageKind::PerBucket) ? PackageKind::PerBucket
+                                                                 : PackageKind::Shared;
+        m.boundaries = Boundaries::from(field<std::vector<int64_t>>(j, "boundaries", where),
+                                        where + ": bucketlab_meta boundaries");
+        m.bucketDim = field<int64_t>(j, "bucket_dim", where);
+        m.batchDim = field<int64_t>(j, "batch_dim", where);
+        if (j.contains("padding_side")) { // packages before it was written pad on the right
+            try {
+                m.paddingSide = parsePaddingSide(field<std::string>(j, "padding_side", where));
+            } catch (const Error& e) {
+                throw Error(where + ": bucketlab_meta: " + e.marked());
+            }
+        }
+        for (const auto& i : field<json>(j, "inputs", where)) {
+            InputSpec in;
+            in.name = field<std::string>(i, "name", where);
+            in.dtype = dtypeField(i, where);
+            in.padValue = field<double>(i, "pad_value", where);
+            in.fillValue = i.value("fill_value", 1.0);
+            if (i.contains("bucketed")) // packages before it was written are all bucketed
+                in.bucketed = field<bool>(i, "bucketed", where);
+            m.inputs.push_back(in);
+        }
+        if (j.contains("states"))
+            for (const auto& s : j.at("states")) {
+                StateSpec st;
+                st.name = field<std::string>(s, "name", where);
+                st.dtype = dtypeField(s, where);
+                st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
+                m.states.push_back(st);
+            }
+        try {
+            checkStateSpecs(m.states, m.boundaries, m.inputs);
+        } catch (const Error& e) {
+            throw Error(where + ": bucketlab_meta " + e.what());
+        }
+        try {
+            checkInputDims(m.inputs, m.bucketDim, m.batchDim);
+        } catch (const Error& e) {
+            throw Error(where + ": bucketlab_meta: " + e.what());
+        }
+        m.createdBy = j.value("created_by", std::string());
+        m.createdAt = j.value("created_at", std::string());
+        // A shared package's model is base_model, a per-bucket package's are bucket_models (what
+        // metaJson writes; the other entry is null or empty).
+        if (m.kind == PackageKind::Shared && j.contains("base_model") &&
+            j.at("base_model").is_object())
+            m.models.push_back(modelRef(j.at("base_model"), where));
+        if (m.kind == PackageKind::PerBucket && j.contains("bucket_models") &&
+            j.at("bucket_models").is_array())
+            for (const auto& r : j.at("bucket_models"))
+                m.models.push_back(modelRef(r, where));
+        m.userKernel = j.value("kernel", std::string("generated")) == "user";
+        if (j.contains("constant_args") && !j.at("constant_args").is_null()) {
+            m.constantArgs = field<std::string>(j, "constant_args", where);
+            if (!m.constantArgs.empty() && !m.userKernel)
+                throw Error(where + ": bucketlab_meta has constant_args but a generated kernel, "
+                                    "which takes none");
+        }
+        return m;
+    } catch (const json::exception& e) {
+        throw Error(where + ": bucketlab_meta is malformed (" + libraryMessage(e.what()) + ")");
     }
-    m.createdBy = j.value("created_by", std::string());
-    m.createdAt = j.value("created_at", std::string());
-    if (j.contains("base_model") && j.at("base_model").is_object())
-        m.models.push_back(modelRef(j.at("base_model"), where));
-    if (j.contains("bucket_models") && j.at("bucket_models").is_array())
-        for (const auto& r : j.at("bucket_models"))
-            m.models.push_back(modelRef(r, where));
-    m.userKernel = j.value("kernel", std::string("generated")) == "user";
-    if (j.contains("constant_args") && !j.at("constant_args").is_null()) {
-        m.constantArgs = field<std::string>(j, "constant_args", where);
-        if (!m.constantArgs.empty() && !m.userKernel)
-            throw Error(where + ": bucketlab_meta has constant_args but a generated kernel, "
-                                "which takes none");
-    }
-    return m;
 }
 
 std::string creatorString()

@@ -3,6 +3,7 @@
 #include "core/spec/memory_budget.h"
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -33,8 +34,8 @@ std::vector<int64_t> parseShape(const std::string& text, const std::string& item
 {
     std::vector<int64_t> shape;
     if (text.empty())
-        throw Error(subject(Field::States) + " '" + item +
-                    "': empty shape (one shape per bucket, joined by /)");
+        throw Error(subject(Field::States) + " " + quote(item) +
+                    ": empty shape (one shape per bucket, joined by /)");
     for (const auto& dim : split(text, 'x')) {
         if (dim == "L") {
             shape.push_back(kLengthDim);
@@ -44,12 +45,12 @@ std::vector<int64_t> parseShape(const std::string& text, const std::string& item
         char* end = nullptr;
         const long long v = std::strtoll(dim.c_str(), &end, 10);
         if (dim.empty() || end != dim.c_str() + dim.size() || errno == ERANGE)
-            throw Error(subject(Field::States) + " '" + item + "': '" + text +
-                        "' is not a shape (dims joined by x, e.g. 1x4x64, with L for the "
-                        "bucket's length)");
+            throw Error(subject(Field::States) + " " + quote(item) + ": " + quote(text) +
+                        " is not a shape (dims joined by x, e.g. 1x4x64, with L for the bucket's "
+                        "length)");
         if (v <= 0)
-            throw Error(subject(Field::States) + " '" + item + "': shape " + text +
-                        " has dimension " + std::to_string(v) +
+            throw Error(subject(Field::States) + " " + quote(item) + ": shape " +
+                        displayText(text, 40) + " has dimension " + std::to_string(v) +
                         "; every dimension must be positive");
         shape.push_back(v);
     }
@@ -63,15 +64,15 @@ StateSpec parseStateSpec(std::string_view textView, const Boundaries* boundaries
     const std::string text(textView);
     const auto parts = split(text, ':');
     if (parts.size() != 3 || parts[0].empty() || parts[2].empty())
-        throw Error(subject(Field::States) + " '" + text +
-                    "' is not NAME:DTYPE:SHAPE/SHAPE/... (one shape per bucket, e.g. "
+        throw Error(subject(Field::States) + " " + quote(text) +
+                    " is not NAME:DTYPE:SHAPE/SHAPE/... (one shape per bucket, e.g. "
                     "kv:float32:1x4x16/1x4x64)");
     StateSpec state;
     state.name = parts[0];
     try {
         state.dtype = parseDType(parts[1]);
     } catch (const Error& e) {
-        throw Error(subject(Field::States) + " '" + text + "': " + e.marked());
+        throw Error(subject(Field::States) + " " + quote(text) + ": " + e.marked());
     }
     const auto shapes = split(parts[2], '/');
     for (const auto& shape : shapes)
@@ -86,12 +87,12 @@ StateSpec parseStateSpec(std::string_view textView, const Boundaries* boundaries
         return state;
     }
     if (shapes.size() != 1)
-        throw Error(subject(Field::States) + " '" + text +
-                    "': give either one shape with L for the bucket's length (e.g. 2x8xLx64) or "
+        throw Error(subject(Field::States) + " " + quote(text) +
+                    ": give either one shape with L for the bucket's length (e.g. 2x8xLx64) or "
                     "one shape per bucket without L, not both");
     if (boundaries == nullptr || boundaries->empty())
-        throw Error(subject(Field::States) + " '" + text +
-                    "': a shape with L needs the buckets it stands for; give the boundaries");
+        throw Error(subject(Field::States) + " " + quote(text) +
+                    ": a shape with L needs the buckets it stands for; give the boundaries");
     const auto pattern = state.shapes.front();
     state.shapes.clear();
     for (int64_t length : *boundaries) {
@@ -126,10 +127,10 @@ void checkStateSpecs(const std::vector<StateSpec>& states, const Boundaries& bou
         names.insert(in.name);
     std::set<std::string> seen;
     for (const auto& st : states) {
-        const std::string what = "state '" + st.name + "'";
+        const std::string what = "state " + quote(st.name) + "";
         if (!isScriptIdentifier(st.name))
-            throw Error(subject(Field::States) + ": name '" + st.name +
-                        "' is not usable (a Python identifier that is not a keyword)");
+            throw Error(subject(Field::States) + ": name " + quote(st.name) +
+                        " is not usable (a Python identifier that is not a keyword)");
         // The buffer is the package attribute state_<name>; state_preprocessor is a method.
         if (st.name == "preprocessor")
             throw Error(subject(Field::States) + ": name 'preprocessor' is reserved (the package's "

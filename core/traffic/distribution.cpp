@@ -53,11 +53,11 @@ double checkedNumber(std::string_view cell, const Where& r, const std::string& w
     errno = 0;
     const double v = std::strtod(text.c_str(), &end);
     if (end != text.c_str() + text.size())
-        fail(r, what + " '" + text + "' is not a number");
+        fail(r, what + " " + quote(text) + " is not a number");
     if (std::isnan(v))
-        fail(r, what + " '" + text + "' is not a number (NaN)");
+        fail(r, what + " " + quote(text) + " is not a number (NaN)");
     if (std::isinf(v))
-        fail(r, what + " '" + text + "' is not finite");
+        fail(r, what + " " + quote(text) + " is not finite");
     if (v < 0)
         fail(r, what + " " + text + " is negative");
     if (v != std::floor(v))
@@ -244,8 +244,8 @@ LengthHistogram readCsv(LineReader& r, const DistributionOptions& o)
     if (!o.column.empty()) {
         col = findName(header, o.column);
         if (!col)
-            fail(r,
-                 "no column '" + o.column + "' in the header (columns: " + joinNames(header) + ")");
+            fail(r, "no column " + quote(o.column) +
+                        " in the header (columns: " + joinNames(header) + ")");
     } else {
         for (const auto& name : defaultLengthColumnNames())
             if ((col = findName(header, name)))
@@ -318,8 +318,8 @@ LengthHistogram readJsonl(LineReader& r, const DistributionOptions& o, const Tex
         json j;
         try {
             j = json::parse(line);
-        } catch (const json::parse_error& e) {
-            fail(r, "not valid JSON (" + firstLine(e.what()) + ")");
+        } catch (const json::exception& e) { // parse_error, or out_of_range (1e400)
+            fail(r, "not valid JSON (" + libraryMessage(e.what()) + ")");
         }
         if (!j.is_object())
             fail(r, "expected one JSON object per line");
@@ -327,7 +327,7 @@ LengthHistogram readJsonl(LineReader& r, const DistributionOptions& o, const Tex
             std::vector<std::string> texts;
             for (const auto& name : o.textColumns) {
                 if (!j.contains(name) || !j[name].is_string())
-                    fail(r, "no text field '" + name + "'");
+                    fail(r, "no text field " + quote(name));
                 texts.push_back(j[name].get<std::string>());
             }
             builder.add(texts.size() == 1 ? text->single(texts[0])
@@ -349,22 +349,22 @@ LengthHistogram readJsonl(LineReader& r, const DistributionOptions& o, const Tex
             }
         }
         if (!j.contains(field))
-            fail(r, "no field '" + field + "'");
+            fail(r, "no field " + quote(field));
         const json& v = j[field];
         if (v.is_number()) {
             const std::string s = v.dump();
             builder.add(parseLength(s, r, "length"));
         } else if (v.is_array()) {
             if (v.empty())
-                fail(r, "field '" + field + "' is an empty array; lengths start at 1");
+                fail(r, "field " + quote(field) + " is an empty array; lengths start at 1");
             builder.add(int64_t(v.size()));
         } else if (v.is_string()) {
             if (!text)
-                fail(r, "field '" + field + "' is text; give " + subject(Field::Vocabulary) +
+                fail(r, "field " + quote(field) + " is text; give " + subject(Field::Vocabulary) +
                             " to count its tokens");
             builder.add(text->single(v.get<std::string>()));
         } else
-            fail(r, "field '" + field + "' is " + std::string(v.type_name()) +
+            fail(r, "field " + quote(field) + " is " + std::string(v.type_name()) +
                         ", expected a length, an array of token ids or a text");
     }
     return finish(builder, r);
@@ -398,8 +398,8 @@ LengthHistogram readTexts(LineReader& r, const DistributionOptions& o, const Tex
             } else if (const auto found = findName(header, c))
                 cols.push_back(*found);
             else
-                fail(r, "no column '" + c +
-                            "' in the tab-separated header (columns: " + joinNames(header) + ")");
+                fail(r, "no column " + quote(c) +
+                            " in the tab-separated header (columns: " + joinNames(header) + ")");
             needed = std::max(needed, cols.back() + 1);
         }
     }

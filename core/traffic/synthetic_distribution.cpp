@@ -68,15 +68,15 @@ double number(const std::string& text, const std::string& what, const std::strin
     char* end = nullptr;
     const double v = std::strtod(t.c_str(), &end);
     if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
-        throw Error("distribution spec '" + spec + "': " + what + " '" + t +
-                    "' is not a finite number");
+        throw Error("distribution spec " + quote(spec) + ": " + displayText(what, 40) + " " +
+                    quote(t) + " is not a finite number");
     return v;
 }
 
 int64_t integer(double v, const std::string& what, const std::string& spec, int64_t lo, int64_t hi)
 {
     if (v != std::floor(v) || v < double(lo) || v > double(hi))
-        throw Error("distribution spec '" + spec + "': " + what + " must be an integer in " +
+        throw Error("distribution spec " + quote(spec) + ": " + what + " must be an integer in " +
                     std::to_string(lo) + ".." + std::to_string(hi));
     return int64_t(v);
 }
@@ -161,14 +161,14 @@ LengthHistogram syntheticDistribution(const std::string& spec)
         if (star != std::string::npos && (colon == std::string::npos || star < colon)) {
             c.weight = number(body.substr(0, star), "weight", spec);
             if (c.weight <= 0)
-                throw Error("distribution spec '" + spec + "': weights must be positive");
+                throw Error("distribution spec " + quote(spec) + ": weights must be positive");
             body = trimmedBlanks(body.substr(star + 1));
         }
         const auto sep = body.find(':');
         const std::string name = trimmedBlanks(body.substr(0, sep));
         if (!familyFromName(name, c.family))
-            throw Error("distribution spec '" + spec + "': unknown family '" + name +
-                        "' (known: lognormal, normal, uniform, zipf)");
+            throw Error("distribution spec " + quote(spec) + ": unknown family " + quote(name) +
+                        " (known: lognormal, normal, uniform, zipf)");
         std::string rest = sep == std::string::npos ? std::string() : body.substr(sep + 1);
         size_t pos = 0;
         while (pos <= rest.size() && !trimmedBlanks(rest).empty()) {
@@ -181,19 +181,19 @@ LengthHistogram syntheticDistribution(const std::string& spec)
                 continue;
             const auto eq = kv.find('=');
             if (eq == std::string::npos)
-                throw Error("distribution spec '" + spec + "': expected key=value, got '" + kv +
-                            "'");
+                throw Error("distribution spec " + quote(spec) + ": expected key=value, got " +
+                            quote(kv));
             const std::string key = trimmedBlanks(kv.substr(0, eq));
             const double v = number(kv.substr(eq + 1), key, spec);
             if (key == "n") {
                 const int64_t value = integer(v, "n", spec, 1, kMaxSamples);
                 if (haveN && value != n)
-                    throw Error("distribution spec '" + spec + "': n is given twice");
+                    throw Error("distribution spec " + quote(spec) + ": n is given twice");
                 n = value, haveN = true;
             } else if (key == "seed") {
                 const int64_t value = integer(v, "seed", spec, 0, int64_t(1) << 53);
                 if (haveSeed && uint64_t(value) != seed)
-                    throw Error("distribution spec '" + spec + "': seed is given twice");
+                    throw Error("distribution spec " + quote(spec) + ": seed is given twice");
                 seed = uint64_t(value), haveSeed = true;
             } else if (key == "min")
                 c.min = integer(v, "min", spec, 1, kMaxLength);
@@ -210,42 +210,43 @@ LengthHistogram syntheticDistribution(const std::string& spec)
                 const std::string& key = param.first; // (clang: no lambda capture of bindings)
                 if (std::find_if(keys.begin(), keys.end(),
                                  [&](const char* k) { return key == k; }) == keys.end())
-                    throw Error("distribution spec '" + spec + "': " + name +
-                                " has no parameter '" + key + "'");
+                    throw Error("distribution spec " + quote(spec) + ": " + name +
+                                " has no parameter " + quote(key));
             }
             for (const char* k : keys)
                 if (!c.params.count(k))
-                    throw Error("distribution spec '" + spec + "': " + name + " needs " + k + "=");
+                    throw Error("distribution spec " + quote(spec) + ": " + name + " needs " + k +
+                                "=");
         };
         switch (c.family) {
         case Family::LogNormal:
             need({"mu", "sigma"});
             if (c.params["sigma"] <= 0)
-                throw Error("distribution spec '" + spec + "': sigma must be positive");
+                throw Error("distribution spec " + quote(spec) + ": sigma must be positive");
             break;
         case Family::Normal:
             need({"mean", "sd"});
             if (c.params["sd"] <= 0)
-                throw Error("distribution spec '" + spec + "': sd must be positive");
+                throw Error("distribution spec " + quote(spec) + ": sd must be positive");
             break;
         case Family::Uniform:
             need({});
             if (!c.maxGiven)
-                throw Error("distribution spec '" + spec + "': uniform needs max=");
+                throw Error("distribution spec " + quote(spec) + ": uniform needs max=");
             break;
         case Family::Zipf:
             need({"s"});
             if (!c.maxGiven)
-                throw Error("distribution spec '" + spec + "': zipf needs max=");
+                throw Error("distribution spec " + quote(spec) + ": zipf needs max=");
             if (c.params["s"] <= 0)
-                throw Error("distribution spec '" + spec + "': s must be positive");
+                throw Error("distribution spec " + quote(spec) + ": s must be positive");
             if (c.max - c.min + 1 > kMaxZipfSupport)
-                throw Error("distribution spec '" + spec + "': zipf supports at most " +
+                throw Error("distribution spec " + quote(spec) + ": zipf supports at most " +
                             std::to_string(kMaxZipfSupport) + " lengths between min and max");
             break;
         }
         if (c.min > c.max)
-            throw Error("distribution spec '" + spec + "': min " + std::to_string(c.min) +
+            throw Error("distribution spec " + quote(spec) + ": min " + std::to_string(c.min) +
                         " is above max " + std::to_string(c.max));
         if (c.family == Family::Zipf) {
             double sum = 0;

@@ -1,5 +1,7 @@
 #include "core/util/error.h"
 
+#include "core/util/text.h"
+
 #include <array>
 
 namespace bucketlab {
@@ -29,6 +31,8 @@ constexpr std::array kFields{
     FieldWords{Field::Output, "output", "the output"},
     FieldWords{Field::Replace, "replace", "the replace option"},
     FieldWords{Field::BatchSizes, "batch_sizes", "the batch sizes"},
+    FieldWords{Field::BucketDim, "bucket_dim", "the bucket dimension"},
+    FieldWords{Field::BatchDim, "batch_dim", "the batch dimension"},
     FieldWords{Field::Threads, "threads", "the thread count"},
     FieldWords{Field::Budget, "budget", "the time budget"},
     FieldWords{Field::Device, "device", "the device"},
@@ -208,6 +212,11 @@ std::string firstLine(const std::string& message)
         start = end + 1;
     }
     return message;
+}
+
+std::string libraryMessage(const std::string& what)
+{
+    return displayText(firstLine(what), 200);
 }
 
 } // namespace bucketlab

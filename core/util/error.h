@@ -30,6 +30,8 @@ enum class Field : uint8_t {
     Output,            // the file (or folder) being written
     Replace,           // permission to replace an existing output
     BatchSizes,
+    BucketDim, // the dimension of an input that holds its length (padded to the bucket)
+    BatchDim,  // the dimension of an input that holds the batch
     Threads,
     Budget,       // seconds of measurement
     Device,       // where to run
@@ -116,5 +118,10 @@ std::string located(const std::string& path, int64_t line, const std::string& me
 // Collapses a multi-line library message (LibTorch's include stack traces) to its first
 // meaningful line, so it fits the one-line error contract.
 std::string firstLine(const std::string& message);
+// A library's message (nlohmann/json's parse errors, LibTorch's) to embed in one of ours: its
+// first line with control characters and bytes that are not UTF-8 escaped, cut to 200
+// characters. Such messages quote the input they stopped at ("last read: '...'"), which is
+// a hostile file's bytes.
+std::string libraryMessage(const std::string& what);
 
 } // namespace bucketlab

@@ -22,9 +22,13 @@ bool endsWithIgnoringCase(std::string_view s, std::string_view lowerSuffix)
 
 std::string joinNames(const std::vector<std::string>& names)
 {
+    constexpr size_t kMaxNames = 12;
+    constexpr size_t kMaxNameChars = 40;
     std::string out;
-    for (const auto& n : names)
-        out += (out.empty() ? "" : ", ") + n;
+    for (size_t i = 0; i < names.size() && i < kMaxNames; ++i)
+        out += (i == 0 ? "" : ", ") + displayText(names[i], kMaxNameChars);
+    if (names.size() > kMaxNames)
+        out += ", ... (" + std::to_string(names.size() - kMaxNames) + " more)";
     return out;
 }
 

@@ -34,7 +34,9 @@ std::string asciiLower(std::string_view s);
 // True when `s` ends with `lowerSuffix` (given in lower case), ignoring ASCII case: file
 // extensions.
 bool endsWithIgnoringCase(std::string_view s, std::string_view lowerSuffix);
-// "a, b, c": names listed in a message.
+// "a, b, c": names listed in a message. Names come from files (a CSV header, JSON keys), so
+// each is shown as displayText() cut to 40 characters, and at most 12 of them
+// ("..., ... (N more)"): no header can break the message's line or flood it.
 std::string joinNames(const std::vector<std::string>& names);
 // The index of `name` among `names` (a header's columns): an exact match first, else one
 // ignoring ASCII case.

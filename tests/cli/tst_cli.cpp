@@ -29,6 +29,8 @@ private Q_SLOTS:
     void buildValidatesUserKernel();
     void badBuildInput_data();
     void badBuildInput();
+    void dimensionsBeyondTheInputs_data();
+    void dimensionsBeyondTheInputs();
     void unknownSubcommand();
     void inspectBadFiles_data();
     void inspectBadFiles();
@@ -290,6 +292,78 @@ void TestCli::badBuildInput()
     QVERIFY(r.out.isEmpty());
     QCOMPARE(QDir(dir_.path()).entryList(QDir::AllEntries | QDir::Hidden), before);
     QCOMPARE(QCryptographicHash::hash(readAll(model_), QCryptographicHash::Sha256), modelHash);
+}
+
+// --bucket-dim and --batch-dim name dimensions of the inputs BucketLab makes, which have
+// rank 2 (batch and length): every command that takes them refuses one beyond that with one
+// line naming the option, the input and its rank (issue 12), before it runs anything.
+void TestCli::dimensionsBeyondTheInputs_data()
+{
+    QTest::addColumn<QStringList>("args"); // MODEL, KERNEL and OUT are substituted
+    QTest::addColumn<QString>("mentions");
+    const QString in = "input_ids:int64:0,attention_mask:int64:0";
+    const QString rank2 = "is beyond the rank of input 'input_ids': it has rank 2";
+    QTest::addRow("build --bucket-dim 7")
+        << QStringList{"build", "MODEL", "--inputs",     in, "--boundaries", "128",
+                       "--out", "OUT",   "--bucket-dim", "7"}
+        << "--bucket-dim 7 " + rank2;
+    QTest::addRow("build --batch-dim 2")
+        << QStringList{"build", "MODEL", "--inputs",    in, "--boundaries", "128",
+                       "--out", "OUT",   "--batch-dim", "2"}
+        << "--batch-dim 2 " + rank2;
+    QTest::addRow("build --bucket-dim -1")
+        << QStringList{"build", "MODEL", "--inputs",     in,  "--boundaries", "128",
+                       "--out", "OUT",   "--bucket-dim", "-1"}
+        << "--bucket-dim -1 is negative";
+    QTest::addRow("build same dimension")
+        << QStringList{"build", "MODEL", "--inputs",     in, "--boundaries", "128",
+                       "--out", "OUT",   "--bucket-dim", "0"}
+        << "--bucket-dim and --batch-dim are both 0";
+    QTest::addRow("validate --bucket-dim 7")
+        << QStringList{"validate", "KERNEL", "--max-length", "64", "--bucket-dim", "7"}
+        << "--bucket-dim 7 is beyond the rank of input";
+    QTest::addRow("validate --bucket-dim 3 with inputs")
+        << QStringList{"validate", "KERNEL", "--max-length", "64",
+                       "--inputs", in,       "--bucket-dim", "3"}
+        << "--bucket-dim 3 " + rank2;
+    QTest::addRow("profile --bucket-dim 7")
+        << QStringList{"profile", "MODEL", "--inputs", in, "--lengths", "16", "--bucket-dim", "7"}
+        << "--bucket-dim 7 " + rank2;
+    QTest::addRow("tune --verify --bucket-dim 7") << QStringList{"tune",
+                                                                 "--distribution",
+                                                                 "uniform:min=1,max=100,n=100",
+                                                                 "--latency",
+                                                                 "linear:1,0.01",
+                                                                 "--buckets",
+                                                                 "2",
+                                                                 "--verify",
+                                                                 "MODEL",
+                                                                 "--inputs",
+                                                                 in,
+                                                                 "--bucket-dim",
+                                                                 "7"}
+                                                  << "--bucket-dim 7 " + rank2;
+}
+
+void TestCli::dimensionsBeyondTheInputs()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    for (auto& a : args) {
+        if (a == "MODEL")
+            a = model_;
+        else if (a == "KERNEL")
+            a = dataPath("seed_bucket_kernel.py");
+        else if (a == "OUT")
+            a = path("dims_out.pt");
+    }
+    const auto r = runCli(args);
+    const QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(r.exitCode == 2, qPrintable(QString::number(r.exitCode) + ": " + err));
+    QVERIFY2(err.contains(mentions), qPrintable(err));
+    QVERIFY2(!err.contains('\n'), qPrintable("more than one line: " + err));
+    QVERIFY(r.out.isEmpty());
+    QVERIFY(!QFile::exists(path("dims_out.pt")));
 }
 
 void TestCli::unknownSubcommand()

@@ -3,6 +3,7 @@
 #include "core/traffic/distribution.h"
 #include "core/traffic/synthetic_distribution.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 #include "testutil.h"
 
 #include <QTemporaryDir>
@@ -230,6 +231,28 @@ void TestDistribution::badFiles_data()
                                 << "t.jsonl:1: length 4294967296 exceeds";
     QTest::addRow("jsonl not an object") << "t.jsonl" << QByteArray("[1]\n") << ""
                                          << "t.jsonl:1: expected one JSON object";
+    // Found by fuzz_traffic: a header's names and the JSON parser's "last read" excerpt were
+    // put into the message as the file's raw bytes (terminal escapes, text that is not
+    // UTF-8), and a header of thousands of columns made a message of any length.
+    QTest::addRow("header names escaped")
+        << "t.tsv" << QByteArray("lenght\tcou\xd2\xd2nt\x1b[31m\n1\t2\n") << "length"
+        << "t.tsv:1: no column 'length' in the header (columns: lenght, cou\\xd2\\xd2nt\\x1b[31m)";
+    QTest::addRow("header names cut")
+        << "t.csv" << QByteArray("c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14\n1\n") << ""
+        << "t.csv:1: no length column (columns: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, "
+           "c11, ... (3 more)); name it with";
+    QTest::addRow("long header name cut")
+        << "t.csv" << QByteArray(200, 'x').append("\n1\n") << ""
+        << "t.csv:1: no length column (columns: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...)";
+    QTest::addRow("option echoed escaped") << "t.csv" << QByteArray("a\n1\n") << "le\x1bn"
+                                           << "t.csv:1: no column 'le\\x1bn' in the header";
+    // Found by fuzz_request_traffic and fuzz_package_meta: a number beyond double (1e400)
+    // makes the JSON parser throw out_of_range, not parse_error, and it escaped as a crash.
+    QTest::addRow("jsonl number overflow") << "t.jsonl" << QByteArray("{\"length\": 1e400}\n") << ""
+                                           << "t.jsonl:1: not valid JSON (";
+    QTest::addRow("jsonl parse error excerpt escaped")
+        << "t.jsonl" << QByteArray("{\"a\xc4\x1b\": 1}\n") << ""
+        << "t.jsonl:1: not valid JSON ("; // the excerpt escaped: checked below
 }
 
 void TestDistribution::badFiles()
@@ -248,7 +271,12 @@ void TestDistribution::badFiles()
         QFAIL("no error");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).startsWith(mentions), e.what());
-        QVERIFY(!QString(e.what()).contains('\n'));
+        // One line, no control characters, nothing that is not UTF-8: a file's bytes are
+        // escaped before they reach a message.
+        const std::string what = e.what();
+        QVERIFY2(isValidUtf8(what), e.what());
+        for (unsigned char c : what)
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what());
     }
 }
 
@@ -328,6 +356,13 @@ void TestDistribution::badSyntheticSpecs_data()
                                  << "weights must be positive";
     QTest::addRow("not key=value") << "uniform:max"
                                    << "expected key=value";
+    // Found by fuzz_options: a key with a control character was put into the message raw.
+    QTest::addRow("key escaped") << QString::fromLatin1("normal:mean=100,std\x05"
+                                                        "ev=2n")
+                                 << "std\\x05"
+                                    "ev '2n' is not a finite number";
+    QTest::addRow("spec escaped") << QString::fromUtf8("uniform:max=3,n=0\x1b[2J")
+                                  << "distribution spec 'uniform:max=3,n=0\\x1b[2J': n ";
 }
 
 void TestDistribution::badSyntheticSpecs()
@@ -339,6 +374,8 @@ void TestDistribution::badSyntheticSpecs()
         QFAIL("no error");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains(mentions), e.what());
+        for (unsigned char c : std::string(e.what()))
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what()); // one line, no terminal escapes
     }
 }
 

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 using namespace bucketlab;
 
 class TestInputSpec : public QObject {
@@ -20,6 +22,8 @@ private Q_SLOTS:
     void metaJsonRoundTrips();
     void metaRejectsOtherFormats();
     void kernelSourceNamesLimit();
+    void dimensionsWithinTheInputs_data();
+    void dimensionsWithinTheInputs();
 };
 
 void TestInputSpec::parsesValidSpecs_data()
@@ -160,8 +164,13 @@ void TestInputSpec::metaJsonRoundTrips()
 
 void TestInputSpec::metaRejectsOtherFormats()
 {
-    for (const char* bad : {"not json", "[1,2]", R"({"format":"other/1"})",
-                            R"({"format":"bucketlab.package/1","boundaries":[512,128]})"}) {
+    for (const char* bad :
+         {"not json", "[1,2]", R"({"format":"other/1"})",
+          R"({"format":"bucketlab.package/1","bucket_dim":1e722581})",
+          // fuzz_package_meta: 3e20 was cast to int64 (undefined behaviour)
+          R"({"format":"bucketlab.package/1","boundaries":[3e20,64]})",
+          R"({"format":"bucketlab.package/1","boundaries":[32],"bucket_dim":1.5})",
+          R"({"format":"bucketlab.package/1","boundaries":[512,128]})"}) {
         try {
             metaFromJson(bad, "pkg.pt");
             QFAIL(bad);
@@ -169,6 +178,45 @@ void TestInputSpec::metaRejectsOtherFormats()
             QVERIFY2(QString(e.what()).startsWith("pkg.pt"), e.what());
         }
     }
+    // Found by fuzz_package_meta: a kind other than shared or per-bucket (a typo) was read as
+    // shared, so a per-bucket package's models were silently dropped when written again.
+    PackageMeta m;
+    m.kind = PackageKind::PerBucket;
+    m.boundaries = {128, 512};
+    m.inputs = parseInputSpecs("input_ids:int64:0");
+    m.models = {{"m128.pt", std::string(64, 'a'), 128}, {"m512.pt", std::string(64, 'b'), 512}};
+    auto j = metaJson(m);
+    j["kind"] = "per_bucket";
+    try {
+        metaFromJson(j.dump(), "pkg.pt");
+        QFAIL("accepted kind per_bucket");
+    } catch (const Error& e) {
+        QCOMPARE(QString(e.what()),
+                 QString("pkg.pt: bucketlab_meta kind 'per_bucket' is neither shared nor "
+                         "per-bucket"));
+    }
+    // A value of the wrong type read with a default (fill_value, created_by) threw
+    // nlohmann's type_error instead of an error naming the file.
+    auto typed = metaJson(m);
+    typed["inputs"][0]["fill_value"] = "one";
+    typed["created_by"] = 3;
+    try {
+        metaFromJson(typed.dump(), "pkg.pt");
+        QFAIL("accepted fill_value \"one\"");
+    } catch (const Error& e) {
+        QVERIFY2(QString(e.what()).startsWith("pkg.pt: bucketlab_meta is malformed ("), e.what());
+    }
+    // Each kind reads the models it writes; a stray list of the other kind is not mixed in.
+    j["kind"] = "shared";
+    j["base_model"] = {{"file", "model.pt"}, {"sha256", std::string(64, 'c')}};
+    const PackageMeta shared = metaFromJson(j.dump(), "pkg.pt");
+    QCOMPARE(shared.models.size(), size_t(1));
+    QCOMPARE(shared.models[0].file, std::string("model.pt"));
+    QCOMPARE(metaFromJson(metaJson(shared).dump(), "pkg.pt").models.size(), size_t(1));
+    j["kind"] = "per-bucket";
+    const PackageMeta perBucket = metaFromJson(j.dump(), "pkg.pt");
+    QCOMPARE(perBucket.models.size(), size_t(2));
+    QCOMPARE(perBucket.models[1].bucket, int64_t(512));
 }
 
 void TestInputSpec::kernelSourceNamesLimit()
@@ -183,6 +231,64 @@ void TestInputSpec::kernelSourceNamesLimit()
     QVERIFY(QString::fromStdString(src).contains("torch.full(mask_pad_shape, 0, dtype=mask.dtype"));
     QVERIFY(
         QString::fromStdString(src).startsWith("def bucket_kernel(inputs: List[torch.Tensor])"));
+}
+
+// Inputs are [batch, length] in either order: a bucket or batch dimension beyond rank 2 is
+// refused naming the first bucketed input and its rank, wherever dimensions enter (a request's
+// options, a package's metadata, a kernel layout). Issue 12: --bucket-dim 7 was accepted.
+void TestInputSpec::dimensionsWithinTheInputs_data()
+{
+    QTest::addColumn<int>("bucketDim");
+    QTest::addColumn<int>("batchDim");
+    QTest::addColumn<QString>("error"); // empty: accepted
+    QTest::addRow("length after batch") << 1 << 0 << "";
+    QTest::addRow("length before batch") << 0 << 1 << "";
+    QTest::addRow("bucket 7") << 7 << 0
+                              << "the bucket dimension 7 is beyond the rank of input 'input_ids': "
+                                 "it has rank 2 (a batch and a length dimension), so dimensions "
+                                 "are 0 or 1";
+    QTest::addRow("bucket 2") << 2 << 0 << "the bucket dimension 2 is beyond the rank";
+    QTest::addRow("batch 3") << 1 << 3 << "the batch dimension 3 is beyond the rank of input";
+    QTest::addRow("negative bucket") << -1 << 0 << "the bucket dimension -1 is negative";
+    QTest::addRow("negative batch") << 1 << -2 << "the batch dimension -2 is negative";
+    QTest::addRow("same") << 1 << 1 << "the bucket dimension and the batch dimension are both 1";
+}
+
+void TestInputSpec::dimensionsWithinTheInputs()
+{
+    QFETCH(int, bucketDim);
+    QFETCH(int, batchDim);
+    QFETCH(QString, error);
+    // The first bucketed input is named, not the per-sequence ids before it.
+    const auto inputs = parseInputSpecs("seq_ids:int64:-,input_ids:int64:0,mask:int64:0");
+    const auto refused = [&](const std::function<void()>& f) -> QString {
+        try {
+            f();
+            return {};
+        } catch (const Error& e) {
+            return QString::fromStdString(e.what());
+        }
+    };
+    const QString direct = refused([&] { checkInputDims(inputs, bucketDim, batchDim); });
+    QVERIFY2(error.isEmpty() ? direct.isEmpty() : direct.startsWith(error), qPrintable(direct));
+    QVERIFY(!direct.contains('\n'));
+
+    PackageMeta m;
+    m.boundaries = {128};
+    m.inputs = inputs;
+    auto j = metaJson(m);
+    j["bucket_dim"] = bucketDim;
+    j["batch_dim"] = batchDim;
+    const QString meta = refused([&] { (void)metaFromJson(j.dump(), "pkg.pt"); });
+    QVERIFY2(error.isEmpty() ? meta.isEmpty() : meta == "pkg.pt: bucketlab_meta: " + direct,
+             qPrintable(meta));
+
+    // The generated kernel pads the bucket dimension only.
+    const QString kernel = refused([&] {
+        (void)generateKernelSource(KernelLayout{{128}, bucketDim, inputs}, KernelForm::Function);
+    });
+    QVERIFY2(bucketDim < 0 || bucketDim > 1 ? kernel == direct : kernel.isEmpty(),
+             qPrintable(kernel));
 }
 
 QTEST_GUILESS_MAIN(TestInputSpec)

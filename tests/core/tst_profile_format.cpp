@@ -1,5 +1,6 @@
 #include "core/latency/profile_format.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 #include <QTest>
 
@@ -98,6 +99,37 @@ void TestProfileFormat::badFiles_data()
     QTest::addRow("json bad latency")
         << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":8,\"p50_ms\":-2}]}"
         << "points[0]";
+    // Found by fuzz_profile: a cell's bytes and the JSON parser's excerpt of the file were put
+    // into the message raw (a control character, text that is not UTF-8).
+    QTest::addRow("control character in a number")
+        << QString::fromLatin1("length,latency_ms,batch\n64,1.5,1\x06"
+                               "64\n")
+        << "p.csv:2: batch '1\\x06"
+           "64' is not a number";
+    // Found by fuzz_profile: a "format" that is not a string threw nlohmann's type_error,
+    // which no caller expects (the CLI said "internal error").
+    QTest::addRow("json format an object") << "{\"format\": {\"os\": \"linux\"}, \"points\": []}"
+                                           << "p.csv: not a bucketlab.profile/1 profile";
+    // Found by fuzz_profile: lengths above the one bound every length has (2^24) were read,
+    // and a batch of 1e300 was converted to an integer (undefined behaviour).
+    QTest::addRow("length above the bound") << "length,latency_ms\n16777217,1\n"
+                                            << "p.csv:2: length '16777217' is not a positive "
+                                               "integer up to 16777216";
+    QTest::addRow("batch above the bound") << "length,latency_ms,batch\n8,1,1e300\n"
+                                           << "p.csv:2: batch '1e300' is not a positive integer "
+                                              "up to 4096";
+    QTest::addRow("json length above the bound")
+        << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":97027041,\"p50_ms\":2}]}"
+        << "p.csv: points[0]: length 97027041 is not in 1..16777216";
+    QTest::addRow("json length not whole") // was cast to int64: undefined behaviour
+        << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":3e20,\"p50_ms\":2}]}"
+        << "p.csv: points[0].length is not a whole number";
+    QTest::addRow("json number overflow")
+        << "{\"format\":\"bucketlab.profile/1\",\"points\":[{\"length\":8,\"p50_ms\":1e400}]}"
+        << "p.csv: not valid JSON (";
+    QTest::addRow("json excerpt escaped")
+        << QString::fromUtf8("{\"format\":\"bucketlab.profile/1\",\"po\x1b[2J")
+        << "p.csv: not valid JSON (";
 }
 
 void TestProfileFormat::badFiles()
@@ -113,6 +145,10 @@ void TestProfileFormat::badFiles()
         QFAIL("accepted a bad profile");
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains(mentions), e.what());
+        const std::string what = e.what();
+        QVERIFY2(isValidUtf8(what), e.what());
+        for (unsigned char c : what)
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what()); // one line, no terminal escapes
     }
 }
 

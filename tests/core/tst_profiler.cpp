@@ -283,7 +283,17 @@ void TestProfiler::badRequests_data()
         << RequestEdit([](ProfileRequest& r) { r.bucketModel = true; })
         << "not a BucketLab package";
     QTest::addRow("same batch and length dimension")
-        << RequestEdit([](ProfileRequest& r) { r.batchDim = 1; }) << "must be different";
+        << RequestEdit([](ProfileRequest& r) { r.batchDim = 1; })
+        << "the bucket dimension and the batch dimension are both 1";
+    QTest::addRow("bucket dimension beyond the inputs' rank")
+        << RequestEdit([](ProfileRequest& r) { r.bucketDim = 7; })
+        << "the bucket dimension 7 is beyond the rank of input 'input_ids': it has rank 2";
+    QTest::addRow("batch dimension beyond the inputs' rank")
+        << RequestEdit([](ProfileRequest& r) { r.batchDim = 2; })
+        << "the batch dimension 2 is beyond the rank of input 'input_ids'";
+    QTest::addRow("negative bucket dimension")
+        << RequestEdit([](ProfileRequest& r) { r.bucketDim = -1; })
+        << "the bucket dimension -1 is negative";
 }
 
 void TestProfiler::badRequests()

@@ -1,5 +1,6 @@
 #include "core/project/project.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 #include "testutil.h"
 
 #include <QDir>
@@ -122,6 +123,23 @@ void TestProject::rejectsBadFiles_data()
     QTest::addRow("wrong type")
         << QByteArray("{\"format\":\"bucketlab.project/1\",\"latencies\":[{\"source\":3}]}")
         << "malformed project";
+    // Found by fuzz_project: the JSON parser's excerpt of the file ("last read: '...'") went
+    // into the message raw, bytes that are not UTF-8 and terminal escapes included.
+    QTest::addRow("number overflow")
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"x\":1e400}") << "not valid JSON (";
+    QTest::addRow("boundary not whole") // was cast to int64: undefined behaviour
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"boundary_sets\":[{\"name\":\"a\","
+                      "\"boundaries\":[3e20]}]}")
+        << "boundary set 'a': boundaries must be whole numbers";
+    QTest::addRow("format an object")
+        << QByteArray("{\"format\":{\"a\":1}}") << "not a BucketLab project";
+    QTest::addRow("parse error excerpt escaped")
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"text_c\xc4l\x1b]0;x\x07\":1}")
+        << "not valid JSON (";
+    QTest::addRow("boundary set name escaped")
+        << QByteArray("{\"format\":\"bucketlab.project/1\",\"boundary_sets\":[{\"name\":"
+                      "\"a\\u001b[2J\",\"boundaries\":[512,128]}]}")
+        << "boundary set 'a\\x1b[2J'";
 }
 
 void TestProject::rejectsBadFiles()
@@ -134,6 +152,10 @@ void TestProject::rejectsBadFiles()
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains(mentions), e.what());
         QVERIFY(QString(e.what()).startsWith("p.bucketlab.json"));
+        const std::string what = e.what();
+        QVERIFY2(isValidUtf8(what), e.what());
+        for (unsigned char c : what)
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what()); // one line, no terminal escapes
     }
 }
 

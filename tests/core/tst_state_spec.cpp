@@ -62,6 +62,9 @@ void TestStateSpec::badText_data()
                                   << "must be positive";
     QTest::addRow("trailing slash") << "kv:float32:1x4/"
                                     << "empty shape";
+    // Found by fuzz_options: the shape was put into the message raw.
+    QTest::addRow("shape escaped") << QString::fromLatin1("kv:float32:1x4/0x4\x8e\x1b")
+                                   << "shape 0x4\\xc2\\x8e\\x1b has dimension 0";
 }
 
 void TestStateSpec::badText()
@@ -74,6 +77,8 @@ void TestStateSpec::badText()
     } catch (const Error& e) {
         QVERIFY2(QString(e.what()).contains(mentions), e.what());
         QVERIFY2(QString(e.what()).startsWith("the states"), e.what());
+        for (unsigned char c : std::string(e.what()))
+            QVERIFY2(c >= 0x20 && c != 0x7f, e.what()); // one line, no terminal escapes
     }
 }
 
