@@ -574,22 +574,7 @@ void BucketsView::setMode(Mode mode)
 void BucketsView::setLogScale(bool log)
 {
     logScale_->setChecked(log);
-    if (log) {
-        // Powers of two: the lengths buckets are usually compiled for, and labels every
-        // octave where base 10 left none between 10 and 100.
-        QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
-        ticker->setLogBase(2);
-        ticker->setSubTickCount(1);
-        plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
-        plot_->xAxis->setTicker(ticker);
-        plot_->xAxis->setNumberFormat("f");
-        plot_->xAxis->setNumberPrecision(0);
-    } else {
-        plot_->xAxis->setScaleType(QCPAxis::stLinear);
-        plot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-        plot_->xAxis->setNumberFormat("gbd");
-        plot_->xAxis->setNumberPrecision(6);
-    }
+    setLengthAxisLog(plot_->xAxis, log);
     rebuildLatency();
     rebuildTraffic();
     replot();

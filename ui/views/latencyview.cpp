@@ -148,20 +148,7 @@ void LatencyView::setLogAxis(bool log)
 {
     const QSignalBlocker block(logAxis_);
     logAxis_->setChecked(log);
-    if (log) {
-        QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
-        ticker->setLogBase(2);
-        ticker->setSubTickCount(1);
-        plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
-        plot_->xAxis->setTicker(ticker);
-        plot_->xAxis->setNumberFormat("f");
-        plot_->xAxis->setNumberPrecision(0);
-    } else {
-        plot_->xAxis->setScaleType(QCPAxis::stLinear);
-        plot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-        plot_->xAxis->setNumberFormat("gbd");
-        plot_->xAxis->setNumberPrecision(6);
-    }
+    setLengthAxisLog(plot_->xAxis, log);
     redraw();
 }
 

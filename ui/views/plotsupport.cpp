@@ -16,6 +16,24 @@
 
 namespace bucketlab::ui {
 
+void setLengthAxisLog(QCPAxis* axis, bool log)
+{
+    if (log) {
+        QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+        ticker->setLogBase(2);
+        ticker->setSubTickCount(1);
+        axis->setScaleType(QCPAxis::stLogarithmic);
+        axis->setTicker(ticker);
+        axis->setNumberFormat("f");
+        axis->setNumberPrecision(0);
+    } else {
+        axis->setScaleType(QCPAxis::stLinear);
+        axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        axis->setNumberFormat("gbd");
+        axis->setNumberPrecision(6);
+    }
+}
+
 void applyPlotTheme(QCustomPlot* plot, const QPalette& pal)
 {
     const QColor bg = pal.color(QPalette::Base);

@@ -7,6 +7,7 @@
 
 #include <QString>
 
+class QCPAxis;
 class QCustomPlot;
 class QPalette;
 class QWidget;
@@ -27,6 +28,11 @@ QString exportPlot(QCustomPlot* plot, const QString& path, int width = 0, int he
 // Asks for a file (PNG/PDF/SVG) in a window-modal dialog ("exportPlotDialog", no nested event
 // loop) and exports the plot; errors are shown in a message box ("exportPlotError").
 void showPlotExportDialog(QCustomPlot* plot);
+
+// A length axis on a log scale with base-2 ticks (powers of two: the lengths buckets are
+// usually compiled for, and a label every octave where base 10 left none between 10 and
+// 100), or back to a linear one.
+void setLengthAxisLog(QCPAxis* axis, bool log);
 
 // Adds "Export plot…" to the plot's context menu (file dialog, PNG/PDF/SVG).
 void installPlotExportMenu(QCustomPlot* plot);
