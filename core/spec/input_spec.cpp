@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <sstream>
@@ -72,6 +73,46 @@ double parseValue(const std::string& text, DType dtype, const std::string& item,
         throw Error(subject(Field::Inputs) + ": " + quote(item) + ": " + what + " value " +
                     quote(text) + " is not an integer, but the dtype is " + dtypeName(dtype));
     return v;
+}
+
+// The values a dtype holds: integers within their range and no further than 2^53 (beyond it a
+// double, in which values are kept, no longer holds every integer, so an int64 pad could not be
+// written back as given); floating values within the largest finite value of the type.
+struct ValueRange {
+    double lowest;
+    double highest;
+};
+
+ValueRange valueRange(DType dtype)
+{
+    constexpr double kExactInteger = 9007199254740992.0; // 2^53
+    switch (dtype) {
+    case DType::Int64:
+        return {-kExactInteger, kExactInteger};
+    case DType::Int32:
+        return {-2147483648.0, 2147483647.0};
+    case DType::Float16:
+        return {-65504.0, 65504.0};
+    case DType::BFloat16:
+        return {-3.3895313892515355e38, 3.3895313892515355e38};
+    case DType::Float32:
+        return {-3.4028234663852886e38, 3.4028234663852886e38};
+    case DType::Bool:
+        return {0.0, 1.0};
+    }
+    return {0.0, 0.0};
+}
+
+// The shortest decimal form that reads back as the same double.
+std::string formatScalar(double v)
+{
+    char buffer[40];
+    for (int precision = 6; precision <= 17; ++precision) {
+        std::snprintf(buffer, sizeof buffer, "%.*g", precision, v);
+        if (std::strtod(buffer, nullptr) == v)
+            break;
+    }
+    return buffer;
 }
 
 } // namespace
@@ -187,10 +228,17 @@ void checkInputSpecs(const std::vector<InputSpec>& inputs)
         if (!seen.insert(in.name).second)
             throw Error(subject(Field::Inputs) + ": input name " + quote(in.name) +
                         " appears twice");
-        for (double v : {in.padValue, in.fillValue})
+        const ValueRange range = valueRange(in.dtype);
+        for (double v : {in.padValue, in.fillValue}) {
             if (!std::isfinite(v))
                 throw Error(subject(Field::Inputs) + ": input " + quote(in.name) +
                             " has a non-finite value");
+            if (v < range.lowest || v > range.highest)
+                throw Error(subject(Field::Inputs) + ": input " + quote(in.name) + " value " +
+                            formatScalar(v) + " is outside what " + dtypeName(in.dtype) +
+                            " holds here (" + formatScalar(range.lowest) + " to " +
+                            formatScalar(range.highest) + ")");
+        }
     }
     if (std::none_of(inputs.begin(), inputs.end(), [](const InputSpec& in) { return in.bucketed; }))
         throw Error(subject(Field::Inputs) + " " + formatInputSpecs(inputs) +
@@ -255,10 +303,10 @@ std::string formatInputSpecs(const std::vector<InputSpec>& inputs)
         std::ostringstream s;
         s << in.name << ":" << dtypeName(in.dtype) << ":";
         if (in.bucketed)
-            s << in.padValue;
+            s << formatScalar(in.padValue);
         else
             s << "-";
-        s << ":" << in.fillValue;
+        s << ":" << formatScalar(in.fillValue);
         out += s.str();
     }
     return out;

@@ -96,6 +96,16 @@ void TestInputSpec::rejectsBadSpecs_data()
                                   << "not a number";
     QTest::addRow("nothing bucketed") << "seq_ids:int64:-"
                                       << "no input is bucketed";
+    // Values a dtype cannot hold (an int64 beyond 2^53 would not be written back as given, and
+    // a generated kernel would cast it to an integer it cannot represent).
+    QTest::addRow("int64 pad beyond 2^53")
+        << "at_puids:int64:5.55556e+70:1"
+        << "value 5.55556e+70 is outside what int64 holds here (-9007199254740992 to "
+           "9007199254740992)";
+    QTest::addRow("int32 fill beyond its range") << "x:int32:0:2147483648"
+                                                 << "value 2147483648 is outside what int32";
+    QTest::addRow("float16 pad beyond 65504") << "x:float16:70000"
+                                              << "value 70000 is outside what float16";
 }
 
 void TestInputSpec::rejectsBadSpecs()
@@ -117,6 +127,13 @@ void TestInputSpec::formatRoundTrips()
     const auto specs = parseInputSpecs("a:int64:0:7,b:float16:-2.5,c:bool:1:0,d:int64:-:3");
     QCOMPARE(parseInputSpecs(formatInputSpecs(specs)), specs);
     QCOMPARE(QString::fromStdString(formatInputSpecs(specs)).section(',', 3), "d:int64:-:3");
+    // Every value reads back as the same double, written in its shortest form.
+    const auto precise = parseInputSpecs(
+        "e:float32:0.1:1.0000001,f:int64:9007199254740992:-9007199254740991,g:int32:-2147483648");
+    QCOMPARE(parseInputSpecs(formatInputSpecs(precise)), precise);
+    QCOMPARE(QString::fromStdString(formatInputSpecs(precise)),
+             "e:float32:0.1:1.0000001,f:int64:9007199254740992:-9007199254740991,"
+             "g:int32:-2147483648:1");
 }
 
 void TestInputSpec::metaJsonRoundTrips()
