@@ -1,17 +1,37 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (the fuzz preset: clang-14, ASan + UBSan, build-fuzz/) and runs
-# each for SECONDS (default 60), one after the other. Fails when any target finds a crash, a
-# leak, a sanitizer report, a time-out (25 s for one input: the archive fixtures at the
-# readers' limits take 2 s under ASan alone, 10+ s on a loaded machine) or runaway memory
-# (2 GB); the
-# input that did it is kept as build-fuzz/artifacts/<target>-crash-... (replay it with
-# build-fuzz/fuzz/<target> FILE). Corpora grow in build-fuzz/corpus/<target>, seeded once by
-# tests/fuzz/make_corpus.py (again when it changes). Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# them, one after the other. Two modes:
+#   scripts/fuzz.sh [SECONDS] [TARGET...]  explore: each target for SECONDS (default 60); the
+#       corpora grow in build-fuzz/corpus/<target> and carry over between runs.
+#   scripts/fuzz.sh --ci [TARGET...]       the CI pass: reproducible, so a commit's result does
+#       not depend on luck or machine speed. Each target starts from the seed corpus and the
+#       committed regressions only, with a fixed seed and a fixed number of runs (the table
+#       below: ~15 s each on the 2-core VM); the same commit always runs the same inputs.
+# Either mode fails when a target finds a crash, a leak, a sanitizer report, a time-out (25 s
+# for one input: the archive fixtures at the readers' limits take 2 s under ASan alone, 10+ s
+# on a loaded machine), runaway memory (2 GB) or a broken promise (fuzz_check.h); the input
+# that did it is kept as build-fuzz/artifacts/<target>-crash-... (replay it with
+# build-fuzz/fuzz/<target> FILE). Every input once found is committed under
+# tests/fuzz/regressions/<target>/: both modes run those first, and the default build replays
+# them as CTest tests (tst_fuzz_regressions_<target>). Seeds come from tests/fuzz/make_corpus.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
-shift || true
+ci=0
+seconds=60
+if [ "${1:-}" = "--ci" ]; then
+    ci=1
+    shift
+elif [ $# -gt 0 ]; then
+    seconds=$1
+    shift
+fi
 targets=("$@")
+# Runs per target in the CI pass (about 15 s each at the rate measured on the 2-core VM).
+declare -A ci_runs=(
+    [fuzz_pickle]=15000 [fuzz_archive]=10000 [fuzz_archive_records]=5000 [fuzz_traffic]=5000
+    [fuzz_request_traffic]=8000 [fuzz_profile]=100000 [fuzz_project]=100000
+    [fuzz_package_meta]=150000 [fuzz_kernel_source]=15000 [fuzz_options]=200000
+)
 if [ ${#targets[@]} -eq 0 ]; then # every target: tests/fuzz/fuzz_*.cpp
     for f in tests/fuzz/fuzz_*.cpp; do targets+=("$(basename "$f" .cpp)"); done
 fi
@@ -35,11 +55,21 @@ mkdir -p "$artifacts"
 failed=()
 for t in "${targets[@]}"; do
     mkdir -p "$corpus/$t" "$corpus/seed/$t"
+    seeds=("$corpus/seed/$t")
+    [ ! -d "tests/fuzz/regressions/$t" ] || seeds=("tests/fuzz/regressions/$t" "${seeds[@]}")
     log="build-fuzz/$t.log"
-    echo "fuzz: $t for ${seconds} s (log $log)" >&2
-    if build-fuzz/fuzz/"$t" "$corpus/$t" "$corpus/seed/$t" -max_total_time="$seconds" \
-        -timeout=25 -rss_limit_mb=2048 -max_len=131072 -print_final_stats=1 \
-        -artifact_prefix="$artifacts/$t-" >"$log" 2>&1; then
+    if [ $ci = 1 ]; then
+        runs=${ci_runs[$t]:-10000}
+        rm -rf "build-fuzz/ci-corpus/$t"
+        mkdir -p "build-fuzz/ci-corpus/$t" # new inputs go here, never into the seeds
+        echo "fuzz: $t, $runs runs from seed 1 (log $log)" >&2
+        mode=(build-fuzz/ci-corpus/"$t" "${seeds[@]}" -seed=1 -runs="$runs")
+    else
+        echo "fuzz: $t for ${seconds} s (log $log)" >&2
+        mode=("$corpus/$t" "${seeds[@]}" -max_total_time="$seconds")
+    fi
+    if build-fuzz/fuzz/"$t" "${mode[@]}" -timeout=25 -rss_limit_mb=2048 -max_len=131072 \
+        -print_final_stats=1 -artifact_prefix="$artifacts/$t-" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
         echo "fuzz: $t clean: ${runs:-?} runs, ${edges:-?} edges covered" >&2
