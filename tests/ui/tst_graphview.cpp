@@ -226,14 +226,28 @@ void verifyReadableLook(GraphCanvas* canvas, const char* when)
             QString("%1: zoom %2, readable from %3").arg(when).arg(z).arg(canvas->readableZoom())));
     const bool wholeWidth = shown.left() <= graph.left() + 1 && shown.right() >= graph.right() - 1;
     const bool fitsWidth = graph.width() * z <= canvas->viewport()->width() + 1;
-    QVERIFY2(wholeWidth || (!fitsWidth && shown.left() <= graph.left() + 1),
-             qPrintable(QString("%1: shows x %2..%3 of a graph %4..%5 at zoom %6")
+    // Too wide even at the readable zoom: the view starts at the graph's inputs, whole.
+    QRectF inputs;
+    for (const auto* item : canvas->scene()->items())
+        if (const auto* node = qgraphicsitem_cast<const GraphNodeItem*>(item))
+            if (node->role() == VisibleNode::Role::GraphInput)
+                inputs |= node->sceneBoundingRect();
+    QVERIFY2(!inputs.isEmpty(), when);
+    const bool inputsShown =
+        shown.left() <= inputs.left() + 1 && shown.right() >= inputs.right() - 1;
+    QVERIFY2(wholeWidth || (!fitsWidth && inputsShown),
+             qPrintable(QString("%1: shows x %2..%3 of a graph %4..%5 at zoom %6, inputs at "
+                                "x %7..%8")
                             .arg(when)
                             .arg(shown.left())
                             .arg(shown.right())
                             .arg(graph.left())
                             .arg(graph.right())
-                            .arg(z)));
+                            .arg(z)
+                            .arg(inputs.left())
+                            .arg(inputs.right())));
+    QVERIFY2(wholeWidth || (shown.left() >= graph.left() - 1 && shown.right() <= graph.right() + 1),
+             when); // scrolled within the graph, not past its edges
     if (!fitsWidth)
         QCOMPARE(z, canvas->readableZoom()); // as wide as reading allows, no wider
     QVERIFY2(shown.top() <= graph.top() + 1, when);

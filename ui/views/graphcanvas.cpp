@@ -34,9 +34,10 @@ void GraphCanvas::fitGraph()
     applyFit();
 }
 
-void GraphCanvas::showNewGraph()
+void GraphCanvas::showNewGraph(const QRectF& start)
 {
     firstLook_ = true;
+    start_ = start;
     applyFit();
 }
 
@@ -64,11 +65,17 @@ void GraphCanvas::applyFit()
         return;
     }
     // Too large to see whole and read: fit the width (as far as reading allows) and scroll
-    // down through the graph, starting at its inputs.
+    // down through the graph from its top. Wider than the view even then: start where the
+    // inputs are (a kernel's input node often sits far right of its first checks), as far
+    // towards them as the graph's edges allow.
     const double z = std::clamp(port.width() / rect.width(), readable, 1.0);
     setTransform(QTransform::fromScale(z, z));
     const double halfWidth = port.width() / (2 * z);
-    const double x = rect.width() * z <= port.width() ? rect.center().x() : rect.left() + halfWidth;
+    double x = rect.center().x();
+    if (rect.width() * z > port.width()) {
+        const double wanted = start_.isEmpty() ? rect.left() : start_.center().x();
+        x = std::clamp(wanted, rect.left() + halfWidth, rect.right() - halfWidth);
+    }
     centerOn(QPointF(x, rect.top() + port.height() / (2 * z)));
 }
 

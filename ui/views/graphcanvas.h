@@ -14,11 +14,13 @@ public:
 
     void zoomBy(double factor);
     // The whole graph when it fits at a readable zoom (never above natural size); else the
-    // graph fit to the view's width, no smaller than readableZoom(), from its top (the
-    // inputs) — and from its left edge when even that is wider than the view.
+    // graph fit to the view's width, no smaller than readableZoom(), from its top — and, when
+    // even that is wider than the view, centred on the graph's inputs (the start), or from its
+    // left edge when no start is known.
     void fitGraph();
-    // The first look at a new graph: fitGraph(), redone on resize until the user zooms or pans.
-    void showNewGraph();
+    // The first look at a new graph whose inputs are drawn in `start` (scene coordinates;
+    // empty: unknown): fitGraph(), redone on resize until the user zooms or pans.
+    void showNewGraph(const QRectF& start = {});
     // Scrolls `item` (a finding or search hit) into view, centred when it was out of sight,
     // zooming in first when the view is too far out to read it.
     void focusItem(QGraphicsItem* item);
@@ -38,6 +40,7 @@ protected:
 private:
     void applyFit();
     bool firstLook_ = false;
+    QRectF start_;
 };
 
 } // namespace bucketlab::ui

@@ -498,7 +498,11 @@ void GraphView::showLayout(std::shared_ptr<const GraphLayout> layout)
     layoutSeconds_ = layout_->seconds;
     scene_->build(*visible_, *layout_, canvas_->font());
     scene_->highlightFindings(loaded_->findings);
-    canvas_->showNewGraph();
+    QRectF inputs;
+    for (const GraphNodeItem* item : scene_->nodeItems())
+        if (item->role() == VisibleNode::Role::GraphInput)
+            inputs |= item->sceneBoundingRect();
+    canvas_->showNewGraph(inputs);
     showDetails(nullptr);
     if (!search_->text().isEmpty())
         search(search_->text());
