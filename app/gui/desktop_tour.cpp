@@ -230,8 +230,7 @@ void DesktopTour::dragBoundary()
         return;
     }
     const int64_t from = before.values().front();
-    const int64_t lower = before.size() > 1 ? 1 : 1;
-    const int64_t to = std::max<int64_t>(lower + 1, from * 3 / 4);
+    const int64_t to = std::max<int64_t>(2, from * 3 / 4); // a quarter lower, at least 2
     const int y = plot->axisRect()->rect().center().y();
     const auto at = [plot, y](double length) {
         return QPoint(int(std::lround(plot->xAxis->coordToPixel(length))), y);
