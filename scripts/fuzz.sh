@@ -5,8 +5,10 @@
 #       corpora grow in build-fuzz/corpus/<target> and carry over between runs.
 #   scripts/fuzz.sh --ci [TARGET...]       the CI pass: reproducible, so a commit's result does
 #       not depend on luck or machine speed. Each target starts from the seed corpus and the
-#       committed regressions only, with a fixed seed and a fixed number of runs (the table
-#       below); the same commit always runs the same inputs.
+#       committed regressions only, with a fixed seed, a fixed number of runs (the table
+#       below), no corpus reloading and address-space randomisation off (libFuzzer's compare
+#       tracing records pointer values, which would steer its mutations differently each run):
+#       the same commit runs the same inputs every time.
 # Either mode fails when a target finds a crash, a leak, a sanitizer report, a time-out (25 s
 # for one input: the archive fixtures at the readers' limits take 2 s under ASan alone, 10+ s
 # on a loaded machine), runaway memory (2 GB) or a broken promise (fuzz_check.h); the input
@@ -54,6 +56,15 @@ if [ ! -d "$corpus/seed" ] || [ tests/fuzz/make_corpus.py -nt "$corpus/seed" ]; 
     mv "$corpus/seed.tmp" "$corpus/seed"
 fi
 mkdir -p "$artifacts"
+fixed=()
+if [ $ci = 1 ]; then
+    if setarch "$(uname -m)" -R true 2>/dev/null; then
+        fixed=(setarch "$(uname -m)" -R)
+    else
+        echo "fuzz: cannot turn off address-space randomisation here (setarch -R refused):" \
+            "the runs are bounded but not exactly reproducible" >&2
+    fi
+fi
 failed=()
 for t in "${targets[@]}"; do
     mkdir -p "$corpus/$t" "$corpus/seed/$t"
@@ -65,12 +76,12 @@ for t in "${targets[@]}"; do
         rm -rf "build-fuzz/ci-corpus/$t"
         mkdir -p "build-fuzz/ci-corpus/$t" # new inputs go here, never into the seeds
         echo "fuzz: $t, $runs runs from seed 1 (log $log)" >&2
-        mode=(build-fuzz/ci-corpus/"$t" "${seeds[@]}" -seed=1 -runs="$runs")
+        mode=(build-fuzz/ci-corpus/"$t" "${seeds[@]}" -seed=1 -runs="$runs" -reload=0)
     else
         echo "fuzz: $t for ${seconds} s (log $log)" >&2
         mode=("$corpus/$t" "${seeds[@]}" -max_total_time="$seconds")
     fi
-    if build-fuzz/fuzz/"$t" "${mode[@]}" -timeout=25 -rss_limit_mb=2048 -max_len=131072 \
+    if "${fixed[@]}" build-fuzz/fuzz/"$t" "${mode[@]}" -timeout=25 -rss_limit_mb=2048 -max_len=131072 \
         -print_final_stats=1 -artifact_prefix="$artifacts/$t-" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
