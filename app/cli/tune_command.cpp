@@ -236,6 +236,11 @@ void printRefinement(const RefineResult& r, const std::string& model)
                 r.predictedMs, r.predictedLowMs, r.predictedHighMs, c.measuredMs, c.measuredLowMs,
                 c.measuredHighMs, c.errorPct, c.beyondTolerance ? "BEYOND" : "within",
                 c.tolerancePct);
+    std::printf("  (the prediction prices the boundaries from fresh samples, %s; the rounds' own "
+                "estimate, from the samples that chose them, was %.4g ms: %+.2f%%)\n",
+                r.splitRun ? "alternate sampling rounds of the measuring run"
+                           : "a run of its own before the measurement's",
+                r.loopPredictedMs, r.loopErrorPct);
 }
 
 int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,

@@ -1,5 +1,6 @@
 #include "core/tuning/refine.h"
 
+#include "core/latency/sample_statistics.h"
 #include "core/tuning/bucket_evaluator.h"
 #include "core/util/error.h"
 #include "core/util/format.h"
@@ -167,6 +168,34 @@ Boundaries movedToPricingLengths(const Boundaries& boundaries, const LatencyCurv
     return Boundaries::from(moved, "the refined boundaries");
 }
 
+bool splitBySamplingRound(const Profile& run, Profile& odd, Profile& even)
+{
+    for (const auto& p : run.points)
+        if (p.ok() && p.samplesMs.size() < 2)
+            return false;
+    Profile halves[2] = {run, run};
+    for (int h = 0; h < 2; ++h) {
+        for (auto& p : halves[h].points) {
+            if (!p.ok())
+                continue;
+            std::vector<double> samples;
+            for (size_t i = size_t(h); i < p.samplesMs.size(); i += 2)
+                samples.push_back(p.samplesMs[i]);
+            p.samplesMs = std::move(samples);
+            summarizeSamples(p);
+            std::vector<double> sorted = p.samplesMs;
+            std::sort(sorted.begin(), sorted.end());
+            const MedianInterval ci = bootstrapMedianCi(sorted);
+            p.ci95LowMs = ci.low;
+            p.ci95HighMs = ci.high;
+        }
+        halves[h].settings["samples"] = h == 0 ? "odd sampling rounds" : "even sampling rounds";
+    }
+    odd = std::move(halves[0]);
+    even = std::move(halves[1]);
+    return true;
+}
+
 RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, const Profile& start,
                           const std::string& source, const RefineRequest& request,
                           const LengthMeasurer& measure, const Job& job,
@@ -281,8 +310,8 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
     for (const auto& [length, point] : refined)
         result.measuredLengths.push_back(length);
 
-    // The prediction's interval: each bucket's price with its measured point's relative
-    // interval (none known: no width).
+    // The loop's estimate and its interval: each bucket's price with its measured point's
+    // relative interval (none known: no width).
     const Evaluation& e = result.report.evaluation;
     const PointsByLength curvePoints = [&] {
         PointsByLength all = original;
@@ -290,7 +319,7 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
             all[length] = point;
         return all;
     }();
-    result.predictedMs = e.stats.meanLatencyMs;
+    result.loopPredictedMs = e.stats.meanLatencyMs;
     std::vector<int64_t> serving;
     std::vector<double> shares;
     for (const auto& b : e.buckets) {
@@ -306,16 +335,16 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
             low *= std::min(1.0, it->second.ci95LowMs / it->second.p50Ms);
             high *= std::max(1.0, it->second.ci95HighMs / it->second.p50Ms);
         }
-        result.predictedLowMs += share * low;
-        result.predictedHighMs += share * high;
+        result.loopPredictedLowMs += share * low;
+        result.loopPredictedHighMs += share * high;
     }
     // Summed in another order than the evaluator's mean: keep rounding inside.
-    result.predictedLowMs = std::min(result.predictedLowMs, result.predictedMs);
-    result.predictedHighMs = std::max(result.predictedHighMs, result.predictedMs);
+    result.loopPredictedLowMs = std::min(result.loopPredictedLowMs, result.loopPredictedMs);
+    result.loopPredictedHighMs = std::max(result.loopPredictedHighMs, result.loopPredictedMs);
 
-    // The final check: the boundaries as deployed (those serving traffic), in a run of their
-    // own, scaled to the starting profile's conditions through lengths other than the
-    // boundaries themselves.
+    // The final run: the boundaries as deployed (those serving traffic), fresh, scaled to the
+    // starting profile's conditions through lengths other than the boundaries themselves. Its
+    // odd sampling rounds price the prediction, its even ones are the measurement (see refine.h).
     job.checkCancelled();
     BucketVerificationRequest check;
     check.boundaries = Boundaries::from(serving, "the refined boundaries");
@@ -323,9 +352,43 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
     check.references = referencesFrom(original, e.boundaries.values());
     check.maxReferences = request.maxReferences;
     check.batch = batch;
-    job.sub(roundsShare, 1).report(0, "measuring the refined boundaries " + e.boundaries.str());
-    result.measurement = measureBucketsWith(check, measure, job.sub(roundsShare, 1));
+    const Job checkJob = job.sub(roundsShare, 1);
+    checkJob.report(0, "measuring the refined boundaries " + e.boundaries.str());
+    Profile run;
+    const BucketVerification whole = measureBucketsWith(
+        check,
+        [&](const std::vector<int64_t>& lengths, const Job& j) {
+            run = measure(lengths, j);
+            return run;
+        },
+        checkJob);
+    Profile odd, even;
+    result.splitRun = splitBySamplingRound(run, odd, even);
+    const auto half = [&](const Profile& p) {
+        BucketVerification v = measureBucketsWith(
+            check, [&](const std::vector<int64_t>&, const Job&) { return p; }, checkJob);
+        // One ratio for both halves (the whole run's): the conditions are the same, and a ratio
+        // per half would add its own noise to each.
+        v.references = whole.references;
+        v.conditionsRatio = whole.conditionsRatio;
+        v.expectedAtReferenceMs = v.expectedMs / v.conditionsRatio;
+        return v;
+    };
+    if (result.splitRun) {
+        result.pricing = half(odd);
+        result.measurement = half(even);
+    } else {
+        // Too few samples to split: the whole run prices, and the measurement is a run of its
+        // own (its progress at the end: the job's share is spent).
+        result.pricing = whole;
+        result.measurement = measureBucketsWith(check, measure, checkJob.sub(1, 1));
+    }
+    const PredictionCheck priced = checkPrediction(1, result.pricing); // scaled like a measurement
+    result.predictedMs = priced.measuredMs;
+    result.predictedLowMs = priced.measuredLowMs;
+    result.predictedHighMs = priced.measuredHighMs;
     result.check = checkPrediction(result.predictedMs, result.measurement, request.tolerancePct);
+    result.loopErrorPct = predictionErrorPct(result.loopPredictedMs, result.check.measuredMs);
     return result;
 }
 
@@ -350,6 +413,21 @@ nlohmann::json RefineResult::toJson() const
     j["boundaries"] = report.solution.boundaries.values();
     j["predicted_ms"] = predictedMs;
     j["predicted_ci95_ms"] = {predictedLowMs, predictedHighMs};
+    json priced = json::array();
+    for (const auto& b : pricing.buckets)
+        priced.push_back({{"boundary", b.boundary},
+                          {"share", b.share},
+                          {"p50_ms", b.point.p50Ms},
+                          {"ci95_ms", {b.point.ci95LowMs, b.point.ci95HighMs}},
+                          {"samples", b.point.samples}});
+    j["prediction"] = {{"method", splitRun ? "fresh samples: the final run's odd sampling rounds "
+                                             "(the measurement is its even rounds)"
+                                           : "fresh samples: a run of its own before the "
+                                             "measurement's"},
+                       {"buckets", priced}};
+    j["loop_predicted_ms"] = loopPredictedMs;
+    j["loop_predicted_ci95_ms"] = {loopPredictedLowMs, loopPredictedHighMs};
+    j["loop_error_pct"] = loopErrorPct;
     j["measured_ms"] = check.measuredMs;
     j["measured_ci95_ms"] = {check.measuredLowMs, check.measuredHighMs};
     j["error_pct"] = check.errorPct;

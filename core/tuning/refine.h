@@ -5,8 +5,8 @@
 // whose price the curve only interpolates (the nearest candidates the tuner could pick
 // instead, and the next multiples of 16, 64 and 128 above each boundary), add those points to
 // the profile, solve again; stop when every boundary serving traffic is a length measured here
-// and the set stops changing, or at the round cap. The result is then
-// measured once more, in a run of its own, against its prediction. A bucket that serves none
+// and the set stops changing, or at the round cap. The result is then measured once more, in a
+// run of its own, against its prediction. A bucket that serves none
 // of the traffic (the cover length, when the traffic stops short of it) adds nothing to the
 // mean and is not measured: on a real model the longest bucket is also the slowest to time.
 //
@@ -20,6 +20,21 @@
 // that longer one. Each round's boundaries are therefore moved to the measured lengths that
 // price them (never past the served range, the maximum length or off the alignment), which
 // keeps the optimum's cost and makes every price a measured one.
+//
+// The prediction is priced from fresh samples, not from the loop's. The loop keeps the
+// boundaries whose measured price came out cheapest; among several lengths of nearly the same
+// cost, the cheapest-looking is the one whose noise leant low, so the loop's own estimate of
+// the set it chose is biased low (the winner's curse), by more the noisier the measurements
+// and the more near-equal candidates there are. The final run therefore measures the chosen
+// boundaries (and the references) afresh and splits every length's samples by the profiler's
+// sampling rounds, which visit every length once each: the odd rounds price the prediction,
+// the even rounds are the measurement it is checked against. Both halves are independent of
+// the selection and of each other, and interleaved in time, so a machine that speeds up or
+// slows down during the run moves both alike; both are scaled to the starting profile's
+// conditions by the same ratio (the whole run's references). The loop's estimate is kept
+// beside it (loopPredictedMs), so the size of the selection bias stays visible. A measurer
+// that returns fewer than two samples for some length cannot be split: the measurement is
+// then a run of its own after the pricing run.
 #pragma once
 
 #include "core/latency/latency_curve.h"
@@ -68,16 +83,26 @@ struct RefineResult {
     TuningReport report; // the final tuning, on the refined curve, boundaries as deployed
     Profile profile;     // the starting profile with every refinement point (its conditions)
     std::vector<int64_t> measuredLengths; // ascending: every length measured by the rounds
-    // The prediction and its 95 % interval from the measured boundaries' intervals.
+    // The prediction: the final boundaries priced from fresh samples (the pricing half of the
+    // final run), with its 95 % interval; scaled to the starting profile's conditions.
     double predictedMs = 0, predictedLowMs = 0, predictedHighMs = 0;
-    // The final check: a run of its own measuring the final boundaries.
+    BucketVerification pricing;
+    // The loop's own estimate of the final set (its last round's curve, made of the samples
+    // that chose the boundaries: biased low by the selection), its interval from the measured
+    // points' intervals, and its error against the same measurement.
+    double loopPredictedMs = 0, loopPredictedLowMs = 0, loopPredictedHighMs = 0;
+    double loopErrorPct = 0;
+    // The final check: the other half of the final run (or a run of its own, see above).
     BucketVerification measurement;
     PredictionCheck check;
+    bool splitRun = false; // pricing and measurement are the two halves of one run
 
     // {"converged", "max_rounds", "rounds": [{"round", "boundaries", "unmeasured",
     //  "idle", "measured", "predicted_ms", "conditions_ratio"}], "boundaries", "measured_lengths",
-    //  "predicted_ms", "predicted_ci95_ms", "measured_ms", "measured_ci95_ms", "error_pct",
-    //  "tolerance_pct", "within_tolerance", "verification"}
+    //  "predicted_ms", "predicted_ci95_ms", "prediction": {"method", "buckets":
+    //  [{"boundary", "share", "p50_ms", "ci95_ms", "samples"}]}, "loop_predicted_ms",
+    //  "loop_predicted_ci95_ms", "loop_error_pct", "measured_ms", "measured_ci95_ms",
+    //  "error_pct", "tolerance_pct", "within_tolerance", "verification"}
     nlohmann::json toJson() const;
 };
 
@@ -100,5 +125,11 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
 // Buckets that meet merge. Exposed for tests.
 Boundaries movedToPricingLengths(const Boundaries& boundaries, const LatencyCurve& curve,
                                  int64_t coverLength, int64_t limit, int64_t align);
+
+// A measuring run's profile split into two by sampling round: sample 0, 2, 4, ... of every
+// point into `odd` (rounds 1, 3, 5, ...), 1, 3, 5, ... into `even`, each half's statistics
+// and median interval recomputed. False (and the halves untouched) when a successfully
+// measured point has fewer than two samples. Exposed for tests.
+bool splitBySamplingRound(const Profile& run, Profile& odd, Profile& even);
 
 } // namespace bucketlab

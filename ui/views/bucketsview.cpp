@@ -1,6 +1,10 @@
 #include "ui/views/bucketsview.h"
 
+#include "core/latency/profile_format.h"
+#include "core/tuning/bucket_verification.h"
+#include "core/tuning/refine.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "ui/models/backgroundjob.h"
 #include "ui/models/buckettablemodel.h"
 #include "ui/models/comparisontablemodel.h"
@@ -26,6 +30,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
+#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -400,16 +405,40 @@ QWidget* BucketsView::buildOptimizePanel()
     cancelButton_ = new QPushButton(tr("Cancel"), box);
     cancelButton_->setObjectName("optimizeCancel");
     cancelButton_->setEnabled(false);
+    refineButton_ = new QPushButton(tr("Measure and refine"), box);
+    refineButton_->setObjectName("refineButton");
+    refineButton_->setToolTip(
+        tr("Tune, then measure latency at the chosen boundaries (and the lengths next to them) "
+           "on the open model or package, add the points to the curve and tune again until the "
+           "boundaries are measured lengths and stop changing; then predict the refined set's "
+           "mean from fresh samples and measure it"));
+    refineBudget_ = new QDoubleSpinBox(box);
+    refineBudget_->setObjectName("refineBudget");
+    refineBudget_->setRange(0.1, 600);
+    refineBudget_->setDecimals(1);
+    refineBudget_->setValue(5);
+    refineBudget_->setSuffix(tr(" s"));
+    refineBudget_->setToolTip(tr("Measure and refine: the time each measuring run may take"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(optimizeButton_);
+    buttons->addWidget(refineButton_);
     buttons->addWidget(cancelButton_);
     form->addRow(buttons);
+    form->addRow(tr("Measuring budget"), refineBudget_);
     progress_ = new QProgressBar(box);
     progress_->setObjectName("optimizeProgress");
     progress_->setRange(0, 1000);
     progress_->setTextVisible(true);
     progress_->setFormat(tr("idle"));
     form->addRow(progress_);
+    refineLog_ = new QPlainTextEdit(box);
+    refineLog_->setObjectName("refineLog");
+    refineLog_->setReadOnly(true);
+    refineLog_->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    refineLog_->setPlaceholderText(tr("Measure and refine lists its rounds here"));
+    refineLog_->setMinimumHeight(110);
+    refineLog_->setMaximumHeight(220);
+    form->addRow(refineLog_);
     layout->addWidget(box);
 
     pareto_ = new QCustomPlot(panel);
@@ -459,6 +488,7 @@ QWidget* BucketsView::buildOptimizePanel()
     bucketCost_->setSuffix(tr(" ms"));
     connect(optimizeButton_, &QPushButton::clicked, this, &BucketsView::optimize);
     connect(cancelButton_, &QPushButton::clicked, optimizeJob_, &BackgroundJob::cancel);
+    connectRefine();
     connect(optimizeJob_, &BackgroundJob::progress, this,
             [this](double f, const QString& message, double remaining) {
                 progress_->setValue(int(f * 1000));
@@ -525,15 +555,8 @@ void BucketsView::setOptimizeSettings(int buckets, int objectiveIndex, double p9
         p99Budget_->setValue(p99BudgetMs);
 }
 
-void BucketsView::optimize()
+TuningRequest BucketsView::panelTuningRequest() const
 {
-    const auto evaluator = session_->evaluator();
-    if (!evaluator) {
-        notes_->setText(tr("Optimize needs traffic and a latency curve: open the demo, or add a "
-                           "distribution and a profile to the project."));
-        Q_EMIT optimizeFinished(false);
-        return;
-    }
     TuningRequest request;
     request.settings.buckets = buckets_->value();
     request.settings.objective = objective_->currentIndex() == 0 ? TuneObjective::MeanLatency
@@ -550,6 +573,184 @@ void BucketsView::optimize()
             request.current = set.boundaries;
     if (const auto& src = session_->trafficSource())
         request.distributionSource = src->source;
+    return request;
+}
+
+namespace {
+
+QString roundText(const RefineRound& r)
+{
+    QString text = QObject::tr("round %1: %2, predicted %3 ms")
+                       .arg(r.round)
+                       .arg(QString::fromStdString(r.boundaries.str()))
+                       .arg(r.predictedMs, 0, 'g', 4);
+    if (!r.measuredNow.empty())
+        text += QObject::tr("; measured %1 (now %2x the profile's time)")
+                    .arg(QString::fromStdString(formatLengths(r.measuredNow)))
+                    .arg(r.conditionsRatio, 0, 'g', 3);
+    else
+        text += QObject::tr("; every boundary measured");
+    return text;
+}
+
+QString verdictText(const RefineResult& r)
+{
+    const auto& c = r.check;
+    QString text =
+        r.converged ? QObject::tr("Refined to %1 in %2 rounds: every boundary serving traffic is a "
+                                  "measured length.")
+                          .arg(QString::fromStdString(r.report.solution.boundaries.str()))
+                          .arg(r.rounds.size())
+                    : QObject::tr("Refined to %1, NOT converged: stopped at the cap of %2 rounds.")
+                          .arg(QString::fromStdString(r.report.solution.boundaries.str()))
+                          .arg(r.maxRounds);
+    text += QObject::tr("\nPredicted mean %1 ms (95 % CI %2–%3), measured %4 ms (95 % CI "
+                        "%5–%6): error %7 %, %8 the %9 % tolerance.")
+                .arg(r.predictedMs, 0, 'g', 4)
+                .arg(r.predictedLowMs, 0, 'g', 4)
+                .arg(r.predictedHighMs, 0, 'g', 4)
+                .arg(c.measuredMs, 0, 'g', 4)
+                .arg(c.measuredLowMs, 0, 'g', 4)
+                .arg(c.measuredHighMs, 0, 'g', 4)
+                .arg(QString::asprintf("%+.2f", c.errorPct))
+                .arg(c.beyondTolerance ? QObject::tr("BEYOND") : QObject::tr("within"))
+                .arg(c.tolerancePct, 0, 'g', 3);
+    text += QObject::tr("\nThe prediction prices the boundaries from fresh samples; the rounds' "
+                        "own estimate was %1 ms (%2 %).")
+                .arg(r.loopPredictedMs, 0, 'g', 4)
+                .arg(QString::asprintf("%+.2f", r.loopErrorPct));
+    if (c.beyondTolerance)
+        text += QObject::tr("\nRe-measure with a larger budget, or profile again.");
+    return text;
+}
+
+} // namespace
+
+QString BucketsView::refineLog() const
+{
+    return refineLog_->toPlainText();
+}
+
+void BucketsView::setRefineBudget(double seconds)
+{
+    refineBudget_->setValue(seconds);
+}
+
+void BucketsView::connectRefine()
+{
+    refineJob_ = new BackgroundJob(this);
+    connect(refineButton_, &QPushButton::clicked, this, &BucketsView::measureAndRefine);
+    connect(cancelButton_, &QPushButton::clicked, refineJob_, &BackgroundJob::cancel);
+    connect(refineJob_, &BackgroundJob::progress, this,
+            [this](double f, const QString& message, double) {
+                progress_->setValue(int(f * 1000));
+                progress_->setFormat(message);
+            });
+    connect(refineJob_, &BackgroundJob::partialResult, this,
+            [this](const QVariant& line) { refineLog_->appendPlainText(line.toString()); });
+    connect(refineJob_, &BackgroundJob::stopped, this, [this] {
+        optimizeButton_->setEnabled(true);
+        refineButton_->setEnabled(true);
+        cancelButton_->setEnabled(false);
+    });
+    connect(refineJob_, &BackgroundJob::finished, this, [this](const QVariant& value) {
+        const auto r = value.value<std::shared_ptr<RefineResult>>();
+        progress_->setValue(1000);
+        progress_->setFormat(tr("refined"));
+        if (!session_->pricingInputs().sameAs(refineFor_)) {
+            refineLog_->appendPlainText(tr("The traffic or the latency curve changed while "
+                                           "refining: the result is dropped; refine again."));
+            Q_EMIT refineFinished(false);
+            return;
+        }
+        if (!r->report.solution.feasible) {
+            refineLog_->appendPlainText(
+                tr("No boundaries meet the constraint: %1")
+                    .arg(QString::fromStdString(r->report.solution.infeasibleReason)));
+            Q_EMIT refineFinished(false);
+            return;
+        }
+        refineLog_->appendPlainText(verdictText(*r));
+        // One undo step: Undo brings back the sets and the active one as they were.
+        session_->changeBoundarySets(
+            tr("Measure and refine (K = %1)").arg(r->report.solution.boundaries.size()), [&] {
+                session_->setActiveIndex(
+                    session_->putTunedSet({"refined", "tuned", r->report.solution.boundaries}));
+            });
+        Q_EMIT refineFinished(true);
+    });
+    connect(refineJob_, &BackgroundJob::failed, this, [this](const QString& message) {
+        progress_->setFormat(tr("failed"));
+        refineLog_->appendPlainText(tr("Measure and refine failed: %1").arg(message));
+        Q_EMIT refineFinished(false);
+    });
+    connect(refineJob_, &BackgroundJob::cancelled, this, [this] {
+        progress_->setValue(0);
+        progress_->setFormat(tr("cancelled"));
+        refineLog_->appendPlainText(tr("Cancelled."));
+        Q_EMIT refineFinished(false);
+    });
+}
+
+void BucketsView::measureAndRefine()
+{
+    const auto evaluator = session_->evaluator();
+    const auto& latency = session_->latencySource();
+    const auto& model = session_->model();
+    QString missing;
+    if (!evaluator)
+        missing = tr("traffic and a latency curve");
+    else if (!model)
+        missing = tr("a model or package to measure");
+    else if (!latency || session_->latency().isAnalytic())
+        missing = tr("a measured latency profile (an analytic curve describes no machine)");
+    if (!missing.isEmpty()) {
+        refineLog_->setPlainText(tr("Measure and refine needs %1: open the demo, or add them to "
+                                    "the project.")
+                                     .arg(missing));
+        Q_EMIT refineFinished(false);
+        return;
+    }
+    RefineRequest request;
+    request.tuning = panelTuningRequest();
+    BucketVerificationRequest settings;
+    settings.model = model->path;
+    settings.budgetS = refineBudget_->value();
+    settings.simulatedCallMs = refineClock_;
+    // The profile the curve was made of, as loaded (else read with the job).
+    std::optional<Profile> start;
+    for (const auto& p : session_->profiles())
+        if (p.path.toStdString() == latency->source)
+            start = p.profile;
+    const std::string source = latency->source;
+    refineFor_ = session_->pricingInputs();
+    optimizeButton_->setEnabled(false);
+    refineButton_->setEnabled(false);
+    cancelButton_->setEnabled(true);
+    refineLog_->setPlainText(tr("Measuring on %1, %2 s a run")
+                                 .arg(QString::fromStdString(model->path))
+                                 .arg(settings.budgetS, 0, 'g', 3));
+    refineJob_->start(tr("Measuring and refining"), [evaluator, request, settings, start,
+                                                     source](JobContext& context) {
+        const Profile profile = start ? *start : readProfile(source);
+        auto result = std::make_shared<RefineResult>(refineTuning(
+            evaluator->histogram(), evaluator->maxLength(), profile, source, request,
+            profilerMeasurer(settings), context.job(),
+            [&context](const RefineRound& r) { context.partial(QVariant(roundText(r))); }));
+        return QVariant::fromValue(result);
+    });
+}
+
+void BucketsView::optimize()
+{
+    const auto evaluator = session_->evaluator();
+    if (!evaluator) {
+        notes_->setText(tr("Optimize needs traffic and a latency curve: open the demo, or add a "
+                           "distribution and a profile to the project."));
+        Q_EMIT optimizeFinished(false);
+        return;
+    }
+    const TuningRequest request = panelTuningRequest();
     optimizeFor_ = session_->pricingInputs();
     optimizeButton_->setEnabled(false);
     cancelButton_->setEnabled(true);
@@ -926,7 +1127,7 @@ void BucketsView::refreshTuning()
                         : tr("Not shown: the optimum and baselines were priced before %1. "
                              "<a href=\"optimize\">Optimize again</a>")
                               .arg(stale.toHtmlEscaped()));
-    if (!optimizeJob_->isRunning()) {
+    if (!optimizeJob_->isRunning() && !(refineJob_ && refineJob_->isRunning())) {
         if (report) {
             progress_->setValue(1000);
             progress_->setFormat(

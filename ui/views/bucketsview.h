@@ -3,7 +3,10 @@
 // the boundaries as handles the user drags (snapped to integers, never crossing), adds
 // (double-click, context menu, Insert) and removes (context menu, Delete). The per-bucket
 // table and the totals update while dragging. Optimize runs the exact tuner off the UI
-// thread and shows the optimum, the baselines and the Pareto front.
+// thread and shows the optimum, the baselines and the Pareto front. Measure and refine runs
+// the refinement (core/tuning/refine.h: tune, measure the boundaries on the session's model or
+// package, tune again until they settle) off the UI thread, lists each round and the final
+// predicted against measured mean latency, and adds the refined set as one undo step.
 #pragma once
 
 #include "core/spec/boundaries.h"
@@ -13,6 +16,7 @@
 
 #include <QWidget>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +31,7 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QMouseEvent;
+class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -50,6 +55,7 @@ public:
     BucketTableModel* bucketModel() const { return bucketModel_; }
     ComparisonTableModel* comparisonModel() const { return comparisonModel_; }
     BackgroundJob* optimizeJob() const { return optimizeJob_; }
+    BackgroundJob* refineJob() const { return refineJob_; }
 
     void setMode(Mode mode);
     void setLogScale(bool log);
@@ -65,9 +71,22 @@ public:
     // serveUpTo 0: the current set's largest bucket.
     void setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs = 0,
                              int64_t serveUpTo = 0);
+    // Starts the refinement with the panel's settings on the session's model or package,
+    // from the session's measured profile (an analytic curve describes no machine: refused
+    // with a note). Each measuring run has the panel's budget.
+    void measureAndRefine();
+    void setRefineBudget(double seconds);
+    // Tests: a simulated device clock for the refinement's measuring runs (the model still
+    // runs every call; see ProfileRequest::simulatedCallMs). Empty: the real clock.
+    using SimulatedClock = std::function<double(int64_t length, int64_t batch, int64_t call)>;
+    void setRefineSimulatedClock(SimulatedClock clock) { refineClock_ = std::move(clock); }
+    // The rounds and the verdict of the latest refinement, as shown.
+    QString refineLog() const;
 
 Q_SIGNALS:
     void optimizeFinished(bool ok);
+    // ok: a refined set was added (whatever its verdict).
+    void refineFinished(bool ok);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
@@ -75,6 +94,9 @@ protected:
 
 private:
     QWidget* buildOptimizePanel();
+    void connectRefine();
+    // The tuning the panel asks for (Optimize, and the refinement's solves).
+    TuningRequest panelTuningRequest() const;
     void rebuildTraffic();
     // Run B's traffic (File > Compare With…) over run A's, in run A's bins and scaled to run
     // A's requests so the shapes compare; hidden without a second traffic.
@@ -155,6 +177,12 @@ private:
     QProgressBar* progress_ = nullptr;
     BackgroundJob* optimizeJob_ = nullptr;
     PricingInputs optimizeFor_; // what the running Optimize prices under
+    QPushButton* refineButton_ = nullptr;
+    QDoubleSpinBox* refineBudget_ = nullptr;
+    QPlainTextEdit* refineLog_ = nullptr;
+    BackgroundJob* refineJob_ = nullptr;
+    PricingInputs refineFor_;
+    SimulatedClock refineClock_;
 
     Mode mode_ = Mode::Tokens;
     // Histogram bins for drawing: [first, last] lengths, real tokens and requests.
