@@ -182,19 +182,6 @@ footer { margin-top: 44px; padding-top: 12px; border-top: 1px solid var(--border
 
 constexpr int kChartWidth = 1000;
 
-std::string esc(const std::string& s)
-{
-    return escapeHtml(s);
-}
-
-std::string list(const std::vector<int64_t>& v)
-{
-    std::string out;
-    for (auto b : v)
-        out += (out.empty() ? "" : ", ") + std::to_string(b);
-    return out;
-}
-
 std::string integer(int64_t v)
 {
     return formatNumber(double(v), 0);
@@ -328,7 +315,8 @@ std::string offChartNote(const BoundaryComparison& c)
             if (double(v) > xMax)
                 beyond.push_back(v);
         if (!beyond.empty())
-            parts += std::string(parts.empty() ? "" : "; ") + set + " " + list(beyond);
+            parts +=
+                std::string(parts.empty() ? "" : "; ") + set + " " + formatLengths(beyond, ", ");
     }
     return parts.empty() ? ""
                          : " Buckets beyond the longest request lie to the right of the chart and "
@@ -486,13 +474,13 @@ std::string computeCharts(const BoundaryComparison& c)
     std::string s;
     s += "<p class=\"panel-title\"><span class=\"legend-inline sw-current\"></span>Current "
          "boundaries " +
-         esc(list(c.current.boundaries)) + " — padding " + pct(c.current.stats.wastePct) +
-         " of computed tokens</p>";
+         escapeHtml(formatLengths(c.current.boundaries, ", ")) + " — padding " +
+         pct(c.current.stats.wastePct) + " of computed tokens</p>";
     s += computeChart(c, c.current.boundaries, "current", top, scale, bins, anyRejected);
     s += "<p class=\"panel-title\"><span class=\"legend-inline sw-tuned\"></span>Tuned "
          "boundaries " +
-         esc(list(c.tuned.boundaries)) + " — padding " + pct(c.tuned.stats.wastePct) +
-         " of computed tokens</p>";
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + " — padding " +
+         pct(c.tuned.stats.wastePct) + " of computed tokens</p>";
     s += computeChart(c, c.tuned.boundaries, "tuned", top, scale, bins, anyRejected);
     return s;
 }
@@ -566,7 +554,8 @@ std::string paretoChart(const BoundaryComparison& c)
     for (const auto& p : front)
         if (p.solution.feasible) {
             chart.addPoint(double(p.buckets), p.evaluation.stats.meanLatencyMs, 3.5, "front-point",
-                           std::to_string(p.buckets) + " buckets (" + list(p.solution.boundaries) +
+                           std::to_string(p.buckets) + " buckets (" +
+                               formatLengths(p.solution.boundaries, ", ") +
                                "): " + ms(p.evaluation.stats.meanLatencyMs));
             if (p.knee) {
                 chart.addPoint(double(p.buckets), p.evaluation.stats.meanLatencyMs, 9, "knee");
@@ -702,7 +691,7 @@ std::string bucketTable(const Evaluation& e, const std::string& id)
     if (extrapolated)
         notes += "* latency extrapolated beyond the measured lengths. ";
     if (!notes.empty())
-        s += "<p class=\"table-note\">" + esc(notes) + "</p>";
+        s += "<p class=\"table-note\">" + escapeHtml(notes) + "</p>";
     return s;
 }
 
@@ -728,13 +717,14 @@ std::string baselinesTable(const BoundaryComparison& c)
                          const std::string& note) {
         const double gainMs = e.stats.meanLatencyMs - tuned.meanLatencyMs;
         const double gainPct = e.stats.meanLatencyMs > 0 ? 100 * gainMs / e.stats.meanLatencyMs : 0;
-        s += std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
-             esc(name) +
-             (note.empty() ? "" : "<br><span class=\"table-note\">" + esc(note) + "</span>") +
-             "</td><td class=\"l\">" + esc(list(e.boundaries)) + "</td><td>" +
-             ms(e.stats.meanLatencyMs) + "</td><td>" + ms(e.stats.p99LatencyMs) + "</td><td>" +
-             pct(e.stats.wastePct) + "</td><td>" + pct(e.stats.rejectedPct) + "</td><td>" +
-             (highlight ? "—" : versus(gainMs, gainPct)) + "</td></tr>";
+        s +=
+            std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
+            escapeHtml(name) +
+            (note.empty() ? "" : "<br><span class=\"table-note\">" + escapeHtml(note) + "</span>") +
+            "</td><td class=\"l\">" + escapeHtml(formatLengths(e.boundaries, ", ")) + "</td><td>" +
+            ms(e.stats.meanLatencyMs) + "</td><td>" + ms(e.stats.p99LatencyMs) + "</td><td>" +
+            pct(e.stats.wastePct) + "</td><td>" + pct(e.stats.rejectedPct) + "</td><td>" +
+            (highlight ? "—" : versus(gainMs, gainPct)) + "</td></tr>";
     };
     row("Tuned", c.tuned, true, "");
     if (!c.tunedHere && c.tuning.solution.feasible &&
@@ -758,9 +748,10 @@ std::string paretoTable(const BoundaryComparison& c)
         const bool isTuned = p.solution.boundaries == c.tuned.boundaries;
         s += std::string(p.knee || isTuned ? "<tr class=\"highlight\">" : "<tr>") + "<td>" +
              std::to_string(p.buckets) + "</td><td class=\"l\">" +
-             esc(list(p.solution.boundaries)) + "</td><td>" + ms(p.evaluation.stats.meanLatencyMs) +
-             "</td><td>" + ms(p.evaluation.stats.p99LatencyMs) + "</td><td>" +
-             pct(p.evaluation.stats.wastePct) + "</td><td class=\"l\">" +
+             escapeHtml(formatLengths(p.solution.boundaries, ", ")) + "</td><td>" +
+             ms(p.evaluation.stats.meanLatencyMs) + "</td><td>" +
+             ms(p.evaluation.stats.p99LatencyMs) + "</td><td>" + pct(p.evaluation.stats.wastePct) +
+             "</td><td class=\"l\">" +
              (p.knee    ? std::string("knee") + (isTuned ? ", tuned" : "")
               : isTuned ? "tuned"
                         : "") +
@@ -776,7 +767,7 @@ std::string kernelSection(const BoundaryReport& r)
     if (r.kernelChecks.empty()) {
         s += "<div class=\"check\"><h3><span class=\"badge none\">not run</span>No kernel "
              "validation was run</h3><p>" +
-             esc(r.kernelChecksNotRun) + "</p></div>";
+             escapeHtml(r.kernelChecksNotRun) + "</p></div>";
         return s;
     }
     for (const auto& k : r.kernelChecks) {
@@ -784,26 +775,28 @@ std::string kernelSection(const BoundaryReport& r)
              std::string(k.ok ? "<span class=\"badge ok\">clean</span>"
                               : "<span class=\"badge bad\">" + std::to_string(k.defects.size()) +
                                     (k.defects.size() == 1 ? " defect" : " defects") + "</span>") +
-             esc(k.title) + "</h3>";
-        s += "<p>" + esc(k.subject) + "</p>";
+             escapeHtml(k.title) + "</h3>";
+        s += "<p>" + escapeHtml(k.subject) + "</p>";
         std::string batches;
         for (auto b : k.batchSizes)
             batches += (batches.empty() ? "" : ", ") + std::to_string(b);
         s += "<p class=\"table-note\">Run at every length 1–" + integer(k.maxLength) +
-             " and batch sizes " + esc(batches) + ": " + integer(k.calls) + " calls in " +
+             " and batch sizes " + escapeHtml(batches) + ": " + integer(k.calls) + " calls in " +
              formatNumber(k.seconds, 2) + " s. Buckets found by running it: " +
-             esc(k.inferredBoundaries.empty() ? std::string("none") : list(k.inferredBoundaries)) +
+             escapeHtml(k.inferredBoundaries.empty() ? std::string("none")
+                                                     : formatLengths(k.inferredBoundaries, ", ")) +
              ".</p>";
         if (!k.defects.empty()) {
             s += "<ul>";
             for (const auto& d : k.defects)
-                s += "<li><code>" + esc(d.kind) + "</code> " + esc(d.message) + "</li>";
+                s += "<li><code>" + escapeHtml(d.kind) + "</code> " + escapeHtml(d.message) +
+                     "</li>";
             s += "</ul>";
         }
         if (!k.notes.empty()) {
             s += "<ul class=\"table-note\">";
             for (const auto& n : k.notes)
-                s += "<li>" + esc(n) + "</li>";
+                s += "<li>" + escapeHtml(n) + "</li>";
             s += "</ul>";
         }
         s += "</div>";
@@ -816,7 +809,7 @@ std::string environmentSection(const ReportEnvironment& env)
     std::string s = "<dl class=\"env\">";
     const auto item = [&](const char* name, const std::string& value, bool mono = false) {
         s += "<dt>" + std::string(name) + "</dt><dd>" + (mono ? "<code>" : "") +
-             esc(value.empty() ? std::string("unknown") : value) + (mono ? "</code>" : "") +
+             escapeHtml(value.empty() ? std::string("unknown") : value) + (mono ? "</code>" : "") +
              "</dd>";
     };
     item("BucketLab", env.bucketlabVersion);
@@ -839,9 +832,9 @@ std::string environmentSection(const ReportEnvironment& env)
     s += "<table><thead><tr><th class=\"l\">Input</th><th class=\"l\">File or spec</th>"
          "<th>Size</th><th class=\"l\">SHA-256</th></tr></thead><tbody>";
     for (const auto& in : env.inputs)
-        s += "<tr><td class=\"l\">" + esc(in.role) + "</td><td class=\"l\"><code>" + esc(in.path) +
-             "</code></td><td>" + (in.isFile ? fileSize(in.bytes) : "spec") +
-             "</td><td class=\"hash\">" + (in.isFile ? esc(in.sha256) : "—") + "</td></tr>";
+        s += "<tr><td class=\"l\">" + escapeHtml(in.role) + "</td><td class=\"l\"><code>" +
+             escapeHtml(in.path) + "</code></td><td>" + (in.isFile ? fileSize(in.bytes) : "spec") +
+             "</td><td class=\"hash\">" + (in.isFile ? escapeHtml(in.sha256) : "—") + "</td></tr>";
     s += "</tbody></table>";
     return s;
 }
@@ -1027,13 +1020,13 @@ std::string runsInputsTable(const RunComparison& rc)
         s += "<tr><td class=\"l\"><span class=\"legend-inline sw-run-" +
              std::string(name[0] == 'A' ? "a" : "b") + "\"></span>" + name +
              (r.project.empty() ? std::string()
-                                : "<br><span class=\"table-note\">project <code>" + esc(r.project) +
-                                      "</code></span>") +
-             "</td><td class=\"l\"><code>" + esc(r.traffic) + "</code>" +
+                                : "<br><span class=\"table-note\">project <code>" +
+                                      escapeHtml(r.project) + "</code></span>") +
+             "</td><td class=\"l\"><code>" + escapeHtml(r.traffic) + "</code>" +
              (sameT ? " <span class=\"table-note\">(run A's)</span>" : "") + "</td><td>" +
              integer(r.requests) + "</td><td>" + integer(r.shortest) + "–" + integer(r.longest) +
              "</td><td>" + formatNumber(r.meanLength, 1) + "</td><td class=\"l\"><code>" +
-             esc(r.latency) + "</code>" +
+             escapeHtml(r.latency) + "</code>" +
              (sameL ? " <span class=\"table-note\">(run A's)</span>" : "") + "</td></tr>";
     };
     row("A", rc.a, false, false);
@@ -1062,11 +1055,12 @@ std::string runsSetsTable(const RunComparison& rc)
                        ? "<strong class=\"best\">" + text + " ★</strong>"
                        : text;
         };
-        std::string what = list(p.a.boundaries);
+        std::string what = formatLengths(p.a.boundaries, ", ");
         if (!p.note.empty())
             what += " · " + p.note;
         s += std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
-             esc(p.name) + "<br><span class=\"table-note\">" + esc(what) + "</span></td>";
+             escapeHtml(p.name) + "<br><span class=\"table-note\">" + escapeHtml(what) +
+             "</span></td>";
         s += "<td>" + best(false, ms(a.meanLatencyMs)) + "</td><td>" +
              best(true, ms(b.meanLatencyMs)) + "</td><td class=\"diff\">" +
              signedMs(b.meanLatencyMs - a.meanLatencyMs) + "</td>";
@@ -1109,7 +1103,7 @@ std::string runsSection(const BoundaryReport& r, int firstFigure)
          what +
          (rc.b.project.empty()
               ? std::string()
-              : " from project <code>" + esc(shortSourceName(rc.b.project)) + "</code>") +
+              : " from project <code>" + escapeHtml(shortSourceName(rc.b.project)) + "</code>") +
          ". Every set is priced on both, including the optimum for run B and run B's own "
          "sets, so the table shows whether boundaries tuned on A hold on B.</p>";
     s += runsInputsTable(rc);
@@ -1124,11 +1118,11 @@ std::string runsSection(const BoundaryReport& r, int firstFigure)
          (rc.sameLatency ? "; both runs have the same latency curve" : "") +
          ". Circles are measured points.</figcaption></figure>\n";
     s += runsSetsTable(rc);
-    s += "<p class=\"verdict\">" + esc(describeRunComparison(rc)) + "</p>";
+    s += "<p class=\"verdict\">" + escapeHtml(describeRunComparison(rc)) + "</p>";
     if (!rc.notes.empty()) {
         s += "<ul class=\"notes\">";
         for (const auto& n : rc.notes)
-            s += "<li>" + esc(n) + "</li>";
+            s += "<li>" + escapeHtml(n) + "</li>";
         s += "</ul>";
     }
     return s;
@@ -1146,42 +1140,43 @@ std::string renderHtmlReport(const BoundaryReport& r)
     h.reserve(1 << 20);
     h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    h += "<meta name=\"generator\" content=\"" + esc(r.environment.bucketlabVersion) + "\">\n";
-    h += "<title>Bucket report: " + esc(list(c.current.boundaries)) + " → " +
-         esc(list(c.tuned.boundaries)) + "</title>\n<style>" + kStyle +
+    h += "<meta name=\"generator\" content=\"" + escapeHtml(r.environment.bucketlabVersion) +
+         "\">\n";
+    h += "<title>Bucket report: " + escapeHtml(formatLengths(c.current.boundaries, ", ")) + " → " +
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</title>\n<style>" + kStyle +
          "</style>\n</head>\n<body>\n";
 
     h += "<header><div class=\"eyebrow\">BucketLab bucket report</div>";
-    h += "<h1>Buckets " + esc(list(c.current.boundaries)) + " → " + esc(list(c.tuned.boundaries)) +
-         "</h1>";
-    h += "<p class=\"sub\">Traffic <code>" + esc(source) + "</code> · latency <code>" +
-         esc(c.curve.describe()) + "</code>" +
-         (r.runs ? " · compared with run B <code>" + esc(runBName(*r.runs)) + "</code>"
+    h += "<h1>Buckets " + escapeHtml(formatLengths(c.current.boundaries, ", ")) + " → " +
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</h1>";
+    h += "<p class=\"sub\">Traffic <code>" + escapeHtml(source) + "</code> · latency <code>" +
+         escapeHtml(c.curve.describe()) + "</code>" +
+         (r.runs ? " · compared with run B <code>" + escapeHtml(runBName(*r.runs)) + "</code>"
                  : std::string()) +
-         " · " + esc(r.environment.createdAt) + "</p></header>\n";
+         " · " + escapeHtml(r.environment.createdAt) + "</p></header>\n";
 
-    h += summary.refuses
-             ? "<section class=\"summary\"><p class=\"headline refuses\"><span "
-               "class=\"badge bad\">served range shrinks</span> " +
-                   esc(summary.sentence) + "</p>"
-             : "<section class=\"summary\"><p class=\"headline\">" + esc(summary.sentence) + "</p>";
+    h += summary.refuses ? "<section class=\"summary\"><p class=\"headline refuses\"><span "
+                           "class=\"badge bad\">served range shrinks</span> " +
+                               escapeHtml(summary.sentence) + "</p>"
+                         : "<section class=\"summary\"><p class=\"headline\">" +
+                               escapeHtml(summary.sentence) + "</p>";
     if (!summary.caveat.empty())
-        h += "<p class=\"caveat\">" + esc(summary.caveat) + "</p>";
+        h += "<p class=\"caveat\">" + escapeHtml(summary.caveat) + "</p>";
     if (r.runs)
         h += "<p class=\"caveat\">Compared with run B (see <a href=\"#runs\">Run A and run "
              "B</a>): " +
-             esc(describeRunComparison(*r.runs)) + "</p>";
+             escapeHtml(describeRunComparison(*r.runs)) + "</p>";
     h += "</section>\n" + cards(r) + "\n";
 
     h += "<h2>Traffic and buckets</h2>";
-    h += "<p>" + esc(trafficSummary(c)) +
+    h += "<p>" + escapeHtml(trafficSummary(c)) +
          ". A request is padded to the smallest bucket at or above its length; the shaded "
          "part of each bar below is that padding, computed for nothing.</p>";
     h += "<figure>" + trafficChart(c) +
          "<figcaption>Figure 1. Requests by input length with the current (dashed) and tuned "
          "(solid) boundaries" +
          (sharedBoundary(c) ? "; dotted where both sets have the same one." : ".") +
-         esc(offChartNote(c)) + "</figcaption></figure>\n";
+         escapeHtml(offChartNote(c)) + "</figcaption></figure>\n";
     h += "<figure>" + computeCharts(c) +
          "<figcaption>Figure 2. Tokens the model computes for the traffic at each length: real "
          "tokens plus padding (shaded), with both panels on one scale. The shaded share of a "
@@ -1189,7 +1184,7 @@ std::string renderHtmlReport(const BoundaryReport& r)
 
     h += "<h2>Latency</h2>";
     h += "<p>Each request takes its bucket's latency, read from the curve " +
-         esc(c.curve.describe()) +
+         escapeHtml(c.curve.describe()) +
          ". Percentiles are over requests (nearest rank); both sets are evaluated on the same "
          "traffic.</p>";
     h += "<figure>" + latencyChart(c) +
@@ -1199,9 +1194,11 @@ std::string renderHtmlReport(const BoundaryReport& r)
 
     h += "<h2>Per bucket</h2>";
     h += "<h3><span class=\"legend-inline sw-current\"></span>Current: " +
-         esc(list(c.current.boundaries)) + "</h3>" + bucketTable(c.current, "buckets-current");
+         escapeHtml(formatLengths(c.current.boundaries, ", ")) + "</h3>" +
+         bucketTable(c.current, "buckets-current");
     h += "<h3><span class=\"legend-inline sw-tuned\"></span>Tuned: " +
-         esc(list(c.tuned.boundaries)) + "</h3>" + bucketTable(c.tuned, "buckets-tuned");
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</h3>" +
+         bucketTable(c.tuned, "buckets-tuned");
     h += "<p class=\"table-note\">Waste = padding ÷ computed tokens. Traffic shares are of all "
          "requests; latency shares of the summed latency of the requests served.</p>";
 
@@ -1230,12 +1227,12 @@ std::string renderHtmlReport(const BoundaryReport& r)
     if (!notes.empty()) {
         h += "<h2>Notes</h2><ul class=\"notes\">";
         for (const auto& n : notes)
-            h += "<li>" + esc(n) + "</li>";
+            h += "<li>" + escapeHtml(n) + "</li>";
         h += "</ul>";
     }
 
     h += "<h2>Environment</h2>" + environmentSection(r.environment);
-    h += "<footer>Made by " + esc(r.environment.bucketlabVersion) +
+    h += "<footer>Made by " + escapeHtml(r.environment.bucketlabVersion) +
          ". This file is self-contained: it loads no scripts, fonts or images, so it can be "
          "attached to a review or archived as is.</footer>\n";
     h += "</body>\n</html>\n";
