@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/llm_options.h"
 #include "core/latency/latency_curve.h"
 #include "core/llm/compile_cost.h"
@@ -243,8 +244,9 @@ Command addLlmCommand(CLI::App& app)
     sub->add_option("--vllm-neuron-config", o->vllmNeuronConfig,
                     "Write the vLLM Neuron plugin's --additional-config JSON "
                     "(num_batched_tokens_buckets, num_seqs_buckets) here");
-    sub->add_flag("--force", o->force, "Replace config files that exist");
-    sub->add_flag("--json", o->json, "Print the result as JSON");
+    addForceFlag(sub, o->force,
+                 "the config files (--nxd-config, --vllm-config, --vllm-neuron-config)");
+    addJsonFlag(sub, o->json);
     sub->footer(
         "Exit status: 0 tuned, 1 no lists meet the budgets or your current lists break an NxD "
         "rule, 2 bad input.\nExample (the Azure coding trace in resources/llm):\n"

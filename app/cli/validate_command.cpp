@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/constant_args_option.h"
 #include "app/cli/terminal_progress.h"
 #include "core/archive/archive.h"
@@ -27,11 +28,8 @@ Command addValidateCommand(CLI::App& app)
         std::string function;
         int64_t maxLength = 0;
         std::string batchSizes = "1,2,5";
-        std::string inputs;
+        ModelInputOptions in;
         std::string boundaries;
-        std::vector<std::string> states;
-        int64_t bucketDim = 1;
-        int64_t batchDim = 0;
         std::string paddingSide = "right";
         std::string contract = "pad";
         std::string constantArgs;
@@ -49,23 +47,19 @@ Command addValidateCommand(CLI::App& app)
     auto* maxLength = sub->add_option(
         "--max-length", o->maxLength,
         "Check lengths 1..N (default: twice the package's largest bucket, else 2048)");
-    sub->add_option("--batch-sizes", o->batchSizes, "Batch sizes, e.g. 1,2,5")
-        ->capture_default_str();
-    sub->add_option("--inputs", o->inputs,
-                    "Inputs as name:dtype[:pad] (default: a package's; else three int64 inputs "
-                    "as in the guide, any constant padding accepted)");
+    addBatchSizesOption(sub, o->batchSizes, "Batch sizes the kernel is called with");
     sub->add_option("--boundaries", o->boundaries,
                     "Buckets to build shapes_collection from when checking a state preprocessor "
                     "(default 128,512)");
-    sub->add_option("--state", o->states,
-                    "A state preprocessor's states as NAME:DTYPE:SHAPE/SHAPE/... (one shape per "
-                    "--boundaries bucket) or NAME:DTYPE:SHAPE with L for the bucket's length, "
-                    "e.g. kv:float32:2x8xLx64; repeatable. Checked at exactly these shapes "
-                    "instead of two test layouts (a package's own states are used for it)")
-        ->allow_extra_args(false);
-    sub->add_option("--bucket-dim", o->bucketDim, "Dimension the kernel pads")
-        ->capture_default_str();
-    sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
+    addModelInputOptions(
+        sub, o->in,
+        {"",
+         "default: a package's; else three int64 inputs as in the guide, any constant padding "
+         "accepted",
+         false,
+         "For a state preprocessor, one shape per --boundaries bucket: checked at exactly these "
+         "shapes instead of two test layouts (a package's own states are used for it)",
+         true});
     sub->add_option("--padding-side", o->paddingSide,
                     "Where the kernel must pad: after the real tokens (right) or before them "
                     "(left); a package's own side unless --inputs is given")
@@ -85,7 +79,7 @@ Command addValidateCommand(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--threads", o->threads, "Threads calling the kernel (default 1)")
         ->check(CLI::Range(1, kMaxCheckThreads));
-    sub->add_flag("--json", o->json, "Print the result as JSON");
+    addJsonFlag(sub, o->json);
     sub->footer("Examples:\n  bucketlab-cli validate seed_bucket_kernel.py --max-length 1024\n"
                 "  bucketlab-cli validate nxd_kernel.py --contract slice --constant-args "
                 "\"torch.tensor([128, 512]), 'right', 0\" --inputs "
@@ -98,19 +92,19 @@ Command addValidateCommand(CLI::App& app)
             if (maxLength->count() > 0 && o->maxLength < 1)
                 throw Error("--max-length " + std::to_string(o->maxLength) + " must be positive");
             options.threads = o->threads;
-            options.batchSizes = parsePositiveList(o->batchSizes, Field::BatchSizes, kMaxBatch);
-            if (!o->inputs.empty())
-                options.inputs = parseInputSpecs(o->inputs);
+            options.batchSizes = batchSizes(o->batchSizes);
+            if (!o->in.inputs.empty())
+                options.inputs = parseInputSpecs(o->in.inputs);
             if (!o->boundaries.empty())
                 options.stateBoundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
             const Boundaries stateBuckets =
                 options.stateBoundaries.empty() ? Boundaries{128, 512} : options.stateBoundaries;
-            for (const auto& st : o->states)
+            for (const auto& st : o->in.states)
                 options.states.push_back(parseStateSpec(st, stateBuckets));
             if (!options.states.empty())
                 checkStateSpecs(options.states, stateBuckets);
-            options.bucketDim = o->bucketDim;
-            options.batchDim = o->batchDim;
+            options.bucketDim = o->in.bucketDim;
+            options.batchDim = o->in.batchDim;
             options.paddingSide = parsePaddingSide(o->paddingSide);
             options.contract = o->contract == "slice" ? KernelContract::Slice : KernelContract::Pad;
             const ConstantArgs constantArgs = parseConstantArgsOption(o->constantArgs);
