@@ -1,5 +1,6 @@
 #include "core/report/html_report.h"
 #include "core/util/format.h"
+#include "core/util/text_template.h"
 
 #include "core/report/run_comparison.h"
 #include "core/report/svg_chart.h"
@@ -10,175 +11,6 @@
 
 namespace bucketlab {
 namespace {
-
-// The stylesheet: every colour is a variable so the dark scheme and print only swap values.
-// System fonts only (nothing to download); tabular figures so columns of numbers align.
-const char* kStyle = R"css(
-:root {
-  color-scheme: light dark;
-  --bg: #ffffff; --fg: #1b2130; --muted: #5d6677; --border: #dfe3ea; --panel: #f5f7fa;
-  --accent: #1f5fbf; --current: #c4520f; --current-soft: rgba(222, 104, 32, 0.50);
-  --tuned: #1f62d1; --tuned-soft: rgba(40, 110, 230, 0.42); --traffic: #98a6bb;
-  --rejected: #d4d8df; --grid: #eceff4; --axis: #7b8495; --knee: #7c3aed;
-  --good: #11773a; --good-bg: #e7f6ec; --bad: #b42318; --bad-bg: #fdecea;
-  --none: #7a5a00; --none-bg: #fdf6e3;
-  --run-a: #007a5e; --run-a-soft: rgba(0, 158, 115, 0.22); --run-b: #b4407e;
-}
-@media (prefers-color-scheme: dark) {
-  :root {
-    --bg: #11151d; --fg: #e4e8ef; --muted: #9aa4b5; --border: #2b3341; --panel: #19202b;
-    --accent: #7fb0ff; --current: #f59a5b; --current-soft: rgba(245, 154, 91, 0.50);
-    --tuned: #77a9ff; --tuned-soft: rgba(119, 169, 255, 0.62); --traffic: #75839a;
-    --rejected: #3a4250; --grid: #222a36; --axis: #7d889b; --knee: #b794f6;
-    --good: #5fd38d; --good-bg: #12301f; --bad: #ff8a80; --bad-bg: #3a1a18;
-    --none: #e8c46a; --none-bg: #322a14;
-    --run-a: #3fcf9f; --run-a-soft: rgba(63, 207, 159, 0.22); --run-b: #f08cc4;
-  }
-}
-* { box-sizing: border-box; }
-html { background: var(--bg); }
-body {
-  margin: 0 auto; max-width: 1080px; padding: 40px 44px 56px; color: var(--fg);
-  background: var(--bg); font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto,
-  "Helvetica Neue", "Noto Sans", "Liberation Sans", "DejaVu Sans", Arial, sans-serif;
-  font-variant-numeric: tabular-nums;
-}
-header { border-bottom: 1px solid var(--border); padding-bottom: 14px; margin-bottom: 22px; }
-.eyebrow { color: var(--muted); font-size: 12px; letter-spacing: .08em; text-transform: uppercase;
-  font-weight: 600; }
-h1 { font-size: 28px; line-height: 1.25; margin: 4px 0 6px; letter-spacing: -0.01em; }
-h2 { font-size: 19px; margin: 38px 0 10px; padding-top: 6px; letter-spacing: -0.005em; }
-h3 { font-size: 15px; margin: 22px 0 8px; }
-p { margin: 8px 0; }
-a { color: var(--accent); }
-.sub { color: var(--muted); margin: 0; }
-code, .mono { font-family: ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono",
-  "Liberation Mono", Menlo, Consolas, monospace; font-size: 0.9em; }
-.summary { background: var(--panel); border: 1px solid var(--border);
-  border-left: 5px solid var(--tuned); border-radius: 8px; padding: 16px 20px; margin: 0 0 18px; }
-.summary .headline { font-size: 19px; line-height: 1.45; font-weight: 600; margin: 0; }
-.summary .headline.refuses { color: var(--bad); }
-.summary .caveat { color: var(--muted); margin: 8px 0 0; font-size: 14px; }
-.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 0 0 8px; }
-.card { border: 1px solid var(--border); border-radius: 8px; padding: 10px 14px; }
-.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
-  letter-spacing: .06em; font-weight: 600; }
-.card .value { font-size: 17px; font-weight: 600; margin-top: 2px; white-space: nowrap; }
-.card .delta { font-size: 13px; margin-top: 1px; }
-.better { color: var(--good); } .worse { color: var(--bad); } .same { color: var(--muted); }
-.legend-inline { display: inline-block; width: 10px; height: 10px; border-radius: 2px;
-  margin-right: 5px; vertical-align: baseline; }
-.sw-current { background: var(--current); } .sw-tuned { background: var(--tuned); }
-figure { margin: 14px 0 6px; break-inside: avoid; page-break-inside: avoid; }
-figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
-.panel-title { font-size: 13.5px; font-weight: 600; margin: 10px 0 0; }
-svg.chart { display: block; width: 100%; height: auto; overflow: visible; }
-svg.chart text { fill: var(--fg); font-size: 11px; font-family: inherit; }
-svg.chart .tick { fill: var(--muted); }
-svg.chart .axis-label { fill: var(--muted); font-size: 12px; }
-svg.chart .grid line { stroke: var(--grid); stroke-width: 1; }
-svg.chart .axis line { stroke: var(--axis); stroke-width: 1; }
-.bar-requests, .bar-real { fill: var(--traffic); }
-.pad-current { fill: var(--current-soft); } .pad-tuned { fill: var(--tuned-soft); }
-.bar-rejected { fill: var(--rejected); }
-.marker-current line { stroke: var(--current); stroke-width: 1.6; stroke-dasharray: 6 4; }
-.marker-both line { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; }
-.line-both { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; fill: none; }
-.marker-tuned line { stroke: var(--tuned); stroke-width: 1.6; }
-/* svg.chart text sets the default fill; these must be at least as specific. */
-svg.chart .marker-current text { fill: var(--current); font-weight: 600; }
-svg.chart .marker-both text { fill: var(--fg); font-weight: 600; }
-svg.chart .marker-tuned text { fill: var(--tuned); font-weight: 600; }
-.line-current { stroke: var(--current); stroke-width: 2; stroke-dasharray: 6 4; fill: none; }
-.line-tuned { stroke: var(--tuned); stroke-width: 2; fill: none; }
-.swatch-requests { fill: var(--traffic); } .swatch-rejected { fill: var(--rejected); }
-.curve { fill: none; stroke: var(--fg); stroke-width: 2; }
-.curve-extrapolated { fill: none; stroke: var(--fg); stroke-width: 2; stroke-dasharray: 3 4; }
-.measured { fill: var(--bg); stroke: var(--fg); stroke-width: 1.5; }
-.point-current { fill: var(--current); stroke: var(--bg); stroke-width: 1.5; }
-.ring-current { fill: none; stroke: var(--current); stroke-width: 2.2; }
-.legend .ring-current { fill: none; }
-.point-tuned { fill: var(--tuned); stroke: var(--bg); stroke-width: 1.5; }
-.front { fill: none; stroke: var(--muted); stroke-width: 1.8; }
-.front-point { fill: var(--muted); }
-.knee { fill: none; stroke: var(--knee); stroke-width: 2.2; }
-svg.chart .label-knee { fill: var(--knee); font-weight: 600; }
-svg.chart .label-current { fill: var(--current); font-weight: 600; }
-svg.chart .label-tuned { fill: var(--tuned); font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 4px; font-size: 14px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--border); text-align: right;
-  vertical-align: top; white-space: nowrap; }
-td.l, td.hash { white-space: normal; }
-th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase;
-  letter-spacing: .04em; border-bottom-width: 2px; white-space: nowrap; }
-td.l, th.l { text-align: left; }
-table.llm-lists th { text-transform: none; white-space: normal; }
-table.llm-lists td.l { min-width: 120px; }
-pre.config { background: var(--panel); border: 1px solid var(--border); padding: 10px 12px;
-  overflow-x: auto; font-size: 13px; }
-tr.total td { font-weight: 600; border-top: 2px solid var(--border); }
-tr.highlight td { background: var(--panel); font-weight: 600; }
-.table-note { color: var(--muted); font-size: 13px; margin: 2px 0 0; }
-/* Run A and run B (report --compare): bluish green and reddish purple (Okabe-Ito), apart
-   from the current (orange) and tuned (blue) sets' colours. */
-.run-a-area, .swatch-run-a { fill: var(--run-a-soft); }
-.swatch-run-a { stroke: var(--run-a); stroke-width: 1.5; }
-.run-a-line { fill: none; stroke: var(--run-a); stroke-width: 1.6; }
-.run-b-line { fill: none; stroke: var(--run-b); stroke-width: 2.2; }
-.run-a-curve { fill: none; stroke: var(--run-a); stroke-width: 2.2; }
-.run-b-curve { fill: none; stroke: var(--run-b); stroke-width: 2.2; stroke-dasharray: 7 3; }
-.run-a-curve.extrapolated, .run-b-curve.extrapolated { stroke-dasharray: 2 4; }
-.run-a-measured { fill: var(--bg); stroke: var(--run-a); stroke-width: 1.8; }
-.run-b-measured { fill: var(--bg); stroke: var(--run-b); stroke-width: 1.8; }
-.sw-run-a { background: var(--run-a); } .sw-run-b { background: var(--run-b); }
-table.runs { font-size: 13px; }
-table.runs th, table.runs td { padding: 5px 6px; }
-table.runs td.l { min-width: 170px; }
-table.runs th.group { text-align: center; border-bottom-width: 1px; }
-table.runs .diff { color: var(--muted); }
-table.runs .best { color: var(--fg); }
-.verdict { font-weight: 600; margin: 10px 0; }
-.two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
-.badge { display: inline-block; font-size: 12px; font-weight: 700; letter-spacing: .04em;
-  text-transform: uppercase; border-radius: 999px; padding: 2px 10px; margin-right: 8px;
-  vertical-align: 1px; }
-.badge.ok { color: var(--good); background: var(--good-bg); }
-.badge.bad { color: var(--bad); background: var(--bad-bg); }
-.badge.none { color: var(--none); background: var(--none-bg); }
-.check { border: 1px solid var(--border); border-radius: 8px; padding: 12px 16px; margin: 10px 0; }
-.check h3 { margin: 0 0 6px; }
-.check ul { margin: 6px 0 0; padding-left: 20px; }
-.check li { margin: 3px 0; }
-dl.env { display: grid; grid-template-columns: 160px 1fr; gap: 4px 16px; margin: 8px 0; }
-dl.env dt { color: var(--muted); }
-dl.env dd { margin: 0; overflow-wrap: anywhere; }
-td.hash { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace;
-  font-size: 12px; overflow-wrap: anywhere; text-align: left; min-width: 250px; }
-td.l code { overflow-wrap: anywhere; }
-ul.notes { padding-left: 20px; }
-footer { margin-top: 44px; padding-top: 12px; border-top: 1px solid var(--border);
-  color: var(--muted); font-size: 13px; }
-@media (max-width: 760px) {
-  body { padding: 20px 16px; }
-  .cards { grid-template-columns: repeat(2, 1fr); }
-  .two { grid-template-columns: 1fr; }
-}
-@media print {
-  :root {
-    --bg: #ffffff; --fg: #000000; --muted: #4a5160; --border: #c9ced8; --panel: #f3f5f8;
-    --current: #b4490a; --current-soft: rgba(222, 104, 32, 0.45); --tuned: #1a56c0;
-    --tuned-soft: rgba(40, 110, 230, 0.38); --traffic: #8d9bb0; --rejected: #d8dbe1;
-    --grid: #e6e9ef; --axis: #6b7384; --knee: #6d28d9; --good: #0d6630; --good-bg: #e4f4ea;
-    --bad: #a61b10; --bad-bg: #fbe8e6; --none: #6a4e00; --none-bg: #fbf3dc;
-    --run-a: #006b52; --run-a-soft: rgba(0, 158, 115, 0.20); --run-b: #a0336f;
-  }
-  @page { margin: 14mm 12mm; }
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  table, .check, .cards, .summary { break-inside: avoid; page-break-inside: avoid; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-)css";
 
 constexpr int kChartWidth = 1000;
 
@@ -1143,8 +975,8 @@ std::string renderHtmlReport(const BoundaryReport& r)
     h += "<meta name=\"generator\" content=\"" + escapeHtml(r.environment.bucketlabVersion) +
          "\">\n";
     h += "<title>Bucket report: " + escapeHtml(formatLengths(c.current.boundaries, ", ")) + " → " +
-         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</title>\n<style>" + kStyle +
-         "</style>\n</head>\n<body>\n";
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</title>\n<style>\n" +
+         reportStylesheet() + "</style>\n</head>\n<body>\n";
 
     h += "<header><div class=\"eyebrow\">BucketLab bucket report</div>";
     h += "<h1>Buckets " + escapeHtml(formatLengths(c.current.boundaries, ", ")) + " → " +
