@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/constant_args_option.h"
 #include "core/kernel/kernel.h"
 #include "core/kernel/kernel_check.h"
@@ -25,20 +26,15 @@ namespace {
 struct BuildOptions {
     std::string model;
     std::string perBucket;
-    std::string inputs;
+    ModelInputOptions in;
     std::string boundaries;
     std::string kernel;
     std::string function;
     std::string constantArgs;
     std::string contract = "pad";
-    std::vector<std::string> states;
-    std::string out;
-    int64_t bucketDim = 1;
-    int64_t batchDim = 0;
     std::string paddingSide = "right";
     std::string recipe;
-    bool force = false;
-    bool json = false;
+    OutputOptions output;
 };
 
 // The boundaries the package will serve: the given ones, or the per-bucket models' lengths.
@@ -61,18 +57,18 @@ PackageBuildRequest buildRequest(const BuildOptions& o, bool boundariesGiven)
         r.perBucket = parsePerBucketSpec(o.perBucket);
     if (boundariesGiven)
         r.boundaries = Boundaries::parse(o.boundaries, Field::Boundaries);
-    r.inputs = parseInputSpecs(o.inputs);
+    r.inputs = parseInputSpecs(o.in.inputs);
     // A state shape written with L stands for each bucket's length.
     const Boundaries served = servedBoundaries(r);
-    for (const auto& st : o.states)
+    for (const auto& st : o.in.states)
         r.states.push_back(parseStateSpec(st, served));
     r.kernelFile = o.kernel;
     r.kernelFunction = o.function;
-    r.bucketDim = o.bucketDim;
-    r.batchDim = o.batchDim;
+    r.bucketDim = o.in.bucketDim;
+    r.batchDim = o.in.batchDim;
     r.paddingSide = parsePaddingSide(o.paddingSide);
-    r.out = o.out;
-    r.force = o.force;
+    r.out = o.output.path;
+    r.force = o.output.force;
     return r;
 }
 
@@ -123,7 +119,7 @@ std::vector<std::string> writeRecipe(const BuildOptions& o, const PackageBuildRe
         src.userKernelFile = fs::path(o.kernel).filename().string();
         src.userKernelFunction = kernelFunction;
     }
-    return writeNeuronRecipe(generateNeuronRecipe(src), o.recipe, o.force);
+    return writeNeuronRecipe(generateNeuronRecipe(src), o.recipe, o.output.force);
 }
 
 void printBuildResult(const PackageBuildResult& result, const std::vector<std::string>& recipe,
@@ -169,12 +165,9 @@ Command addBuildCommand(CLI::App& app)
     sub->add_option(
         "--per-bucket", o->perBucket,
         "One model per bucket instead: LENGTH=FILE,... (models traced at fixed lengths)");
-    sub->add_option(
-           "--inputs", o->inputs,
-           "Inputs as name:dtype[:pad[:fill]],... e.g. input_ids:int64:0,attention_mask:int64:0; "
-           "a pad of - marks an input without a length, passed through unpadded as [batch] "
-           "(seq_ids:int64:-)")
-        ->required();
+    addModelInputOptions(
+        sub, o->in,
+        {"", "", true, "Bucket models take the inputs, then one tensor per state", true});
     auto* boundaries =
         sub->add_option("--boundaries", o->boundaries, "Bucket lengths, ascending: e.g. 128,512");
     sub->add_option(
@@ -191,27 +184,17 @@ Command addBuildCommand(CLI::App& app)
                     "to the largest bucket to give it")
         ->check(CLI::IsMember({"pad", "slice"}))
         ->capture_default_str();
-    sub->add_option("--state", o->states,
-                    "Shared state buffer NAME:DTYPE:SHAPE/SHAPE/..., one shape per bucket (dims "
-                    "joined by x), e.g. kv:float32:1x4x16/1x4x64, or one shape with L for the "
-                    "bucket's length, e.g. kv:float32:2x8xLx64; repeatable. Bucket models take "
-                    "the inputs, then one tensor per state")
-        ->allow_extra_args(false);
-    sub->add_option("--bucket-dim", o->bucketDim, "Dimension padded to the bucket length")
-        ->capture_default_str();
-    sub->add_option("--batch-dim", o->batchDim, "Batch dimension")->capture_default_str();
     sub->add_option("--padding-side", o->paddingSide,
                     "Pad after the real tokens (right) or before them (left, as decoder prompts "
                     "are padded)")
         ->check(CLI::IsMember({"right", "left"}))
         ->capture_default_str();
-    sub->add_option("--out", o->out, "Package file to write")->required();
     sub->add_option("--neuron-recipe", o->recipe,
                     "Also write the Neuron build recipe (bucket_config.json, bucket_kernel.py, "
                     "neuron_build.py, README.md) to this folder; with --kernel it carries your "
                     "kernel and its --constant-args");
-    sub->add_flag("--force", o->force, "Replace --out (and recipe files) if they exist");
-    sub->add_flag("--json", o->json, "Print the result as JSON");
+    addOutputOptions(sub, o->output,
+                     {"--out", "Package file to write", true, "--out and the recipe files"});
     sub->footer("Example:\n  bucketlab-cli build model.pt --inputs "
                 "input_ids:int64:0,attention_mask:int64:0 "
                 "--boundaries 64,128,512 --out model.bucketed.pt");
@@ -237,7 +220,7 @@ Command addBuildCommand(CLI::App& app)
                 }
                 const PackageBuildRequest r = buildRequest(*o, boundaries->count() > 0);
                 if (!o->recipe.empty()) {
-                    checkNeuronRecipeDir(o->recipe, o->force);
+                    checkNeuronRecipeDir(o->recipe, o->output.force);
                     if (kernel && isArchiveFile(o->kernel))
                         throw Error("--neuron-recipe: the recipe carries the kernel's Python "
                                     "source, and " +
@@ -249,13 +232,13 @@ Command addBuildCommand(CLI::App& app)
                 if (kernel) {
                     const auto checked = checkUserKernel(r);
                     if (!checked.ok)
-                        return refuseKernel(r, checked, o->json);
+                        return refuseKernel(r, checked, o->output.json);
                 }
                 const auto result = buildPackage(r);
                 std::vector<std::string> recipeFiles;
                 if (result.written && !o->recipe.empty())
                     recipeFiles = writeRecipe(*o, result, kernel ? kernel->name() : "");
-                printBuildResult(result, recipeFiles, o->json);
+                printBuildResult(result, recipeFiles, o->output.json);
                 if (result.callAbandoned) {
                     std::cout.flush();
                     std::quick_exit(1); // a package call still runs on a worker thread

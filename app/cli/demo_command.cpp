@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/terminal_progress.h"
 #include "core/demo/demo_pipeline.h"
 #include "core/util/format.h"
@@ -121,7 +122,7 @@ Command addDemoCommand(CLI::App& app)
                     "a prediction off by more than 5 % is reported, not an error)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
-    sub->add_flag("--json", o->json, "Print the report as JSON");
+    addJsonFlag(sub, o->json, "Print the report as JSON");
     return {sub, [o] {
                 DemoRunOptions options;
                 options.dir = o->out;

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "core/traffic/distribution.h"
 #include "core/util/error.h"
 #include "core/util/output_file.h"
@@ -16,14 +17,8 @@ namespace {
 
 struct DistributionCliOptions {
     std::vector<std::string> files;
-    std::string column;
-    std::string field;
-    std::string vocab;
-    std::vector<std::string> textColumns;
-    bool lowercase = false;
-    std::string histogramOut;
-    bool force = false;
-    bool json = false;
+    DistributionOptions read;
+    OutputOptions histogram;
 };
 
 } // namespace
@@ -36,45 +31,30 @@ Command addDistributionCommand(CLI::App& app)
                     "CSV/TSV, JSONL or text files (combined), or a synthetic spec such as "
                     "lognormal:mu=5,sigma=0.7,max=2048")
         ->required();
-    sub->add_option("--column", o->column,
-                    "CSV/TSV column of lengths (default: length, len, seq_len, tokens, ...)");
-    sub->add_option("--field", o->field, "JSONL field holding the length, token ids or text");
-    sub->add_option("--vocab", o->vocab,
-                    "WordPiece vocab.txt: count BERT tokens of texts instead of reading lengths");
-    sub->add_option("--text-columns", o->textColumns,
-                    "With --vocab: tab-separated columns (1-based numbers or header names) "
-                    "holding one text or a sentence pair, e.g. 4,5")
-        ->delimiter(',');
-    sub->add_flag("--lowercase", o->lowercase,
-                  "With --vocab: lower-case and strip accents first (uncased models)");
-    sub->add_option("--histogram-out", o->histogramOut, "Write the length,count histogram here");
-    sub->add_flag("--force", o->force, "Replace --histogram-out if it exists");
-    sub->add_flag("--json", o->json, "Print the summary as JSON");
+    addDistributionReadOptions(sub, o->read);
+    addOutputOptions(sub, o->histogram,
+                     {"--histogram-out", "Write the length,count histogram here", false, "",
+                      "Print the summary as JSON"});
     sub->footer("Example (the MRPC sentence-pair lengths of resources/demo):\n"
                 "  bucketlab-cli distribution train.tsv dev.tsv test.tsv --vocab "
                 "bert-base-cased-vocab.txt --text-columns 4,5 --histogram-out lengths.csv");
 
     return {sub,
             [o] {
-                if (!o->histogramOut.empty()) {
+                const OutputOptions& out = o->histogram;
+                if (!out.path.empty()) {
                     OutputCheck check;
-                    check.force = o->force;
+                    check.force = out.force;
                     check.inputs = o->files;
-                    check.inputs.push_back(o->vocab);
-                    checkOutputPath(o->histogramOut, check);
+                    check.inputs.push_back(o->read.vocab);
+                    checkOutputPath(out.path, check);
                 }
-                DistributionOptions d;
-                d.column = o->column;
-                d.field = o->field;
-                d.vocab = o->vocab;
-                d.textColumns = o->textColumns;
-                d.lowercase = o->lowercase;
                 LengthHistogram h;
                 for (const auto& f : o->files)
-                    h.merge(loadDistribution(f, d));
-                if (!o->histogramOut.empty())
-                    writeFileAtomically(o->histogramOut, h.toCsv(), o->force);
-                if (o->json) {
+                    h.merge(loadDistribution(f, o->read));
+                if (!out.path.empty())
+                    writeFileAtomically(out.path, h.toCsv(), out.force);
+                if (out.json) {
                     nlohmann::json j;
                     j["sources"] = o->files;
                     j["requests"] = h.total();
@@ -85,8 +65,8 @@ Command addDistributionCommand(CLI::App& app)
                     j["p90"] = h.quantile(0.90);
                     j["p99"] = h.quantile(0.99);
                     j["max"] = h.maxLength();
-                    j["histogram_out"] = o->histogramOut.empty() ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(o->histogramOut);
+                    j["histogram_out"] =
+                        out.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(out.path);
                     printJson(j);
                 } else {
                     std::cout << h.total() << " requests, " << h.distinct() << " distinct lengths";
@@ -96,8 +76,8 @@ Command addDistributionCommand(CLI::App& app)
                               << std::setprecision(1) << h.mean() << "  p50 " << h.quantile(0.5)
                               << "  p90 " << h.quantile(0.9) << "  p99 " << h.quantile(0.99)
                               << "  max " << h.maxLength() << "\n";
-                    if (!o->histogramOut.empty())
-                        std::cout << "wrote " << o->histogramOut << "\n";
+                    if (!out.path.empty())
+                        std::cout << "wrote " << out.path << "\n";
                 }
                 return 0;
             },

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/terminal_progress.h"
 #include "core/package/package_export.h"
 #include "core/spec/boundaries.h"
@@ -21,14 +22,12 @@ struct ExportOptions {
     std::string package;
     std::string boundaries;
     std::vector<std::string> states;
-    std::string out;
     std::string recipe;
-    std::vector<int64_t> batches{1, 2};
+    std::string batches = "1,2";
     int randomLengths = 4;
     int64_t kernelCheckLength = 0;
     double tolerance = 1e-5;
-    bool force = false;
-    bool json = false;
+    OutputOptions output;
 };
 
 nlohmann::json resultJson(const ExportRequest& r, const ExportResult& result)
@@ -110,19 +109,15 @@ Command addExportCommand(CLI::App& app)
     sub->add_option("package", o->package, "BucketLab package to re-export")->required();
     sub->add_option("--boundaries", o->boundaries, "New bucket lengths, ascending: e.g. 64,128,512")
         ->required();
-    sub->add_option("--out", o->out, "Package file to write")->required();
-    sub->add_flag("--force", o->force, "Replace --out (and recipe files) if they exist");
+    addOutputOptions(sub, o->output,
+                     {"--out", "Package file to write", true, "--out and the recipe files"});
     sub->add_option("--neuron-recipe", o->recipe,
                     "Also write the Neuron build recipe (bucket_config.json, bucket_kernel.py, "
                     "neuron_build.py, README.md) into this directory");
-    sub->add_option("--state", o->states,
-                    "State shapes for the new buckets, NAME:DTYPE:SHAPE/SHAPE/... (one shape per "
-                    "bucket); needed when the package has states and a boundary is new")
-        ->allow_extra_args(false);
-    sub->add_option("--batch-sizes", o->batches, "Batch sizes the verification runs, e.g. 1,2")
-        ->delimiter(',')
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+    addStateOption(sub, o->states,
+                   "The states' shapes for the new buckets: needed when the package has states "
+                   "and a boundary is new");
+    addBatchSizesOption(sub, o->batches, "Batch sizes the verification runs");
     sub->add_option("--random-lengths", o->randomLengths,
                     "Random lengths verified in every bucket, besides 1, each boundary, each "
                     "boundary + 1 and the maximum")
@@ -132,7 +127,6 @@ Command addExportCommand(CLI::App& app)
     sub->add_option("--kernel-check-length", o->kernelCheckLength,
                     "The new kernel is validated at every length 1..N and the batch sizes "
                     "(default: the largest bucket + 1, the first length it must reject)");
-    sub->add_flag("--json", o->json, "Print the result as JSON");
     sub->footer("Exit codes: 0 written, verified and its kernel validated; 1 the new package's "
                 "outputs differ from the source's or its kernel has defects (nothing written); 2 "
                 "bad input.\nExample:\n  bucketlab-cli export "
@@ -145,10 +139,10 @@ Command addExportCommand(CLI::App& app)
                 r.boundaries = Boundaries::parse(o->boundaries, Field::Boundaries);
                 for (const auto& st : o->states)
                     r.states.push_back(parseStateSpec(st, r.boundaries));
-                r.out = o->out;
-                r.force = o->force;
+                r.out = o->output.path;
+                r.force = o->output.force;
                 r.neuronRecipeDir = o->recipe;
-                r.batches = o->batches;
+                r.batches = batchSizes(o->batches);
                 if (o->randomLengths < 0)
                     throw Error("--random-lengths " + std::to_string(o->randomLengths) +
                                 " is negative");
@@ -160,7 +154,7 @@ Command addExportCommand(CLI::App& app)
                     throw Error("--kernel-check-length must be positive");
                 r.kernelCheckLength = o->kernelCheckLength;
                 const auto result = exportPackage(r, terminalJob());
-                if (o->json)
+                if (o->output.json)
                     printJson(resultJson(r, result));
                 else if (result.written)
                     printText(r, result);

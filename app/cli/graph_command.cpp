@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "core/graph/graph.h"
 #include "core/graph/graph_capture.h"
 
@@ -24,7 +25,7 @@ Command addGraphCommand(CLI::App& app)
                     "archive cannot be loaded here), or the function of a kernel source");
     sub->add_option("--format", o->format, "text (LibTorch's printout), dot (Graphviz) or json")
         ->capture_default_str();
-    sub->add_flag("--json", o->json, "Same as --format json");
+    addJsonFlag(sub, o->json, "Same as --format json");
     sub->footer("Example:\n  bucketlab-cli graph seed_bucket_kernel.py --format dot | dot -Tsvg > "
                 "kernel.svg");
     return {sub, [o] {

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "core/archive/model_info.h"
 
 #include <iomanip>
@@ -72,7 +73,7 @@ Command addInspectCommand(CLI::App& app)
     auto o = std::make_shared<Options>();
     auto* sub = app.add_subcommand("inspect", commandSummary("inspect"));
     sub->add_option("file", o->file, "TorchScript model or BucketLab package")->required();
-    sub->add_flag("--json", o->json, "Print the result as JSON");
+    addJsonFlag(sub, o->json);
     return {sub, [o] {
                 const auto info = inspectModel(o->file);
                 if (o->json)

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/constant_args_option.h"
 #include "core/graph/graph_capture.h"
 #include "core/graph/lint.h"
@@ -30,7 +31,7 @@ Command addLintCommand(CLI::App& app)
                     "Arguments the kernel takes after its inputs, as TorchScript expressions "
                     "(NxD's bucket_kernel_constant_args), e.g. \"torch.tensor([128, 512]), "
                     "'right', 0\": checked against the kernel's parameters");
-    sub->add_flag("--json", o->json, "Print {\"findings\": [...]} as JSON");
+    addJsonFlag(sub, o->json, "Print {\"findings\": [...]} as JSON");
     return {sub, [o] {
                 const ConstantArgs constantArgs = parseConstantArgsOption(o->constantArgs);
                 const Kernel kernel = loadKernel(o->kernel, {o->function});

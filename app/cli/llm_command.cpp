@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/llm_options.h"
 #include "core/latency/latency_curve.h"
 #include "core/llm/compile_cost.h"
@@ -197,12 +198,209 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
         std::printf("note: %s\n", n.c_str());
 }
 
-} // namespace
-
-Command addLlmCommand(CLI::App& app)
+// The tuner's settings from the options, each checked (bad usage before any work).
+LlmTuneSettings tuneSettings(const LlmCliOptions& o, bool batched)
 {
-    auto o = std::make_shared<LlmCliOptions>();
-    auto* sub = app.add_subcommand("llm", commandSummary("llm"));
+    LlmTuneSettings settings;
+    settings.limits = {o.in.maxContextLength, o.in.seqLen, o.in.speculationLength};
+    checkServingLimits(settings.limits);
+    if (o.buckets < 2)
+        throw Error("--buckets must be at least 2 (one CTE and one TKG bucket), got " +
+                    std::to_string(o.buckets));
+    if (o.maxBatch < 0)
+        throw Error("--max-batch must be positive");
+    if (o.maxBatch > 0 && !o.decodeLog.empty())
+        throw Error("give --max-batch (a serving model) or --decode-log, not both");
+    if (batched && o.tkgBatchLatency.empty())
+        throw Error("batch buckets (--max-batch or --decode-log) need "
+                    "--tkg-batch-latency");
+    if (!batched && (!o.tkgBatchLatency.empty() || !o.currentBatches.empty()))
+        throw Error("--tkg-batch-latency and --current-batches need --max-batch or "
+                    "--decode-log");
+    if (batched && o.in.speculationLength > 0)
+        throw Error("--speculation-length cannot be combined with batch buckets "
+                    "(NxD rule: token_generation_batches is not supported with "
+                    "speculation)");
+    settings.totalBuckets = o.buckets;
+    settings.compileBudgetS = o.compileBudget;
+    settings.memoryBudgetMiB = o.memoryBudget;
+    settings.maxBatch = o.maxBatch;
+    settings.maxBatchSets = o.batchSetsMax;
+    if (o.objective == "mean")
+        settings.objective = LlmObjective::MeanRequest;
+    else if (o.objective.rfind("ttft-p99:", 0) == 0) {
+        settings.objective = LlmObjective::MeanRequestTtftP99;
+        const std::string v = o.objective.substr(9);
+        char* end = nullptr;
+        settings.ttftP99BudgetMs = std::strtod(v.c_str(), &end);
+        if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(settings.ttftP99BudgetMs) ||
+            settings.ttftP99BudgetMs <= 0)
+            throw Error("--objective ttft-p99:MS needs a positive budget in ms, got " + quote(v));
+    } else
+        throw Error("--objective must be mean or ttft-p99:MS, got " + quote(o.objective));
+    parseLatencyStatistic(o.in.latencyStat); // a bad name is bad usage, before any work
+    return settings;
+}
+
+// The current lists given (--current-cte, --current-tkg, --current-batches).
+LlmBucketLists currentLists(const LlmCliOptions& o)
+{
+    LlmBucketLists current;
+    if (!o.currentCte.empty())
+        current.cte = Boundaries::parse(o.currentCte, Field::CurrentCteBuckets);
+    if (!o.currentTkg.empty())
+        current.tkg = Boundaries::parse(o.currentTkg, Field::CurrentTkgBuckets);
+    if (!o.currentBatches.empty())
+        current.batches = Boundaries::parse(o.currentBatches, Field::CurrentTkgBatches);
+    return current;
+}
+
+// Outputs are checked before any work: never an input, never replaced without --force, no
+// two the same file.
+void checkConfigOutputs(const LlmCliOptions& o)
+{
+    OutputCheck outCheck;
+    outCheck.force = o.force;
+    outCheck.inputs = o.in.inputFiles();
+    for (const auto& in : {o.decodeLog, o.tkgBatchLatency})
+        if (isFile(in))
+            outCheck.inputs.push_back(in);
+    const std::pair<Field, const std::string*> outputs[] = {
+        {Field::NxdConfig, &o.nxdConfig},
+        {Field::VllmConfig, &o.vllmConfig},
+        {Field::VllmNeuronConfig, &o.vllmNeuronConfig}};
+    for (const auto& [field, path] : outputs) {
+        if (path->empty())
+            continue;
+        checkOutputPath(*path, outCheck, field);
+        for (const auto& [other, otherPath] : outputs)
+            if (other != field && !otherPath->empty() && sameFile(*path, *otherPath))
+                throw Error(subject(field) + " and " + subject(other) + " name the same file");
+    }
+}
+
+// The decode calls batch buckets are tuned for: from a server log or simulated.
+DecodeCalls decodeCalls(const LlmCliOptions& o, const RequestTraffic& traffic,
+                        const LlmTuneSettings& settings, LlmCosts& costs)
+{
+    DecodeCalls calls;
+    costs.tkgBatch = forField(Field::TkgBatchLatency,
+                              [&] { return BatchLatency::load(o.tkgBatchLatency, costs.tkg); });
+    if (!o.decodeLog.empty())
+        calls = forField(Field::DecodeLog, [&] { return readDecodeLog(o.decodeLog); });
+    else
+        calls = simulateContinuousBatching(traffic, settings.limits, o.maxBatch, o.seed);
+    if (calls.empty())
+        throw Error("no request decodes more than one token: nothing to batch");
+    return calls;
+}
+
+// The current lists against NxD's rules: a failed check, not bad input.
+std::vector<std::pair<std::string, ConfigViolation>> checkCurrentLists(const LlmTuneResult& r,
+                                                                       const LlmCliOptions& o,
+                                                                       bool batched,
+                                                                       const DecodeCalls& calls)
+{
+    std::vector<std::pair<std::string, ConfigViolation>> checks;
+    for (const auto& b : r.baselines) {
+        if (b.name != "current")
+            continue;
+        NxdBucketConfig c;
+        c.contextEncodingBuckets = b.evaluation.lists.cte;
+        c.tokenGenerationBuckets = b.evaluation.lists.tkg;
+        c.tokenGenerationBatches = b.evaluation.lists.batches;
+        c.maxContextLength = o.in.maxContextLength;
+        c.seqLen = o.in.seqLen;
+        c.batchSize = batched ? (o.maxBatch > 0 ? o.maxBatch : calls.maxBatch()) : 0;
+        c.speculationLength = o.in.speculationLength;
+        for (const auto& v : checkNxdConfig(c))
+            checks.emplace_back("current", v);
+    }
+
+    return checks;
+}
+
+// The configs asked for, each checked against its rules once written; what was written.
+std::vector<std::string> writeConfigs(const LlmTuneResult& r, const LlmCliOptions& o)
+{
+    std::vector<std::string> written;
+    if (!r.feasible)
+        return written;
+    NxdBucketConfig c;
+    c.contextEncodingBuckets = r.best.lists.cte;
+    c.tokenGenerationBuckets = r.best.lists.tkg;
+    c.tokenGenerationBatches = r.best.lists.batches;
+    c.maxContextLength = o.in.maxContextLength;
+    c.seqLen = o.in.seqLen;
+    c.speculationLength = o.in.speculationLength;
+    const int64_t maxSeqs = r.best.lists.batches.empty() ? 1 : r.best.lists.batches.largest();
+    c.batchSize = r.best.lists.batches.empty() ? 0 : maxSeqs;
+    const VllmServeSettings vllm{o.in.seqLen, maxSeqs, o.in.maxContextLength};
+    if (!o.nxdConfig.empty()) {
+        writeChecked(o.nxdConfig, nxdNeuronConfigJson(c), o.force, [&](const std::string& text) {
+            return checkNxdConfig(nxdConfigFromJson(text, o.nxdConfig));
+        });
+        written.push_back(o.nxdConfig + " (NxD Inference NeuronConfig fragment)");
+    }
+    if (!o.vllmConfig.empty()) {
+        NxdBucketConfig v = c;
+        v.batchSize = 0; // the plugin sets batch_size from --max-num-seqs
+        writeChecked(o.vllmConfig, vllmOverrideJson(v), o.force, [&](const std::string& text) {
+            NxdBucketConfig back = nxdConfigFromJson(text, o.vllmConfig);
+            back.batchSize = vllm.maxNumSeqs;
+            return checkVllmOverride(back, vllm);
+        });
+        written.push_back(o.vllmConfig + " (vLLM --additional-config, override_neuron_config)");
+    }
+    if (!o.vllmNeuronConfig.empty()) {
+        const VllmNeuronBuckets b{r.best.lists.cte, r.best.lists.batches.empty()
+                                                        ? std::vector<int64_t>{1}
+                                                        : r.best.lists.batches};
+        writeChecked(o.vllmNeuronConfig, vllmNeuronPluginJson(b), o.force,
+                     [&](const std::string& text) {
+                         return checkVllmNeuronPlugin(
+                             vllmNeuronPluginFromJson(text, o.vllmNeuronConfig), vllm);
+                     });
+        written.push_back(o.vllmNeuronConfig +
+                          " (vLLM Neuron plugin --additional-config; run with "
+                          "--max-num-batched-tokens " +
+                          std::to_string(o.in.maxContextLength) + " --max-num-seqs " +
+                          std::to_string(maxSeqs) + ")");
+    }
+    return written;
+}
+
+nlohmann::json llmJson(const LlmTuneResult& r, const LlmCliOptions& o,
+                       const RequestTraffic& traffic, const LlmCosts& costs, bool batched,
+                       const std::vector<std::pair<std::string, ConfigViolation>>& checks)
+{
+    auto j = r.toJson();
+    j["traffic"] = {{"source", o.in.traffic},
+                    {"requests", traffic.requests()},
+                    {"distinct_pairs", traffic.pairs().size()}};
+    for (const auto& [key, s] : {std::pair{"prompt", traffic.promptSummary()},
+                                 std::pair{"output", traffic.outputSummary()}})
+        j["traffic"][key] = {{"min", s.min}, {"mean", s.mean}, {"p50", s.p50},
+                             {"p90", s.p90}, {"p99", s.p99},   {"max", s.max}};
+    j["latency"] = {{"cte", costs.cte.describe()},
+                    {"tkg", costs.tkg.describe()},
+                    {"tkg_batch", batched ? nlohmann::json(costs.tkgBatch.describe())
+                                          : nlohmann::json(nullptr)}};
+    j["checks"] = nlohmann::json::array();
+    for (const auto& [list, v] : checks)
+        j["checks"].push_back({{"lists", list}, {"rule", v.rule}, {"message", v.message}});
+    j["configs"] = {{"nxd", o.nxdConfig.empty() || !r.feasible ? nlohmann::json(nullptr)
+                                                               : nlohmann::json(o.nxdConfig)},
+                    {"vllm", o.vllmConfig.empty() || !r.feasible ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(o.vllmConfig)},
+                    {"vllm_neuron", o.vllmNeuronConfig.empty() || !r.feasible
+                                        ? nlohmann::json(nullptr)
+                                        : nlohmann::json(o.vllmNeuronConfig)}};
+    return j;
+}
+
+void addLlmOptions(CLI::App* sub, LlmCliOptions* o)
+{
     addLlmTrafficOptions(sub, o->in, "--traffic", true);
     sub->add_option("--buckets", o->buckets,
                     "Compiled models allowed in total: CTE buckets + TKG buckets (batch x "
@@ -243,201 +441,49 @@ Command addLlmCommand(CLI::App& app)
     sub->add_option("--vllm-neuron-config", o->vllmNeuronConfig,
                     "Write the vLLM Neuron plugin's --additional-config JSON "
                     "(num_batched_tokens_buckets, num_seqs_buckets) here");
-    sub->add_flag("--force", o->force, "Replace config files that exist");
-    sub->add_flag("--json", o->json, "Print the result as JSON");
+    addForceFlag(sub, o->force,
+                 "the config files (--nxd-config, --vllm-config, --vllm-neuron-config)");
+    addJsonFlag(sub, o->json);
     sub->footer(
         "Exit status: 0 tuned, 1 no lists meet the budgets or your current lists break an NxD "
         "rule, 2 bad input.\nExample (the Azure coding trace in resources/llm):\n"
         "  bucketlab-cli llm --traffic resources/llm/azure_code_pairs.csv --cte-latency "
         "poly:8,0.025,0.0000025 --tkg-latency linear:9,0.0004 --max-context-length 8192 "
         "--seq-len 10240 --buckets 14 --nxd-config nxd.json --vllm-config vllm.json");
+}
 
-    return {
-        sub, [o] {
-            LlmTuneSettings settings;
-            settings.limits = {o->in.maxContextLength, o->in.seqLen, o->in.speculationLength};
-            checkServingLimits(settings.limits);
-            if (o->buckets < 2)
-                throw Error("--buckets must be at least 2 (one CTE and one TKG bucket), got " +
-                            std::to_string(o->buckets));
-            if (o->maxBatch < 0)
-                throw Error("--max-batch must be positive");
-            if (o->maxBatch > 0 && !o->decodeLog.empty())
-                throw Error("give --max-batch (a serving model) or --decode-log, not both");
-            const bool batched = o->maxBatch > 0 || !o->decodeLog.empty();
-            if (batched && o->tkgBatchLatency.empty())
-                throw Error("batch buckets (--max-batch or --decode-log) need "
-                            "--tkg-batch-latency");
-            if (!batched && (!o->tkgBatchLatency.empty() || !o->currentBatches.empty()))
-                throw Error("--tkg-batch-latency and --current-batches need --max-batch or "
-                            "--decode-log");
-            if (batched && o->in.speculationLength > 0)
-                throw Error("--speculation-length cannot be combined with batch buckets "
-                            "(NxD rule: token_generation_batches is not supported with "
-                            "speculation)");
-            settings.totalBuckets = o->buckets;
-            settings.compileBudgetS = o->compileBudget;
-            settings.memoryBudgetMiB = o->memoryBudget;
-            settings.maxBatch = o->maxBatch;
-            settings.maxBatchSets = o->batchSetsMax;
-            if (o->objective == "mean")
-                settings.objective = LlmObjective::MeanRequest;
-            else if (o->objective.rfind("ttft-p99:", 0) == 0) {
-                settings.objective = LlmObjective::MeanRequestTtftP99;
-                const std::string v = o->objective.substr(9);
-                char* end = nullptr;
-                settings.ttftP99BudgetMs = std::strtod(v.c_str(), &end);
-                if (v.empty() || end != v.c_str() + v.size() ||
-                    !std::isfinite(settings.ttftP99BudgetMs) || settings.ttftP99BudgetMs <= 0)
-                    throw Error("--objective ttft-p99:MS needs a positive budget in ms, got " +
-                                quote(v));
-            } else
-                throw Error("--objective must be mean or ttft-p99:MS, got " + quote(o->objective));
-            parseLatencyStatistic(o->in.latencyStat); // a bad name is bad usage, before any work
-            LlmBucketLists current;
-            if (!o->currentCte.empty())
-                current.cte = Boundaries::parse(o->currentCte, Field::CurrentCteBuckets);
-            if (!o->currentTkg.empty())
-                current.tkg = Boundaries::parse(o->currentTkg, Field::CurrentTkgBuckets);
-            if (!o->currentBatches.empty())
-                current.batches = Boundaries::parse(o->currentBatches, Field::CurrentTkgBatches);
+int runLlm(LlmCliOptions& o)
+{
+    const bool batched = o.maxBatch > 0 || !o.decodeLog.empty();
+    const LlmTuneSettings settings = tuneSettings(o, batched);
+    const LlmBucketLists current = currentLists(o);
+    checkConfigOutputs(o);
+    const RequestTraffic traffic = loadLlmTraffic(o.in);
+    LlmCosts costs = loadLlmCosts(o.in);
+    DecodeCalls calls;
+    if (batched)
+        calls = decodeCalls(o, traffic, settings, costs);
+    const LlmTuneResult r =
+        tuneLlmBuckets(traffic, costs, settings, current, batched ? &calls : nullptr);
+    const auto checks = checkCurrentLists(r, o, batched, calls);
+    const std::vector<std::string> written = writeConfigs(r, o);
+    if (o.json)
+        printJson(llmJson(r, o, traffic, costs, batched, checks));
+    else
+        printText(r, o, traffic, costs, written, checks);
+    return r.feasible && checks.empty() ? 0 : 1;
+}
 
-            // Outputs are checked before any work: never an input, never replaced
-            // without --force.
-            OutputCheck outCheck;
-            outCheck.force = o->force;
-            outCheck.inputs = o->in.inputFiles();
-            for (const auto& in : {o->decodeLog, o->tkgBatchLatency})
-                if (isFile(in))
-                    outCheck.inputs.push_back(in);
-            const std::pair<Field, std::string*> outputs[] = {
-                {Field::NxdConfig, &o->nxdConfig},
-                {Field::VllmConfig, &o->vllmConfig},
-                {Field::VllmNeuronConfig, &o->vllmNeuronConfig}};
-            for (const auto& [field, path] : outputs) {
-                if (path->empty())
-                    continue;
-                checkOutputPath(*path, outCheck, field);
-                for (const auto& [other, otherPath] : outputs)
-                    if (other != field && !otherPath->empty() && sameFile(*path, *otherPath))
-                        throw Error(subject(field) + " and " + subject(other) +
-                                    " name the same file");
-            }
+} // namespace
 
-            const RequestTraffic traffic = loadLlmTraffic(o->in);
-            LlmCosts costs = loadLlmCosts(o->in);
-            DecodeCalls calls;
-            if (batched) {
-                costs.tkgBatch = forField(Field::TkgBatchLatency, [&] {
-                    return BatchLatency::load(o->tkgBatchLatency, costs.tkg);
-                });
-                if (!o->decodeLog.empty())
-                    calls = forField(Field::DecodeLog, [&] { return readDecodeLog(o->decodeLog); });
-                else
-                    calls =
-                        simulateContinuousBatching(traffic, settings.limits, o->maxBatch, o->seed);
-                if (calls.empty())
-                    throw Error("no request decodes more than one token: nothing to batch");
-            }
-            const LlmTuneResult r =
-                tuneLlmBuckets(traffic, costs, settings, current, batched ? &calls : nullptr);
-
-            // The current lists against NxD's rules: a failed check, not bad input.
-            std::vector<std::pair<std::string, ConfigViolation>> checks;
-            for (const auto& b : r.baselines) {
-                if (b.name != "current")
-                    continue;
-                NxdBucketConfig c;
-                c.contextEncodingBuckets = b.evaluation.lists.cte;
-                c.tokenGenerationBuckets = b.evaluation.lists.tkg;
-                c.tokenGenerationBatches = b.evaluation.lists.batches;
-                c.maxContextLength = o->in.maxContextLength;
-                c.seqLen = o->in.seqLen;
-                c.batchSize = batched ? (o->maxBatch > 0 ? o->maxBatch : calls.maxBatch()) : 0;
-                c.speculationLength = o->in.speculationLength;
-                for (const auto& v : checkNxdConfig(c))
-                    checks.emplace_back("current", v);
-            }
-
-            std::vector<std::string> written;
-            if (r.feasible) {
-                NxdBucketConfig c;
-                c.contextEncodingBuckets = r.best.lists.cte;
-                c.tokenGenerationBuckets = r.best.lists.tkg;
-                c.tokenGenerationBatches = r.best.lists.batches;
-                c.maxContextLength = o->in.maxContextLength;
-                c.seqLen = o->in.seqLen;
-                c.speculationLength = o->in.speculationLength;
-                const int64_t maxSeqs =
-                    r.best.lists.batches.empty() ? 1 : r.best.lists.batches.largest();
-                c.batchSize = r.best.lists.batches.empty() ? 0 : maxSeqs;
-                const VllmServeSettings vllm{o->in.seqLen, maxSeqs, o->in.maxContextLength};
-                if (!o->nxdConfig.empty()) {
-                    writeChecked(o->nxdConfig, nxdNeuronConfigJson(c), o->force,
-                                 [&](const std::string& text) {
-                                     return checkNxdConfig(nxdConfigFromJson(text, o->nxdConfig));
-                                 });
-                    written.push_back(o->nxdConfig + " (NxD Inference NeuronConfig fragment)");
-                }
-                if (!o->vllmConfig.empty()) {
-                    NxdBucketConfig v = c;
-                    v.batchSize = 0; // the plugin sets batch_size from --max-num-seqs
-                    writeChecked(o->vllmConfig, vllmOverrideJson(v), o->force,
-                                 [&](const std::string& text) {
-                                     NxdBucketConfig back = nxdConfigFromJson(text, o->vllmConfig);
-                                     back.batchSize = vllm.maxNumSeqs;
-                                     return checkVllmOverride(back, vllm);
-                                 });
-                    written.push_back(o->vllmConfig +
-                                      " (vLLM --additional-config, override_neuron_config)");
-                }
-                if (!o->vllmNeuronConfig.empty()) {
-                    const VllmNeuronBuckets b{r.best.lists.cte, r.best.lists.batches.empty()
-                                                                    ? std::vector<int64_t>{1}
-                                                                    : r.best.lists.batches};
-                    writeChecked(o->vllmNeuronConfig, vllmNeuronPluginJson(b), o->force,
-                                 [&](const std::string& text) {
-                                     return checkVllmNeuronPlugin(
-                                         vllmNeuronPluginFromJson(text, o->vllmNeuronConfig), vllm);
-                                 });
-                    written.push_back(o->vllmNeuronConfig +
-                                      " (vLLM Neuron plugin --additional-config; run with "
-                                      "--max-num-batched-tokens " +
-                                      std::to_string(o->in.maxContextLength) + " --max-num-seqs " +
-                                      std::to_string(maxSeqs) + ")");
-                }
-            }
-
-            if (o->json) {
-                auto j = r.toJson();
-                j["traffic"] = {{"source", o->in.traffic},
-                                {"requests", traffic.requests()},
-                                {"distinct_pairs", traffic.pairs().size()}};
-                for (const auto& [key, s] : {std::pair{"prompt", traffic.promptSummary()},
-                                             std::pair{"output", traffic.outputSummary()}})
-                    j["traffic"][key] = {{"min", s.min}, {"mean", s.mean}, {"p50", s.p50},
-                                         {"p90", s.p90}, {"p99", s.p99},   {"max", s.max}};
-                j["latency"] = {{"cte", costs.cte.describe()},
-                                {"tkg", costs.tkg.describe()},
-                                {"tkg_batch", batched ? nlohmann::json(costs.tkgBatch.describe())
-                                                      : nlohmann::json(nullptr)}};
-                j["checks"] = nlohmann::json::array();
-                for (const auto& [list, v] : checks)
-                    j["checks"].push_back(
-                        {{"lists", list}, {"rule", v.rule}, {"message", v.message}});
-                j["configs"] = {
-                    {"nxd", o->nxdConfig.empty() || !r.feasible ? nlohmann::json(nullptr)
-                                                                : nlohmann::json(o->nxdConfig)},
-                    {"vllm", o->vllmConfig.empty() || !r.feasible ? nlohmann::json(nullptr)
-                                                                  : nlohmann::json(o->vllmConfig)},
-                    {"vllm_neuron", o->vllmNeuronConfig.empty() || !r.feasible
-                                        ? nlohmann::json(nullptr)
-                                        : nlohmann::json(o->vllmNeuronConfig)}};
-                printJson(j);
-            } else
-                printText(r, *o, traffic, costs, written, checks);
-            return r.feasible && checks.empty() ? 0 : 1;
-        }};
+Command addLlmCommand(CLI::App& app)
+{
+    auto o = std::make_shared<LlmCliOptions>();
+    auto* sub = app.add_subcommand("llm", commandSummary("llm"));
+    addLlmOptions(sub, o.get());
+    return {sub, [o] {
+                return runLlm(*o);
+            }};
 }
 
 } // namespace bucketlab::cli

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/terminal_progress.h"
 #include "core/latency/profile_format.h"
 #include "core/latency/profile_grid.h"
@@ -24,23 +25,17 @@ namespace {
 
 struct ProfileOptions {
     std::string model;
-    std::string inputs;
+    ModelInputOptions in;
     std::string lengths;
     int grid = 0;
     int64_t minLength = 16;
     int64_t maxLength = 0;
     std::string boundaries;
     std::string batches = "1";
-    int threads = 1;
+    MeasureOptions measure;
     double budget = 30;
     double targetCi = 2;
-    std::string device = "auto";
-    std::string clock = "wall";
-    int64_t bucketDim = 1;
-    int64_t batchDim = 0;
-    std::string out;
-    bool force = false;
-    bool json = false;
+    OutputOptions output;
 };
 
 std::vector<int64_t> lengthsToProfile(const ProfileOptions& o)
@@ -112,9 +107,7 @@ void printTable(const Profile& p, const std::string& out)
 
 struct MergeOptions {
     std::vector<std::string> profiles;
-    std::string out;
-    bool force = false;
-    bool json = false;
+    OutputOptions output;
 };
 
 void printMerge(const ProfileMerge& m, const std::string& out)
@@ -152,11 +145,9 @@ void addMergeSubcommand(CLI::App& profile, const std::shared_ptr<MergeOptions>& 
                     "Profiles (bucketlab.profile/1 JSON or CSV) of the same model, inputs "
                     "and device")
         ->required();
-    sub->add_option("--out", o->out, "Write the merged profile (bucketlab.profile/1 JSON)")
-        ->required();
-    sub->add_flag("--force", o->force, "Replace --out if it exists");
-    sub->add_flag("--json", o->json,
-                  "Print a summary as JSON (per length: method, hosts, p50, CI)");
+    addOutputOptions(sub, o->output,
+                     {"--out", "Write the merged profile (bucketlab.profile/1 JSON)", true, "",
+                      "Print a summary as JSON (per length: method, hosts, p50, CI)"});
     sub->footer("Per length: the hosts' samples pooled when every host stored them, else the "
                 "median of the hosts' medians with a bootstrap 95% interval over the hosts.\n"
                 "Exit status: 0 merged, 2 bad usage, an unreadable profile or profiles of "
@@ -167,15 +158,16 @@ void addMergeSubcommand(CLI::App& profile, const std::shared_ptr<MergeOptions>& 
 
 int runMerge(const MergeOptions& o)
 {
-    checkOutputPath(o.out, OutputCheck{o.force, o.profiles});
+    const OutputOptions& out = o.output;
+    checkOutputPath(out.path, OutputCheck{out.force, o.profiles});
     const ProfileMerge m = mergeProfileFiles(o.profiles);
-    writeProfile(o.out, m.profile, o.force);
-    if (o.json) {
+    writeProfile(out.path, m.profile, out.force);
+    if (out.json) {
         auto j = m.toJson();
-        j["out"] = o.out;
+        j["out"] = out.path;
         printJson(j);
     } else {
-        printMerge(m, o.out);
+        printMerge(m, out.path);
     }
     return 0;
 }
@@ -188,9 +180,8 @@ Command addProfileCommand(CLI::App& app)
     auto* sub = app.add_subcommand("profile", commandSummary("profile"));
     // Required unless the merge subcommand runs (checked when the command runs).
     sub->add_option("model", o->model, "TorchScript model or BucketLab package");
-    sub->add_option("--inputs", o->inputs,
-                    "Inputs of a plain model as name:dtype[:pad[:fill]],... (packages carry "
-                    "theirs); fill (default 1) is the value inputs are made of");
+    addModelInputOptions(sub, o->in,
+                         {"", "of a plain model; packages carry theirs", false, "", true});
     auto* lengths = sub->add_option("--lengths", o->lengths, "Lengths to measure, e.g. 16,128,512");
     auto* grid = sub->add_option("--grid", o->grid,
                                  "Measure N log-spaced lengths from --min-length to --max-length, "
@@ -203,33 +194,18 @@ Command addProfileCommand(CLI::App& app)
                     "plain model)");
     sub->add_option("--boundaries", o->boundaries,
                     "Current buckets to include in the grid (default: a package's own)");
-    sub->add_option("--batch-sizes,--batch", o->batches, "Batch sizes, e.g. 1 or 1,4,8")
-        ->capture_default_str();
-    sub->add_option("--threads", o->threads, "Intra-op threads (LibTorch and BLAS)")
-        ->capture_default_str();
+    addBatchSizesOption(sub, o->batches, "Batch sizes to measure");
+    addHiddenAlias(sub, "--batch", o->batches);
+    addMeasureOptions(sub, o->measure);
     sub->add_option("--budget", o->budget, "Time budget in seconds for the whole run")
         ->capture_default_str();
     sub->add_option("--target-ci", o->targetCi,
                     "Stop a length once the 95% CI of its median is within +-this % (0: use "
                     "the whole budget)")
         ->capture_default_str();
-    sub->add_option("--device", o->device,
-                    "auto, cpu, cuda or neuron (auto: neuron for Neuron "
-                    "models, else cpu)")
-        ->capture_default_str();
-    sub->add_option("--clock", o->clock,
-                    "wall: latency as a caller sees it; cpu: the profiling thread's CPU time, "
-                    "which leaves out other processes on a busy machine (needs --threads 1)")
-        ->check(CLI::IsMember({"wall", "cpu"}))
-        ->capture_default_str();
-    sub->add_option("--bucket-dim", o->bucketDim, "Length dimension of a plain model's inputs")
-        ->capture_default_str();
-    sub->add_option("--batch-dim", o->batchDim, "Batch dimension of a plain model's inputs")
-        ->capture_default_str();
-    sub->add_option("--out", o->out,
-                    "Write the profile (bucketlab.profile/1 JSON, raw samples included)");
-    sub->add_flag("--force", o->force, "Replace --out if it exists");
-    sub->add_flag("--json", o->json, "Print the result as JSON (without raw samples)");
+    addOutputOptions(sub, o->output,
+                     {"--out", "Write the profile (bucketlab.profile/1 JSON, raw samples included)",
+                      false, "", "Print the result as JSON (without raw samples)"});
     sub->footer(
         "Exit status: 0 every length measured, 1 some lengths failed (kept in the profile "
         "with the reason), 2 bad usage or unusable input.\n"
@@ -249,32 +225,34 @@ Command addProfileCommand(CLI::App& app)
                                 "--out merged.json)");
                 if (o->lengths.empty() && o->grid == 0)
                     throw Error("give --lengths LIST or --grid N");
-                if (!o->out.empty())
-                    checkOutputPath(o->out, OutputCheck{o->force, {o->model}});
+                const OutputOptions& out = o->output;
+                if (!out.path.empty())
+                    checkOutputPath(out.path, OutputCheck{out.force, {o->model}});
                 ProfileRequest r;
                 r.model = o->model;
-                if (!o->inputs.empty())
-                    r.inputs = parseInputSpecs(o->inputs);
+                if (!o->in.inputs.empty())
+                    r.inputs = parseInputSpecs(o->in.inputs);
                 r.lengths = lengthsToProfile(*o);
-                r.batches = parsePositiveList(o->batches, Field::BatchSizes, kMaxBatch);
-                r.threads = o->threads;
+                r.batches = batchSizes(o->batches);
+                r.threads = o->measure.threads;
                 r.budgetS = o->budget;
                 r.targetCiPct = o->targetCi;
-                r.device = parseDeviceKind(o->device);
-                r.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
-                r.bucketDim = o->bucketDim;
-                r.batchDim = o->batchDim;
+                r.device = o->measure.deviceKind();
+                r.clock = o->measure.profileClock();
+                r.bucketDim = o->in.bucketDim;
+                r.batchDim = o->in.batchDim;
                 const Profile profile = runProfile(r, terminalJob());
-                if (!o->out.empty())
-                    writeProfile(o->out, profile, o->force);
-                if (o->json) {
+                if (!out.path.empty())
+                    writeProfile(out.path, profile, out.force);
+                if (out.json) {
                     auto j = profileJson(profile);
                     for (auto& p : j["points"])
                         p.erase("samples_ms");
-                    j["out"] = o->out.empty() ? nlohmann::json(nullptr) : nlohmann::json(o->out);
+                    j["out"] =
+                        out.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(out.path);
                     printJson(j);
                 } else {
-                    printTable(profile, o->out);
+                    printTable(profile, out.path);
                 }
                 for (const auto& p : profile.points)
                     if (!p.ok())

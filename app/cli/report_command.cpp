@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/llm_options.h"
 #include "app/cli/terminal_progress.h"
 #include "app/cli/torch_steps.h"
@@ -24,8 +25,7 @@ namespace bucketlab::cli {
 namespace {
 
 struct ReportOptions {
-    std::string distribution;
-    std::string column;
+    TrafficOptions traffic;
     std::string latency;
     std::string current;
     std::string tuned;
@@ -33,7 +33,7 @@ struct ReportOptions {
     int64_t maxLength = 0;
     std::string cover;
     std::string package;
-    std::string inputs;
+    ModelInputOptions in;
     std::string batchSizes = "1,2,5";
     int threads = 0;
     bool noKernelCheck = false;
@@ -41,9 +41,7 @@ struct ReportOptions {
     std::string compareDistribution, compareColumn, compareLatency;
     LlmTrafficOptions llm; // the LLM serving section, when --llm-traffic is given
     int llmBuckets = 0;
-    std::string html;
-    bool force = false;
-    bool json = false;
+    OutputOptions html;
 };
 
 // A word as a POSIX shell reads it back: as is when it is plain, else single-quoted.
@@ -68,8 +66,8 @@ std::string commandLine(const ReportOptions& o)
         if (!value.empty())
             s += std::string(" ") + flag + " " + shellWord(value);
     };
-    add("--distribution", o.distribution);
-    add("--column", o.column);
+    add("--distribution", o.traffic.source);
+    add("--column", o.traffic.read.column);
     add("--latency", o.latency);
     add("--current", o.current);
     add("--tuned", o.tuned);
@@ -79,7 +77,7 @@ std::string commandLine(const ReportOptions& o)
         add("--max-length", std::to_string(o.maxLength));
     add("--cover", o.cover);
     add("--package", o.package);
-    add("--inputs", o.inputs);
+    add("--inputs", o.in.inputs);
     if (o.batchSizes != "1,2,5")
         add("--batch-sizes", o.batchSizes);
     if (o.threads > 0)
@@ -107,7 +105,7 @@ std::string commandLine(const ReportOptions& o)
         add("--tkg-compile", o.llm.tkgCompile);
         add("--llm-buckets", std::to_string(o.llmBuckets));
     }
-    add("--html", o.html);
+    add("--html", o.html.path);
     return s;
 }
 
@@ -131,7 +129,8 @@ std::optional<ReportRunRequest> secondRun(const ReportOptions& o)
     ReportRunRequest run;
     if (o.compare.empty()) {
         run.distribution = o.compareDistribution;
-        run.distributionOptions.column = o.compareColumn.empty() ? o.column : o.compareColumn;
+        run.distributionOptions.column =
+            o.compareColumn.empty() ? o.traffic.read.column : o.compareColumn;
         run.latency = o.compareLatency;
         return run;
     }
@@ -168,10 +167,10 @@ Command addReportCommand(CLI::App& app)
 {
     auto o = std::make_shared<ReportOptions>();
     auto* sub = app.add_subcommand("report", commandSummary("report"));
-    sub->add_option("--distribution", o->distribution,
-                    "Traffic: CSV/TSV/JSONL/text file or a synthetic spec")
-        ->required();
-    sub->add_option("--column", o->column, "CSV/TSV column of lengths");
+    TrafficUse traffic;
+    traffic.help = "Traffic: CSV/TSV/JSONL/text file or a synthetic spec";
+    traffic.tokenize = false; // the report reads a length column
+    addTrafficOptions(sub, o->traffic, traffic);
     sub->add_option("--latency", o->latency,
                     "Latency per bucket length: a profile (JSON or CSV length,latency_ms) or "
                     "linear:a,b / poly:c0,c1,c2 (ms)")
@@ -179,10 +178,11 @@ Command addReportCommand(CLI::App& app)
     sub->add_option("--current", o->current, "Your current boundaries, e.g. 128,512")->required();
     auto* tuned =
         sub->add_option("--tuned", o->tuned, "Tuned boundaries to compare (default: tune here)");
-    sub->add_option("--buckets,--tune", o->tune,
+    sub->add_option("--buckets", o->tune,
                     "Without --tuned: tune this many buckets with the exact tuner (default: as "
                     "many as --current)")
         ->excludes(tuned);
+    addHiddenAlias(sub, "--tune", o->tune)->excludes(tuned);
     sub->add_option("--max-length", o->maxLength,
                     "Longest length the model accepts: longer traffic is rejected");
     sub->add_option("--cover", o->cover,
@@ -193,11 +193,12 @@ Command addReportCommand(CLI::App& app)
     sub->add_option("--package", o->package,
                     "Package whose inputs the generated kernel takes; its own kernel is "
                     "validated too");
-    sub->add_option("--inputs", o->inputs,
-                    "Inputs of the generated kernel, name:dtype[:pad] (default: the package's, "
-                    "else the guide's three int64 BERT inputs)");
-    sub->add_option("--batch-sizes", o->batchSizes, "Batch sizes the kernel checks run")
-        ->capture_default_str();
+    addModelInputOptions(sub, o->in,
+                         {"",
+                          "of the generated kernel; default: the package's, else the guide's "
+                          "three int64 BERT inputs",
+                          false, "", false});
+    addBatchSizesOption(sub, o->batchSizes, "Batch sizes the kernel checks run");
     sub->add_option("--threads", o->threads,
                     "LibTorch threads and validator workers (default: LibTorch's own)");
     sub->add_flag("--no-kernel-check", o->noKernelCheck,
@@ -221,9 +222,9 @@ Command addReportCommand(CLI::App& app)
     sub->add_option("--llm-buckets", o->llmBuckets,
                     "With --llm-traffic: compiled models allowed in total (CTE + TKG buckets) "
                     "for the LLM section (default 12)");
-    sub->add_option("--html", o->html, "HTML file to write")->required();
-    sub->add_flag("--force", o->force, "Replace --html if it exists");
-    sub->add_flag("--json", o->json, "Print the summary figures as JSON");
+    addOutputOptions(
+        sub, o->html,
+        {"--html", "HTML file to write", true, "", "Print the summary figures as JSON"});
     sub->footer("Exit codes: 0 report written; 1 report written, and a kernel it validated has "
                 "defects; 2 bad input (nothing written).\nExample:\n  bucketlab-cli report "
                 "--distribution traffic.csv --latency profile.json --current 128,512 --html "
@@ -237,11 +238,11 @@ Command addReportCommand(CLI::App& app)
     return {sub,
             [o] {
                 auto inputs =
-                    existingFiles({&o->distribution, &o->latency, &o->package, &o->compare,
+                    existingFiles({&o->traffic.source, &o->latency, &o->package, &o->compare,
                                    &o->compareDistribution, &o->compareLatency});
                 for (const auto& in : o->llm.inputFiles())
                     inputs.push_back(in);
-                checkOutputPath(o->html, OutputCheck{o->force, inputs});
+                checkOutputPath(o->html.path, OutputCheck{o->html.force, inputs});
                 requireLlmTrafficOptions(o->llm, "--llm-traffic");
                 if (!o->llm.given() && o->llmBuckets != 0)
                     throw Error("--llm-buckets needs --llm-traffic");
@@ -262,8 +263,8 @@ Command addReportCommand(CLI::App& app)
                     llm = makeLlmReportSection(o->llm.traffic, traffic, costs, settings);
                 }
                 BoundaryReportRequest r;
-                r.distribution = o->distribution;
-                r.column = o->column;
+                r.distribution = o->traffic.source;
+                r.column = o->traffic.read.column;
                 r.latency = o->latency;
                 r.current = Boundaries::parse(o->current, Field::CurrentBoundaries);
                 if (!o->tuned.empty())
@@ -272,9 +273,9 @@ Command addReportCommand(CLI::App& app)
                 r.serveUpTo = ServeUpTo::parse(o->cover);
                 r.maxLength = o->maxLength;
                 r.package = o->package;
-                if (!o->inputs.empty())
-                    r.inputs = parseInputSpecs(o->inputs);
-                r.batchSizes = parsePositiveList(o->batchSizes, Field::BatchSizes, kMaxBatch);
+                if (!o->in.inputs.empty())
+                    r.inputs = parseInputSpecs(o->in.inputs);
+                r.batchSizes = batchSizes(o->batchSizes);
                 r.checkKernels = !o->noKernelCheck;
                 r.threads = o->threads;
                 r.commandLine = commandLine(*o);
@@ -290,13 +291,13 @@ Command addReportCommand(CLI::App& app)
                 const BoundaryReport& report = run.report;
 
                 const std::string html = renderHtmlReport(report);
-                writeFileAtomically(o->html, html, o->force);
+                writeFileAtomically(o->html.path, html, o->html.force);
 
-                if (o->json) {
-                    printJson(boundaryReportJson(report, o->html));
+                if (o->html.json) {
+                    printJson(boundaryReportJson(report, o->html.path));
                 } else {
                     const auto summary = summarizeComparison(report.comparison);
-                    std::cout << "wrote " << o->html << " (" << (html.size() + 1023) / 1024
+                    std::cout << "wrote " << o->html.path << " (" << (html.size() + 1023) / 1024
                               << " KiB)\n  " << summary.sentence << "\n";
                     if (!summary.caveat.empty())
                         std::cout << "  note: " << summary.caveat << "\n";

@@ -1,4 +1,5 @@
 #include "app/cli/command.h"
+#include "app/cli/common_options.h"
 #include "app/cli/terminal_progress.h"
 #include "app/cli/torch_steps.h"
 #include "core/latency/latency_curve.h"
@@ -25,12 +26,7 @@ namespace bucketlab::cli {
 namespace {
 
 struct TuneCliOptions {
-    std::string distribution;
-    std::string column;
-    std::string field;
-    std::string vocab;
-    std::vector<std::string> textColumns;
-    bool lowercase = false;
+    TrafficOptions traffic;
     std::string latency;
     std::string latencyStat = "median";
     int buckets = 0;
@@ -48,12 +44,8 @@ struct TuneCliOptions {
     int refineRounds = 8;
     std::string refinedProfile;
     bool force = false;
-    std::string inputs;
-    int64_t bucketDim = 1;
-    int64_t batchDim = 0;
-    int threads = 1;
-    std::string device = "auto";
-    std::string clock = "wall";
+    ModelInputOptions in;
+    MeasureOptions measure;
     double verifyBudget = 20;
     double verifyTolerance = 5;
     bool json = false;
@@ -243,6 +235,19 @@ void printRefinement(const RefineResult& r, const std::string& model)
                 r.loopPredictedMs, r.loopErrorPct);
 }
 
+// How --verify and --refine measure: the model's inputs and the measurement settings.
+void setMeasurement(BucketVerificationRequest& r, const TuneCliOptions& o)
+{
+    if (!o.in.inputs.empty())
+        r.inputs = parseInputSpecs(o.in.inputs);
+    r.bucketDim = o.in.bucketDim;
+    r.batchDim = o.in.batchDim;
+    r.threads = o.measure.threads;
+    r.clock = o.measure.profileClock();
+    r.device = o.measure.deviceKind();
+    r.budgetS = o.verifyBudget;
+}
+
 int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,
               const TuningRequest& tuning, LatencyStatistic stat)
 {
@@ -254,18 +259,11 @@ int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,
                     "(bucketlab.profile/1 JSON or CSV), not an analytic curve");
     if (!o.refinedProfile.empty())
         checkOutputPath(o.refinedProfile,
-                        OutputCheck{o.force, {o.latency, o.distribution, o.refine}});
+                        OutputCheck{o.force, {o.latency, o.traffic.source, o.refine}});
     const Profile start = readProfile(o.latency);
     BucketVerificationRequest settings;
     settings.model = o.refine;
-    if (!o.inputs.empty())
-        settings.inputs = parseInputSpecs(o.inputs);
-    settings.bucketDim = o.bucketDim;
-    settings.batchDim = o.batchDim;
-    settings.threads = o.threads;
-    settings.clock = o.clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
-    settings.device = parseDeviceKind(o.device);
-    settings.budgetS = o.verifyBudget;
+    setMeasurement(settings, o);
     RefineRequest request;
     request.tuning = tuning;
     request.statistic = stat;
@@ -304,17 +302,7 @@ Command addTuneCommand(CLI::App& app)
 {
     auto o = std::make_shared<TuneCliOptions>();
     auto* sub = app.add_subcommand("tune", commandSummary("tune"));
-    sub->add_option("--distribution", o->distribution,
-                    "Traffic: CSV/TSV/JSONL/text file or a synthetic spec "
-                    "(lognormal:mu=5,sigma=0.7,max=2048,n=100000,seed=1)")
-        ->required();
-    sub->add_option("--column", o->column, "CSV/TSV column of lengths");
-    sub->add_option("--field", o->field, "JSONL field of lengths");
-    sub->add_option("--vocab", o->vocab, "WordPiece vocab.txt to count tokens of texts");
-    sub->add_option("--text-columns", o->textColumns,
-                    "With --vocab: columns holding one text or a pair")
-        ->delimiter(',');
-    sub->add_flag("--lowercase", o->lowercase, "With --vocab: uncased model");
+    addTrafficOptions(sub, o->traffic, {});
     sub->add_option("--latency", o->latency,
                     "Latency per bucket length: a profile (bucketlab.profile/1 JSON or CSV "
                     "length,latency_ms) or linear:a,b / poly:c0,c1,c2 (ms)")
@@ -365,27 +353,9 @@ Command addTuneCommand(CLI::App& app)
     sub->add_option("--refined-profile", o->refinedProfile,
                     "With --refine: write the --latency profile with every refinement "
                     "measurement added (bucketlab.profile/1 JSON, in the profile's conditions)");
-    sub->add_flag("--force", o->force, "Replace --refined-profile if it exists");
-    sub->add_option("--inputs", o->inputs,
-                    "With --verify/--refine on a plain model: its inputs, "
-                    "name:dtype[:pad[:fill]],...");
-    sub->add_option("--bucket-dim", o->bucketDim,
-                    "With --verify/--refine on a plain model: length dim")
-        ->capture_default_str();
-    sub->add_option("--batch-dim", o->batchDim,
-                    "With --verify/--refine on a plain model: batch dim")
-        ->capture_default_str();
-    sub->add_option("--threads", o->threads, "With --verify/--refine: intra-op threads")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
-    sub->add_option("--device", o->device, "With --verify/--refine: auto, cpu, cuda or neuron")
-        ->capture_default_str();
-    sub->add_option("--clock", o->clock,
-                    "With --verify/--refine: wall (latency as a caller sees it) or cpu (the "
-                    "measuring thread's CPU time, which leaves out other processes on a busy "
-                    "machine; needs --threads 1)")
-        ->check(CLI::IsMember({"wall", "cpu"}))
-        ->capture_default_str();
+    addForceFlag(sub, o->force, "--refined-profile");
+    addModelInputOptions(sub, o->in, {"With --verify/--refine on a plain model: "});
+    addMeasureOptions(sub, o->measure, "With --verify/--refine: ");
     sub->add_option("--verify-budget", o->verifyBudget,
                     "With --verify/--refine: seconds per measuring run (--refine: each round's "
                     "and the final check's)")
@@ -393,7 +363,7 @@ Command addTuneCommand(CLI::App& app)
     sub->add_option("--verify-tolerance", o->verifyTolerance,
                     "With --verify/--refine: largest acceptable prediction error, in %")
         ->capture_default_str();
-    sub->add_flag("--json", o->json, "Print the result as JSON");
+    addJsonFlag(sub, o->json);
     sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible), the tuned "
                 "set refuses requests --current serves (without --allow-reject) or the "
                 "verified (or refined) prediction is off by more than the tolerance, 2 bad "
@@ -420,13 +390,7 @@ Command addTuneCommand(CLI::App& app)
                 if (!o->current.empty())
                     current = Boundaries::parse(o->current, Field::CurrentBoundaries);
                 const LatencyStatistic stat = parseLatencyStatistic(o->latencyStat);
-                DistributionOptions d;
-                d.column = o->column;
-                d.field = o->field;
-                d.vocab = o->vocab;
-                d.textColumns = o->textColumns;
-                d.lowercase = o->lowercase;
-                LengthHistogram histogram = loadDistribution(o->distribution, d);
+                LengthHistogram histogram = loadDistribution(o->traffic.source, o->traffic.read);
                 LatencyCurve curve = LatencyCurve::load(o->latency, stat);
                 const BucketEvaluator evaluator(std::move(histogram), std::move(curve), maxLength);
                 TuningRequest request;
@@ -434,9 +398,9 @@ Command addTuneCommand(CLI::App& app)
                 request.serveUpTo = serveUpTo;
                 request.current = current;
                 request.paretoMax = o->paretoMax;
-                request.distributionSource = o->distribution;
+                request.distributionSource = o->traffic.source;
                 const bool measures = !o->verify.empty() || !o->refine.empty();
-                if (measures && (o->verifyBudget <= 0 || o->threads < 1))
+                if (measures && (o->verifyBudget <= 0 || o->measure.threads < 1))
                     throw Error("--verify-budget must be positive and --threads at least 1");
                 if (!o->refine.empty())
                     return runRefine(*o, evaluator, request, stat);
@@ -453,14 +417,7 @@ Command addTuneCommand(CLI::App& app)
                 BucketVerificationRequest vr =
                     verificationRequestFor(report.evaluation, evaluator.curve());
                 vr.model = o->verify;
-                if (!o->inputs.empty())
-                    vr.inputs = parseInputSpecs(o->inputs);
-                vr.bucketDim = o->bucketDim;
-                vr.batchDim = o->batchDim;
-                vr.threads = o->threads;
-                vr.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
-                vr.device = parseDeviceKind(o->device);
-                vr.budgetS = o->verifyBudget;
+                setMeasurement(vr, *o);
                 const BucketVerification measured = measureWithTorch(vr, terminalJob());
                 const PredictionCheck check = checkPrediction(report.evaluation.stats.meanLatencyMs,
                                                               measured, o->verifyTolerance);

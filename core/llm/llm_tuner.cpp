@@ -16,6 +16,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace bucketlab {
 
@@ -386,14 +387,11 @@ std::vector<LlmPhaseOption> strictRuleFront(const LengthHistogram& required,
     return out;
 }
 
-LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& costs,
-                             const LlmTuneSettings& settings, const LlmBucketLists& current,
-                             const DecodeCalls* calls, const Job& job)
+namespace {
+
+// The settings' own checks, before any work.
+void checkTuneSettings(const LlmTuneSettings& settings, const LlmCosts& costs)
 {
-    const auto t0 = std::chrono::steady_clock::now();
-    LlmTuneResult r;
-    r.settings = settings;
-    const ServingLimits& limits = settings.limits;
     const int K = settings.totalBuckets;
     if (K < 2)
         throw Error(subject(Field::BucketCount) +
@@ -416,36 +414,12 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                     subject(Field::CteCompileCost) + " or " + subject(Field::TkgCompileCost));
     if (settings.maxBatchSets < 1)
         throw Error(subject(Field::BatchSetsMax) + " must be at least 1");
-    r.workload = deriveDecodeWorkload(traffic, limits);
+}
+
+// Every pair of a CTE and a TKG option within the bucket budget K.
+std::vector<Combination> combinations(const LlmTuneResult& r, int K)
+{
     const double N = double(r.workload.served);
-
-    auto stage = [&job](double from, double to) {
-        return job.sub(from, to);
-    };
-
-    // CTE: exact per count, the TTFT budget inside.
-    r.cteFront =
-        strictRuleFront(r.workload.cte, costs.cte, limits.maxContextLength, K - 1,
-                        ttft ? settings.ttftP99BudgetMs : 0.0, costs.cteCompile, stage(0.0, 0.3));
-
-    // TKG: exact per count (1-D), or batch x sequence grids.
-    r.batched = calls != nullptr;
-    GridSearch grid;
-    if (r.batched) {
-        if (!costs.tkgBatch.valid())
-            throw Error("batched decoding needs " + subject(Field::TkgBatchLatency));
-        r.calls = *calls;
-        const int64_t maxBatch = settings.maxBatch > 0 ? settings.maxBatch : calls->maxBatch();
-        const GridSearcher searcher(*calls, costs.tkgBatch, limits.seqLen, maxBatch,
-                                    costs.tkgCompile);
-        grid = searchGrid(searcher, K - 1, settings.maxBatchSets, stage(0.3, 0.9));
-        r.tkgOptions = grid.options;
-    } else {
-        r.tkgOptions = strictRuleFront(r.workload.tkg, costs.tkg, limits.seqLen, K - 1, 0.0,
-                                       costs.tkgCompile, stage(0.3, 0.9));
-    }
-
-    // Every combination within the bucket budget.
     std::vector<Combination> combos;
     for (size_t i = 0; i < r.cteFront.size(); ++i)
         for (size_t j = 0; j < r.tkgOptions.size(); ++j) {
@@ -456,31 +430,33 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
             combos.push_back({i, j, a.models + b.models, (a.sumMs + b.sumMs) / N,
                               a.compileS + b.compileS, a.memoryMiB + b.memoryMiB});
         }
-    auto listsOf = [&](const Combination& c) {
-        LlmBucketLists l;
-        l.cte = Boundaries::from(r.cteFront[c.cte].buckets, "the CTE tuner");
-        l.tkg = Boundaries::from(r.tkgOptions[c.tkg].buckets, "the TKG tuner");
-        if (!r.tkgOptions[c.tkg].batches.empty()) // empty: one-dimensional TKG buckets
-            l.batches = Boundaries::from(r.tkgOptions[c.tkg].batches, "the TKG batch tuner");
-        return l;
-    };
-    auto better = [](const Combination& a, const Combination& b) {
-        if (a.meanMs != b.meanMs)
-            return a.meanMs < b.meanMs;
-        if (a.models != b.models)
-            return a.models < b.models;
-        return a.compileS < b.compileS;
-    };
-    auto withinBudgets = [&](const Combination& c) {
-        return (settings.compileBudgetS <= 0 || c.compileS <= settings.compileBudgetS) &&
-               (settings.memoryBudgetMiB <= 0 || c.memoryMiB <= settings.memoryBudgetMiB);
-    };
-    const Combination* best = nullptr;
-    for (const auto& c : combos)
-        if (withinBudgets(c) && (!best || better(c, *best)))
-            best = &c;
+    return combos;
+}
 
-    // Pareto fronts: by models (no compile budget), and compile time against latency.
+LlmBucketLists listsOf(const LlmTuneResult& r, const Combination& c)
+{
+    LlmBucketLists l;
+    l.cte = Boundaries::from(r.cteFront[c.cte].buckets, "the CTE tuner");
+    l.tkg = Boundaries::from(r.tkgOptions[c.tkg].buckets, "the TKG tuner");
+    if (!r.tkgOptions[c.tkg].batches.empty()) // empty: one-dimensional TKG buckets
+        l.batches = Boundaries::from(r.tkgOptions[c.tkg].batches, "the TKG batch tuner");
+    return l;
+}
+
+// Lower mean latency first, then fewer models, then less compile time.
+bool better(const Combination& a, const Combination& b)
+{
+    if (a.meanMs != b.meanMs)
+        return a.meanMs < b.meanMs;
+    if (a.models != b.models)
+        return a.models < b.models;
+    return a.compileS < b.compileS;
+}
+
+// Pareto fronts: by models (no compile budget), and compile time against latency.
+void addParetoFronts(LlmTuneResult& r, const std::vector<Combination>& combos,
+                     const LlmCosts& costs, int K)
+{
     for (int t = 2; t <= K; ++t) {
         const Combination* b = nullptr;
         for (const auto& c : combos)
@@ -488,7 +464,7 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                 b = &c;
         if (b)
             r.paretoByModels.push_back({t, r.cteFront[b->cte].models, r.tkgOptions[b->tkg].models,
-                                        b->meanMs, b->compileS, b->memoryMiB, listsOf(*b)});
+                                        b->meanMs, b->compileS, b->memoryMiB, listsOf(r, *b)});
     }
     if (costs.cteCompile.known() || costs.tkgCompile.known()) {
         std::vector<const Combination*> byCompile;
@@ -503,11 +479,17 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                 bestMs = c->meanMs;
                 r.paretoByCompile.push_back({c->models, r.cteFront[c->cte].models,
                                              r.tkgOptions[c->tkg].models, c->meanMs, c->compileS,
-                                             c->memoryMiB, listsOf(*c)});
+                                             c->memoryMiB, listsOf(r, *c)});
             }
     }
+}
 
-    // Exactness.
+// Whether the optimum is proven, in words, and the lower bound of a grid search.
+void describeExactness(LlmTuneResult& r, const LlmTuneSettings& settings, const LlmCosts& costs,
+                       const GridSearch& grid)
+{
+    const int K = settings.totalBuckets;
+    const double N = double(r.workload.served);
     const bool lengthPriced =
         (settings.compileBudgetS > 0 || settings.memoryBudgetMiB > 0) &&
         !(costs.cteCompile.constantPerBucket() && costs.tkgCompile.constantPerBucket());
@@ -536,30 +518,39 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                     lb = std::min(lb, (a.sumMs + grid.lowerBound[ks - 1]) / N);
         r.lowerBoundMs = lb < kInf ? lb : 0.0;
     }
+}
 
-    if (!best) {
-        r.feasible = false;
-        if (r.cteFront.empty() && ttft) {
-            const int64_t q = r.workload.cte.quantile(0.99);
-            const int64_t smallest = std::min(q + 1, limits.maxContextLength);
-            r.infeasibleReason =
-                "no CTE buckets meet TTFT p99 <= " + formatMs(settings.ttftP99BudgetMs) +
-                ": the 99th-percentile prompt has " + std::to_string(q) +
-                " tokens, and the smallest bucket that serves it (" + std::to_string(smallest) +
-                ") takes " + formatMs(costs.cte.at(smallest)) +
-                (costs.cte.at(smallest) <= settings.ttftP99BudgetMs ? "; too few buckets to add it"
-                                                                    : "");
-        } else if (combos.empty())
-            r.infeasibleReason = "no CTE and TKG lists fit " + std::to_string(K) + " buckets";
-        else
-            r.infeasibleReason = "no lists within " + std::to_string(K) +
-                                 " buckets fit the compile-time or memory budget";
-    } else {
-        r.best = evaluateLlmBuckets(traffic, limits, costs, listsOf(*best), calls);
-        r.predictedMs = best->meanMs;
+// Why no lists were found.
+std::string infeasibleReason(const LlmTuneResult& r, const LlmTuneSettings& settings,
+                             const LlmCosts& costs, bool combosEmpty)
+{
+    const ServingLimits& limits = settings.limits;
+    const int K = settings.totalBuckets;
+    const bool ttft = settings.objective == LlmObjective::MeanRequestTtftP99;
+    if (r.cteFront.empty() && ttft) {
+        const int64_t q = r.workload.cte.quantile(0.99);
+        const int64_t smallest = std::min(q + 1, limits.maxContextLength);
+        return "no CTE buckets meet TTFT p99 <= " + formatMs(settings.ttftP99BudgetMs) +
+               ": the 99th-percentile prompt has " + std::to_string(q) +
+               " tokens, and the smallest bucket that serves it (" + std::to_string(smallest) +
+               ") takes " + formatMs(costs.cte.at(smallest)) +
+               (costs.cte.at(smallest) <= settings.ttftP99BudgetMs ? "; too few buckets to add it"
+                                                                   : "");
     }
+    if (combosEmpty)
+        return "no CTE and TKG lists fit " + std::to_string(K) + " buckets";
+    return "no lists within " + std::to_string(K) +
+           " buckets fit the compile-time or memory budget";
+}
 
-    // Baselines.
+// The lists the tuned ones are compared with: the current ones (if any), NxD's default,
+// powers of two and, with a tuned result, equal mass at its bucket counts.
+std::vector<std::pair<std::string, LlmBucketLists>>
+baselineLists(const LlmTuneResult& r, const LlmTuneSettings& settings,
+              const LlmBucketLists& current, const DecodeCalls* calls,
+              const std::optional<LlmBucketLists>& tuned)
+{
+    const ServingLimits& limits = settings.limits;
     const auto nxdDefault = [](int64_t largest) {
         return Boundaries::from(nxdGenerateBuckets(kNxdDefaultMinBucket, largest),
                                 "NxD's generate_buckets");
@@ -593,19 +584,30 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                 Boundaries::from(powersOfTwoCovering(0, maxBatch), "the powers-of-two baseline");
         }
         sets.emplace_back("powers_of_two", p);
-        if (best) {
-            const LlmBucketLists tuned = listsOf(*best);
+        if (tuned) {
             LlmBucketLists e;
             e.cte = Boundaries::from(
-                equalMassStrict(r.workload.cte, int(tuned.cte.size()), limits.maxContextLength),
+                equalMassStrict(r.workload.cte, int(tuned->cte.size()), limits.maxContextLength),
                 "the equal-mass baseline");
             e.tkg = Boundaries::from(
-                equalMassStrict(r.workload.tkg, int(tuned.tkg.size()), limits.seqLen),
+                equalMassStrict(r.workload.tkg, int(tuned->tkg.size()), limits.seqLen),
                 "the equal-mass baseline");
-            e.batches = tuned.batches;
+            e.batches = tuned->batches;
             sets.emplace_back("equal_mass", e);
         }
     }
+    return sets;
+}
+
+// Each baseline evaluated, beside the best tuned figure with at most its number of models.
+void priceBaselines(LlmTuneResult& r, std::vector<std::pair<std::string, LlmBucketLists>>& sets,
+                    const std::vector<Combination>& combos, const RequestTraffic& traffic,
+                    const LlmCosts& costs, const LlmTuneSettings& settings,
+                    const DecodeCalls* calls)
+{
+    const ServingLimits& limits = settings.limits;
+    const int K = settings.totalBuckets;
+    const bool ttft = settings.objective == LlmObjective::MeanRequestTtftP99;
     for (auto& [name, lists] : sets) {
         LlmBaseline b;
         b.name = name;
@@ -627,8 +629,12 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                       std::to_string(K);
         r.baselines.push_back(std::move(b));
     }
+}
 
-    // Notes.
+// What the figures rest on: requests left out or cut, curve adjustments, unused and
+// extrapolated buckets.
+void addNotes(LlmTuneResult& r, const LlmCosts& costs, const ServingLimits& limits, bool tuned)
+{
     if (r.workload.rejected > 0)
         r.notes.push_back(
             std::to_string(r.workload.rejected) + " of " + std::to_string(r.workload.requests) +
@@ -644,7 +650,7 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                               " bucket (" + formatMs(a.measuredMs) + ") is slower than the " +
                               std::to_string(a.cheaperLength) + " bucket; the curve uses " +
                               formatMs(a.usedMs));
-    if (best) {
+    if (tuned) {
         // A largest bucket nobody uses is the price of serving every allowed length.
         const std::pair<const char*, const std::vector<PhaseBucketStats>*> phases[] = {
             {"CTE", &r.best.cte}, {"TKG", &r.best.tkg}};
@@ -672,6 +678,74 @@ LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& cost
                 break;
             }
     }
+}
+
+} // namespace
+
+LlmTuneResult tuneLlmBuckets(const RequestTraffic& traffic, const LlmCosts& costs,
+                             const LlmTuneSettings& settings, const LlmBucketLists& current,
+                             const DecodeCalls* calls, const Job& job)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    LlmTuneResult r;
+    r.settings = settings;
+    const ServingLimits& limits = settings.limits;
+    const int K = settings.totalBuckets;
+    checkTuneSettings(settings, costs);
+    const bool ttft = settings.objective == LlmObjective::MeanRequestTtftP99;
+    r.workload = deriveDecodeWorkload(traffic, limits);
+
+    auto stage = [&job](double from, double to) {
+        return job.sub(from, to);
+    };
+
+    // CTE: exact per count, the TTFT budget inside.
+    r.cteFront =
+        strictRuleFront(r.workload.cte, costs.cte, limits.maxContextLength, K - 1,
+                        ttft ? settings.ttftP99BudgetMs : 0.0, costs.cteCompile, stage(0.0, 0.3));
+
+    // TKG: exact per count (1-D), or batch x sequence grids.
+    r.batched = calls != nullptr;
+    GridSearch grid;
+    if (r.batched) {
+        if (!costs.tkgBatch.valid())
+            throw Error("batched decoding needs " + subject(Field::TkgBatchLatency));
+        r.calls = *calls;
+        const int64_t maxBatch = settings.maxBatch > 0 ? settings.maxBatch : calls->maxBatch();
+        const GridSearcher searcher(*calls, costs.tkgBatch, limits.seqLen, maxBatch,
+                                    costs.tkgCompile);
+        grid = searchGrid(searcher, K - 1, settings.maxBatchSets, stage(0.3, 0.9));
+        r.tkgOptions = grid.options;
+    } else {
+        r.tkgOptions = strictRuleFront(r.workload.tkg, costs.tkg, limits.seqLen, K - 1, 0.0,
+                                       costs.tkgCompile, stage(0.3, 0.9));
+    }
+
+    // Every combination within the bucket budget, and the best within the budgets.
+    const std::vector<Combination> combos = combinations(r, K);
+    auto withinBudgets = [&](const Combination& c) {
+        return (settings.compileBudgetS <= 0 || c.compileS <= settings.compileBudgetS) &&
+               (settings.memoryBudgetMiB <= 0 || c.memoryMiB <= settings.memoryBudgetMiB);
+    };
+    const Combination* best = nullptr;
+    for (const auto& c : combos)
+        if (withinBudgets(c) && (!best || better(c, *best)))
+            best = &c;
+
+    addParetoFronts(r, combos, costs, K);
+    describeExactness(r, settings, costs, grid);
+    std::optional<LlmBucketLists> tuned;
+    if (!best) {
+        r.feasible = false;
+        r.infeasibleReason = infeasibleReason(r, settings, costs, combos.empty());
+    } else {
+        tuned = listsOf(r, *best);
+        r.best = evaluateLlmBuckets(traffic, limits, costs, *tuned, calls);
+        r.predictedMs = best->meanMs;
+    }
+    auto sets = baselineLists(r, settings, current, calls, tuned);
+    priceBaselines(r, sets, combos, traffic, costs, settings, calls);
+    addNotes(r, costs, limits, best != nullptr);
     r.solveMs =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     job.report(1.0, "tuned");

@@ -1,5 +1,6 @@
 #include "core/report/html_report.h"
 #include "core/util/format.h"
+#include "core/util/text_template.h"
 
 #include "core/report/run_comparison.h"
 #include "core/report/svg_chart.h"
@@ -11,189 +12,7 @@
 namespace bucketlab {
 namespace {
 
-// The stylesheet: every colour is a variable so the dark scheme and print only swap values.
-// System fonts only (nothing to download); tabular figures so columns of numbers align.
-const char* kStyle = R"css(
-:root {
-  color-scheme: light dark;
-  --bg: #ffffff; --fg: #1b2130; --muted: #5d6677; --border: #dfe3ea; --panel: #f5f7fa;
-  --accent: #1f5fbf; --current: #c4520f; --current-soft: rgba(222, 104, 32, 0.50);
-  --tuned: #1f62d1; --tuned-soft: rgba(40, 110, 230, 0.42); --traffic: #98a6bb;
-  --rejected: #d4d8df; --grid: #eceff4; --axis: #7b8495; --knee: #7c3aed;
-  --good: #11773a; --good-bg: #e7f6ec; --bad: #b42318; --bad-bg: #fdecea;
-  --none: #7a5a00; --none-bg: #fdf6e3;
-  --run-a: #007a5e; --run-a-soft: rgba(0, 158, 115, 0.22); --run-b: #b4407e;
-}
-@media (prefers-color-scheme: dark) {
-  :root {
-    --bg: #11151d; --fg: #e4e8ef; --muted: #9aa4b5; --border: #2b3341; --panel: #19202b;
-    --accent: #7fb0ff; --current: #f59a5b; --current-soft: rgba(245, 154, 91, 0.50);
-    --tuned: #77a9ff; --tuned-soft: rgba(119, 169, 255, 0.62); --traffic: #75839a;
-    --rejected: #3a4250; --grid: #222a36; --axis: #7d889b; --knee: #b794f6;
-    --good: #5fd38d; --good-bg: #12301f; --bad: #ff8a80; --bad-bg: #3a1a18;
-    --none: #e8c46a; --none-bg: #322a14;
-    --run-a: #3fcf9f; --run-a-soft: rgba(63, 207, 159, 0.22); --run-b: #f08cc4;
-  }
-}
-* { box-sizing: border-box; }
-html { background: var(--bg); }
-body {
-  margin: 0 auto; max-width: 1080px; padding: 40px 44px 56px; color: var(--fg);
-  background: var(--bg); font: 15px/1.55 system-ui, -apple-system, "Segoe UI", Roboto,
-  "Helvetica Neue", "Noto Sans", "Liberation Sans", "DejaVu Sans", Arial, sans-serif;
-  font-variant-numeric: tabular-nums;
-}
-header { border-bottom: 1px solid var(--border); padding-bottom: 14px; margin-bottom: 22px; }
-.eyebrow { color: var(--muted); font-size: 12px; letter-spacing: .08em; text-transform: uppercase;
-  font-weight: 600; }
-h1 { font-size: 28px; line-height: 1.25; margin: 4px 0 6px; letter-spacing: -0.01em; }
-h2 { font-size: 19px; margin: 38px 0 10px; padding-top: 6px; letter-spacing: -0.005em; }
-h3 { font-size: 15px; margin: 22px 0 8px; }
-p { margin: 8px 0; }
-a { color: var(--accent); }
-.sub { color: var(--muted); margin: 0; }
-code, .mono { font-family: ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono",
-  "Liberation Mono", Menlo, Consolas, monospace; font-size: 0.9em; }
-.summary { background: var(--panel); border: 1px solid var(--border);
-  border-left: 5px solid var(--tuned); border-radius: 8px; padding: 16px 20px; margin: 0 0 18px; }
-.summary .headline { font-size: 19px; line-height: 1.45; font-weight: 600; margin: 0; }
-.summary .headline.refuses { color: var(--bad); }
-.summary .caveat { color: var(--muted); margin: 8px 0 0; font-size: 14px; }
-.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 0 0 8px; }
-.card { border: 1px solid var(--border); border-radius: 8px; padding: 10px 14px; }
-.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
-  letter-spacing: .06em; font-weight: 600; }
-.card .value { font-size: 17px; font-weight: 600; margin-top: 2px; white-space: nowrap; }
-.card .delta { font-size: 13px; margin-top: 1px; }
-.better { color: var(--good); } .worse { color: var(--bad); } .same { color: var(--muted); }
-.legend-inline { display: inline-block; width: 10px; height: 10px; border-radius: 2px;
-  margin-right: 5px; vertical-align: baseline; }
-.sw-current { background: var(--current); } .sw-tuned { background: var(--tuned); }
-figure { margin: 14px 0 6px; break-inside: avoid; page-break-inside: avoid; }
-figcaption { color: var(--muted); font-size: 13.5px; margin-top: 4px; }
-.panel-title { font-size: 13.5px; font-weight: 600; margin: 10px 0 0; }
-svg.chart { display: block; width: 100%; height: auto; overflow: visible; }
-svg.chart text { fill: var(--fg); font-size: 11px; font-family: inherit; }
-svg.chart .tick { fill: var(--muted); }
-svg.chart .axis-label { fill: var(--muted); font-size: 12px; }
-svg.chart .grid line { stroke: var(--grid); stroke-width: 1; }
-svg.chart .axis line { stroke: var(--axis); stroke-width: 1; }
-.bar-requests, .bar-real { fill: var(--traffic); }
-.pad-current { fill: var(--current-soft); } .pad-tuned { fill: var(--tuned-soft); }
-.bar-rejected { fill: var(--rejected); }
-.marker-current line { stroke: var(--current); stroke-width: 1.6; stroke-dasharray: 6 4; }
-.marker-both line { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; }
-.line-both { stroke: var(--fg); stroke-width: 1.6; stroke-dasharray: 2 3; fill: none; }
-.marker-tuned line { stroke: var(--tuned); stroke-width: 1.6; }
-/* svg.chart text sets the default fill; these must be at least as specific. */
-svg.chart .marker-current text { fill: var(--current); font-weight: 600; }
-svg.chart .marker-both text { fill: var(--fg); font-weight: 600; }
-svg.chart .marker-tuned text { fill: var(--tuned); font-weight: 600; }
-.line-current { stroke: var(--current); stroke-width: 2; stroke-dasharray: 6 4; fill: none; }
-.line-tuned { stroke: var(--tuned); stroke-width: 2; fill: none; }
-.swatch-requests { fill: var(--traffic); } .swatch-rejected { fill: var(--rejected); }
-.curve { fill: none; stroke: var(--fg); stroke-width: 2; }
-.curve-extrapolated { fill: none; stroke: var(--fg); stroke-width: 2; stroke-dasharray: 3 4; }
-.measured { fill: var(--bg); stroke: var(--fg); stroke-width: 1.5; }
-.point-current { fill: var(--current); stroke: var(--bg); stroke-width: 1.5; }
-.ring-current { fill: none; stroke: var(--current); stroke-width: 2.2; }
-.legend .ring-current { fill: none; }
-.point-tuned { fill: var(--tuned); stroke: var(--bg); stroke-width: 1.5; }
-.front { fill: none; stroke: var(--muted); stroke-width: 1.8; }
-.front-point { fill: var(--muted); }
-.knee { fill: none; stroke: var(--knee); stroke-width: 2.2; }
-svg.chart .label-knee { fill: var(--knee); font-weight: 600; }
-svg.chart .label-current { fill: var(--current); font-weight: 600; }
-svg.chart .label-tuned { fill: var(--tuned); font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 4px; font-size: 14px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--border); text-align: right;
-  vertical-align: top; white-space: nowrap; }
-td.l, td.hash { white-space: normal; }
-th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase;
-  letter-spacing: .04em; border-bottom-width: 2px; white-space: nowrap; }
-td.l, th.l { text-align: left; }
-table.llm-lists th { text-transform: none; white-space: normal; }
-table.llm-lists td.l { min-width: 120px; }
-pre.config { background: var(--panel); border: 1px solid var(--border); padding: 10px 12px;
-  overflow-x: auto; font-size: 13px; }
-tr.total td { font-weight: 600; border-top: 2px solid var(--border); }
-tr.highlight td { background: var(--panel); font-weight: 600; }
-.table-note { color: var(--muted); font-size: 13px; margin: 2px 0 0; }
-/* Run A and run B (report --compare): bluish green and reddish purple (Okabe-Ito), apart
-   from the current (orange) and tuned (blue) sets' colours. */
-.run-a-area, .swatch-run-a { fill: var(--run-a-soft); }
-.swatch-run-a { stroke: var(--run-a); stroke-width: 1.5; }
-.run-a-line { fill: none; stroke: var(--run-a); stroke-width: 1.6; }
-.run-b-line { fill: none; stroke: var(--run-b); stroke-width: 2.2; }
-.run-a-curve { fill: none; stroke: var(--run-a); stroke-width: 2.2; }
-.run-b-curve { fill: none; stroke: var(--run-b); stroke-width: 2.2; stroke-dasharray: 7 3; }
-.run-a-curve.extrapolated, .run-b-curve.extrapolated { stroke-dasharray: 2 4; }
-.run-a-measured { fill: var(--bg); stroke: var(--run-a); stroke-width: 1.8; }
-.run-b-measured { fill: var(--bg); stroke: var(--run-b); stroke-width: 1.8; }
-.sw-run-a { background: var(--run-a); } .sw-run-b { background: var(--run-b); }
-table.runs { font-size: 13px; }
-table.runs th, table.runs td { padding: 5px 6px; }
-table.runs td.l { min-width: 170px; }
-table.runs th.group { text-align: center; border-bottom-width: 1px; }
-table.runs .diff { color: var(--muted); }
-table.runs .best { color: var(--fg); }
-.verdict { font-weight: 600; margin: 10px 0; }
-.two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
-.badge { display: inline-block; font-size: 12px; font-weight: 700; letter-spacing: .04em;
-  text-transform: uppercase; border-radius: 999px; padding: 2px 10px; margin-right: 8px;
-  vertical-align: 1px; }
-.badge.ok { color: var(--good); background: var(--good-bg); }
-.badge.bad { color: var(--bad); background: var(--bad-bg); }
-.badge.none { color: var(--none); background: var(--none-bg); }
-.check { border: 1px solid var(--border); border-radius: 8px; padding: 12px 16px; margin: 10px 0; }
-.check h3 { margin: 0 0 6px; }
-.check ul { margin: 6px 0 0; padding-left: 20px; }
-.check li { margin: 3px 0; }
-dl.env { display: grid; grid-template-columns: 160px 1fr; gap: 4px 16px; margin: 8px 0; }
-dl.env dt { color: var(--muted); }
-dl.env dd { margin: 0; overflow-wrap: anywhere; }
-td.hash { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace;
-  font-size: 12px; overflow-wrap: anywhere; text-align: left; min-width: 250px; }
-td.l code { overflow-wrap: anywhere; }
-ul.notes { padding-left: 20px; }
-footer { margin-top: 44px; padding-top: 12px; border-top: 1px solid var(--border);
-  color: var(--muted); font-size: 13px; }
-@media (max-width: 760px) {
-  body { padding: 20px 16px; }
-  .cards { grid-template-columns: repeat(2, 1fr); }
-  .two { grid-template-columns: 1fr; }
-}
-@media print {
-  :root {
-    --bg: #ffffff; --fg: #000000; --muted: #4a5160; --border: #c9ced8; --panel: #f3f5f8;
-    --current: #b4490a; --current-soft: rgba(222, 104, 32, 0.45); --tuned: #1a56c0;
-    --tuned-soft: rgba(40, 110, 230, 0.38); --traffic: #8d9bb0; --rejected: #d8dbe1;
-    --grid: #e6e9ef; --axis: #6b7384; --knee: #6d28d9; --good: #0d6630; --good-bg: #e4f4ea;
-    --bad: #a61b10; --bad-bg: #fbe8e6; --none: #6a4e00; --none-bg: #fbf3dc;
-    --run-a: #006b52; --run-a-soft: rgba(0, 158, 115, 0.20); --run-b: #a0336f;
-  }
-  @page { margin: 14mm 12mm; }
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  table, .check, .cards, .summary { break-inside: avoid; page-break-inside: avoid; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-)css";
-
 constexpr int kChartWidth = 1000;
-
-std::string esc(const std::string& s)
-{
-    return escapeHtml(s);
-}
-
-std::string list(const std::vector<int64_t>& v)
-{
-    std::string out;
-    for (auto b : v)
-        out += (out.empty() ? "" : ", ") + std::to_string(b);
-    return out;
-}
 
 std::string integer(int64_t v)
 {
@@ -328,7 +147,8 @@ std::string offChartNote(const BoundaryComparison& c)
             if (double(v) > xMax)
                 beyond.push_back(v);
         if (!beyond.empty())
-            parts += std::string(parts.empty() ? "" : "; ") + set + " " + list(beyond);
+            parts +=
+                std::string(parts.empty() ? "" : "; ") + set + " " + formatLengths(beyond, ", ");
     }
     return parts.empty() ? ""
                          : " Buckets beyond the longest request lie to the right of the chart and "
@@ -486,13 +306,13 @@ std::string computeCharts(const BoundaryComparison& c)
     std::string s;
     s += "<p class=\"panel-title\"><span class=\"legend-inline sw-current\"></span>Current "
          "boundaries " +
-         esc(list(c.current.boundaries)) + " — padding " + pct(c.current.stats.wastePct) +
-         " of computed tokens</p>";
+         escapeHtml(formatLengths(c.current.boundaries, ", ")) + " — padding " +
+         pct(c.current.stats.wastePct) + " of computed tokens</p>";
     s += computeChart(c, c.current.boundaries, "current", top, scale, bins, anyRejected);
     s += "<p class=\"panel-title\"><span class=\"legend-inline sw-tuned\"></span>Tuned "
          "boundaries " +
-         esc(list(c.tuned.boundaries)) + " — padding " + pct(c.tuned.stats.wastePct) +
-         " of computed tokens</p>";
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + " — padding " +
+         pct(c.tuned.stats.wastePct) + " of computed tokens</p>";
     s += computeChart(c, c.tuned.boundaries, "tuned", top, scale, bins, anyRejected);
     return s;
 }
@@ -566,7 +386,8 @@ std::string paretoChart(const BoundaryComparison& c)
     for (const auto& p : front)
         if (p.solution.feasible) {
             chart.addPoint(double(p.buckets), p.evaluation.stats.meanLatencyMs, 3.5, "front-point",
-                           std::to_string(p.buckets) + " buckets (" + list(p.solution.boundaries) +
+                           std::to_string(p.buckets) + " buckets (" +
+                               formatLengths(p.solution.boundaries, ", ") +
                                "): " + ms(p.evaluation.stats.meanLatencyMs));
             if (p.knee) {
                 chart.addPoint(double(p.buckets), p.evaluation.stats.meanLatencyMs, 9, "knee");
@@ -702,7 +523,7 @@ std::string bucketTable(const Evaluation& e, const std::string& id)
     if (extrapolated)
         notes += "* latency extrapolated beyond the measured lengths. ";
     if (!notes.empty())
-        s += "<p class=\"table-note\">" + esc(notes) + "</p>";
+        s += "<p class=\"table-note\">" + escapeHtml(notes) + "</p>";
     return s;
 }
 
@@ -728,13 +549,14 @@ std::string baselinesTable(const BoundaryComparison& c)
                          const std::string& note) {
         const double gainMs = e.stats.meanLatencyMs - tuned.meanLatencyMs;
         const double gainPct = e.stats.meanLatencyMs > 0 ? 100 * gainMs / e.stats.meanLatencyMs : 0;
-        s += std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
-             esc(name) +
-             (note.empty() ? "" : "<br><span class=\"table-note\">" + esc(note) + "</span>") +
-             "</td><td class=\"l\">" + esc(list(e.boundaries)) + "</td><td>" +
-             ms(e.stats.meanLatencyMs) + "</td><td>" + ms(e.stats.p99LatencyMs) + "</td><td>" +
-             pct(e.stats.wastePct) + "</td><td>" + pct(e.stats.rejectedPct) + "</td><td>" +
-             (highlight ? "—" : versus(gainMs, gainPct)) + "</td></tr>";
+        s +=
+            std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
+            escapeHtml(name) +
+            (note.empty() ? "" : "<br><span class=\"table-note\">" + escapeHtml(note) + "</span>") +
+            "</td><td class=\"l\">" + escapeHtml(formatLengths(e.boundaries, ", ")) + "</td><td>" +
+            ms(e.stats.meanLatencyMs) + "</td><td>" + ms(e.stats.p99LatencyMs) + "</td><td>" +
+            pct(e.stats.wastePct) + "</td><td>" + pct(e.stats.rejectedPct) + "</td><td>" +
+            (highlight ? "—" : versus(gainMs, gainPct)) + "</td></tr>";
     };
     row("Tuned", c.tuned, true, "");
     if (!c.tunedHere && c.tuning.solution.feasible &&
@@ -758,9 +580,10 @@ std::string paretoTable(const BoundaryComparison& c)
         const bool isTuned = p.solution.boundaries == c.tuned.boundaries;
         s += std::string(p.knee || isTuned ? "<tr class=\"highlight\">" : "<tr>") + "<td>" +
              std::to_string(p.buckets) + "</td><td class=\"l\">" +
-             esc(list(p.solution.boundaries)) + "</td><td>" + ms(p.evaluation.stats.meanLatencyMs) +
-             "</td><td>" + ms(p.evaluation.stats.p99LatencyMs) + "</td><td>" +
-             pct(p.evaluation.stats.wastePct) + "</td><td class=\"l\">" +
+             escapeHtml(formatLengths(p.solution.boundaries, ", ")) + "</td><td>" +
+             ms(p.evaluation.stats.meanLatencyMs) + "</td><td>" +
+             ms(p.evaluation.stats.p99LatencyMs) + "</td><td>" + pct(p.evaluation.stats.wastePct) +
+             "</td><td class=\"l\">" +
              (p.knee    ? std::string("knee") + (isTuned ? ", tuned" : "")
               : isTuned ? "tuned"
                         : "") +
@@ -776,7 +599,7 @@ std::string kernelSection(const BoundaryReport& r)
     if (r.kernelChecks.empty()) {
         s += "<div class=\"check\"><h3><span class=\"badge none\">not run</span>No kernel "
              "validation was run</h3><p>" +
-             esc(r.kernelChecksNotRun) + "</p></div>";
+             escapeHtml(r.kernelChecksNotRun) + "</p></div>";
         return s;
     }
     for (const auto& k : r.kernelChecks) {
@@ -784,26 +607,28 @@ std::string kernelSection(const BoundaryReport& r)
              std::string(k.ok ? "<span class=\"badge ok\">clean</span>"
                               : "<span class=\"badge bad\">" + std::to_string(k.defects.size()) +
                                     (k.defects.size() == 1 ? " defect" : " defects") + "</span>") +
-             esc(k.title) + "</h3>";
-        s += "<p>" + esc(k.subject) + "</p>";
+             escapeHtml(k.title) + "</h3>";
+        s += "<p>" + escapeHtml(k.subject) + "</p>";
         std::string batches;
         for (auto b : k.batchSizes)
             batches += (batches.empty() ? "" : ", ") + std::to_string(b);
         s += "<p class=\"table-note\">Run at every length 1–" + integer(k.maxLength) +
-             " and batch sizes " + esc(batches) + ": " + integer(k.calls) + " calls in " +
+             " and batch sizes " + escapeHtml(batches) + ": " + integer(k.calls) + " calls in " +
              formatNumber(k.seconds, 2) + " s. Buckets found by running it: " +
-             esc(k.inferredBoundaries.empty() ? std::string("none") : list(k.inferredBoundaries)) +
+             escapeHtml(k.inferredBoundaries.empty() ? std::string("none")
+                                                     : formatLengths(k.inferredBoundaries, ", ")) +
              ".</p>";
         if (!k.defects.empty()) {
             s += "<ul>";
             for (const auto& d : k.defects)
-                s += "<li><code>" + esc(d.kind) + "</code> " + esc(d.message) + "</li>";
+                s += "<li><code>" + escapeHtml(d.kind) + "</code> " + escapeHtml(d.message) +
+                     "</li>";
             s += "</ul>";
         }
         if (!k.notes.empty()) {
             s += "<ul class=\"table-note\">";
             for (const auto& n : k.notes)
-                s += "<li>" + esc(n) + "</li>";
+                s += "<li>" + escapeHtml(n) + "</li>";
             s += "</ul>";
         }
         s += "</div>";
@@ -816,7 +641,7 @@ std::string environmentSection(const ReportEnvironment& env)
     std::string s = "<dl class=\"env\">";
     const auto item = [&](const char* name, const std::string& value, bool mono = false) {
         s += "<dt>" + std::string(name) + "</dt><dd>" + (mono ? "<code>" : "") +
-             esc(value.empty() ? std::string("unknown") : value) + (mono ? "</code>" : "") +
+             escapeHtml(value.empty() ? std::string("unknown") : value) + (mono ? "</code>" : "") +
              "</dd>";
     };
     item("BucketLab", env.bucketlabVersion);
@@ -839,9 +664,9 @@ std::string environmentSection(const ReportEnvironment& env)
     s += "<table><thead><tr><th class=\"l\">Input</th><th class=\"l\">File or spec</th>"
          "<th>Size</th><th class=\"l\">SHA-256</th></tr></thead><tbody>";
     for (const auto& in : env.inputs)
-        s += "<tr><td class=\"l\">" + esc(in.role) + "</td><td class=\"l\"><code>" + esc(in.path) +
-             "</code></td><td>" + (in.isFile ? fileSize(in.bytes) : "spec") +
-             "</td><td class=\"hash\">" + (in.isFile ? esc(in.sha256) : "—") + "</td></tr>";
+        s += "<tr><td class=\"l\">" + escapeHtml(in.role) + "</td><td class=\"l\"><code>" +
+             escapeHtml(in.path) + "</code></td><td>" + (in.isFile ? fileSize(in.bytes) : "spec") +
+             "</td><td class=\"hash\">" + (in.isFile ? escapeHtml(in.sha256) : "—") + "</td></tr>";
     s += "</tbody></table>";
     return s;
 }
@@ -1027,13 +852,13 @@ std::string runsInputsTable(const RunComparison& rc)
         s += "<tr><td class=\"l\"><span class=\"legend-inline sw-run-" +
              std::string(name[0] == 'A' ? "a" : "b") + "\"></span>" + name +
              (r.project.empty() ? std::string()
-                                : "<br><span class=\"table-note\">project <code>" + esc(r.project) +
-                                      "</code></span>") +
-             "</td><td class=\"l\"><code>" + esc(r.traffic) + "</code>" +
+                                : "<br><span class=\"table-note\">project <code>" +
+                                      escapeHtml(r.project) + "</code></span>") +
+             "</td><td class=\"l\"><code>" + escapeHtml(r.traffic) + "</code>" +
              (sameT ? " <span class=\"table-note\">(run A's)</span>" : "") + "</td><td>" +
              integer(r.requests) + "</td><td>" + integer(r.shortest) + "–" + integer(r.longest) +
              "</td><td>" + formatNumber(r.meanLength, 1) + "</td><td class=\"l\"><code>" +
-             esc(r.latency) + "</code>" +
+             escapeHtml(r.latency) + "</code>" +
              (sameL ? " <span class=\"table-note\">(run A's)</span>" : "") + "</td></tr>";
     };
     row("A", rc.a, false, false);
@@ -1062,11 +887,12 @@ std::string runsSetsTable(const RunComparison& rc)
                        ? "<strong class=\"best\">" + text + " ★</strong>"
                        : text;
         };
-        std::string what = list(p.a.boundaries);
+        std::string what = formatLengths(p.a.boundaries, ", ");
         if (!p.note.empty())
             what += " · " + p.note;
         s += std::string(highlight ? "<tr class=\"highlight\">" : "<tr>") + "<td class=\"l\">" +
-             esc(p.name) + "<br><span class=\"table-note\">" + esc(what) + "</span></td>";
+             escapeHtml(p.name) + "<br><span class=\"table-note\">" + escapeHtml(what) +
+             "</span></td>";
         s += "<td>" + best(false, ms(a.meanLatencyMs)) + "</td><td>" +
              best(true, ms(b.meanLatencyMs)) + "</td><td class=\"diff\">" +
              signedMs(b.meanLatencyMs - a.meanLatencyMs) + "</td>";
@@ -1109,7 +935,7 @@ std::string runsSection(const BoundaryReport& r, int firstFigure)
          what +
          (rc.b.project.empty()
               ? std::string()
-              : " from project <code>" + esc(shortSourceName(rc.b.project)) + "</code>") +
+              : " from project <code>" + escapeHtml(shortSourceName(rc.b.project)) + "</code>") +
          ". Every set is priced on both, including the optimum for run B and run B's own "
          "sets, so the table shows whether boundaries tuned on A hold on B.</p>";
     s += runsInputsTable(rc);
@@ -1124,11 +950,11 @@ std::string runsSection(const BoundaryReport& r, int firstFigure)
          (rc.sameLatency ? "; both runs have the same latency curve" : "") +
          ". Circles are measured points.</figcaption></figure>\n";
     s += runsSetsTable(rc);
-    s += "<p class=\"verdict\">" + esc(describeRunComparison(rc)) + "</p>";
+    s += "<p class=\"verdict\">" + escapeHtml(describeRunComparison(rc)) + "</p>";
     if (!rc.notes.empty()) {
         s += "<ul class=\"notes\">";
         for (const auto& n : rc.notes)
-            s += "<li>" + esc(n) + "</li>";
+            s += "<li>" + escapeHtml(n) + "</li>";
         s += "</ul>";
     }
     return s;
@@ -1146,42 +972,43 @@ std::string renderHtmlReport(const BoundaryReport& r)
     h.reserve(1 << 20);
     h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-    h += "<meta name=\"generator\" content=\"" + esc(r.environment.bucketlabVersion) + "\">\n";
-    h += "<title>Bucket report: " + esc(list(c.current.boundaries)) + " → " +
-         esc(list(c.tuned.boundaries)) + "</title>\n<style>" + kStyle +
-         "</style>\n</head>\n<body>\n";
+    h += "<meta name=\"generator\" content=\"" + escapeHtml(r.environment.bucketlabVersion) +
+         "\">\n";
+    h += "<title>Bucket report: " + escapeHtml(formatLengths(c.current.boundaries, ", ")) + " → " +
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</title>\n<style>\n" +
+         reportStylesheet() + "</style>\n</head>\n<body>\n";
 
     h += "<header><div class=\"eyebrow\">BucketLab bucket report</div>";
-    h += "<h1>Buckets " + esc(list(c.current.boundaries)) + " → " + esc(list(c.tuned.boundaries)) +
-         "</h1>";
-    h += "<p class=\"sub\">Traffic <code>" + esc(source) + "</code> · latency <code>" +
-         esc(c.curve.describe()) + "</code>" +
-         (r.runs ? " · compared with run B <code>" + esc(runBName(*r.runs)) + "</code>"
+    h += "<h1>Buckets " + escapeHtml(formatLengths(c.current.boundaries, ", ")) + " → " +
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</h1>";
+    h += "<p class=\"sub\">Traffic <code>" + escapeHtml(source) + "</code> · latency <code>" +
+         escapeHtml(c.curve.describe()) + "</code>" +
+         (r.runs ? " · compared with run B <code>" + escapeHtml(runBName(*r.runs)) + "</code>"
                  : std::string()) +
-         " · " + esc(r.environment.createdAt) + "</p></header>\n";
+         " · " + escapeHtml(r.environment.createdAt) + "</p></header>\n";
 
-    h += summary.refuses
-             ? "<section class=\"summary\"><p class=\"headline refuses\"><span "
-               "class=\"badge bad\">served range shrinks</span> " +
-                   esc(summary.sentence) + "</p>"
-             : "<section class=\"summary\"><p class=\"headline\">" + esc(summary.sentence) + "</p>";
+    h += summary.refuses ? "<section class=\"summary\"><p class=\"headline refuses\"><span "
+                           "class=\"badge bad\">served range shrinks</span> " +
+                               escapeHtml(summary.sentence) + "</p>"
+                         : "<section class=\"summary\"><p class=\"headline\">" +
+                               escapeHtml(summary.sentence) + "</p>";
     if (!summary.caveat.empty())
-        h += "<p class=\"caveat\">" + esc(summary.caveat) + "</p>";
+        h += "<p class=\"caveat\">" + escapeHtml(summary.caveat) + "</p>";
     if (r.runs)
         h += "<p class=\"caveat\">Compared with run B (see <a href=\"#runs\">Run A and run "
              "B</a>): " +
-             esc(describeRunComparison(*r.runs)) + "</p>";
+             escapeHtml(describeRunComparison(*r.runs)) + "</p>";
     h += "</section>\n" + cards(r) + "\n";
 
     h += "<h2>Traffic and buckets</h2>";
-    h += "<p>" + esc(trafficSummary(c)) +
+    h += "<p>" + escapeHtml(trafficSummary(c)) +
          ". A request is padded to the smallest bucket at or above its length; the shaded "
          "part of each bar below is that padding, computed for nothing.</p>";
     h += "<figure>" + trafficChart(c) +
          "<figcaption>Figure 1. Requests by input length with the current (dashed) and tuned "
          "(solid) boundaries" +
          (sharedBoundary(c) ? "; dotted where both sets have the same one." : ".") +
-         esc(offChartNote(c)) + "</figcaption></figure>\n";
+         escapeHtml(offChartNote(c)) + "</figcaption></figure>\n";
     h += "<figure>" + computeCharts(c) +
          "<figcaption>Figure 2. Tokens the model computes for the traffic at each length: real "
          "tokens plus padding (shaded), with both panels on one scale. The shaded share of a "
@@ -1189,7 +1016,7 @@ std::string renderHtmlReport(const BoundaryReport& r)
 
     h += "<h2>Latency</h2>";
     h += "<p>Each request takes its bucket's latency, read from the curve " +
-         esc(c.curve.describe()) +
+         escapeHtml(c.curve.describe()) +
          ". Percentiles are over requests (nearest rank); both sets are evaluated on the same "
          "traffic.</p>";
     h += "<figure>" + latencyChart(c) +
@@ -1199,9 +1026,11 @@ std::string renderHtmlReport(const BoundaryReport& r)
 
     h += "<h2>Per bucket</h2>";
     h += "<h3><span class=\"legend-inline sw-current\"></span>Current: " +
-         esc(list(c.current.boundaries)) + "</h3>" + bucketTable(c.current, "buckets-current");
+         escapeHtml(formatLengths(c.current.boundaries, ", ")) + "</h3>" +
+         bucketTable(c.current, "buckets-current");
     h += "<h3><span class=\"legend-inline sw-tuned\"></span>Tuned: " +
-         esc(list(c.tuned.boundaries)) + "</h3>" + bucketTable(c.tuned, "buckets-tuned");
+         escapeHtml(formatLengths(c.tuned.boundaries, ", ")) + "</h3>" +
+         bucketTable(c.tuned, "buckets-tuned");
     h += "<p class=\"table-note\">Waste = padding ÷ computed tokens. Traffic shares are of all "
          "requests; latency shares of the summed latency of the requests served.</p>";
 
@@ -1230,12 +1059,12 @@ std::string renderHtmlReport(const BoundaryReport& r)
     if (!notes.empty()) {
         h += "<h2>Notes</h2><ul class=\"notes\">";
         for (const auto& n : notes)
-            h += "<li>" + esc(n) + "</li>";
+            h += "<li>" + escapeHtml(n) + "</li>";
         h += "</ul>";
     }
 
     h += "<h2>Environment</h2>" + environmentSection(r.environment);
-    h += "<footer>Made by " + esc(r.environment.bucketlabVersion) +
+    h += "<footer>Made by " + escapeHtml(r.environment.bucketlabVersion) +
          ". This file is self-contained: it loads no scripts, fonts or images, so it can be "
          "attached to a review or archived as is.</footer>\n";
     h += "</body>\n</html>\n";

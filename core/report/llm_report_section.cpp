@@ -14,19 +14,6 @@ namespace {
 
 constexpr int kChartWidth = 1000;
 
-std::string esc(const std::string& s)
-{
-    return escapeHtml(s);
-}
-
-std::string list(const std::vector<int64_t>& v)
-{
-    std::string out;
-    for (auto b : v)
-        out += (out.empty() ? "" : ", ") + std::to_string(b);
-    return out;
-}
-
 std::string count(int64_t v)
 {
     return formatCount(v);
@@ -124,8 +111,9 @@ std::string paretoChart(const LlmTuneResult& r)
     chart.addLine(line, "front");
     for (const auto& p : front) {
         chart.addPoint(double(p.models), p.meanRequestMs, 3.5, "front-point",
-                       std::to_string(p.models) + " models: CTE " + list(p.lists.cte) + " | TKG " +
-                           list(p.lists.tkg) + ": " + formatMs(p.meanRequestMs));
+                       std::to_string(p.models) + " models: CTE " +
+                           formatLengths(p.lists.cte, ", ") + " | TKG " +
+                           formatLengths(p.lists.tkg, ", ") + ": " + formatMs(p.meanRequestMs));
         chart.addText(double(p.models), p.meanRequestMs,
                       std::to_string(p.cteModels) + "+" + std::to_string(p.tkgModels), "tick",
                       TextAnchor::Middle, 0, -9);
@@ -152,8 +140,8 @@ std::string gainCell(const LlmBaseline& b)
     if (b.tunedSameModelsMs < 0)
         return "<td>–</td><td>–</td>";
     const char* cls = gain > 0.05 ? "better" : gain < -0.05 ? "worse" : "same";
-    return "<td>" + esc(formatMs(b.tunedSameModelsMs)) + "</td><td><span class=\"" + cls + "\">" +
-           esc(formatPercent(gain, 1)) + "</span></td>";
+    return "<td>" + escapeHtml(formatMs(b.tunedSameModelsMs)) + "</td><td><span class=\"" + cls +
+           "\">" + escapeHtml(formatPercent(gain, 1)) + "</span></td>";
 }
 
 std::string listsTable(const LlmTuneResult& r)
@@ -165,11 +153,13 @@ std::string listsTable(const LlmTuneResult& r)
                     "<tbody>";
     const auto row = [&](const std::string& name, const LlmEvaluation& e, const std::string& cls,
                          const std::string& tail) {
-        t += "<tr" + cls + "><td class=\"l\">" + esc(name) + "</td><td>" +
-             std::to_string(e.models) + "</td><td class=\"l\">" + esc(list(e.lists.cte)) +
-             "</td><td class=\"l\">" + esc(list(e.lists.tkg)) + "</td><td>" +
-             esc(formatMs(e.meanRequestMs)) + "</td><td>" + esc(formatMs(e.meanTtftMs)) +
-             "</td><td>" + esc(formatMs(e.p99TtftMs)) + "</td>" + tail + "</tr>";
+        t += "<tr" + cls + "><td class=\"l\">" + escapeHtml(name) + "</td><td>" +
+             std::to_string(e.models) + "</td><td class=\"l\">" +
+             escapeHtml(formatLengths(e.lists.cte, ", ")) + "</td><td class=\"l\">" +
+             escapeHtml(formatLengths(e.lists.tkg, ", ")) + "</td><td>" +
+             escapeHtml(formatMs(e.meanRequestMs)) + "</td><td>" +
+             escapeHtml(formatMs(e.meanTtftMs)) + "</td><td>" + escapeHtml(formatMs(e.p99TtftMs)) +
+             "</td>" + tail + "</tr>";
     };
     if (r.feasible)
         row("Recommended", r.best, " class=\"highlight\"", "<td>–</td><td>–</td>");
@@ -191,10 +181,11 @@ std::string paretoTable(const LlmTuneResult& r, bool compileKnown)
                             p.lists.tkg.values() == r.best.lists.tkg.values();
         t += std::string(chosen ? "<tr class=\"highlight\">" : "<tr>") + "<td>" +
              std::to_string(p.models) + "</td><td>" + std::to_string(p.cteModels) + "</td><td>" +
-             std::to_string(p.tkgModels) + "</td><td>" + esc(formatMs(p.meanRequestMs)) + "</td>" +
-             (compileKnown ? "<td>" + esc(formatNumber(p.compileS, 0)) + " s</td>" : "") +
-             "<td class=\"l\">" + esc(list(p.lists.cte)) + "</td><td class=\"l\">" +
-             esc(list(p.lists.tkg)) + "</td></tr>";
+             std::to_string(p.tkgModels) + "</td><td>" + escapeHtml(formatMs(p.meanRequestMs)) +
+             "</td>" +
+             (compileKnown ? "<td>" + escapeHtml(formatNumber(p.compileS, 0)) + " s</td>" : "") +
+             "<td class=\"l\">" + escapeHtml(formatLengths(p.lists.cte, ", ")) +
+             "</td><td class=\"l\">" + escapeHtml(formatLengths(p.lists.tkg, ", ")) + "</td></tr>";
     }
     t += "</tbody></table>";
     return t;
@@ -248,35 +239,35 @@ std::string renderLlmReportSection(const LlmReportSection& s)
     const auto& limits = r.settings.limits;
     const LlmBaseline* nxd = baseline(r, "nxd_default");
     std::string h = "<h2 id=\"llm\">LLM serving buckets</h2>";
-    h += "<p>Requests <code>" + esc(s.trafficSource) + "</code>: " + count(s.requests) +
+    h += "<p>Requests <code>" + escapeHtml(s.trafficSource) + "</code>: " + count(s.requests) +
          " requests, " + count(s.distinctPairs) + " distinct (prompt, output) pairs; " +
-         esc(summaryLine("prompt", s.prompt)) + "; " + esc(summaryLine("output", s.output)) +
+         escapeHtml(summaryLine("prompt", s.prompt)) + "; " +
+         escapeHtml(summaryLine("output", s.output)) +
          ". Served as NxD Inference serves them (max_context_length " +
          std::to_string(limits.maxContextLength) + ", seq_len " + std::to_string(limits.seqLen) +
          "): " + count(w.served) + " served, " + count(w.rejected) + " rejected, " +
          count(w.truncated) + " cut at seq_len; " + count(w.served) + " CTE calls and " +
-         count(w.tkgSteps) + " TKG steps. CTE latency <code>" + esc(s.cteCurve) +
-         "</code>, TKG step latency <code>" + esc(s.tkgCurve) + "</code>.</p>";
+         count(w.tkgSteps) + " TKG steps. CTE latency <code>" + escapeHtml(s.cteCurve) +
+         "</code>, TKG step latency <code>" + escapeHtml(s.tkgCurve) + "</code>.</p>";
 
     if (!r.feasible) {
-        h +=
-            "<p class=\"caveat\">No CTE and TKG lists meet the budget: " + esc(r.infeasibleReason) +
-            "</p>";
+        h += "<p class=\"caveat\">No CTE and TKG lists meet the budget: " +
+             escapeHtml(r.infeasibleReason) + "</p>";
     } else {
         std::string headline =
             "Recommended for at most " + std::to_string(r.settings.totalBuckets) +
-            " compiled models: CTE " + list(r.best.lists.cte) + " | TKG " + list(r.best.lists.tkg) +
-            " (" + std::to_string(r.best.models) + " models), mean request latency " +
-            formatMs(r.best.meanRequestMs) + " = TTFT " + formatMs(r.best.meanTtftMs) +
-            " + decode " + formatMs(r.best.meanDecodeMs) + ".";
+            " compiled models: CTE " + formatLengths(r.best.lists.cte, ", ") + " | TKG " +
+            formatLengths(r.best.lists.tkg, ", ") + " (" + std::to_string(r.best.models) +
+            " models), mean request latency " + formatMs(r.best.meanRequestMs) + " = TTFT " +
+            formatMs(r.best.meanTtftMs) + " + decode " + formatMs(r.best.meanDecodeMs) + ".";
         if (nxd && nxd->tunedSameModelsMs >= 0)
             headline += " NxD's default lists (" + std::to_string(nxd->evaluation.models) +
                         " models) take " + formatMs(nxd->evaluation.meanRequestMs) +
                         "; the tuned lists with at most as many models take " +
                         formatMs(nxd->tunedSameModelsMs) + ", " +
                         formatPercent(llmGainPct(*nxd), 1) + " less.";
-        h += "<section class=\"summary\"><p class=\"headline\">" + esc(headline) + "</p><p>" +
-             esc(r.exactness) + "</p></section>";
+        h += "<section class=\"summary\"><p class=\"headline\">" + escapeHtml(headline) +
+             "</p><p>" + escapeHtml(r.exactness) + "</p></section>";
     }
 
     h += "<figure>" +
@@ -304,8 +295,8 @@ std::string renderLlmReportSection(const LlmReportSection& s)
     h += listsTable(r);
     for (const auto& b : r.baselines)
         if (!b.note.empty())
-            h +=
-                "<p class=\"table-note\">" + esc(displayName(b.name)) + ": " + esc(b.note) + "</p>";
+            h += "<p class=\"table-note\">" + escapeHtml(displayName(b.name)) + ": " +
+                 escapeHtml(b.note) + "</p>";
 
     if (!r.paretoByModels.empty()) {
         const bool compileKnown = r.paretoByModels.front().compileS > 0;
@@ -325,15 +316,15 @@ std::string renderLlmReportSection(const LlmReportSection& s)
         else {
             h += "; it breaks NxD's rules:</p><ul class=\"notes\">";
             for (const auto& v : s.violations)
-                h += "<li>" + esc(v.rule) + ": " + esc(v.message) + "</li>";
+                h += "<li>" + escapeHtml(v.rule) + ": " + escapeHtml(v.message) + "</li>";
             h += "</ul>";
         }
-        h += "<pre class=\"config\"><code>" + esc(s.nxdConfigJson) + "</code></pre>";
+        h += "<pre class=\"config\"><code>" + escapeHtml(s.nxdConfigJson) + "</code></pre>";
     }
     if (!r.notes.empty()) {
         h += "<ul class=\"notes\">";
         for (const auto& n : r.notes)
-            h += "<li>" + esc(n) + "</li>";
+            h += "<li>" + escapeHtml(n) + "</li>";
         h += "</ul>";
     }
     return h;

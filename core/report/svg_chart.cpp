@@ -282,16 +282,12 @@ int SvgChart::markerRows() const
     return 1 + *std::max_element(rows.begin(), rows.end());
 }
 
-std::string SvgChart::render(const std::string& title) const
+// Bands under the grid.
+std::string SvgChart::renderBands() const
 {
     using Kind = Element::Kind;
+    const double top = plotTop(), bottom = plotBottom();
     std::string s;
-    s += "<svg class=\"chart\" viewBox=\"0 0 " + num(width_) + " " + num(height_) +
-         "\" role=\"img\" aria-label=\"" + escapeHtml(title) + "\"><title>" + escapeHtml(title) +
-         "</title>";
-    const double top = plotTop(), bottom = plotBottom(), left = plotLeft(), right = plotRight();
-
-    // Bands under the grid, then the grid, then the data.
     for (const auto& e : elements_)
         if (e.kind == Kind::Band) {
             const double x0 = px(e.x0), x1 = px(e.x1);
@@ -299,62 +295,79 @@ std::string SvgChart::render(const std::string& title) const
                  num(top) + "\" width=\"" + num(std::max(0.0, x1 - x0)) + "\" height=\"" +
                  num(bottom - top) + "\"/>";
         }
-    const auto yTicks = niceTicks(y_.min, y_.max, 5);
-    const int yDecimals = yTicks.size() > 1 ? decimalsFor(yTicks[1] - yTicks[0]) : 0;
+    return s;
+}
+
+// The horizontal grid lines at the y ticks.
+std::string SvgChart::renderGrid(const std::vector<double>& yTicks) const
+{
+    const double left = plotLeft(), right = plotRight();
+    std::string s;
     s += "<g class=\"grid\">";
     for (double t : yTicks)
         s += "<line x1=\"" + num(left) + "\" x2=\"" + num(right) + "\" y1=\"" + num(py(t)) +
              "\" y2=\"" + num(py(t)) + "\"/>";
     s += "</g>";
+    return s;
+}
 
-    for (const auto& e : elements_) {
-        switch (e.kind) {
-        case Kind::Band:
-            break;
-        case Kind::Rect: {
-            const double x0 = px(e.x0), x1 = px(e.x1), y0 = py(e.y0), y1 = py(e.y1);
-            const double h = std::fabs(y0 - y1);
-            if (h < 0.01)
-                break;
-            // Narrow bars keep a hairline width so a lone length stays visible.
-            s += "<rect class=\"" + escapeHtml(e.cssClass) + "\" x=\"" + num(std::min(x0, x1)) +
-                 "\" y=\"" + num(std::min(y0, y1)) + "\" width=\"" +
-                 num(std::max(0.3, std::fabs(x1 - x0))) + "\" height=\"" + num(h) + "\">" +
-                 titleElement(e.text) + "</rect>";
-            break;
-        }
-        case Kind::Line: {
-            std::string points;
-            for (const auto& [x, y] : e.points)
-                points += (points.empty() ? "" : " ") + num(px(x)) + "," + num(py(y));
-            s += "<polyline class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points + "\"/>";
-            break;
-        }
-        case Kind::Area: {
-            if (e.points.empty())
-                break;
-            const std::string base = num(py(y_.min));
-            std::string points = num(px(e.points.front().first)) + "," + base;
-            for (const auto& [x, y] : e.points)
-                points += " " + num(px(x)) + "," + num(py(y));
-            points += " " + num(px(e.points.back().first)) + "," + base;
-            s += "<polygon class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points + "\"/>";
-            break;
-        }
-        case Kind::Point:
-            s += "<circle class=\"" + escapeHtml(e.cssClass) + "\" cx=\"" + num(px(e.x0)) +
-                 "\" cy=\"" + num(py(e.y0)) + "\" r=\"" + num(e.x1) + "\">" + titleElement(e.text) +
-                 "</circle>";
-            break;
-        case Kind::Text:
-            s += "<text class=\"" + escapeHtml(e.cssClass) + "\" x=\"" + num(px(e.x0) + e.x1) +
-                 "\" y=\"" + num(py(e.y0) + e.y1) + "\" text-anchor=\"" + anchorName(e.anchor) +
-                 "\">" + escapeHtml(e.text) + "</text>";
-            break;
-        }
+// One data element (bands are drawn first, by renderBands).
+std::string SvgChart::renderElement(const Element& e) const
+{
+    using Kind = Element::Kind;
+    std::string s;
+    switch (e.kind) {
+    case Kind::Band:
+        return s;
+    case Kind::Rect: {
+        const double x0 = px(e.x0), x1 = px(e.x1), y0 = py(e.y0), y1 = py(e.y1);
+        const double h = std::fabs(y0 - y1);
+        if (h < 0.01)
+            return s;
+        // Narrow bars keep a hairline width so a lone length stays visible.
+        s += "<rect class=\"" + escapeHtml(e.cssClass) + "\" x=\"" + num(std::min(x0, x1)) +
+             "\" y=\"" + num(std::min(y0, y1)) + "\" width=\"" +
+             num(std::max(0.3, std::fabs(x1 - x0))) + "\" height=\"" + num(h) + "\">" +
+             titleElement(e.text) + "</rect>";
+        return s;
     }
+    case Kind::Line: {
+        std::string points;
+        for (const auto& [x, y] : e.points)
+            points += (points.empty() ? "" : " ") + num(px(x)) + "," + num(py(y));
+        s += "<polyline class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points + "\"/>";
+        return s;
+    }
+    case Kind::Area: {
+        if (e.points.empty())
+            return s;
+        const std::string base = num(py(y_.min));
+        std::string points = num(px(e.points.front().first)) + "," + base;
+        for (const auto& [x, y] : e.points)
+            points += " " + num(px(x)) + "," + num(py(y));
+        points += " " + num(px(e.points.back().first)) + "," + base;
+        s += "<polygon class=\"" + escapeHtml(e.cssClass) + "\" points=\"" + points + "\"/>";
+        return s;
+    }
+    case Kind::Point:
+        s += "<circle class=\"" + escapeHtml(e.cssClass) + "\" cx=\"" + num(px(e.x0)) + "\" cy=\"" +
+             num(py(e.y0)) + "\" r=\"" + num(e.x1) + "\">" + titleElement(e.text) + "</circle>";
+        return s;
+    case Kind::Text:
+        s += "<text class=\"" + escapeHtml(e.cssClass) + "\" x=\"" + num(px(e.x0) + e.x1) +
+             "\" y=\"" + num(py(e.y0) + e.y1) + "\" text-anchor=\"" + anchorName(e.anchor) + "\">" +
+             escapeHtml(e.text) + "</text>";
+        return s;
+    }
+    return s;
+}
 
-    // Axes with ticks and unit labels.
+// Axes with ticks and unit labels.
+std::string SvgChart::renderAxes(const std::vector<double>& yTicks) const
+{
+    const double top = plotTop(), bottom = plotBottom(), left = plotLeft(), right = plotRight();
+    const int yDecimals = yTicks.size() > 1 ? decimalsFor(yTicks[1] - yTicks[0]) : 0;
+    std::string s;
     s += "<g class=\"axis\">";
     s += "<line x1=\"" + num(left) + "\" x2=\"" + num(right) + "\" y1=\"" + num(bottom) +
          "\" y2=\"" + num(bottom) + "\"/>";
@@ -389,7 +402,14 @@ std::string SvgChart::render(const std::string& title) const
          ") rotate(-90)\" text-anchor=\"middle\">" + escapeHtml(y_.label) + "</text>";
     s += "</g>";
 
-    // Markers over everything, labels stacked in rows above the plot.
+    return s;
+}
+
+// Markers over everything, labels stacked in rows above the plot.
+std::string SvgChart::renderMarkers() const
+{
+    const double top = plotTop(), bottom = plotBottom();
+    std::string s;
     const auto rows = markerRowAssignment();
     for (size_t i = 0; i < markers_.size(); ++i) {
         const auto& m = markers_[i];
@@ -401,7 +421,14 @@ std::string SvgChart::render(const std::string& title) const
              "</text></g>";
     }
 
-    // Legend: right-aligned rows above the markers.
+    return s;
+}
+
+// Legend: right-aligned rows above the markers.
+std::string SvgChart::renderLegend() const
+{
+    const double left = plotLeft(), right = plotRight();
+    std::string s;
     const auto rowsOfLegend = legendRows();
     if (!rowsOfLegend.empty())
         s += "<g class=\"legend\">";
@@ -434,6 +461,24 @@ std::string SvgChart::render(const std::string& title) const
     }
     if (!rowsOfLegend.empty())
         s += "</g>";
+    return s;
+}
+
+std::string SvgChart::render(const std::string& title) const
+{
+    std::string s;
+    s += "<svg class=\"chart\" viewBox=\"0 0 " + num(width_) + " " + num(height_) +
+         "\" role=\"img\" aria-label=\"" + escapeHtml(title) + "\"><title>" + escapeHtml(title) +
+         "</title>";
+    // Bands under the grid, then the grid, then the data, the axes, the markers, the legend.
+    s += renderBands();
+    const auto yTicks = niceTicks(y_.min, y_.max, 5);
+    s += renderGrid(yTicks);
+    for (const auto& e : elements_)
+        s += renderElement(e);
+    s += renderAxes(yTicks);
+    s += renderMarkers();
+    s += renderLegend();
     s += "</svg>";
     return s;
 }

@@ -97,6 +97,13 @@ private:
     // The legend entries of each row, in order.
     std::vector<std::vector<size_t>> legendRows() const;
     std::vector<int> markerRowAssignment() const;
+    // The parts render() joins, in drawing order.
+    std::string renderBands() const;
+    std::string renderGrid(const std::vector<double>& yTicks) const;
+    std::string renderElement(const Element& e) const;
+    std::string renderAxes(const std::vector<double>& yTicks) const;
+    std::string renderMarkers() const;
+    std::string renderLegend() const;
 
     double width_, height_;
     double left_ = 70, right_ = 20, bottom_ = 48;

@@ -20,44 +20,32 @@ namespace fs = std::filesystem;
 
 namespace bucketlab {
 
+namespace {
+
+// Each DType with its LibTorch scalar type: one table, read both ways.
+constexpr std::pair<DType, torch::ScalarType> kScalarTypes[] = {
+    {DType::Int64, torch::kInt64},       {DType::Int32, torch::kInt32},
+    {DType::Float32, torch::kFloat32},   {DType::Float16, torch::kFloat16},
+    {DType::BFloat16, torch::kBFloat16}, {DType::Bool, torch::kBool},
+};
+
+} // namespace
+
 torch::ScalarType toScalarType(DType dtype)
 {
-    switch (dtype) {
-    case DType::Int64:
-        return torch::kInt64;
-    case DType::Int32:
-        return torch::kInt32;
-    case DType::Float32:
-        return torch::kFloat32;
-    case DType::Float16:
-        return torch::kFloat16;
-    case DType::BFloat16:
-        return torch::kBFloat16;
-    case DType::Bool:
-        return torch::kBool;
-    }
+    for (const auto& [d, t] : kScalarTypes)
+        if (d == dtype)
+            return t;
     return torch::kInt64;
 }
 
 DType fromScalarType(torch::ScalarType type, const std::string& where)
 {
-    switch (type) {
-    case torch::kInt64:
-        return DType::Int64;
-    case torch::kInt32:
-        return DType::Int32;
-    case torch::kFloat32:
-        return DType::Float32;
-    case torch::kFloat16:
-        return DType::Float16;
-    case torch::kBFloat16:
-        return DType::BFloat16;
-    case torch::kBool:
-        return DType::Bool;
-    default:
-        throw Error(where + ": dtype " + std::string(c10::toString(type)) +
-                    " is not supported (int64, int32, float32, float16, bfloat16, bool)");
-    }
+    for (const auto& [d, t] : kScalarTypes)
+        if (t == type)
+            return d;
+    throw Error(where + ": dtype " + std::string(c10::toString(type)) +
+                " is not supported (int64, int32, float32, float16, bfloat16, bool)");
 }
 
 std::vector<torch::Tensor> makeInputs(const std::vector<InputSpec>& specs, int64_t batch,

@@ -284,6 +284,111 @@ int kneeIndex(const std::vector<double>& objectives)
     return best;
 }
 
+namespace {
+
+// The boundary sets the tuned one is compared with: the current one (if any), powers of two,
+// equal mass and uniform at the tuned bucket count.
+std::vector<std::pair<std::string, Boundaries>> baselineSets(const TuningReport& r,
+                                                             const TuningRequest& request)
+{
+    const TuneSettings& s = r.settings;
+    const LengthHistogram served =
+        r.maxLength > 0 ? r.histogram.truncated(r.maxLength) : r.histogram;
+    std::vector<std::pair<std::string, Boundaries>> sets;
+    if (!request.current.empty())
+        sets.emplace_back("current", request.current);
+    sets.emplace_back("powers_of_two", powersOfTwoBoundaries(served.maxLength(), r.maxLength));
+    if (s.coverLength > 0) {
+        // Like the optimum, the baselines keep the covering bucket as their largest.
+        std::vector<int64_t> mass;
+        if (s.buckets > 1)
+            mass = equalMassBoundaries(served, s.buckets - 1).values();
+        if (mass.empty() || mass.back() < s.coverLength)
+            mass.push_back(s.coverLength);
+        sets.emplace_back("equal_mass", Boundaries::from(mass, "the equal-mass baseline"));
+        sets.emplace_back("uniform", uniformBoundaries(s.coverLength, s.buckets));
+    } else {
+        sets.emplace_back("equal_mass", equalMassBoundaries(served, s.buckets));
+        sets.emplace_back("uniform", uniformBoundaries(served.maxLength(), s.buckets));
+    }
+    return sets;
+}
+
+// Each baseline evaluated and set against the tuned set.
+void priceBaselines(TuningReport& r, const std::vector<std::pair<std::string, Boundaries>>& sets,
+                    const BucketEvaluator& evaluator)
+{
+    const TuneSettings& s = r.settings;
+    for (const auto& [name, boundaries] : sets) {
+        BaselineResult b;
+        b.name = name;
+        b.evaluation = evaluator.evaluate(boundaries);
+        b.objective = metric(b.evaluation, s.objective) + s.bucketCost * double(boundaries.size());
+        if (s.objective == TuneObjective::MeanLatencyP99Budget)
+            b.meetsP99Budget = b.evaluation.stats.p99LatencyMs <= s.p99BudgetMs;
+        if (r.solution.feasible) {
+            compareOverCommonRequests(b, r, evaluator, s);
+            b.note = baselineNote(b, r.histogram.total());
+        } else {
+            const int64_t rejected = evaluator.servableRequests() - b.evaluation.stats.served;
+            if (rejected > 0)
+                b.note = "rejects " +
+                         formatPercent(100.0 * double(rejected) / double(r.histogram.total())) +
+                         " of the traffic (above its largest bucket); its figures cover the rest";
+        }
+        r.baselines.push_back(std::move(b));
+    }
+}
+
+// The Pareto front over the bucket count 1..kMax and its knee.
+void addParetoFront(TuningReport& r, const std::vector<TuneSolution>& front, int kMax,
+                    const BucketEvaluator& evaluator)
+{
+    std::vector<double> feasibleObjectives;
+    int firstFeasible = -1;
+    for (int k = 1; k <= kMax; ++k) {
+        ParetoPoint p;
+        p.buckets = k;
+        p.solution = front[size_t(k - 1)];
+        if (p.solution.feasible) {
+            p.evaluation = evaluator.evaluate(p.solution.boundaries);
+            if (firstFeasible < 0)
+                firstFeasible = k;
+            feasibleObjectives.push_back(p.solution.objective);
+        }
+        r.pareto.push_back(std::move(p));
+    }
+    const int knee = kneeIndex(feasibleObjectives);
+    if (knee >= 0) {
+        r.kneeBuckets = firstFeasible + knee;
+        r.pareto[size_t(r.kneeBuckets - 1)].knee = true;
+    }
+}
+
+// Notes worth a reader's attention: adjusted and extrapolated latencies, rejected traffic.
+void addNotes(TuningReport& r, const BucketEvaluator& evaluator)
+{
+    for (const auto& a : evaluator.curve().adjustments())
+        r.notes.push_back("latency: bucket " + std::to_string(a.length) + " measured " +
+                          ms(a.measuredMs) + " but the bigger bucket " +
+                          std::to_string(a.cheaperLength) + " measured " + ms(a.usedMs) +
+                          "; lengths up to " + std::to_string(a.length) + " use " + ms(a.usedMs));
+    if (r.solution.feasible)
+        for (int64_t b : r.solution.boundaries)
+            if (evaluator.curve().isExtrapolated(b)) {
+                r.notes.push_back("latency: bucket " + std::to_string(b) +
+                                  " lies outside the measured lengths; its latency is "
+                                  "extrapolated (profile it to confirm)");
+            }
+    const int64_t aboveMax = r.histogram.total() - evaluator.servableRequests();
+    if (aboveMax > 0)
+        r.notes.push_back(formatPercent(100.0 * double(aboveMax) / double(r.histogram.total())) +
+                          " of the traffic is above the maximum length " +
+                          std::to_string(r.maxLength) + " and rejected by every boundary set");
+}
+
+} // namespace
+
 TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningRequest& request,
                             const Job& job)
 {
@@ -334,87 +439,10 @@ TuningReport tuneAndCompare(const BucketEvaluator& evaluator, const TuningReques
                                     evaluator.maxLength());
     }
 
-    // Baselines.
-    const LengthHistogram served =
-        r.maxLength > 0 ? r.histogram.truncated(r.maxLength) : r.histogram;
-    std::vector<std::pair<std::string, Boundaries>> sets;
-    if (!request.current.empty())
-        sets.emplace_back("current", request.current);
-    sets.emplace_back("powers_of_two", powersOfTwoBoundaries(served.maxLength(), r.maxLength));
-    if (s.coverLength > 0) {
-        // Like the optimum, the baselines keep the covering bucket as their largest.
-        std::vector<int64_t> mass;
-        if (s.buckets > 1)
-            mass = equalMassBoundaries(served, s.buckets - 1).values();
-        if (mass.empty() || mass.back() < s.coverLength)
-            mass.push_back(s.coverLength);
-        sets.emplace_back("equal_mass", Boundaries::from(mass, "the equal-mass baseline"));
-        sets.emplace_back("uniform", uniformBoundaries(s.coverLength, s.buckets));
-    } else {
-        sets.emplace_back("equal_mass", equalMassBoundaries(served, s.buckets));
-        sets.emplace_back("uniform", uniformBoundaries(served.maxLength(), s.buckets));
-    }
-    for (auto& [name, boundaries] : sets) {
-        BaselineResult b;
-        b.name = name;
-        b.evaluation = evaluator.evaluate(boundaries);
-        b.objective = metric(b.evaluation, s.objective) + s.bucketCost * double(boundaries.size());
-        if (s.objective == TuneObjective::MeanLatencyP99Budget)
-            b.meetsP99Budget = b.evaluation.stats.p99LatencyMs <= s.p99BudgetMs;
-        if (r.solution.feasible) {
-            compareOverCommonRequests(b, r, evaluator, s);
-            b.note = baselineNote(b, r.histogram.total());
-        } else {
-            const int64_t rejected = evaluator.servableRequests() - b.evaluation.stats.served;
-            if (rejected > 0)
-                b.note = "rejects " +
-                         formatPercent(100.0 * double(rejected) / double(r.histogram.total())) +
-                         " of the traffic (above its largest bucket); its figures cover the rest";
-        }
-        r.baselines.push_back(std::move(b));
-    }
-
-    // Pareto front over the bucket count.
-    if (kMax >= 1) {
-        std::vector<double> feasibleObjectives;
-        int firstFeasible = -1;
-        for (int k = 1; k <= kMax; ++k) {
-            ParetoPoint p;
-            p.buckets = k;
-            p.solution = front[size_t(k - 1)];
-            if (p.solution.feasible) {
-                p.evaluation = evaluator.evaluate(p.solution.boundaries);
-                if (firstFeasible < 0)
-                    firstFeasible = k;
-                feasibleObjectives.push_back(p.solution.objective);
-            }
-            r.pareto.push_back(std::move(p));
-        }
-        const int knee = kneeIndex(feasibleObjectives);
-        if (knee >= 0) {
-            r.kneeBuckets = firstFeasible + knee;
-            r.pareto[size_t(r.kneeBuckets - 1)].knee = true;
-        }
-    }
-
-    // Notes worth a reader's attention.
-    for (const auto& a : evaluator.curve().adjustments())
-        r.notes.push_back("latency: bucket " + std::to_string(a.length) + " measured " +
-                          ms(a.measuredMs) + " but the bigger bucket " +
-                          std::to_string(a.cheaperLength) + " measured " + ms(a.usedMs) +
-                          "; lengths up to " + std::to_string(a.length) + " use " + ms(a.usedMs));
-    if (r.solution.feasible)
-        for (int64_t b : r.solution.boundaries)
-            if (evaluator.curve().isExtrapolated(b)) {
-                r.notes.push_back("latency: bucket " + std::to_string(b) +
-                                  " lies outside the measured lengths; its latency is "
-                                  "extrapolated (profile it to confirm)");
-            }
-    const int64_t aboveMax = r.histogram.total() - evaluator.servableRequests();
-    if (aboveMax > 0)
-        r.notes.push_back(formatPercent(100.0 * double(aboveMax) / double(r.histogram.total())) +
-                          " of the traffic is above the maximum length " +
-                          std::to_string(r.maxLength) + " and rejected by every boundary set");
+    priceBaselines(r, baselineSets(r, request), evaluator);
+    if (kMax >= 1)
+        addParetoFront(r, front, kMax, evaluator);
+    addNotes(r, evaluator);
     return r;
 }
 

@@ -64,11 +64,14 @@ std::string formatCount(int64_t count)
     return formatNumber(double(count), 0);
 }
 
-std::string formatLengths(const std::vector<int64_t>& lengths)
+std::string formatLengths(const std::vector<int64_t>& lengths, const char* separator)
 {
     std::string out;
-    for (auto l : lengths)
-        out += (out.empty() ? "" : ",") + std::to_string(l);
+    for (auto l : lengths) {
+        if (!out.empty())
+            out += separator;
+        out += std::to_string(l);
+    }
     return out;
 }
 

@@ -23,7 +23,8 @@ std::string formatPercent(double percent, int decimals = 1);
 std::string formatBytes(int64_t bytes, int decimals = 1);
 // "12,345".
 std::string formatCount(int64_t count);
-// Lengths as the command line takes them: "128,256,512".
-std::string formatLengths(const std::vector<int64_t>& lengths);
+// Lengths as the command line takes them: "128,256,512"; `separator` ", " for prose and
+// tables ("128, 256, 512").
+std::string formatLengths(const std::vector<int64_t>& lengths, const char* separator = ",");
 
 } // namespace bucketlab

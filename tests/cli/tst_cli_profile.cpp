@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -75,9 +76,13 @@ void TestCliProfile::help()
 {
     const auto r = runCli({"profile", "--help"});
     QCOMPARE(r.exitCode, 0);
-    for (const char* option : {"--json", "--lengths", "--grid", "--batch", "--threads", "--budget",
-                               "--out", "--inputs", "--device", "--clock", "--target-ci"})
+    for (const char* option :
+         {"--json", "--lengths", "--grid", "--batch-sizes", "--threads", "--budget", "--out",
+          "--inputs", "--device", "--clock", "--target-ci"})
         QVERIFY2(r.out.contains(option), option);
+    // --batch, the old name of --batch-sizes, is still accepted but no longer listed.
+    QVERIFY2(!QRegularExpression("--batch(?![a-z-])").match(QString::fromUtf8(r.out)).hasMatch(),
+             r.out.constData());
 }
 
 void TestCliProfile::jsonPointsAndProfileFile()

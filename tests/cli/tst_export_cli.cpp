@@ -201,9 +201,10 @@ void TestExportCli::badInput_data()
     QTest::addRow("largest bucket 2^31")
         << QStringList{"export", "PKG", "--boundaries", "128,2147483647", "--out", "OUT"}
         << "above the largest accepted (16777216)";
-    QTest::addRow("batch size 10^8") << QStringList{"export", "PKG", "--boundaries",  "64,512",
-                                                    "--out",  "OUT", "--batch-sizes", "1,100000000"}
-                                     << "--batch-sizes: give at least one batch size, each 1..4096";
+    QTest::addRow("batch size 10^8")
+        << QStringList{"export", "PKG", "--boundaries",  "64,512",
+                       "--out",  "OUT", "--batch-sizes", "1,100000000"}
+        << "--batch-sizes: '100000000' is above the largest accepted (4096)";
     QTest::addRow("recipe dir is a file")
         << QStringList{"export", "PKG", "--boundaries",    "64,512",
                        "--out",  "OUT", "--neuron-recipe", "DIR/notes.txt"}

@@ -5,6 +5,7 @@
 #include "core/util/error.h"
 #include "core/util/format.h"
 #include "core/util/text.h"
+#include "core/util/text_template.h"
 
 #include <QtTest>
 
@@ -31,6 +32,9 @@ private Q_SLOTS:
     void quoteEscapesAndCuts();
     void formatsNumbers_data();
     void formatsNumbers();
+    void fillsTemplates();
+    void refusesTemplateMismatches_data();
+    void refusesTemplateMismatches();
 };
 
 void TestBoundaries::parses_data()
@@ -237,6 +241,56 @@ void TestBoundaries::formatsNumbers_data()
     QTest::addRow("GiB") << QString::fromStdString(formatBytes(int64_t(3) << 30)) << "3.0 GiB";
     QTest::addRow("count") << QString::fromStdString(formatCount(5801)) << "5,801";
     QTest::addRow("lengths") << QString::fromStdString(formatLengths({1, 2, 5})) << "1,2,5";
+    QTest::addRow("lengths, prose")
+        << QString::fromStdString(formatLengths({128, 256, 512}, ", ")) << "128, 256, 512";
+    QTest::addRow("lengths, one") << QString::fromStdString(formatLengths({7}, ", ")) << "7";
+    QTest::addRow("lengths, none") << QString::fromStdString(formatLengths({}, ", ")) << "";
+}
+
+// Templates of generated files (resources/): every @@blank@@ filled, text around kept byte for
+// byte, a value may be empty or hold @@ itself (it is not read again).
+void TestBoundaries::fillsTemplates()
+{
+    QCOMPARE(
+        QString::fromStdString(fillTemplate("a @@x@@ b @@y@@@@x@@\n", {{"x", "1"}, {"y", ""}})),
+        QString("a 1 b 1\n"));
+    QCOMPARE(QString::fromStdString(fillTemplate("@@x@@", {{"x", "@@y@@"}})), QString("@@y@@"));
+    QCOMPARE(QString::fromStdString(fillTemplate("no blanks {{}} @ x", {})),
+             QString("no blanks {{}} @ x"));
+    // The compiled-in templates are there, and a recipe's README fills every blank it has
+    // (generateNeuronRecipe fails otherwise; tst_neuron_recipe checks the files).
+    QVERIFY(reportStylesheet().rfind(":root {", 0) == 0);
+    QVERIFY(neuronBuildTemplate().find("@@boundaries@@") != std::string::npos);
+    QVERIFY(neuronReadmeTemplate().find("@@notes@@") != std::string::npos);
+}
+
+void TestBoundaries::refusesTemplateMismatches_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QString>("expected");
+    QTest::addRow("blank without a value") << "a @@x@@"
+                                           << "y"
+                                           << "no value for the blank @@x@@";
+    QTest::addRow("value without a blank") << "a"
+                                           << "y"
+                                           << "no blank @@y@@";
+    QTest::addRow("unterminated blank") << "a @@x"
+                                        << "x"
+                                        << "unterminated @@ blank at offset 2";
+}
+
+void TestBoundaries::refusesTemplateMismatches()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, name);
+    QFETCH(QString, expected);
+    try {
+        fillTemplate(text.toStdString(), {{name.toStdString(), "v"}});
+        QFAIL("no error");
+    } catch (const Error& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains(expected), e.what());
+    }
 }
 
 void TestBoundaries::formatsNumbers()
