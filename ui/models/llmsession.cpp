@@ -124,6 +124,7 @@ QString LlmSession::setCurves(const QString& cte, const QString& tkg)
     try {
         LatencyCurve c = LatencyCurve::load(cte.toStdString());
         LatencyCurve t = LatencyCurve::load(tkg.toStdString());
+        checkCurvePhases(c, t);
         costs_.cte = std::move(c);
         costs_.tkg = std::move(t);
         curvesSet_ = true;
