@@ -38,6 +38,7 @@ struct ProfileOptions {
     std::string clock = "wall";
     int64_t bucketDim = 1;
     int64_t batchDim = 0;
+    std::string phase;
     std::string out;
     bool force = false;
     bool json = false;
@@ -226,6 +227,12 @@ Command addProfileCommand(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--batch-dim", o->batchDim, "Batch dimension of a plain model's inputs")
         ->capture_default_str();
+    sub->add_option("--phase", o->phase,
+                    "Profile a decoder (prefill, decode and empty_cache methods) one phase at a "
+                    "time: prefill times the prompt pass at each length (CTE buckets), decode "
+                    "one step with a KV cache of each length (TKG buckets); the profile records "
+                    "the phase, for llm --cte-latency and --tkg-latency")
+        ->check(CLI::IsMember({"prefill", "decode"}));
     sub->add_option("--out", o->out,
                     "Write the profile (bucketlab.profile/1 JSON, raw samples included)");
     sub->add_flag("--force", o->force, "Replace --out if it exists");
@@ -237,6 +244,10 @@ Command addProfileCommand(CLI::App& app)
         "  bucketlab-cli profile model.bucketed.pt --grid 10 --out profile.json\n"
         "  bucketlab-cli profile model.pt --inputs input_ids:int64:0,attention_mask:int64:0 "
         "--lengths 64,128,512 --threads 1 --budget 20\n"
+        "  bucketlab-cli profile decoder.pt --phase prefill --lengths 128,512,2048 --out "
+        "cte.json\n"
+        "  bucketlab-cli profile decoder.pt --phase decode --lengths 512,2048,8192 --out "
+        "tkg.json\n"
         "  bucketlab-cli profile merge host1.json host2.json --out merged.json");
     auto merge = std::make_shared<MergeOptions>();
     addMergeSubcommand(*sub, merge);
@@ -264,6 +275,8 @@ Command addProfileCommand(CLI::App& app)
                 r.clock = o->clock == "cpu" ? ProfileClock::ThreadCpu : ProfileClock::Wall;
                 r.bucketDim = o->bucketDim;
                 r.batchDim = o->batchDim;
+                if (!o->phase.empty())
+                    r.phase = parseDecoderPhase(o->phase);
                 const Profile profile = runProfile(r, terminalJob());
                 if (!o->out.empty())
                     writeProfile(o->out, profile, o->force);
