@@ -1,6 +1,7 @@
 // The LLM view's model on its own (no Qt Widgets): the shipped Azure coding trace priced
 // live by the core's evaluator, edits with undo, Optimize on a BackgroundJob giving the
 // core tuner's optimum, and export that writes only configs passing NxD's and vLLM's rules.
+#include "core/latency/profile_format.h"
 #include "core/llm/compile_cost.h"
 #include "core/llm/nxd_bucket_rule.h"
 #include "core/util/format.h"
@@ -50,6 +51,7 @@ private Q_SLOTS:
     void exportWritesConfigsThatPassTheRules();
     void brokenListsAreShownAndNotExported();
     void badTraceIsOneLine();
+    void curvesOfTheOtherPhaseAreRefused();
 
 private:
     LlmSession* session_ = nullptr;
@@ -227,6 +229,39 @@ void TestLlmSession::badTraceIsOneLine()
     QVERIFY2(error.contains("trace.csv"), qPrintable(error));
     QVERIFY(!error.contains('\n'));
     QCOMPARE(session_->traffic().requests(), traffic_.requests()); // the old trace stays
+}
+
+void TestLlmSession::curvesOfTheOtherPhaseAreRefused()
+{
+    // Profiles of a decoder record their phase; a decode profile is no CTE curve.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    auto write = [&](const char* phase, double ms) {
+        Profile p;
+        p.settings[kPhaseSetting] = phase;
+        for (int64_t length : {128, 1024, 8192}) {
+            ProfilePoint pt;
+            pt.length = length;
+            pt.samplesMs = {ms * double(length), ms * double(length)};
+            summarizeSamples(pt);
+            p.points.push_back(pt);
+        }
+        const QString path = dir.filePath(QString(phase) + ".json");
+        writeProfile(path.toStdString(), p, true);
+        return path;
+    };
+    const QString prefill = write(kPhasePrefill, 0.05), decode = write(kPhaseDecode, 0.001);
+    const double before = session_->evaluation()->meanRequestMs;
+    const QString error = session_->setCurves(decode, prefill);
+    QVERIFY2(error.contains("swapped"), qPrintable(error));
+    QVERIFY(!error.contains('\n'));
+    QCOMPARE(session_->costs().cte.source(), kCte.toStdString()); // the old curves stay
+    QCOMPARE(session_->evaluation()->meanRequestMs, before);
+    QVERIFY2(session_->setCurves(decode, decode).contains("measured decode steps"),
+             qPrintable(session_->setCurves(decode, decode)));
+    QCOMPARE(session_->setCurves(prefill, decode), QString());
+    QCOMPARE(session_->costs().cte.phase(), std::string(kPhasePrefill));
+    QVERIFY(session_->evaluation()->meanRequestMs != before);
 }
 
 QTEST_GUILESS_MAIN(TestLlmSession)
