@@ -14,6 +14,8 @@
 #include <QTest>
 #include <QUndoStack>
 
+#include <algorithm>
+
 using namespace bucketlab;
 using namespace bucketlab::ui;
 
@@ -52,6 +54,7 @@ private Q_SLOTS:
     void brokenListsAreShownAndNotExported();
     void badTraceIsOneLine();
     void curvesOfTheOtherPhaseAreRefused();
+    void bucketsAddedAndRemovedByHand();
 
 private:
     LlmSession* session_ = nullptr;
@@ -262,6 +265,46 @@ void TestLlmSession::curvesOfTheOtherPhaseAreRefused()
     QCOMPARE(session_->setCurves(prefill, decode), QString());
     QCOMPARE(session_->costs().cte.phase(), std::string(kPhasePrefill));
     QVERIFY(session_->evaluation()->meanRequestMs != before);
+}
+
+void TestLlmSession::bucketsAddedAndRemovedByHand()
+{
+    const auto cte = session_->lists(LlmPhase::Cte).values();
+    const auto tkg = session_->lists(LlmPhase::Tkg).values();
+    const double before = session_->evaluation()->meanRequestMs;
+    // Added: sorted in, priced at once, one undo step.
+    QCOMPARE(session_->addBucket(LlmPhase::Cte, 300), QString());
+    auto expected = cte;
+    expected.insert(std::upper_bound(expected.begin(), expected.end(), 300), 300);
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), expected);
+    QCOMPARE(session_->undoStack()->count(), 1);
+    const LlmEvaluation direct = evaluateLlmBuckets(session_->traffic(), session_->limits(),
+                                                    session_->costs(), session_->bucketLists());
+    QCOMPARE(session_->evaluation()->meanRequestMs, direct.meanRequestMs);
+    QVERIFY(direct.meanRequestMs < before); // a prompt bucket more: less padding
+    session_->undoStack()->undo();
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), cte);
+    QCOMPARE(session_->evaluation()->meanRequestMs, before);
+    // Removed: the same, and the other list untouched.
+    QCOMPARE(session_->removeBucket(LlmPhase::Tkg, tkg[1]), QString());
+    auto fewer = tkg;
+    fewer.erase(fewer.begin() + 1);
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), fewer);
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), cte);
+    session_->undoStack()->undo();
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), tkg);
+    // Refused, saying why, with nothing changed or recorded.
+    const int steps = session_->undoStack()->count();
+    for (const auto& [error, mentions] : std::vector<std::pair<QString, QString>>{
+             {session_->addBucket(LlmPhase::Cte, cte[0]), "already there"},
+             {session_->addBucket(LlmPhase::Cte, cte.back()), "pinned"},
+             {session_->addBucket(LlmPhase::Tkg, 0), "start at 1"},
+             {session_->removeBucket(LlmPhase::Tkg, tkg.back()), "the largest"},
+             {session_->removeBucket(LlmPhase::Cte, 300), "not in the list"}})
+        QVERIFY2(error.contains(mentions), qPrintable(error));
+    QCOMPARE(session_->undoStack()->count(), steps);
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), cte);
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), tkg);
 }
 
 QTEST_GUILESS_MAIN(TestLlmSession)
