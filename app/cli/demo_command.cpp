@@ -1,8 +1,11 @@
 #include "app/cli/command.h"
 #include "app/cli/common_options.h"
 #include "app/cli/terminal_progress.h"
+#include "core/demo/demo_decoder.h"
 #include "core/demo/demo_pipeline.h"
 #include "core/util/format.h"
+#include "core/util/output_file.h"
+#include "core/util/sha256.h"
 
 #include <nlohmann/json.hpp>
 
@@ -123,7 +126,46 @@ Command addDemoCommand(CLI::App& app)
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     addJsonFlag(sub, o->json, "Print the report as JSON");
-    return {sub, [o] {
+
+    // `demo decoder --out decoder.pt`: the demo decoder alone, to profile its two phases.
+    struct DecoderOptions {
+        std::string out;
+        bool force = false;
+        bool json = false;
+    };
+    auto d = std::make_shared<DecoderOptions>();
+    auto* decoder = sub->add_subcommand(
+        "decoder", "Write the demo decoder (a small causal LM with a KV cache) to profile its "
+                   "prefill and decode phases");
+    decoder->add_option("--out", d->out, "The TorchScript file to write")->required();
+    addForceFlag(decoder, d->force);
+    addJsonFlag(decoder, d->json, "Print what was written as JSON");
+    decoder->footer("Example:\n  bucketlab-cli demo decoder --out decoder.pt\n"
+                    "  bucketlab-cli profile decoder.pt --phase prefill --lengths 128,512 --out "
+                    "cte.json");
+
+    return {sub, [o, sub, d] {
+                if (sub->got_subcommand("decoder")) {
+                    checkOutputPath(d->out, OutputCheck{d->force, {}});
+                    const DemoDecoderConfig config;
+                    writeDemoDecoder(d->out, config, d->force);
+                    nlohmann::json j{{"out", d->out},
+                                     {"sha256", sha256File(d->out)},
+                                     {"methods", {"prefill", "decode", "empty_cache"}},
+                                     {"vocab", config.vocab},
+                                     {"hidden", config.hidden},
+                                     {"layers", config.layers},
+                                     {"heads", config.heads},
+                                     {"max_positions", config.maxPositions}};
+                    if (d->json)
+                        printJson(j);
+                    else
+                        std::cout << "wrote " << d->out << ": demo decoder, " << config.layers
+                                  << " layers, hidden " << config.hidden << ", vocab "
+                                  << config.vocab << ", up to " << config.maxPositions
+                                  << " positions (prefill, decode, empty_cache)\n";
+                    return 0;
+                }
                 DemoRunOptions options;
                 options.dir = o->out;
                 options.buckets = o->buckets;

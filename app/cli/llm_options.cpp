@@ -87,6 +87,7 @@ LlmCosts loadLlmCosts(const LlmTrafficOptions& o)
     LlmCosts costs;
     costs.cte = forField(Field::CteLatency, [&] { return LatencyCurve::load(o.cteLatency, stat); });
     costs.tkg = forField(Field::TkgLatency, [&] { return LatencyCurve::load(o.tkgLatency, stat); });
+    checkCurvePhases(costs.cte, costs.tkg);
     if (!o.cteCompile.empty())
         costs.cteCompile =
             forField(Field::CteCompileCost, [&] { return CompileCost::load(o.cteCompile); });

@@ -36,6 +36,7 @@ struct ProfileOptions {
     double budget = 30;
     double targetCi = 2;
     OutputOptions output;
+    std::string phase;
 };
 
 std::vector<int64_t> lengthsToProfile(const ProfileOptions& o)
@@ -203,6 +204,12 @@ Command addProfileCommand(CLI::App& app)
                     "Stop a length once the 95% CI of its median is within +-this % (0: use "
                     "the whole budget)")
         ->capture_default_str();
+    sub->add_option("--phase", o->phase,
+                    "Profile a decoder (prefill, decode and empty_cache methods) one phase at a "
+                    "time: prefill times the prompt pass at each length (CTE buckets), decode "
+                    "one step with a KV cache of each length (TKG buckets); the profile records "
+                    "the phase, for llm --cte-latency and --tkg-latency")
+        ->check(CLI::IsMember({"prefill", "decode"}));
     addOutputOptions(sub, o->output,
                      {"--out", "Write the profile (bucketlab.profile/1 JSON, raw samples included)",
                       false, "", "Print the result as JSON (without raw samples)"});
@@ -213,6 +220,10 @@ Command addProfileCommand(CLI::App& app)
         "  bucketlab-cli profile model.bucketed.pt --grid 10 --out profile.json\n"
         "  bucketlab-cli profile model.pt --inputs input_ids:int64:0,attention_mask:int64:0 "
         "--lengths 64,128,512 --threads 1 --budget 20\n"
+        "  bucketlab-cli profile decoder.pt --phase prefill --lengths 128,512,2048 --out "
+        "cte.json\n"
+        "  bucketlab-cli profile decoder.pt --phase decode --lengths 512,2048,8192 --out "
+        "tkg.json\n"
         "  bucketlab-cli profile merge host1.json host2.json --out merged.json");
     auto merge = std::make_shared<MergeOptions>();
     addMergeSubcommand(*sub, merge);
@@ -241,6 +252,8 @@ Command addProfileCommand(CLI::App& app)
                 r.clock = o->measure.profileClock();
                 r.bucketDim = o->in.bucketDim;
                 r.batchDim = o->in.batchDim;
+                if (!o->phase.empty())
+                    r.phase = parseDecoderPhase(o->phase);
                 const Profile profile = runProfile(r, terminalJob());
                 if (!out.path.empty())
                     writeProfile(out.path, profile, out.force);

@@ -76,7 +76,9 @@ LatencyCurve LatencyCurve::fromProfile(const Profile& profile, const std::string
             points.push_back({p.length, statistic == LatencyStatistic::Mean ? p.meanMs : p.p50Ms});
     if (points.empty())
         throw Error(source + ": the profile has no successfully measured points");
-    return fromPoints(std::move(points), source);
+    LatencyCurve curve = fromPoints(std::move(points), source);
+    curve.phase_ = profilePhase(profile);
+    return curve;
 }
 
 bool LatencyCurve::looksLikeSpec(const std::string& text)
@@ -175,6 +177,8 @@ nlohmann::json LatencyCurve::toJson() const
     nlohmann::json j;
     j["source"] = source_;
     j["kind"] = coefficients_.empty() ? "measured" : "analytic";
+    if (!phase_.empty())
+        j["phase"] = phase_;
     if (!coefficients_.empty())
         j["coefficients"] = coefficients_;
     j["points"] = nlohmann::json::array();

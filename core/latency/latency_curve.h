@@ -69,12 +69,16 @@ public:
     const std::vector<LatencyPoint>& measured() const { return points_; }
     const std::vector<LatencyAdjustment>& adjustments() const { return adjustments_; }
     const std::string& source() const { return source_; }
+    // The decoder phase its profile measured (kPhasePrefill, kPhaseDecode), or empty: an
+    // analytic curve, or a profile of a whole forward().
+    const std::string& phase() const { return phase_; }
     // One line: where it came from and its shape ("profile p.json, 6 points 64..1024").
     std::string describe() const;
     nlohmann::json toJson() const; // source, kind, points, adjustments, extrapolation rule
 
 private:
     std::string source_;
+    std::string phase_;
     std::vector<LatencyPoint> points_; // measured, ascending by length
     std::vector<double> suffixMin_;    // suffixMin_[i] = min of points_[i..].ms
     double tailSlope_ = 0;             // ms per token above the last point

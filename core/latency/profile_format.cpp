@@ -302,6 +302,12 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
     return p;
 }
 
+std::string profilePhase(const Profile& profile)
+{
+    const auto it = profile.settings.find(kPhaseSetting);
+    return it == profile.settings.end() ? std::string() : it->second;
+}
+
 Profile readProfile(const std::string& path)
 {
     const std::string text = readFile(path, kMaxDataFileBytes, "a latency profile");

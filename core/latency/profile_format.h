@@ -46,6 +46,14 @@ struct Profile {
 // interpolation between order statistics). The CI and flags are the profiler's business.
 void summarizeSamples(ProfilePoint& point);
 
+// The phase of a decoder a profile measured, recorded in its settings under "phase": a
+// prefill (context-encoding, CTE) pass over a prompt of `length` tokens, or one decode
+// (token-generation, TKG) step at sequence bucket `length`. Empty for a whole forward().
+inline constexpr const char* kPhaseSetting = "phase";
+inline constexpr const char* kPhasePrefill = "prefill";
+inline constexpr const char* kPhaseDecode = "decode";
+std::string profilePhase(const Profile& profile);
+
 nlohmann::json profileJson(const Profile& profile);
 // `where` names the source (file) in errors.
 Profile profileFromJson(const std::string& json, const std::string& where);

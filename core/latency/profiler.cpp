@@ -9,6 +9,7 @@
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
 #include "core/util/sha256.h"
+#include "core/util/text.h"
 
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -127,7 +128,8 @@ public:
 private:
     void validate() const;
     void prepareTarget();
-    void checkMemory() const;
+    void checkMemory(uint64_t cacheBytesPerSlot) const;
+    uint64_t checkDecoder(); // the methods the phase needs; returns the cache's bytes per slot
     void makeShapes();
     void warmUp(size_t i);
     void sample();
@@ -213,6 +215,15 @@ void ProfileRun::validate() const
         throw Error("the CPU clock (" + subject(Field::Clock) + ") measures work on this CPU; on " +
                     deviceKindName(r_.device) +
                     " the work happens on the accelerator, so use the wall clock");
+    if (r_.phase != DecoderPhase::None && !r_.inputs.empty())
+        throw Error(subject(Field::Inputs) + " " + formatInputSpecs(r_.inputs) + ": the " +
+                    decoderPhaseName(r_.phase) +
+                    " phase makes a decoder's inputs itself (token ids, and the KV cache for "
+                    "decode); leave " +
+                    subject(Field::Inputs) + " out");
+    if (r_.phase != DecoderPhase::None && r_.bucketModel)
+        throw Error("the " + decoderPhaseName(r_.phase) +
+                    " phase times a decoder, not a package's bucket model");
     if (r_.maxWarmupRuns < kMandatoryWarmupRuns)
         throw Error("warm-up limit " + std::to_string(r_.maxWarmupRuns) + " is below the " +
                     std::to_string(kMandatoryWarmupRuns) +
@@ -224,7 +235,15 @@ void ProfileRun::prepareTarget()
     if (auto problem = archiveProblem(r_.model); !problem.empty())
         throw Error(problem);
     meta_ = readPackageMeta(r_.model);
-    if (meta_) {
+    if (meta_ && r_.phase != DecoderPhase::None)
+        throw Error(
+            r_.model + ": a BucketLab package; the " + decoderPhaseName(r_.phase) +
+            " phase times a TorchScript decoder with prefill, decode and empty_cache methods");
+    if (r_.phase != DecoderPhase::None) {
+        // The decoder's inputs are made in makeShapes, once its methods are checked.
+        bucketDim_ = 1;
+        batchDim_ = 0;
+    } else if (meta_) {
         inputs_ = meta_->inputs;
         bucketDim_ = meta_->bucketDim;
         batchDim_ = meta_->batchDim;
@@ -265,8 +284,10 @@ void ProfileRun::prepareTarget()
         bucketDim_ = r_.bucketDim;
         batchDim_ = r_.batchDim;
     }
-    checkInputSpecs(inputs_);
-    checkInputDims(inputs_, bucketDim_, batchDim_);
+    if (r_.phase == DecoderPhase::None) {
+        checkInputSpecs(inputs_);
+        checkInputDims(inputs_, bucketDim_, batchDim_);
+    }
 
     const bool needsNeuron = archiveNeedsNeuron(r_.model);
     device_ = r_.device == DeviceKind::Auto ? (needsNeuron ? DeviceKind::Neuron : DeviceKind::Cpu)
@@ -286,15 +307,23 @@ void ProfileRun::prepareTarget()
                     subject(Field::Clock) + ") would not see its work, use the wall clock");
 }
 
-void ProfileRun::checkMemory() const
+void ProfileRun::checkMemory(uint64_t cacheBytesPerSlot) const
 {
     // Every shape's inputs are made before timing starts and kept to the end, with room for
-    // its samples.
+    // its samples. A decoder's: its token ids (int64), and for decode steps the KV cache of
+    // `length` slots per sequence.
     const uint64_t samples = uint64_t(std::min<int64_t>(r_.maxSamplesPerPoint, 4096)) * 8;
     uint64_t bytes = 0;
     for (int64_t batch : r_.batches)
-        for (int64_t length : r_.lengths)
-            bytes = bytesPlus(bytes, bytesPlus(inputBytes(inputs_, batch, length), samples));
+        for (int64_t length : r_.lengths) {
+            const uint64_t b = uint64_t(batch), l = uint64_t(length);
+            const uint64_t call =
+                r_.phase == DecoderPhase::None ? inputBytes(inputs_, batch, length)
+                : r_.phase == DecoderPhase::Prefill
+                    ? bytesTimes(bytesTimes(b, l), 8)
+                    : bytesPlus(bytesTimes(b, 8), bytesTimes(bytesTimes(b, l), cacheBytesPerSlot));
+            bytes = bytesPlus(bytes, bytesPlus(call, samples));
+        }
     checkMemoryBudget(bytes,
                       "profiling " + std::to_string(r_.lengths.size()) + " length" +
                           (r_.lengths.size() == 1 ? "" : "s") + " up to " +
@@ -303,6 +332,34 @@ void ProfileRun::checkMemory() const
                           (r_.batches.size() == 1 ? "" : "s") + " up to " +
                           std::to_string(*std::max_element(r_.batches.begin(), r_.batches.end())),
                       "lower " + subject(Field::Lengths) + " or " + subject(Field::BatchSizes));
+}
+
+uint64_t ProfileRun::checkDecoder()
+{
+    const std::string phase = decoderPhaseName(r_.phase);
+    const std::vector<std::string> needed = r_.phase == DecoderPhase::Prefill
+                                                ? std::vector<std::string>{"prefill"}
+                                                : std::vector<std::string>{"decode", "empty_cache"};
+    for (const auto& name : needed)
+        if (!module_.find_method(name))
+            throw Error(r_.model + ": not a decoder, it has no " + name + "() method; the " +
+                        phase +
+                        " phase times a TorchScript module with prefill(input_ids), "
+                        "decode(input_ids, cache, position) and empty_cache(batch, length), as "
+                        "the demo decoder has");
+    if (r_.phase != DecoderPhase::Decode)
+        return 0;
+    try {
+        const c10::IValue probe = module_.get_method("empty_cache")({int64_t(1), int64_t(1)});
+        if (!probe.isTensor() || probe.toTensor().numel() == 0)
+            throw Error(r_.model + ": empty_cache(1, 1) returned no tensor; it must return the KV "
+                                   "cache of one sequence with one slot");
+        return uint64_t(probe.toTensor().nbytes());
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(r_.model + ": empty_cache(1, 1) failed: " + forwardFailure(e));
+    }
 }
 
 void ProfileRun::makeShapes()
@@ -314,8 +371,29 @@ void ProfileRun::makeShapes()
             Shape s;
             s.point.length = length;
             s.point.batch = batch;
-            for (auto& t : makeInputs(inputs_, batch, length, batchDim_, bucketDim_))
-                s.inputs.emplace_back(t.to(device));
+            if (r_.phase == DecoderPhase::Prefill) {
+                s.inputs.emplace_back(torch::ones({batch, length}, torch::kInt64).to(device));
+            } else if (r_.phase == DecoderPhase::Decode) {
+                // The step that fills a bucket of `length` slots: it attends to all of them.
+                // It writes its keys and values into the last slot in place, the same slot
+                // on every call, so every call does the same work.
+                c10::IValue cache;
+                try {
+                    cache = module_.get_method("empty_cache")({batch, length});
+                } catch (const std::exception& e) {
+                    throw Error(r_.model + ": empty_cache(" + std::to_string(batch) + ", " +
+                                std::to_string(length) + ") failed: " + forwardFailure(e));
+                }
+                if (!cache.isTensor())
+                    throw Error(r_.model + ": empty_cache(" + std::to_string(batch) + ", " +
+                                std::to_string(length) + ") returned no tensor");
+                s.inputs.emplace_back(torch::ones({batch, 1}, torch::kInt64).to(device));
+                s.inputs.emplace_back(cache.toTensor().to(device));
+                s.inputs.emplace_back(length - 1);
+            } else {
+                for (auto& t : makeInputs(inputs_, batch, length, batchDim_, bucketDim_))
+                    s.inputs.emplace_back(t.to(device));
+            }
             s.point.samplesMs.reserve(size_t(std::min<int64_t>(r_.maxSamplesPerPoint, 4096)));
             s.nextCheck = r_.minSamples;
             shapes_.push_back(std::move(s));
@@ -542,7 +620,8 @@ Profile ProfileRun::run()
     validate();
     report(ProfileStage::Loading, 0, "loading " + r_.model);
     prepareTarget();
-    checkMemory();
+    if (r_.phase == DecoderPhase::None)
+        checkMemory(0);
     threads_ = setComputeThreads(r_.threads);
     module_ = loadScriptModule(r_.model);
     module_.eval();
@@ -552,7 +631,11 @@ Profile ProfileRun::run()
         // Every bucket of a shared package is the same module (stored once).
         module_ = module_.attr("bucket_0").toModule();
     }
-    forward_ = module_.get_method("forward");
+    if (r_.phase != DecoderPhase::None)
+        checkMemory(checkDecoder()); // before any cache is made
+    forward_ = module_.get_method(r_.phase == DecoderPhase::Prefill  ? "prefill"
+                                  : r_.phase == DecoderPhase::Decode ? "decode"
+                                                                     : "forward");
     makeShapes();
     checkCancelled();
 
@@ -569,12 +652,23 @@ Profile ProfileRun::run()
     if (!neuronLibrary_.empty())
         profile.environment["neuron_library"] = neuronLibrary_;
     profile.threads = threads_;
-    profile.settings["target"] = !meta_           ? "model forward"
-                                 : r_.bucketModel ? "package bucket model"
-                                                  : "package forward";
-    profile.settings["inputs"] = formatInputSpecs(inputs_);
-    profile.settings["bucket_dim"] = std::to_string(bucketDim_);
-    profile.settings["batch_dim"] = std::to_string(batchDim_);
+    if (r_.phase == DecoderPhase::Prefill) {
+        profile.settings["target"] = "decoder prefill";
+        profile.settings["inputs"] = "input_ids:int64[batch,length] of token 1";
+    } else if (r_.phase == DecoderPhase::Decode) {
+        profile.settings["target"] = "decoder decode step";
+        profile.settings["inputs"] = "input_ids:int64[batch,1] of token 1, "
+                                     "cache=empty_cache(batch,length), position=length-1";
+    } else {
+        profile.settings["target"] = !meta_           ? "model forward"
+                                     : r_.bucketModel ? "package bucket model"
+                                                      : "package forward";
+        profile.settings["inputs"] = formatInputSpecs(inputs_);
+        profile.settings["bucket_dim"] = std::to_string(bucketDim_);
+        profile.settings["batch_dim"] = std::to_string(batchDim_);
+    }
+    if (r_.phase != DecoderPhase::None)
+        profile.settings[kPhaseSetting] = decoderPhaseName(r_.phase);
     profile.settings["clock"] = r_.simulatedCallMs                    ? "simulated"
                                 : r_.clock == ProfileClock::ThreadCpu ? "thread-cpu"
                                                                       : "wall";
@@ -616,6 +710,30 @@ Profile ProfileRun::run()
 }
 
 } // namespace
+
+std::string decoderPhaseName(DecoderPhase phase)
+{
+    switch (phase) {
+    case DecoderPhase::Prefill:
+        return kPhasePrefill;
+    case DecoderPhase::Decode:
+        return kPhaseDecode;
+    case DecoderPhase::None:
+        break;
+    }
+    return {};
+}
+
+DecoderPhase parseDecoderPhase(const std::string& text)
+{
+    if (text == kPhasePrefill)
+        return DecoderPhase::Prefill;
+    if (text == kPhaseDecode)
+        return DecoderPhase::Decode;
+    throw Error("decoder phase " + quote(text) +
+                ": expected prefill (the context-encoding pass) or decode (one token-generation "
+                "step)");
+}
 
 Profile runProfile(const ProfileRequest& request, const Job& job, const ProfileObserver& observer)
 {

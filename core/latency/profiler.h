@@ -28,6 +28,28 @@ enum class ProfileClock {
               // work would not be counted).
 };
 
+// Which call of a model a profile times. A decoder (an LLM's serving graph) is profiled one
+// phase at a time, each as NxD Inference compiles it per bucket; it is a TorchScript module
+// with these methods (the demo decoder, core/demo/demo_decoder.h, is one):
+//   prefill(input_ids: Tensor[batch, p]) -> Any
+//       the context-encoding (CTE) pass over a prompt of p tokens: timed at length p;
+//   decode(input_ids: Tensor[batch, 1], cache: Tensor, position: int) -> Any
+//       one token-generation (TKG) step: timed at length s with the cache of s slots that
+//       empty_cache(batch, s) returns and position s - 1 (the step that fills the bucket);
+//   empty_cache(batch: int, length: int) -> Tensor
+//       the KV cache of `length` slots (its size is counted against the memory budget).
+// The inputs are made by the profiler (token id 1 everywhere), so a request for a phase has
+// no input specs.
+enum class DecoderPhase {
+    None,    // the model's forward() on inputs made from the input specs
+    Prefill, // a decoder's prefill(): CTE latency by prompt bucket
+    Decode   // a decoder's decode(): TKG step latency by sequence bucket
+};
+// "prefill" / "decode" (kPhasePrefill, kPhaseDecode); "" for None.
+std::string decoderPhaseName(DecoderPhase phase);
+// "prefill" or "decode"; Error naming the phase otherwise.
+DecoderPhase parseDecoderPhase(const std::string& text);
+
 struct ProfileRequest {
     std::string model; // TorchScript model or BucketLab package
     // Plain models: required (how to make inputs). Packages carry theirs in bucketlab_meta;
@@ -42,6 +64,7 @@ struct ProfileRequest {
     // re-exported with these lengths as boundaries runs, less the kernel's dispatch; it is
     // how new boundaries are verified.
     bool bucketModel = false;
+    DecoderPhase phase = DecoderPhase::None; // a decoder's prefill or decode step (see above)
     DeviceKind device = DeviceKind::Auto;
     int threads = 1; // intra-op threads (LibTorch and BLAS), recorded in the profile
     ProfileClock clock = ProfileClock::Wall;

@@ -50,6 +50,24 @@ void finishCallShares(std::vector<PhaseBucketStats>& stats)
 
 } // namespace
 
+void checkCurvePhases(const LatencyCurve& cte, const LatencyCurve& tkg)
+{
+    const bool cteIsDecode = cte.phase() == kPhaseDecode;
+    const bool tkgIsPrefill = tkg.phase() == kPhasePrefill;
+    const std::string cteName = subject(Field::CteLatency);
+    const std::string tkgName = subject(Field::TkgLatency);
+    if (cteIsDecode && tkgIsPrefill)
+        throw Error(cteName + " and " + tkgName + " are swapped: " + cte.source() +
+                    " measured decode steps and " + tkg.source() + " measured prefill; give " +
+                    tkg.source() + " as " + cteName + " and " + cte.source() + " as " + tkgName);
+    if (cteIsDecode)
+        throw Error(cte.source() + " measured decode steps (phase decode), not prefill: it is " +
+                    tkgName + ", not " + cteName + "; give a prefill profile as " + cteName);
+    if (tkgIsPrefill)
+        throw Error(tkg.source() + " measured prefill (phase prefill), not decode steps: it is " +
+                    cteName + ", not " + tkgName + "; give a decode profile as " + tkgName);
+}
+
 LlmEvaluation evaluateLlmBuckets(const RequestTraffic& traffic, const ServingLimits& limits,
                                  const LlmCosts& costs, const LlmBucketLists& lists,
                                  const DecodeCalls* calls)

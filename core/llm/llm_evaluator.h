@@ -34,6 +34,11 @@ struct LlmCosts {
     BatchLatency tkgBatch;  // batched decoding: step latency by (batch, sequence) bucket
 };
 
+// Refuses curves measured in the other phase: a decode-step profile as the CTE latency, or
+// a prefill profile as the TKG latency (curves without a recorded phase pass). The error
+// names both latencies and both files.
+void checkCurvePhases(const LatencyCurve& cte, const LatencyCurve& tkg);
+
 struct LlmBucketLists {
     Boundaries cte;
     Boundaries tkg;

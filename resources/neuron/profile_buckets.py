@@ -17,6 +17,20 @@ or the GUI's profile import). It measures the way BucketLab's own profiler does:
     (reported, not dropped) and noise flags (noisy: CV > 10 %; drift: first and last
     quarters differ by > 5 % with separate CIs; few-samples: < 10; unconverged).
 
+LLM decoders are profiled one phase at a time (--phase), each as NxD Inference compiles it
+per bucket, so that `bucketlab-cli llm --cte-latency PREFILL.json --tkg-latency DECODE.json`
+prices real buckets. The model is a TorchScript decoder with the methods BucketLab's demo
+decoder has (`bucketlab-cli demo decoder --out decoder.pt`):
+  prefill(input_ids[batch, p])                   timed at length p (CTE bucket p);
+  decode(input_ids[batch, 1], cache, position)   timed at length s with
+                                                 cache = empty_cache(batch, s) and
+                                                 position = s - 1 (TKG bucket s);
+  empty_cache(batch, length)                     the KV cache of `length` slots.
+The profile records the phase (settings.phase), and bucketlab-cli llm refuses a profile of
+the other phase. A decoder traced with torch_neuronx needs --neuron, as any Neuron model.
+Models saved by NxD Inference itself (a compiled checkpoint directory, not one TorchScript
+file) are not read by this script.
+
 Only the standard library and torch are needed. torch_neuronx is imported only with
 --neuron (it registers the torch.classes.neuron types a compiled model holds), so the
 script also runs, and is tested, on a CPU TorchScript model with plain PyTorch.
@@ -25,6 +39,8 @@ Examples:
   python3 profile_buckets.py model.bucketed.pt --neuron --out neuron_profile.json
   python3 profile_buckets.py bert_neuron.pt --neuron --inputs input_ids:int64:0,attention_mask:int64:0 \\
       --lengths 128,256,512 --budget 60 --out neuron_profile.json
+  python3 profile_buckets.py decoder.pt --neuron --phase prefill --lengths 128,512,2048 --out cte.json
+  python3 profile_buckets.py decoder.pt --neuron --phase decode --lengths 512,2048,8192 --out tkg.json
 Exit status: 0 every shape measured, 1 some shapes failed (kept with the reason),
 2 bad usage or unusable input.
 """
@@ -221,19 +237,20 @@ class Shape:
         self.warmup_unstable = False
 
 
-def time_once(model, inputs):
-    # forward() rather than model(...): the latter adds nn.Module's Python call machinery
-    # (0.1 ms or more per call), which a C++ or Neuron server does not pay, and which
-    # BucketLab's own profiler does not time either.
+def time_once(run, inputs):
+    # `run` is the model's forward (or a decoder's prefill or decode) method rather than
+    # model(...): the latter adds nn.Module's Python call machinery (0.1 ms or more per
+    # call), which a C++ or Neuron server does not pay, and which BucketLab's own profiler
+    # does not time either.
     t0 = time.perf_counter_ns()
-    model.forward(*inputs)
+    run(*inputs)
     return (time.perf_counter_ns() - t0) / 1e6
 
 
-def warm_up(shape, model, cap_ms, max_runs):
+def warm_up(shape, run, cap_ms, max_runs):
     times = []
     while True:
-        times.append(time_once(model, shape.inputs))
+        times.append(time_once(run, shape.inputs))
         runs = len(times)
         judgeable = runs >= MANDATORY_WARMUP_RUNS + 2 * STABLE_WINDOW
         still_faster = judgeable and (median(times[-STABLE_WINDOW:])
@@ -247,12 +264,12 @@ def warm_up(shape, model, cap_ms, max_runs):
     shape.typical_ms = median(times[-STABLE_WINDOW:])
 
 
-def profile(args, model, shapes, start):
+def profile(args, run, shapes, start):
     deadline = start + args.budget
     cap_ms = args.budget * 1000.0 * WARMUP_BUDGET_SHARE / len(shapes)
     for shape in shapes:
         try:
-            warm_up(shape, model, cap_ms, args.max_warmup_runs)
+            warm_up(shape, run, cap_ms, args.max_warmup_runs)
         except Exception as e:  # the model's own error: this shape fails, the others go on
             fail(shape, e)
     stopped_by = "converged"
@@ -270,7 +287,7 @@ def profile(args, model, shapes, start):
             if rounds > 1 and time.monotonic() + s.typical_ms / 1000.0 > deadline:
                 return rounds, "budget", time.monotonic() - start
             try:
-                s.point["samples_ms"].append(time_once(model, s.inputs))
+                s.point["samples_ms"].append(time_once(run, s.inputs))
             except Exception as e:
                 fail(s, e)
                 measuring.remove(s)
@@ -321,6 +338,8 @@ def main(argv):
     parser.add_argument("--max-warmup-runs", type=int, default=20)
     parser.add_argument("--bucket-dim", type=int, default=1)
     parser.add_argument("--batch-dim", type=int, default=0)
+    parser.add_argument("--phase", choices=["prefill", "decode"],
+                        help="profile a decoder's prefill (CTE) or decode step (TKG) per length")
     parser.add_argument("--neuron", action="store_true",
                         help="import torch_neuronx so Neuron-compiled models load and run")
     parser.add_argument("--out", help="profile JSON to write (default: print it)")
@@ -363,6 +382,8 @@ def main(argv):
     meta = None
     if hasattr(model, "bucketlab_meta"):
         meta = json.loads(model.bucketlab_meta)
+    if args.phase:
+        return main_decoder(args, model, meta, start, neuron_version)
     if args.inputs:
         specs = parse_inputs(args.inputs)
     elif meta:
@@ -396,7 +417,68 @@ def main(argv):
             shapes[-1].next_check = args.min_samples
 
     with torch.no_grad():
-        rounds, stopped_by, elapsed = profile(args, model, shapes, start)
+        rounds, stopped_by, elapsed = profile(args, model.forward, shapes, start)
+    settings = {
+        "target": "package forward" if meta else "model forward",
+        "inputs": ",".join("%s:%s:%g:%g" % (s["name"], s["dtype"], s["pad_value"], s["fill"])
+                           for s in specs),
+        "bucket_dim": str(bucket_dim), "batch_dim": str(batch_dim),
+    }
+    return finish(args, shapes, lengths, batches, settings, rounds, stopped_by, elapsed,
+                  neuron_version)
+
+
+def main_decoder(args, model, meta, start, neuron_version):
+    """--phase: time a decoder's prefill or decode step at each length (see the top)."""
+    import torch
+    if meta:
+        raise UsageError("%s: a BucketLab package; --phase times a TorchScript decoder with "
+                         "prefill, decode and empty_cache methods" % args.model)
+    if args.inputs:
+        raise UsageError("--inputs: --phase %s makes a decoder's inputs itself (token ids, and "
+                         "the KV cache for decode); leave --inputs out" % args.phase)
+    needed = ["prefill"] if args.phase == "prefill" else ["decode", "empty_cache"]
+    for name in needed:
+        if not hasattr(model, name):
+            raise UsageError("%s: not a decoder, it has no %s() method; --phase %s needs "
+                             "prefill(input_ids), decode(input_ids, cache, position) and "
+                             "empty_cache(batch, length)" % (args.model, name, args.phase))
+    if not args.lengths:
+        raise UsageError("--phase needs --lengths (the buckets to time)")
+    lengths = parse_positive_list(args.lengths, "--lengths")
+    batches = parse_positive_list(args.batch, "--batch")
+    shapes = []
+    for batch in batches:
+        for length in lengths:
+            if args.phase == "prefill":
+                inputs = [torch.ones(batch, length, dtype=torch.int64)]
+            else:
+                # The step that fills a bucket of `length` slots: it attends to all of them.
+                try:
+                    cache = model.empty_cache(batch, length)
+                except Exception as e:
+                    raise UsageError("%s: empty_cache(%d, %d) failed: %s"
+                                     % (args.model, batch, length, str(e).strip().splitlines()[-1]))
+                inputs = [torch.ones(batch, 1, dtype=torch.int64), cache, length - 1]
+            shapes.append(Shape(length, batch, inputs))
+            shapes[-1].next_check = args.min_samples
+    run = model.prefill if args.phase == "prefill" else model.decode
+    with torch.no_grad():
+        rounds, stopped_by, elapsed = profile(args, run, shapes, start)
+    if args.phase == "prefill":
+        settings = {"target": "decoder prefill",
+                    "inputs": "input_ids:int64[batch,length] of token 1"}
+    else:
+        settings = {"target": "decoder decode step",
+                    "inputs": "input_ids:int64[batch,1] of token 1, "
+                              "cache=empty_cache(batch,length), position=length-1"}
+    settings["phase"] = args.phase
+    return finish(args, shapes, lengths, batches, settings, rounds, stopped_by, elapsed,
+                  neuron_version)
+
+
+def finish(args, shapes, lengths, batches, settings, rounds, stopped_by, elapsed, neuron_version):
+    import torch
     for s in shapes:
         if s.point["error"] is None:
             summarize(s.point, args.min_samples, args.target_ci,
@@ -427,15 +509,11 @@ def main(argv):
                    "name": "neuron" if args.neuron else environment["cpu_model"],
                    "threads": torch.get_num_threads()},
         "environment": environment,
-        "settings": {
-            "target": "package forward" if meta else "model forward",
-            "inputs": ",".join("%s:%s:%g:%g" % (s["name"], s["dtype"], s["pad_value"], s["fill"])
-                               for s in specs),
-            "bucket_dim": str(bucket_dim), "batch_dim": str(batch_dim),
+        "settings": dict(settings, **{
             "budget_s": "%g" % args.budget, "target_ci_pct": "%g" % args.target_ci,
             "lengths": ",".join(map(str, lengths)), "batches": ",".join(map(str, batches)),
             "rounds": str(rounds), "stopped_by": stopped_by, "elapsed_s": "%.6g" % elapsed,
-        },
+        }),
         "created_by": "BucketLab resources/neuron/profile_buckets.py",
         "created_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "points": [s.point for s in shapes],

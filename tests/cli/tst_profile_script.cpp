@@ -1,7 +1,9 @@
 // resources/neuron/profile_buckets.py, the script for a Neuron host, run here on CPU
 // TorchScript models with Debian's python3-torch (no torch_neuronx): its profiles are read
 // by the core's profile reader, its failures and bad usage follow the CLI's exit codes.
+#include "core/latency/latency_curve.h"
 #include "core/latency/profile_format.h"
+#include "core/llm/llm_evaluator.h"
 #include "core/util/error.h"
 #include "testutil.h"
 
@@ -44,13 +46,14 @@ private Q_SLOTS:
     void packageProfileReadByTheCore();
     void plainModelWithAFailingLength();
     void printsJsonWithoutOut();
+    void decoderPhasesReadByTheCore();
     void badUsage_data();
     void badUsage();
 
 private:
     QString path(const QString& name) const { return dir_.filePath(name); }
     QTemporaryDir dir_;
-    QString model_, package_;
+    QString model_, package_, decoder_;
     const QString inputs_ = "input_ids:int64:0,attention_mask:int64:0";
 };
 
@@ -64,6 +67,9 @@ void TestProfileScript::initTestCase()
     package_ = path("demo/demo_package.pt");
     const auto n = runPython(kNeuronFixture, {model_, path("neuron.pt")});
     QVERIFY2(n.exitCode == 0, n.err.constData());
+    decoder_ = path("decoder.pt");
+    const auto dec = runCli({"demo", "decoder", "--out", decoder_});
+    QVERIFY2(dec.exitCode == 0, dec.err.constData());
 }
 
 void TestProfileScript::packageProfileReadByTheCore()
@@ -115,6 +121,42 @@ void TestProfileScript::printsJsonWithoutOut()
     QVERIFY(r.err.contains("32 x 1: p50")); // the summary goes to stderr
 }
 
+void TestProfileScript::decoderPhasesReadByTheCore()
+{
+    // The demo decoder's two phases, as the script measures them on a Neuron host (here on
+    // CPU): each profile records its phase and the lengths asked, and the core reads the
+    // pair as llm's CTE and TKG curves (refusing them swapped).
+    struct Phase {
+        const char* name;
+        QString lengths;
+        std::vector<int64_t> expected;
+        const char* target;
+    };
+    for (const Phase& ph : {Phase{"prefill", "16,128", {16, 128}, "decoder prefill"},
+                            Phase{"decode", "64,512", {64, 512}, "decoder decode step"}}) {
+        const QString out = path(QString(ph.name) + ".json");
+        const auto r = runScript({decoder_, "--phase", ph.name, "--lengths", ph.lengths, "--batch",
+                                  "1,2", "--budget", "3", "--out", out});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const Profile p = readProfile(s(out));
+        QCOMPARE(profilePhase(p), std::string(ph.name));
+        QCOMPARE(p.settings.at("target"), std::string(ph.target));
+        QCOMPARE(p.points.size(), size_t(4));
+        for (size_t i = 0; i < p.points.size(); ++i) {
+            QVERIFY2(p.points[i].ok(), p.points[i].error.c_str());
+            QCOMPARE(p.points[i].length, ph.expected[i % 2]);
+            QCOMPARE(p.points[i].batch, int64_t(i < 2 ? 1 : 2));
+            QVERIFY(p.points[i].p50Ms > 0 && p.points[i].warmupRuns >= 2);
+        }
+    }
+    const LatencyCurve cte = LatencyCurve::load(s(path("prefill.json")));
+    const LatencyCurve tkg = LatencyCurve::load(s(path("decode.json")));
+    QCOMPARE(cte.phase(), std::string("prefill"));
+    QCOMPARE(tkg.phase(), std::string("decode"));
+    checkCurvePhases(cte, tkg);
+    QVERIFY_THROWS_EXCEPTION(Error, checkCurvePhases(tkg, cte));
+}
+
 void TestProfileScript::badUsage_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -133,6 +175,15 @@ void TestProfileScript::badUsage_data()
     QTest::addRow("plain model without inputs")
         << QStringList{m, "--lengths", "16"} << "--inputs is needed";
     QTest::addRow("missing file") << QStringList{path("nope.pt")} << "no such file";
+    QTest::addRow("--phase on an encoder") << QStringList{m, "--phase", "decode", "--lengths", "16"}
+                                           << "not a decoder, it has no decode() method";
+    QTest::addRow("--phase with --inputs")
+        << QStringList{decoder_, "--phase", "prefill", "--lengths", "16", "--inputs", inputs_}
+        << "leave --inputs out";
+    QTest::addRow("--phase on a package")
+        << QStringList{p, "--phase", "prefill", "--lengths", "16"} << "a BucketLab package";
+    QTest::addRow("--phase without lengths")
+        << QStringList{decoder_, "--phase", "decode"} << "--phase needs --lengths";
     QTest::addRow("bad input spec")
         << QStringList{m, "--inputs", "ids:complex", "--lengths", "16"} << "dtype 'complex'";
 }

@@ -1,6 +1,7 @@
 // The LLM view's model on its own (no Qt Widgets): the shipped Azure coding trace priced
 // live by the core's evaluator, edits with undo, Optimize on a BackgroundJob giving the
 // core tuner's optimum, and export that writes only configs passing NxD's and vLLM's rules.
+#include "core/latency/profile_format.h"
 #include "core/llm/compile_cost.h"
 #include "core/llm/nxd_bucket_rule.h"
 #include "core/util/format.h"
@@ -12,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUndoStack>
+
+#include <algorithm>
 
 using namespace bucketlab;
 using namespace bucketlab::ui;
@@ -50,6 +53,8 @@ private Q_SLOTS:
     void exportWritesConfigsThatPassTheRules();
     void brokenListsAreShownAndNotExported();
     void badTraceIsOneLine();
+    void curvesOfTheOtherPhaseAreRefused();
+    void bucketsAddedAndRemovedByHand();
 
 private:
     LlmSession* session_ = nullptr;
@@ -227,6 +232,79 @@ void TestLlmSession::badTraceIsOneLine()
     QVERIFY2(error.contains("trace.csv"), qPrintable(error));
     QVERIFY(!error.contains('\n'));
     QCOMPARE(session_->traffic().requests(), traffic_.requests()); // the old trace stays
+}
+
+void TestLlmSession::curvesOfTheOtherPhaseAreRefused()
+{
+    // Profiles of a decoder record their phase; a decode profile is no CTE curve.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    auto write = [&](const char* phase, double ms) {
+        Profile p;
+        p.settings[kPhaseSetting] = phase;
+        for (int64_t length : {128, 1024, 8192}) {
+            ProfilePoint pt;
+            pt.length = length;
+            pt.samplesMs = {ms * double(length), ms * double(length)};
+            summarizeSamples(pt);
+            p.points.push_back(pt);
+        }
+        const QString path = dir.filePath(QString(phase) + ".json");
+        writeProfile(path.toStdString(), p, true);
+        return path;
+    };
+    const QString prefill = write(kPhasePrefill, 0.05), decode = write(kPhaseDecode, 0.001);
+    const double before = session_->evaluation()->meanRequestMs;
+    const QString error = session_->setCurves(decode, prefill);
+    QVERIFY2(error.contains("swapped"), qPrintable(error));
+    QVERIFY(!error.contains('\n'));
+    QCOMPARE(session_->costs().cte.source(), kCte.toStdString()); // the old curves stay
+    QCOMPARE(session_->evaluation()->meanRequestMs, before);
+    QVERIFY2(session_->setCurves(decode, decode).contains("measured decode steps"),
+             qPrintable(session_->setCurves(decode, decode)));
+    QCOMPARE(session_->setCurves(prefill, decode), QString());
+    QCOMPARE(session_->costs().cte.phase(), std::string(kPhasePrefill));
+    QVERIFY(session_->evaluation()->meanRequestMs != before);
+}
+
+void TestLlmSession::bucketsAddedAndRemovedByHand()
+{
+    const auto cte = session_->lists(LlmPhase::Cte).values();
+    const auto tkg = session_->lists(LlmPhase::Tkg).values();
+    const double before = session_->evaluation()->meanRequestMs;
+    // Added: sorted in, priced at once, one undo step.
+    QCOMPARE(session_->addBucket(LlmPhase::Cte, 300), QString());
+    auto expected = cte;
+    expected.insert(std::upper_bound(expected.begin(), expected.end(), 300), 300);
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), expected);
+    QCOMPARE(session_->undoStack()->count(), 1);
+    const LlmEvaluation direct = evaluateLlmBuckets(session_->traffic(), session_->limits(),
+                                                    session_->costs(), session_->bucketLists());
+    QCOMPARE(session_->evaluation()->meanRequestMs, direct.meanRequestMs);
+    QVERIFY(direct.meanRequestMs < before); // a prompt bucket more: less padding
+    session_->undoStack()->undo();
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), cte);
+    QCOMPARE(session_->evaluation()->meanRequestMs, before);
+    // Removed: the same, and the other list untouched.
+    QCOMPARE(session_->removeBucket(LlmPhase::Tkg, tkg[1]), QString());
+    auto fewer = tkg;
+    fewer.erase(fewer.begin() + 1);
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), fewer);
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), cte);
+    session_->undoStack()->undo();
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), tkg);
+    // Refused, saying why, with nothing changed or recorded.
+    const int steps = session_->undoStack()->count();
+    for (const auto& [error, mentions] : std::vector<std::pair<QString, QString>>{
+             {session_->addBucket(LlmPhase::Cte, cte[0]), "already there"},
+             {session_->addBucket(LlmPhase::Cte, cte.back()), "pinned"},
+             {session_->addBucket(LlmPhase::Tkg, 0), "start at 1"},
+             {session_->removeBucket(LlmPhase::Tkg, tkg.back()), "the largest"},
+             {session_->removeBucket(LlmPhase::Cte, 300), "not in the list"}})
+        QVERIFY2(error.contains(mentions), qPrintable(error));
+    QCOMPARE(session_->undoStack()->count(), steps);
+    QCOMPARE(session_->lists(LlmPhase::Cte).values(), cte);
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), tkg);
 }
 
 QTEST_GUILESS_MAIN(TestLlmSession)

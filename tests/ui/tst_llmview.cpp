@@ -21,6 +21,8 @@
 #include <QTemporaryDir>
 #include <QUndoStack>
 
+#include <algorithm>
+
 using namespace bucketlab;
 using namespace bucketlab::ui;
 
@@ -45,6 +47,7 @@ private Q_SLOTS:
     void opensTheBuiltInDemoTrace();
     void dragUpdatesTotalsWhileMovingAndUndoRestores();
     void largestBucketIsPinned();
+    void doubleClickAddsAndRemovesBuckets();
     void optimizeFromTheButtonAndPickAParetoPoint();
     void compileBudgetGreysTheFront();
     void exportThroughTheDialogPassesTheRules();
@@ -169,6 +172,34 @@ void TestLlmView::largestBucketIsPinned()
                         view_->plotPointForLength(LlmPhase::Cte, 6000));
     QCOMPARE(session_->lists(LlmPhase::Cte).values(), before);
     QCOMPARE(session_->undoStack()->count(), 0);
+}
+
+void TestLlmView::doubleClickAddsAndRemovesBuckets()
+{
+    openDemo();
+    QWidget* canvas = view_->plot(LlmPhase::Tkg);
+    const auto before = session_->lists(LlmPhase::Tkg).values();
+    // On a handle (512): removed, one undo step.
+    QTest::mouseDClick(canvas, Qt::LeftButton, Qt::NoModifier,
+                       view_->plotPointForLength(LlmPhase::Tkg, before[2]));
+    auto fewer = before;
+    fewer.erase(fewer.begin() + 2);
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), fewer);
+    QCOMPARE(session_->undoStack()->count(), 1);
+    // Between handles (near 3000): a bucket added there.
+    QTest::mouseDClick(canvas, Qt::LeftButton, Qt::NoModifier,
+                       view_->plotPointForLength(LlmPhase::Tkg, 3000));
+    const auto more = session_->lists(LlmPhase::Tkg).values();
+    QCOMPARE(more.size(), fewer.size() + 1);
+    int64_t added = 0;
+    for (int64_t v : more)
+        if (std::find(fewer.begin(), fewer.end(), v) == fewer.end())
+            added = v;
+    QVERIFY2(std::abs(added - 3000) <= 150, qPrintable(QString::number(added)));
+    QCOMPARE(session_->undoStack()->count(), 2);
+    session_->undoStack()->undo();
+    session_->undoStack()->undo();
+    QCOMPARE(session_->lists(LlmPhase::Tkg).values(), before);
 }
 
 void TestLlmView::optimizeFromTheButtonAndPickAParetoPoint()

@@ -12,6 +12,7 @@
 #include <QUndoCommand>
 #include <QUndoStack>
 
+#include <algorithm>
 #include <memory>
 
 Q_DECLARE_METATYPE(std::shared_ptr<bucketlab::LlmTuneResult>)
@@ -124,6 +125,7 @@ QString LlmSession::setCurves(const QString& cte, const QString& tkg)
     try {
         LatencyCurve c = LatencyCurve::load(cte.toStdString());
         LatencyCurve t = LatencyCurve::load(tkg.toStdString());
+        checkCurvePhases(c, t);
         costs_.cte = std::move(c);
         costs_.tkg = std::move(t);
         curvesSet_ = true;
@@ -233,6 +235,47 @@ void LlmSession::editLists(const LlmBucketLists& after, const QString& what,
             reprice();
         },
         from, after, what));
+}
+
+QString LlmSession::addBucket(LlmPhase phase, int64_t length)
+{
+    const QString name = phase == LlmPhase::Cte ? tr("CTE") : tr("TKG");
+    auto values = lists(phase).values();
+    if (values.empty())
+        return tr("There are no %1 buckets to add to yet.").arg(name);
+    if (length < 1)
+        return tr("A %1 bucket of %2 tokens: buckets start at 1.").arg(name).arg(length);
+    if (length >= values.back())
+        return tr("%1 bucket %2: not below the largest, %3, which is pinned at the limit NxD "
+                  "needs.")
+            .arg(name)
+            .arg(length)
+            .arg(values.back());
+    if (std::find(values.begin(), values.end(), length) != values.end())
+        return tr("%1 bucket %2 is already there.").arg(name).arg(length);
+    values.insert(std::upper_bound(values.begin(), values.end(), length), length);
+    LlmBucketLists after = bucketLists();
+    (phase == LlmPhase::Cte ? after.cte : after.tkg) = Boundaries::from(values, "the lists");
+    editLists(after, tr("Add %1 bucket %2").arg(name).arg(length));
+    return {};
+}
+
+QString LlmSession::removeBucket(LlmPhase phase, int64_t length)
+{
+    const QString name = phase == LlmPhase::Cte ? tr("CTE") : tr("TKG");
+    auto values = lists(phase).values();
+    const auto it = std::find(values.begin(), values.end(), length);
+    if (it == values.end())
+        return tr("%1 bucket %2 is not in the list.").arg(name).arg(length);
+    if (it + 1 == values.end())
+        return tr("%1 bucket %2 is the largest, pinned at the limit NxD needs.")
+            .arg(name)
+            .arg(length);
+    values.erase(it);
+    LlmBucketLists after = bucketLists();
+    (phase == LlmPhase::Cte ? after.cte : after.tkg) = Boundaries::from(values, "the lists");
+    editLists(after, tr("Remove %1 bucket %2").arg(name).arg(length));
+    return {};
 }
 
 void LlmSession::resetToNxdDefaults()

@@ -76,6 +76,11 @@ public:
     // The undoable edit: `before` is the lists before a live drag (else the current ones).
     void editLists(const LlmBucketLists& after, const QString& what,
                    const std::optional<LlmBucketLists>& before = std::nullopt);
+    // A bucket added or removed by hand, one undo step each. Returns an empty string, or why
+    // not (the lists are then unchanged): a length already a bucket or not below the largest
+    // (pinned at the limit NxD needs), a bucket that is not there, or the largest.
+    QString addBucket(LlmPhase phase, int64_t length);
+    QString removeBucket(LlmPhase phase, int64_t length);
     // NxD's defaults for the limits (generate_buckets from 128), one undo step.
     void resetToNxdDefaults();
 

@@ -324,7 +324,8 @@ void LlmView::setUpPhasePlot(PhasePlot& p, const QString& name, const QString& x
     p.plot->xAxis->setLabel(xLabel);
     p.plot->setMouseTracking(true);
     p.plot->setToolTip(tr("Drag a boundary handle to move it (the largest is pinned at the "
-                          "limit NxD needs); the totals follow; Undo brings it back"));
+                          "limit NxD needs); double-click a handle to remove it, or elsewhere to "
+                          "add a bucket there; the totals follow; Undo brings it back"));
     p.bars = new QCPBars(p.plot->xAxis, p.plot->yAxis);
     p.bars->setWidthType(QCPBars::wtPlotCoords);
     p.bars->setName(p.phase == LlmPhase::Cte ? tr("requests") : tr("decode steps"));
@@ -340,6 +341,8 @@ void LlmView::setUpPhasePlot(PhasePlot& p, const QString& name, const QString& x
     connect(p.plot, &QCustomPlot::mousePress, this, [this, &p](QMouseEvent* e) { onPress(p, e); });
     connect(p.plot, &QCustomPlot::mouseMove, this, [this, &p](QMouseEvent* e) { onMove(p, e); });
     connect(p.plot, &QCustomPlot::mouseRelease, this, [this, &p](QMouseEvent*) { onRelease(p); });
+    connect(p.plot, &QCustomPlot::mouseDoubleClick, this,
+            [this, &p](QMouseEvent* e) { onDoubleClick(p, e); });
 }
 
 QCustomPlot* LlmView::plot(LlmPhase phase) const
@@ -749,6 +752,26 @@ void LlmView::onRelease(PhasePlot& p)
         (p.phase == LlmPhase::Cte ? tr("Move CTE bucket %1") : tr("Move TKG bucket %1"))
             .arg(index + 1),
         before);
+}
+
+void LlmView::onDoubleClick(PhasePlot& p, QMouseEvent* event)
+{
+    if (event->button() != Qt::LeftButton || !p.plot->axisRect()->rect().contains(event->pos()))
+        return;
+    dragPhase_.reset(); // the double-click's first press may have grabbed a handle
+    dragIndex_ = -1;
+    dragStart_.reset();
+    const int hit = handleAt(p, event->pos());
+    QString error;
+    if (hit >= 0) {
+        error = session_->removeBucket(p.phase, session_->lists(p.phase).values()[size_t(hit)]);
+    } else {
+        const double x = p.plot->xAxis->pixelToCoord(event->pos().x());
+        error = session_->addBucket(p.phase, int64_t(std::llround(std::max(1.0, x))));
+    }
+    if (!error.isEmpty())
+        setStatus(error, true);
+    refreshHandles(p);
 }
 
 } // namespace bucketlab::ui

@@ -95,6 +95,7 @@ private:
     void onPress(PhasePlot& p, QMouseEvent* event);
     void onMove(PhasePlot& p, QMouseEvent* event);
     void onRelease(PhasePlot& p);
+    void onDoubleClick(PhasePlot& p, QMouseEvent* event);
 
     LlmSession* session_;
     PhasePlot cte_{LlmPhase::Cte};
