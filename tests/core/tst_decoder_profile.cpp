@@ -12,6 +12,7 @@
 #include "core/util/error.h"
 #include "core/util/output_file.h"
 #include "core/util/sha256.h"
+#include "envoverride.h"
 #include "testutil.h"
 
 #include <torch/script.h>
@@ -59,24 +60,6 @@ double simulatedMs(DecoderPhase phase, int64_t length, int64_t batch)
     return phase == DecoderPhase::Prefill ? 0.5 + 0.01 * double(length * batch)
                                           : 0.2 + 0.001 * double(length) * double(batch);
 }
-
-// Restores an environment variable when the test leaves, pass or fail.
-struct EnvOverride {
-    QByteArray name, old;
-    bool had;
-    EnvOverride(const char* n, const QByteArray& value)
-        : name(n), old(qgetenv(n)), had(qEnvironmentVariableIsSet(n))
-    {
-        qputenv(n, value);
-    }
-    ~EnvOverride()
-    {
-        if (had)
-            qputenv(name.constData(), old);
-        else
-            qunsetenv(name.constData());
-    }
-};
 
 } // namespace
 

@@ -8,6 +8,7 @@
 #include "core/package/package.h"
 #include "core/runtime/device.h"
 #include "core/util/error.h"
+#include "envoverride.h"
 #include "fixtures.h"
 #include "testutil.h"
 
@@ -52,27 +53,6 @@ void writeNeuronFixture(const std::string& from, const std::string& to)
     if (!rewritten)
         throw std::runtime_error("no class code record to rewrite in " + from);
 }
-
-// Restores an environment variable when the test leaves, pass or fail.
-struct EnvOverride {
-    QByteArray name, old;
-    bool had;
-    EnvOverride(const char* n, const QByteArray& value)
-        : name(n), old(qgetenv(n)), had(qEnvironmentVariableIsSet(n))
-    {
-        if (value.isNull())
-            qunsetenv(n);
-        else
-            qputenv(n, value);
-    }
-    ~EnvOverride()
-    {
-        if (had)
-            qputenv(name.constData(), old);
-        else
-            qunsetenv(name.constData());
-    }
-};
 
 } // namespace
 
