@@ -9,12 +9,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 
 namespace bucketlab {
 
 namespace {
+
+constexpr const char* kRefinedLengthsSetting = "refined_lengths";
 
 // The profile's points at one batch size, by length.
 using PointsByLength = std::map<int64_t, ProfilePoint>;
@@ -45,12 +48,13 @@ Profile refinedProfile(const Profile& start, int64_t batch, const PointsByLength
     for (const auto& point : start.points)
         if (point.batch != batch)
             p.points.push_back(point);
-    p.settings["refined_lengths"] = formatLengths([&] {
-        std::vector<int64_t> lengths;
-        for (const auto& [length, point] : refined)
-            lengths.push_back(length);
-        return lengths;
-    }());
+    // Refining a refined profile keeps the earlier refinement's points, and their record.
+    std::set<int64_t> lengths;
+    for (int64_t l : refinedLengths(start))
+        lengths.insert(l);
+    for (const auto& [length, point] : refined)
+        lengths.insert(length);
+    p.settings[kRefinedLengthsSetting] = formatLengths({lengths.begin(), lengths.end()});
     return p;
 }
 
@@ -194,6 +198,26 @@ bool splitBySamplingRound(const Profile& run, Profile& odd, Profile& even)
     odd = std::move(halves[0]);
     even = std::move(halves[1]);
     return true;
+}
+
+std::vector<int64_t> refinedLengths(const Profile& profile)
+{
+    const auto it = profile.settings.find(kRefinedLengthsSetting);
+    if (it == profile.settings.end() || it->second.empty())
+        return {};
+    std::set<int64_t> lengths;
+    size_t from = 0;
+    while (from <= it->second.size()) {
+        const size_t comma = std::min(it->second.find(',', from), it->second.size());
+        const std::string item = it->second.substr(from, comma - from);
+        char* end = nullptr;
+        const long long value = std::strtoll(item.c_str(), &end, 10);
+        if (item.empty() || end != item.c_str() + item.size() || value <= 0)
+            return {}; // edited by hand into something else: no claim about any point
+        lengths.insert(value);
+        from = comma + 1;
+    }
+    return {lengths.begin(), lengths.end()};
 }
 
 RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, const Profile& start,

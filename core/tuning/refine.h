@@ -81,7 +81,9 @@ struct RefineResult {
     bool converged = false;
     int maxRounds = 0;
     TuningReport report; // the final tuning, on the refined curve, boundaries as deployed
-    Profile profile;     // the starting profile with every refinement point (its conditions)
+    // The starting profile with every refinement point (its conditions); its settings record
+    // the lengths refinements measured (refinedLengths: this one's and any earlier one's).
+    Profile profile;
     std::vector<int64_t> measuredLengths; // ascending: every length measured by the rounds
     // The prediction: the final boundaries priced from fresh samples (the pricing half of the
     // final run), with its 95 % interval; scaled to the starting profile's conditions.
@@ -125,6 +127,11 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
 // Buckets that meet merge. Exposed for tests.
 Boundaries movedToPricingLengths(const Boundaries& boundaries, const LatencyCurve& curve,
                                  int64_t coverLength, int64_t limit, int64_t align);
+
+// The lengths a refinement measured into `profile` (RefineResult::profile, and the file
+// `tune --refined-profile` writes record them in the profile's settings), ascending; empty for
+// a profile no refinement made, or whose record does not read as lengths.
+std::vector<int64_t> refinedLengths(const Profile& profile);
 
 // A measuring run's profile split into two by sampling round: sample 0, 2, 4, ... of every
 // point into `odd` (rounds 1, 3, 5, ...), 1, 3, 5, ... into `even`, each half's statistics

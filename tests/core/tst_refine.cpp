@@ -140,6 +140,9 @@ private Q_SLOTS:
     void respectsTheServedRangeAndAlignment();
     void infeasibleEndsWithoutMeasuring();
     void badRequests();
+    void refinedLengthsReadBack_data();
+    void refinedLengthsReadBack();
+    void refinedProfileRecordsItsLengths();
 };
 
 void TestRefine::movesBoundariesToPricingLengths_data()
@@ -537,6 +540,64 @@ void TestRefine::badRequests()
         p.error = "boom";
     refuses(refineRequest(), failed, "no successfully measured points");
     QVERIFY(device.calls.empty());
+}
+
+void TestRefine::refinedLengthsReadBack_data()
+{
+    QTest::addColumn<QString>("setting");
+    QTest::addColumn<QVector<qint64>>("expected");
+    QTest::addRow("as written") << "64,81,128" << QVector<qint64>{64, 81, 128};
+    QTest::addRow("unsorted, repeated") << "128,64,64" << QVector<qint64>{64, 128};
+    QTest::addRow("one") << "96" << QVector<qint64>{96};
+    QTest::addRow("empty") << "" << QVector<qint64>{};
+    // A record edited into something else claims nothing about any point.
+    QTest::addRow("not lengths") << "64,abc" << QVector<qint64>{};
+    QTest::addRow("trailing comma") << "64," << QVector<qint64>{};
+    QTest::addRow("zero") << "0,64" << QVector<qint64>{};
+    QTest::addRow("spaces after commas") << "64, 81" << QVector<qint64>{64, 81};
+    QTest::addRow("sign") << "64,-81" << QVector<qint64>{};
+}
+
+void TestRefine::refinedLengthsReadBack()
+{
+    QFETCH(QString, setting);
+    QFETCH(QVector<qint64>, expected);
+    Profile p;
+    p.settings["refined_lengths"] = setting.toStdString();
+    const std::vector<int64_t> got = refinedLengths(p);
+    QCOMPARE(QVector<qint64>(got.begin(), got.end()), expected);
+}
+
+void TestRefine::refinedProfileRecordsItsLengths()
+{
+    // The refined profile names exactly the lengths the rounds measured, through a file.
+    gTile = 64;
+    const Profile start = startProfile();
+    QVERIFY(refinedLengths(start).empty());
+    SimulatedDevice device;
+    const RefineResult r =
+        refineTuning(traffic(), 0, start, "start.json", refineRequest(),
+                     [&](const auto& lengths, const Job& job) { return device(lengths, job); });
+    QVERIFY(!r.measuredLengths.empty());
+    QCOMPARE(refinedLengths(r.profile), r.measuredLengths);
+    const Profile back = profileFromJson(profileJson(r.profile).dump(), "refined.json");
+    QCOMPARE(refinedLengths(back), r.measuredLengths);
+    for (int64_t l : r.measuredLengths)
+        QVERIFY(std::any_of(back.points.begin(), back.points.end(),
+                            [l](const ProfilePoint& p) { return p.length == l && p.ok(); }));
+
+    // Refined again from the refined profile: the earlier refinement's lengths stay recorded.
+    Profile marked = start;
+    marked.settings["refined_lengths"] = "17,333";
+    const RefineResult again =
+        refineTuning(traffic(), 0, marked, "marked.json", refineRequest(),
+                     [&](const auto& lengths, const Job& job) { return device(lengths, job); });
+    std::vector<int64_t> expected = again.measuredLengths;
+    expected.push_back(17);
+    expected.push_back(333);
+    std::sort(expected.begin(), expected.end());
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    QCOMPARE(refinedLengths(again.profile), expected);
 }
 
 QTEST_GUILESS_MAIN(TestRefine)
