@@ -1,6 +1,8 @@
 // The desktop's models on their own, in a program that links no Qt Widgets
 // (bucketlab_ui_models): files load into the Session off the UI thread, the active set is
 // priced, edits are undoable, and the table models over it pass QAbstractItemModelTester.
+#include "core/latency/latency_curve.h"
+#include "core/tuning/bucket_evaluator.h"
 #include "core/tuning/tuning_report.h"
 #include "testutil.h"
 #include "ui/models/buckettablemodel.h"
@@ -22,6 +24,8 @@ class TestUiModels : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void loaderFillsTheSessionAndModelsFollow();
+    void undoRestoresTheCurveAStepSet_data();
+    void undoRestoresTheCurveAStepSet();
 };
 
 void TestUiModels::loaderFillsTheSessionAndModelsFollow()
@@ -63,6 +67,69 @@ void TestUiModels::loaderFillsTheSessionAndModelsFollow()
     request.current = session.activeBoundaries();
     comparison.setReport(tuneAndCompare(*session.evaluator(), request));
     QVERIFY(comparison.rowCount() >= 2); // the optimum and the baselines
+}
+
+void TestUiModels::undoRestoresTheCurveAStepSet_data()
+{
+    QTest::addColumn<bool>("stepSetsCurve");
+    QTest::addColumn<bool>("curveChosenSince");
+    QTest::addColumn<QString>("afterUndo");
+    QTest::addColumn<QString>("afterRedo");
+    // Measure and refine: its step brings the refined curve; Undo gives the one before back.
+    QTest::addRow("step set the curve") << true << false << "linear:1,0.01"
+                                        << "linear:1,0.005";
+    // A curve chosen after the step is the user's newer choice: neither Undo nor Redo move it.
+    QTest::addRow("step set the curve, another since") << true << true << "linear:2,0.02"
+                                                       << "linear:2,0.02";
+    // Optimize: its step keeps the curve; Undo must not bring back the curve of its time.
+    QTest::addRow("step kept the curve, another since") << false << true << "linear:2,0.02"
+                                                        << "linear:2,0.02";
+}
+
+void TestUiModels::undoRestoresTheCurveAStepSet()
+{
+    QFETCH(bool, stepSetsCurve);
+    QFETCH(bool, curveChosenSince);
+    QFETCH(QString, afterUndo);
+    QFETCH(QString, afterRedo);
+    Session session;
+    session.setTraffic(LengthHistogram::fromCounts({{20, 5}, {60, 3}, {100, 2}}),
+                       {"traffic", "inline", {}});
+    session.setLatency(LatencyCurve::fromSpec("linear:1,0.01"), {"a", "linear:1,0.01"});
+    session.putBoundarySet({"current", "current", Boundaries::from({128}, Field::Boundaries)});
+    session.setActiveIndex(0);
+    TuningRequest request;
+    request.settings.buckets = 2;
+    session.setTuningReport(tuneAndCompare(*session.evaluator(), request));
+    QVERIFY(session.tuningReport());
+
+    session.changeBoundarySets("step", [&] {
+        if (stepSetsCurve)
+            session.setLatency(LatencyCurve::fromSpec("linear:1,0.005"), {"b", "linear:1,0.005"});
+        session.setActiveIndex(session.putTunedSet(
+            {"tuned", "tuned", Boundaries::from({60, 128}, Field::Boundaries)}));
+    });
+    if (curveChosenSince)
+        session.setLatency(LatencyCurve::fromSpec("linear:2,0.02"), {"c", "linear:2,0.02"});
+    const QString curveBeforeUndo = QString::fromStdString(session.latencySource()->source);
+
+    QSignalSpy latencyChanged(&session, &Session::latencyChanged);
+    session.undoStack()->undo();
+    QCOMPARE(session.activeBoundaries().str(), std::string("128"));
+    QCOMPARE(QString::fromStdString(session.latencySource()->source), afterUndo);
+    QCOMPARE(latencyChanged.size(), afterUndo == curveBeforeUndo ? 0 : 1);
+    // The evaluator and the evaluation follow the curve in use.
+    QCOMPARE(session.evaluation()->stats.meanLatencyMs,
+             BucketEvaluator(session.histogram(), session.latency())
+                 .evaluate(session.activeBoundaries())
+                 .stats.meanLatencyMs);
+    // Back on the curve it was priced under, the earlier tuning result holds again.
+    QCOMPARE(bool(session.tuningReport()), afterUndo == "linear:1,0.01");
+
+    session.undoStack()->redo();
+    QCOMPARE(session.activeBoundaries().str(), std::string("60,128"));
+    QCOMPARE(QString::fromStdString(session.latencySource()->source), afterRedo);
+    QVERIFY(session.staleFor(session.activeIndex()).isEmpty() == !curveChosenSince);
 }
 
 QTEST_MAIN(TestUiModels)

@@ -53,11 +53,11 @@ public:
           after_(std::move(after))
     {
     }
-    void undo() override { session_->restoreSetsState(before_); }
+    void undo() override { session_->restoreSetsState(before_, after_); }
     void redo() override
     {
         if (applied_)
-            session_->restoreSetsState(after_);
+            session_->restoreSetsState(after_, before_);
         applied_ = true;
     }
 
@@ -129,7 +129,7 @@ void Session::setLatency(LatencyCurve curve, const LatencySource& source)
 {
     latency_ = std::move(curve);
     latencySource_ = source;
-    ++latencyGeneration_;
+    latencyGeneration_ = ++lastLatencyGeneration_;
     rebuildEvaluator();
     Q_EMIT latencyChanged();
     Q_EMIT tuningChanged();
@@ -248,8 +248,23 @@ void Session::changeBoundarySets(const QString& what, const std::function<void()
     undo_->push(new SetsChange(this, std::move(before), std::move(after), what));
 }
 
-void Session::restoreSetsState(const SetsState& state)
+Session::SetsState Session::setsState() const
 {
+    return {sets_,     active_,  tuning_,        tuningFor_,
+            tunedFor_, latency_, latencySource_, latencyGeneration_};
+}
+
+void Session::restoreSetsState(const SetsState& state, const SetsState& other)
+{
+    const bool curveBack = state.latencyGeneration != other.latencyGeneration &&
+                           latencyGeneration_ == other.latencyGeneration;
+    if (curveBack) {
+        latency_ = state.latency;
+        latencySource_ = state.latencySource;
+        latencyGeneration_ = state.latencyGeneration;
+        rebuildEvaluator();
+        Q_EMIT latencyChanged();
+    }
     const Boundaries was = activeBoundaries();
     const bool activeMoved = state.active != active_;
     sets_ = state.sets;

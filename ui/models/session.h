@@ -103,10 +103,14 @@ public:
     // Values that are not boundaries are refused (nothing is recorded).
     void editActiveBoundaries(const std::vector<int64_t>& after, const QString& what,
                               const std::optional<Boundaries>& before = std::nullopt);
-    // An undoable change of the sets as a whole (Optimize, a point of the Pareto front):
-    // `change` runs now with the usual setters (putBoundarySet, setActiveIndex,
-    // setTuningReport); Undo restores the sets, the active one and the tuning report as they
-    // were before, Redo as they were after.
+    // An undoable change of the sets as a whole (Optimize, a point of the Pareto front, Measure
+    // and refine): `change` runs now with the usual setters (putBoundarySet, setActiveIndex,
+    // setTuningReport, and setLatency when the change brings its own curve); Undo restores the
+    // sets, the active one and the tuning report as they were before, Redo as they were after.
+    // When `change` set the latency curve, Undo restores the curve before it too (and Redo the
+    // one after), as long as that curve is still in use: a curve loaded since is the user's
+    // newer choice and stays. The profiles list is not part of the step: measurements added
+    // by it stay listed (and saved with the project) after Undo.
     void changeBoundarySets(const QString& what, const std::function<void()>& change);
     QUndoStack* undoStack() const { return undo_; }
 
@@ -170,10 +174,17 @@ private:
         std::optional<TuningReport> tuning;
         PricingInputs tuningFor;
         std::map<std::string, PricingInputs> tunedFor;
+        // The curve in use, with its generation: restoring it restores the generation, so
+        // figures priced under it read as fresh again.
+        LatencyCurve latency;
+        std::optional<LatencySource> latencySource;
+        quint64 latencyGeneration = 0;
     };
-    SetsState setsState() const { return {sets_, active_, tuning_, tuningFor_, tunedFor_}; }
+    SetsState setsState() const;
     QString describeChange(const PricingInputs& then) const;
-    void restoreSetsState(const SetsState& state);
+    // Restores `state`; its curve only when the curve in use is still `other`'s (the state
+    // the command leaves) and differs from `state`'s.
+    void restoreSetsState(const SetsState& state, const SetsState& other);
     void setModifiedFlag(bool modified);
     void rebuildEvaluator();
     void reevaluate();
@@ -193,6 +204,7 @@ private:
     PricingInputs tuningFor_;                       // what tuning_ was priced under
     std::map<std::string, PricingInputs> tunedFor_; // by set name: what the tuner used
     quint64 trafficGeneration_ = 0, latencyGeneration_ = 0;
+    quint64 lastLatencyGeneration_ = 0; // the highest handed out: a new curve is never an old one
     QUndoStack* undo_ = nullptr;
     std::shared_ptr<const SecondRun> secondRun_;
     bool modified_ = false; // changes outside the undo stack
