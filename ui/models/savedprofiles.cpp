@@ -4,8 +4,10 @@
 #include "ui/models/backgroundjob.h"
 #include "ui/models/session.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QSettings>
+#include <QStandardPaths>
 
 #include <memory>
 #include <vector>
@@ -60,7 +62,13 @@ void SavedProfiles::remember(const QString& path)
     QSettings().setValue(kKey, list);
 }
 
-QStringList SavedProfiles::paths() const
+QString SavedProfiles::defaultDirectory()
+{
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+        .filePath("profiles");
+}
+
+QStringList SavedProfiles::paths()
 {
     return QSettings().value(kKey).toStringList();
 }

@@ -17,9 +17,12 @@ class SavedProfiles : public QObject {
 public:
     explicit SavedProfiles(Session* session, QObject* parent = nullptr);
 
-    // Remembers a profile file just written (most recent first).
-    void remember(const QString& path);
-    QStringList paths() const;
+    // Remembers a profile file just written (most recent first): one list in the settings,
+    // so any writer (the Profile panel, Measure and refine) can add to it.
+    static void remember(const QString& path);
+    // Where the desktop writes the profiles it measures: an application data folder.
+    static QString defaultDirectory();
+    static QStringList paths();
     BackgroundJob* job() const { return job_; }
 
     static constexpr int kMax = 20;

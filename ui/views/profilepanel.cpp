@@ -21,7 +21,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QStandardPaths>
 
 #include <algorithm>
 #include <memory>
@@ -85,8 +84,7 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
       saved_(new SavedProfiles(session, this))
 {
     setObjectName("profilePanel");
-    outputDir_ = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
-                     .filePath("profiles");
+    outputDir_ = SavedProfiles::defaultDirectory();
 
     grid_ = new QSpinBox(this);
     grid_->setObjectName("profileGrid");
