@@ -11,6 +11,7 @@
 #include "ui/models/errortext.h"
 #include "ui/models/metatypes.h"
 #include "ui/models/palette.h"
+#include "ui/models/savedprofiles.h"
 #include "ui/models/secondrun.h"
 #include "ui/models/session.h"
 #include "ui/views/elidedlabel.h"
@@ -21,7 +22,10 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDateTime>
+#include <QDir>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -671,12 +675,45 @@ void BucketsView::connectRefine()
             return;
         }
         refineLog_->appendPlainText(verdictText(*r));
-        // One undo step: Undo brings back the sets and the active one as they were.
+        // The refined set was chosen on a curve with the measured points in it: that curve
+        // becomes the session's, or everything else (the Latency view, Optimize, the report,
+        // the project) would price the set on a curve that lacks the very points that chose
+        // it. Saved first, so the project can refer to it like any other profile.
+        QString path;
+        try {
+            path = writeRefinedProfile(r->profile);
+        } catch (const std::exception& e) {
+            refineLog_->appendPlainText(
+                tr("The refined profile could not be saved (%1): nothing was changed. Free "
+                   "space or make the profiles folder writable, then refine again.")
+                    .arg(messageFor(e)));
+            Q_EMIT refineFinished(false);
+            return;
+        }
+        SavedProfiles::remember(path); // listed again after a restart, like a Profile run
+        // The measurements stay listed (and saved with the project) whatever is undone.
+        session_->addProfile({path, r->profile});
+        session_->markModified();
+        // One undo step: Undo brings back the sets, the active one, the tuning result and
+        // the curve as they were.
         session_->changeBoundarySets(
             tr("Measure and refine (K = %1)").arg(r->report.solution.boundaries.size()), [&] {
+                session_->setLatency(
+                    LatencyCurve::fromProfile(r->profile, path.toStdString()),
+                    {QFileInfo(path).fileName().toStdString(), path.toStdString()});
+                // The final tuning was priced on this very profile's curve; named as the
+                // session names it, so the report and the Latency view say the same.
+                TuningReport report = r->report;
+                report.curve = session_->latency();
+                session_->setTuningReport(report);
                 session_->setActiveIndex(
                     session_->putTunedSet({"refined", "tuned", r->report.solution.boundaries}));
             });
+        refineLog_->appendPlainText(
+            tr("The lengths measured (%1) joined the latency curve: tuning now uses %2 "
+               "(Undo restores the previous set and curve).")
+                .arg(QString::fromStdString(formatLengths(r->measuredLengths, ", ")),
+                     QDir::toNativeSeparators(path)));
         Q_EMIT refineFinished(true);
     });
     connect(refineJob_, &BackgroundJob::failed, this, [this](const QString& message) {
@@ -690,6 +727,25 @@ void BucketsView::connectRefine()
         refineLog_->appendPlainText(tr("Cancelled."));
         Q_EMIT refineFinished(false);
     });
+}
+
+QString BucketsView::writeRefinedProfile(const Profile& profile) const
+{
+    const QString dir =
+        refinedProfileDir_.isEmpty() ? SavedProfiles::defaultDirectory() : refinedProfileDir_;
+    if (!QDir().mkpath(dir))
+        throw Error("cannot create the folder " + dir.toStdString());
+    QString stem = QFileInfo(QString::fromStdString(profile.modelFile)).completeBaseName();
+    if (stem.isEmpty())
+        stem = QStringLiteral("profile");
+    const QString base = QStringLiteral("%1-refined-%2")
+                             .arg(stem, QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"));
+    // Two refinements in one second: never overwrite the first one's measurements.
+    QString path = QDir(dir).filePath(base + ".json");
+    for (int i = 2; QFileInfo::exists(path); ++i)
+        path = QDir(dir).filePath(QStringLiteral("%1-%2.json").arg(base).arg(i));
+    writeProfile(path.toStdString(), profile, /*replace=*/false);
+    return path;
 }
 
 void BucketsView::measureAndRefine()

@@ -82,6 +82,10 @@ public:
     void setRefineSimulatedClock(SimulatedClock clock) { refineClock_ = std::move(clock); }
     // The rounds and the verdict of the latest refinement, as shown.
     QString refineLog() const;
+    // Where a finished refinement writes its refined profile (the starting profile with
+    // every point it measured) before that profile becomes the session's latency curve, so
+    // the project can refer to it. Default: SavedProfiles::defaultDirectory().
+    void setRefinedProfileDirectory(const QString& dir) { refinedProfileDir_ = dir; }
 
 Q_SIGNALS:
     void optimizeFinished(bool ok);
@@ -95,6 +99,9 @@ protected:
 private:
     QWidget* buildOptimizePanel();
     void connectRefine();
+    // Writes a refinement's profile under a new name in the refined-profile folder; returns
+    // its path. Throws Error when it cannot be written.
+    QString writeRefinedProfile(const Profile& profile) const;
     // The tuning the panel asks for (Optimize, and the refinement's solves).
     TuningRequest panelTuningRequest() const;
     void rebuildTraffic();
@@ -183,6 +190,7 @@ private:
     BackgroundJob* refineJob_ = nullptr;
     PricingInputs refineFor_;
     SimulatedClock refineClock_;
+    QString refinedProfileDir_;
 
     Mode mode_ = Mode::Tokens;
     // Histogram bins for drawing: [first, last] lengths, real tokens and requests.

@@ -1,6 +1,7 @@
 #include "ui/views/latencyview.h"
 
 #include "core/latency/latency_curve.h"
+#include "core/tuning/refine.h"
 #include "ui/models/profiletablemodel.h"
 #include "ui/models/secondrun.h"
 #include "ui/models/session.h"
@@ -189,6 +190,29 @@ void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QStr
     bars->setPen(QPen(color, 1.2));
     bars->setName(tr("%1 95 % CI").arg(name));
     bars->removeFromLegend();
+    // The points a refinement measured (Measure and refine, `tune --refined-profile`): the
+    // same colour, since they are this profile's, ringed with a larger hollow diamond and
+    // named in the legend, so the curve's new points read apart from the grid's.
+    const std::vector<int64_t> refined = refinedLengths(profile);
+    if (!refined.empty()) {
+        QVector<double> rx, ry;
+        for (const auto& p : points)
+            if (std::binary_search(refined.begin(), refined.end(), p.length)) {
+                rx << double(p.length);
+                ry << p.p50Ms;
+            }
+        if (!rx.isEmpty()) {
+            auto* g = plot_->addGraph();
+            g->setObjectName("refinedPointsGraph");
+            g->setName(describeRoles
+                           ? tr("measured by refinement (%1)").arg(rx.size())
+                           : tr("%1: measured by refinement (%2)").arg(name).arg(rx.size()));
+            g->setData(rx, ry, true);
+            g->setLineStyle(QCPGraph::lsNone);
+            g->setScatterStyle(
+                QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(color, 1.8), Qt::NoBrush, 13));
+        }
+    }
     for (const auto& [values, label, style] :
          {std::tuple{p90, QStringLiteral("p90"), Qt::DashLine},
           std::tuple{p99, QStringLiteral("p99"), Qt::DotLine}}) {
