@@ -174,6 +174,7 @@ void TestRefinePanel::refinesOnTheOpenPackageAsOneUndoStep()
     QCOMPARE(session_->undoStack()->count(), steps + 1);
     QCOMPARE(int(session_->boundarySets().size()), sets + 1);
     view_->plot()->replot(QCustomPlot::rpImmediateRefresh);
+    view_->paretoPlot()->replot(QCustomPlot::rpImmediateRefresh);
     view_->grab().save(QString(BUCKETLAB_TEST_OUTPUT) + "/refine_panel.png");
 
     session_->undoStack()->undo();
@@ -298,6 +299,7 @@ void TestRefinePanel::refinedPointsBecomeTheCurve()
     QVERIFY(session_->tuningReport());
     QVERIFY(session_->tuningStaleReason().isEmpty());
     QCOMPARE(session_->tuningReport()->solution.boundaries, refined);
+    QVERIFY(!session_->tuningReport()->pareto.empty()); // the Pareto front, on the refined curve
     QCOMPARE(session_->tuningReport()->curve.source(), source->source);
     QCOMPARE(session_->tuningReport()->evaluation.stats.meanLatencyMs,
              BucketEvaluator(session_->histogram(), session_->latency())
