@@ -455,7 +455,10 @@ private:
                          length, work->bucketDim, work->declared, obs, nullptr);
             },
             o_.callTimeoutSeconds, [&](size_t done) { reportProgress(doneBefore + int64_t(done)); },
-            job_, threads_);
+            job_, threads_,
+            [&](size_t i) {
+                return at(work->calls[i].second, batches[size_t(work->calls[i].first)]);
+            });
         done_ = doneBefore + int64_t(outcome.completed);
         result_.calls += int64_t(outcome.completed);
         for (size_t i = 0; i < work->calls.size(); ++i)
@@ -862,7 +865,8 @@ private:
                         callOnce(*kernel, constants, config, *bank, length, bucketDim, declared,
                                  holder->second, &holder->first);
                     },
-                    o_.callTimeoutSeconds, nullptr, Job());
+                    o_.callTimeoutSeconds, nullptr, Job(), 1,
+                    [&](size_t) { return at(length, obs.batch); });
                 if (outcome.timedOut)
                     result_.workerAbandoned = true;
                 else
@@ -872,6 +876,13 @@ private:
                 if (d.kind == kind)
                     d.example = call;
         }
+    }
+
+    // "FILE: KERNEL at length L, batch B": where a call is, in an error.
+    std::string at(int64_t length, int64_t batch) const
+    {
+        return kernel_.file() + ": " + kernel_.name() + " at length " + std::to_string(length) +
+               ", batch " + std::to_string(batch);
     }
 
     static std::string formatList(const std::vector<int64_t>& v)
@@ -1073,7 +1084,11 @@ public:
                     }
                 }
             },
-            o_.callTimeoutSeconds, nullptr, job_);
+            o_.callTimeoutSeconds, nullptr, job_, 1,
+            [&](size_t i) {
+                return kernel_.file() + ": " + kernel_.name() + " at bucket " +
+                       std::to_string(work->items[i].bucket);
+            });
         result.calls = int64_t(outcome.completed);
         std::map<DefectKind, KernelDefect> defects;
         auto add = [&](DefectKind kind, size_t i, const std::string& what) {

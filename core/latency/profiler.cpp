@@ -4,6 +4,7 @@
 #include "core/archive/archive.h"
 #include "core/latency/sample_statistics.h"
 #include "core/package/package.h"
+#include "core/runtime/tensor_budget_p.h"
 #include "core/runtime/torch_io_p.h"
 #include "core/spec/memory_budget.h"
 #include "core/spec/package_meta.h"
@@ -636,7 +637,15 @@ Profile ProfileRun::run()
     forward_ = module_.get_method(r_.phase == DecoderPhase::Prefill  ? "prefill"
                                   : r_.phase == DecoderPhase::Decode ? "decode"
                                                                      : "forward");
-    makeShapes();
+    // From here on, what the inputs and the model's forward() allocate is held to the memory
+    // budget: a refused allocation fails its point with the refusal as the reason.
+    const TensorBudgetScope tensorBudget;
+    try {
+        makeShapes();
+    } catch (const std::exception&) {
+        tensorBudget.throwIfRefused(r_.model + ": making the inputs");
+        throw;
+    }
     checkCancelled();
 
     // Everything that does not depend on the samples is done before timing starts, so

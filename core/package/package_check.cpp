@@ -1,6 +1,7 @@
 #include "core/package/package_check.h"
 #include "core/package/package_check_p.h"
 #include "core/runtime/guarded_runner_p.h"
+#include "core/runtime/tensor_budget_p.h"
 
 #include "core/kernel/kernel_source.h"
 #include "core/package/package.h"
@@ -119,6 +120,12 @@ std::string compareOutputs(const c10::IValue& wantValue, const c10::IValue& have
 
 constexpr double kPackageCallTimeoutSeconds = 60.0;
 
+// "PATH: running length L, batch B": where a refused allocation happened.
+std::string atLength(const std::string& path, int64_t length, int64_t batch)
+{
+    return path + ": running length " + std::to_string(length) + ", batch " + std::to_string(batch);
+}
+
 void reportProgress(const Job& job, size_t done, size_t total)
 {
     job.checkCancelled();
@@ -142,6 +149,7 @@ std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
     auto p = loadPackage(path);
     const auto& meta = p.meta;
     torch::NoGradGuard noGrad;
+    const TensorBudgetScope budget;
     std::vector<EquivalenceRow> rows;
     const size_t total = options.batches.size() * options.lengths.size();
     for (int64_t batch : options.batches)
@@ -156,6 +164,7 @@ std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
                 zeroStates(p.module, meta);
                 got = p.module.forward(std::vector<c10::IValue>(inputs.begin(), inputs.end()));
             } catch (const std::exception& e) {
+                budget.throwIfRefused(atLength(path, length, batch));
                 row.error = torchMessage(e);
                 rows.push_back(row);
                 continue;
@@ -191,6 +200,7 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
                     ", " + referencePath + " on the " + paddingSideName(ref.meta.paddingSide) +
                     ": their outputs are not comparable position by position");
     torch::NoGradGuard noGrad;
+    const TensorBudgetScope budget;
     std::vector<ComparisonRow> rows;
     const size_t total = options.batches.size() * options.lengths.size();
     for (int64_t batch : options.batches)
@@ -215,6 +225,7 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
                 zeroStates(cand.module, cand.meta);
                 got = cand.module.forward(args);
             } catch (const std::exception& e) {
+                budget.throwIfRefused(atLength(candidatePath, length, batch));
                 row.bucket = -1;
                 row.error = torchMessage(e);
                 rows.push_back(row);
@@ -249,6 +260,7 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
                     want = ref.module.forward(args);
                 }
             } catch (const std::exception& e) {
+                budget.throwIfRefused(atLength(referencePath, length, batch));
                 row.error = "the reference raised: " + torchMessage(e);
                 rows.push_back(row);
                 continue;
@@ -343,7 +355,7 @@ std::vector<PackageRunRow> runLoadedPackage(torch::jit::Module& package, const P
             }
         },
         kPackageCallTimeoutSeconds, [&](size_t done) { reportProgress(job, done, rows.size()); },
-        job);
+        job, 1, [&](size_t r) { return atLength("the package", rows[r].length, rows[r].batch); });
     for (size_t r = 0; r < rows.size(); ++r)
         if (outcome.done[r])
             rows[r] = work->rows[r];

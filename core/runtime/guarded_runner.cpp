@@ -1,5 +1,6 @@
 #include "core/runtime/guarded_runner_p.h"
 
+#include "core/runtime/tensor_budget_p.h"
 #include "core/util/error.h"
 
 #include <torch/script.h>
@@ -36,21 +37,32 @@ struct RunnerState {
     void work(size_t w)
     {
         torch::NoGradGuard noGrad;
+        size_t i = count;
         try {
             while (!stop.load()) {
-                const size_t i = next.fetch_add(1);
+                i = next.fetch_add(1);
                 if (i >= count)
                     break;
                 slots[w].item.store(i);
                 slots[w].itemStart.store(nowNs());
                 item(i);
+                // A refused allocation raised inside the call; the item may have taken it
+                // for the kernel's own failure. It is the budget's, and ends the run.
+                if (!TensorBudgetScope::refusedSince(budgetMark).empty())
+                    throw Error("refused");
                 slots[w].itemStart.store(0);
                 done[i].store(1, std::memory_order_release);
                 completed.fetch_add(1);
             }
         } catch (...) {
+            std::string refused = TensorBudgetScope::refusedSince(budgetMark);
             std::lock_guard<std::mutex> lock(mutex);
-            error = std::current_exception();
+            if (!refused.empty() && refusal.empty()) {
+                refusal = std::move(refused);
+                refusedItem = i;
+            }
+            if (!error)
+                error = std::current_exception();
             stop.store(true);
         }
         std::lock_guard<std::mutex> lock(mutex);
@@ -65,6 +77,7 @@ struct RunnerState {
         return v;
     }
     std::function<void(size_t)> item;
+    uint64_t budgetMark = 0;
     size_t count;
     int threads;
     std::vector<Slot> slots;
@@ -76,6 +89,8 @@ struct RunnerState {
     std::condition_variable cv;
     int running;
     std::exception_ptr error;
+    std::string refusal; // the memory budget's, when it ended the run
+    size_t refusedItem = 0;
 };
 
 } // namespace
@@ -87,10 +102,13 @@ struct GuardedRunner::Shared : RunnerState {
 GuardedRunner::Outcome GuardedRunner::run(size_t count, std::function<void(size_t)> item,
                                           double timeoutSeconds,
                                           const std::function<void(size_t)>& onProgress,
-                                          const Job& job, int threads)
+                                          const Job& job, int threads,
+                                          const std::function<std::string(size_t)>& describe)
 {
+    const TensorBudgetScope budget;
     auto shared = std::make_shared<Shared>(count, std::max(1, threads));
     shared->item = std::move(item);
+    shared->budgetMark = budget.mark();
     std::vector<std::thread> workers;
     for (int w = 0; w < shared->threads; ++w)
         workers.emplace_back([shared, w] { shared->work(size_t(w)); });
@@ -134,6 +152,9 @@ GuardedRunner::Outcome GuardedRunner::run(size_t count, std::function<void(size_
     lock.unlock();
     for (auto& t : workers)
         t.join();
+    if (!shared->refusal.empty())
+        throw Error((describe ? describe(shared->refusedItem) + ": " : std::string()) +
+                    shared->refusal);
     if (shared->error)
         std::rethrow_exception(shared->error);
     out.done = shared->doneFlags();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace bucketlab {
@@ -26,11 +27,15 @@ public:
         std::optional<size_t> timedOut; // the item that never returned
     };
 
-    // Items run with autograd off. Throws Cancelled when the job is cancelled, and rethrows
-    // what an item threw (items catch the kernel's own exceptions themselves).
+    // Items run with autograd off and their tensors held to the memory budget
+    // (TensorBudgetScope): a refused allocation ends the run with an Error that says so,
+    // whether or not the item caught it, prefixed with describe(item) ("FILE: length L"). Throws
+    // Cancelled when the job is cancelled, and rethrows what an item threw (items catch the
+    // kernel's own exceptions themselves).
     static Outcome run(size_t count, std::function<void(size_t)> item, double timeoutSeconds,
                        const std::function<void(size_t)>& onProgress, const Job& job,
-                       int threads = 1);
+                       int threads = 1,
+                       const std::function<std::string(size_t)>& describe = nullptr);
 
 private:
     struct Shared;

@@ -3,7 +3,8 @@
 // size it runs, shared state buffers, the kernel check's record of every call), worked out
 // from the request and checked before anything is allocated. A request beyond it is an Error
 // that names what to lower, not a process the system kills for memory. What a model
-// allocates inside its own forward() is the model's and is not counted.
+// allocates inside its own forward() is held to the same budget while it runs, by the
+// counting allocator of core/runtime/tensor_budget_p.h.
 #pragma once
 
 #include "core/spec/input_spec.h"

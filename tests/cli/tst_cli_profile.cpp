@@ -1,6 +1,7 @@
 // `bucketlab-cli profile` as scripts use it: the JSON fields, the profile file, grids,
 // exit codes (0 measured, 1 some lengths failed, 2 unusable input) with one line on
 // stderr, and no output file on bad input.
+#include "envoverride.h"
 #include "testutil.h"
 
 #include <QJsonArray>
@@ -46,6 +47,7 @@ private Q_SLOTS:
     void textTableForAPackage();
     void gridOfAPackage();
     void failingLengthExitsOne();
+    void forwardMemoryPastTheBudget();
     void badInput_data();
     void badInput();
     void existingOutputIsKept();
@@ -154,6 +156,46 @@ void TestCliProfile::failingLengthExitsOne()
              qPrintable(error));
     QCOMPARE(points[1].toObject()["flags"].toArray().at(0).toString(), QString("failed"));
     QVERIFY(QFile::exists(path("failed.json"))); // the measured length is kept
+}
+
+void TestCliProfile::forwardMemoryPastTheBudget()
+{
+    // Issue 12: what a model allocates inside its forward() is held to the memory budget.
+    // Past 64 tokens this model builds an n x n x 4096 float tensor (256 MiB at 128).
+    const QString hungry = path("hungry.pt");
+    const auto made = runPython("import sys, torch\n"
+                                "class Hungry(torch.nn.Module):\n"
+                                "    def forward(self, input_ids, attention_mask):\n"
+                                "        n = input_ids.shape[1]\n"
+                                "        if n > 64:\n"
+                                "            return torch.zeros([n, n, 4096]).sum() + 0.0\n"
+                                "        return input_ids.sum().float()\n"
+                                "torch.jit.script(Hungry()).save(sys.argv[1])\n",
+                                {hungry});
+    QVERIFY2(made.exitCode == 0, made.err.constData());
+    const EnvOverride budget("BUCKETLAB_MEMORY_BUDGET_MIB", "64");
+    const QString refusal = "forward failed at length 128, batch 1: allocating a tensor of "
+                            "256.00 MiB would pass the memory budget of 64.00 MiB";
+    // One length over the budget: that point fails with the reason, the other is measured.
+    const auto mixed = runCli({"profile", hungry, "--inputs", inputs_, "--lengths", "16,128",
+                               "--budget", "1", "--out", path("hungry.json"), "--json"});
+    QCOMPARE(mixed.exitCode, 1);
+    const auto points =
+        QJsonDocument::fromJson(readAll(path("hungry.json"))).object()["points"].toArray();
+    QCOMPARE(points.size(), 2);
+    QCOMPARE(points.at(0).toObject()["length"].toInt(), 16);
+    QVERIFY(points.at(0).toObject()["error"].toString().isEmpty());
+    QVERIFY(points.at(0).toObject()["p50_ms"].toDouble() > 0);
+    QVERIFY2(points.at(1).toObject()["error"].toString().startsWith(refusal),
+             qPrintable(points.at(1).toObject()["error"].toString()));
+    // Every length over it: nothing to write, a one-line error.
+    const auto none = runCli({"profile", hungry, "--inputs", inputs_, "--lengths", "128",
+                              "--budget", "1", "--out", path("hungry_none.json")});
+    QCOMPARE(none.exitCode, 2);
+    const QString err = QString::fromUtf8(none.err).trimmed();
+    QVERIFY2(err.contains("hungry.pt: no shape could be measured; " + refusal), qPrintable(err));
+    QVERIFY(!err.contains('\n'));
+    QVERIFY(!QFileInfo::exists(path("hungry_none.json")));
 }
 
 void TestCliProfile::badInput_data()

@@ -1,6 +1,7 @@
 // inspect, graph, lint and validate as scripts use them: JSON fields, exit codes (0 ok,
 // 1 defects or findings, 2 bad input), one-line errors, and a prompt exit when a kernel
 // never returns.
+#include "envoverride.h"
 #include "neuron_fixture.h"
 #include "testutil.h"
 
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void badInput_data();
     void badInput();
     void neverReturningKernelExitsPromptly();
+    void forwardMemoryPastTheBudget();
 
 private:
     QString path(const QString& name) const { return dir_.filePath(name); }
@@ -613,6 +615,33 @@ void TestKernelCli::neverReturningKernelExitsPromptly()
     QCOMPARE(r.exitCode, 1);
     const auto doc = QJsonDocument::fromJson(r.out).object();
     QCOMPARE(doc["defects"].toArray().at(0).toObject()["kind"].toString(), QString("timeout"));
+}
+
+void TestKernelCli::forwardMemoryPastTheBudget()
+{
+    // Issue 12: what a kernel allocates inside its own call is held to the memory budget. This
+    // kernel builds an n x n x 4096 float tensor past length 300 (1.38 GiB at 301): refused
+    // before it is made, an error rather than a defect of the kernel.
+    QString source = QString::fromUtf8(readAll(seed()));
+    const QString first = "  x = tensor_list[0]\n";
+    QVERIFY(source.contains(first));
+    source.replace(first, first + "  if x.shape[1] > 300:\n"
+                                  "      x = x + torch.zeros([x.shape[1], x.shape[1], 4096]).sum()"
+                                  ".to(x.dtype) * 0\n");
+    writeAll(path("hungry.py"), source.toUtf8());
+    const EnvOverride budget("BUCKETLAB_MEMORY_BUDGET_MIB", "64");
+    const auto r = runCli({"validate", path("hungry.py"), "--max-length", "400", "--json"});
+    QCOMPARE(r.exitCode, 2);
+    const QString err = QString::fromUtf8(r.err).trimmed();
+    QVERIFY2(!err.contains('\n'), qPrintable(err));
+    QVERIFY2(err.contains("hungry.py: sequence_length_bucket_kernel at length 301, batch ") &&
+                 err.contains(": allocating a tensor of 1.38 GiB would pass the memory budget "
+                              "of 64.00 MiB"),
+             qPrintable(err));
+    QVERIFY(r.out.isEmpty());
+    // Under the budget the same kernel validates: the lengths it does not waste memory at.
+    const auto ok = runCli({"validate", path("hungry.py"), "--max-length", "300", "--json"});
+    QVERIFY2(ok.exitCode == 0 || ok.exitCode == 1, ok.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestKernelCli)
