@@ -8,7 +8,8 @@
 // but off the CPU (its run-queue wait, from Linux's schedstat), which on a shared 2-core
 // machine other processes alone stretch past 100 ms; the work and the waits of the UI thread
 // itself — painting, layout, a lock, a wait for a thread pool — all count. The raw gaps are
-// printed; BUCKETLAB_STRICT_STALL=1 bounds them too (for an otherwise idle machine). Xvfb
+// printed; BUCKETLAB_STRICT_STALL=1 bounds them too (for an otherwise idle machine), and
+// BUCKETLAB_STALL_BOUND_MS=N relaxes the bound to N ms for an overloaded machine. Xvfb
 // starved of CPU can also make the UI thread wait (for its replies): a run past the bound is
 // repeated once, and the second must keep it (a stall of the desktop's own shows in every
 // run). stall-stacks.txt in the output folder holds the UI thread's stacks during each stall.
@@ -24,6 +25,8 @@
 #include <QSet>
 #include <QStandardPaths>
 #include <QTest>
+
+#include <algorithm>
 
 class TestRealWindow : public QObject {
     Q_OBJECT
@@ -50,7 +53,13 @@ void TestRealWindow::aTuningSessionUnderXvfb()
     // Xvfb starved of CPU (the UI thread waits for its replies, which counts as its own time):
     // then the tour runs once more, and the bound must hold there. The first run's tour.json
     // and stacks stay beside the second's as first-run-*.
-    if (tour["worst_own_gap_ms"].toDouble() > 100) {
+    //
+    // BUCKETLAB_STALL_BOUND_MS relaxes the bound (never below 100 ms) on a machine so
+    // overloaded that Xvfb itself starves: two CPU hogs beside this VM's usual load (about 12 on
+    // 2 cores) made the UI thread wait 122 ms in all for Xvfb's replies and for Qt's own
+    // painting threads.
+    const double bound = std::max(100, qEnvironmentVariableIntValue("BUCKETLAB_STALL_BOUND_MS"));
+    if (tour["worst_own_gap_ms"].toDouble() > bound) {
         qInfo("UI thread: %.0f ms of its own making; running the tour once more",
               tour["worst_own_gap_ms"].toDouble());
         QMap<QString, QByteArray> first;
@@ -90,8 +99,11 @@ void TestRealWindow::aTuningSessionUnderXvfb()
     }
     const QString where = QString("; stalls: %1; stacks in %2")
                               .arg(stalls.join("; "), out.filePath("stall-stacks.txt"));
-    QVERIFY2(own <= 100,
-             qPrintable(QString("the UI thread stalled %1 ms of its own making").arg(own) + where));
+    QVERIFY2(own <= bound, qPrintable(QString("the UI thread stalled %1 ms of its own making "
+                                              "(bound %2 ms)")
+                                          .arg(own)
+                                          .arg(bound) +
+                                      where));
     if (qEnvironmentVariableIntValue("BUCKETLAB_STRICT_STALL") == 1)
         QVERIFY2(worst <= 100, qPrintable(QString("worst UI-thread gap %1 ms").arg(worst) + where));
 }
