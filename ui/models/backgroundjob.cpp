@@ -6,13 +6,29 @@
 #include <QCoreApplication>
 #include <QMetaObject>
 #include <QRunnable>
+#include <QThread>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
 namespace bucketlab::ui {
 
 BackgroundJob::BackgroundJob(QObject* parent) : QObject(parent) {}
+
+QThreadPool* BackgroundJob::pool()
+{
+    // Like the global pool, destroyed at exit after waiting for the jobs (cancelled by then:
+    // a BackgroundJob's destructor raises its cancel flag).
+    static QThreadPool jobs;
+    static const bool configured = [] {
+        jobs.setObjectName(QStringLiteral("bucketlabJobs"));
+        jobs.setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
+        return true;
+    }();
+    Q_UNUSED(configured);
+    return &jobs;
+}
 
 BackgroundJob::~BackgroundJob()
 {
@@ -49,7 +65,7 @@ void BackgroundJob::start(const QString& what, Work work)
             Qt::QueuedConnection);
     };
 
-    QThreadPool::globalInstance()->start([work = std::move(work), cancelFlag, deliver, what] {
+    pool()->start([work = std::move(work), cancelFlag, deliver, what] {
         JobContext context(cancelFlag);
         QElapsedTimer clock;
         clock.start();

@@ -1,7 +1,8 @@
 // One pattern for long work in the GUI (profiling, validation, tuning, graph layout): the
-// core function runs on the thread pool with a progress callback and a cancel flag; results,
-// progress and failures come back to the UI thread as signals. Starting a job again makes the
-// previous run stale (generation id): its result is dropped and its cancel flag is raised.
+// core function runs on the jobs' own thread pool (BackgroundJob::pool()) with a progress
+// callback and a cancel flag; results, progress and failures come back to the UI thread as
+// signals. Starting a job again makes the previous run stale (generation id): its result is
+// dropped and its cancel flag is raised.
 #pragma once
 
 #include "core/util/job.h"
@@ -57,6 +58,13 @@ public:
     void cancel();
     bool isRunning() const { return running_; }
     QString what() const { return what_; }
+
+    // The pool every job runs on: never QThreadPool::globalInstance(). Qt's raster engine
+    // splits a large fill (a filled plot graph, a progress bar) into tasks on the global pool
+    // and the UI thread waits for them; with jobs holding every global thread, the first paint
+    // of the Buckets view after the demo loaded waited 100-400 ms for a job to end (issue 15).
+    // As many threads as cores, at least two.
+    static QThreadPool* pool();
 
 Q_SIGNALS:
     void started(const QString& what);
