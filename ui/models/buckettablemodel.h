@@ -1,18 +1,18 @@
-// Per-bucket figures of the active boundary set (range, traffic, waste, latency, share of
-// the mean) as a table that updates in place while a boundary is dragged: the row count
-// only changes when buckets are added or removed.
+// Per-bucket figures of the active boundary set (range, traffic, waste,
+// latency, share of the mean) as a table that updates in place while a boundary
+// is dragged: the row count only changes when buckets are added or removed.
 #pragma once
 
 #include "core/tuning/bucket_evaluator.h"
+#include "ui/models/columntablemodel.h"
 
-#include <QAbstractTableModel>
 #include <QColor>
 
 #include <optional>
 
 namespace bucketlab::ui {
 
-class BucketTableModel : public QAbstractTableModel {
+class BucketTableModel : public ColumnTableModel<BucketStats> {
     Q_OBJECT
 public:
     enum Column {
@@ -30,15 +30,10 @@ public:
     explicit BucketTableModel(QObject* parent = nullptr);
     void setEvaluation(const std::optional<Evaluation>& evaluation);
     const std::optional<Evaluation>& evaluation() const { return evaluation_; }
-    // The colour of the set the buckets belong to: every row's swatch, as every handle of
-    // the set is drawn in it (ui/palette.h), so adding a bucket recolours no other.
+    // The colour of the set the buckets belong to: every row's swatch, as every
+    // handle of the set is drawn in it (ui/palette.h), so adding a bucket
+    // recolours no other.
     void setSetColor(const QColor& color);
-
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation,
-                        int role = Qt::DisplayRole) const override;
 
 private:
     std::optional<Evaluation> evaluation_;

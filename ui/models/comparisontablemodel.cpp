@@ -1,139 +1,112 @@
 #include "ui/models/comparisontablemodel.h"
 
+#include "core/util/format.h"
 #include "ui/models/palette.h"
 
-#include <QFont>
 #include <QLocale>
-#include <QStringList>
 
 namespace bucketlab::ui {
 
-ComparisonTableModel::ComparisonTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+namespace {
+
+using Row = ComparisonRow;
+using Col = TableColumn<Row>;
+constexpr Qt::Alignment kLeft = Qt::AlignLeft | Qt::AlignVCenter;
+constexpr Qt::Alignment kRight = Qt::AlignRight | Qt::AlignVCenter;
+
+QString fixed(double v, int decimals)
+{
+    return QLocale().toString(v, 'f', decimals);
+}
+
+// A figure of the set's evaluation: shown with `decimals`, sorted by the number (EditRole,
+// which tests read too).
+Col figure(const QString& header, double EvaluationStats::*field, int decimals, const QString& tip)
+{
+    return Col(
+               header, [field, decimals](const Row& r) { return fixed(r.stats.*field, decimals); },
+               tip)
+        .sortBy([field](const Row& r) { return r.stats.*field; })
+        .align(kRight);
+}
+
+} // namespace
+
+ComparisonTableModel::ComparisonTableModel(QObject* parent) : ColumnTableModel(parent)
+{
+    auto name = [](const Row& r) {
+        return r.name;
+    };
+    auto swatch = [this](const Row& r) {
+        return boundarySetColor(r.name.toStdString(), r.tuned ? "tuned" : "baseline", palette_);
+    };
+    auto boundaries = [](const Row& r) {
+        return QString::fromStdString(formatLengths(r.boundaries, ", "));
+    };
+    auto buckets = [](const Row& r) {
+        return int(r.boundaries.size());
+    };
+    auto gain = [](const Row& r) {
+        return r.tuned ? tr("—") : fixed(r.gainPct, 1);
+    };
+    auto gainTip = [](const Row& r) -> QVariant {
+        if (r.tuned)
+            return {};
+        return tr("The tuned boundaries lower this objective by %1 % compared with %2")
+            .arg(fixed(r.gainPct, 1), r.name);
+    };
+    using Stats = EvaluationStats;
+    setColumns({
+        Col(tr("Boundary set"), name, tr("Where the boundaries come from"))
+            .align(kLeft)
+            .decorate(swatch),
+        Col(tr("Boundaries"), boundaries, tr("Bucket lengths")).align(kLeft),
+        Col(tr("K"), buckets, tr("Number of buckets (each one is a compiled model)")).align(kRight),
+        figure(tr("Mean ms"), &Stats::meanLatencyMs, 2, tr("Mean latency over served requests")),
+        figure(tr("p99 ms"), &Stats::p99LatencyMs, 2,
+               tr("Latency of the request at the 99th percentile")),
+        figure(tr("Waste %"), &Stats::wastePct, 1, tr("Padding share of all computed tokens")),
+        figure(tr("Rejected %"), &Stats::rejectedPct, 2,
+               tr("Traffic longer than the largest bucket")),
+        Col(tr("Tuned gain %"), gain, tr("How much lower the tuned objective is than this set's"))
+            .sortBy([](const Row& r) { return r.gainPct; })
+            .tip(gainTip)
+            .align(kRight),
+    });
+    // The note says where a set comes from; the tuned set is bold.
+    setRowToolTip([](const Row& r) { return r.note.isEmpty() ? QVariant() : QVariant(r.note); });
+    setRowBold([](const Row& r) { return r.tuned; });
+}
 
 void ComparisonTableModel::setReport(const std::optional<TuningReport>& report)
 {
-    beginResetModel();
-    rows_.clear();
+    std::vector<Row> rows;
     if (report && report->solution.feasible) {
-        rows_.push_back({tr("tuned"), report->solution.boundaries, report->evaluation.stats, 0.0,
-                         true, tr("The exact optimum for this objective and bucket count")});
+        rows.push_back({tr("tuned"), report->solution.boundaries, report->evaluation.stats, 0.0,
+                        true, tr("The exact optimum for this objective and bucket count")});
     }
     if (report)
         for (const auto& b : report->baselines)
-            rows_.push_back({QString::fromStdString(b.name), b.evaluation.boundaries,
-                             b.evaluation.stats, b.tunedGainPct, false,
-                             QString::fromStdString(b.note)});
-    endResetModel();
+            rows.push_back({QString::fromStdString(b.name), b.evaluation.boundaries,
+                            b.evaluation.stats, b.tunedGainPct, false,
+                            QString::fromStdString(b.note)});
+    setRows(std::move(rows));
 }
 
-std::vector<int64_t> ComparisonTableModel::boundariesAt(int row) const
+std::vector<int64_t> ComparisonTableModel::boundariesAt(int r) const
 {
-    return row >= 0 && row < int(rows_.size()) ? rows_[size_t(row)].boundaries
-                                               : std::vector<int64_t>{};
+    return r >= 0 && r < rowCount() ? row(r).boundaries : std::vector<int64_t>{};
 }
 
-QString ComparisonTableModel::nameAt(int row) const
+QString ComparisonTableModel::nameAt(int r) const
 {
-    return row >= 0 && row < int(rows_.size()) ? rows_[size_t(row)].name : QString();
-}
-
-int ComparisonTableModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : int(rows_.size());
+    return r >= 0 && r < rowCount() ? row(r).name : QString();
 }
 
 void ComparisonTableModel::setPalette(const QPalette& palette)
 {
     palette_ = palette;
-    if (rowCount() > 0)
-        Q_EMIT dataChanged(index(0, Name), index(rowCount() - 1, Name), {Qt::DecorationRole});
-}
-
-int ComparisonTableModel::columnCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
-
-QVariant ComparisonTableModel::data(const QModelIndex& index, int role) const
-{
-    if (!index.isValid() || index.row() >= rowCount())
-        return {};
-    const Row& r = rows_[size_t(index.row())];
-    const QLocale locale;
-    if (role == Qt::DisplayRole) {
-        switch (index.column()) {
-        case Name:
-            return r.name;
-        case Boundaries: {
-            QStringList parts;
-            for (auto b : r.boundaries)
-                parts << QString::number(b);
-            return parts.join(", ");
-        }
-        case Buckets:
-            return int(r.boundaries.size());
-        case Mean:
-            return locale.toString(r.stats.meanLatencyMs, 'f', 2);
-        case P99:
-            return locale.toString(r.stats.p99LatencyMs, 'f', 2);
-        case Waste:
-            return locale.toString(r.stats.wastePct, 'f', 1);
-        case Rejected:
-            return locale.toString(r.stats.rejectedPct, 'f', 2);
-        case Gain:
-            return r.tuned ? tr("—") : locale.toString(r.gainPct, 'f', 1);
-        }
-    } else if (role == Qt::EditRole) {
-        switch (index.column()) {
-        case Mean:
-            return r.stats.meanLatencyMs;
-        case P99:
-            return r.stats.p99LatencyMs;
-        case Waste:
-            return r.stats.wastePct;
-        case Rejected:
-            return r.stats.rejectedPct;
-        case Gain:
-            return r.gainPct;
-        default:
-            return data(index, Qt::DisplayRole);
-        }
-    } else if (role == Qt::DecorationRole && index.column() == Name) {
-        return boundarySetColor(r.name.toStdString(), r.tuned ? "tuned" : "baseline", palette_);
-    } else if (role == Qt::FontRole && r.tuned) {
-        QFont f;
-        f.setBold(true);
-        return f;
-    } else if (role == Qt::ToolTipRole) {
-        if (index.column() == Gain && !r.tuned)
-            return tr("The tuned boundaries lower this objective by %1 % compared with %2")
-                .arg(locale.toString(r.gainPct, 'f', 1), r.name);
-        return r.note.isEmpty() ? QVariant() : QVariant(r.note);
-    } else if (role == Qt::TextAlignmentRole) {
-        return QVariant::fromValue(index.column() <= Boundaries
-                                       ? Qt::AlignLeft | Qt::AlignVCenter
-                                       : Qt::AlignRight | Qt::AlignVCenter);
-    }
-    return {};
-}
-
-QVariant ComparisonTableModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
-        return {};
-    static const char* names[] = {"Boundary set", "Boundaries", "K",          "Mean ms",
-                                  "p99 ms",       "Waste %",    "Rejected %", "Tuned gain %"};
-    static const char* tips[] = {"Where the boundaries come from",
-                                 "Bucket lengths",
-                                 "Number of buckets (each one is a compiled model)",
-                                 "Mean latency over served requests",
-                                 "Latency of the request at the 99th percentile",
-                                 "Padding share of all computed tokens",
-                                 "Traffic longer than the largest bucket",
-                                 "How much lower the tuned objective is than this set's"};
-    if (section < 0 || section >= ColumnCount)
-        return {};
-    return role == Qt::DisplayRole ? tr(names[section]) : tr(tips[section]);
+    cellsChanged(Name, Name, {Qt::DecorationRole});
 }
 
 } // namespace bucketlab::ui

@@ -1,18 +1,29 @@
-// The tuned optimum beside the baselines people use (current, powers of two, equal mass,
-// uniform): boundaries, mean and p99 latency, waste, rejected traffic, and how much the
-// optimum gains over each.
+// The tuned optimum beside the baselines people use (current, powers of two,
+// equal mass, uniform): boundaries, mean and p99 latency, waste, rejected
+// traffic, and how much the optimum gains over each.
 #pragma once
 
 #include "core/tuning/tuning_report.h"
+#include "ui/models/columntablemodel.h"
 
-#include <QAbstractTableModel>
 #include <QPalette>
 
 #include <optional>
 
 namespace bucketlab::ui {
 
-class ComparisonTableModel : public QAbstractTableModel {
+// One boundary set of the comparison: the tuned one (row 0, when feasible) or a
+// baseline.
+struct ComparisonRow {
+    QString name;
+    std::vector<int64_t> boundaries;
+    EvaluationStats stats;
+    double gainPct = 0;
+    bool tuned = false;
+    QString note;
+};
+
+class ComparisonTableModel : public ColumnTableModel<ComparisonRow> {
     Q_OBJECT
 public:
     enum Column { Name, Boundaries, Buckets, Mean, P99, Waste, Rejected, Gain, ColumnCount };
@@ -25,22 +36,7 @@ public:
     // The palette the sets' colour swatches (ui/palette.h) are chosen for.
     void setPalette(const QPalette& palette);
 
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation,
-                        int role = Qt::DisplayRole) const override;
-
 private:
-    struct Row {
-        QString name;
-        std::vector<int64_t> boundaries;
-        EvaluationStats stats;
-        double gainPct = 0;
-        bool tuned = false;
-        QString note;
-    };
-    std::vector<Row> rows_;
     QPalette palette_;
 };
 

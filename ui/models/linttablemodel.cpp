@@ -2,74 +2,45 @@
 
 namespace bucketlab::ui {
 
-LintTableModel::LintTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+namespace {
+
+using Row = LintFinding;
+using Col = TableColumn<Row>;
+
+QString text(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+} // namespace
+
+LintTableModel::LintTableModel(QObject* parent) : ColumnTableModel(parent)
+{
+    auto ruleTip = [](const Row& f) -> QVariant {
+        const LintRule& rule = lintRule(f.rule);
+        return tr("<b>%1</b><p>%2</p><p><b>Fix:</b> %3</p>")
+            .arg(text(rule.title).toHtmlEscaped(), text(rule.explanation).toHtmlEscaped(),
+                 text(rule.fix).toHtmlEscaped());
+    };
+    // The Finding column is elided to fit: its tooltip starts with the whole
+    // finding.
+    auto findingTip = [ruleTip](const Row& f) -> QVariant {
+        return QString("<p>%1</p>").arg(text(f.message).toHtmlEscaped()) + ruleTip(f).toString();
+    };
+    setColumns({
+        Col(tr("Severity"), [](const Row& f) { return text(severityName(f.severity)); }),
+        Col(tr("Rule"), [](const Row& f) { return text(f.rule); }),
+        Col(tr("Line"),
+            [](const Row& f) { return f.line > 0 ? QVariant(f.line) : QVariant(QString()); })
+            .align(Qt::AlignRight | Qt::AlignVCenter),
+        Col(tr("Finding"), [](const Row& f) { return text(f.message); }).tip(findingTip),
+    });
+    setRowToolTip(ruleTip);
+}
 
 void LintTableModel::setFindings(std::vector<LintFinding> findings)
 {
-    beginResetModel();
-    findings_ = std::move(findings);
-    endResetModel();
-}
-
-int LintTableModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : int(findings_.size());
-}
-
-int LintTableModel::columnCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
-
-QVariant LintTableModel::data(const QModelIndex& index, int role) const
-{
-    if (!index.isValid() || index.row() >= rowCount() || index.column() >= ColumnCount)
-        return {};
-    const LintFinding& f = findings_[size_t(index.row())];
-    if (role == Qt::DisplayRole) {
-        switch (index.column()) {
-        case Severity:
-            return QString::fromStdString(severityName(f.severity));
-        case Rule:
-            return QString::fromStdString(f.rule);
-        case Line:
-            return f.line > 0 ? QVariant(f.line) : QVariant(QString());
-        case Message:
-            return QString::fromStdString(f.message);
-        }
-    }
-    if (role == Qt::ToolTipRole) {
-        const LintRule& rule = lintRule(f.rule);
-        // The Finding column is elided to fit: its tooltip starts with the whole finding.
-        const QString finding =
-            index.column() == Message
-                ? QString("<p>%1</p>").arg(QString::fromStdString(f.message).toHtmlEscaped())
-                : QString();
-        return finding + tr("<b>%1</b><p>%2</p><p><b>Fix:</b> %3</p>")
-                             .arg(QString::fromStdString(rule.title).toHtmlEscaped(),
-                                  QString::fromStdString(rule.explanation).toHtmlEscaped(),
-                                  QString::fromStdString(rule.fix).toHtmlEscaped());
-    }
-    if (role == Qt::TextAlignmentRole && index.column() == Line)
-        return QVariant(Qt::AlignRight | Qt::AlignVCenter);
-    return {};
-}
-
-QVariant LintTableModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
-    switch (section) {
-    case Severity:
-        return tr("Severity");
-    case Rule:
-        return tr("Rule");
-    case Line:
-        return tr("Line");
-    case Message:
-        return tr("Finding");
-    }
-    return {};
+    setRows(std::move(findings));
 }
 
 } // namespace bucketlab::ui

@@ -5,58 +5,28 @@
 
 namespace bucketlab::ui {
 
-RowTableModel::RowTableModel(QStringList headers, QObject* parent)
-    : QAbstractTableModel(parent), headers_(std::move(headers))
+RowTableModel::RowTableModel(const QStringList& headers, QObject* parent) : ColumnTableModel(parent)
 {
-}
-
-void RowTableModel::setRows(QVector<Row> rows)
-{
-    beginResetModel();
-    rows_ = std::move(rows);
-    endResetModel();
-}
-
-int RowTableModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : int(rows_.size());
-}
-
-int RowTableModel::columnCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : int(headers_.size());
-}
-
-QVariant RowTableModel::data(const QModelIndex& index, int role) const
-{
-    if (!index.isValid() || index.row() >= rows_.size() || index.column() >= headers_.size())
-        return {};
-    const Row& row = rows_[index.row()];
-    const QVariant cell =
-        index.column() < row.cells.size() ? row.cells[index.column()] : QVariant();
-    switch (role) {
-    case Qt::DisplayRole:
-        return cell;
-    case Qt::ToolTipRole:
-        return row.toolTip.isEmpty() ? QVariant() : QVariant(row.toolTip);
-    case Qt::TextAlignmentRole: {
-        const auto type = cell.typeId();
-        const bool numeric =
-            type == QMetaType::Int || type == QMetaType::LongLong || type == QMetaType::Double;
-        return QVariant::fromValue(Qt::AlignVCenter | (numeric ? Qt::AlignRight : Qt::AlignLeft));
+    std::vector<Column> columns;
+    for (int c = 0; c < headers.size(); ++c) {
+        auto cell = [c](const Row& row) {
+            return c < row.cells.size() ? row.cells[c] : QVariant();
+        };
+        columns.push_back(Column(headers[c], cell).alignBy([cell](const Row& row) {
+            const auto type = cell(row).typeId();
+            const bool numeric =
+                type == QMetaType::Int || type == QMetaType::LongLong || type == QMetaType::Double;
+            return QVariant(int(Qt::AlignVCenter | (numeric ? Qt::AlignRight : Qt::AlignLeft)));
+        }));
     }
-    default:
-        return {};
-    }
+    setColumns(std::move(columns));
+    setRowToolTip(
+        [](const Row& row) { return row.toolTip.isEmpty() ? QVariant() : QVariant(row.toolTip); });
 }
 
-QVariant RowTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+void RowTableModel::setRows(const QVector<Row>& rows)
 {
-    if (role != Qt::DisplayRole)
-        return {};
-    if (orientation == Qt::Horizontal)
-        return section < headers_.size() ? QVariant(headers_[section]) : QVariant();
-    return section + 1;
+    ColumnTableModel::setRows(std::vector<Row>(rows.begin(), rows.end()));
 }
 
 QString humanBytes(qint64 bytes)

@@ -1,37 +1,31 @@
-// Read-only table models for what a model or package holds (buckets, inputs, methods,
-// tensors, metadata). One small class, RowTableModel, with a builder per table.
+// Read-only table models for what a model or package holds (buckets, inputs,
+// methods, tensors, metadata). One small class, RowTableModel, with a builder
+// per table.
 #pragma once
 
 #include "core/archive/model_info.h"
+#include "ui/models/columntablemodel.h"
 
-#include <QAbstractTableModel>
 #include <QStringList>
 #include <QVariant>
 #include <QVector>
 
 namespace bucketlab::ui {
 
-class RowTableModel : public QAbstractTableModel {
+// A row of ready-made cells, one per header, and the row's tooltip.
+struct CellRow {
+    QVariantList cells;
+    QString toolTip;
+};
+
+// Columns named by the headers; numbers are right-aligned.
+class RowTableModel : public ColumnTableModel<CellRow> {
     Q_OBJECT
 public:
-    struct Row {
-        QVariantList cells;
-        QString toolTip;
-    };
+    using Row = CellRow;
 
-    explicit RowTableModel(QStringList headers, QObject* parent = nullptr);
-    void setRows(QVector<Row> rows);
-    const QVector<Row>& rows() const { return rows_; }
-
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation,
-                        int role = Qt::DisplayRole) const override;
-
-private:
-    QStringList headers_;
-    QVector<Row> rows_;
+    explicit RowTableModel(const QStringList& headers, QObject* parent = nullptr);
+    void setRows(const QVector<Row>& rows);
 };
 
 QVector<RowTableModel::Row> bucketRows(const ModelInfo& info);

@@ -1,17 +1,17 @@
-// The points of one latency profile: length, batch, p50/p90/p99/mean with the 95 % CI of
-// the median, sample count, outliers and noise flags. Rows at a length the active boundary
-// set uses are marked, so the per-bucket percentiles stand out.
+// The points of one latency profile: length, batch, p50/p90/p99/mean with the
+// 95 % CI of the median, sample count, outliers and noise flags. Rows at a
+// length the active boundary set uses are marked, so the per-bucket percentiles
+// stand out.
 #pragma once
 
 #include "core/latency/profile_format.h"
-
-#include <QAbstractTableModel>
+#include "ui/models/columntablemodel.h"
 
 #include <set>
 
 namespace bucketlab::ui {
 
-class ProfileTableModel : public QAbstractTableModel {
+class ProfileTableModel : public ColumnTableModel<ProfilePoint> {
     Q_OBJECT
 public:
     enum Column { Length, Batch, P50, P90, P99, Mean, Ci, Samples, Flags, ColumnCount };
@@ -22,14 +22,9 @@ public:
     // Appends or replaces (by length and batch) one point: live profiling.
     void upsertPoint(const ProfilePoint& point);
 
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation,
-                        int role = Qt::DisplayRole) const override;
-
 private:
-    std::vector<ProfilePoint> points_;
+    bool isBucket(const ProfilePoint& point) const { return buckets_.count(point.length) > 0; }
+
     std::set<int64_t> buckets_;
 };
 

@@ -1,10 +1,13 @@
 #include "ui/models/runcomparisonmodel.h"
 
 #include "core/report/boundary_report.h"
+#include "core/util/format.h"
 #include "ui/models/session.h"
 
-#include <QFont>
 #include <QLocale>
+#include <QStringList>
+
+#include <cmath>
 
 namespace bucketlab::ui {
 
@@ -23,7 +26,8 @@ RunComparison compareSessionWith(const BucketEvaluator& runA, const std::string&
     if (!current)
         current = activeSet;
     if (!current || current->boundaries.empty())
-        throw Error("comparing runs needs a boundary set in the session: open a package or type "
+        throw Error("comparing runs needs a boundary set in the session: open a "
+                    "package or type "
                     "boundaries");
     BoundaryComparisonRequest compare;
     compare.current = current->boundaries;
@@ -62,123 +66,73 @@ RunComparison compareSessionWith(const BucketEvaluator& runA, const std::string&
     return compareRuns(request, job.sub(0.4, 1));
 }
 
-RunComparisonModel::RunComparisonModel(QObject* parent) : QAbstractTableModel(parent) {}
+RunComparisonModel::RunComparisonModel(QObject* parent) : ColumnTableModel(parent)
+{
+    using Row = RunComparisonRow;
+    using Col = TableColumn<Row>;
+    // A figure of one run: the number with its unit, sorted by the number.
+    auto figure = [this](const QString& header, bool runB, double EvaluationStats::*field,
+                         int decimals, const QString& unit) {
+        auto value = [this, runB, field](const Row& r) {
+            return (runB ? set(r).b : set(r).a).stats.*field;
+        };
+        return Col(header,
+                   [value, decimals, unit](const Row& r) {
+                       return QLocale().toString(value(r), 'f', decimals) + unit;
+                   })
+            .sortBy([value](const Row& r) { return value(r); });
+    };
+    auto delta = [this](const Row& r) {
+        return set(r).b.stats.meanLatencyMs - set(r).a.stats.meanLatencyMs;
+    };
+    auto deltaText = [delta](const Row& r) {
+        const double d = delta(r);
+        const QString sign = d > 0 ? "+" : d < 0 ? "−" : "";
+        return sign + QLocale().toString(std::abs(d), 'f', 3) + " ms";
+    };
+    auto boundaries = [this](const Row& r) {
+        return QString::fromStdString(formatLengths(set(r).a.boundaries, ", "));
+    };
+    const auto ms = &EvaluationStats::meanLatencyMs;
+    const auto p99 = &EvaluationStats::p99LatencyMs;
+    const auto waste = &EvaluationStats::wastePct;
+    const auto rejected = &EvaluationStats::rejectedPct;
+    std::vector<Col> columns{
+        Col(tr("Set"), [this](const Row& r) { return QString::fromStdString(set(r).name); })
+            .boldWhen([](const Row& r) { return r.bestA || r.bestB; }),
+        Col(tr("Boundaries"), boundaries),
+        figure(tr("Mean A"), false, ms, 3, " ms"),
+        figure(tr("Mean B"), true, ms, 3, " ms"),
+        Col(tr("B − A"), deltaText).sortBy([delta](const Row& r) { return delta(r); }),
+        figure(tr("p99 A"), false, p99, 3, " ms"),
+        figure(tr("p99 B"), true, p99, 3, " ms"),
+        figure(tr("Waste A"), false, waste, 1, " %"),
+        figure(tr("Waste B"), true, waste, 1, " %"),
+        figure(tr("Rejected A"), false, rejected, 2, " %"),
+        figure(tr("Rejected B"), true, rejected, 2, " %"),
+    };
+    for (int c = MeanA; c < ColumnCount; ++c)
+        columns[size_t(c)].align(Qt::AlignRight | Qt::AlignVCenter);
+    setColumns(std::move(columns));
+    setRowToolTip([this](const Row& r) -> QVariant {
+        QStringList tip;
+        if (!set(r).note.empty())
+            tip << QString::fromStdString(set(r).note);
+        if (r.bestA)
+            tip << tr("Best on run A");
+        if (r.bestB)
+            tip << tr("Best on run B");
+        return tip.isEmpty() ? QVariant() : tip.join("\n");
+    });
+}
 
 void RunComparisonModel::setComparison(std::optional<RunComparison> comparison)
 {
-    beginResetModel();
-    comparison_ = std::move(comparison);
-    endResetModel();
-}
-
-int RunComparisonModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() || !comparison_ ? 0 : int(comparison_->sets.size());
-}
-
-int RunComparisonModel::columnCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
-
-QVariant RunComparisonModel::data(const QModelIndex& index, int role) const
-{
-    if (!comparison_ || !index.isValid() || index.row() >= rowCount())
-        return {};
-    const PricedBoundarySet& s = comparison_->sets[size_t(index.row())];
-    const auto& a = s.a.stats;
-    const auto& b = s.b.stats;
-    const QLocale locale;
-    const auto value = [&](double v, int decimals, const QString& unit) -> QVariant {
-        if (role == Qt::EditRole)
-            return v;
-        return locale.toString(v, 'f', decimals) + unit;
-    };
-    if (role == Qt::DisplayRole || role == Qt::EditRole) {
-        switch (index.column()) {
-        case Name:
-            return QString::fromStdString(s.name);
-        case Boundaries: {
-            QStringList parts;
-            for (auto v : s.a.boundaries)
-                parts << QString::number(v);
-            return parts.join(", ");
-        }
-        case MeanA:
-            return value(a.meanLatencyMs, 3, " ms");
-        case MeanB:
-            return value(b.meanLatencyMs, 3, " ms");
-        case MeanDelta: {
-            const double d = b.meanLatencyMs - a.meanLatencyMs;
-            if (role == Qt::EditRole)
-                return d;
-            return (d > 0 ? "+" : d < 0 ? "−" : "") + locale.toString(std::abs(d), 'f', 3) + " ms";
-        }
-        case P99A:
-            return value(a.p99LatencyMs, 3, " ms");
-        case P99B:
-            return value(b.p99LatencyMs, 3, " ms");
-        case WasteA:
-            return value(a.wastePct, 1, " %");
-        case WasteB:
-            return value(b.wastePct, 1, " %");
-        case RejectedA:
-            return value(a.rejectedPct, 2, " %");
-        case RejectedB:
-            return value(b.rejectedPct, 2, " %");
-        }
-    }
-    if (role == Qt::ToolTipRole) {
-        QStringList tip;
-        if (!s.note.empty())
-            tip << QString::fromStdString(s.note);
-        if (size_t(index.row()) == comparison_->bestA)
-            tip << tr("Best on run A");
-        if (size_t(index.row()) == comparison_->bestB)
-            tip << tr("Best on run B");
-        return tip.isEmpty() ? QVariant() : tip.join("\n");
-    }
-    if (role == Qt::FontRole &&
-        (size_t(index.row()) == comparison_->bestA || size_t(index.row()) == comparison_->bestB) &&
-        index.column() == Name) {
-        QFont f;
-        f.setBold(true);
-        return f;
-    }
-    if (role == Qt::TextAlignmentRole && index.column() >= MeanA)
-        return int(Qt::AlignRight | Qt::AlignVCenter);
-    return {};
-}
-
-QVariant RunComparisonModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
-    switch (section) {
-    case Name:
-        return tr("Set");
-    case Boundaries:
-        return tr("Boundaries");
-    case MeanA:
-        return tr("Mean A");
-    case MeanB:
-        return tr("Mean B");
-    case MeanDelta:
-        return tr("B − A");
-    case P99A:
-        return tr("p99 A");
-    case P99B:
-        return tr("p99 B");
-    case WasteA:
-        return tr("Waste A");
-    case WasteB:
-        return tr("Waste B");
-    case RejectedA:
-        return tr("Rejected A");
-    case RejectedB:
-        return tr("Rejected B");
-    }
-    return {};
+    std::vector<RunComparisonRow> rows;
+    if (comparison)
+        for (size_t i = 0; i < comparison->sets.size(); ++i)
+            rows.push_back({i, i == comparison->bestA, i == comparison->bestB});
+    setRows(std::move(rows), [&] { comparison_ = std::move(comparison); });
 }
 
 } // namespace bucketlab::ui

@@ -4,6 +4,7 @@
 
 #include <QColor>
 #include <QLocale>
+#include <QStringList>
 
 #include <algorithm>
 #include <set>
@@ -35,7 +36,8 @@ std::vector<ValidationRange> validationRanges(const KernelCheckResult& result, i
         r.bucket = bucket == result.boundaries.end() ? 0 : *bucket;
         for (size_t i = 0; i < result.defects.size(); ++i) {
             const auto& d = result.defects[i];
-            // Defects found with no length (a kernel that never returns a bucket) cover all.
+            // Defects found with no length (a kernel that never returns a bucket)
+            // cover all.
             const bool lengthless = d.firstLength <= 0 && d.lastLength <= 0;
             if (lengthless || (d.firstLength <= r.last && d.lastLength >= r.first))
                 r.defects.push_back(i);
@@ -45,90 +47,61 @@ std::vector<ValidationRange> validationRanges(const KernelCheckResult& result, i
     return ranges;
 }
 
-ValidationTableModel::ValidationTableModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-void ValidationTableModel::setResult(const KernelCheckResult& result, int64_t maxLength)
+ValidationTableModel::ValidationTableModel(QObject* parent) : ColumnTableModel(parent)
 {
-    beginResetModel();
-    result_ = result;
-    ranges_ = validationRanges(result, maxLength);
-    endResetModel();
-}
-
-void ValidationTableModel::clear()
-{
-    beginResetModel();
-    result_ = {};
-    ranges_.clear();
-    endResetModel();
-}
-
-int ValidationTableModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : int(ranges_.size());
-}
-
-int ValidationTableModel::columnCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
-
-QVariant ValidationTableModel::data(const QModelIndex& index, int role) const
-{
-    if (!index.isValid() || index.row() >= rowCount() || index.column() >= ColumnCount)
-        return {};
-    const ValidationRange& r = ranges_[size_t(index.row())];
-    const QLocale locale;
-    if (role == Qt::DisplayRole) {
-        switch (index.column()) {
-        case Lengths:
-            return r.first == r.last ? locale.toString(qlonglong(r.first))
-                                     : tr("%1–%2").arg(locale.toString(qlonglong(r.first)),
-                                                       locale.toString(qlonglong(r.last)));
-        case Verdict: {
-            if (r.ok())
-                return tr("ok");
-            QStringList kinds;
-            for (size_t d : r.defects)
-                kinds << QString::fromStdString(defectKindName(result_.defects[d].kind));
-            return kinds.join(", ");
-        }
-        case Bucket:
-            return r.bucket > 0 ? locale.toString(qlonglong(r.bucket))
-                                : tr("past the largest bucket");
-        case Detail:
-            if (r.ok())
-                return r.bucket > 0 ? tr("padded to %1").arg(locale.toString(qlonglong(r.bucket)))
-                                    : tr("rejected with an exception (correct)");
-            return QString::fromStdString(result_.defects[r.defects.front()].message);
-        }
-    }
-    if (role == Qt::ToolTipRole && !r.ok()) {
+    using Row = ValidationRange;
+    using Col = TableColumn<Row>;
+    auto number = [](int64_t v) {
+        return QLocale().toString(qlonglong(v));
+    };
+    auto lengths = [number](const Row& r) -> QVariant {
+        return r.first == r.last ? number(r.first)
+                                 : tr("%1–%2").arg(number(r.first), number(r.last));
+    };
+    auto verdict = [this](const Row& r) -> QVariant {
+        if (r.ok())
+            return tr("ok");
+        QStringList kinds;
+        for (size_t d : r.defects)
+            kinds << QString::fromStdString(defectKindName(result_.defects[d].kind));
+        return kinds.join(", ");
+    };
+    auto bucket = [number](const Row& r) -> QVariant {
+        return r.bucket > 0 ? number(r.bucket) : tr("past the largest bucket");
+    };
+    auto detail = [this, number](const Row& r) -> QVariant {
+        if (r.ok())
+            return r.bucket > 0 ? tr("padded to %1").arg(number(r.bucket))
+                                : tr("rejected with an exception (correct)");
+        return QString::fromStdString(result_.defects[r.defects.front()].message);
+    };
+    setColumns({
+        Col(tr("Lengths"), lengths),
+        // The swatch is the colour the strip draws the range in.
+        Col(tr("Verdict"), verdict).decorate([](const Row& r) {
+            return QVariant(validationRangeColor(r));
+        }),
+        Col(tr("Bucket"), bucket),
+        Col(tr("Detail"), detail),
+    });
+    setRowToolTip([this](const Row& r) -> QVariant {
+        if (r.ok())
+            return {};
         QStringList lines;
         for (size_t d : r.defects)
             lines << QString::fromStdString(result_.defects[d].message);
         return lines.join("\n");
-    }
-    if (role == Qt::DecorationRole && index.column() == Verdict)
-        return validationRangeColor(r); // as the strip draws it
-    return {};
+    });
 }
 
-QVariant ValidationTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+void ValidationTableModel::setResult(const KernelCheckResult& result, int64_t maxLength)
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
-    switch (section) {
-    case Lengths:
-        return tr("Lengths");
-    case Verdict:
-        return tr("Verdict");
-    case Bucket:
-        return tr("Bucket");
-    case Detail:
-        return tr("Detail");
-    }
-    return {};
+    setRows(validationRanges(result, maxLength), [&] { result_ = result; });
+}
+
+void ValidationTableModel::clear()
+{
+    setRows({}, [this] { result_ = {}; });
 }
 
 QColor validationRangeColor(const ValidationRange& range, const QPalette& palette)

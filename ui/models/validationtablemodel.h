@@ -1,11 +1,12 @@
-// The validator's result per length range: the lengths are cut at every inferred bucket
-// boundary and where each defect starts and ends, so each row has one verdict (ok, or the
-// defects that hit it), the bucket serving it and the first defect's message.
+// The validator's result per length range: the lengths are cut at every
+// inferred bucket boundary and where each defect starts and ends, so each row
+// has one verdict (ok, or the defects that hit it), the bucket serving it and
+// the first defect's message.
 #pragma once
 
 #include "core/kernel/kernel_check.h"
+#include "ui/models/columntablemodel.h"
 
-#include <QAbstractTableModel>
 #include <QColor>
 #include <QGuiApplication>
 #include <QPalette>
@@ -23,15 +24,17 @@ struct ValidationRange {
     bool ok() const { return defects.empty(); }
 };
 
-// Ranges covering 1..maxLength (maxLength at least the last defect's last length).
+// Ranges covering 1..maxLength (maxLength at least the last defect's last
+// length).
 std::vector<ValidationRange> validationRanges(const KernelCheckResult& result, int64_t maxLength);
 
-// The colour of a range's verdict (ui/models/palette.h): ok, rejected past the largest bucket
-// (a grey), or defect; the strip and the table draw ranges in it.
+// The colour of a range's verdict (ui/models/palette.h): ok, rejected past the
+// largest bucket (a grey), or defect; the strip and the table draw ranges in
+// it.
 QColor validationRangeColor(const ValidationRange& range,
                             const QPalette& palette = QGuiApplication::palette());
 
-class ValidationTableModel : public QAbstractTableModel {
+class ValidationTableModel : public ColumnTableModel<ValidationRange> {
     Q_OBJECT
 public:
     enum Column { Lengths, Verdict, Bucket, Detail, ColumnCount };
@@ -41,18 +44,11 @@ public:
     void setResult(const KernelCheckResult& result, int64_t maxLength);
     void clear();
     const KernelCheckResult& result() const { return result_; }
-    const std::vector<ValidationRange>& ranges() const { return ranges_; }
-    const ValidationRange& range(int row) const { return ranges_[size_t(row)]; }
-
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation,
-                        int role = Qt::DisplayRole) const override;
+    const std::vector<ValidationRange>& ranges() const { return rows(); }
+    const ValidationRange& range(int r) const { return row(r); }
 
 private:
     KernelCheckResult result_;
-    std::vector<ValidationRange> ranges_;
 };
 
 } // namespace bucketlab::ui

@@ -114,7 +114,20 @@ GraphView::GraphView(Session* session, QWidget* parent)
     setObjectName("graphView");
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
+    layout->addLayout(buildToolbar());
+    buildMessageArea(layout);
+    layout->addWidget(buildPanels(), 1);
+    addShortcuts();
+    connectControls();
+    connectJobs();
+    connect(session_, &Session::kernelFileChanged, this, &GraphView::followKernelFile);
+    showMessage(tr("Open a package, a model or a kernel (.py) to see its graph."), false);
+    updateStatus();
+}
 
+// The subject, search, collapse switches, zoom, export and the busy indicator.
+QHBoxLayout* GraphView::buildToolbar()
+{
     auto* bar = new QHBoxLayout;
     subject_ = new QComboBox(this);
     subject_->setObjectName("graphSubject");
@@ -161,8 +174,12 @@ GraphView::GraphView(Session* session, QWidget* parent)
     cancel_->setObjectName("graphCancel");
     cancel_->hide();
     bar->addWidget(cancel_);
-    layout->addLayout(bar);
+    return bar;
+}
 
+// The status line and the message box under it (with its "Show collapsed view" offer).
+void GraphView::buildMessageArea(QVBoxLayout* layout)
+{
     status_ = new QLabel(this);
     status_->setObjectName("graphStatus");
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -183,7 +200,11 @@ GraphView::GraphView(Session* session, QWidget* parent)
     messageBox_->setAutoFillBackground(true);
     messageBox_->hide();
     layout->addWidget(messageBox_);
+}
 
+// The canvas beside the details panel over the lint table.
+QSplitter* GraphView::buildPanels()
+{
     auto* split = new QSplitter(Qt::Horizontal, this);
     scene_ = new GraphScene(this);
     canvas_ = new GraphCanvas(split);
@@ -219,8 +240,11 @@ GraphView::GraphView(Session* session, QWidget* parent)
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 0);
     split->setSizes({880, 340});
-    layout->addWidget(split, 1);
+    return split;
+}
 
+void GraphView::addShortcuts()
+{
     // The view's keys work as soon as it is shown, wherever the focus is (the tab bar, the
     // Project tree): an action with a window context is live only while its view is visible,
     // so the other views' keys never collide with these.
@@ -257,7 +281,11 @@ GraphView::GraphView(Session* session, QWidget* parent)
         canvas_->fitGraph();
     })->setText(tr("Fit to width"));
     search_->installEventFilter(this); // Shift+Enter: the previous match
+}
 
+// The toolbar's controls, the canvas, the scene's selection and the lint table.
+void GraphView::connectControls()
+{
     connect(zoomIn_, &QToolButton::clicked, this, [this] { canvas_->zoomBy(1.25); });
     connect(zoomOut_, &QToolButton::clicked, this, [this] { canvas_->zoomBy(0.8); });
     connect(fit_, &QToolButton::clicked, canvas_, &GraphCanvas::fitGraph);
@@ -312,7 +340,11 @@ GraphView::GraphView(Session* session, QWidget* parent)
         if (index.isValid() && !lintModel_->finding(index.row()).nodes.empty())
             selectModelNode(lintModel_->finding(index.row()).nodes.front());
     });
+}
 
+// The load and layout jobs, and the layout's time limit.
+void GraphView::connectJobs()
+{
     connect(loadJob_, &BackgroundJob::finished, this, [this](const QVariant& result) {
         auto loaded = result.value<std::shared_ptr<const LoadedGraph>>();
         showGraph(*loaded);
@@ -361,23 +393,22 @@ GraphView::GraphView(Session* session, QWidget* parent)
         updateBusy();
         Q_EMIT layoutFinished(false);
     });
+}
 
-    connect(session_, &Session::kernelFileChanged, this, [this] {
-        const QString path = session_->kernelFile();
-        const auto& model = session_->model();
-        // A plain model has no kernel: its own graph is what there is to see.
-        const bool plainModel =
-            model && !model->package && QString::fromStdString(model->path) == path;
-        const bool archive = !path.isEmpty() && isArchiveFile(path.toStdString());
-        auto* items = qobject_cast<QStandardItemModel*>(subject_->model());
-        items->item(int(Subject::WholeModel))->setEnabled(archive);
-        items->item(int(Subject::BucketKernel))->setEnabled(!plainModel);
-        items->item(int(Subject::StatePreprocessor))->setEnabled(!plainModel);
-        subject_->setCurrentIndex(int(plainModel ? Subject::WholeModel : Subject::BucketKernel));
-        reload();
-    });
-    showMessage(tr("Open a package, a model or a kernel (.py) to see its graph."), false);
-    updateStatus();
+// A new kernel file: offer the subjects it has and show the first.
+void GraphView::followKernelFile()
+{
+    const QString path = session_->kernelFile();
+    const auto& model = session_->model();
+    // A plain model has no kernel: its own graph is what there is to see.
+    const bool plainModel = model && !model->package && QString::fromStdString(model->path) == path;
+    const bool archive = !path.isEmpty() && isArchiveFile(path.toStdString());
+    auto* items = qobject_cast<QStandardItemModel*>(subject_->model());
+    items->item(int(Subject::WholeModel))->setEnabled(archive);
+    items->item(int(Subject::BucketKernel))->setEnabled(!plainModel);
+    items->item(int(Subject::StatePreprocessor))->setEnabled(!plainModel);
+    subject_->setCurrentIndex(int(plainModel ? Subject::WholeModel : Subject::BucketKernel));
+    reload();
 }
 
 GraphView::~GraphView()

@@ -17,14 +17,17 @@
 
 class QCheckBox;
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
 class QPushButton;
+class QSplitter;
 class QTableView;
 class QTextBrowser;
 class QTimer;
 class QToolButton;
+class QVBoxLayout;
 
 namespace bucketlab::ui {
 
@@ -95,6 +98,13 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+    QHBoxLayout* buildToolbar();
+    void buildMessageArea(QVBoxLayout* layout);
+    QSplitter* buildPanels();
+    void addShortcuts();
+    void connectControls();
+    void connectJobs();
+    void followKernelFile();
     int searchStep(const QString& text, int step);
     void startLayout();
     void showLayout(std::shared_ptr<const GraphLayout> layout);

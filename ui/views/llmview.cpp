@@ -65,6 +65,37 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     initLlmResources();
 
     // Inputs: the trace, the two curves, NxD's limits, the budgets.
+    QHBoxLayout* traceButtons = buildTraceButtons();
+    buildInputFields();
+    QGridLayout* inputs = layoutInputs(traceButtons);
+    buildSummaryLabels();
+    setUpPhasePlot(cte_, "llmCtePlot", tr("prompt length (tokens): CTE buckets"));
+    setUpPhasePlot(tkg_, "llmTkgPlot", tr("decode position (tokens): TKG buckets"));
+    cte_.plot->yAxis->setLabel(tr("requests"));
+    tkg_.plot->yAxis->setLabel(tr("decode steps"));
+
+    // The joint Pareto front and the actions.
+    buildParetoPlot();
+    QHBoxLayout* actions = buildActions();
+    QSplitter* split = buildPlotSplitter();
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(inputs);
+    layout->addWidget(totals_);
+    layout->addWidget(rules_);
+    layout->addWidget(split, 1);
+    layout->addLayout(actions);
+    layout->addWidget(status_);
+
+    connectSession();
+    applyColours();
+    applyInputs();
+    refreshTotals();
+}
+
+// Open a trace file, or the built-in demo trace.
+QHBoxLayout* LlmView::buildTraceButtons()
+{
     auto* open = new QPushButton(tr("Open trace…"), this);
     open->setObjectName("llmOpenTrace");
     open->setToolTip(tr("A CSV/TSV/JSONL of prompt and output token counts, e.g. the Azure "
@@ -75,6 +106,16 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     demo->setToolTip(tr("The Azure LLM inference trace of a coding service (8,819 requests; "
                         "Microsoft Azure, CC-BY-4.0), built in"));
     connect(demo, &QPushButton::clicked, this, &LlmView::openDemoTrace);
+    auto* row = new QHBoxLayout;
+    row->addWidget(open);
+    row->addWidget(demo);
+    return row;
+}
+
+// The trace label, the two latency curves, NxD's limits and the budgets; editing one applies
+// the inputs.
+void LlmView::buildInputFields()
+{
     trafficLabel_ = new QLabel(tr("No trace"), this);
     trafficLabel_->setObjectName("llmTrafficLabel");
     trafficLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -116,11 +157,21 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     compileBudget_->setToolTip(tr("Total compile time Optimize may spend (needs a compile "
                                   "cost); points of the front above it are greyed"));
 
+    for (auto* edit : {cteCurve_, tkgCurve_, compileCost_})
+        connect(edit, &QLineEdit::editingFinished, this, &LlmView::applyInputs);
+    for (auto* spin : {maxContext_, seqLen_})
+        connect(spin, &QSpinBox::editingFinished, this, &LlmView::applyInputs);
+    connect(buckets_, &QSpinBox::valueChanged, session_, &LlmSession::setTotalBuckets);
+    connect(compileBudget_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
+        session_->setCompileBudget(v);
+        refreshPareto();
+    });
+}
+
+QGridLayout* LlmView::layoutInputs(QHBoxLayout* traceButtons)
+{
     auto* inputs = new QGridLayout;
-    auto* openRow = new QHBoxLayout;
-    openRow->addWidget(open);
-    openRow->addWidget(demo);
-    inputs->addLayout(openRow, 0, 0);
+    inputs->addLayout(traceButtons, 0, 0);
     inputs->addWidget(trafficLabel_, 0, 1, 1, 5);
     inputs->addWidget(new QLabel(tr("CTE latency:"), this), 1, 0);
     inputs->addWidget(cteCurve_, 1, 1);
@@ -141,17 +192,12 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     inputs->setColumnStretch(1, 2);
     inputs->setColumnStretch(3, 2);
     inputs->setColumnStretch(5, 2);
+    return inputs;
+}
 
-    for (auto* edit : {cteCurve_, tkgCurve_, compileCost_})
-        connect(edit, &QLineEdit::editingFinished, this, &LlmView::applyInputs);
-    for (auto* spin : {maxContext_, seqLen_})
-        connect(spin, &QSpinBox::editingFinished, this, &LlmView::applyInputs);
-    connect(buckets_, &QSpinBox::valueChanged, session_, &LlmSession::setTotalBuckets);
-    connect(compileBudget_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
-        session_->setCompileBudget(v);
-        refreshPareto();
-    });
-
+// The totals line, the broken rules and the status line.
+void LlmView::buildSummaryLabels()
+{
     totals_ = new QLabel(this);
     totals_->setObjectName("llmTotals");
     totals_->setWordWrap(true);
@@ -168,13 +214,11 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     status_->setObjectName("llmStatus");
     status_->setWordWrap(true);
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+}
 
-    setUpPhasePlot(cte_, "llmCtePlot", tr("prompt length (tokens): CTE buckets"));
-    setUpPhasePlot(tkg_, "llmTkgPlot", tr("decode position (tokens): TKG buckets"));
-    cte_.plot->yAxis->setLabel(tr("requests"));
-    tkg_.plot->yAxis->setLabel(tr("decode steps"));
-
-    // The joint Pareto front and the actions.
+// The joint Pareto front: a click on one of its points takes its lists.
+void LlmView::buildParetoPlot()
+{
     pareto_ = new QCustomPlot(this);
     pareto_->setObjectName("llmParetoPlot");
     pareto_->setMinimumSize(300, 220);
@@ -223,7 +267,11 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     });
     applyPlotTheme(pareto_, palette());
     installPlotExportMenu(pareto_);
+}
 
+// Optimize, Cancel, its progress, NxD defaults and Export, and what the optimizer reports.
+QHBoxLayout* LlmView::buildActions()
+{
     optimizeButton_ = new QPushButton(tr("Optimize"), this);
     optimizeButton_->setObjectName("llmOptimize");
     optimizeButton_->setToolTip(tr("Tune the CTE and TKG lists jointly for the total buckets "
@@ -273,7 +321,12 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     actions->addWidget(progress_, 1);
     actions->addWidget(reset);
     actions->addWidget(exportButton_);
+    return actions;
+}
 
+// The two phase histograms above each other, beside the Pareto front.
+QSplitter* LlmView::buildPlotSplitter()
+{
     auto* side = new QWidget(this);
     auto* sideLayout = new QVBoxLayout(side);
     sideLayout->setContentsMargins(0, 0, 0, 0);
@@ -287,15 +340,11 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 1);
     split->setSizes({900, 450});
+    return split;
+}
 
-    auto* layout = new QVBoxLayout(this);
-    layout->addLayout(inputs);
-    layout->addWidget(totals_);
-    layout->addWidget(rules_);
-    layout->addWidget(split, 1);
-    layout->addLayout(actions);
-    layout->addWidget(status_);
-
+void LlmView::connectSession()
+{
     connect(session_, &LlmSession::trafficChanged, this, [this] {
         trafficLabel_->setText(tr("%1: %2 requests, %3 distinct (prompt, output) pairs")
                                    .arg(session_->trafficSource())
@@ -310,10 +359,6 @@ LlmView::LlmView(LlmSession* session, QWidget* parent) : QWidget(parent), sessio
         refreshPareto();
     });
     connect(session_, &LlmSession::tuneResultChanged, this, &LlmView::refreshPareto);
-
-    applyColours();
-    applyInputs();
-    refreshTotals();
 }
 
 void LlmView::setUpPhasePlot(PhasePlot& p, const QString& name, const QString& xLabel)

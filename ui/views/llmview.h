@@ -22,12 +22,15 @@ class QCPItemStraightLine;
 class QCPItemText;
 class QCustomPlot;
 class QDoubleSpinBox;
+class QGridLayout;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QMouseEvent;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 
 namespace bucketlab::ui {
 
@@ -82,6 +85,14 @@ private:
     {
         return phase == LlmPhase::Cte ? cte_ : tkg_;
     }
+    QHBoxLayout* buildTraceButtons();
+    void buildInputFields();
+    QGridLayout* layoutInputs(QHBoxLayout* traceButtons);
+    void buildSummaryLabels();
+    void buildParetoPlot();
+    QHBoxLayout* buildActions();
+    QSplitter* buildPlotSplitter();
+    void connectSession();
     void setUpPhasePlot(PhasePlot& p, const QString& name, const QString& xLabel);
     void applyInputs();
     void rebuildHistograms();
