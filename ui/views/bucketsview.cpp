@@ -73,7 +73,44 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     setFocusPolicy(Qt::StrongFocus);
     optimizeJob_ = new BackgroundJob(this);
 
-    // Toolbar row.
+    auto* bar = buildToolbar();
+    auto* boundariesRow = buildBoundariesRow();
+    buildPlot();
+    auto* tables = buildTables();
+
+    auto* center = new QSplitter(Qt::Vertical, this);
+    center->addWidget(plot_);
+    center->addWidget(tables);
+    center->setStretchFactor(0, 3);
+    center->setStretchFactor(1, 2);
+
+    auto* main = new QSplitter(Qt::Horizontal, this);
+    main->addWidget(center);
+    main->addWidget(buildOptimizePanel());
+    main->setStretchFactor(0, 4);
+    main->setStretchFactor(1, 1);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(bar);
+    layout->addLayout(boundariesRow);
+    layout->addWidget(main, 1);
+
+    connectControls();
+    connectSession();
+
+    applyDataColours();
+    rebuildTraffic();
+    rebuildLatency();
+    refreshSetChooser();
+    refreshBoundariesEdit();
+    refreshBoundaries();
+    refreshTuning();
+    refreshTotals();
+}
+
+QHBoxLayout* BucketsView::buildToolbar()
+{
     setChooser_ = new QComboBox(this);
     setChooser_->setObjectName("boundarySetChooser");
     setChooser_->setToolTip(tr("The boundary set shown and edited"));
@@ -104,7 +141,11 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     bar->addWidget(logScale_);
     bar->addWidget(showBaselines_);
     bar->addStretch(1);
+    return bar;
+}
 
+QHBoxLayout* BucketsView::buildBoundariesRow()
+{
     // Boundaries typed or pasted into the active set: Enter applies them as one undo step.
     boundariesEdit_ = new QLineEdit(this);
     boundariesEdit_->setObjectName("boundariesEdit");
@@ -138,7 +179,11 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
         refreshBoundariesEdit();
     });
     boundariesEdit_->addAction(discard);
+    return boundariesRow;
+}
 
+void BucketsView::buildPlot()
+{
     // The main plot.
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("bucketsPlot");
@@ -198,7 +243,10 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     connect(plot_, &QCustomPlot::mouseMove, this, &BucketsView::onMouseMove);
     connect(plot_, &QCustomPlot::mouseRelease, this, &BucketsView::onMouseRelease);
     connect(plot_, &QCustomPlot::mouseDoubleClick, this, &BucketsView::onDoubleClick);
+}
 
+QWidget* BucketsView::buildTables()
+{
     totals_ = new ElidedLabel(this);
     totals_->setObjectName("totalsLabel");
     totals_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -262,25 +310,11 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     tablesLayout->addWidget(totals_);
     tablesLayout->addWidget(tablesTabs_, 1);
     tablesLayout->addWidget(notes_);
+    return tables;
+}
 
-    auto* center = new QSplitter(Qt::Vertical, this);
-    center->addWidget(plot_);
-    center->addWidget(tables);
-    center->setStretchFactor(0, 3);
-    center->setStretchFactor(1, 2);
-
-    auto* main = new QSplitter(Qt::Horizontal, this);
-    main->addWidget(center);
-    main->addWidget(buildOptimizePanel());
-    main->setStretchFactor(0, 4);
-    main->setStretchFactor(1, 1);
-
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(bar);
-    layout->addLayout(boundariesRow);
-    layout->addWidget(main, 1);
-
+void BucketsView::connectControls()
+{
     connect(modeChooser_, &QComboBox::currentIndexChanged, this,
             [this](int i) { setMode(i == 0 ? Mode::Tokens : Mode::Requests); });
     connect(logScale_, &QCheckBox::toggled, this, &BucketsView::setLogScale);
@@ -290,7 +324,10 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
     });
     connect(setChooser_, &QComboBox::activated, this,
             [this](int i) { session_->setActiveIndex(i); });
+}
 
+void BucketsView::connectSession()
+{
     connect(session_, &Session::trafficChanged, this, [this] {
         rebuildTraffic();
         replot();
@@ -338,15 +375,6 @@ BucketsView::BucketsView(Session* session, QWidget* parent) : QWidget(parent), s
         refreshTotals();
         replot();
     });
-
-    applyDataColours();
-    rebuildTraffic();
-    rebuildLatency();
-    refreshSetChooser();
-    refreshBoundariesEdit();
-    refreshBoundaries();
-    refreshTuning();
-    refreshTotals();
 }
 
 QWidget* BucketsView::buildOptimizePanel()
@@ -356,6 +384,18 @@ QWidget* BucketsView::buildOptimizePanel()
     layout->setContentsMargins(4, 0, 0, 0);
     auto* box = new QGroupBox(tr("Optimize"), panel);
     auto* form = new QFormLayout(box);
+    buildOptimizeSettings(box, form);
+    buildOptimizeActions(box, form);
+    layout->addWidget(box);
+
+    layout->addWidget(buildParetoPlot(panel), 1);
+
+    connectOptimize();
+    return panel;
+}
+
+void BucketsView::buildOptimizeSettings(QWidget* box, QFormLayout* form)
+{
     buckets_ = new QSpinBox(box);
     buckets_->setObjectName("optimizeBuckets");
     buckets_->setRange(1, 64);
@@ -402,6 +442,10 @@ QWidget* BucketsView::buildOptimizePanel()
     form->addRow(tr("Objective"), objective_);
     form->addRow(tr("p99 budget"), p99Budget_);
     form->addRow(tr("Cost per bucket"), bucketCost_);
+}
+
+void BucketsView::buildOptimizeActions(QWidget* box, QFormLayout* form)
+{
     optimizeButton_ = new QPushButton(tr("Optimize"), box);
     optimizeButton_->setObjectName("optimizeButton");
     optimizeButton_->setToolTip(tr("Find the provably optimal boundaries and compare them with "
@@ -443,8 +487,10 @@ QWidget* BucketsView::buildOptimizePanel()
     refineLog_->setMinimumHeight(110);
     refineLog_->setMaximumHeight(220);
     form->addRow(refineLog_);
-    layout->addWidget(box);
+}
 
+QCustomPlot* BucketsView::buildParetoPlot(QWidget* panel)
+{
     pareto_ = new QCustomPlot(panel);
     pareto_->setObjectName("paretoPlot");
     pareto_->setMinimumSize(220, 200);
@@ -481,8 +527,11 @@ QWidget* BucketsView::buildOptimizePanel()
                 });
             }
     });
-    layout->addWidget(pareto_, 1);
+    return pareto_;
+}
 
+void BucketsView::connectOptimize()
+{
     connect(objective_, &QComboBox::currentIndexChanged, this, [this](int i) {
         p99Budget_->setEnabled(i == 2);
         pareto_->yAxis->setLabel(i == 1 ? tr("padded tokens per request")
@@ -546,7 +595,6 @@ QWidget* BucketsView::buildOptimizePanel()
         progress_->setFormat(tr("cancelled"));
         Q_EMIT optimizeFinished(false);
     });
-    return panel;
 }
 
 void BucketsView::setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs,

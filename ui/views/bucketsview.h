@@ -28,6 +28,8 @@ class QCPItemStraightLine;
 class QCPItemText;
 class QCustomPlot;
 class QDoubleSpinBox;
+class QFormLayout;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QMouseEvent;
@@ -97,7 +99,20 @@ protected:
     void changeEvent(QEvent* event) override;
 
 private:
+    // The constructor's steps, in the order it takes them.
+    QHBoxLayout* buildToolbar();
+    QHBoxLayout* buildBoundariesRow();
+    void buildPlot();
+    // The totals, the per-bucket and comparison tabs and the notes, below the plot.
+    QWidget* buildTables();
+    // The Optimize panel beside the plot: settings, actions, the Pareto plot, the job's wiring.
     QWidget* buildOptimizePanel();
+    void buildOptimizeSettings(QWidget* box, QFormLayout* form);
+    void buildOptimizeActions(QWidget* box, QFormLayout* form);
+    QCustomPlot* buildParetoPlot(QWidget* panel);
+    void connectOptimize();
+    void connectControls();
+    void connectSession();
     void connectRefine();
     // Writes a refinement's profile under a new name in the refined-profile folder; returns
     // its path. Throws Error when it cannot be written.
