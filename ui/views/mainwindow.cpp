@@ -83,6 +83,30 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(6, 6, 6, 6);
 
+    layout->addWidget(buildErrorBanner(central));
+    layout->addWidget(buildViews(central), 1);
+    setCentralWidget(central);
+
+    QDockWidget* dock = buildProjectDock();
+    buildStatusBar();
+    QDockWidget* comparisonDock = buildComparisonDock();
+
+    createActions();
+    addViewActions(dock);
+
+    connectSession();
+    connectLoader();
+
+    QSettings settings;
+    if (!restoreGeometry(settings.value("mainWindow/geometry").toByteArray()))
+        resize(1280, 800);
+    restoreState(settings.value("mainWindow/state").toByteArray());
+    comparisonDock->hide(); // until File > Compare With… opens a second run
+    updateStatus();
+}
+
+QWidget* MainWindow::buildErrorBanner(QWidget* central)
+{
     errorBanner_ = new QWidget(central);
     errorBanner_->setObjectName("errorBanner");
     errorBanner_->setAutoFillBackground(true);
@@ -101,8 +125,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     bannerLayout->addWidget(errorLabel_, 1);
     bannerLayout->addWidget(close);
     errorBanner_->hide();
-    layout->addWidget(errorBanner_);
+    return errorBanner_;
+}
 
+QTabWidget* MainWindow::buildViews(QWidget* central)
+{
     views_ = new QTabWidget(central);
     views_->setObjectName("views");
     views_->setDocumentMode(true);
@@ -121,15 +148,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     llmSession_ = new LlmSession(nullptr, this);
     llmView_ = new LlmView(llmSession_, views_);
     views_->addTab(llmView_, tr("LLM"));
-    layout->addWidget(views_, 1);
-    setCentralWidget(central);
+    return views_;
+}
 
+QDockWidget* MainWindow::buildProjectDock()
+{
     projectPanel_ = new ProjectPanel(session_, this);
     auto* dock = new QDockWidget(tr("Project"), this);
     dock->setObjectName("projectDock");
     dock->setWidget(projectPanel_);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
+    return dock;
+}
 
+void MainWindow::buildStatusBar()
+{
     summary_ = new ElidedLabel(this);
     summary_->setObjectName("statusSummary");
     statusBar()->addPermanentWidget(summary_);
@@ -139,7 +172,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     busy_->hide();
     statusBar()->addPermanentWidget(busy_);
     statusBar()->showMessage(tr("Ready"));
+}
 
+QDockWidget* MainWindow::buildComparisonDock()
+{
     comparisonPanel_ = new RunComparisonPanel(session_, this);
     auto* comparisonDock = new QDockWidget(tr("Run Comparison"), this);
     comparisonDock->setObjectName("comparisonDock");
@@ -152,8 +188,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             statusBar()->showMessage(tr("Comparing with %1").arg(run->displayName), 5000);
     });
     connect(comparisonPanel_, &RunComparisonPanel::failed, this, &MainWindow::showError);
+    return comparisonDock;
+}
 
-    createActions();
+void MainWindow::addViewActions(QDockWidget* dock)
+{
     // Ctrl+1..6 go to the views in tab order; the Project panel toggles with Alt+0.
     QMenu* viewMenu = menuBar()->findChild<QMenu*>("viewMenu");
     for (int i = 0; i < views_->count() && i < 9; ++i) {
@@ -165,7 +204,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     viewMenu->addSeparator();
     dock->toggleViewAction()->setShortcut(QKeySequence(Qt::ALT | Qt::Key_0));
     viewMenu->addAction(dock->toggleViewAction());
+}
 
+void MainWindow::connectSession()
+{
     connect(session_, &Session::modelChanged, this, [this] {
         if (const auto& m = session_->model())
             packageView_->setModelInfo(*m);
@@ -177,7 +219,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(session_, &Session::modifiedChanged, this, &QWidget::setWindowModified);
     connect(session_, &Session::evaluationChanged, this, &MainWindow::updateStatus);
     connect(session_, &Session::boundarySetsChanged, this, &MainWindow::updateStatus);
+}
 
+void MainWindow::connectLoader()
+{
     connect(loader_, &SessionLoader::started, this, [this](const QString& what) {
         busy_->show();
         statusBar()->showMessage(what + QStringLiteral("…"));
@@ -200,19 +245,42 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         busy_->hide();
         Q_EMIT loadFinished(lastLoadOk_);
     });
-
-    QSettings settings;
-    if (!restoreGeometry(settings.value("mainWindow/geometry").toByteArray()))
-        resize(1280, 800);
-    restoreState(settings.value("mainWindow/state").toByteArray());
-    comparisonDock->hide(); // until File > Compare With… opens a second run
-    updateStatus();
 }
 
 void MainWindow::createActions()
 {
+    ToolBarActions actions;
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open…"), this, [this] {
+    addOpenActions(file, actions);
+    file->addSeparator();
+    addSaveActions(file, actions);
+    addExportActions(file);
+    file->addSeparator();
+    addQuitAction(file);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    addEditActions(edit, actions);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName("viewMenu");
+
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    actions.optimize = tools->addAction(tr("&Optimize Buckets"), this, [this] {
+        views_->setCurrentWidget(bucketsView_);
+        bucketsView_->optimize();
+    });
+    actions.optimize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    actions.optimize->setObjectName("actionOptimize");
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    addHelpActions(help);
+
+    createToolBar(actions);
+}
+
+void MainWindow::addOpenActions(QMenu* file, ToolBarActions& actions)
+{
+    actions.open = file->addAction(tr("&Open…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Open a model, package, traffic or profile"), QString(),
             tr("All supported (*.pt *.pth *.ptl *.zip *.py *.csv *.tsv *.jsonl *.ndjson *.txt "
@@ -224,9 +292,9 @@ void MainWindow::createActions()
         if (!path.isEmpty())
             openFile(path);
     });
-    open->setShortcut(QKeySequence::Open);
-    open->setObjectName("actionOpen");
-    open->setToolTip(
+    actions.open->setShortcut(QKeySequence::Open);
+    actions.open->setObjectName("actionOpen");
+    actions.open->setToolTip(
         tr("Open a model or package, a kernel (.py), a traffic file, or a latency profile"));
     QAction* traffic = file->addAction(tr("Open &Traffic…"), this, &MainWindow::openTrafficDialog);
     traffic->setToolTip(tr("Read traffic with options: a CSV column, a JSONL field, or texts "
@@ -249,40 +317,26 @@ void MainWindow::createActions()
     recentMenu_->setObjectName("recentMenu");
     connect(recent_, &RecentFiles::changed, this, &MainWindow::rebuildRecentMenu);
     rebuildRecentMenu();
-    QAction* demo = file->addAction(tr("Open &Demo"), this, &MainWindow::openDemo);
-    demo->setObjectName("actionOpenDemo");
-    demo->setToolTip(tr("Build the embedded BERT-shaped demo with its MRPC traffic"));
-    file->addSeparator();
-    QAction* save =
+    actions.demo = file->addAction(tr("Open &Demo"), this, &MainWindow::openDemo);
+    actions.demo->setObjectName("actionOpenDemo");
+    actions.demo->setToolTip(tr("Build the embedded BERT-shaped demo with its MRPC traffic"));
+}
+
+void MainWindow::addSaveActions(QMenu* file, ToolBarActions& actions)
+{
+    actions.save =
         file->addAction(tr("&Save Project"), this, [this] { saveInteractive(/*askPath=*/false); });
-    save->setShortcut(QKeySequence::Save);
-    save->setObjectName("actionSave");
+    actions.save->setShortcut(QKeySequence::Save);
+    actions.save->setObjectName("actionSave");
     QAction* saveAs = file->addAction(tr("Save Project &As…"), this,
                                       [this] { saveInteractive(/*askPath=*/true); });
     saveAs->setShortcut(QKeySequence::SaveAs);
-    QAction* exportAction = file->addAction(tr("&Export Tuned Package…"), this, [this] {
-        const auto& m = session_->model();
-        if (!m || !m->package) {
-            showError(tr("Export needs a BucketLab package: open one (or build one with "
-                         "bucketlab-cli build) first"));
-            return;
-        }
-        // Window-modal, not exec(): no nested event loop while the export runs.
-        auto* dialog =
-            new ExportDialog(QString::fromStdString(m->path), session_->activeBoundaries(), this);
-        dialog->setServedRange(servedRangeChange(session_->histogram(), m->package->boundaries,
-                                                 session_->activeBoundaries()));
-        // The report validates the package's boundaries against the new ones.
-        QString whyNot;
-        auto report = reportRequest(&whyNot);
-        if (report) {
-            report->current = m->package->boundaries;
-            report->tuned = Boundaries();
-        }
-        dialog->setReportInputs(report, report ? QString() : whyNot);
-        dialog->setAttribute(Qt::WA_DeleteOnClose);
-        dialog->open();
-    });
+}
+
+void MainWindow::addExportActions(QMenu* file)
+{
+    QAction* exportAction =
+        file->addAction(tr("&Export Tuned Package…"), this, &MainWindow::exportTunedPackage);
     exportAction->setObjectName("actionExport");
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportAction->setToolTip(tr("Write a new package with the active boundaries, verified "
@@ -314,15 +368,45 @@ void MainWindow::createActions()
             [reportAction] { reportAction->setEnabled(false); });
     connect(reportJob_, &BackgroundJob::stopped, reportAction,
             [reportAction] { reportAction->setEnabled(true); });
-    file->addSeparator();
+}
+
+void MainWindow::exportTunedPackage()
+{
+    const auto& m = session_->model();
+    if (!m || !m->package) {
+        showError(tr("Export needs a BucketLab package: open one (or build one with "
+                     "bucketlab-cli build) first"));
+        return;
+    }
+    // Window-modal, not exec(): no nested event loop while the export runs.
+    auto* dialog =
+        new ExportDialog(QString::fromStdString(m->path), session_->activeBoundaries(), this);
+    dialog->setServedRange(servedRangeChange(session_->histogram(), m->package->boundaries,
+                                             session_->activeBoundaries()));
+    // The report validates the package's boundaries against the new ones.
+    QString whyNot;
+    auto report = reportRequest(&whyNot);
+    if (report) {
+        report->current = m->package->boundaries;
+        report->tuned = Boundaries();
+    }
+    dialog->setReportInputs(report, report ? QString() : whyNot);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::addQuitAction(QMenu* file)
+{
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     // Some platforms (Windows, the offscreen and minimal ones) bind nothing to Quit.
     const auto quitKeys = QKeySequence::keyBindings(QKeySequence::Quit);
     quit->setShortcuts(quitKeys.isEmpty() ? QList<QKeySequence>{QKeySequence(Qt::CTRL | Qt::Key_Q)}
                                           : quitKeys);
     quit->setObjectName("actionQuit");
+}
 
-    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+void MainWindow::addEditActions(QMenu* edit, ToolBarActions& actions)
+{
     undoGroup_ = new QUndoGroup(this);
     undoGroup_->addStack(session_->undoStack());
     undoGroup_->addStack(llmSession_->undoStack());
@@ -332,14 +416,14 @@ void MainWindow::createActions()
     };
     connect(views_, &QTabWidget::currentChanged, this, followUndo);
     followUndo();
-    QAction* undo = undoGroup_->createUndoAction(this, tr("&Undo"));
-    undo->setShortcut(QKeySequence::Undo);
-    undo->setObjectName("actionUndo");
-    QAction* redo = undoGroup_->createRedoAction(this, tr("&Redo"));
-    redo->setShortcut(QKeySequence::Redo);
-    redo->setObjectName("actionRedo");
-    edit->addAction(undo);
-    edit->addAction(redo);
+    actions.undo = undoGroup_->createUndoAction(this, tr("&Undo"));
+    actions.undo->setShortcut(QKeySequence::Undo);
+    actions.undo->setObjectName("actionUndo");
+    actions.redo = undoGroup_->createRedoAction(this, tr("&Redo"));
+    actions.redo->setShortcut(QKeySequence::Redo);
+    actions.redo->setObjectName("actionRedo");
+    edit->addAction(actions.undo);
+    edit->addAction(actions.redo);
     edit->addSeparator();
     // Boundaries from anywhere (a config, a spreadsheet, a chat) into the active set.
     QAction* paste = edit->addAction(tr("&Paste Boundaries"), this, [this] {
@@ -375,19 +459,10 @@ void MainWindow::createActions()
     snapshot->setObjectName("actionSaveSetAs");
     snapshot->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_S));
     snapshot->setToolTip(tr("Keep a named copy of the active boundary set"));
+}
 
-    QMenu* view = menuBar()->addMenu(tr("&View"));
-    view->setObjectName("viewMenu");
-
-    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
-    QAction* optimize = tools->addAction(tr("&Optimize Buckets"), this, [this] {
-        views_->setCurrentWidget(bucketsView_);
-        bucketsView_->optimize();
-    });
-    optimize->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
-    optimize->setObjectName("actionOptimize");
-
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
+void MainWindow::addHelpActions(QMenu* help)
+{
     QAction* keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
     keys->setObjectName("actionShortcuts");
     keys->setShortcut(QKeySequence::HelpContents);
@@ -398,18 +473,21 @@ void MainWindow::createActions()
                "runtimes (AWS Neuron, XLA, TensorRT, CUDA graphs).</p>")
                 .arg(QString::fromStdString(creatorString())));
     });
+}
 
+void MainWindow::createToolBar(const ToolBarActions& actions)
+{
     QToolBar* bar = addToolBar(tr("Main"));
     bar->setObjectName("mainToolBar");
     bar->setMovable(false);
-    bar->addAction(open);
-    bar->addAction(demo);
-    bar->addAction(save);
+    bar->addAction(actions.open);
+    bar->addAction(actions.demo);
+    bar->addAction(actions.save);
     bar->addSeparator();
-    bar->addAction(undo);
-    bar->addAction(redo);
+    bar->addAction(actions.undo);
+    bar->addAction(actions.redo);
     bar->addSeparator();
-    bar->addAction(optimize);
+    bar->addAction(actions.optimize);
 }
 
 void MainWindow::rebuildRecentMenu()

@@ -10,6 +10,8 @@
 
 #include <optional>
 
+class QAction;
+class QDockWidget;
 class QLabel;
 class QMimeData;
 class QMenu;
@@ -97,7 +99,37 @@ protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    // The actions the main tool bar repeats from the menus.
+    struct ToolBarActions {
+        QAction* open = nullptr;
+        QAction* demo = nullptr;
+        QAction* save = nullptr;
+        QAction* undo = nullptr;
+        QAction* redo = nullptr;
+        QAction* optimize = nullptr;
+    };
+    // The constructor's steps, in the order it takes them.
+    QWidget* buildErrorBanner(QWidget* central);
+    QTabWidget* buildViews(QWidget* central);
+    QDockWidget* buildProjectDock();
+    void buildStatusBar();
+    // The Run Comparison dock, shown while a second run is open.
+    QDockWidget* buildComparisonDock();
+    // View > one action per view (Ctrl+1…) and the Project panel's toggle (Alt+0).
+    void addViewActions(QDockWidget* projectDock);
+    void connectSession();
+    void connectLoader();
+    // The menus and the tool bar; createActions takes the steps below in menu order.
     void createActions();
+    void addOpenActions(QMenu* file, ToolBarActions& actions);
+    void addSaveActions(QMenu* file, ToolBarActions& actions);
+    void addExportActions(QMenu* file);
+    void addQuitAction(QMenu* file);
+    void addEditActions(QMenu* edit, ToolBarActions& actions);
+    void addHelpActions(QMenu* help);
+    void createToolBar(const ToolBarActions& actions);
+    // File > Export Tuned Package…: the export dialog for the open package (window-modal).
+    void exportTunedPackage();
     void showShortcuts();
     void rebuildRecentMenu();
     void hideError();
