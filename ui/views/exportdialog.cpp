@@ -60,7 +60,24 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
     setMinimumWidth(620);
     job_ = new BackgroundJob(this);
 
-    const QFileInfo src(sourcePackage);
+    QFormLayout* form = buildForm(boundaries);
+    QLabel* note = buildStatusArea();
+    QHBoxLayout* buttons = buildButtons();
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(note);
+    layout->addWidget(progress_);
+    layout->addWidget(error_);
+    layout->addWidget(summary_, 1);
+    layout->addLayout(buttons);
+
+    connectJob();
+}
+
+QFormLayout* ExportDialog::buildForm(const Boundaries& boundaries)
+{
+    const QFileInfo src(source_);
     out_ = new QLineEdit(src.dir().filePath(src.completeBaseName() + ".tuned.pt"), this);
     out_->setObjectName("exportOutput");
     auto* browse = new QPushButton(tr("Browse…"), this);
@@ -99,7 +116,7 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
     force_->setObjectName("exportForce");
 
     auto* form = new QFormLayout;
-    form->addRow(tr("Source package"), new QLabel(sourcePackage, this));
+    form->addRow(tr("Source package"), new QLabel(source_, this));
     form->addRow(tr("New boundaries"), new QLabel(boundariesText(boundaries), this));
     servedRange_ =
         new QLabel(tr("up to %1").arg(boundaries.empty() ? 0 : boundaries.largest()), this);
@@ -110,7 +127,11 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
     form->addRow(recipeRow);
     form->addRow(reportRow);
     form->addRow(force_);
+    return form;
+}
 
+QLabel* ExportDialog::buildStatusArea()
+{
     auto* note = new QLabel(tr("The new package is read back and compared with the source at "
                                "every boundary, each boundary + 1, the maximum and random "
                                "lengths before it gets its name; nothing is written if it "
@@ -130,7 +151,11 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
     error_->setWordWrap(true);
     error_->setStyleSheet("color: #b00020;");
     error_->hide();
+    return note;
+}
 
+QHBoxLayout* ExportDialog::buildButtons()
+{
     exportButton_ = new QPushButton(tr("Export"), this);
     exportButton_->setObjectName("exportButton");
     exportButton_->setDefault(true);
@@ -143,21 +168,17 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
     buttons->addWidget(cancelButton_);
     buttons->addWidget(close);
     cancelButton_->setEnabled(false);
-
-    auto* layout = new QVBoxLayout(this);
-    layout->addLayout(form);
-    layout->addWidget(note);
-    layout->addWidget(progress_);
-    layout->addWidget(error_);
-    layout->addWidget(summary_, 1);
-    layout->addLayout(buttons);
-
     connect(exportButton_, &QPushButton::clicked, this, &ExportDialog::start);
     connect(cancelButton_, &QPushButton::clicked, job_, &BackgroundJob::cancel);
     connect(close, &QPushButton::clicked, this, [this] {
         job_->cancel();
         reject();
     });
+    return buttons;
+}
+
+void ExportDialog::connectJob()
+{
     connect(job_, &BackgroundJob::progress, this, [this](double f, const QString& message, double) {
         progress_->setValue(int(f * 1000));
         progress_->setFormat(message + QStringLiteral(" — %p%"));
@@ -179,42 +200,46 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
         Q_EMIT exportFinished(false);
     });
     connect(job_, &BackgroundJob::finished, this, [this](const QVariant& value) {
-        const auto outcome = value.value<std::shared_ptr<ExportOutcome>>();
-        const ExportResult* r = &outcome->result;
-        progress_->setValue(1000);
-        QStringList lines;
-        if (!r->written) {
-            error_->setText(tr("Not written: %1").arg(QString::fromStdString(r->failure)));
-            error_->show();
-            progress_->setFormat(tr("verification failed"));
-        } else {
-            progress_->setFormat(tr("done"));
-            lines << tr("Wrote %1 (%2 bytes): buckets %3.")
-                         .arg(QString::fromStdString(r->out))
-                         .arg(r->packageBytes)
-                         .arg(boundariesText(r->meta.boundaries));
-            lines << tr("Verified against the source at %n length(s): max |diff| %1.", nullptr,
-                        int(r->lengths.size()))
-                         .arg(r->maxAbsDiff, 0, 'g', 3);
-            lines << (r->kernelValidated
-                          ? (r->kernelDefects.empty()
-                                 ? tr("The kernel validates clean.")
-                                 : tr("Kernel defects: %1")
-                                       .arg(QString::fromStdString(r->kernelDefects.front())))
-                          : tr("The kernel was not validated."));
-        }
-        for (const auto& f : r->recipeFiles)
-            lines << tr("Recipe: %1").arg(QString::fromStdString(f));
-        if (!outcome->report.empty())
-            lines << tr("Report: %1").arg(QString::fromStdString(outcome->report));
-        if (!outcome->reportError.empty()) {
-            error_->setText(tr("The package was written, but not the report: %1")
-                                .arg(QString::fromStdString(outcome->reportError)));
-            error_->show();
-        }
-        summary_->setText(lines.join("\n"));
-        Q_EMIT exportFinished(r->written);
+        showOutcome(*value.value<std::shared_ptr<ExportOutcome>>());
     });
+}
+
+void ExportDialog::showOutcome(const ExportOutcome& outcome)
+{
+    const ExportResult* r = &outcome.result;
+    progress_->setValue(1000);
+    QStringList lines;
+    if (!r->written) {
+        error_->setText(tr("Not written: %1").arg(QString::fromStdString(r->failure)));
+        error_->show();
+        progress_->setFormat(tr("verification failed"));
+    } else {
+        progress_->setFormat(tr("done"));
+        lines << tr("Wrote %1 (%2 bytes): buckets %3.")
+                     .arg(QString::fromStdString(r->out))
+                     .arg(r->packageBytes)
+                     .arg(boundariesText(r->meta.boundaries));
+        lines << tr("Verified against the source at %n length(s): max |diff| %1.", nullptr,
+                    int(r->lengths.size()))
+                     .arg(r->maxAbsDiff, 0, 'g', 3);
+        lines << (r->kernelValidated
+                      ? (r->kernelDefects.empty()
+                             ? tr("The kernel validates clean.")
+                             : tr("Kernel defects: %1")
+                                   .arg(QString::fromStdString(r->kernelDefects.front())))
+                      : tr("The kernel was not validated."));
+    }
+    for (const auto& f : r->recipeFiles)
+        lines << tr("Recipe: %1").arg(QString::fromStdString(f));
+    if (!outcome.report.empty())
+        lines << tr("Report: %1").arg(QString::fromStdString(outcome.report));
+    if (!outcome.reportError.empty()) {
+        error_->setText(tr("The package was written, but not the report: %1")
+                            .arg(QString::fromStdString(outcome.reportError)));
+        error_->show();
+    }
+    summary_->setText(lines.join("\n"));
+    Q_EMIT exportFinished(r->written);
 }
 
 void ExportDialog::setOutput(const QString& path)

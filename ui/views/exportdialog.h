@@ -15,6 +15,8 @@
 
 class QCheckBox;
 class QDialogButtonBox;
+class QFormLayout;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -23,6 +25,7 @@ class QPushButton;
 namespace bucketlab::ui {
 
 class BackgroundJob;
+struct ExportOutcome;
 
 class ExportDialog : public QDialog {
     Q_OBJECT
@@ -51,6 +54,15 @@ Q_SIGNALS:
     void exportFinished(bool written);
 
 private:
+    // The constructor's steps: the source, boundaries and output options; the note, progress,
+    // error and summary; the Export, Cancel and Close buttons; the export job's signals.
+    QFormLayout* buildForm(const Boundaries& boundaries);
+    QLabel* buildStatusArea();
+    QHBoxLayout* buildButtons();
+    void connectJob();
+    // A finished export: what was written (or why not) in the summary and the error line.
+    void showOutcome(const ExportOutcome& outcome);
+
     QString source_;
     Boundaries boundaries_;
     QLineEdit* out_ = nullptr;
