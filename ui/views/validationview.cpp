@@ -147,6 +147,28 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
 
+    layout->addLayout(buildRunBar());
+    layout->addWidget(makeKernelCallBar());
+
+    summary_ = new QLabel(this);
+    summary_->setObjectName("validationSummary");
+    summary_->setWordWrap(true);
+    summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(summary_);
+
+    strip_ = new ValidationStrip(this);
+    layout->addWidget(strip_);
+
+    layout->addWidget(buildResults(), 1);
+
+    connectControls();
+    connectJob();
+    followSession();
+    refreshSubject(true);
+}
+
+QHBoxLayout* ValidationView::buildRunBar()
+{
     auto* bar = new QHBoxLayout;
     kernel_ = new QLabel(this);
     kernel_->setObjectName("validationKernel");
@@ -177,18 +199,11 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     cancel_->setObjectName("validationCancel");
     cancel_->hide();
     bar->addWidget(cancel_);
-    layout->addLayout(bar);
-    layout->addWidget(makeKernelCallBar());
+    return bar;
+}
 
-    summary_ = new QLabel(this);
-    summary_->setObjectName("validationSummary");
-    summary_->setWordWrap(true);
-    summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    layout->addWidget(summary_);
-
-    strip_ = new ValidationStrip(this);
-    layout->addWidget(strip_);
-
+QSplitter* ValidationView::buildResults()
+{
     auto* split = new QSplitter(Qt::Horizontal, this);
     model_ = new ValidationTableModel(this);
     table_ = new QTableView(split);
@@ -205,8 +220,11 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     split->addWidget(table_);
     split->addWidget(details_);
     split->setSizes({640, 560});
-    layout->addWidget(split, 1);
+    return split;
+}
 
+void ValidationView::connectControls()
+{
     connect(run_, &QPushButton::clicked, this, &ValidationView::run);
     connect(cancel_, &QPushButton::clicked, this, &ValidationView::cancel);
     connect(strip_, &ValidationStrip::rangeClicked, this,
@@ -216,6 +234,10 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
                 if (current.isValid())
                     selectRange(current.row());
             });
+}
+
+void ValidationView::connectJob()
+{
     connect(job_, &BackgroundJob::progress, this,
             [this](double fraction, const QString& message, double remaining) {
                 progress_->setValue(int(fraction * 1000));
@@ -227,46 +249,7 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
             });
     connect(job_, &BackgroundJob::finished, this, [this](const QVariant& value) {
         setRunning(false);
-        const auto result = value.value<std::shared_ptr<const KernelCheckResult>>();
-        model_->setResult(*result, ranMaxLength_);
-        strip_->setRanges(model_->ranges(), result->boundaries);
-        table_->resizeColumnsToContents();
-        QStringList bounds;
-        for (int64_t b : result->boundaries)
-            bounds << QString::number(b);
-        const QLocale locale;
-        QString text = tr("<b>%1</b> %2: %3 · inferred buckets [%4] · %5 calls in %6 s")
-                           .arg(esc(result->kernel),
-                                result->role == KernelRole::BucketKernel ? tr("bucket kernel")
-                                                                         : tr("state preprocessor"),
-                                result->ok ? tr("<span style='color:%1'>no defects</span>")
-                                                 .arg(ValidationStrip::okColor().name())
-                                           : tr("<span style='color:%1'>%2 defect class(es)</span>")
-                                                 .arg(ValidationStrip::defectColor().name())
-                                                 .arg(result->defects.size()),
-                                bounds.join(", "), locale.toString(qlonglong(result->calls)))
-                           .arg(result->seconds, 0, 'f', 2);
-        // A kernel that serves other buckets than the active set is not the set's kernel.
-        if (!ranExpected_.empty() && result->role == KernelRole::BucketKernel &&
-            result->boundaries != ranExpected_)
-            text += "<br>" + tr("<span style='color:%1'>Its buckets [%2] are not the active "
-                                "set's [%3].</span>")
-                                 .arg(ValidationStrip::defectColor().name(), bounds.join(", "),
-                                      boundsText(ranExpected_));
-        for (const auto& note : result->notes)
-            text += "<br>" + tr("note: %1").arg(esc(note));
-        if (result->workerAbandoned)
-            text += "<br>" + tr("A kernel call never returned; it keeps running in the "
-                                "background until BucketLab exits.");
-        summary_->setText(text);
-        details_->setHtml(tr("<p>Select a range to see its verdict; a defect shows the first "
-                             "call that failed.</p>"));
-        // Show the first defect straight away: that is what the user came for.
-        for (int row = 0; row < model_->rowCount(); ++row)
-            if (!model_->range(row).ok()) {
-                table_->selectRow(row);
-                break;
-            }
+        showResult(*value.value<std::shared_ptr<const KernelCheckResult>>());
         Q_EMIT validationFinished(true);
     });
     connect(job_, &BackgroundJob::failed, this, [this](const QString& message) {
@@ -282,6 +265,53 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
         summary_->setText(tr("Validation cancelled."));
         Q_EMIT validationFinished(false);
     });
+}
+
+void ValidationView::showResult(const KernelCheckResult& result)
+{
+    model_->setResult(result, ranMaxLength_);
+    strip_->setRanges(model_->ranges(), result.boundaries);
+    table_->resizeColumnsToContents();
+    QStringList bounds;
+    for (int64_t b : result.boundaries)
+        bounds << QString::number(b);
+    const QLocale locale;
+    QString text = tr("<b>%1</b> %2: %3 · inferred buckets [%4] · %5 calls in %6 s")
+                       .arg(esc(result.kernel),
+                            result.role == KernelRole::BucketKernel ? tr("bucket kernel")
+                                                                    : tr("state preprocessor"),
+                            result.ok ? tr("<span style='color:%1'>no defects</span>")
+                                            .arg(ValidationStrip::okColor().name())
+                                      : tr("<span style='color:%1'>%2 defect class(es)</span>")
+                                            .arg(ValidationStrip::defectColor().name())
+                                            .arg(result.defects.size()),
+                            bounds.join(", "), locale.toString(qlonglong(result.calls)))
+                       .arg(result.seconds, 0, 'f', 2);
+    // A kernel that serves other buckets than the active set is not the set's kernel.
+    if (!ranExpected_.empty() && result.role == KernelRole::BucketKernel &&
+        result.boundaries != ranExpected_)
+        text += "<br>" + tr("<span style='color:%1'>Its buckets [%2] are not the active "
+                            "set's [%3].</span>")
+                             .arg(ValidationStrip::defectColor().name(), bounds.join(", "),
+                                  boundsText(ranExpected_));
+    for (const auto& note : result.notes)
+        text += "<br>" + tr("note: %1").arg(esc(note));
+    if (result.workerAbandoned)
+        text += "<br>" + tr("A kernel call never returned; it keeps running in the "
+                            "background until BucketLab exits.");
+    summary_->setText(text);
+    details_->setHtml(tr("<p>Select a range to see its verdict; a defect shows the first "
+                         "call that failed.</p>"));
+    // Show the first defect straight away: that is what the user came for.
+    for (int row = 0; row < model_->rowCount(); ++row)
+        if (!model_->range(row).ok()) {
+            table_->selectRow(row);
+            break;
+        }
+}
+
+void ValidationView::followSession()
+{
     // An edit or a switch of the active set re-validates once the edits settle (a drag
     // changes the set on every mouse move), and only while the view is shown.
     rerun_ = new QTimer(this);
@@ -292,7 +322,6 @@ ValidationView::ValidationView(Session* session, QWidget* parent)
     for (auto signal :
          {&Session::modelChanged, &Session::boundarySetsChanged, &Session::activeBoundariesChanged})
         connect(session_, signal, this, [this] { refreshSubject(false); });
-    refreshSubject(true);
 }
 
 QWidget* ValidationView::makeKernelCallBar()

@@ -10,14 +10,20 @@
 #include <vector>
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class QTableView;
 class QTextBrowser;
 class QTimer;
+
+namespace bucketlab {
+struct KernelCheckResult;
+}
 
 namespace bucketlab::ui {
 
@@ -69,6 +75,16 @@ private:
     void refreshSubject(bool kernelFileChanged);
     void setRunning(bool running);
     QWidget* makeKernelCallBar();
+    // The constructor's steps: the kernel, lengths, Run and Cancel row; the table of ranges
+    // beside the details; the buttons and selections; the job's signals; the session's.
+    QHBoxLayout* buildRunBar();
+    QSplitter* buildResults();
+    void connectControls();
+    void connectJob();
+    // A finished run: the table, the strip, the summary, and the first defect selected.
+    void showResult(const KernelCheckResult& result);
+    // An edit or a switch of the active set re-validates once the edits settle.
+    void followSession();
 
     Session* session_;
     QLabel* kernel_ = nullptr;
