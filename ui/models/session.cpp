@@ -2,6 +2,7 @@
 
 #include "core/spec/package_meta.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "ui/models/secondrun.h"
 
 #include <QStringList>
@@ -358,10 +359,9 @@ QString Session::setLabel(int index) const
 {
     if (index < 0 || index >= int(sets_.size()))
         return {};
-    QStringList parts;
-    for (int64_t b : sets_[size_t(index)].boundaries)
-        parts << QString::number(b);
-    return QStringLiteral("%1: %2").arg(setTitle(index), parts.join(", "));
+    return QStringLiteral("%1: %2").arg(
+        setTitle(index),
+        QString::fromStdString(formatLengths(sets_[size_t(index)].boundaries, ", ")));
 }
 
 std::optional<Evaluation> Session::evaluate(const Boundaries& boundaries) const
@@ -442,10 +442,8 @@ QString boundarySetTitle(const BoundarySet& set)
 
 QString boundarySetLabel(const BoundarySet& set)
 {
-    QStringList parts;
-    for (int64_t b : set.boundaries)
-        parts << QString::number(b);
-    return QStringLiteral("%1: %2").arg(boundarySetTitle(set), parts.join(", "));
+    return QStringLiteral("%1: %2").arg(
+        boundarySetTitle(set), QString::fromStdString(formatLengths(set.boundaries, ", ")));
 }
 
 } // namespace bucketlab::ui

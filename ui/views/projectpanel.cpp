@@ -1,5 +1,6 @@
 #include "ui/views/projectpanel.h"
 
+#include "core/util/format.h"
 #include "ui/models/packagetablemodels.h"
 #include "ui/models/palette.h"
 #include "ui/models/session.h"
@@ -22,10 +23,7 @@ constexpr int kSetIndexRole = Qt::UserRole + 1;
 
 QString boundariesText(const std::vector<int64_t>& b)
 {
-    QStringList parts;
-    for (auto x : b)
-        parts << QString::number(x);
-    return parts.join(", ");
+    return QString::fromStdString(formatLengths(b, ", "));
 }
 
 void setSetItemText(QTreeWidgetItem* item, const Session& session, int index,

@@ -5,6 +5,7 @@
 #include "core/kernel/kernel_check.h"
 #include "core/kernel/kernel_source.h"
 #include "core/util/error.h"
+#include "core/util/format.h"
 #include "ui/models/backgroundjob.h"
 #include "ui/models/session.h"
 #include "ui/models/validationtablemodel.h"
@@ -66,10 +67,7 @@ QString callHtml(const KernelCall& call)
 
 QString boundsText(const std::vector<int64_t>& b)
 {
-    QStringList parts;
-    for (int64_t x : b)
-        parts << QString::number(x);
-    return parts.join(", ");
+    return QString::fromStdString(formatLengths(b, ", "));
 }
 
 } // namespace
@@ -272,9 +270,7 @@ void ValidationView::showResult(const KernelCheckResult& result)
     model_->setResult(result, ranMaxLength_);
     strip_->setRanges(model_->ranges(), result.boundaries);
     table_->resizeColumnsToContents();
-    QStringList bounds;
-    for (int64_t b : result.boundaries)
-        bounds << QString::number(b);
+    const QString bounds = boundsText(result.boundaries);
     const QLocale locale;
     QString text = tr("<b>%1</b> %2: %3 · inferred buckets [%4] · %5 calls in %6 s")
                        .arg(esc(result.kernel),
@@ -285,15 +281,15 @@ void ValidationView::showResult(const KernelCheckResult& result)
                                       : tr("<span style='color:%1'>%2 defect class(es)</span>")
                                             .arg(ValidationStrip::defectColor().name())
                                             .arg(result.defects.size()),
-                            bounds.join(", "), locale.toString(qlonglong(result.calls)))
+                            bounds, locale.toString(qlonglong(result.calls)))
                        .arg(result.seconds, 0, 'f', 2);
     // A kernel that serves other buckets than the active set is not the set's kernel.
     if (!ranExpected_.empty() && result.role == KernelRole::BucketKernel &&
         result.boundaries != ranExpected_)
-        text += "<br>" + tr("<span style='color:%1'>Its buckets [%2] are not the active "
-                            "set's [%3].</span>")
-                             .arg(ValidationStrip::defectColor().name(), bounds.join(", "),
-                                  boundsText(ranExpected_));
+        text += "<br>" +
+                tr("<span style='color:%1'>Its buckets [%2] are not the active "
+                   "set's [%3].</span>")
+                    .arg(ValidationStrip::defectColor().name(), bounds, boundsText(ranExpected_));
     for (const auto& note : result.notes)
         text += "<br>" + tr("note: %1").arg(esc(note));
     if (result.workerAbandoned)
