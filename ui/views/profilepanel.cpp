@@ -86,6 +86,14 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
     setObjectName("profilePanel");
     outputDir_ = SavedProfiles::defaultDirectory();
 
+    buildControls();
+    layoutControls();
+    connectJob();
+    updateEnabled();
+}
+
+void ProfilePanel::buildControls()
+{
     grid_ = new QSpinBox(this);
     grid_->setObjectName("profileGrid");
     grid_->setRange(2, 64);
@@ -126,7 +134,10 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
     status_ = new ElidedLabel(this, Qt::ElideMiddle); // a saved path can be long
     status_->setObjectName("profileStatus");
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+}
 
+void ProfilePanel::layoutControls()
+{
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(new QLabel(tr("Grid:"), this));
@@ -141,7 +152,10 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
     layout->addWidget(cancel_);
     layout->addWidget(progress_);
     layout->addWidget(status_, 1);
+}
 
+void ProfilePanel::connectJob()
+{
     connect(run_, &QPushButton::clicked, this, &ProfilePanel::start);
     connect(cancel_, &QPushButton::clicked, this, &ProfilePanel::cancel);
     connect(session_, &Session::modelChanged, this, &ProfilePanel::updateEnabled);
@@ -169,51 +183,53 @@ ProfilePanel::ProfilePanel(Session* session, QWidget* parent)
         Q_EMIT profilingStopped(false);
     });
     connect(job_, &BackgroundJob::finished, this, [this](const QVariant& value) {
-        const auto profile = value.value<std::shared_ptr<Profile>>();
-        live_.clear();
-        Q_EMIT liveUpdated();
-        QDir().mkpath(outputDir_);
-        const QString stem =
-            QFileInfo(QString::fromStdString(profile->modelFile)).completeBaseName();
-        const QString path =
-            QDir(outputDir_)
-                .filePath(QStringLiteral("%1-%2.json")
-                              .arg(stem, QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+        finishProfile(*value.value<std::shared_ptr<Profile>>());
+    });
+}
+
+void ProfilePanel::finishProfile(const Profile& profile)
+{
+    live_.clear();
+    Q_EMIT liveUpdated();
+    QDir().mkpath(outputDir_);
+    const QString stem = QFileInfo(QString::fromStdString(profile.modelFile)).completeBaseName();
+    const QString path =
+        QDir(outputDir_)
+            .filePath(QStringLiteral("%1-%2.json")
+                          .arg(stem, QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+    try {
+        writeProfile(path.toStdString(), profile, /*replace=*/true);
+    } catch (const std::exception& e) {
+        showMessage(tr("Measured, but the profile could not be saved: %1").arg(messageFor(e)),
+                    true);
+        Q_EMIT profilingStopped(false);
+        return;
+    }
+    saved_->remember(path); // offered again after a restart
+    session_->addProfile({path, profile});
+    session_->markModified(); // minutes of measuring: the project should keep it
+    int failed = 0;
+    for (const auto& p : profile.points)
+        failed += p.ok() ? 0 : 1;
+    if (useForTuning_->isChecked()) {
         try {
-            writeProfile(path.toStdString(), *profile, /*replace=*/true);
+            const std::string name = QFileInfo(path).fileName().toStdString();
+            session_->setLatency(LatencyCurve::fromProfile(profile, path.toStdString()),
+                                 LatencySource{name, path.toStdString()});
         } catch (const std::exception& e) {
-            showMessage(tr("Measured, but the profile could not be saved: %1").arg(messageFor(e)),
+            showMessage(tr("Saved %1, but it gives no latency curve: %2")
+                            .arg(QDir::toNativeSeparators(path), messageFor(e)),
                         true);
             Q_EMIT profilingStopped(false);
             return;
         }
-        saved_->remember(path); // offered again after a restart
-        session_->addProfile({path, *profile});
-        session_->markModified(); // minutes of measuring: the project should keep it
-        int failed = 0;
-        for (const auto& p : profile->points)
-            failed += p.ok() ? 0 : 1;
-        if (useForTuning_->isChecked()) {
-            try {
-                const std::string name = QFileInfo(path).fileName().toStdString();
-                session_->setLatency(LatencyCurve::fromProfile(*profile, path.toStdString()),
-                                     LatencySource{name, path.toStdString()});
-            } catch (const std::exception& e) {
-                showMessage(tr("Saved %1, but it gives no latency curve: %2")
-                                .arg(QDir::toNativeSeparators(path), messageFor(e)),
-                            true);
-                Q_EMIT profilingStopped(false);
-                return;
-            }
-        }
-        showMessage(failed ? tr("Saved %1; %2 lengths failed (see the table)")
-                                 .arg(QDir::toNativeSeparators(path))
-                                 .arg(failed)
-                           : tr("Saved %1").arg(QDir::toNativeSeparators(path)),
-                    failed > 0);
-        Q_EMIT profilingStopped(true);
-    });
-    updateEnabled();
+    }
+    showMessage(failed ? tr("Saved %1; %2 lengths failed (see the table)")
+                             .arg(QDir::toNativeSeparators(path))
+                             .arg(failed)
+                       : tr("Saved %1").arg(QDir::toNativeSeparators(path)),
+                failed > 0);
+    Q_EMIT profilingStopped(true);
 }
 
 Profile ProfilePanel::liveProfile() const

@@ -56,6 +56,14 @@ Q_SIGNALS:
     void profilingStopped(bool ok);
 
 private:
+    // The constructor's steps: the settings, buttons, progress and status; their row; the
+    // buttons' and the job's signals.
+    void buildControls();
+    void layoutControls();
+    void connectJob();
+    // A finished run: saves the profile, adds it to the session, makes it the latency curve
+    // when asked, and says what happened.
+    void finishProfile(const Profile& profile);
     void updateEnabled();
     void showMessage(const QString& text, bool error);
 
