@@ -29,6 +29,24 @@ namespace bucketlab::ui {
 LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), session_(session)
 {
     setObjectName("latencyView");
+    QHBoxLayout* bar = buildToolbar();
+
+    profiler_ = new ProfilePanel(session_, this);
+
+    QSplitter* split = buildPlotAndTable();
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(bar);
+    layout->addWidget(profiler_);
+    layout->addWidget(split, 1);
+
+    connectSignals();
+    rebuildChoosers(true);
+}
+
+QHBoxLayout* LatencyView::buildToolbar()
+{
     first_ = new QComboBox(this);
     first_->setObjectName("profileChooser");
     // Profile names can be long: the choosers keep their width, the tooltips the path.
@@ -60,9 +78,11 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     bar->addSpacing(12);
     bar->addWidget(tools_);
     bar->addStretch(1);
+    return bar;
+}
 
-    profiler_ = new ProfilePanel(session_, this);
-
+QSplitter* LatencyView::buildPlotAndTable()
+{
     plot_ = new QCustomPlot(this);
     plot_->setObjectName("latencyPlot");
     plot_->setMinimumHeight(300);
@@ -96,13 +116,11 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     split->addWidget(lower);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
+    return split;
+}
 
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(bar);
-    layout->addWidget(profiler_);
-    layout->addWidget(split, 1);
-
+void LatencyView::connectSignals()
+{
     connect(first_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
     connect(second_, &QComboBox::currentIndexChanged, this, &LatencyView::redraw);
     connect(logAxis_, &QCheckBox::toggled, this, &LatencyView::setLogAxis);
@@ -114,7 +132,6 @@ LatencyView::LatencyView(Session* session, QWidget* parent) : QWidget(parent), s
     connect(session_, &Session::activeBoundariesChanged, this, &LatencyView::redraw);
     connect(session_, &Session::secondRunChanged, this, &LatencyView::redraw);
     connect(profiler_, &ProfilePanel::liveUpdated, this, &LatencyView::redraw);
-    rebuildChoosers(true);
 }
 
 void LatencyView::rebuildChoosers(bool followTuner)
@@ -272,56 +289,77 @@ void LatencyView::redraw()
     const Profile live = profiler_->liveProfile();
     if (!live.points.empty())
         draw(live, 2, tr("profiling"));
-    if (!a && live.points.empty() && session_->hasLatency()) {
-        // No measurements: show the analytic curve in use.
-        QVector<double> cx, cy;
-        const double top = std::max<double>(64, double(session_->histogram().maxLength()));
-        for (int i = 0; i <= 300; ++i) {
-            const int64_t len = std::max<int64_t>(1, int64_t(top * i / 300.0));
-            cx << double(len);
-            cy << session_->latency().at(len);
-        }
-        auto* g = plot_->addGraph();
-        g->setName(QString::fromStdString(session_->latency().describe()));
-        g->setData(cx, cy, true);
-        g->setPen(QPen(profileColor(0, palette()), 2));
+    if (!a && live.points.empty() && session_->hasLatency())
+        drawAnalyticCurve(); // no measurements: the analytic curve in use
+    drawSecondRunCurve();
+    const std::set<int64_t> buckets = drawBucketLines();
+    table_->setProfile(live.points.empty() ? a : &live);
+    table_->setBucketLengths(buckets);
+    curveLabel_->setText(
+        session_->hasLatency()
+            ? tr("Tuning uses: %1").arg(QString::fromStdString(session_->latency().describe()))
+            : tr("No latency curve yet: open a profile (.json/.csv) or profile "
+                 "the model"));
+    fitAxes();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LatencyView::drawAnalyticCurve()
+{
+    QVector<double> cx, cy;
+    const double top = std::max<double>(64, double(session_->histogram().maxLength()));
+    for (int i = 0; i <= 300; ++i) {
+        const int64_t len = std::max<int64_t>(1, int64_t(top * i / 300.0));
+        cx << double(len);
+        cy << session_->latency().at(len);
     }
-    // Run B's curve (File > Compare With…), dashed in run B's colour as in the Buckets view.
-    if (const auto& run = session_->secondRun(); run && run->curve) {
-        const LatencyCurve& curve = *run->curve;
-        double top = std::max<double>(64, double(session_->histogram().maxLength()));
-        for (const auto& p : curve.measured())
-            top = std::max(top, double(p.length));
-        for (int i = 0; i < plot_->graphCount(); ++i)
-            if (!plot_->graph(i)->data()->isEmpty())
-                top = std::max(top, (plot_->graph(i)->data()->constEnd() - 1)->key);
-        QVector<double> cx, cy;
-        for (int i = 0; i <= 300; ++i) {
-            const int64_t len = std::max<int64_t>(1, int64_t(top * i / 300.0));
-            cx << double(len);
-            cy << curve.at(len);
-        }
-        auto* g = plot_->addGraph();
-        g->setObjectName("secondCurveGraph");
-        g->setName(tr("run B: %1").arg(run->displayName));
-        g->setData(cx, cy, true);
-        g->setPen(QPen(profileColor(2, palette()), 2, Qt::DashLine));
-        if (!curve.measured().empty()) {
-            QVector<double> mx, my;
-            for (const auto& p : curve.measured()) {
-                mx << double(p.length);
-                my << p.ms;
-            }
-            auto* points = plot_->addGraph();
-            points->setData(mx, my, true);
-            points->setLineStyle(QCPGraph::lsNone);
-            const QColor c = profileColor(2, palette());
-            points->setScatterStyle(
-                QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(c, 1.5), QBrush(c), 6));
-            points->removeFromLegend();
-        }
+    auto* g = plot_->addGraph();
+    g->setName(QString::fromStdString(session_->latency().describe()));
+    g->setData(cx, cy, true);
+    g->setPen(QPen(profileColor(0, palette()), 2));
+}
+
+void LatencyView::drawSecondRunCurve()
+{
+    const auto& run = session_->secondRun();
+    if (!run || !run->curve)
+        return;
+    const LatencyCurve& curve = *run->curve;
+    double top = std::max<double>(64, double(session_->histogram().maxLength()));
+    for (const auto& p : curve.measured())
+        top = std::max(top, double(p.length));
+    for (int i = 0; i < plot_->graphCount(); ++i)
+        if (!plot_->graph(i)->data()->isEmpty())
+            top = std::max(top, (plot_->graph(i)->data()->constEnd() - 1)->key);
+    QVector<double> cx, cy;
+    for (int i = 0; i <= 300; ++i) {
+        const int64_t len = std::max<int64_t>(1, int64_t(top * i / 300.0));
+        cx << double(len);
+        cy << curve.at(len);
     }
-    // The active buckets, in their set's colour as in the Buckets view.
+    auto* g = plot_->addGraph();
+    g->setObjectName("secondCurveGraph");
+    g->setName(tr("run B: %1").arg(run->displayName));
+    g->setData(cx, cy, true);
+    g->setPen(QPen(profileColor(2, palette()), 2, Qt::DashLine));
+    if (!curve.measured().empty()) {
+        QVector<double> mx, my;
+        for (const auto& p : curve.measured()) {
+            mx << double(p.length);
+            my << p.ms;
+        }
+        auto* points = plot_->addGraph();
+        points->setData(mx, my, true);
+        points->setLineStyle(QCPGraph::lsNone);
+        const QColor c = profileColor(2, palette());
+        points->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(c, 1.5), QBrush(c), 6));
+        points->removeFromLegend();
+    }
+}
+
+std::set<int64_t> LatencyView::drawBucketLines()
+{
     std::set<int64_t> buckets;
     QColor setColor = session_->activeSet() ? boundarySetColor(*session_->activeSet(), palette())
                                             : palette().color(QPalette::Text);
@@ -333,13 +371,11 @@ void LatencyView::redraw()
         line->point2->setCoords(double(bLen), 1);
         line->setPen(QPen(setColor, 1, Qt::DashDotLine));
     }
-    table_->setProfile(live.points.empty() ? a : &live);
-    table_->setBucketLengths(buckets);
-    curveLabel_->setText(
-        session_->hasLatency()
-            ? tr("Tuning uses: %1").arg(QString::fromStdString(session_->latency().describe()))
-            : tr("No latency curve yet: open a profile (.json/.csv) or profile "
-                 "the model"));
+    return buckets;
+}
+
+void LatencyView::fitAxes()
+{
     plot_->rescaleAxes();
     if (logAxis_->isChecked()) {
         // A log axis has no 0: start below the shortest measured length (the curves are
@@ -357,7 +393,6 @@ void LatencyView::redraw()
     }
     plot_->yAxis->setRangeLower(0);
     plot_->yAxis->setRangeUpper(plot_->yAxis->range().upper * 1.08);
-    plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void LatencyView::changeEvent(QEvent* event)

@@ -7,10 +7,15 @@
 
 #include <QWidget>
 
+#include <cstdint>
+#include <set>
+
 class QCheckBox;
 class QComboBox;
 class QCustomPlot;
+class QHBoxLayout;
 class QLabel;
+class QSplitter;
 class QTableView;
 
 namespace bucketlab {
@@ -45,8 +50,21 @@ protected:
     void changeEvent(QEvent* event) override;
 
 private:
+    // The constructor's steps: the choosers and tools row; the plot above the curve label and
+    // the table; the choosers', the session's and the profiler's signals.
+    QHBoxLayout* buildToolbar();
+    QSplitter* buildPlotAndTable();
+    void connectSignals();
     void rebuildChoosers(bool followTuner);
     void redraw();
+    // redraw's steps: the session's analytic curve (when nothing is measured); run B's curve
+    // and points (File > Compare With…), dashed in run B's colour; the active set's
+    // boundaries as lines in its colour (returns them); the ranges (a log axis starts below
+    // the shortest measured length).
+    void drawAnalyticCurve();
+    void drawSecondRunCurve();
+    std::set<int64_t> drawBucketLines();
+    void fitAxes();
     // `name` appears once in the legend, on the profile's medians; the p90, p99 and curve
     // entries name their role only, and only for the first profile drawn (`describeRoles`):
     // a second profile's lines have the same styles in its own colour.
