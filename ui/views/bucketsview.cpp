@@ -706,63 +706,7 @@ void BucketsView::connectRefine()
         cancelButton_->setEnabled(false);
     });
     connect(refineJob_, &BackgroundJob::finished, this, [this](const QVariant& value) {
-        const auto r = value.value<std::shared_ptr<RefineResult>>();
-        progress_->setValue(1000);
-        progress_->setFormat(tr("refined"));
-        if (!session_->pricingInputs().sameAs(refineFor_)) {
-            refineLog_->appendPlainText(tr("The traffic or the latency curve changed while "
-                                           "refining: the result is dropped; refine again."));
-            Q_EMIT refineFinished(false);
-            return;
-        }
-        if (!r->report.solution.feasible) {
-            refineLog_->appendPlainText(
-                tr("No boundaries meet the constraint: %1")
-                    .arg(QString::fromStdString(r->report.solution.infeasibleReason)));
-            Q_EMIT refineFinished(false);
-            return;
-        }
-        refineLog_->appendPlainText(verdictText(*r));
-        // The refined set was chosen on a curve with the measured points in it: that curve
-        // becomes the session's, or everything else (the Latency view, Optimize, the report,
-        // the project) would price the set on a curve that lacks the very points that chose
-        // it. Saved first, so the project can refer to it like any other profile.
-        QString path;
-        try {
-            path = writeRefinedProfile(r->profile);
-        } catch (const std::exception& e) {
-            refineLog_->appendPlainText(
-                tr("The refined profile could not be saved (%1): nothing was changed. Free "
-                   "space or make the profiles folder writable, then refine again.")
-                    .arg(messageFor(e)));
-            Q_EMIT refineFinished(false);
-            return;
-        }
-        SavedProfiles::remember(path); // listed again after a restart, like a Profile run
-        // The measurements stay listed (and saved with the project) whatever is undone.
-        session_->addProfile({path, r->profile});
-        session_->markModified();
-        // One undo step: Undo brings back the sets, the active one, the tuning result and
-        // the curve as they were.
-        session_->changeBoundarySets(
-            tr("Measure and refine (K = %1)").arg(r->report.solution.boundaries.size()), [&] {
-                session_->setLatency(
-                    LatencyCurve::fromProfile(r->profile, path.toStdString()),
-                    {QFileInfo(path).fileName().toStdString(), path.toStdString()});
-                // The final tuning was priced on this very profile's curve; named as the
-                // session names it, so the report and the Latency view say the same.
-                TuningReport report = r->report;
-                report.curve = session_->latency();
-                session_->setTuningReport(report);
-                session_->setActiveIndex(
-                    session_->putTunedSet({"refined", "tuned", r->report.solution.boundaries}));
-            });
-        refineLog_->appendPlainText(
-            tr("The lengths measured (%1) joined the latency curve: tuning now uses %2 "
-               "(Undo restores the previous set and curve).")
-                .arg(QString::fromStdString(formatLengths(r->measuredLengths, ", ")),
-                     QDir::toNativeSeparators(path)));
-        Q_EMIT refineFinished(true);
+        finishRefine(*value.value<std::shared_ptr<RefineResult>>());
     });
     connect(refineJob_, &BackgroundJob::failed, this, [this](const QString& message) {
         progress_->setFormat(tr("failed"));
@@ -775,6 +719,65 @@ void BucketsView::connectRefine()
         refineLog_->appendPlainText(tr("Cancelled."));
         Q_EMIT refineFinished(false);
     });
+}
+
+void BucketsView::finishRefine(const RefineResult& r)
+{
+    progress_->setValue(1000);
+    progress_->setFormat(tr("refined"));
+    if (!session_->pricingInputs().sameAs(refineFor_)) {
+        refineLog_->appendPlainText(tr("The traffic or the latency curve changed while "
+                                       "refining: the result is dropped; refine again."));
+        Q_EMIT refineFinished(false);
+        return;
+    }
+    if (!r.report.solution.feasible) {
+        refineLog_->appendPlainText(
+            tr("No boundaries meet the constraint: %1")
+                .arg(QString::fromStdString(r.report.solution.infeasibleReason)));
+        Q_EMIT refineFinished(false);
+        return;
+    }
+    refineLog_->appendPlainText(verdictText(r));
+    // The refined set was chosen on a curve with the measured points in it: that curve
+    // becomes the session's, or everything else (the Latency view, Optimize, the report,
+    // the project) would price the set on a curve that lacks the very points that chose
+    // it. Saved first, so the project can refer to it like any other profile.
+    QString path;
+    try {
+        path = writeRefinedProfile(r.profile);
+    } catch (const std::exception& e) {
+        refineLog_->appendPlainText(
+            tr("The refined profile could not be saved (%1): nothing was changed. Free "
+               "space or make the profiles folder writable, then refine again.")
+                .arg(messageFor(e)));
+        Q_EMIT refineFinished(false);
+        return;
+    }
+    SavedProfiles::remember(path); // listed again after a restart, like a Profile run
+    // The measurements stay listed (and saved with the project) whatever is undone.
+    session_->addProfile({path, r.profile});
+    session_->markModified();
+    // One undo step: Undo brings back the sets, the active one, the tuning result and
+    // the curve as they were.
+    session_->changeBoundarySets(
+        tr("Measure and refine (K = %1)").arg(r.report.solution.boundaries.size()), [&] {
+            session_->setLatency(LatencyCurve::fromProfile(r.profile, path.toStdString()),
+                                 {QFileInfo(path).fileName().toStdString(), path.toStdString()});
+            // The final tuning was priced on this very profile's curve; named as the
+            // session names it, so the report and the Latency view say the same.
+            TuningReport report = r.report;
+            report.curve = session_->latency();
+            session_->setTuningReport(report);
+            session_->setActiveIndex(
+                session_->putTunedSet({"refined", "tuned", r.report.solution.boundaries}));
+        });
+    refineLog_->appendPlainText(
+        tr("The lengths measured (%1) joined the latency curve: tuning now uses %2 "
+           "(Undo restores the previous set and curve).")
+            .arg(QString::fromStdString(formatLengths(r.measuredLengths, ", ")),
+                 QDir::toNativeSeparators(path)));
+    Q_EMIT refineFinished(true);
 }
 
 QString BucketsView::writeRefinedProfile(const Profile& profile) const

@@ -40,6 +40,10 @@ class QSpinBox;
 class QTableView;
 class QTabWidget;
 
+namespace bucketlab {
+struct RefineResult;
+}
+
 namespace bucketlab::ui {
 
 class BackgroundJob;
@@ -114,6 +118,9 @@ private:
     void connectControls();
     void connectSession();
     void connectRefine();
+    // A finished refinement: its rounds and verdict in the log; the refined profile saved and
+    // made the session's curve, and the refined set added, as one undo step.
+    void finishRefine(const RefineResult& r);
     // Writes a refinement's profile under a new name in the refined-profile folder; returns
     // its path. Throws Error when it cannot be written.
     QString writeRefinedProfile(const Profile& profile) const;
