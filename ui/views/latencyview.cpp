@@ -210,26 +210,7 @@ void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QStr
     // The points a refinement measured (Measure and refine, `tune --refined-profile`): the
     // same colour, since they are this profile's, ringed with a larger hollow diamond and
     // named in the legend, so the curve's new points read apart from the grid's.
-    const std::vector<int64_t> refined = refinedLengths(profile);
-    if (!refined.empty()) {
-        QVector<double> rx, ry;
-        for (const auto& p : points)
-            if (std::binary_search(refined.begin(), refined.end(), p.length)) {
-                rx << double(p.length);
-                ry << p.p50Ms;
-            }
-        if (!rx.isEmpty()) {
-            auto* g = plot_->addGraph();
-            g->setObjectName("refinedPointsGraph");
-            g->setName(describeRoles
-                           ? tr("measured by refinement (%1)").arg(rx.size())
-                           : tr("%1: measured by refinement (%2)").arg(name).arg(rx.size()));
-            g->setData(rx, ry, true);
-            g->setLineStyle(QCPGraph::lsNone);
-            g->setScatterStyle(
-                QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(color, 1.8), Qt::NoBrush, 13));
-        }
-    }
+    drawRefinedPoints(profile, points, color, name, describeRoles);
     for (const auto& [values, label, style] :
          {std::tuple{p90, QStringLiteral("p90"), Qt::DashLine},
           std::tuple{p99, QStringLiteral("p99"), Qt::DotLine}}) {
@@ -243,6 +224,36 @@ void LatencyView::drawProfile(const Profile& profile, int colorIndex, const QStr
         g->setPen(QPen(c, 1, style));
     }
     // The non-decreasing curve built from this profile.
+    drawProfileCurve(profile, x, color, name, describeRoles);
+}
+
+void LatencyView::drawRefinedPoints(const Profile& profile, const std::vector<ProfilePoint>& points,
+                                    const QColor& color, const QString& name, bool describeRoles)
+{
+    const std::vector<int64_t> refined = refinedLengths(profile);
+    if (refined.empty())
+        return;
+    QVector<double> rx, ry;
+    for (const auto& p : points)
+        if (std::binary_search(refined.begin(), refined.end(), p.length)) {
+            rx << double(p.length);
+            ry << p.p50Ms;
+        }
+    if (!rx.isEmpty()) {
+        auto* g = plot_->addGraph();
+        g->setObjectName("refinedPointsGraph");
+        g->setName(describeRoles ? tr("measured by refinement (%1)").arg(rx.size())
+                                 : tr("%1: measured by refinement (%2)").arg(name).arg(rx.size()));
+        g->setData(rx, ry, true);
+        g->setLineStyle(QCPGraph::lsNone);
+        g->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(color, 1.8), Qt::NoBrush, 13));
+    }
+}
+
+void LatencyView::drawProfileCurve(const Profile& profile, const QVector<double>& x,
+                                   const QColor& color, const QString& name, bool describeRoles)
+{
     try {
         const LatencyCurve curve = LatencyCurve::fromProfile(profile, name.toStdString());
         if (!x.isEmpty()) {

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <set>
+#include <vector>
 
 class QCheckBox;
+class QColor;
 class QComboBox;
 class QCustomPlot;
 class QHBoxLayout;
@@ -20,7 +22,8 @@ class QTableView;
 
 namespace bucketlab {
 struct Profile;
-}
+struct ProfilePoint;
+} // namespace bucketlab
 
 namespace bucketlab::ui {
 
@@ -70,6 +73,13 @@ private:
     // a second profile's lines have the same styles in its own colour.
     void drawProfile(const Profile& profile, int colorIndex, const QString& name,
                      bool describeRoles);
+    // drawProfile's steps: the points a refinement measured (`points`: the profile's, sorted
+    // by length), ringed; the non-decreasing curve built from the profile up to past the
+    // longest length `x` (nothing when the profile gives no curve).
+    void drawRefinedPoints(const Profile& profile, const std::vector<ProfilePoint>& points,
+                           const QColor& color, const QString& name, bool describeRoles);
+    void drawProfileCurve(const Profile& profile, const QVector<double>& x, const QColor& color,
+                          const QString& name, bool describeRoles);
 
     Session* session_;
     QComboBox* first_ = nullptr;
