@@ -42,6 +42,88 @@ QString fileNameFor(const QString& tab)
     return name + ".png";
 }
 
+// A screenshot needs no screen: without a display, render offscreen instead of failing.
+void offscreenForScreenshots(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i)
+        if (QByteArray(argv[i]).startsWith("--screenshot") &&
+            qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
+            qEnvironmentVariableIsEmpty("DISPLAY") &&
+            qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+}
+
+// --optimize K: Optimize with K buckets (mean latency) once the files have loaded. False
+// (said on stderr) for a bad count.
+bool optimizeWhenLoaded(bucketlab::ui::MainWindow& window, const QString& value)
+{
+    bool ok = false;
+    const int k = value.toInt(&ok);
+    if (!ok || k < 1) {
+        std::cerr << "bucketlab: --optimize needs a bucket count >= 1\n";
+        return false;
+    }
+    auto run = [&window, k] {
+        window.bucketsView()->setOptimizeSettings(k, 0);
+        window.bucketsView()->optimize();
+    };
+    if (window.isBusy())
+        QObject::connect(&window, &bucketlab::ui::MainWindow::loadFinished, &window, run,
+                         Qt::SingleShotConnection);
+    else
+        run();
+    return true;
+}
+
+// --screenshot-all DIR: one PNG per view, each once its background work is done.
+bool screenshotAllViews(bucketlab::ui::MainWindow& window, const QString& shotDir)
+{
+    if (!QDir().mkpath(shotDir)) {
+        std::cerr << "bucketlab: cannot create " << shotDir.toStdString() << "\n";
+        return false;
+    }
+    QTabWidget* views = window.views();
+    for (int i = 0; i < views->count(); ++i) {
+        views->setCurrentIndex(i);
+        QApplication::processEvents();
+        const QString path = QDir(shotDir).filePath(fileNameFor(views->tabText(i)));
+        // Views with background work (graph layout, validation) say so through their
+        // "busy" property; wait for it, within reason.
+        QElapsedTimer waited;
+        waited.start();
+        while (views->widget(i)->property("busy").toBool() && waited.elapsed() < 60000) {
+            QApplication::processEvents(QEventLoop::AllEvents, 50);
+            QThread::msleep(10);
+        }
+        // Plots replot on a queued event; let it run before grabbing.
+        for (int n = 0; n < 3; ++n)
+            QApplication::processEvents();
+        if (!window.grab().save(path, "PNG")) {
+            std::cerr << "bucketlab: cannot write " << path.toStdString() << "\n";
+            return false;
+        }
+    }
+    return true;
+}
+
+// --screenshot FILE (the window) or --screenshot-all DIR (every view), once the window is
+// ready (after Optimize when `afterOptimize`); then the application exits.
+void screenshotWhenReady(bucketlab::ui::MainWindow& window, const QString& shot,
+                         const QString& shotDir, bool afterOptimize)
+{
+    if (!shot.isEmpty()) {
+        renderWhenReady(window, afterOptimize, [&window, shot] {
+            if (window.grab().save(shot, "PNG"))
+                return true;
+            std::cerr << "bucketlab: cannot write " << shot.toStdString() << "\n";
+            return false;
+        });
+    } else if (!shotDir.isEmpty()) {
+        renderWhenReady(window, afterOptimize,
+                        [&window, shotDir] { return screenshotAllViews(window, shotDir); });
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -86,13 +168,7 @@ int main(int argc, char** argv)
         return 0;
     }
 
-    // A screenshot needs no screen: without a display, render offscreen instead of failing.
-    for (int i = 1; i < argc; ++i)
-        if (QByteArray(argv[i]).startsWith("--screenshot") &&
-            qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
-            qEnvironmentVariableIsEmpty("DISPLAY") &&
-            qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
-            qputenv("QT_QPA_PLATFORM", "offscreen");
+    offscreenForScreenshots(argc, argv);
     QApplication app(argc, argv);
     QApplication::setOrganizationName("BucketLab");
     QApplication::setApplicationName("BucketLab");
@@ -119,62 +195,10 @@ int main(int argc, char** argv)
     for (const QString& f : parser.positionalArguments())
         window.openFile(f);
 
-    if (parser.isSet(optimize)) {
-        bool ok = false;
-        const int k = parser.value(optimize).toInt(&ok);
-        if (!ok || k < 1) {
-            std::cerr << "bucketlab: --optimize needs a bucket count >= 1\n";
-            return 2;
-        }
-        auto run = [&window, k] {
-            window.bucketsView()->setOptimizeSettings(k, 0);
-            window.bucketsView()->optimize();
-        };
-        if (window.isBusy())
-            QObject::connect(&window, &bucketlab::ui::MainWindow::loadFinished, &window, run,
-                             Qt::SingleShotConnection);
-        else
-            run();
-    }
+    if (parser.isSet(optimize) && !optimizeWhenLoaded(window, parser.value(optimize)))
+        return 2;
 
-    const QString shot = parser.value(screenshot);
-    const QString shotDir = parser.value(screenshotAll);
-    if (!shot.isEmpty()) {
-        renderWhenReady(window, parser.isSet(optimize), [&window, shot] {
-            if (window.grab().save(shot, "PNG"))
-                return true;
-            std::cerr << "bucketlab: cannot write " << shot.toStdString() << "\n";
-            return false;
-        });
-    } else if (!shotDir.isEmpty()) {
-        renderWhenReady(window, parser.isSet(optimize), [&window, shotDir] {
-            if (!QDir().mkpath(shotDir)) {
-                std::cerr << "bucketlab: cannot create " << shotDir.toStdString() << "\n";
-                return false;
-            }
-            QTabWidget* views = window.views();
-            for (int i = 0; i < views->count(); ++i) {
-                views->setCurrentIndex(i);
-                QApplication::processEvents();
-                const QString path = QDir(shotDir).filePath(fileNameFor(views->tabText(i)));
-                // Views with background work (graph layout, validation) say so through their
-                // "busy" property; wait for it, within reason.
-                QElapsedTimer waited;
-                waited.start();
-                while (views->widget(i)->property("busy").toBool() && waited.elapsed() < 60000) {
-                    QApplication::processEvents(QEventLoop::AllEvents, 50);
-                    QThread::msleep(10);
-                }
-                // Plots replot on a queued event; let it run before grabbing.
-                for (int n = 0; n < 3; ++n)
-                    QApplication::processEvents();
-                if (!window.grab().save(path, "PNG")) {
-                    std::cerr << "bucketlab: cannot write " << path.toStdString() << "\n";
-                    return false;
-                }
-            }
-            return true;
-        });
-    }
+    screenshotWhenReady(window, parser.value(screenshot), parser.value(screenshotAll),
+                        parser.isSet(optimize));
     return app.exec();
 }
