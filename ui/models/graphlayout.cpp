@@ -55,83 +55,85 @@ struct GraphvizGraph {
     }
 };
 
-} // namespace
-
-GraphLayout layoutGraph(const VisibleGraph& visible, const GraphLayoutOptions& options,
-                        const Job& job)
+// The graph's and its nodes' attributes: dot's limits are tighter for a large graph (`count`
+// boxes). Returns the per-node size attributes.
+struct NodeSize {
+    Agsym_t* width = nullptr;
+    Agsym_t* height = nullptr;
+};
+NodeSize setAttributes(Agraph_t* graph, int count)
 {
-    const int count = int(visible.nodes.size());
-    if (count > options.maxNodes)
-        throw LayoutTooLarge(std::to_string(count) + " boxes are more than the " +
-                             std::to_string(options.maxNodes) +
-                             " that can be laid out interactively; collapse blocks or scopes");
-    job.checkCancelled();
-    QElapsedTimer clock;
-    clock.start();
-
-    std::lock_guard<std::mutex> lock(graphvizMutex());
-    GVC_t* context = graphvizContext();
-    GraphvizGraph g{context, agopen(cstr("bucketlab"), Agdirected, nullptr)};
-    agattr(g.graph, AGRAPH, cstr("rankdir"), cstr("TB"));
-    agattr(g.graph, AGRAPH, cstr("nodesep"), cstr("0.25"));
-    agattr(g.graph, AGRAPH, cstr("ranksep"), cstr("0.35"));
+    agattr(graph, AGRAPH, cstr("rankdir"), cstr("TB"));
+    agattr(graph, AGRAPH, cstr("nodesep"), cstr("0.25"));
+    agattr(graph, AGRAPH, cstr("ranksep"), cstr("0.35"));
     // Bounded crossing minimisation and network simplex: whole-model graphs have thousands
     // of nodes, and dot's defaults spend seconds on a few percent fewer crossings.
     const bool large = count > 800;
-    agattr(g.graph, AGRAPH, cstr("mclimit"), cstr(large ? "0.1" : "1.0"));
+    agattr(graph, AGRAPH, cstr("mclimit"), cstr(large ? "0.1" : "1.0"));
     // newrank ranks in one pass over the whole graph, and a small nslimit stops the
     // x-placement network simplex (the dominant cost) early: boxes never overlap either way.
-    agattr(g.graph, AGRAPH, cstr("newrank"), cstr(large ? "true" : "false"));
-    agattr(g.graph, AGRAPH, cstr("nslimit"), cstr(large ? "0.05" : "5"));
-    agattr(g.graph, AGRAPH, cstr("nslimit1"), cstr(large ? "2" : "5"));
-    agattr(g.graph, AGRAPH, cstr("remincross"), cstr(large ? "false" : "true"));
+    agattr(graph, AGRAPH, cstr("newrank"), cstr(large ? "true" : "false"));
+    agattr(graph, AGRAPH, cstr("nslimit"), cstr(large ? "0.05" : "5"));
+    agattr(graph, AGRAPH, cstr("nslimit1"), cstr(large ? "2" : "5"));
+    agattr(graph, AGRAPH, cstr("remincross"), cstr(large ? "false" : "true"));
     // Spline routing around thousands of boxes dominates a large layout; straight segments
     // are as readable when zoomed out that far.
-    agattr(g.graph, AGRAPH, cstr("splines"), cstr(large ? "line" : "spline"));
-    agattr(g.graph, AGRAPH, cstr("fontsize"), cstr("10"));
-    agattr(g.graph, AGRAPH, cstr("label"), cstr(""));
-    Agsym_t* nodeWidth = agattr(g.graph, AGNODE, cstr("width"), cstr("1"));
-    Agsym_t* nodeHeight = agattr(g.graph, AGNODE, cstr("height"), cstr("0.5"));
-    agattr(g.graph, AGNODE, cstr("shape"), cstr("box"));
-    agattr(g.graph, AGNODE, cstr("fixedsize"), cstr("true"));
-    agattr(g.graph, AGNODE, cstr("label"), cstr(""));
+    agattr(graph, AGRAPH, cstr("splines"), cstr(large ? "line" : "spline"));
+    agattr(graph, AGRAPH, cstr("fontsize"), cstr("10"));
+    agattr(graph, AGRAPH, cstr("label"), cstr(""));
+    NodeSize size;
+    size.width = agattr(graph, AGNODE, cstr("width"), cstr("1"));
+    size.height = agattr(graph, AGNODE, cstr("height"), cstr("0.5"));
+    agattr(graph, AGNODE, cstr("shape"), cstr("box"));
+    agattr(graph, AGNODE, cstr("fixedsize"), cstr("true"));
+    agattr(graph, AGNODE, cstr("label"), cstr(""));
+    return size;
+}
 
+// One subgraph per cluster, nested as the clusters are.
+std::vector<Agraph_t*> addClusters(Agraph_t* graph, const VisibleGraph& visible)
+{
     std::vector<Agraph_t*> clusters;
     clusters.reserve(visible.clusters.size());
     for (size_t i = 0; i < visible.clusters.size(); ++i) {
         const auto& c = visible.clusters[i];
-        Agraph_t* parent = c.parent >= 0 ? clusters[size_t(c.parent)] : g.graph;
+        Agraph_t* parent = c.parent >= 0 ? clusters[size_t(c.parent)] : graph;
         const std::string name = "cluster_" + std::to_string(i);
         Agraph_t* sub = agsubg(parent, cstr(name.c_str()), 1);
         // The label reserves room at the top of the box; the view draws the text itself.
         agsafeset(sub, cstr("label"), cstr(c.label.c_str()), cstr(""));
         clusters.push_back(sub);
     }
+    return clusters;
+}
 
+std::vector<Agnode_t*> addNodes(Agraph_t* graph, const VisibleGraph& visible, const NodeSize& size,
+                                const std::vector<Agraph_t*>& clusters)
+{
+    const int count = int(visible.nodes.size());
     std::vector<Agnode_t*> nodes(size_t(count), nullptr);
     for (int i = 0; i < count; ++i) {
         const auto& v = visible.nodes[size_t(i)];
         const std::string name = "n" + std::to_string(i);
-        Agnode_t* n = agnode(g.graph, cstr(name.c_str()), 1);
-        agxset(n, nodeWidth, cstr(inches(v.width).c_str()));
-        agxset(n, nodeHeight, cstr(inches(v.height).c_str()));
+        Agnode_t* n = agnode(graph, cstr(name.c_str()), 1);
+        agxset(n, size.width, cstr(inches(v.width).c_str()));
+        agxset(n, size.height, cstr(inches(v.height).c_str()));
         if (v.cluster >= 0)
             agsubnode(clusters[size_t(v.cluster)], n, 1);
         nodes[size_t(i)] = n;
     }
-    std::vector<Agedge_t*> edges;
-    edges.reserve(visible.edges.size());
-    for (const auto& e : visible.edges)
-        edges.push_back(agedge(g.graph, nodes[size_t(e.from)], nodes[size_t(e.to)], nullptr, 1));
-    job.checkCancelled();
+    return nodes;
+}
 
-    if (gvLayout(context, g.graph, "dot") != 0)
-        throw Error("Graphviz could not lay out the graph (dot layout failed)");
-    g.laidOut = true;
-    job.checkCancelled();
-
+// The laid-out graph in scene coordinates (y down): boxes, edge paths with their arrows,
+// cluster frames.
+GraphLayout readLayout(Agraph_t* graph, const VisibleGraph& visible,
+                       const std::vector<Agnode_t*>& nodes, const std::vector<Agedge_t*>& edges,
+                       const std::vector<Agraph_t*>& clusters)
+{
+    const size_t count = nodes.size();
     GraphLayout out;
-    const boxf bb = GD_bb(g.graph);
+    const boxf bb = GD_bb(graph);
     const double top = bb.UR.y;
     auto toScene = [top](pointf p) {
         return QPointF(p.x, top - p.y);
@@ -179,6 +181,41 @@ GraphLayout layoutGraph(const VisibleGraph& visible, const GraphLayoutOptions& o
         out.clusters.emplace_back(toScene(pointf{cb.LL.x, cb.UR.y}),
                                   toScene(pointf{cb.UR.x, cb.LL.y}));
     }
+    return out;
+}
+
+} // namespace
+
+GraphLayout layoutGraph(const VisibleGraph& visible, const GraphLayoutOptions& options,
+                        const Job& job)
+{
+    const int count = int(visible.nodes.size());
+    if (count > options.maxNodes)
+        throw LayoutTooLarge(std::to_string(count) + " boxes are more than the " +
+                             std::to_string(options.maxNodes) +
+                             " that can be laid out interactively; collapse blocks or scopes");
+    job.checkCancelled();
+    QElapsedTimer clock;
+    clock.start();
+
+    std::lock_guard<std::mutex> lock(graphvizMutex());
+    GVC_t* context = graphvizContext();
+    GraphvizGraph g{context, agopen(cstr("bucketlab"), Agdirected, nullptr)};
+    const NodeSize size = setAttributes(g.graph, count);
+    const std::vector<Agraph_t*> clusters = addClusters(g.graph, visible);
+    const std::vector<Agnode_t*> nodes = addNodes(g.graph, visible, size, clusters);
+    std::vector<Agedge_t*> edges;
+    edges.reserve(visible.edges.size());
+    for (const auto& e : visible.edges)
+        edges.push_back(agedge(g.graph, nodes[size_t(e.from)], nodes[size_t(e.to)], nullptr, 1));
+    job.checkCancelled();
+
+    if (gvLayout(context, g.graph, "dot") != 0)
+        throw Error("Graphviz could not lay out the graph (dot layout failed)");
+    g.laidOut = true;
+    job.checkCancelled();
+
+    GraphLayout out = readLayout(g.graph, visible, nodes, edges, clusters);
     out.seconds = double(clock.elapsed()) / 1000.0;
     return out;
 }
