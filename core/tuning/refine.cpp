@@ -16,6 +16,10 @@ namespace bucketlab {
 
 namespace {
 
+// The halves of a split by sampling round get the bootstrap's default draws and seed.
+constexpr int kSplitResamples = 4000;
+constexpr uint64_t kSplitSeed = 1;
+
 // The profile's points at one batch size, by length.
 using PointsByLength = std::map<int64_t, ProfilePoint>;
 
@@ -182,12 +186,7 @@ bool splitBySamplingRound(const Profile& run, Profile& odd, Profile& even)
             for (size_t i = size_t(h); i < p.samplesMs.size(); i += 2)
                 samples.push_back(p.samplesMs[i]);
             p.samplesMs = std::move(samples);
-            summarizeSamples(p);
-            std::vector<double> sorted = p.samplesMs;
-            std::sort(sorted.begin(), sorted.end());
-            const MedianInterval ci = bootstrapMedianCi(sorted);
-            p.ci95LowMs = ci.low;
-            p.ci95HighMs = ci.high;
+            summarizePointWithCi(p, kSplitResamples, kSplitSeed);
         }
         halves[h].settings["samples"] = h == 0 ? "odd sampling rounds" : "even sampling rounds";
     }
