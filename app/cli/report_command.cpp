@@ -68,6 +68,14 @@ std::string commandLine(const ReportOptions& o)
     };
     add("--distribution", o.traffic.source);
     add("--column", o.traffic.read.column);
+    add("--field", o.traffic.read.field);
+    add("--vocab", o.traffic.read.vocab);
+    std::string textColumns;
+    for (const auto& c : o.traffic.read.textColumns)
+        textColumns += (textColumns.empty() ? "" : ",") + c;
+    add("--text-columns", textColumns);
+    if (o.traffic.read.lowercase)
+        s += " --lowercase";
     add("--latency", o.latency);
     add("--current", o.current);
     add("--tuned", o.tuned);
@@ -129,8 +137,10 @@ std::optional<ReportRunRequest> secondRun(const ReportOptions& o)
     ReportRunRequest run;
     if (o.compare.empty()) {
         run.distribution = o.compareDistribution;
-        run.distributionOptions.column =
-            o.compareColumn.empty() ? o.traffic.read.column : o.compareColumn;
+        // Read as run A's traffic is, unless another column is given.
+        run.distributionOptions = o.traffic.read;
+        if (!o.compareColumn.empty())
+            run.distributionOptions.column = o.compareColumn;
         run.latency = o.compareLatency;
         return run;
     }
@@ -163,10 +173,7 @@ std::optional<ReportRunRequest> secondRun(const ReportOptions& o)
 
 void addReportOptions(CLI::App* sub, ReportOptions& o)
 {
-    TrafficUse traffic;
-    traffic.help = "Traffic: CSV/TSV/JSONL/text file or a synthetic spec";
-    traffic.tokenize = false; // the report reads a length column
-    addTrafficOptions(sub, o.traffic, traffic);
+    addTrafficOptions(sub, o.traffic, {}); // read as tune reads it
     sub->add_option("--latency", o.latency,
                     "Latency per bucket length: a profile (JSON or CSV length,latency_ms) or "
                     "linear:a,b / poly:c0,c1,c2 (ms)")
@@ -208,7 +215,8 @@ void addReportOptions(CLI::App* sub, ReportOptions& o)
                     "--compare-latency gives another")
         ->excludes(compare);
     sub->add_option("--compare-column", o.compareColumn,
-                    "CSV/TSV column of lengths in --compare-distribution (default: --column)")
+                    "CSV/TSV column of lengths in --compare-distribution (default: --column; "
+                    "the other read options are --distribution's)")
         ->excludes(compare);
     sub->add_option("--compare-latency", o.compareLatency,
                     "A second run's latency (profile or spec), on --distribution's traffic unless "
@@ -235,8 +243,8 @@ void addReportOptions(CLI::App* sub, ReportOptions& o)
 // Input and output checks before any work: nothing is read yet.
 void checkReportFiles(const ReportOptions& o)
 {
-    auto inputs = existingFiles({&o.traffic.source, &o.latency, &o.package, &o.compare,
-                                 &o.compareDistribution, &o.compareLatency});
+    auto inputs = existingFiles({&o.traffic.source, &o.traffic.read.vocab, &o.latency, &o.package,
+                                 &o.compare, &o.compareDistribution, &o.compareLatency});
     for (const auto& in : o.llm.inputFiles())
         inputs.push_back(in);
     checkOutputPath(o.html.path, OutputCheck{o.html.force, inputs});
@@ -268,7 +276,7 @@ BoundaryReportRequest reportRequest(const ReportOptions& o)
 {
     BoundaryReportRequest r;
     r.distribution = o.traffic.source;
-    r.column = o.traffic.read.column;
+    r.distributionOptions = o.traffic.read;
     r.latency = o.latency;
     r.current = Boundaries::parse(o.current, Field::CurrentBoundaries);
     if (!o.tuned.empty())

@@ -25,6 +25,22 @@ ReportRunInfo runInfo(const std::string& traffic, const BucketEvaluator& e)
     return info;
 }
 
+// How run A's traffic is read: its options, with the column given on its own over theirs.
+DistributionOptions readingOf(const BoundaryReportRequest& r)
+{
+    DistributionOptions d = r.distributionOptions;
+    d.job = {};
+    if (!r.column.empty())
+        d.column = r.column;
+    return d;
+}
+
+bool sameReading(const DistributionOptions& a, const DistributionOptions& b)
+{
+    return a.column == b.column && a.field == b.field && a.vocab == b.vocab &&
+           a.textColumns == b.textColumns && a.lowercase == b.lowercase;
+}
+
 RunComparison compareWithRun(const BoundaryReportRequest& r, const ReportRunRequest& b,
                              const BucketEvaluator& runA, const BoundaryComparison& primary,
                              const Job& job)
@@ -35,8 +51,7 @@ RunComparison compareWithRun(const BoundaryReportRequest& r, const ReportRunRequ
                     "nothing to compare; give a traffic, a latency profile or both");
     const bool sameTraffic =
         b.distribution.empty() ||
-        (b.distribution == r.distribution && b.distributionOptions.column == r.column &&
-         b.distributionOptions.field.empty() && b.distributionOptions.vocab.empty());
+        (b.distribution == r.distribution && sameReading(b.distributionOptions, readingOf(r)));
     const bool sameLatency = b.latency.empty() || b.latency == r.latency;
     LengthHistogram traffic;
     if (sameTraffic) {
@@ -93,9 +108,9 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Repor
     const int threads = runtime.computeThreads ? runtime.computeThreads(r.threads) : 0;
 
     job.report(0.0, "reading traffic");
-    DistributionOptions d;
-    d.column = r.column;
-    LengthHistogram traffic = loadDistribution(r.distribution, d);
+    DistributionOptions reading = readingOf(r);
+    reading.job = job.sub(0.0, 0.1);
+    LengthHistogram traffic = loadDistribution(r.distribution, reading);
     job.checkCancelled();
     job.report(0.1, "reading latency");
     const BucketEvaluator evaluator(std::move(traffic), LatencyCurve::load(r.latency), r.maxLength);
