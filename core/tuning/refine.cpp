@@ -250,6 +250,18 @@ RoundSolve solveOnRefinedCurve(const LengthHistogram& traffic, int64_t maxLength
     return out;
 }
 
+// The round's idle boundaries and those not measured yet. A bucket no request reaches (the
+// cover, when the traffic stops short of it) adds nothing to the mean: it is not measured.
+void sortRoundBuckets(const Evaluation& evaluation, const PointsByLength& refined, RefineRound& r)
+{
+    for (const auto& b : evaluation.buckets) {
+        if (b.requests == 0)
+            r.idle.push_back(b.boundary);
+        else if (!refined.count(b.boundary))
+            r.unmeasured.push_back(b.boundary);
+    }
+}
+
 // Measures `lengths` in one run, with references from the starting profile to scale them to
 // its conditions (the verification's own measuring, with unit shares); adds them to
 // `refined` and records them in `round`.
@@ -413,14 +425,7 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
         const Boundaries deployed = report.solution.boundaries;
         r.boundaries = deployed;
         r.predictedMs = report.evaluation.stats.meanLatencyMs;
-        // A bucket no request reaches (the cover, when the traffic stops short of it) adds
-        // nothing to the mean: it is not measured.
-        for (const auto& b : report.evaluation.buckets) {
-            if (b.requests == 0)
-                r.idle.push_back(b.boundary);
-            else if (!refined.count(b.boundary))
-                r.unmeasured.push_back(b.boundary);
-        }
+        sortRoundBuckets(report.evaluation, refined, r);
         const std::vector<int64_t> toMeasure =
             lengthsToMeasure(deployed, r.idle, candidateLengths(traffic, maxLength, s), refined,
                              s.coverLength > 0 ? s.coverLength : maxLength, s.align);
