@@ -726,7 +726,13 @@ void TestReport::readsTrafficAsTuneDoes()
                QStringList{"--latency", kLatency, "--current", "128,512", "--buckets", "3",
                            "--no-kernel-check", "--html", html, "--force", "--json"});
     QVERIFY2(r.exitCode == 0, r.err.constData());
-    const QJsonObject current = QJsonDocument::fromJson(r.out).object()["current"].toObject();
+    const QJsonObject report = QJsonDocument::fromJson(r.out).object();
+    const QJsonObject current = report["current"].toObject();
+    // A vocabulary is an input of the report like the traffic: listed with its hash.
+    QStringList roles;
+    for (const auto& in : report["inputs"].toArray())
+        roles << in.toObject()["role"].toString();
+    QCOMPARE(roles.contains("vocabulary"), readOptions.contains("--vocab"));
     QCOMPARE(current["mean_ms"].toDouble(), e.stats.meanLatencyMs);
     QCOMPARE(current["padded_tokens"].toInteger(), e.stats.paddedTokens);
 
