@@ -486,13 +486,7 @@ void ProfileRun::finish(size_t i)
     s.finished = true;
     ProfilePoint& p = s.point;
     if (p.ok()) {
-        summarizeSamples(p);
-        std::vector<double> sorted = p.samplesMs;
-        std::sort(sorted.begin(), sorted.end());
-        const auto ci =
-            bootstrapMedianCi(sorted, 0.95, kReportResamples, shapeSeed(p.length, p.batch));
-        p.ci95LowMs = ci.low;
-        p.ci95HighMs = ci.high;
+        const auto ci = summarizePointWithCi(p, kReportResamples, shapeSeed(p.length, p.batch));
         s.halfWidthPct = relativeHalfWidthPct(p.p50Ms, ci);
         NoiseThresholds thresholds;
         thresholds.minSamples = r_.minSamples;
