@@ -155,95 +155,114 @@ void printBuildResult(const PackageBuildResult& result, const std::vector<std::s
         std::cout << "wrote " << f << "\n";
 }
 
+// The kernel given with --kernel (checked against --constant-args), after the checks that
+// need no file read.
+std::optional<Kernel> checkedUserKernel(const BuildOptions& o)
+{
+    if (o.model.empty() == o.perBucket.empty())
+        throw Error("give either a MODEL for all buckets or --per-bucket "
+                    "LENGTH=FILE,...");
+    if (o.contract == "slice")
+        throw Error("--contract slice: a package's forward() receives the inputs at "
+                    "their real length, not padded to the largest bucket, so it "
+                    "cannot feed a slicing kernel; build with a kernel that pads "
+                    "(--contract pad) and validate the slicing one on its own");
+    const ConstantArgs constantArgs = parseConstantArgsOption(o.constantArgs);
+    if (!constantArgs.empty() && o.kernel.empty())
+        throw Error("--constant-args: the generated kernel takes none; they are for "
+                    "a kernel given with --kernel");
+    std::optional<Kernel> kernel;
+    if (!o.kernel.empty()) {
+        kernel = loadKernel(o.kernel, {o.function});
+        if (kernel->role() == KernelRole::BucketKernel)
+            checkConstantArgsOption(*kernel, constantArgs);
+    }
+    return kernel;
+}
+
+// Returns the --boundaries option (given or not decides the package's boundaries' source).
+CLI::Option* addBuildOptions(CLI::App* sub, BuildOptions& o)
+{
+    sub->add_option("model", o.model, "Shape-generic TorchScript model serving every bucket");
+    sub->add_option(
+        "--per-bucket", o.perBucket,
+        "One model per bucket instead: LENGTH=FILE,... (models traced at fixed lengths)");
+    addModelInputOptions(
+        sub, o.in,
+        {"", "", true, "Bucket models take the inputs, then one tensor per state", true});
+    auto* boundaries =
+        sub->add_option("--boundaries", o.boundaries, "Bucket lengths, ascending: e.g. 128,512");
+    sub->add_option(
+        "--kernel", o.kernel,
+        "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
+    sub->add_option("--function", o.function, "Kernel function in --kernel (default: detected)");
+    sub->add_option("--constant-args", o.constantArgs,
+                    "Arguments --kernel takes after its inputs, as TorchScript expressions "
+                    "(NxD's bucket_kernel_constant_args), e.g. \"torch.tensor([128, 512]), "
+                    "'left', 0\"; stored in the package and passed by its forward()");
+    sub->add_option("--contract", o.contract,
+                    "How inputs reach --kernel: pad (at their length, padded up to their bucket). "
+                    "slice (NxD's context encoding) is refused: forward() has no inputs padded "
+                    "to the largest bucket to give it")
+        ->check(CLI::IsMember({"pad", "slice"}))
+        ->capture_default_str();
+    sub->add_option("--padding-side", o.paddingSide,
+                    "Pad after the real tokens (right) or before them (left, as decoder prompts "
+                    "are padded)")
+        ->check(CLI::IsMember({"right", "left"}))
+        ->capture_default_str();
+    sub->add_option("--neuron-recipe", o.recipe,
+                    "Also write the Neuron build recipe (bucket_config.json, bucket_kernel.py, "
+                    "neuron_build.py, README.md) to this folder; with --kernel it carries your "
+                    "kernel and its --constant-args");
+    addOutputOptions(sub, o.output,
+                     {"--out", "Package file to write", true, "--out and the recipe files"});
+    sub->footer("Example:\n  bucketlab-cli build model.pt --inputs "
+                "input_ids:int64:0,attention_mask:int64:0 "
+                "--boundaries 64,128,512 --out model.bucketed.pt");
+
+    return boundaries;
+}
+
+int runBuild(const BuildOptions& o, bool boundariesGiven)
+{
+    const std::optional<Kernel> kernel = checkedUserKernel(o);
+    const PackageBuildRequest r = buildRequest(o, boundariesGiven);
+    if (!o.recipe.empty()) {
+        checkNeuronRecipeDir(o.recipe, o.output.force);
+        if (kernel && isArchiveFile(o.kernel))
+            throw Error("--neuron-recipe: the recipe carries the kernel's Python "
+                        "source, and " +
+                        o.kernel + " is a TorchScript archive; give --kernel as a .py file");
+    }
+    // A user's kernel is validated as export validates the kernel it writes before
+    // anything is built: one with defects is not written.
+    if (kernel) {
+        const auto checked = checkUserKernel(r);
+        if (!checked.ok)
+            return refuseKernel(r, checked, o.output.json);
+    }
+    const auto result = buildPackage(r);
+    std::vector<std::string> recipeFiles;
+    if (result.written && !o.recipe.empty())
+        recipeFiles = writeRecipe(o, result, kernel ? kernel->name() : "");
+    printBuildResult(result, recipeFiles, o.output.json);
+    if (result.callAbandoned) {
+        std::cout.flush();
+        std::quick_exit(1); // a package call still runs on a worker thread
+    }
+    return result.written ? 0 : 1;
+}
+
 } // namespace
 
 Command addBuildCommand(CLI::App& app)
 {
     auto o = std::make_shared<BuildOptions>();
     auto* sub = app.add_subcommand("build", commandSummary("build"));
-    sub->add_option("model", o->model, "Shape-generic TorchScript model serving every bucket");
-    sub->add_option(
-        "--per-bucket", o->perBucket,
-        "One model per bucket instead: LENGTH=FILE,... (models traced at fixed lengths)");
-    addModelInputOptions(
-        sub, o->in,
-        {"", "", true, "Bucket models take the inputs, then one tensor per state", true});
-    auto* boundaries =
-        sub->add_option("--boundaries", o->boundaries, "Bucket lengths, ascending: e.g. 128,512");
-    sub->add_option(
-        "--kernel", o->kernel,
-        "Use your own bucket kernel (TorchScript source or .py) instead of generating one");
-    sub->add_option("--function", o->function, "Kernel function in --kernel (default: detected)");
-    sub->add_option("--constant-args", o->constantArgs,
-                    "Arguments --kernel takes after its inputs, as TorchScript expressions "
-                    "(NxD's bucket_kernel_constant_args), e.g. \"torch.tensor([128, 512]), "
-                    "'left', 0\"; stored in the package and passed by its forward()");
-    sub->add_option("--contract", o->contract,
-                    "How inputs reach --kernel: pad (at their length, padded up to their bucket). "
-                    "slice (NxD's context encoding) is refused: forward() has no inputs padded "
-                    "to the largest bucket to give it")
-        ->check(CLI::IsMember({"pad", "slice"}))
-        ->capture_default_str();
-    sub->add_option("--padding-side", o->paddingSide,
-                    "Pad after the real tokens (right) or before them (left, as decoder prompts "
-                    "are padded)")
-        ->check(CLI::IsMember({"right", "left"}))
-        ->capture_default_str();
-    sub->add_option("--neuron-recipe", o->recipe,
-                    "Also write the Neuron build recipe (bucket_config.json, bucket_kernel.py, "
-                    "neuron_build.py, README.md) to this folder; with --kernel it carries your "
-                    "kernel and its --constant-args");
-    addOutputOptions(sub, o->output,
-                     {"--out", "Package file to write", true, "--out and the recipe files"});
-    sub->footer("Example:\n  bucketlab-cli build model.pt --inputs "
-                "input_ids:int64:0,attention_mask:int64:0 "
-                "--boundaries 64,128,512 --out model.bucketed.pt");
-
+    auto* boundaries = addBuildOptions(sub, *o);
     return {sub, [o, boundaries] {
-                if (o->model.empty() == o->perBucket.empty())
-                    throw Error("give either a MODEL for all buckets or --per-bucket "
-                                "LENGTH=FILE,...");
-                if (o->contract == "slice")
-                    throw Error("--contract slice: a package's forward() receives the inputs at "
-                                "their real length, not padded to the largest bucket, so it "
-                                "cannot feed a slicing kernel; build with a kernel that pads "
-                                "(--contract pad) and validate the slicing one on its own");
-                const ConstantArgs constantArgs = parseConstantArgsOption(o->constantArgs);
-                if (!constantArgs.empty() && o->kernel.empty())
-                    throw Error("--constant-args: the generated kernel takes none; they are for "
-                                "a kernel given with --kernel");
-                std::optional<Kernel> kernel;
-                if (!o->kernel.empty()) {
-                    kernel = loadKernel(o->kernel, {o->function});
-                    if (kernel->role() == KernelRole::BucketKernel)
-                        checkConstantArgsOption(*kernel, constantArgs);
-                }
-                const PackageBuildRequest r = buildRequest(*o, boundaries->count() > 0);
-                if (!o->recipe.empty()) {
-                    checkNeuronRecipeDir(o->recipe, o->output.force);
-                    if (kernel && isArchiveFile(o->kernel))
-                        throw Error("--neuron-recipe: the recipe carries the kernel's Python "
-                                    "source, and " +
-                                    o->kernel +
-                                    " is a TorchScript archive; give --kernel as a .py file");
-                }
-                // A user's kernel is validated as export validates the kernel it writes before
-                // anything is built: one with defects is not written.
-                if (kernel) {
-                    const auto checked = checkUserKernel(r);
-                    if (!checked.ok)
-                        return refuseKernel(r, checked, o->output.json);
-                }
-                const auto result = buildPackage(r);
-                std::vector<std::string> recipeFiles;
-                if (result.written && !o->recipe.empty())
-                    recipeFiles = writeRecipe(*o, result, kernel ? kernel->name() : "");
-                printBuildResult(result, recipeFiles, o->output.json);
-                if (result.callAbandoned) {
-                    std::cout.flush();
-                    std::quick_exit(1); // a package call still runs on a worker thread
-                }
-                return result.written ? 0 : 1;
+                return runBuild(*o, boundaries->count() > 0);
             }};
 }
 

@@ -104,17 +104,97 @@ void printReport(const DemoRun& r)
     std::cout << s.str();
 }
 
+struct DemoOptions {
+    std::string out = "bucketlab-demo";
+    int buckets = 4;
+    double verifyBudget = 15;
+    bool json = false;
+};
+
+struct DecoderOptions {
+    std::string out;
+    bool force = false;
+    bool json = false;
+};
+
+// `demo decoder --out decoder.pt`: the demo decoder alone, to profile its two phases.
+int runDemoDecoder(const DecoderOptions& d)
+{
+    checkOutputPath(d.out, OutputCheck{d.force, {}});
+    const DemoDecoderConfig config;
+    writeDemoDecoder(d.out, config, d.force);
+    nlohmann::json j{{"out", d.out},
+                     {"sha256", sha256File(d.out)},
+                     {"methods", {"prefill", "decode", "empty_cache"}},
+                     {"vocab", config.vocab},
+                     {"hidden", config.hidden},
+                     {"layers", config.layers},
+                     {"heads", config.heads},
+                     {"max_positions", config.maxPositions}};
+    if (d.json)
+        printJson(j);
+    else
+        std::cout << "wrote " << d.out << ": demo decoder, " << config.layers << " layers, hidden "
+                  << config.hidden << ", vocab " << config.vocab << ", up to "
+                  << config.maxPositions << " positions (prefill, decode, empty_cache)\n";
+    return 0;
+}
+
+nlohmann::json demoJson(const DemoRun& r)
+{
+    double worst = 0;
+    bool rejected = false;
+    for (const auto& row : r.equivalence) {
+        if (row.length > r.files.build.meta.maxLength())
+            rejected = !row.error.empty();
+        else
+            worst = std::max(worst, row.maxAbsDiff);
+    }
+    nlohmann::json j;
+    j["dir"] = r.files.dir;
+    j["model"] = r.files.model;
+    j["distribution"] = r.files.distribution;
+    j["package"] = r.files.package;
+    j["latency"] = r.latencyDescription;
+    j["boundaries"] = r.files.build.meta.boundaries;
+    j["package_bytes"] = r.files.build.packageBytes;
+    j["model_bytes"] = r.files.build.modelBytes;
+    j["max_abs_diff"] = worst;
+    j["rejects_over_length"] = rejected;
+    j["current"] = r.current.toJson();
+    j["tune"] = r.tuning.toJson();
+    j["kernel_check"] = kernelCheckJson(r.kernel);
+    j["export"] = {{"written", r.exported.written},
+                   {"out", r.exported.out},
+                   {"boundaries", r.exported.meta.boundaries},
+                   {"max_abs_diff", r.exported.maxAbsDiff},
+                   {"recipe_files", r.exported.recipeFiles},
+                   {"failure", r.exported.failure}};
+    j["profile"] = r.files.profile;
+    if (r.verified)
+        j["verification"] = verificationJson(r.verification, r.prediction);
+    return j;
+}
+
+int runDemoPipeline(const DemoOptions& o)
+{
+    DemoRunOptions options;
+    options.dir = o.out;
+    options.buckets = o.buckets;
+    options.verifyBudgetS = o.verifyBudget;
+    const DemoRun r = runDemo(options, terminalJob());
+    if (o.json)
+        printJson(demoJson(r));
+    else
+        printReport(r);
+    return r.kernel.ok && r.exported.written ? 0 : 1;
+}
+
 } // namespace
 
 Command addDemoCommand(CLI::App& app)
 {
-    struct Options {
-        std::string out = "bucketlab-demo";
-        int buckets = 4;
-        double verifyBudget = 15;
-        bool json = false;
-    };
-    auto o = std::make_shared<Options>();
+    auto o = std::make_shared<DemoOptions>();
     auto* sub = app.add_subcommand("demo", commandSummary("demo"));
     sub->add_option("--out", o->out, "Directory for the demo files")->capture_default_str();
     sub->add_option("--buckets", o->buckets, "Buckets to tune")
@@ -127,12 +207,6 @@ Command addDemoCommand(CLI::App& app)
         ->check(CLI::NonNegativeNumber);
     addJsonFlag(sub, o->json, "Print the report as JSON");
 
-    // `demo decoder --out decoder.pt`: the demo decoder alone, to profile its two phases.
-    struct DecoderOptions {
-        std::string out;
-        bool force = false;
-        bool json = false;
-    };
     auto d = std::make_shared<DecoderOptions>();
     auto* decoder = sub->add_subcommand(
         "decoder", "Write the demo decoder (a small causal LM with a KV cache) to profile its "
@@ -145,69 +219,7 @@ Command addDemoCommand(CLI::App& app)
                     "cte.json");
 
     return {sub, [o, sub, d] {
-                if (sub->got_subcommand("decoder")) {
-                    checkOutputPath(d->out, OutputCheck{d->force, {}});
-                    const DemoDecoderConfig config;
-                    writeDemoDecoder(d->out, config, d->force);
-                    nlohmann::json j{{"out", d->out},
-                                     {"sha256", sha256File(d->out)},
-                                     {"methods", {"prefill", "decode", "empty_cache"}},
-                                     {"vocab", config.vocab},
-                                     {"hidden", config.hidden},
-                                     {"layers", config.layers},
-                                     {"heads", config.heads},
-                                     {"max_positions", config.maxPositions}};
-                    if (d->json)
-                        printJson(j);
-                    else
-                        std::cout << "wrote " << d->out << ": demo decoder, " << config.layers
-                                  << " layers, hidden " << config.hidden << ", vocab "
-                                  << config.vocab << ", up to " << config.maxPositions
-                                  << " positions (prefill, decode, empty_cache)\n";
-                    return 0;
-                }
-                DemoRunOptions options;
-                options.dir = o->out;
-                options.buckets = o->buckets;
-                options.verifyBudgetS = o->verifyBudget;
-                const DemoRun r = runDemo(options, terminalJob());
-                if (!o->json) {
-                    printReport(r);
-                    return r.kernel.ok && r.exported.written ? 0 : 1;
-                }
-                double worst = 0;
-                bool rejected = false;
-                for (const auto& row : r.equivalence) {
-                    if (row.length > r.files.build.meta.maxLength())
-                        rejected = !row.error.empty();
-                    else
-                        worst = std::max(worst, row.maxAbsDiff);
-                }
-                nlohmann::json j;
-                j["dir"] = r.files.dir;
-                j["model"] = r.files.model;
-                j["distribution"] = r.files.distribution;
-                j["package"] = r.files.package;
-                j["latency"] = r.latencyDescription;
-                j["boundaries"] = r.files.build.meta.boundaries;
-                j["package_bytes"] = r.files.build.packageBytes;
-                j["model_bytes"] = r.files.build.modelBytes;
-                j["max_abs_diff"] = worst;
-                j["rejects_over_length"] = rejected;
-                j["current"] = r.current.toJson();
-                j["tune"] = r.tuning.toJson();
-                j["kernel_check"] = kernelCheckJson(r.kernel);
-                j["export"] = {{"written", r.exported.written},
-                               {"out", r.exported.out},
-                               {"boundaries", r.exported.meta.boundaries},
-                               {"max_abs_diff", r.exported.maxAbsDiff},
-                               {"recipe_files", r.exported.recipeFiles},
-                               {"failure", r.exported.failure}};
-                j["profile"] = r.files.profile;
-                if (r.verified)
-                    j["verification"] = verificationJson(r.verification, r.prediction);
-                printJson(j);
-                return r.kernel.ok && r.exported.written ? 0 : 1;
+                return sub->got_subcommand("decoder") ? runDemoDecoder(*d) : runDemoPipeline(*o);
             }};
 }
 

@@ -85,9 +85,9 @@ void printPhase(const char* title, const std::vector<PhaseBucketStats>& stats, b
     }
 }
 
-void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraffic& traffic,
-               const LlmCosts& costs, const std::vector<std::string>& written,
-               const std::vector<std::pair<std::string, ConfigViolation>>& checks)
+// What was tuned: the traffic, its workload, the latency curves and the objective.
+void printInputs(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraffic& traffic,
+                 const LlmCosts& costs)
 {
     std::printf("traffic    %s: %s requests, %s distinct (prompt, output) pairs\n",
                 o.in.traffic.c_str(), formatCount(traffic.requests()).c_str(),
@@ -120,6 +120,11 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
             : "",
         r.solveMs);
     std::printf("           %s\n", r.exactness.c_str());
+}
+
+// The tuned lists and their figures, or why there are none.
+void printBest(const LlmTuneResult& r, const LlmCosts& costs)
+{
     if (!r.feasible) {
         std::printf("\ninfeasible: %s\n", r.infeasibleReason.c_str());
     } else {
@@ -142,6 +147,11 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
         printPhase("CTE buckets (prefill, by prompt length)", e.cte, false);
         printPhase("TKG buckets (decode steps, by position)", e.tkg, r.batched);
     }
+}
+
+// The tuned lists against each baseline.
+void printBaselines(const LlmTuneResult& r)
+{
     std::printf("\n  %-14s %7s %12s %12s %14s %8s  %s\n", "baseline", "models", "mean ms",
                 "TTFT p99", "tuned, same", "gain", "lists");
     if (r.feasible)
@@ -170,6 +180,15 @@ void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraf
                     b.meetsTtftBudget ? "" : "  (misses the TTFT budget)",
                     b.note.empty() ? "" : ("  (" + b.note + ")").c_str());
     }
+}
+
+void printText(const LlmTuneResult& r, const LlmCliOptions& o, const RequestTraffic& traffic,
+               const LlmCosts& costs, const std::vector<std::string>& written,
+               const std::vector<std::pair<std::string, ConfigViolation>>& checks)
+{
+    printInputs(r, o, traffic, costs);
+    printBest(r, costs);
+    printBaselines(r);
     if (!r.paretoByModels.empty()) {
         std::printf("\npareto     best mean request latency with at most N models (CTE + TKG)\n");
         for (const auto& p : r.paretoByModels)

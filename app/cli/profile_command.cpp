@@ -173,44 +173,40 @@ int runMerge(const MergeOptions& o)
     return 0;
 }
 
-} // namespace
-
-Command addProfileCommand(CLI::App& app)
+void addProfileOptions(CLI::App* sub, ProfileOptions& o)
 {
-    auto o = std::make_shared<ProfileOptions>();
-    auto* sub = app.add_subcommand("profile", commandSummary("profile"));
     // Required unless the merge subcommand runs (checked when the command runs).
-    sub->add_option("model", o->model, "TorchScript model or BucketLab package");
-    addModelInputOptions(sub, o->in,
+    sub->add_option("model", o.model, "TorchScript model or BucketLab package");
+    addModelInputOptions(sub, o.in,
                          {"", "of a plain model; packages carry theirs", false, "", true});
-    auto* lengths = sub->add_option("--lengths", o->lengths, "Lengths to measure, e.g. 16,128,512");
-    auto* grid = sub->add_option("--grid", o->grid,
+    auto* lengths = sub->add_option("--lengths", o.lengths, "Lengths to measure, e.g. 16,128,512");
+    auto* grid = sub->add_option("--grid", o.grid,
                                  "Measure N log-spaced lengths from --min-length to --max-length, "
                                  "plus the current boundaries: the tuner's latency curve");
     lengths->excludes(grid);
     grid->excludes(lengths);
-    sub->add_option("--min-length", o->minLength, "Shortest grid length")->capture_default_str();
-    sub->add_option("--max-length", o->maxLength,
+    sub->add_option("--min-length", o.minLength, "Shortest grid length")->capture_default_str();
+    sub->add_option("--max-length", o.maxLength,
                     "Longest grid length (default: a package's largest bucket; required for a "
                     "plain model)");
-    sub->add_option("--boundaries", o->boundaries,
+    sub->add_option("--boundaries", o.boundaries,
                     "Current buckets to include in the grid (default: a package's own)");
-    addBatchSizesOption(sub, o->batches, "Batch sizes to measure");
-    addHiddenAlias(sub, "--batch", o->batches);
-    addMeasureOptions(sub, o->measure);
-    sub->add_option("--budget", o->budget, "Time budget in seconds for the whole run")
+    addBatchSizesOption(sub, o.batches, "Batch sizes to measure");
+    addHiddenAlias(sub, "--batch", o.batches);
+    addMeasureOptions(sub, o.measure);
+    sub->add_option("--budget", o.budget, "Time budget in seconds for the whole run")
         ->capture_default_str();
-    sub->add_option("--target-ci", o->targetCi,
+    sub->add_option("--target-ci", o.targetCi,
                     "Stop a length once the 95% CI of its median is within +-this % (0: use "
                     "the whole budget)")
         ->capture_default_str();
-    sub->add_option("--phase", o->phase,
+    sub->add_option("--phase", o.phase,
                     "Profile a decoder (prefill, decode and empty_cache methods) one phase at a "
                     "time: prefill times the prompt pass at each length (CTE buckets), decode "
                     "one step with a KV cache of each length (TKG buckets); the profile records "
                     "the phase, for llm --cte-latency and --tkg-latency")
         ->check(CLI::IsMember({"prefill", "decode"}));
-    addOutputOptions(sub, o->output,
+    addOutputOptions(sub, o.output,
                      {"--out", "Write the profile (bucketlab.profile/1 JSON, raw samples included)",
                       false, "", "Print the result as JSON (without raw samples)"});
     sub->footer(
@@ -225,52 +221,66 @@ Command addProfileCommand(CLI::App& app)
         "  bucketlab-cli profile decoder.pt --phase decode --lengths 512,2048,8192 --out "
         "tkg.json\n"
         "  bucketlab-cli profile merge host1.json host2.json --out merged.json");
+}
+
+// Profiles a model (not the merge subcommand).
+int runProfileCommand(const ProfileOptions& o)
+{
+    if (o.model.empty())
+        throw Error("give the MODEL to profile (or: profile merge A.json B.json ... "
+                    "--out merged.json)");
+    if (o.lengths.empty() && o.grid == 0)
+        throw Error("give --lengths LIST or --grid N");
+    const OutputOptions& out = o.output;
+    if (!out.path.empty())
+        checkOutputPath(out.path, OutputCheck{out.force, {o.model}});
+    ProfileRequest r;
+    r.model = o.model;
+    if (!o.in.inputs.empty())
+        r.inputs = parseInputSpecs(o.in.inputs);
+    r.lengths = lengthsToProfile(o);
+    r.batches = batchSizes(o.batches);
+    r.threads = o.measure.threads;
+    r.budgetS = o.budget;
+    r.targetCiPct = o.targetCi;
+    r.device = o.measure.deviceKind();
+    r.clock = o.measure.profileClock();
+    r.bucketDim = o.in.bucketDim;
+    r.batchDim = o.in.batchDim;
+    if (!o.phase.empty())
+        r.phase = parseDecoderPhase(o.phase);
+    const Profile profile = runProfile(r, terminalJob());
+    if (!out.path.empty())
+        writeProfile(out.path, profile, out.force);
+    if (out.json) {
+        auto j = profileJson(profile);
+        for (auto& p : j["points"])
+            p.erase("samples_ms");
+        j["out"] = out.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(out.path);
+        printJson(j);
+    } else {
+        printTable(profile, out.path);
+    }
+    for (const auto& p : profile.points)
+        if (!p.ok())
+            return 1;
+    return 0;
+}
+
+} // namespace
+
+Command addProfileCommand(CLI::App& app)
+{
+    auto o = std::make_shared<ProfileOptions>();
+    auto* sub = app.add_subcommand("profile", commandSummary("profile"));
+    addProfileOptions(sub, *o);
     auto merge = std::make_shared<MergeOptions>();
     addMergeSubcommand(*sub, merge);
 
     return {sub, [o, sub, merge] {
                 if (sub->got_subcommand("merge"))
                     return runMerge(*merge);
-                if (o->model.empty())
-                    throw Error("give the MODEL to profile (or: profile merge A.json B.json ... "
-                                "--out merged.json)");
-                if (o->lengths.empty() && o->grid == 0)
-                    throw Error("give --lengths LIST or --grid N");
-                const OutputOptions& out = o->output;
-                if (!out.path.empty())
-                    checkOutputPath(out.path, OutputCheck{out.force, {o->model}});
-                ProfileRequest r;
-                r.model = o->model;
-                if (!o->in.inputs.empty())
-                    r.inputs = parseInputSpecs(o->in.inputs);
-                r.lengths = lengthsToProfile(*o);
-                r.batches = batchSizes(o->batches);
-                r.threads = o->measure.threads;
-                r.budgetS = o->budget;
-                r.targetCiPct = o->targetCi;
-                r.device = o->measure.deviceKind();
-                r.clock = o->measure.profileClock();
-                r.bucketDim = o->in.bucketDim;
-                r.batchDim = o->in.batchDim;
-                if (!o->phase.empty())
-                    r.phase = parseDecoderPhase(o->phase);
-                const Profile profile = runProfile(r, terminalJob());
-                if (!out.path.empty())
-                    writeProfile(out.path, profile, out.force);
-                if (out.json) {
-                    auto j = profileJson(profile);
-                    for (auto& p : j["points"])
-                        p.erase("samples_ms");
-                    j["out"] =
-                        out.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(out.path);
-                    printJson(j);
-                } else {
-                    printTable(profile, out.path);
-                }
-                for (const auto& p : profile.points)
-                    if (!p.ok())
-                        return 1;
-                return 0;
+                return runProfileCommand(*o);
             }};
 }
 

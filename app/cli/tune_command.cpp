@@ -296,74 +296,70 @@ int runRefine(const TuneCliOptions& o, const BucketEvaluator& evaluator,
     return r.check.beyondTolerance || refused ? 1 : 0;
 }
 
-} // namespace
-
-Command addTuneCommand(CLI::App& app)
+void addTuneOptions(CLI::App* sub, TuneCliOptions& o)
 {
-    auto o = std::make_shared<TuneCliOptions>();
-    auto* sub = app.add_subcommand("tune", commandSummary("tune"));
-    addTrafficOptions(sub, o->traffic, {});
-    sub->add_option("--latency", o->latency,
+    addTrafficOptions(sub, o.traffic, {});
+    sub->add_option("--latency", o.latency,
                     "Latency per bucket length: a profile (bucketlab.profile/1 JSON or CSV "
                     "length,latency_ms) or linear:a,b / poly:c0,c1,c2 (ms)")
         ->required();
-    sub->add_option("--latency-stat", o->latencyStat, "Profile statistic per point: median or mean")
+    sub->add_option("--latency-stat", o.latencyStat, "Profile statistic per point: median or mean")
         ->capture_default_str();
-    sub->add_option("--buckets", o->buckets, "Number of buckets K (the most, with --bucket-cost)")
+    sub->add_option("--buckets", o.buckets, "Number of buckets K (the most, with --bucket-cost)")
         ->required();
-    sub->add_option("--objective", o->objective,
+    sub->add_option("--objective", o.objective,
                     "mean (latency), tokens (padded tokens), or p99:MS (mean latency with p99 "
                     "latency <= MS)")
         ->capture_default_str();
-    sub->add_option("--bucket-cost", o->bucketCost,
+    sub->add_option("--bucket-cost", o.bucketCost,
                     "Cost added per bucket, in the objective's unit per request (ms; tokens "
                     "for --objective tokens): trades buckets for latency")
         ->capture_default_str();
-    sub->add_option("--current", o->current, "Your current boundaries, compared as a baseline");
-    sub->add_option("--max-length", o->maxLength,
+    sub->add_option("--current", o.current, "Your current boundaries, compared as a baseline");
+    sub->add_option("--max-length", o.maxLength,
                     "Longest length the model accepts: longer traffic is rejected, no bucket "
                     "above it");
-    sub->add_option("--cover", o->cover,
+    sub->add_option("--cover", o.cover,
                     "Serve up to: the tuned set's largest bucket. current (default: the largest "
                     "of --current, so nothing served today is refused), traffic (the longest "
                     "request seen) or a length N");
-    sub->add_option("--align", o->align,
+    sub->add_option("--align", o.align,
                     "Every boundary a multiple of N (e.g. 128, Neuron's tile width), except the "
                     "--cover length and --max-length; the optimum under that constraint")
         ->capture_default_str();
-    sub->add_flag("--allow-reject", o->allowReject,
+    sub->add_flag("--allow-reject", o.allowReject,
                   "Accept a tuned set that refuses requests --current serves (exit 0, not 1)");
-    sub->add_option("--algorithm", o->algorithm,
+    sub->add_option("--algorithm", o.algorithm,
                     "exact (divide-and-conquer DP) or naive (O(K N^2) reference)")
         ->capture_default_str();
-    sub->add_option("--pareto-max", o->paretoMax,
+    sub->add_option("--pareto-max", o.paretoMax,
                     "Largest bucket count in the Pareto sweep (default max(K, 8))");
-    sub->add_option("--verify", o->verify,
+    sub->add_option("--verify", o.verify,
                     "After tuning, measure the tuned buckets on this model or package and "
                     "compare the measured mean latency with the prediction");
     auto* refine = sub->add_option(
-        "--refine", o->refine,
+        "--refine", o.refine,
         "Tune with measurements in the loop on this model or package: measure the tuned "
         "boundaries and the lengths next to them, add them to the --latency profile, tune "
         "again until every boundary is measured and the set stops changing; then measure the "
         "result against its prediction");
     refine->excludes(sub->get_option("--verify"));
-    sub->add_option("--refine-rounds", o->refineRounds, "With --refine: the most tuning rounds")
+    sub->add_option("--refine-rounds", o.refineRounds, "With --refine: the most tuning rounds")
         ->capture_default_str();
-    sub->add_option("--refined-profile", o->refinedProfile,
+    sub->add_option("--refined-profile", o.refinedProfile,
                     "With --refine: write the --latency profile with every refinement "
                     "measurement added (bucketlab.profile/1 JSON, in the profile's conditions)");
-    addForceFlag(sub, o->force, "--refined-profile");
-    addModelInputOptions(sub, o->in, {"With --verify/--refine on a plain model: "});
-    addMeasureOptions(sub, o->measure, "With --verify/--refine: ");
-    sub->add_option("--verify-budget", o->verifyBudget,
+    addForceFlag(sub, o.force, "--refined-profile");
+    addModelInputOptions(sub, o.in, {"With --verify/--refine on a plain model: "});
+    addMeasureOptions(sub, o.measure, "With --verify/--refine: ");
+    sub->add_option("--verify-budget", o.verifyBudget,
                     "With --verify/--refine: seconds per measuring run (--refine: each round's "
                     "and the final check's)")
         ->capture_default_str();
-    sub->add_option("--verify-tolerance", o->verifyTolerance,
+    sub->add_option("--verify-tolerance", o.verifyTolerance,
                     "With --verify/--refine: largest acceptable prediction error, in %")
         ->capture_default_str();
-    addJsonFlag(sub, o->json);
+    addJsonFlag(sub, o.json);
     sub->footer("Exit status: 0 tuned, 1 the p99 budget cannot be met (infeasible), the tuned "
                 "set refuses requests --current serves (without --allow-reject) or the "
                 "verified (or refined) prediction is off by more than the tolerance, 2 bad "
@@ -371,67 +367,83 @@ Command addTuneCommand(CLI::App& app)
                 "profile.json --buckets 4 --current 128,256,512\n  bucketlab-cli tune "
                 "--distribution traffic.csv --latency profile.json --buckets 4 --current 128,512 "
                 "--refine model.bucketed.pt");
+}
 
+// --verify: measures the tuned buckets and compares the measured mean with the prediction.
+int runVerify(const TuneCliOptions& o, const BucketEvaluator& evaluator, const TuningReport& report,
+              bool refused)
+{
+    BucketVerificationRequest vr = verificationRequestFor(report.evaluation, evaluator.curve());
+    vr.model = o.verify;
+    setMeasurement(vr, o);
+    const BucketVerification measured = measureWithTorch(vr, terminalJob());
+    const PredictionCheck check =
+        checkPrediction(report.evaluation.stats.meanLatencyMs, measured, o.verifyTolerance);
+    if (o.json) {
+        auto j = report.toJson();
+        j["verification"] = verificationJson(measured, check);
+        j["verification"]["model"] = o.verify;
+        printJson(j);
+    } else {
+        printText(report);
+        printVerification(measured, check, o.verify);
+    }
+    return check.beyondTolerance || refused ? 1 : 0;
+}
+
+int runTune(const TuneCliOptions& o, const CLI::App& sub)
+{
+    TuneSettings settings = parseSettings(o);
+    // Given means given: an empty list or a zero length is a mistake, not "none".
+    if (sub.count("--max-length") > 0 && o.maxLength <= 0)
+        throw Error("--max-length must be positive, got " + std::to_string(o.maxLength));
+    if (sub.count("--current") > 0 && o.current.empty())
+        throw Error("--current is empty: give the current boundaries, e.g. 128,512, "
+                    "or leave the option out");
+    const ServeUpTo serveUpTo = ServeUpTo::parse(o.cover);
+    const int64_t maxLength = o.maxLength;
+    if (o.paretoMax < 0)
+        throw Error("--pareto-max must be positive");
+    Boundaries current;
+    if (!o.current.empty())
+        current = Boundaries::parse(o.current, Field::CurrentBoundaries);
+    const LatencyStatistic stat = parseLatencyStatistic(o.latencyStat);
+    LengthHistogram histogram = loadDistribution(o.traffic.source, o.traffic.read);
+    LatencyCurve curve = LatencyCurve::load(o.latency, stat);
+    const BucketEvaluator evaluator(std::move(histogram), std::move(curve), maxLength);
+    TuningRequest request;
+    request.settings = settings;
+    request.serveUpTo = serveUpTo;
+    request.current = current;
+    request.paretoMax = o.paretoMax;
+    request.distributionSource = o.traffic.source;
+    const bool measures = !o.verify.empty() || !o.refine.empty();
+    if (measures && (o.verifyBudget <= 0 || o.measure.threads < 1))
+        throw Error("--verify-budget must be positive and --threads at least 1");
+    if (!o.refine.empty())
+        return runRefine(o, evaluator, request, stat);
+    const TuningReport report = tuneAndCompare(evaluator, request);
+    // Refusing requests the current set serves is a failure unless accepted.
+    const bool refused = report.range.refuses() && !o.allowReject;
+    if (o.verify.empty() || !report.solution.feasible) {
+        if (o.json)
+            printJson(report.toJson());
+        else
+            printText(report);
+        return report.solution.feasible && !refused ? 0 : 1;
+    }
+    return runVerify(o, evaluator, report, refused);
+}
+
+} // namespace
+
+Command addTuneCommand(CLI::App& app)
+{
+    auto o = std::make_shared<TuneCliOptions>();
+    auto* sub = app.add_subcommand("tune", commandSummary("tune"));
+    addTuneOptions(sub, *o);
     return {sub,
-            [o, sub] {
-                TuneSettings settings = parseSettings(*o);
-                // Given means given: an empty list or a zero length is a mistake, not "none".
-                if (sub->count("--max-length") > 0 && o->maxLength <= 0)
-                    throw Error("--max-length must be positive, got " +
-                                std::to_string(o->maxLength));
-                if (sub->count("--current") > 0 && o->current.empty())
-                    throw Error("--current is empty: give the current boundaries, e.g. 128,512, "
-                                "or leave the option out");
-                const ServeUpTo serveUpTo = ServeUpTo::parse(o->cover);
-                const int64_t maxLength = o->maxLength;
-                if (o->paretoMax < 0)
-                    throw Error("--pareto-max must be positive");
-                Boundaries current;
-                if (!o->current.empty())
-                    current = Boundaries::parse(o->current, Field::CurrentBoundaries);
-                const LatencyStatistic stat = parseLatencyStatistic(o->latencyStat);
-                LengthHistogram histogram = loadDistribution(o->traffic.source, o->traffic.read);
-                LatencyCurve curve = LatencyCurve::load(o->latency, stat);
-                const BucketEvaluator evaluator(std::move(histogram), std::move(curve), maxLength);
-                TuningRequest request;
-                request.settings = settings;
-                request.serveUpTo = serveUpTo;
-                request.current = current;
-                request.paretoMax = o->paretoMax;
-                request.distributionSource = o->traffic.source;
-                const bool measures = !o->verify.empty() || !o->refine.empty();
-                if (measures && (o->verifyBudget <= 0 || o->measure.threads < 1))
-                    throw Error("--verify-budget must be positive and --threads at least 1");
-                if (!o->refine.empty())
-                    return runRefine(*o, evaluator, request, stat);
-                const TuningReport report = tuneAndCompare(evaluator, request);
-                // Refusing requests the current set serves is a failure unless accepted.
-                const bool refused = report.range.refuses() && !o->allowReject;
-                if (o->verify.empty() || !report.solution.feasible) {
-                    if (o->json)
-                        printJson(report.toJson());
-                    else
-                        printText(report);
-                    return report.solution.feasible && !refused ? 0 : 1;
-                }
-                BucketVerificationRequest vr =
-                    verificationRequestFor(report.evaluation, evaluator.curve());
-                vr.model = o->verify;
-                setMeasurement(vr, *o);
-                const BucketVerification measured = measureWithTorch(vr, terminalJob());
-                const PredictionCheck check = checkPrediction(report.evaluation.stats.meanLatencyMs,
-                                                              measured, o->verifyTolerance);
-                if (o->json) {
-                    auto j = report.toJson();
-                    j["verification"] = verificationJson(measured, check);
-                    j["verification"]["model"] = o->verify;
-                    printJson(j);
-                } else {
-                    printText(report);
-                    printVerification(measured, check, o->verify);
-                }
-                return check.beyondTolerance || refused ? 1 : 0;
-            },
+            [o, sub] { return runTune(*o, *sub); },
             {},
             [o] {
                 return !o->verify.empty() || !o->refine.empty();

@@ -96,6 +96,154 @@ bool fits(uint64_t offset, uint64_t size, uint64_t limit)
     return size <= limit && offset <= limit - size;
 }
 
+// The reader's errors: "PATH: what", and "PATH: what (record NAME)".
+struct ZipFailure {
+    const std::string& path;
+    [[noreturn]] void operator()(const std::string& what) const { throw Error(path + ": " + what); }
+    [[noreturn]] void operator()(const std::string& what, const ZipEntry& entry) const
+    {
+        throw Error(path + ": " + what + " (record " + displayText(entry.name) + ")");
+    }
+};
+
+// Where the central directory is, from the end record (and the ZIP64 one, when there is).
+struct DirectoryLocation {
+    uint64_t endOffset = 0; // of the end-of-central-directory record in the file
+    uint64_t disk = 0, directoryDisk = 0, diskEntries = 0, entries = 0;
+    uint64_t directorySize = 0, directoryOffset = 0;
+    uint64_t directoryEnd = 0; // the directory must end by here
+};
+
+// The end-of-central-directory record in the file's last bytes (`tail`, which ends at
+// fileBytes): the last 22 bytes, unless a comment follows it.
+DirectoryLocation endRecord(const std::string& tail, uint64_t fileBytes, const ZipFailure& fail)
+{
+    const uint64_t tailSize = tail.size();
+    uint64_t end = tailSize - kEndSize + 1;
+    bool found = false;
+    while (end-- > 0) {
+        const char* p = tail.data() + end;
+        if (le32(p) == kEndOfDirectory && end + kEndSize + le16(p + 20) <= tailSize) {
+            found = true;
+            break;
+        }
+    }
+    if (!found)
+        fail("truncated or corrupt archive: no zip end-of-central-directory record (an "
+             "incomplete file, or not a zip)");
+    const char* e = tail.data() + end;
+    DirectoryLocation d;
+    d.endOffset = fileBytes - tailSize + end;
+    d.disk = le16(e + 4);
+    d.directoryDisk = le16(e + 6);
+    d.diskEntries = le16(e + 8);
+    d.entries = le16(e + 10);
+    d.directorySize = le32(e + 12);
+    d.directoryOffset = le32(e + 16);
+    d.directoryEnd = d.endOffset;
+    return d;
+}
+
+// The ZIP64 end record `z` (at `at`) over the 16/32-bit fields.
+void applyZip64End(const char* z, uint64_t at, DirectoryLocation& d)
+{
+    d.disk = le32(z + 16);
+    d.directoryDisk = le32(z + 20);
+    d.diskEntries = le64(z + 24);
+    d.entries = le64(z + 32);
+    d.directorySize = le64(z + 40);
+    d.directoryOffset = le64(z + 48);
+    d.directoryEnd = at;
+}
+
+// One disk, within the limits, inside the file and long enough for its records.
+void checkDirectory(const DirectoryLocation& d, const ZipLimits& limits, const ZipFailure& fail)
+{
+    if (d.disk != 0 || d.directoryDisk != 0 || d.diskEntries != d.entries)
+        fail("the archive spans several disks (a multi-part zip), which is not supported");
+    if (d.entries > limits.maxEntries)
+        fail("the archive lists " + std::to_string(d.entries) +
+             " records, more than the limit of " + std::to_string(limits.maxEntries));
+    if (d.directorySize > limits.maxDirectoryBytes)
+        fail("the archive's central directory takes " + std::to_string(d.directorySize) +
+             " bytes, more than the limit of " + std::to_string(limits.maxDirectoryBytes));
+    if (!fits(d.directoryOffset, d.directorySize, d.directoryEnd))
+        fail("truncated or corrupt archive: the central directory lies outside the file");
+    if (d.entries * kCentralSize > d.directorySize)
+        fail("truncated or corrupt archive: the central directory is too short for its " +
+             std::to_string(d.entries) + " records");
+}
+
+// The ZIP64 extra field holds, in this order, the 64-bit value of each field that is
+// saturated in the central record.
+void applyZip64Extra(const char* extra, uint64_t extraBytes, ZipEntry& entry, uint64_t& entryDisk,
+                     const ZipFailure& fail)
+{
+    for (uint64_t x = 0; x + 4 <= extraBytes;) {
+        const uint16_t id = le16(extra + x), len = le16(extra + x + 2);
+        if (x + 4 + len > extraBytes)
+            fail("truncated or corrupt archive: a damaged extra field", entry);
+        if (id == 0x0001) {
+            const char* z = extra + x + 4;
+            uint64_t left = len;
+            auto take64 = [&](uint64_t& field) {
+                if (left < 8)
+                    fail("truncated or corrupt archive: a short ZIP64 extra field", entry);
+                field = le64(z);
+                z += 8;
+                left -= 8;
+            };
+            if (entry.size == 0xffffffff)
+                take64(entry.size);
+            if (entry.compressedSize == 0xffffffff)
+                take64(entry.compressedSize);
+            if (entry.localHeaderOffset == 0xffffffff)
+                take64(entry.localHeaderOffset);
+            if (entryDisk == 0xffff) {
+                if (left < 4)
+                    fail("truncated or corrupt archive: a short ZIP64 extra field", entry);
+                entryDisk = le32(z);
+            }
+        }
+        x += 4 + len;
+    }
+}
+
+// Central directory record `i` at `pos`; moves pos past it.
+ZipEntry centralEntry(const std::string& directory, uint64_t& pos, uint64_t i,
+                      const ZipLimits& limits, const ZipFailure& fail)
+{
+    const uint64_t directorySize = directory.size();
+    if (!fits(pos, kCentralSize, directorySize) || le32(directory.data() + pos) != kCentralHeader)
+        fail("truncated or corrupt archive: central directory entry " + std::to_string(i) +
+             " is damaged");
+    const char* c = directory.data() + pos;
+    const uint64_t nameBytes = le16(c + 28), extraBytes = le16(c + 30), commentBytes = le16(c + 32);
+    if (!fits(pos + kCentralSize, nameBytes + extraBytes + commentBytes, directorySize))
+        fail("truncated or corrupt archive: central directory entry " + std::to_string(i) +
+             " runs past the directory's end");
+    ZipEntry entry;
+    entry.flags = le16(c + 8);
+    entry.method = le16(c + 10);
+    entry.crc32 = le32(c + 16);
+    entry.compressedSize = le32(c + 20);
+    entry.size = le32(c + 24);
+    uint64_t entryDisk = le16(c + 34);
+    entry.localHeaderOffset = le32(c + 42);
+    entry.name.assign(c + kCentralSize, nameBytes);
+    if (nameBytes > limits.maxNameBytes)
+        fail("a record name of " + std::to_string(nameBytes) + " bytes, more than the limit of " +
+                 std::to_string(limits.maxNameBytes),
+             entry);
+    applyZip64Extra(c + kCentralSize + nameBytes, extraBytes, entry, entryDisk, fail);
+    if (entryDisk != 0)
+        fail("the archive spans several disks (a multi-part zip), which is not supported", entry);
+    if (!isSafeRecordName(entry.name))
+        fail("a record name that is absolute or leaves the archive (..), refused", entry);
+    pos += kCentralSize + nameBytes + extraBytes + commentBytes;
+    return entry;
+}
+
 } // namespace
 
 bool isSafeRecordName(const std::string& name)
@@ -157,12 +305,12 @@ ZipReader::~ZipReader() = default;
 
 void ZipReader::fail(const std::string& what) const
 {
-    throw Error(path_ + ": " + what);
+    ZipFailure{path_}(what);
 }
 
 void ZipReader::fail(const std::string& what, const ZipEntry& entry) const
 {
-    throw Error(path_ + ": " + what + " (record " + displayText(entry.name) + ")");
+    ZipFailure{path_}(what, entry);
 }
 
 void ZipReader::readAt(uint64_t offset, void* out, uint64_t size, const ZipEntry* entry) const
@@ -177,142 +325,46 @@ void ZipReader::readAt(uint64_t offset, void* out, uint64_t size, const ZipEntry
 
 void ZipReader::readIndex()
 {
+    const ZipFailure failure{path_};
     fileBytes_ = source_->size;
     if (fileBytes_ < kEndSize)
         fail("truncated or corrupt archive: " + std::to_string(fileBytes_) +
              " bytes, too short for a zip file");
 
-    // The end-of-central-directory record: the last 22 bytes, unless a comment follows it.
     const uint64_t tailSize = std::min(fileBytes_, kEndSize + kMaxComment);
     std::string tail(tailSize, '\0');
     readAt(fileBytes_ - tailSize, tail.data(), tailSize, nullptr);
-    uint64_t end = tailSize - kEndSize + 1;
-    bool found = false;
-    while (end-- > 0) {
-        const char* p = tail.data() + end;
-        if (le32(p) == kEndOfDirectory && end + kEndSize + le16(p + 20) <= tailSize) {
-            found = true;
-            break;
-        }
-    }
-    if (!found)
-        fail("truncated or corrupt archive: no zip end-of-central-directory record (an "
-             "incomplete file, or not a zip)");
-    const char* e = tail.data() + end;
-    const uint64_t endOffset = fileBytes_ - tailSize + end;
-    uint64_t disk = le16(e + 4), directoryDisk = le16(e + 6);
-    uint64_t diskEntries = le16(e + 8), entries = le16(e + 10);
-    uint64_t directorySize = le32(e + 12), directoryOffset = le32(e + 16);
-    uint64_t directoryEnd = endOffset;
+    DirectoryLocation d = endRecord(tail, fileBytes_, failure);
 
     // ZIP64 (torch.jit.save always writes it): a locator right before the end record points
     // at a ZIP64 end record with 64-bit counts and offsets.
     char locator[kLocatorSize];
-    if (endOffset >= kLocatorSize &&
-        source_->readAt(endOffset - kLocatorSize, locator, kLocatorSize) &&
+    if (d.endOffset >= kLocatorSize &&
+        source_->readAt(d.endOffset - kLocatorSize, locator, kLocatorSize) &&
         le32(locator) == kZip64Locator) {
         const uint64_t at = le64(locator + 8);
         if (le32(locator + 4) != 0 || le32(locator + 16) > 1)
             fail("the archive spans several disks (a multi-part zip), which is not supported");
-        if (!fits(at, kZip64EndSize, endOffset - kLocatorSize))
+        if (!fits(at, kZip64EndSize, d.endOffset - kLocatorSize))
             fail("truncated or corrupt archive: the ZIP64 end record lies outside the file");
         char z[kZip64EndSize];
         readAt(at, z, kZip64EndSize, nullptr);
         if (le32(z) != kZip64EndOfDirectory)
             fail("truncated or corrupt archive: no ZIP64 end record where its locator points");
-        disk = le32(z + 16);
-        directoryDisk = le32(z + 20);
-        diskEntries = le64(z + 24);
-        entries = le64(z + 32);
-        directorySize = le64(z + 40);
-        directoryOffset = le64(z + 48);
-        directoryEnd = at;
-    } else if (entries == 0xffff || directorySize == 0xffffffff || directoryOffset == 0xffffffff) {
+        applyZip64End(z, at, d);
+    } else if (d.entries == 0xffff || d.directorySize == 0xffffffff ||
+               d.directoryOffset == 0xffffffff) {
         fail("truncated or corrupt archive: ZIP64 sizes without a ZIP64 end record");
     }
-    if (disk != 0 || directoryDisk != 0 || diskEntries != entries)
-        fail("the archive spans several disks (a multi-part zip), which is not supported");
-    if (entries > limits_.maxEntries)
-        fail("the archive lists " + std::to_string(entries) + " records, more than the limit of " +
-             std::to_string(limits_.maxEntries));
-    if (directorySize > limits_.maxDirectoryBytes)
-        fail("the archive's central directory takes " + std::to_string(directorySize) +
-             " bytes, more than the limit of " + std::to_string(limits_.maxDirectoryBytes));
-    if (!fits(directoryOffset, directorySize, directoryEnd))
-        fail("truncated or corrupt archive: the central directory lies outside the file");
-    if (entries * kCentralSize > directorySize)
-        fail("truncated or corrupt archive: the central directory is too short for its " +
-             std::to_string(entries) + " records");
+    checkDirectory(d, limits_, failure);
 
-    std::string directory(directorySize, '\0');
-    readAt(directoryOffset, directory.data(), directorySize, nullptr);
-    entries_.reserve(entries);
+    std::string directory(d.directorySize, '\0');
+    readAt(d.directoryOffset, directory.data(), d.directorySize, nullptr);
+    entries_.reserve(d.entries);
     uint64_t pos = 0;
-    for (uint64_t i = 0; i < entries; ++i) {
-        if (!fits(pos, kCentralSize, directorySize) ||
-            le32(directory.data() + pos) != kCentralHeader)
-            fail("truncated or corrupt archive: central directory entry " + std::to_string(i) +
-                 " is damaged");
-        const char* c = directory.data() + pos;
-        const uint64_t nameBytes = le16(c + 28), extraBytes = le16(c + 30),
-                       commentBytes = le16(c + 32);
-        if (!fits(pos + kCentralSize, nameBytes + extraBytes + commentBytes, directorySize))
-            fail("truncated or corrupt archive: central directory entry " + std::to_string(i) +
-                 " runs past the directory's end");
-        ZipEntry entry;
-        entry.flags = le16(c + 8);
-        entry.method = le16(c + 10);
-        entry.crc32 = le32(c + 16);
-        entry.compressedSize = le32(c + 20);
-        entry.size = le32(c + 24);
-        uint64_t entryDisk = le16(c + 34);
-        entry.localHeaderOffset = le32(c + 42);
-        entry.name.assign(c + kCentralSize, nameBytes);
-        if (nameBytes > limits_.maxNameBytes)
-            fail("a record name of " + std::to_string(nameBytes) +
-                     " bytes, more than the limit of " + std::to_string(limits_.maxNameBytes),
-                 entry);
-
-        // The ZIP64 extra field holds, in this order, the 64-bit value of each field that
-        // is saturated above.
-        const char* extra = c + kCentralSize + nameBytes;
-        for (uint64_t x = 0; x + 4 <= extraBytes;) {
-            const uint16_t id = le16(extra + x), len = le16(extra + x + 2);
-            if (x + 4 + len > extraBytes)
-                fail("truncated or corrupt archive: a damaged extra field", entry);
-            if (id == 0x0001) {
-                const char* z = extra + x + 4;
-                uint64_t left = len;
-                auto take64 = [&](uint64_t& field) {
-                    if (left < 8)
-                        fail("truncated or corrupt archive: a short ZIP64 extra field", entry);
-                    field = le64(z);
-                    z += 8;
-                    left -= 8;
-                };
-                if (entry.size == 0xffffffff)
-                    take64(entry.size);
-                if (entry.compressedSize == 0xffffffff)
-                    take64(entry.compressedSize);
-                if (entry.localHeaderOffset == 0xffffffff)
-                    take64(entry.localHeaderOffset);
-                if (entryDisk == 0xffff) {
-                    if (left < 4)
-                        fail("truncated or corrupt archive: a short ZIP64 extra field", entry);
-                    entryDisk = le32(z);
-                }
-            }
-            x += 4 + len;
-        }
-        if (entryDisk != 0)
-            fail("the archive spans several disks (a multi-part zip), which is not supported",
-                 entry);
-        if (!isSafeRecordName(entry.name))
-            fail("a record name that is absolute or leaves the archive (..), refused", entry);
-        entries_.push_back(std::move(entry));
-        pos += kCentralSize + nameBytes + extraBytes + commentBytes;
-    }
-    directoryOffset_ = directoryOffset;
+    for (uint64_t i = 0; i < d.entries; ++i)
+        entries_.push_back(centralEntry(directory, pos, i, limits_, failure));
+    directoryOffset_ = d.directoryOffset;
 
     byName_.resize(entries_.size());
     for (size_t i = 0; i < byName_.size(); ++i)

@@ -120,6 +120,86 @@ nlohmann::json profileJson(const Profile& profile)
     return j;
 }
 
+namespace {
+
+// A profile's model, device, environment, settings and creator (all optional).
+void readProfileHeader(const json& j, Profile& p)
+{
+    if (j.contains("model") && j["model"].is_object()) {
+        p.modelFile = j["model"].value("file", std::string());
+        p.modelSha256 = j["model"].value("sha256", std::string());
+    }
+    if (j.contains("device") && j["device"].is_object()) {
+        p.deviceKind = j["device"].value("kind", std::string("cpu"));
+        p.deviceName = j["device"].value("name", std::string());
+        p.threads = j["device"].value("threads", 1);
+    }
+    for (const char* key : {"environment", "settings"})
+        if (j.contains(key) && j[key].is_object())
+            for (const auto& [k, v] : j[key].items())
+                (std::string(key) == "environment" ? p.environment : p.settings)[k] =
+                    v.is_string() ? v.get<std::string>() : v.dump();
+    p.createdBy = j.value("created_by", std::string());
+    p.createdAt = j.value("created_at", std::string());
+}
+
+// One element of "points"; `at` names it in errors.
+ProfilePoint pointFromJson(const json& q, const std::string& at)
+{
+    ProfilePoint pt;
+    // Whole numbers only: nlohmann casts 3e20 to int64 (undefined behaviour).
+    const auto whole = [&](const char* k, int64_t otherwise) -> int64_t {
+        if (!q.contains(k))
+            return otherwise;
+        const json& v = q[k];
+        if (!v.is_number_integer() ||
+            (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+            throw Error(at + "." + k + " is not a whole number");
+        return v.get<int64_t>();
+    };
+    if (!q.contains("length"))
+        throw Error(at + " has no length");
+    pt.length = whole("length", 0);
+    pt.batch = whole("batch", 1);
+    if (q.contains("samples_ms") && q["samples_ms"].is_array())
+        pt.samplesMs = q["samples_ms"].get<std::vector<double>>();
+    if (q.contains("error") && q["error"].is_string())
+        pt.error = q["error"].get<std::string>();
+    if (!pt.samplesMs.empty())
+        summarizeSamples(pt);
+    // Stored statistics win over recomputed ones (imports may carry no samples).
+    auto num = [&](const char* k, double& v) {
+        if (q.contains(k) && q[k].is_number())
+            v = q[k].get<double>();
+        else if (q.contains(k) && !q[k].is_null())
+            throw Error(at + "." + k + " is not a number");
+    };
+    num("p50_ms", pt.p50Ms);
+    num("p90_ms", pt.p90Ms);
+    num("p99_ms", pt.p99Ms);
+    num("mean_ms", pt.meanMs);
+    num("stdev_ms", pt.stdevMs);
+    num("mad_ms", pt.madMs);
+    if (pt.meanMs == 0 && pt.p50Ms > 0)
+        pt.meanMs = pt.p50Ms;
+    if (pt.p50Ms == 0 && pt.meanMs > 0)
+        pt.p50Ms = pt.meanMs;
+    if (q.contains("ci95_ms") && q["ci95_ms"].is_array() && q["ci95_ms"].size() == 2) {
+        pt.ci95LowMs = q["ci95_ms"][0].get<double>();
+        pt.ci95HighMs = q["ci95_ms"][1].get<double>();
+    }
+    if (q.contains("samples") && q["samples"].is_number_integer())
+        pt.samples = q["samples"].get<int64_t>();
+    pt.outliers = whole("outliers", pt.outliers);
+    pt.warmupRuns = whole("warmup_runs", 0);
+    if (q.contains("flags") && q["flags"].is_array())
+        pt.flags = q["flags"].get<std::vector<std::string>>();
+    checkPoint(pt, at);
+    return pt;
+}
+
+} // namespace
+
 Profile profileFromJson(const std::string& text, const std::string& where)
 {
     json j;
@@ -134,78 +214,12 @@ Profile profileFromJson(const std::string& text, const std::string& where)
                     " profile (missing or different \"format\")");
     Profile p;
     try {
-        if (j.contains("model") && j["model"].is_object()) {
-            p.modelFile = j["model"].value("file", std::string());
-            p.modelSha256 = j["model"].value("sha256", std::string());
-        }
-        if (j.contains("device") && j["device"].is_object()) {
-            p.deviceKind = j["device"].value("kind", std::string("cpu"));
-            p.deviceName = j["device"].value("name", std::string());
-            p.threads = j["device"].value("threads", 1);
-        }
-        for (const char* key : {"environment", "settings"})
-            if (j.contains(key) && j[key].is_object())
-                for (const auto& [k, v] : j[key].items())
-                    (std::string(key) == "environment" ? p.environment : p.settings)[k] =
-                        v.is_string() ? v.get<std::string>() : v.dump();
-        p.createdBy = j.value("created_by", std::string());
-        p.createdAt = j.value("created_at", std::string());
+        readProfileHeader(j, p);
         if (!j.contains("points") || !j["points"].is_array())
             throw Error(where + ": no \"points\" array");
         size_t i = 0;
-        for (const auto& q : j["points"]) {
-            const std::string at = where + ": points[" + std::to_string(i++) + "]";
-            ProfilePoint pt;
-            // Whole numbers only: nlohmann casts 3e20 to int64 (undefined behaviour).
-            const auto whole = [&](const char* k, int64_t otherwise) -> int64_t {
-                if (!q.contains(k))
-                    return otherwise;
-                const json& v = q[k];
-                if (!v.is_number_integer() ||
-                    (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
-                    throw Error(at + "." + k + " is not a whole number");
-                return v.get<int64_t>();
-            };
-            if (!q.contains("length"))
-                throw Error(at + " has no length");
-            pt.length = whole("length", 0);
-            pt.batch = whole("batch", 1);
-            if (q.contains("samples_ms") && q["samples_ms"].is_array())
-                pt.samplesMs = q["samples_ms"].get<std::vector<double>>();
-            if (q.contains("error") && q["error"].is_string())
-                pt.error = q["error"].get<std::string>();
-            if (!pt.samplesMs.empty())
-                summarizeSamples(pt);
-            // Stored statistics win over recomputed ones (imports may carry no samples).
-            auto num = [&](const char* k, double& v) {
-                if (q.contains(k) && q[k].is_number())
-                    v = q[k].get<double>();
-                else if (q.contains(k) && !q[k].is_null())
-                    throw Error(at + "." + k + " is not a number");
-            };
-            num("p50_ms", pt.p50Ms);
-            num("p90_ms", pt.p90Ms);
-            num("p99_ms", pt.p99Ms);
-            num("mean_ms", pt.meanMs);
-            num("stdev_ms", pt.stdevMs);
-            num("mad_ms", pt.madMs);
-            if (pt.meanMs == 0 && pt.p50Ms > 0)
-                pt.meanMs = pt.p50Ms;
-            if (pt.p50Ms == 0 && pt.meanMs > 0)
-                pt.p50Ms = pt.meanMs;
-            if (q.contains("ci95_ms") && q["ci95_ms"].is_array() && q["ci95_ms"].size() == 2) {
-                pt.ci95LowMs = q["ci95_ms"][0].get<double>();
-                pt.ci95HighMs = q["ci95_ms"][1].get<double>();
-            }
-            if (q.contains("samples") && q["samples"].is_number_integer())
-                pt.samples = q["samples"].get<int64_t>();
-            pt.outliers = whole("outliers", pt.outliers);
-            pt.warmupRuns = whole("warmup_runs", 0);
-            if (q.contains("flags") && q["flags"].is_array())
-                pt.flags = q["flags"].get<std::vector<std::string>>();
-            checkPoint(pt, at);
-            p.points.push_back(pt);
-        }
+        for (const auto& q : j["points"])
+            p.points.push_back(pointFromJson(q, where + ": points[" + std::to_string(i++) + "]"));
     } catch (const json::exception& e) {
         throw Error(where + ": malformed profile (" + libraryMessage(e.what()) + ")");
     }
@@ -214,25 +228,91 @@ Profile profileFromJson(const std::string& text, const std::string& where)
     return p;
 }
 
+namespace {
+
+// A CSV/TSV line's cells (tab-separated when it has a tab), blanks trimmed.
+std::vector<std::string> csvCells(const std::string& l)
+{
+    std::vector<std::string> out;
+    std::string cell;
+    std::istringstream s(l);
+    const char sep = l.find('\t') != std::string::npos ? '\t' : ',';
+    while (std::getline(s, cell, sep)) {
+        const auto b = cell.find_first_not_of(" \t\r");
+        const auto e = cell.find_last_not_of(" \t\r");
+        out.push_back(b == std::string::npos ? std::string() : cell.substr(b, e - b + 1));
+    }
+    return out;
+}
+
+// Where a profile CSV keeps its figures (batch: -1 when it has no such column).
+struct CsvColumns {
+    int length = -1, latency = -1, batch = -1;
+};
+
+CsvColumns csvColumns(const std::vector<std::string>& header, const std::string& where,
+                      int64_t lineNo)
+{
+    CsvColumns c;
+    for (size_t i = 0; i < header.size(); ++i) {
+        if (header[i] == "length")
+            c.length = int(i);
+        else if (header[i] == "latency_ms")
+            c.latency = int(i);
+        else if (header[i] == "batch")
+            c.batch = int(i);
+    }
+    if (c.length < 0 || c.latency < 0)
+        throw Error(located(where, lineNo, "expected a header with columns length and latency_ms"));
+    return c;
+}
+
+// One data line as a sample of its (length, batch) point.
+void addCsvSample(const std::vector<std::string>& cells, const CsvColumns& cols,
+                  const std::string& where, int64_t lineNo,
+                  std::map<std::pair<int64_t, int64_t>, ProfilePoint>& byShape)
+{
+    auto cell = [&](int col, const char* what) {
+        if (col >= int(cells.size()))
+            throw Error(located(where, lineNo, std::string("missing ") + what + " value"));
+        const std::string& t = cells[size_t(col)];
+        char* end = nullptr;
+        const double v = std::strtod(t.c_str(), &end);
+        if (t.empty() || end != t.c_str() + t.size())
+            throw Error(
+                located(where, lineNo, std::string(what) + " " + quote(t) + " is not a number"));
+        return v;
+    };
+    const double length = cell(cols.length, "length");
+    const double latency = cell(cols.latency, "latency_ms");
+    const double batch = cols.batch >= 0 ? cell(cols.batch, "batch") : 1.0;
+    if (length <= 0 || length != std::floor(length) || length > double(kMaxLength))
+        throw Error(located(where, lineNo,
+                            "length " + quote(cells[size_t(cols.length)]) +
+                                " is not a positive integer up to " + std::to_string(kMaxLength)));
+    if (batch <= 0 || batch != std::floor(batch) || batch > double(kMaxBatch))
+        throw Error(located(where, lineNo,
+                            "batch " + quote(cells[size_t(cols.batch)]) +
+                                " is not a positive integer up to " + std::to_string(kMaxBatch)));
+    if (!std::isfinite(latency) || latency <= 0)
+        throw Error(located(where, lineNo,
+                            "latency_ms " + quote(cells[size_t(cols.latency)]) +
+                                " is not a positive finite number"));
+    auto& pt = byShape[{int64_t(length), int64_t(batch)}];
+    pt.length = int64_t(length);
+    pt.batch = int64_t(batch);
+    pt.samplesMs.push_back(latency);
+}
+
+} // namespace
+
 Profile profileFromCsv(const std::string& text, const std::string& where)
 {
     std::istringstream in(text);
     std::string line;
     int64_t lineNo = 0;
-    std::vector<std::string> header;
-    auto split = [](const std::string& l) {
-        std::vector<std::string> out;
-        std::string cell;
-        std::istringstream s(l);
-        const char sep = l.find('\t') != std::string::npos ? '\t' : ',';
-        while (std::getline(s, cell, sep)) {
-            const auto b = cell.find_first_not_of(" \t\r");
-            const auto e = cell.find_last_not_of(" \t\r");
-            out.push_back(b == std::string::npos ? std::string() : cell.substr(b, e - b + 1));
-        }
-        return out;
-    };
-    int lengthCol = -1, latencyCol = -1, batchCol = -1;
+    bool haveHeader = false;
+    CsvColumns cols;
     std::map<std::pair<int64_t, int64_t>, ProfilePoint> byShape;
     while (std::getline(in, line)) {
         ++lineNo;
@@ -240,56 +320,14 @@ Profile profileFromCsv(const std::string& text, const std::string& where)
             line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos)
             continue;
-        const auto cells = split(line);
-        if (header.empty()) {
-            header = cells;
-            for (size_t i = 0; i < header.size(); ++i) {
-                if (header[i] == "length")
-                    lengthCol = int(i);
-                else if (header[i] == "latency_ms")
-                    latencyCol = int(i);
-                else if (header[i] == "batch")
-                    batchCol = int(i);
-            }
-            if (lengthCol < 0 || latencyCol < 0)
-                throw Error(
-                    located(where, lineNo, "expected a header with columns length and latency_ms"));
+        if (!haveHeader) {
+            cols = csvColumns(csvCells(line), where, lineNo);
+            haveHeader = true;
             continue;
         }
-        auto cell = [&](int col, const char* what) {
-            if (col >= int(cells.size()))
-                throw Error(located(where, lineNo, std::string("missing ") + what + " value"));
-            const std::string& t = cells[size_t(col)];
-            char* end = nullptr;
-            const double v = std::strtod(t.c_str(), &end);
-            if (t.empty() || end != t.c_str() + t.size())
-                throw Error(located(where, lineNo,
-                                    std::string(what) + " " + quote(t) + " is not a number"));
-            return v;
-        };
-        const double length = cell(lengthCol, "length");
-        const double latency = cell(latencyCol, "latency_ms");
-        const double batch = batchCol >= 0 ? cell(batchCol, "batch") : 1.0;
-        if (length <= 0 || length != std::floor(length) || length > double(kMaxLength))
-            throw Error(located(where, lineNo,
-                                "length " + quote(cells[size_t(lengthCol)]) +
-                                    " is not a positive integer up to " +
-                                    std::to_string(kMaxLength)));
-        if (batch <= 0 || batch != std::floor(batch) || batch > double(kMaxBatch))
-            throw Error(located(where, lineNo,
-                                "batch " + quote(cells[size_t(batchCol)]) +
-                                    " is not a positive integer up to " +
-                                    std::to_string(kMaxBatch)));
-        if (!std::isfinite(latency) || latency <= 0)
-            throw Error(located(where, lineNo,
-                                "latency_ms " + quote(cells[size_t(latencyCol)]) +
-                                    " is not a positive finite number"));
-        auto& pt = byShape[{int64_t(length), int64_t(batch)}];
-        pt.length = int64_t(length);
-        pt.batch = int64_t(batch);
-        pt.samplesMs.push_back(latency);
+        addCsvSample(csvCells(line), cols, where, lineNo, byShape);
     }
-    if (header.empty())
+    if (!haveHeader)
         throw Error(where + ": empty file");
     Profile p;
     p.deviceKind = "imported";

@@ -95,12 +95,7 @@ ProfilePoint mergePoint(const std::vector<Contribution>& all, uint64_t seed, Mer
         for (const auto& c : ok)
             merged.samplesMs.insert(merged.samplesMs.end(), c.point->samplesMs.begin(),
                                     c.point->samplesMs.end());
-        summarizeSamples(merged);
-        std::vector<double> sorted = merged.samplesMs;
-        std::sort(sorted.begin(), sorted.end());
-        const auto ci = bootstrapMedianCi(sorted, 0.95, kResamples, pointSeed);
-        merged.ci95LowMs = ci.low;
-        merged.ci95HighMs = ci.high;
+        summarizePointWithCi(merged, kResamples, pointSeed);
         return merged;
     }
     // Statistics only from some host: each figure is the median over the hosts, and the

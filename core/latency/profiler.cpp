@@ -130,8 +130,11 @@ private:
     void validate() const;
     void prepareTarget();
     void checkMemory(uint64_t cacheBytesPerSlot) const;
-    uint64_t checkDecoder(); // the methods the phase needs; returns the cache's bytes per slot
+    uint64_t checkDecoder();  // the methods the phase needs; returns the cache's bytes per slot
+    void loadModel();         // the module, its method for the phase, the compute threads
+    Profile describe() const; // what the profile records before any sample
     void makeShapes();
+    void measure(Profile& profile); // warm-up, sampling rounds; the points into `profile`
     void warmUp(size_t i);
     void sample();
     double timeOnce(const Shape& shape);
@@ -486,13 +489,7 @@ void ProfileRun::finish(size_t i)
     s.finished = true;
     ProfilePoint& p = s.point;
     if (p.ok()) {
-        summarizeSamples(p);
-        std::vector<double> sorted = p.samplesMs;
-        std::sort(sorted.begin(), sorted.end());
-        const auto ci =
-            bootstrapMedianCi(sorted, 0.95, kReportResamples, shapeSeed(p.length, p.batch));
-        p.ci95LowMs = ci.low;
-        p.ci95HighMs = ci.high;
+        const auto ci = summarizePointWithCi(p, kReportResamples, shapeSeed(p.length, p.batch));
         s.halfWidthPct = relativeHalfWidthPct(p.p50Ms, ci);
         NoiseThresholds thresholds;
         thresholds.minSamples = r_.minSamples;
@@ -616,13 +613,8 @@ void ProfileRun::report(ProfileStage stage, size_t i, const std::string& message
         observer_.progress(p);
 }
 
-Profile ProfileRun::run()
+void ProfileRun::loadModel()
 {
-    validate();
-    report(ProfileStage::Loading, 0, "loading " + r_.model);
-    prepareTarget();
-    if (r_.phase == DecoderPhase::None)
-        checkMemory(0);
     threads_ = setComputeThreads(r_.threads);
     module_ = loadScriptModule(r_.model);
     module_.eval();
@@ -637,19 +629,10 @@ Profile ProfileRun::run()
     forward_ = module_.get_method(r_.phase == DecoderPhase::Prefill  ? "prefill"
                                   : r_.phase == DecoderPhase::Decode ? "decode"
                                                                      : "forward");
-    // From here on, what the inputs and the model's forward() allocate is held to the memory
-    // budget: a refused allocation fails its point with the refusal as the reason.
-    const TensorBudgetScope tensorBudget;
-    try {
-        makeShapes();
-    } catch (const std::exception&) {
-        tensorBudget.throwIfRefused(r_.model + ": making the inputs");
-        throw;
-    }
-    checkCancelled();
+}
 
-    // Everything that does not depend on the samples is done before timing starts, so
-    // that it comes out of the budget rather than after it.
+Profile ProfileRun::describe() const
+{
     Profile profile;
     profile.modelFile = fs::path(r_.model).filename().string();
     profile.modelSha256 = sha256File(r_.model);
@@ -687,7 +670,11 @@ Profile ProfileRun::run()
     profile.settings["batches"] = joinLengths(r_.batches);
     profile.createdBy = creatorString();
     profile.createdAt = utcNowIso8601();
+    return profile;
+}
 
+void ProfileRun::measure(Profile& profile)
+{
     torch::NoGradGuard noGrad;
     for (size_t i = 0; i < shapes_.size(); ++i) {
         try {
@@ -704,13 +691,35 @@ Profile ProfileRun::run()
     for (size_t i = 0; i < shapes_.size(); ++i)
         if (!shapes_[i].finished)
             finish(i); // stopped by the budget while still sampling
-
     profile.settings["rounds"] = std::to_string(round_);
     profile.settings["stopped_by"] = stopReason_;
     for (auto& s : shapes_)
         profile.points.push_back(std::move(s.point));
-    profile.settings["elapsed_s"] = formatNumber(elapsedS());
+}
 
+Profile ProfileRun::run()
+{
+    validate();
+    report(ProfileStage::Loading, 0, "loading " + r_.model);
+    prepareTarget();
+    if (r_.phase == DecoderPhase::None)
+        checkMemory(0);
+    loadModel();
+    // From here on, what the inputs and the model's forward() allocate is held to the memory
+    // budget: a refused allocation fails its point with the refusal as the reason.
+    const TensorBudgetScope tensorBudget;
+    try {
+        makeShapes();
+    } catch (const std::exception&) {
+        tensorBudget.throwIfRefused(r_.model + ": making the inputs");
+        throw;
+    }
+    checkCancelled();
+    // Everything that does not depend on the samples is done before timing starts, so
+    // that it comes out of the budget rather than after it.
+    Profile profile = describe();
+    measure(profile);
+    profile.settings["elapsed_s"] = formatNumber(elapsedS());
     if (std::none_of(profile.points.begin(), profile.points.end(),
                      [](const ProfilePoint& p) { return p.ok(); }))
         throw Error(r_.model + ": no shape could be measured; " + profile.points.front().error);

@@ -64,6 +64,17 @@ MedianInterval bootstrapMedianCi(const std::vector<double>& sorted, double confi
     return ci;
 }
 
+MedianInterval summarizePointWithCi(ProfilePoint& point, int resamples, uint64_t seed)
+{
+    summarizeSamples(point);
+    std::vector<double> sorted = point.samplesMs;
+    std::sort(sorted.begin(), sorted.end());
+    const MedianInterval ci = bootstrapMedianCi(sorted, 0.95, resamples, seed);
+    point.ci95LowMs = ci.low;
+    point.ci95HighMs = ci.high;
+    return ci;
+}
+
 double relativeHalfWidthPct(double median, const MedianInterval& ci)
 {
     if (!(median > 0))

@@ -35,6 +35,13 @@ struct MedianInterval {
 MedianInterval bootstrapMedianCi(const std::vector<double>& sorted, double confidence = 0.95,
                                  int resamples = 4000, uint64_t seed = 1);
 
+// A point's statistics from its samples, the one way the profiler, the profile merge and the
+// refinement's split by sampling round all compute them: summarizeSamples (median,
+// percentiles, mean, spread), then the bootstrap CI of the median (95 %, `resamples`
+// draws, `seed`) into ci95LowMs/ci95HighMs. Returns that interval. A point without
+// samples gets its count set to 0 and an empty interval.
+MedianInterval summarizePointWithCi(ProfilePoint& point, int resamples, uint64_t seed);
+
 // max(median - low, high - median) / median, in percent: "the CI is within ±x %".
 double relativeHalfWidthPct(double median, const MedianInterval& ci);
 

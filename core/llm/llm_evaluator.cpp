@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 namespace bucketlab {
 
@@ -68,6 +69,146 @@ void checkCurvePhases(const LatencyCurve& cte, const LatencyCurve& tkg)
                     cteName + ", not " + tkgName + "; give a decode profile as " + tkgName);
 }
 
+namespace {
+
+using GridKey = std::pair<int64_t, int64_t>; // (batch bucket, sequence bucket)
+
+// What the requests add up to, request by request (the one-dimensional decode included).
+struct RequestTally {
+    std::vector<int64_t> cteCalls, tkgCalls;      // per bucket
+    std::vector<std::pair<double, int64_t>> ttft; // (TTFT ms, requests)
+    double ttftSum = 0, decodeSum = 0;            // ms, over served requests
+};
+
+// Counts rejected, failed, served and truncated requests into `e`, and tallies their CTE
+// calls and, unless decoding is batched (its calls are tallied apart), their TKG steps.
+RequestTally tallyRequests(const RequestTraffic& traffic, const ServingLimits& limits,
+                           const LlmBucketLists& lists, const std::vector<double>& cteMs,
+                           const std::vector<double>& tkgMs, bool batched, LlmEvaluation& e)
+{
+    const auto& cte = lists.cte;
+    const auto& tkg = lists.tkg;
+    const auto ranges = nxdSequenceRanges(tkg);
+    RequestTally t;
+    t.cteCalls.assign(cte.size(), 0);
+    t.tkgCalls.assign(tkg.size(), 0);
+    for (const auto& pair : traffic.pairs()) {
+        const RequestCalls c = callsOf(pair, limits);
+        if (!c.served) {
+            e.rejected += pair.count;
+            continue;
+        }
+        const int ci = nxdSequenceBucket(cte, pair.prompt);
+        // Without batched decoding a request fails at its longest step; with it, every call
+        // is checked apart (a call's required length is the batch's widest).
+        const bool tkgFails =
+            !batched && c.tkgSteps > 0 && nxdSequenceBucket(tkg, c.lastRequired) < 0;
+        if (ci < 0 || tkgFails) {
+            e.failed += pair.count;
+            continue;
+        }
+        e.served += pair.count;
+        if (c.truncated)
+            e.truncated += pair.count;
+        t.cteCalls[size_t(ci)] += pair.count;
+        t.ttft.emplace_back(cteMs[size_t(ci)], pair.count);
+        t.ttftSum += cteMs[size_t(ci)] * double(pair.count);
+        if (batched || c.tkgSteps == 0)
+            continue;
+        for (int k = nxdSequenceBucket(tkg, c.firstRequired); k < int(tkg.size()); ++k) {
+            const int64_t lo = std::max(ranges[size_t(k)].first, c.firstRequired);
+            const int64_t hi = std::min(ranges[size_t(k)].last, c.lastRequired);
+            if (hi < lo)
+                break;
+            t.tkgCalls[size_t(k)] += (hi - lo + 1) * pair.count;
+            t.decodeSum += double(hi - lo + 1) * double(pair.count) * tkgMs[size_t(k)];
+        }
+    }
+    return t;
+}
+
+// Batched decoding: each call's (batch, sequence) bucket, by the grid rule, or padded to the
+// one compiled batch without batch buckets.
+struct GridTally {
+    std::map<GridKey, int64_t> calls;
+    std::map<GridKey, double> timeMs; // each call counts once per sequence in it
+    double decodeSum = 0;             // ms, over every sequence of every call
+};
+
+GridTally tallyDecodeCalls(const DecodeCalls& calls, const LlmBucketLists& lists,
+                           const LlmCosts& costs, LlmEvaluation& e)
+{
+    const auto& tkg = lists.tkg;
+    const int64_t maxBatch = calls.maxBatch();
+    GridTally g;
+    for (const auto& call : calls.calls()) {
+        const bool grid = !lists.batches.empty();
+        const int b = grid ? nxdGridBatchBucket(lists.batches, call.batch) : 0;
+        const int s = grid ? nxdGridSequenceBucket(tkg, call.required)
+                           : nxdSequenceBucket(tkg, call.required);
+        if (b < 0 || s < 0) {
+            e.failedCalls += call.count;
+            continue;
+        }
+        const GridKey key{grid ? lists.batches[size_t(b)] : maxBatch, tkg[size_t(s)]};
+        g.calls[key] += call.count;
+        const double ms =
+            double(call.batch) * double(call.count) * costs.tkgBatch.at(key.first, key.second);
+        g.decodeSum += ms;
+        g.timeMs[key] += ms;
+    }
+    return g;
+}
+
+// One phase's per-bucket figures, request by request, with their time shares of `totalMs`;
+// adds the calls to `callTotal`.
+std::vector<PhaseBucketStats> phaseStats(const Boundaries& buckets,
+                                         const std::vector<int64_t>& calls,
+                                         const std::vector<double>& ms, double totalMs,
+                                         const LatencyCurve& curve, int64_t& callTotal)
+{
+    std::vector<PhaseBucketStats> out;
+    for (size_t i = 0; i < buckets.size(); ++i) {
+        PhaseBucketStats s;
+        s.bucket = buckets[i];
+        s.calls = calls[i];
+        s.latencyMs = ms[i];
+        s.timePct = totalMs > 0 ? 100.0 * double(s.calls) * s.latencyMs / totalMs : 0.0;
+        s.extrapolated = curve.isExtrapolated(buckets[i]);
+        callTotal += s.calls;
+        out.push_back(s);
+    }
+    return out;
+}
+
+// The batched TKG figures per (batch, sequence) bucket.
+std::vector<PhaseBucketStats> gridStats(const GridTally& g, const LlmCosts& costs,
+                                        int64_t& callTotal)
+{
+    std::vector<PhaseBucketStats> out;
+    for (const auto& [key, n] : g.calls) {
+        PhaseBucketStats s;
+        s.batch = key.first;
+        s.bucket = key.second;
+        s.calls = n;
+        s.latencyMs = costs.tkgBatch.at(key.first, key.second);
+        s.timePct = g.decodeSum > 0 ? 100.0 * g.timeMs.at(key) / g.decodeSum : 0.0;
+        callTotal += n;
+        out.push_back(s);
+    }
+    return out;
+}
+
+std::vector<double> bucketMs(const LatencyCurve& curve, const Boundaries& buckets)
+{
+    std::vector<double> ms(buckets.size());
+    for (size_t i = 0; i < buckets.size(); ++i)
+        ms[i] = curve.at(buckets[i]);
+    return ms;
+}
+
+} // namespace
+
 LlmEvaluation evaluateLlmBuckets(const RequestTraffic& traffic, const ServingLimits& limits,
                                  const LlmCosts& costs, const LlmBucketLists& lists,
                                  const DecodeCalls* calls)
@@ -81,144 +222,36 @@ LlmEvaluation evaluateLlmBuckets(const RequestTraffic& traffic, const ServingLim
     LlmEvaluation e;
     e.lists = lists;
     e.requests = traffic.requests();
-    const auto& cte = lists.cte;
-    const auto& tkg = lists.tkg;
-    std::vector<double> cteMs(cte.size()), tkgMs(tkg.size());
-    for (size_t i = 0; i < cte.size(); ++i)
-        cteMs[i] = costs.cte.at(cte[i]);
-    for (size_t i = 0; i < tkg.size(); ++i)
-        tkgMs[i] = costs.tkg.at(tkg[i]);
-    const auto ranges = nxdSequenceRanges(tkg);
-    std::vector<int64_t> cteCalls(cte.size(), 0), tkgCalls(tkg.size(), 0);
-    std::vector<std::pair<double, int64_t>> ttft;
-    double ttftSum = 0, decodeSum = 0;
-
-    for (const auto& pair : traffic.pairs()) {
-        const RequestCalls c = callsOf(pair, limits);
-        if (!c.served) {
-            e.rejected += pair.count;
-            continue;
-        }
-        const int ci = nxdSequenceBucket(cte, pair.prompt);
-        // Without batched decoding a request fails at its longest step; with it, every call
-        // is checked below (a call's required length is the batch's widest).
-        const bool tkgFails =
-            !calls && c.tkgSteps > 0 && nxdSequenceBucket(tkg, c.lastRequired) < 0;
-        if (ci < 0 || tkgFails) {
-            e.failed += pair.count;
-            continue;
-        }
-        e.served += pair.count;
-        if (c.truncated)
-            e.truncated += pair.count;
-        cteCalls[size_t(ci)] += pair.count;
-        ttft.emplace_back(cteMs[size_t(ci)], pair.count);
-        ttftSum += cteMs[size_t(ci)] * double(pair.count);
-        if (calls || c.tkgSteps == 0)
-            continue;
-        for (int k = nxdSequenceBucket(tkg, c.firstRequired); k < int(tkg.size()); ++k) {
-            const int64_t lo = std::max(ranges[size_t(k)].first, c.firstRequired);
-            const int64_t hi = std::min(ranges[size_t(k)].last, c.lastRequired);
-            if (hi < lo)
-                break;
-            tkgCalls[size_t(k)] += (hi - lo + 1) * pair.count;
-            decodeSum += double(hi - lo + 1) * double(pair.count) * tkgMs[size_t(k)];
-        }
-    }
-
-    std::map<std::pair<int64_t, int64_t>, int64_t> gridCalls; // (batch bucket, seq bucket)
+    const std::vector<double> cteMs = bucketMs(costs.cte, lists.cte);
+    const std::vector<double> tkgMs = bucketMs(costs.tkg, lists.tkg);
+    RequestTally t = tallyRequests(traffic, limits, lists, cteMs, tkgMs, calls != nullptr, e);
+    std::optional<GridTally> grid;
     if (calls) {
-        const int64_t maxBatch = calls->maxBatch();
-        for (const auto& call : calls->calls()) {
-            int64_t batchBucket = 0, seqBucket = 0;
-            if (lists.batches.empty()) {
-                // No batch buckets: NxD pads to its one compiled batch, the one-D rule.
-                const int s = nxdSequenceBucket(tkg, call.required);
-                if (s < 0) {
-                    e.failedCalls += call.count;
-                    continue;
-                }
-                batchBucket = maxBatch;
-                seqBucket = tkg[size_t(s)];
-            } else {
-                const int b = nxdGridBatchBucket(lists.batches, call.batch);
-                const int s = nxdGridSequenceBucket(tkg, call.required);
-                if (b < 0 || s < 0) {
-                    e.failedCalls += call.count;
-                    continue;
-                }
-                batchBucket = lists.batches[size_t(b)];
-                seqBucket = tkg[size_t(s)];
-            }
-            gridCalls[{batchBucket, seqBucket}] += call.count;
-            decodeSum +=
-                double(call.batch) * double(call.count) * costs.tkgBatch.at(batchBucket, seqBucket);
-        }
+        grid = tallyDecodeCalls(*calls, lists, costs, e);
+        t.decodeSum += grid->decodeSum;
     }
 
-    std::sort(ttft.begin(), ttft.end());
+    std::sort(t.ttft.begin(), t.ttft.end());
     if (e.served > 0) {
-        e.meanTtftMs = ttftSum / double(e.served);
-        e.meanDecodeMs = decodeSum / double(e.served);
+        e.meanTtftMs = t.ttftSum / double(e.served);
+        e.meanDecodeMs = t.decodeSum / double(e.served);
         e.meanRequestMs = e.meanTtftMs + e.meanDecodeMs;
-        e.p50TtftMs = percentile(ttft, e.served, 50);
-        e.p90TtftMs = percentile(ttft, e.served, 90);
-        e.p99TtftMs = percentile(ttft, e.served, 99);
+        e.p50TtftMs = percentile(t.ttft, e.served, 50);
+        e.p90TtftMs = percentile(t.ttft, e.served, 90);
+        e.p99TtftMs = percentile(t.ttft, e.served, 99);
     }
-    for (size_t i = 0; i < cte.size(); ++i) {
-        PhaseBucketStats s;
-        s.bucket = cte[i];
-        s.calls = cteCalls[i];
-        s.latencyMs = cteMs[i];
-        s.timePct = ttftSum > 0 ? 100.0 * double(s.calls) * s.latencyMs / ttftSum : 0.0;
-        s.extrapolated = costs.cte.isExtrapolated(cte[i]);
-        e.cteCalls += s.calls;
-        e.cte.push_back(s);
-    }
-    if (calls) {
-        for (const auto& [key, n] : gridCalls) {
-            PhaseBucketStats s;
-            s.batch = key.first;
-            s.bucket = key.second;
-            s.calls = n;
-            s.latencyMs = costs.tkgBatch.at(key.first, key.second);
-            e.tkgCalls += n;
-            e.tkg.push_back(s);
-        }
-        // Time shares: each call counts once per sequence in it.
-        std::map<std::pair<int64_t, int64_t>, double> time;
-        for (const auto& call : calls->calls()) {
-            const int b = lists.batches.empty() ? 0 : nxdGridBatchBucket(lists.batches, call.batch);
-            const int s = lists.batches.empty() ? nxdSequenceBucket(tkg, call.required)
-                                                : nxdGridSequenceBucket(tkg, call.required);
-            if (b < 0 || s < 0)
-                continue;
-            const int64_t bb = lists.batches.empty() ? calls->maxBatch() : lists.batches[size_t(b)];
-            time[{bb, tkg[size_t(s)]}] +=
-                double(call.batch) * double(call.count) * costs.tkgBatch.at(bb, tkg[size_t(s)]);
-        }
-        for (auto& s : e.tkg)
-            s.timePct = decodeSum > 0 ? 100.0 * time[{s.batch, s.bucket}] / decodeSum : 0.0;
-    } else {
-        for (size_t i = 0; i < tkg.size(); ++i) {
-            PhaseBucketStats s;
-            s.bucket = tkg[i];
-            s.calls = tkgCalls[i];
-            s.latencyMs = tkgMs[i];
-            s.timePct = decodeSum > 0 ? 100.0 * double(s.calls) * s.latencyMs / decodeSum : 0.0;
-            s.extrapolated = costs.tkg.isExtrapolated(tkg[i]);
-            e.tkgCalls += s.calls;
-            e.tkg.push_back(s);
-        }
-    }
+    e.cte = phaseStats(lists.cte, t.cteCalls, cteMs, t.ttftSum, costs.cte, e.cteCalls);
+    e.tkg = grid ? gridStats(*grid, costs, e.tkgCalls)
+                 : phaseStats(lists.tkg, t.tkgCalls, tkgMs, t.decodeSum, costs.tkg, e.tkgCalls);
     finishCallShares(e.cte);
     finishCallShares(e.tkg);
 
     e.models = lists.models();
     const double copies = double(std::max<size_t>(1, lists.batches.size()));
-    e.compileS = costs.cteCompile.totalSeconds(cte) + copies * costs.tkgCompile.totalSeconds(tkg);
-    e.memoryMiB =
-        costs.cteCompile.totalMemoryMiB(cte) + copies * costs.tkgCompile.totalMemoryMiB(tkg);
+    e.compileS = costs.cteCompile.totalSeconds(lists.cte) +
+                 copies * costs.tkgCompile.totalSeconds(lists.tkg);
+    e.memoryMiB = costs.cteCompile.totalMemoryMiB(lists.cte) +
+                  copies * costs.tkgCompile.totalMemoryMiB(lists.tkg);
     return e;
 }
 

@@ -69,103 +69,137 @@ double partitionCost(const PartitionProblem& p, const std::vector<int64_t>& boun
     return total;
 }
 
+namespace {
+
+// Prefix weights, row-major (index i, class c), and costs per length: the cost of a part
+// (i, j] ending at lengths[j - 1] is f(i) - sum_c P_c[i] h_c(x_j), up to terms free of i.
+struct PrefixCosts {
+    size_t n = 0, m = 0;
+    std::vector<double> P, H;
+    const std::vector<double>* coverCost = nullptr;
+
+    explicit PrefixCosts(const PartitionProblem& p)
+        : n(p.lengths.size()), m(p.weight.size()), P((n + 1) * m, 0.0), H(n * m, 0.0),
+          coverCost(&p.coverCost)
+    {
+        for (size_t i = 0; i < n; ++i)
+            for (size_t c = 0; c < m; ++c) {
+                P[(i + 1) * m + c] = P[i * m + c] + p.weight[c][i];
+                H[i * m + c] = p.cost[c][i];
+            }
+    }
+    double dot(size_t i, size_t j) const
+    {
+        double s = 0;
+        for (size_t c = 0; c < m; ++c)
+            s += P[i * m + c] * H[(j - 1) * m + c];
+        return s;
+    }
+    // The covering part (i, n] at the cover's costs.
+    double coverTail(size_t i) const
+    {
+        double s = 0;
+        for (size_t c = 0; c < m; ++c)
+            s += (P[n * m + c] - P[i * m + c]) * (*coverCost)[c];
+        return s;
+    }
+};
+
+struct PartRange {
+    size_t lo, hi, optLo, optHi;
+};
+
+// k buckets: the best k - 1 parts over a prefix (costs `prev`), then the covering part.
+// Infeasible when no prefix can be split so.
+PartitionSolution bestWithCover(const PartitionProblem& p, const PrefixCosts& costs, int k,
+                                const std::vector<double>& prev,
+                                const std::vector<std::vector<int32_t>>& split, size_t open)
+{
+    double best = kInf;
+    size_t bestI = 0;
+    for (size_t i = size_t(k - 1); i <= open; ++i) {
+        if (prev[i] == kInf)
+            continue;
+        const double v = prev[i] + costs.coverTail(i);
+        if (v < best)
+            best = v, bestI = i;
+    }
+    PartitionSolution s;
+    if (best < kInf) {
+        s.feasible = true;
+        std::vector<int64_t> b{p.cover};
+        size_t j = bestI;
+        for (int layer = k - 1; layer >= 1; --layer) {
+            b.push_back(p.lengths[j - 1]);
+            j = size_t(split[size_t(layer - 1)][j]);
+        }
+        std::reverse(b.begin(), b.end());
+        s.boundaries = std::move(b);
+        s.cost = partitionCost(p, s.boundaries);
+    }
+    return s;
+}
+
+// Layer k: the best k parts ending exactly at x_j, j in [k, open], by divide and conquer
+// (the optimal start is monotone in j); `level` and `next` are scratch.
+void solvePartLayer(const PrefixCosts& costs, int k, size_t open, const std::vector<double>& prev,
+                    std::vector<double>& cur, std::vector<int32_t>& sp,
+                    std::vector<PartRange>& level, std::vector<PartRange>& next)
+{
+    level.assign(1, PartRange{size_t(k), open, size_t(k - 1), open - 1});
+    while (!level.empty()) {
+        next.clear();
+        for (const PartRange& r : level) {
+            const size_t mid = r.lo + (r.hi - r.lo) / 2;
+            const size_t hiI = std::min(mid - 1, r.optHi);
+            double bestV = kInf;
+            size_t bestJ = r.optLo;
+            for (size_t i = r.optLo; i <= hiI; ++i) {
+                if (prev[i] == kInf)
+                    continue;
+                const double v = prev[i] - costs.dot(i, mid);
+                if (v < bestV)
+                    bestV = v, bestJ = i;
+            }
+            if (bestV < kInf)
+                cur[mid] = bestV + costs.dot(mid, mid);
+            sp[mid] = int32_t(bestJ);
+            if (mid > r.lo)
+                next.push_back({r.lo, mid - 1, r.optLo, bestJ});
+            if (mid < r.hi)
+                next.push_back({mid + 1, r.hi, bestJ, r.optHi});
+        }
+        std::swap(level, next);
+    }
+}
+
+} // namespace
+
 std::vector<PartitionSolution> solvePartitions(const PartitionProblem& p, int kMax, const Job& job)
 {
     validate(p);
     if (kMax < 1)
         throw Error("the number of buckets must be at least 1, got " + std::to_string(kMax));
     const size_t n = p.lengths.size();
-    const size_t m = p.weight.size();
     // Boundaries below the cover may be any length but one equal to it.
     const size_t open = n > 0 && p.lengths.back() == p.cover ? n - 1 : n;
-    // Prefix weights, row-major (index i, class c), and costs per length.
-    std::vector<double> P((n + 1) * m, 0.0), H(n * m, 0.0);
-    for (size_t i = 0; i < n; ++i)
-        for (size_t c = 0; c < m; ++c) {
-            P[(i + 1) * m + c] = P[i * m + c] + p.weight[c][i];
-            H[i * m + c] = p.cost[c][i];
-        }
-    // Cost of the part (i, j] ending at lengths[j - 1], up to terms free of i:
-    //   f(i) - sum_c P_c[i] h_c(x_j).
-    auto dot = [&](size_t i, size_t j) {
-        double s = 0;
-        for (size_t c = 0; c < m; ++c)
-            s += P[i * m + c] * H[(j - 1) * m + c];
-        return s;
-    };
-    auto coverTail = [&](size_t i) {
-        double s = 0;
-        for (size_t c = 0; c < m; ++c)
-            s += (P[n * m + c] - P[i * m + c]) * p.coverCost[c];
-        return s;
-    };
+    const PrefixCosts costs(p);
 
     std::vector<PartitionSolution> out(static_cast<size_t>(kMax));
     std::vector<double> prev(open + 1, kInf), cur(open + 1, kInf);
     prev[0] = 0;
     std::vector<std::vector<int32_t>> split(static_cast<size_t>(kMax));
-    struct Range {
-        size_t lo, hi, optLo, optHi;
-    };
-    std::vector<Range> level, next;
+    std::vector<PartRange> level, next;
     for (int k = 1; k <= kMax; ++k) {
         job.checkCancelled();
-        // k buckets: k - 1 parts over a prefix, then the covering part.
-        double best = kInf;
-        size_t bestI = 0;
-        for (size_t i = size_t(k - 1); i <= open; ++i) {
-            if (prev[i] == kInf)
-                continue;
-            const double v = prev[i] + coverTail(i);
-            if (v < best)
-                best = v, bestI = i;
-        }
-        PartitionSolution& s = out[size_t(k - 1)];
-        if (best < kInf) {
-            s.feasible = true;
-            std::vector<int64_t> b{p.cover};
-            size_t j = bestI;
-            for (int layer = k - 1; layer >= 1; --layer) {
-                b.push_back(p.lengths[j - 1]);
-                j = size_t(split[size_t(layer - 1)][j]);
-            }
-            std::reverse(b.begin(), b.end());
-            s.boundaries = std::move(b);
-            s.cost = partitionCost(p, s.boundaries);
-        }
+        out[size_t(k - 1)] = bestWithCover(p, costs, k, prev, split, open);
         if (k == kMax)
             break;
-        // Layer k: the best k parts ending exactly at x_j, j in [k, open].
         auto& sp = split[size_t(k - 1)];
         sp.assign(open + 1, 0);
         std::fill(cur.begin(), cur.end(), kInf);
-        if (size_t(k) <= open) {
-            level.assign(1, Range{size_t(k), open, size_t(k - 1), open - 1});
-            while (!level.empty()) {
-                next.clear();
-                for (const Range& r : level) {
-                    const size_t mid = r.lo + (r.hi - r.lo) / 2;
-                    const size_t hiI = std::min(mid - 1, r.optHi);
-                    double bestV = kInf;
-                    size_t bestJ = r.optLo;
-                    for (size_t i = r.optLo; i <= hiI; ++i) {
-                        if (prev[i] == kInf)
-                            continue;
-                        const double v = prev[i] - dot(i, mid);
-                        if (v < bestV)
-                            bestV = v, bestJ = i;
-                    }
-                    if (bestV < kInf)
-                        cur[mid] = bestV + dot(mid, mid);
-                    sp[mid] = int32_t(bestJ);
-                    if (mid > r.lo)
-                        next.push_back({r.lo, mid - 1, r.optLo, bestJ});
-                    if (mid < r.hi)
-                        next.push_back({mid + 1, r.hi, bestJ, r.optHi});
-                }
-                std::swap(level, next);
-            }
-        }
+        if (size_t(k) <= open)
+            solvePartLayer(costs, k, open, prev, cur, sp, level, next);
         std::swap(prev, cur);
         job.report(double(k) / double(kMax), "tuning batch x sequence buckets");
     }

@@ -186,6 +186,73 @@ std::vector<EquivalenceRow> checkPackageAgainstBuckets(const std::string& path,
     return rows;
 }
 
+namespace {
+
+// One row of comparePackages: the candidate's routing and output at (batch, length) against
+// the reference's on the same inputs.
+ComparisonRow compareAt(LoadedPackage& ref, LoadedPackage& cand, const std::string& referencePath,
+                        const std::string& candidatePath, const EquivalenceOptions& options,
+                        int64_t batch, int64_t length, const TensorBudgetScope& budget)
+{
+    ComparisonRow row;
+    row.length = length;
+    row.batch = batch;
+    const int64_t expected = bucketFor(cand.meta.boundaries, length);
+    row.expectRejection = expected < 0;
+    row.referenceBucket = bucketFor(ref.meta.boundaries, length);
+    row.referenceIsBucketModel = !row.expectRejection && row.referenceBucket < 0;
+    // The reference's inputs define "the same input" for both packages.
+    const auto inputs = inputsFor(ref.meta, options, batch, length);
+    const std::vector<c10::IValue> args(inputs.begin(), inputs.end());
+    c10::IValue got;
+    try {
+        zeroStates(cand.module, cand.meta);
+        const auto routed = cand.module.run_method("bucket_kernel", c10::List<at::Tensor>(inputs));
+        row.bucket = routed.toTupleRef().elements().at(1).toTensor().item<int64_t>();
+        zeroStates(cand.module, cand.meta);
+        got = cand.module.forward(args);
+    } catch (const std::exception& e) {
+        budget.throwIfRefused(atLength(candidatePath, length, batch));
+        row.bucket = -1;
+        row.error = torchMessage(e);
+        return row;
+    }
+    if (row.expectRejection) {
+        row.error = "accepted length " + std::to_string(length) + " above its largest bucket " +
+                    std::to_string(cand.meta.maxLength());
+        row.expectRejection = false; // an acceptance is a plain failure
+        return row;
+    }
+    if (row.bucket != expected) {
+        row.error = "routed length " + std::to_string(length) + " to bucket " +
+                    std::to_string(row.bucket) + ", expected bucket " + std::to_string(expected) +
+                    " (" + std::to_string(cand.meta.boundaries[size_t(expected)]) + ")";
+        return row;
+    }
+    const int64_t candPadded = cand.meta.boundaries[size_t(expected)];
+    c10::IValue want;
+    int64_t refPadded = candPadded;
+    try {
+        if (row.referenceIsBucketModel) {
+            want = runBucketModel(ref.module, ref.meta, inputs, ref.meta.boundaries.size() - 1,
+                                  candPadded, freshStates(cand.meta, size_t(expected)));
+        } else {
+            refPadded = ref.meta.boundaries[size_t(row.referenceBucket)];
+            zeroStates(ref.module, ref.meta);
+            want = ref.module.forward(args);
+        }
+    } catch (const std::exception& e) {
+        budget.throwIfRefused(atLength(referencePath, length, batch));
+        row.error = "the reference raised: " + torchMessage(e);
+        return row;
+    }
+    row.error = compareOutputs(want, got, length, refPadded, candPadded, row.maxAbsDiff,
+                               cand.meta.paddingSide);
+    return row;
+}
+
+} // namespace
+
 std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
                                            const std::string& candidatePath,
                                            const EquivalenceOptions& options, const Job& job)
@@ -206,68 +273,8 @@ std::vector<ComparisonRow> comparePackages(const std::string& referencePath,
     for (int64_t batch : options.batches)
         for (int64_t length : options.lengths) {
             reportProgress(job, rows.size(), total);
-            ComparisonRow row;
-            row.length = length;
-            row.batch = batch;
-            const int64_t expected = bucketFor(cand.meta.boundaries, length);
-            row.expectRejection = expected < 0;
-            row.referenceBucket = bucketFor(ref.meta.boundaries, length);
-            row.referenceIsBucketModel = !row.expectRejection && row.referenceBucket < 0;
-            // The reference's inputs define "the same input" for both packages.
-            const auto inputs = inputsFor(ref.meta, options, batch, length);
-            const std::vector<c10::IValue> args(inputs.begin(), inputs.end());
-            c10::IValue got;
-            try {
-                zeroStates(cand.module, cand.meta);
-                const auto routed =
-                    cand.module.run_method("bucket_kernel", c10::List<at::Tensor>(inputs));
-                row.bucket = routed.toTupleRef().elements().at(1).toTensor().item<int64_t>();
-                zeroStates(cand.module, cand.meta);
-                got = cand.module.forward(args);
-            } catch (const std::exception& e) {
-                budget.throwIfRefused(atLength(candidatePath, length, batch));
-                row.bucket = -1;
-                row.error = torchMessage(e);
-                rows.push_back(row);
-                continue;
-            }
-            if (row.expectRejection) {
-                row.error = "accepted length " + std::to_string(length) +
-                            " above its largest bucket " + std::to_string(cand.meta.maxLength());
-                row.expectRejection = false; // an acceptance is a plain failure
-                rows.push_back(row);
-                continue;
-            }
-            if (row.bucket != expected) {
-                row.error = "routed length " + std::to_string(length) + " to bucket " +
-                            std::to_string(row.bucket) + ", expected bucket " +
-                            std::to_string(expected) + " (" +
-                            std::to_string(cand.meta.boundaries[size_t(expected)]) + ")";
-                rows.push_back(row);
-                continue;
-            }
-            const int64_t candPadded = cand.meta.boundaries[size_t(expected)];
-            c10::IValue want;
-            int64_t refPadded = candPadded;
-            try {
-                if (row.referenceIsBucketModel) {
-                    want =
-                        runBucketModel(ref.module, ref.meta, inputs, ref.meta.boundaries.size() - 1,
-                                       candPadded, freshStates(cand.meta, size_t(expected)));
-                } else {
-                    refPadded = ref.meta.boundaries[size_t(row.referenceBucket)];
-                    zeroStates(ref.module, ref.meta);
-                    want = ref.module.forward(args);
-                }
-            } catch (const std::exception& e) {
-                budget.throwIfRefused(atLength(referencePath, length, batch));
-                row.error = "the reference raised: " + torchMessage(e);
-                rows.push_back(row);
-                continue;
-            }
-            row.error = compareOutputs(want, got, length, refPadded, candPadded, row.maxAbsDiff,
-                                       cand.meta.paddingSide);
-            rows.push_back(row);
+            rows.push_back(
+                compareAt(ref, cand, referencePath, candidatePath, options, batch, length, budget));
         }
     reportProgress(job, rows.size(), total);
     return rows;

@@ -962,14 +962,16 @@ std::string runsSection(const BoundaryReport& r, int firstFigure)
 
 } // namespace
 
-std::string renderHtmlReport(const BoundaryReport& r)
+namespace {
+
+// The document's head, the title block and the summary with its headline cards.
+std::string reportHead(const BoundaryReport& r)
 {
     const BoundaryComparison& c = r.comparison;
     const ComparisonSummary summary = summarizeComparison(c);
     const std::string source =
         c.tuning.distributionSource.empty() ? "traffic" : c.tuning.distributionSource;
     std::string h;
-    h.reserve(1 << 20);
     h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     h += "<meta name=\"generator\" content=\"" + escapeHtml(r.environment.bucketlabVersion) +
@@ -999,7 +1001,12 @@ std::string renderHtmlReport(const BoundaryReport& r)
              "B</a>): " +
              escapeHtml(describeRunComparison(*r.runs)) + "</p>";
     h += "</section>\n" + cards(r) + "\n";
+    return h;
+}
 
+std::string trafficSection(const BoundaryComparison& c)
+{
+    std::string h;
     h += "<h2>Traffic and buckets</h2>";
     h += "<p>" + escapeHtml(trafficSummary(c)) +
          ". A request is padded to the smallest bucket at or above its length; the shaded "
@@ -1013,7 +1020,12 @@ std::string renderHtmlReport(const BoundaryReport& r)
          "<figcaption>Figure 2. Tokens the model computes for the traffic at each length: real "
          "tokens plus padding (shaded), with both panels on one scale. The shaded share of a "
          "panel is its padding waste.</figcaption></figure>\n";
+    return h;
+}
 
+std::string latencySection(const BoundaryComparison& c)
+{
+    std::string h;
     h += "<h2>Latency</h2>";
     h += "<p>Each request takes its bucket's latency, read from the curve " +
          escapeHtml(c.curve.describe()) +
@@ -1023,7 +1035,12 @@ std::string renderHtmlReport(const BoundaryReport& r)
          "<figcaption>Figure 3. Latency of one request by bucket length; points mark each "
          "set's buckets, lines its mean over the traffic.</figcaption></figure>\n";
     h += latencyTable(c);
+    return h;
+}
 
+std::string perBucketSection(const BoundaryComparison& c)
+{
+    std::string h;
     h += "<h2>Per bucket</h2>";
     h += "<h3><span class=\"legend-inline sw-current\"></span>Current: " +
          escapeHtml(formatLengths(c.current.boundaries, ", ")) + "</h3>" +
@@ -1033,25 +1050,38 @@ std::string renderHtmlReport(const BoundaryReport& r)
          bucketTable(c.tuned, "buckets-tuned");
     h += "<p class=\"table-note\">Waste = padding ÷ computed tokens. Traffic shares are of all "
          "requests; latency shares of the summed latency of the requests served.</p>";
+    return h;
+}
 
+std::string baselinesSection(const BoundaryComparison& c)
+{
+    std::string h;
     h += "<h2>Baselines</h2><p>The same traffic and latency with the boundary sets people "
          "commonly use, for " +
          std::to_string(c.tuning.settings.buckets) + " buckets where the rule takes a count.</p>";
     h += baselinesTable(c);
-    if (r.runs)
-        h += runsSection(r, 4);
+    return h;
+}
 
+// The Pareto front; its figure number follows the runs section's when there is one.
+std::string bucketCountSection(const BoundaryComparison& c, bool runs)
+{
+    std::string h;
     h += "<h2>How many buckets</h2><p>The exact optimum of mean latency for each bucket count. "
          "Past the knee, another bucket (another compiled graph) buys less than the average "
          "bucket did.</p>";
-    h += "<figure>" + paretoChart(c) + "<figcaption>Figure " + std::string(r.runs ? "6" : "4") +
+    h += "<figure>" + paretoChart(c) + "<figcaption>Figure " + std::string(runs ? "6" : "4") +
          ". Pareto front of mean latency against the number of buckets"
          "</figcaption></figure>\n";
     h += paretoTable(c);
+    return h;
+}
 
-    if (r.llm)
-        h += renderLlmReportSection(*r.llm);
-
+// Kernel validation, notes, environment and the end of the document.
+std::string reportTail(const BoundaryReport& r)
+{
+    const BoundaryComparison& c = r.comparison;
+    std::string h;
     h += "<h2>Kernel validation</h2>";
     h += kernelSection(r);
 
@@ -1068,6 +1098,27 @@ std::string renderHtmlReport(const BoundaryReport& r)
          ". This file is self-contained: it loads no scripts, fonts or images, so it can be "
          "attached to a review or archived as is.</footer>\n";
     h += "</body>\n</html>\n";
+    return h;
+}
+
+} // namespace
+
+std::string renderHtmlReport(const BoundaryReport& r)
+{
+    const BoundaryComparison& c = r.comparison;
+    std::string h;
+    h.reserve(1 << 20);
+    h += reportHead(r);
+    h += trafficSection(c);
+    h += latencySection(c);
+    h += perBucketSection(c);
+    h += baselinesSection(c);
+    if (r.runs)
+        h += runsSection(r, 4);
+    h += bucketCountSection(c, bool(r.runs));
+    if (r.llm)
+        h += renderLlmReportSection(*r.llm);
+    h += reportTail(r);
     return h;
 }
 

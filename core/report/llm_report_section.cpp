@@ -232,12 +232,14 @@ LlmReportSection makeLlmReportSection(const std::string& trafficSource,
     return s;
 }
 
-std::string renderLlmReportSection(const LlmReportSection& s)
+namespace {
+
+// The traffic and how NxD serves it.
+std::string llmIntro(const LlmReportSection& s)
 {
     const LlmTuneResult& r = s.result;
     const auto& w = r.workload;
     const auto& limits = r.settings.limits;
-    const LlmBaseline* nxd = baseline(r, "nxd_default");
     std::string h = "<h2 id=\"llm\">LLM serving buckets</h2>";
     h += "<p>Requests <code>" + escapeHtml(s.trafficSource) + "</code>: " + count(s.requests) +
          " requests, " + count(s.distinctPairs) + " distinct (prompt, output) pairs; " +
@@ -249,7 +251,13 @@ std::string renderLlmReportSection(const LlmReportSection& s)
          count(w.truncated) + " cut at seq_len; " + count(w.served) + " CTE calls and " +
          count(w.tkgSteps) + " TKG steps. CTE latency <code>" + escapeHtml(s.cteCurve) +
          "</code>, TKG step latency <code>" + escapeHtml(s.tkgCurve) + "</code>.</p>";
+    return h;
+}
 
+// The recommendation against NxD's default lists, or why there is none.
+std::string llmHeadline(const LlmTuneResult& r, const LlmBaseline* nxd)
+{
+    std::string h;
     if (!r.feasible) {
         h += "<p class=\"caveat\">No CTE and TKG lists meet the budget: " +
              escapeHtml(r.infeasibleReason) + "</p>";
@@ -269,7 +277,15 @@ std::string renderLlmReportSection(const LlmReportSection& s)
         h += "<section class=\"summary\"><p class=\"headline\">" + escapeHtml(headline) +
              "</p><p>" + escapeHtml(r.exactness) + "</p></section>";
     }
+    return h;
+}
 
+// Prompt lengths and decode positions with both sets of buckets.
+std::string llmCharts(const LlmTuneResult& r, const LlmBaseline* nxd)
+{
+    const auto& w = r.workload;
+    const auto& limits = r.settings.limits;
+    std::string h;
     h += "<figure>" +
          distributionChart(w.cte, limits.maxContextLength, "prompt length (tokens)", "requests",
                            r.feasible ? r.best.lists.cte.values() : std::vector<int64_t>{},
@@ -286,7 +302,12 @@ std::string renderLlmReportSection(const LlmReportSection& s)
                            "Decode positions with the recommended and NxD default TKG buckets") +
          "<figcaption>Figure L2. TKG steps by the position they decode, with the recommended "
          "(solid) and NxD default (dashed) token-generation buckets.</figcaption></figure>\n";
+    return h;
+}
 
+std::string llmListsSection(const LlmTuneResult& r)
+{
+    std::string h;
     h += "<h3>Recommended lists and baselines</h3><p>Each row is evaluated request by request "
          "under NxD's first-fit rule. <em>Tuned, as many models</em> is the tuner's optimum with "
          "at most the row's number of compiled models (at most the budget when the row has "
@@ -297,7 +318,14 @@ std::string renderLlmReportSection(const LlmReportSection& s)
         if (!b.note.empty())
             h += "<p class=\"table-note\">" + escapeHtml(displayName(b.name)) + ": " +
                  escapeHtml(b.note) + "</p>";
+    return h;
+}
 
+// The joint Pareto front, the NxD config fragment and the notes.
+std::string llmParetoAndConfig(const LlmReportSection& s)
+{
+    const LlmTuneResult& r = s.result;
+    std::string h;
     if (!r.paretoByModels.empty()) {
         const bool compileKnown = r.paretoByModels.front().compileS > 0;
         h += "<h3>How many buckets, and where</h3><p>The exact joint optimum for each total of "
@@ -328,6 +356,16 @@ std::string renderLlmReportSection(const LlmReportSection& s)
         h += "</ul>";
     }
     return h;
+}
+
+} // namespace
+
+std::string renderLlmReportSection(const LlmReportSection& s)
+{
+    const LlmTuneResult& r = s.result;
+    const LlmBaseline* nxd = baseline(r, "nxd_default");
+    return llmIntro(s) + llmHeadline(r, nxd) + llmCharts(r, nxd) + llmListsSection(r) +
+           llmParetoAndConfig(s);
 }
 
 nlohmann::json llmReportSectionJson(const LlmReportSection& s)

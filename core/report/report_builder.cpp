@@ -25,6 +25,22 @@ ReportRunInfo runInfo(const std::string& traffic, const BucketEvaluator& e)
     return info;
 }
 
+// How run A's traffic is read: its options, with the column given on its own over theirs.
+DistributionOptions readingOf(const BoundaryReportRequest& r)
+{
+    DistributionOptions d = r.distributionOptions;
+    d.job = {};
+    if (!r.column.empty())
+        d.column = r.column;
+    return d;
+}
+
+bool sameReading(const DistributionOptions& a, const DistributionOptions& b)
+{
+    return a.column == b.column && a.field == b.field && a.vocab == b.vocab &&
+           a.textColumns == b.textColumns && a.lowercase == b.lowercase;
+}
+
 RunComparison compareWithRun(const BoundaryReportRequest& r, const ReportRunRequest& b,
                              const BucketEvaluator& runA, const BoundaryComparison& primary,
                              const Job& job)
@@ -35,8 +51,7 @@ RunComparison compareWithRun(const BoundaryReportRequest& r, const ReportRunRequ
                     "nothing to compare; give a traffic, a latency profile or both");
     const bool sameTraffic =
         b.distribution.empty() ||
-        (b.distribution == r.distribution && b.distributionOptions.column == r.column &&
-         b.distributionOptions.field.empty() && b.distributionOptions.vocab.empty());
+        (b.distribution == r.distribution && sameReading(b.distributionOptions, readingOf(r)));
     const bool sameLatency = b.latency.empty() || b.latency == r.latency;
     LengthHistogram traffic;
     if (sameTraffic) {
@@ -65,10 +80,11 @@ RunComparison compareWithRun(const BoundaryReportRequest& r, const ReportRunRequ
 
 } // namespace
 
-BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const ReportRuntime& runtime,
-                                     const Job& job)
+namespace {
+
+// Arguments first: a typo in a list should not cost reading a large traffic file.
+void checkReportRequest(const BoundaryReportRequest& r, const ReportRuntime& runtime)
 {
-    // Arguments first: a typo in a list should not cost reading a large traffic file.
     if (r.current.empty())
         throw Error(subject(Field::CurrentBoundaries) +
                     " are missing: a report compares them with the tuned ones");
@@ -90,12 +106,76 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Repor
     if (r.checkKernels && !runtime.runKernelChecks)
         throw Error("kernel checks need LibTorch, which this program does not load; switch "
                     "kernel validation off for this report, or make it where LibTorch is loaded");
+}
+
+// The kernel checks of the tuned boundaries (and the package's kernel), or why none ran.
+void addKernelChecks(const BoundaryReportRequest& r, const ReportRuntime& runtime,
+                     BoundaryReportRun& run, const Job& job)
+{
+    if (!r.checkKernels) {
+        run.report.kernelChecksNotRun =
+            "Kernel validation was switched off for this report: neither the kernel generated for "
+            "the tuned boundaries nor any package kernel was run. Validate it (bucketlab-cli "
+            "validate, or the desktop's Validation view) before shipping.";
+        return;
+    }
+    ReportCheckRequest checks;
+    checks.tuned = run.report.comparison.tuned.boundaries;
+    checks.package = r.package;
+    checks.inputs = r.inputs;
+    checks.options.batchSizes = r.batchSizes;
+    checks.options.threads = r.threads;
+    auto result = runtime.runKernelChecks(checks, job);
+    run.report.kernelChecks = std::move(result.checks);
+    run.workerAbandoned = result.workerAbandoned;
+    for (const auto& k : run.report.kernelChecks)
+        run.kernelDefects |= !k.ok;
+}
+
+// Where and from what the report was made: host, versions, command line, input files.
+ReportEnvironment reportEnvironment(const BoundaryReportRequest& r, const ReportRuntime& runtime,
+                                    int threads)
+{
+    const HostInfo host = currentHostInfo();
+    ReportEnvironment env;
+    env.bucketlabVersion = creatorString();
+    env.createdAt = utcNowIso8601();
+    env.hostname = host.hostname;
+    env.cpuModel = host.cpuModel;
+    env.cpuCount = host.cpuCount;
+    env.computeThreads = threads;
+    env.os = host.os;
+    env.libtorchVersion = runtime.libtorchVersion;
+    env.commandLine = r.commandLine;
+    env.inputs.push_back(describeReportInput("traffic", r.distribution));
+    if (!r.distributionOptions.vocab.empty())
+        env.inputs.push_back(describeReportInput("vocabulary", r.distributionOptions.vocab));
+    env.inputs.push_back(describeReportInput("latency", r.latency));
+    if (!r.package.empty())
+        env.inputs.push_back(describeReportInput("package", r.package));
+    if (const auto& b = r.compareWith) {
+        if (!b->project.empty())
+            env.inputs.push_back(describeReportInput("run B project", b->project));
+        if (!b->distribution.empty())
+            env.inputs.push_back(describeReportInput("run B traffic", b->distribution));
+        if (!b->latency.empty())
+            env.inputs.push_back(describeReportInput("run B latency", b->latency));
+    }
+    return env;
+}
+
+} // namespace
+
+BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const ReportRuntime& runtime,
+                                     const Job& job)
+{
+    checkReportRequest(r, runtime);
     const int threads = runtime.computeThreads ? runtime.computeThreads(r.threads) : 0;
 
     job.report(0.0, "reading traffic");
-    DistributionOptions d;
-    d.column = r.column;
-    LengthHistogram traffic = loadDistribution(r.distribution, d);
+    DistributionOptions reading = readingOf(r);
+    reading.job = job.sub(0.0, 0.1);
+    LengthHistogram traffic = loadDistribution(r.distribution, reading);
     job.checkCancelled();
     job.report(0.1, "reading latency");
     const BucketEvaluator evaluator(std::move(traffic), LatencyCurve::load(r.latency), r.maxLength);
@@ -113,50 +193,10 @@ BoundaryReportRun makeBoundaryReport(const BoundaryReportRequest& r, const Repor
         job.report(0.35, "reading the second run");
         run.report.runs = compareWithRun(r, *r.compareWith, evaluator, run.report.comparison, job);
     }
-
-    if (!r.checkKernels) {
-        run.report.kernelChecksNotRun =
-            "Kernel validation was switched off for this report: neither the kernel generated for "
-            "the tuned boundaries nor any package kernel was run. Validate it (bucketlab-cli "
-            "validate, or the desktop's Validation view) before shipping.";
-    } else {
+    if (r.checkKernels)
         job.report(0.4, "validating kernels");
-        ReportCheckRequest checks;
-        checks.tuned = run.report.comparison.tuned.boundaries;
-        checks.package = r.package;
-        checks.inputs = r.inputs;
-        checks.options.batchSizes = r.batchSizes;
-        checks.options.threads = r.threads;
-        auto result = runtime.runKernelChecks(checks, job.sub(0.4, 1));
-        run.report.kernelChecks = std::move(result.checks);
-        run.workerAbandoned = result.workerAbandoned;
-        for (const auto& k : run.report.kernelChecks)
-            run.kernelDefects |= !k.ok;
-    }
-
-    const HostInfo host = currentHostInfo();
-    auto& env = run.report.environment;
-    env.bucketlabVersion = creatorString();
-    env.createdAt = utcNowIso8601();
-    env.hostname = host.hostname;
-    env.cpuModel = host.cpuModel;
-    env.cpuCount = host.cpuCount;
-    env.computeThreads = threads;
-    env.os = host.os;
-    env.libtorchVersion = runtime.libtorchVersion;
-    env.commandLine = r.commandLine;
-    env.inputs.push_back(describeReportInput("traffic", r.distribution));
-    env.inputs.push_back(describeReportInput("latency", r.latency));
-    if (!r.package.empty())
-        env.inputs.push_back(describeReportInput("package", r.package));
-    if (const auto& b = r.compareWith) {
-        if (!b->project.empty())
-            env.inputs.push_back(describeReportInput("run B project", b->project));
-        if (!b->distribution.empty())
-            env.inputs.push_back(describeReportInput("run B traffic", b->distribution));
-        if (!b->latency.empty())
-            env.inputs.push_back(describeReportInput("run B latency", b->latency));
-    }
+    addKernelChecks(r, runtime, run, job.sub(0.4, 1));
+    run.report.environment = reportEnvironment(r, runtime, threads);
     job.report(1.0, "done");
     return run;
 }

@@ -30,8 +30,11 @@ struct ReportRunRequest {
 
 struct BoundaryReportRequest {
     std::string distribution; // file or synthetic spec
-    std::string column;       // CSV/TSV column of lengths
-    std::string latency;      // profile file or analytic spec
+    // How the file is read (column, JSONL field, WordPiece vocab with text columns), as tune
+    // reads it; its job is not used (the report's own job reports the reading).
+    DistributionOptions distributionOptions;
+    std::string column;  // not empty: the CSV/TSV column of lengths, over distributionOptions'
+    std::string latency; // profile file or analytic spec
     Boundaries current;
     Boundaries tuned;              // empty: tune `tuneBuckets` buckets here
     int tuneBuckets = 0;           // 0: as many as `current`

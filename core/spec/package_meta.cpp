@@ -134,6 +134,79 @@ ModelFileRef modelRef(const json& j, const std::string& where)
     return r;
 }
 
+// "shared" (also when absent) or "per-bucket": anything else (a typo such as per_bucket) is
+// refused rather than read as shared, which would drop the bucket models.
+PackageKind kindField(const json& j, const std::string& where)
+{
+    const std::string kind =
+        j.contains("kind") ? field<std::string>(j, "kind", where) : std::string("shared");
+    if (kind != packageKindName(PackageKind::Shared) &&
+        kind != packageKindName(PackageKind::PerBucket))
+        throw Error(where + ": bucketlab_meta kind " + quote(kind) +
+                    " is neither shared nor per-bucket");
+    return kind == packageKindName(PackageKind::PerBucket) ? PackageKind::PerBucket
+                                                           : PackageKind::Shared;
+}
+
+std::vector<InputSpec> inputsField(const json& j, const std::string& where)
+{
+    std::vector<InputSpec> inputs;
+    for (const auto& i : field<json>(j, "inputs", where)) {
+        InputSpec in;
+        in.name = field<std::string>(i, "name", where);
+        in.dtype = dtypeField(i, where);
+        in.padValue = field<double>(i, "pad_value", where);
+        in.fillValue = i.value("fill_value", 1.0);
+        if (i.contains("bucketed")) // packages before it was written are all bucketed
+            in.bucketed = field<bool>(i, "bucketed", where);
+        inputs.push_back(in);
+    }
+    return inputs;
+}
+
+std::vector<StateSpec> statesField(const json& j, const std::string& where)
+{
+    std::vector<StateSpec> states;
+    if (j.contains("states"))
+        for (const auto& s : j.at("states")) {
+            StateSpec st;
+            st.name = field<std::string>(s, "name", where);
+            st.dtype = dtypeField(s, where);
+            st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
+            states.push_back(st);
+        }
+    return states;
+}
+
+// The states and the inputs' dimensions, checked against the boundaries and each other.
+void checkMetaSpecs(const PackageMeta& m, const std::string& where)
+{
+    try {
+        checkStateSpecs(m.states, m.boundaries, m.inputs);
+    } catch (const Error& e) {
+        throw Error(where + ": bucketlab_meta " + e.what());
+    }
+    try {
+        checkInputDims(m.inputs, m.bucketDim, m.batchDim);
+    } catch (const Error& e) {
+        throw Error(where + ": bucketlab_meta: " + e.what());
+    }
+}
+
+// A shared package's model is base_model, a per-bucket package's are bucket_models (what
+// metaJson writes; the other entry is null or empty).
+std::vector<ModelFileRef> modelsField(const json& j, PackageKind kind, const std::string& where)
+{
+    std::vector<ModelFileRef> models;
+    if (kind == PackageKind::Shared && j.contains("base_model") && j.at("base_model").is_object())
+        models.push_back(modelRef(j.at("base_model"), where));
+    if (kind == PackageKind::PerBucket && j.contains("bucket_models") &&
+        j.at("bucket_models").is_array())
+        for (const auto& r : j.at("bucket_models"))
+            models.push_back(modelRef(r, where));
+    return models;
+}
+
 } // namespace
 
 PackageMeta metaFromJson(const std::string& text, const std::string& where)
@@ -155,16 +228,7 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
         if (m.format != kPackageFormat)
             throw Error(where + ": unsupported package format " + quote(m.format) +
                         " (this BucketLab reads " + kPackageFormat + ")");
-        // "shared" (also when absent) or "per-bucket": anything else (a typo such as per_bucket)
-        // is refused rather than read as shared, which would drop the bucket models.
-        const std::string kind =
-            j.contains("kind") ? field<std::string>(j, "kind", where) : std::string("shared");
-        if (kind != packageKindName(PackageKind::Shared) &&
-            kind != packageKindName(PackageKind::PerBucket))
-            throw Error(where + ": bucketlab_meta kind " + quote(kind) +
-                        " is neither shared nor per-bucket");
-        m.kind = kind == packageKindName(PackageKind::PerBucket) ? PackageKind::PerBucket
-                                                                 : PackageKind::Shared;
+        m.kind = kindField(j, where);
         m.boundaries = Boundaries::from(field<std::vector<int64_t>>(j, "boundaries", where),
                                         where + ": bucketlab_meta boundaries");
         m.bucketDim = field<int64_t>(j, "bucket_dim", where);
@@ -176,45 +240,12 @@ PackageMeta metaFromJson(const std::string& text, const std::string& where)
                 throw Error(where + ": bucketlab_meta: " + e.marked());
             }
         }
-        for (const auto& i : field<json>(j, "inputs", where)) {
-            InputSpec in;
-            in.name = field<std::string>(i, "name", where);
-            in.dtype = dtypeField(i, where);
-            in.padValue = field<double>(i, "pad_value", where);
-            in.fillValue = i.value("fill_value", 1.0);
-            if (i.contains("bucketed")) // packages before it was written are all bucketed
-                in.bucketed = field<bool>(i, "bucketed", where);
-            m.inputs.push_back(in);
-        }
-        if (j.contains("states"))
-            for (const auto& s : j.at("states")) {
-                StateSpec st;
-                st.name = field<std::string>(s, "name", where);
-                st.dtype = dtypeField(s, where);
-                st.shapes = field<std::vector<std::vector<int64_t>>>(s, "shapes", where);
-                m.states.push_back(st);
-            }
-        try {
-            checkStateSpecs(m.states, m.boundaries, m.inputs);
-        } catch (const Error& e) {
-            throw Error(where + ": bucketlab_meta " + e.what());
-        }
-        try {
-            checkInputDims(m.inputs, m.bucketDim, m.batchDim);
-        } catch (const Error& e) {
-            throw Error(where + ": bucketlab_meta: " + e.what());
-        }
+        m.inputs = inputsField(j, where);
+        m.states = statesField(j, where);
+        checkMetaSpecs(m, where);
         m.createdBy = j.value("created_by", std::string());
         m.createdAt = j.value("created_at", std::string());
-        // A shared package's model is base_model, a per-bucket package's are bucket_models (what
-        // metaJson writes; the other entry is null or empty).
-        if (m.kind == PackageKind::Shared && j.contains("base_model") &&
-            j.at("base_model").is_object())
-            m.models.push_back(modelRef(j.at("base_model"), where));
-        if (m.kind == PackageKind::PerBucket && j.contains("bucket_models") &&
-            j.at("bucket_models").is_array())
-            for (const auto& r : j.at("bucket_models"))
-                m.models.push_back(modelRef(r, where));
+        m.models = modelsField(j, m.kind, where);
         m.userKernel = j.value("kernel", std::string("generated")) == "user";
         if (j.contains("constant_args") && !j.at("constant_args").is_null()) {
             m.constantArgs = field<std::string>(j, "constant_args", where);

@@ -147,114 +147,135 @@ bool looksLikeSyntheticSpec(const std::string& text)
     return colon != std::string::npos && familyFromName(trimmedBlanks(first.substr(0, colon)), f);
 }
 
-LengthHistogram syntheticDistribution(const std::string& spec)
-{
-    std::vector<Component> components;
+namespace {
+
+// n= and seed=, which any component may give (once, or again with the same value).
+struct SpecSettings {
     int64_t n = kDefaultSamples;
     uint64_t seed = 1;
     bool haveN = false, haveSeed = false;
-    for (const std::string& part : splitComponents(spec)) {
-        Component c;
-        std::string body = trimmedBlanks(part);
-        const auto star = body.find('*');
-        const auto colon = body.find(':');
-        if (star != std::string::npos && (colon == std::string::npos || star < colon)) {
-            c.weight = number(body.substr(0, star), "weight", spec);
-            if (c.weight <= 0)
-                throw Error("distribution spec " + quote(spec) + ": weights must be positive");
-            body = trimmedBlanks(body.substr(star + 1));
-        }
-        const auto sep = body.find(':');
-        const std::string name = trimmedBlanks(body.substr(0, sep));
-        if (!familyFromName(name, c.family))
-            throw Error("distribution spec " + quote(spec) + ": unknown family " + quote(name) +
-                        " (known: lognormal, normal, uniform, zipf)");
-        std::string rest = sep == std::string::npos ? std::string() : body.substr(sep + 1);
-        size_t pos = 0;
-        while (pos <= rest.size() && !trimmedBlanks(rest).empty()) {
-            size_t end = rest.find(',', pos);
-            if (end == std::string::npos)
-                end = rest.size();
-            const std::string kv = trimmedBlanks(rest.substr(pos, end - pos));
-            pos = end + 1;
-            if (kv.empty())
-                continue;
-            const auto eq = kv.find('=');
-            if (eq == std::string::npos)
-                throw Error("distribution spec " + quote(spec) + ": expected key=value, got " +
-                            quote(kv));
-            const std::string key = trimmedBlanks(kv.substr(0, eq));
-            const double v = number(kv.substr(eq + 1), key, spec);
-            if (key == "n") {
-                const int64_t value = integer(v, "n", spec, 1, kMaxSamples);
-                if (haveN && value != n)
-                    throw Error("distribution spec " + quote(spec) + ": n is given twice");
-                n = value, haveN = true;
-            } else if (key == "seed") {
-                const int64_t value = integer(v, "seed", spec, 0, int64_t(1) << 53);
-                if (haveSeed && uint64_t(value) != seed)
-                    throw Error("distribution spec " + quote(spec) + ": seed is given twice");
-                seed = uint64_t(value), haveSeed = true;
-            } else if (key == "min")
-                c.min = integer(v, "min", spec, 1, kMaxLength);
-            else if (key == "max") {
-                c.max = integer(v, "max", spec, 1, kMaxLength);
-                c.maxGiven = true;
-            } else
-                c.params[key] = v;
-            if (pos > rest.size())
-                break;
-        }
-        auto need = [&](std::initializer_list<const char*> keys) {
-            for (const auto& param : c.params) {
-                const std::string& key = param.first; // (clang: no lambda capture of bindings)
-                if (std::find_if(keys.begin(), keys.end(),
-                                 [&](const char* k) { return key == k; }) == keys.end())
-                    throw Error("distribution spec " + quote(spec) + ": " + name +
-                                " has no parameter " + quote(key));
-            }
-            for (const char* k : keys)
-                if (!c.params.count(k))
-                    throw Error("distribution spec " + quote(spec) + ": " + name + " needs " + k +
-                                "=");
-        };
-        switch (c.family) {
-        case Family::LogNormal:
-            need({"mu", "sigma"});
-            if (c.params["sigma"] <= 0)
-                throw Error("distribution spec " + quote(spec) + ": sigma must be positive");
+};
+
+// A component's comma-separated key=value list into c (n= and seed= into settings).
+void parseParameters(const std::string& rest, const std::string& spec, Component& c,
+                     SpecSettings& settings)
+{
+    size_t pos = 0;
+    while (pos <= rest.size() && !trimmedBlanks(rest).empty()) {
+        size_t end = rest.find(',', pos);
+        if (end == std::string::npos)
+            end = rest.size();
+        const std::string kv = trimmedBlanks(rest.substr(pos, end - pos));
+        pos = end + 1;
+        if (kv.empty())
+            continue;
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos)
+            throw Error("distribution spec " + quote(spec) + ": expected key=value, got " +
+                        quote(kv));
+        const std::string key = trimmedBlanks(kv.substr(0, eq));
+        const double v = number(kv.substr(eq + 1), key, spec);
+        if (key == "n") {
+            const int64_t value = integer(v, "n", spec, 1, kMaxSamples);
+            if (settings.haveN && value != settings.n)
+                throw Error("distribution spec " + quote(spec) + ": n is given twice");
+            settings.n = value, settings.haveN = true;
+        } else if (key == "seed") {
+            const int64_t value = integer(v, "seed", spec, 0, int64_t(1) << 53);
+            if (settings.haveSeed && uint64_t(value) != settings.seed)
+                throw Error("distribution spec " + quote(spec) + ": seed is given twice");
+            settings.seed = uint64_t(value), settings.haveSeed = true;
+        } else if (key == "min")
+            c.min = integer(v, "min", spec, 1, kMaxLength);
+        else if (key == "max") {
+            c.max = integer(v, "max", spec, 1, kMaxLength);
+            c.maxGiven = true;
+        } else
+            c.params[key] = v;
+        if (pos > rest.size())
             break;
-        case Family::Normal:
-            need({"mean", "sd"});
-            if (c.params["sd"] <= 0)
-                throw Error("distribution spec " + quote(spec) + ": sd must be positive");
-            break;
-        case Family::Uniform:
-            need({});
-            if (!c.maxGiven)
-                throw Error("distribution spec " + quote(spec) + ": uniform needs max=");
-            break;
-        case Family::Zipf:
-            need({"s"});
-            if (!c.maxGiven)
-                throw Error("distribution spec " + quote(spec) + ": zipf needs max=");
-            if (c.params["s"] <= 0)
-                throw Error("distribution spec " + quote(spec) + ": s must be positive");
-            if (c.max - c.min + 1 > kMaxZipfSupport)
-                throw Error("distribution spec " + quote(spec) + ": zipf supports at most " +
-                            std::to_string(kMaxZipfSupport) + " lengths between min and max");
-            break;
-        }
-        if (c.min > c.max)
-            throw Error("distribution spec " + quote(spec) + ": min " + std::to_string(c.min) +
-                        " is above max " + std::to_string(c.max));
-        if (c.family == Family::Zipf) {
-            double sum = 0;
-            for (int64_t k = c.min; k <= c.max; ++k)
-                c.zipfCdf.push_back(sum += std::pow(double(k - c.min + 1), -c.params["s"]));
-        }
-        components.push_back(std::move(c));
     }
+}
+
+// The family's parameters are exactly those it takes, and in range; for zipf, its CDF.
+void checkComponent(Component& c, const std::string& name, const std::string& spec)
+{
+    auto need = [&](std::initializer_list<const char*> keys) {
+        for (const auto& param : c.params) {
+            const std::string& key = param.first; // (clang: no lambda capture of bindings)
+            if (std::find_if(keys.begin(), keys.end(), [&](const char* k) { return key == k; }) ==
+                keys.end())
+                throw Error("distribution spec " + quote(spec) + ": " + name +
+                            " has no parameter " + quote(key));
+        }
+        for (const char* k : keys)
+            if (!c.params.count(k))
+                throw Error("distribution spec " + quote(spec) + ": " + name + " needs " + k + "=");
+    };
+    switch (c.family) {
+    case Family::LogNormal:
+        need({"mu", "sigma"});
+        if (c.params["sigma"] <= 0)
+            throw Error("distribution spec " + quote(spec) + ": sigma must be positive");
+        break;
+    case Family::Normal:
+        need({"mean", "sd"});
+        if (c.params["sd"] <= 0)
+            throw Error("distribution spec " + quote(spec) + ": sd must be positive");
+        break;
+    case Family::Uniform:
+        need({});
+        if (!c.maxGiven)
+            throw Error("distribution spec " + quote(spec) + ": uniform needs max=");
+        break;
+    case Family::Zipf:
+        need({"s"});
+        if (!c.maxGiven)
+            throw Error("distribution spec " + quote(spec) + ": zipf needs max=");
+        if (c.params["s"] <= 0)
+            throw Error("distribution spec " + quote(spec) + ": s must be positive");
+        if (c.max - c.min + 1 > kMaxZipfSupport)
+            throw Error("distribution spec " + quote(spec) + ": zipf supports at most " +
+                        std::to_string(kMaxZipfSupport) + " lengths between min and max");
+        break;
+    }
+    if (c.min > c.max)
+        throw Error("distribution spec " + quote(spec) + ": min " + std::to_string(c.min) +
+                    " is above max " + std::to_string(c.max));
+    if (c.family == Family::Zipf) {
+        double sum = 0;
+        for (int64_t k = c.min; k <= c.max; ++k)
+            c.zipfCdf.push_back(sum += std::pow(double(k - c.min + 1), -c.params["s"]));
+    }
+}
+
+// One component of the spec: [WEIGHT*]FAMILY:key=value,...
+Component parseComponent(const std::string& part, const std::string& spec, SpecSettings& settings)
+{
+    Component c;
+    std::string body = trimmedBlanks(part);
+    const auto star = body.find('*');
+    const auto colon = body.find(':');
+    if (star != std::string::npos && (colon == std::string::npos || star < colon)) {
+        c.weight = number(body.substr(0, star), "weight", spec);
+        if (c.weight <= 0)
+            throw Error("distribution spec " + quote(spec) + ": weights must be positive");
+        body = trimmedBlanks(body.substr(star + 1));
+    }
+    const auto sep = body.find(':');
+    const std::string name = trimmedBlanks(body.substr(0, sep));
+    if (!familyFromName(name, c.family))
+        throw Error("distribution spec " + quote(spec) + ": unknown family " + quote(name) +
+                    " (known: lognormal, normal, uniform, zipf)");
+    parseParameters(sep == std::string::npos ? std::string() : body.substr(sep + 1), spec, c,
+                    settings);
+    checkComponent(c, name, spec);
+    return c;
+}
+
+// n draws: a component by weight, then a length from it.
+LengthHistogram drawLengths(const std::vector<Component>& components, int64_t n, uint64_t seed)
+{
     std::vector<double> cumulative;
     double totalWeight = 0;
     for (const auto& c : components)
@@ -272,6 +293,17 @@ LengthHistogram syntheticDistribution(const std::string& spec)
         builder.add(draw(components[k], rng));
     }
     return builder.build();
+}
+
+} // namespace
+
+LengthHistogram syntheticDistribution(const std::string& spec)
+{
+    std::vector<Component> components;
+    SpecSettings settings;
+    for (const std::string& part : splitComponents(spec))
+        components.push_back(parseComponent(part, spec, settings));
+    return drawLengths(components, settings.n, settings.seed);
 }
 
 } // namespace bucketlab

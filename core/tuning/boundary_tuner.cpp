@@ -57,6 +57,195 @@ inline void scanStarts(const double* __restrict prev, const double* __restrict C
             best = b[l], bestI = bi[l];
 }
 
+// The DP's inputs, 1-based over the candidate lengths x_1..x_n: the cost rate h (latency or
+// length) and the prefix count C, the covering bucket's rate, and the p99 window.
+struct PartCosts {
+    size_t n = 0;
+    std::vector<double> h, C;
+    double hCover = 0;
+    bool constrained = false; // a p99 budget applies
+    double budget = 0;        // the p99 budget, ms
+    size_t q = 0;             // the 99th-percentile request is x_q ...
+    size_t u = 0;             // ... and x_u the last length within the budget
+    double penalty = 0;       // added to a forbidden part (0 without a budget)
+    size_t penaltyBelow = 0;  // parts starting before x_q ...
+    size_t penaltyAbove = 0;  // ... and ending after x_u are forbidden
+};
+
+// Throws when the request cannot be tuned at all (see BoundaryTuner::solve).
+void checkTuneRequest(const BucketEvaluator& evaluator, const TuneSettings& settings, int kMax)
+{
+    const size_t n = evaluator.servedDistinct();
+    const auto& lengths = evaluator.histogram().lengths();
+    if (n == 0)
+        throw Error("no traffic at or below " + subject(Field::MaxLength) + " " +
+                    std::to_string(evaluator.maxLength()) + ": nothing to tune");
+    if (kMax < 1)
+        throw Error(subject(Field::BucketCount) + " must be at least 1, got " +
+                    std::to_string(kMax));
+    const int64_t cover = settings.coverLength;
+    if (cover > 0 && cover < lengths[n - 1])
+        throw Error(subject(Field::ServeUpTo) + " " + std::to_string(cover) +
+                    " is below the longest served request (" + std::to_string(lengths[n - 1]) +
+                    "); raise it, or reject longer traffic with " + subject(Field::MaxLength) +
+                    " " + std::to_string(cover));
+    // A covering bucket beyond every request is one more useful boundary.
+    const size_t usable = n + (cover > lengths[n - 1] ? 1 : 0);
+    if (size_t(kMax) > usable)
+        throw Error(subject(Field::BucketCount) + " is " + std::to_string(kMax) +
+                    " but the traffic has only " + std::to_string(n) + " distinct lengths" +
+                    (usable > n ? " (plus the covering bucket)" : "") +
+                    "; more buckets than lengths cannot help");
+    if (int64_t(kMax) * int64_t(n + 1) > kMaxSplitEntries)
+        throw Error(subject(Field::BucketCount) + " " + std::to_string(kMax) + " with " +
+                    std::to_string(n) +
+                    " distinct lengths needs more than 1 GiB of tables; use fewer buckets");
+}
+
+// h and C for the objective, without a p99 window (every part allowed).
+PartCosts partCosts(const BucketEvaluator& evaluator, const TuneSettings& settings)
+{
+    PartCosts c;
+    const size_t n = evaluator.servedDistinct();
+    const auto& lengths = evaluator.histogram().lengths();
+    const auto& prefix = evaluator.prefixCount();
+    const auto& latency = evaluator.latencyAtLength();
+    const bool tokens = settings.objective == TuneObjective::PaddedTokens;
+    c.n = n;
+    c.h.assign(n + 1, 0.0);
+    c.C.assign(n + 1, 0.0);
+    for (size_t j = 1; j <= n; ++j) {
+        c.h[j] = tokens ? double(lengths[j - 1]) : latency[j - 1];
+        c.C[j] = double(prefix[j]);
+    }
+    const int64_t cover = settings.coverLength;
+    c.hCover = cover <= 0 ? 0.0 : tokens ? double(cover) : evaluator.curve().at(cover);
+    c.u = n;
+    c.penaltyAbove = n;
+    return c;
+}
+
+// Sets the p99 window and its penalty: the part holding x_q must end at or before x_u.
+// Returns why no boundaries can meet the budget, or "" when some can.
+std::string limitToP99Budget(PartCosts& c, const BucketEvaluator& evaluator, double budget)
+{
+    if (!std::isfinite(budget) || budget <= 0)
+        throw Error("the p99 budget must be a positive number of ms");
+    const size_t n = c.n;
+    const auto& lengths = evaluator.histogram().lengths();
+    const auto& prefix = evaluator.prefixCount();
+    const auto& latency = evaluator.latencyAtLength();
+    c.constrained = true;
+    c.budget = budget;
+    const int64_t rank = nearestRank99(prefix[n]);
+    c.q = size_t(std::lower_bound(prefix.begin(), prefix.begin() + std::ptrdiff_t(n + 1), rank) -
+                 prefix.begin());
+    c.u = 0;
+    while (c.u < n && latency[c.u] <= budget)
+        ++c.u;
+    if (c.u < c.q)
+        return "no boundaries meet p99 <= " + formatMs(budget) +
+               ": the 99th-percentile request has length " + std::to_string(lengths[c.q - 1]) +
+               ", and even a bucket of exactly that length takes " + formatMs(latency[c.q - 1]);
+    // Larger than any feasible total, so one forbidden part loses to every feasible set.
+    c.penalty = 4.0 * c.C[n] * std::max(c.h[n], c.hCover) + 1.0;
+    c.penaltyBelow = c.q;
+    c.penaltyAbove = c.u;
+    return "";
+}
+
+// Best start for a part ending at j, over starts [lo, hi] of the previous layer's costs
+// `prev`; leftmost on ties. Starts before x_q carry the penalty when j is beyond x_u:
+// scanned apart, then compared whole.
+inline size_t bestStart(const PartCosts& c, const std::vector<double>& prev, size_t j, size_t lo,
+                        size_t hi, double& bestOut)
+{
+    const double hj = c.h[j], cj = c.C[j];
+    const size_t split = std::min(hi + 1, std::max(lo, c.penaltyBelow));
+    double bestPenalised = kInf, best = kInf;
+    size_t iPenalised = lo, i = split;
+    scanStarts(prev.data(), c.C.data(), hj, lo, split, bestPenalised, iPenalised);
+    scanStarts(prev.data(), c.C.data(), hj, split, hi + 1, best, i);
+    if (j > c.penaltyAbove)
+        bestPenalised += c.penalty;
+    if (bestPenalised <= best)
+        best = bestPenalised, i = iPenalised;
+    // The value itself from the full expression, so DP totals carry no cancellation.
+    bestOut =
+        prev[i] + hj * (cj - c.C[i]) + (i < c.penaltyBelow && j > c.penaltyAbove ? c.penalty : 0.0);
+    return i;
+}
+
+// The covering last part (i, n] at h(cover), over starts [k-1, coverMax] of layer k-1's
+// costs `before`: {best total, its start}.
+std::pair<double, size_t> bestCoverStart(const PartCosts& c, int k,
+                                         const std::vector<double>& before, size_t coverMax)
+{
+    double best = kInf;
+    size_t bestI = 0;
+    for (size_t i = size_t(k - 1); i <= coverMax; ++i) {
+        if (before[i] == kInf)
+            continue;
+        // The p99 request falls in the covering part when it starts before x_q.
+        const bool forbidden = c.constrained && i < c.q && c.hCover > c.budget;
+        const double v = before[i] + c.hCover * (c.C[c.n] - c.C[i]) + (forbidden ? c.penalty : 0.0);
+        if (v < best)
+            best = v, bestI = i;
+    }
+    return {best, bestI};
+}
+
+// Layer k (k parts, k <= n) by the naive O(N^2) scan: cur[j] and split[j] for j in k..n.
+void solveLayerNaive(const PartCosts& c, int k, const std::vector<double>& prev,
+                     std::vector<double>& cur, std::vector<int32_t>& split, const Job& job)
+{
+    const size_t optHi = k == 1 ? 0 : c.n - 1;
+    for (size_t j = size_t(k); j <= c.n; ++j) {
+        if ((j & 255) == 0)
+            job.checkCancelled();
+        double best;
+        split[j] = int32_t(bestStart(c, prev, j, size_t(k - 1), std::min(j - 1, optHi), best));
+        cur[j] = best;
+    }
+}
+
+struct Range {
+    size_t lo, hi, optLo, optHi;
+};
+
+// Layer k (k parts, k <= n) by divide and conquer: the optimal start is monotone in j
+// (quadrangle inequality). Solved level by level, left to right, so every array is walked
+// forwards: depth-first order jumps across megabytes and waits on memory instead. `level`
+// and `nextLevel` are scratch, kept by the caller across layers.
+void solveLayer(const PartCosts& c, int k, const std::vector<double>& prev,
+                const std::vector<int32_t>& previousSplit, std::vector<double>& cur,
+                std::vector<int32_t>& split, std::vector<Range>& level,
+                std::vector<Range>& nextLevel)
+{
+    const size_t optHi = k == 1 ? 0 : c.n - 1;
+    level.assign(1, Range{size_t(k), c.n, size_t(k - 1), optHi});
+    while (!level.empty()) {
+        nextLevel.clear();
+        for (const Range& r : level) {
+            const size_t mid = r.lo + (r.hi - r.lo) / 2;
+            const size_t hiI = std::min(mid - 1, r.optHi);
+            // With one part more, the last part starts no earlier (opt_{k-1}(j) <=
+            // opt_k(j) for Monge costs, as in Knuth-Yao): prunes the wide top levels.
+            const size_t loI =
+                k > 1 ? std::min(hiI, std::max(r.optLo, size_t(previousSplit[mid]))) : r.optLo;
+            double best;
+            const size_t bestI = bestStart(c, prev, mid, loI, hiI, best);
+            cur[mid] = best;
+            split[mid] = int32_t(bestI);
+            if (mid > r.lo)
+                nextLevel.push_back({r.lo, mid - 1, r.optLo, bestI});
+            if (mid < r.hi)
+                nextLevel.push_back({mid + 1, r.hi, bestI, r.optHi});
+        }
+        std::swap(level, nextLevel);
+    }
+}
+
 } // namespace
 
 nlohmann::json TuneSolution::toJson() const
@@ -119,172 +308,49 @@ struct BoundaryTuner::Layers {
 BoundaryTuner::Layers BoundaryTuner::run(const TuneSettings& settings, int kMax,
                                          const Job& job) const
 {
+    checkTuneRequest(evaluator_, settings, kMax);
     Layers L;
     L.n = evaluator_.servedDistinct();
-    const size_t n = L.n;
-    const auto& lengths = evaluator_.histogram().lengths();
-    if (n == 0)
-        throw Error("no traffic at or below " + subject(Field::MaxLength) + " " +
-                    std::to_string(evaluator_.maxLength()) + ": nothing to tune");
-    if (kMax < 1)
-        throw Error(subject(Field::BucketCount) + " must be at least 1, got " +
-                    std::to_string(kMax));
     L.cover = settings.coverLength;
-    if (L.cover > 0 && L.cover < lengths[n - 1])
-        throw Error(subject(Field::ServeUpTo) + " " + std::to_string(L.cover) +
-                    " is below the longest served request (" + std::to_string(lengths[n - 1]) +
-                    "); raise it, or reject longer traffic with " + subject(Field::MaxLength) +
-                    " " + std::to_string(L.cover));
-    // A covering bucket beyond every request is one more useful boundary.
-    const size_t usable = n + (L.cover > lengths[n - 1] ? 1 : 0);
-    if (size_t(kMax) > usable)
-        throw Error(subject(Field::BucketCount) + " is " + std::to_string(kMax) +
-                    " but the traffic has only " + std::to_string(n) + " distinct lengths" +
-                    (usable > n ? " (plus the covering bucket)" : "") +
-                    "; more buckets than lengths cannot help");
-    if (int64_t(kMax) * int64_t(n + 1) > kMaxSplitEntries)
-        throw Error(subject(Field::BucketCount) + " " + std::to_string(kMax) + " with " +
-                    std::to_string(n) +
-                    " distinct lengths needs more than 1 GiB of tables; use fewer buckets");
-    const bool constrained = settings.objective == TuneObjective::MeanLatencyP99Budget;
-    const auto& prefix = evaluator_.prefixCount();
-    const auto& latency = evaluator_.latencyAtLength();
-    std::vector<double> h(n + 1, 0.0), C(n + 1, 0.0);
-    for (size_t j = 1; j <= n; ++j) {
-        h[j] = settings.objective == TuneObjective::PaddedTokens ? double(lengths[j - 1])
-                                                                 : latency[j - 1];
-        C[j] = double(prefix[j]);
-    }
-    L.served = C[n];
-    const double hCover = L.cover <= 0 ? 0.0
-                          : settings.objective == TuneObjective::PaddedTokens
-                              ? double(L.cover)
-                              : evaluator_.curve().at(L.cover);
-
-    // p99 window: the part holding x_q must end at or before x_u (1-based indices).
-    size_t q = 0, u = n;
-    if (constrained) {
-        const double budget = settings.p99BudgetMs;
-        if (!std::isfinite(budget) || budget <= 0)
-            throw Error("the p99 budget must be a positive number of ms");
-        const int64_t rank = nearestRank99(prefix[n]);
-        q = size_t(std::lower_bound(prefix.begin(), prefix.begin() + std::ptrdiff_t(n + 1), rank) -
-                   prefix.begin());
-        u = 0;
-        while (u < n && latency[u] <= budget)
-            ++u;
-        if (u < q) {
-            L.infeasibleReason =
-                "no boundaries meet p99 <= " + formatMs(budget) +
-                ": the 99th-percentile request has length " + std::to_string(lengths[q - 1]) +
-                ", and even a bucket of exactly that length takes " + formatMs(latency[q - 1]);
-            L.finalCost.assign(size_t(kMax) + 1, kInf);
-            return L;
-        }
-        // Larger than any feasible total, so one forbidden part loses to every feasible set.
-        L.penalty = 4.0 * C[n] * std::max(h[n], hCover) + 1.0;
-    }
-    const double penalty = constrained ? L.penalty : 0.0;
-    const size_t penaltyBelow = constrained ? q : 0; // parts starting before x_q ...
-    const size_t penaltyAbove = u;                   // ... and ending after x_u are forbidden
-
+    const size_t n = L.n;
+    PartCosts c = partCosts(evaluator_, settings);
+    L.served = c.C[n];
     L.finalCost.assign(size_t(kMax) + 1, kInf);
+    if (settings.objective == TuneObjective::MeanLatencyP99Budget) {
+        L.infeasibleReason = limitToP99Budget(c, evaluator_, settings.p99BudgetMs);
+        if (!L.infeasibleReason.empty())
+            return L;
+        L.penalty = c.penalty;
+    }
     L.split.assign(size_t(kMax) + 1, {});
     std::vector<double> prev(n + 1, kInf), cur(n + 1, kInf);
     prev[0] = 0;
 
-    // Best start for a part ending at j, over starts [lo, hi]; leftmost on ties. Starts
-    // before x_q carry the penalty when j is beyond x_u: scanned apart, then compared whole.
-    auto bestStart = [&](size_t j, size_t lo, size_t hi, double& bestOut) {
-        const double hj = h[j], cj = C[j];
-        const size_t split = std::min(hi + 1, std::max(lo, penaltyBelow));
-        double bestPenalised = kInf, best = kInf;
-        size_t iPenalised = lo, i = split;
-        scanStarts(prev.data(), C.data(), hj, lo, split, bestPenalised, iPenalised);
-        scanStarts(prev.data(), C.data(), hj, split, hi + 1, best, i);
-        if (j > penaltyAbove)
-            bestPenalised += penalty;
-        if (bestPenalised <= best)
-            best = bestPenalised, i = iPenalised;
-        // The value itself from the full expression, so DP totals carry no cancellation.
-        bestOut =
-            prev[i] + hj * (cj - C[i]) + (i < penaltyBelow && j > penaltyAbove ? penalty : 0.0);
-        return i;
+    const size_t coverMax =
+        L.cover > 0 && L.cover == evaluator_.histogram().lengths()[n - 1] ? n - 1 : n;
+    auto coverLayer = [&](int k, const std::vector<double>& before) {
+        const auto [best, start] = bestCoverStart(c, k, before, coverMax);
+        L.finalCost[size_t(k)] = best;
+        L.coverStart[size_t(k)] = start;
     };
-
-    // The covering last part (i, n] at h(C), over starts [k-1, iMax] of layer k-1's costs.
-    const size_t coverMax = L.cover > 0 && L.cover == lengths[n - 1] ? n - 1 : n;
     if (L.cover > 0) {
         L.coverStart.assign(size_t(kMax) + 1, 0);
-        L.finalCost.assign(size_t(kMax) + 1, kInf);
-    }
-    auto coverLayer = [&](int k, const std::vector<double>& before) {
-        double best = kInf;
-        size_t bestI = 0;
-        for (size_t i = size_t(k - 1); i <= coverMax; ++i) {
-            if (before[i] == kInf)
-                continue;
-            // The p99 request falls in the covering part when it starts before x_q.
-            const bool forbidden = constrained && i < q && hCover > settings.p99BudgetMs;
-            const double v = before[i] + hCover * (C[n] - C[i]) + (forbidden ? penalty : 0.0);
-            if (v < best)
-                best = v, bestI = i;
-        }
-        L.finalCost[size_t(k)] = best;
-        L.coverStart[size_t(k)] = bestI;
-    };
-    if (L.cover > 0)
         coverLayer(1, prev);
+    }
 
-    struct Range {
-        size_t lo, hi, optLo, optHi;
-    };
     std::vector<Range> level, nextLevel;
     for (int k = 1; k <= kMax; ++k) {
         job.checkCancelled();
         auto& split = L.split[size_t(k)];
-        const auto& previousSplit = L.split[size_t(k - 1)];
         split.assign(n + 1, 0);
         std::fill(cur.begin(), cur.end(), kInf);
-        const size_t first = size_t(k); // a part needs at least one length
-        const size_t optHi = k == 1 ? 0 : n - 1;
-        if (first > n) {
-            // More parts than lengths: only possible as the layer before a covering bucket
-            // that serves nothing; no prefix can be split this finely.
-        } else if (settings.algorithm == TuneAlgorithm::Naive) {
-            for (size_t j = first; j <= n; ++j) {
-                if ((j & 255) == 0)
-                    job.checkCancelled();
-                double best;
-                split[j] = int32_t(bestStart(j, size_t(k - 1), std::min(j - 1, optHi), best));
-                cur[j] = best;
-            }
-        } else {
-            // Divide and conquer: the optimal start is monotone in j (quadrangle inequality).
-            // Solved level by level, left to right, so every array is walked forwards:
-            // depth-first order jumps across megabytes and waits on memory instead.
-            level.assign(1, Range{first, n, size_t(k - 1), optHi});
-            while (!level.empty()) {
-                nextLevel.clear();
-                for (const Range& r : level) {
-                    const size_t mid = r.lo + (r.hi - r.lo) / 2;
-                    const size_t hiI = std::min(mid - 1, r.optHi);
-                    // With one part more, the last part starts no earlier (opt_{k-1}(j) <=
-                    // opt_k(j) for Monge costs, as in Knuth-Yao): prunes the wide top levels.
-                    const size_t loI =
-                        k > 1 ? std::min(hiI, std::max(r.optLo, size_t(previousSplit[mid])))
-                              : r.optLo;
-                    double best;
-                    const size_t bestI = bestStart(mid, loI, hiI, best);
-                    cur[mid] = best;
-                    split[mid] = int32_t(bestI);
-                    if (mid > r.lo)
-                        nextLevel.push_back({r.lo, mid - 1, r.optLo, bestI});
-                    if (mid < r.hi)
-                        nextLevel.push_back({mid + 1, r.hi, bestI, r.optHi});
-                }
-                std::swap(level, nextLevel);
-            }
+        // With more parts than lengths (only possible as the layer before a covering bucket
+        // that serves nothing) no prefix can be split this finely.
+        if (size_t(k) <= n) {
+            if (settings.algorithm == TuneAlgorithm::Naive)
+                solveLayerNaive(c, k, prev, cur, split, job);
+            else
+                solveLayer(c, k, prev, L.split[size_t(k - 1)], cur, split, level, nextLevel);
         }
         if (L.cover > 0) {
             if (k < kMax)

@@ -19,6 +19,10 @@ namespace {
 
 constexpr const char* kRefinedLengthsSetting = "refined_lengths";
 
+// The halves of a split by sampling round get the bootstrap's default draws and seed.
+constexpr int kSplitResamples = 4000;
+constexpr uint64_t kSplitSeed = 1;
+
 // The profile's points at one batch size, by length.
 using PointsByLength = std::map<int64_t, ProfilePoint>;
 
@@ -186,12 +190,7 @@ bool splitBySamplingRound(const Profile& run, Profile& odd, Profile& even)
             for (size_t i = size_t(h); i < p.samplesMs.size(); i += 2)
                 samples.push_back(p.samplesMs[i]);
             p.samplesMs = std::move(samples);
-            summarizeSamples(p);
-            std::vector<double> sorted = p.samplesMs;
-            std::sort(sorted.begin(), sorted.end());
-            const MedianInterval ci = bootstrapMedianCi(sorted);
-            p.ci95LowMs = ci.low;
-            p.ci95HighMs = ci.high;
+            summarizePointWithCi(p, kSplitResamples, kSplitSeed);
         }
         halves[h].settings["samples"] = h == 0 ? "odd sampling rounds" : "even sampling rounds";
     }
@@ -220,18 +219,12 @@ std::vector<int64_t> refinedLengths(const Profile& profile)
     return {lengths.begin(), lengths.end()};
 }
 
-RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, const Profile& start,
-                          const std::string& source, const RefineRequest& request,
-                          const LengthMeasurer& measure, const Job& job,
-                          const RefineObserver& observer)
+namespace {
+
+// The batch size of the profile's latency curve (its smallest measured one), which the
+// refinement must measure at too (LatencyCurve).
+int64_t curveBatch(const Profile& start, const std::string& source, const RefineRequest& request)
 {
-    if (request.maxRounds < 1 || request.maxRounds > 100)
-        throw Error("refinement: the round cap must be between 1 and 100, got " +
-                    std::to_string(request.maxRounds));
-    if (!measure)
-        throw Error("refinement: nothing to measure with");
-    // The curve is made of the points at the profile's smallest batch (LatencyCurve), and the
-    // measurements must be of that batch too.
     int64_t batch = 0;
     for (const auto& p : start.points)
         if (p.ok() && (batch == 0 || p.batch < batch))
@@ -242,115 +235,101 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
         throw Error(source + ": the profile's latency curve is at batch size " +
                     std::to_string(batch) + ", but the refinement measures batch size " +
                     std::to_string(request.batch) + "; measure at the profile's batch size");
-    PointsByLength original;
-    for (const auto& p : start.points)
-        if (p.ok() && p.batch == batch)
-            original[p.length] = p;
+    return batch;
+}
 
-    RefineResult result;
-    result.maxRounds = request.maxRounds;
-    PointsByLength refined;
-    Boundaries previous;
-    const double roundsShare = 0.85; // of the job's progress; the final check has the rest
-    for (int round = 1; round <= request.maxRounds; ++round) {
-        job.checkCancelled();
-        const Job roundJob = job.sub(roundsShare * (round - 1) / request.maxRounds,
-                                     roundsShare * round / request.maxRounds);
-        const Profile profile = refinedProfile(start, batch, refined);
-        LatencyCurve curve = LatencyCurve::fromProfile(
-            profile,
-            refined.empty() ? source
-                            : source + " + " + std::to_string(refined.size()) + " measured lengths",
-            request.statistic);
-        const BucketEvaluator evaluator(traffic, std::move(curve), maxLength);
-        TuningReport report = tuneAndCompare(evaluator, request.tuning);
-        RefineRound r;
-        r.round = round;
-        if (!report.solution.feasible) {
-            result.report = std::move(report);
-            result.profile = profile;
-            for (const auto& [length, point] : refined)
-                result.measuredLengths.push_back(length);
-            result.rounds.push_back(r);
-            if (observer)
-                observer(r);
-            return result;
-        }
-        const TuneSettings& s = report.settings;
-        const Boundaries deployed = movedToPricingLengths(
-            report.solution.boundaries, evaluator.curve(), s.coverLength, maxLength, s.align);
-        if (deployed != report.solution.boundaries) {
-            report.solution.boundaries = deployed;
-            report.evaluation = evaluator.evaluate(deployed);
-            report.range =
-                servedRangeChange(report.histogram, request.tuning.current, deployed, maxLength);
-        }
-        r.boundaries = deployed;
-        r.predictedMs = report.evaluation.stats.meanLatencyMs;
-        // A bucket no request reaches (the cover, when the traffic stops short of it) adds
-        // nothing to the mean: it is not measured.
-        for (const auto& b : report.evaluation.buckets) {
-            if (b.requests == 0)
-                r.idle.push_back(b.boundary);
-            else if (!refined.count(b.boundary))
-                r.unmeasured.push_back(b.boundary);
-        }
-        const std::vector<int64_t> toMeasure =
-            lengthsToMeasure(deployed, r.idle, candidateLengths(traffic, maxLength, s), refined,
-                             s.coverLength > 0 ? s.coverLength : maxLength, s.align);
-        result.report = std::move(report);
-        result.profile = profile;
-        // Settled: every boundary measured here, and the set the previous round's curve chose.
-        const bool settled = r.unmeasured.empty() && deployed == previous;
-        if (settled || round == request.maxRounds) {
-            result.converged = settled;
-            result.rounds.push_back(r);
-            if (observer)
-                observer(r);
-            break;
-        }
-        if (!toMeasure.empty()) {
-            roundJob.report(0, "round " + std::to_string(round) + ": boundaries " + deployed.str() +
-                                   ", measuring " + formatLengths(toMeasure));
-            // One run: the lengths, and references from the starting profile to scale them to
-            // its conditions (the verification's own measuring, with unit shares).
-            BucketVerificationRequest m;
-            m.boundaries = Boundaries::from(toMeasure, "the lengths to measure");
-            m.shares.assign(toMeasure.size(), 1.0);
-            m.references = referencesFrom(original, {});
-            m.maxReferences = request.maxReferences;
-            m.batch = batch;
-            const BucketVerification v = measureBucketsWith(m, measure, roundJob);
-            for (const auto& bucket : v.buckets)
-                refined[bucket.boundary] = scaled(bucket.point, 1.0 / v.conditionsRatio);
-            r.measuredNow = toMeasure;
-            r.conditionsRatio = v.conditionsRatio;
-        }
-        result.rounds.push_back(r);
-        if (observer)
-            observer(r);
-        previous = deployed;
+// A round's solve: the tuning on the starting profile's curve with every refinement point,
+// its boundaries moved to the lengths pricing them (as deployed), and that profile.
+struct RoundSolve {
+    Profile profile;
+    TuningReport report;
+};
+
+RoundSolve solveOnRefinedCurve(const LengthHistogram& traffic, int64_t maxLength,
+                               const Profile& start, const std::string& source,
+                               const RefineRequest& request, int64_t batch,
+                               const PointsByLength& refined)
+{
+    RoundSolve out;
+    out.profile = refinedProfile(start, batch, refined);
+    LatencyCurve curve = LatencyCurve::fromProfile(
+        out.profile,
+        refined.empty() ? source
+                        : source + " + " + std::to_string(refined.size()) + " measured lengths",
+        request.statistic);
+    const BucketEvaluator evaluator(traffic, std::move(curve), maxLength);
+    TuningReport& report = out.report;
+    report = tuneAndCompare(evaluator, request.tuning);
+    if (!report.solution.feasible)
+        return out;
+    const TuneSettings& s = report.settings;
+    const Boundaries deployed = movedToPricingLengths(report.solution.boundaries, evaluator.curve(),
+                                                      s.coverLength, maxLength, s.align);
+    if (deployed != report.solution.boundaries) {
+        report.solution.boundaries = deployed;
+        report.evaluation = evaluator.evaluate(deployed);
+        report.range =
+            servedRangeChange(report.histogram, request.tuning.current, deployed, maxLength);
     }
-    for (const auto& [length, point] : refined)
-        result.measuredLengths.push_back(length);
+    return out;
+}
 
-    // The loop's estimate and its interval: each bucket's price with its measured point's
-    // relative interval (none known: no width).
+// The round's idle boundaries and those not measured yet. A bucket no request reaches (the
+// cover, when the traffic stops short of it) adds nothing to the mean: it is not measured.
+void sortRoundBuckets(const Evaluation& evaluation, const PointsByLength& refined, RefineRound& r)
+{
+    for (const auto& b : evaluation.buckets) {
+        if (b.requests == 0)
+            r.idle.push_back(b.boundary);
+        else if (!refined.count(b.boundary))
+            r.unmeasured.push_back(b.boundary);
+    }
+}
+
+// Measures `lengths` in one run, with references from the starting profile to scale them to
+// its conditions (the verification's own measuring, with unit shares); adds them to
+// `refined` and records them in `round`.
+void measureRoundLengths(const std::vector<int64_t>& lengths, const PointsByLength& original,
+                         const RefineRequest& request, int64_t batch, const LengthMeasurer& measure,
+                         const Job& job, PointsByLength& refined, RefineRound& round)
+{
+    job.report(0, "round " + std::to_string(round.round) + ": boundaries " +
+                      round.boundaries.str() + ", measuring " + formatLengths(lengths));
+    BucketVerificationRequest m;
+    m.boundaries = Boundaries::from(lengths, "the lengths to measure");
+    m.shares.assign(lengths.size(), 1.0);
+    m.references = referencesFrom(original, {});
+    m.maxReferences = request.maxReferences;
+    m.batch = batch;
+    const BucketVerification v = measureBucketsWith(m, measure, job);
+    for (const auto& bucket : v.buckets)
+        refined[bucket.boundary] = scaled(bucket.point, 1.0 / v.conditionsRatio);
+    round.measuredNow = lengths;
+    round.conditionsRatio = v.conditionsRatio;
+}
+
+// The boundaries serving traffic in the final evaluation and their request counts.
+struct ServingBuckets {
+    std::vector<int64_t> boundaries;
+    std::vector<double> requests;
+};
+
+// The loop's estimate and its interval into `result`: each bucket's price with its measured
+// point's relative interval (none known: no width). Returns the buckets serving traffic.
+ServingBuckets addLoopPrediction(RefineResult& result, const PointsByLength& original,
+                                 const PointsByLength& refined)
+{
     const Evaluation& e = result.report.evaluation;
-    const PointsByLength curvePoints = [&] {
-        PointsByLength all = original;
-        for (const auto& [length, point] : refined)
-            all[length] = point;
-        return all;
-    }();
+    PointsByLength curvePoints = original;
+    for (const auto& [length, point] : refined)
+        curvePoints[length] = point;
     result.loopPredictedMs = e.stats.meanLatencyMs;
-    std::vector<int64_t> serving;
-    std::vector<double> shares;
+    ServingBuckets serving;
     for (const auto& b : e.buckets) {
         const double share = e.stats.served > 0 ? double(b.requests) / double(e.stats.served) : 0;
         if (b.requests > 0) {
-            serving.push_back(b.boundary);
-            shares.push_back(double(b.requests));
+            serving.boundaries.push_back(b.boundary);
+            serving.requests.push_back(double(b.requests));
         }
         double low = b.latencyMs, high = b.latencyMs;
         const auto it = curvePoints.find(b.boundary);
@@ -365,18 +344,23 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
     // Summed in another order than the evaluator's mean: keep rounding inside.
     result.loopPredictedLowMs = std::min(result.loopPredictedLowMs, result.loopPredictedMs);
     result.loopPredictedHighMs = std::max(result.loopPredictedHighMs, result.loopPredictedMs);
+    return serving;
+}
 
-    // The final run: the boundaries as deployed (those serving traffic), fresh, scaled to the
-    // starting profile's conditions through lengths other than the boundaries themselves. Its
-    // odd sampling rounds price the prediction, its even ones are the measurement (see refine.h).
-    job.checkCancelled();
+// The final run: the boundaries as deployed (those serving traffic), fresh, scaled to the
+// starting profile's conditions through lengths other than the boundaries themselves. Its
+// odd sampling rounds price the prediction, its even ones are the measurement (see refine.h).
+void checkRefinedBoundaries(RefineResult& result, const ServingBuckets& serving,
+                            const PointsByLength& original, const RefineRequest& request,
+                            int64_t batch, const LengthMeasurer& measure, const Job& checkJob)
+{
+    const Evaluation& e = result.report.evaluation;
     BucketVerificationRequest check;
-    check.boundaries = Boundaries::from(serving, "the refined boundaries");
-    check.shares = shares;
+    check.boundaries = Boundaries::from(serving.boundaries, "the refined boundaries");
+    check.shares = serving.requests;
     check.references = referencesFrom(original, e.boundaries.values());
     check.maxReferences = request.maxReferences;
     check.batch = batch;
-    const Job checkJob = job.sub(roundsShare, 1);
     checkJob.report(0, "measuring the refined boundaries " + e.boundaries.str());
     Profile run;
     const BucketVerification whole = measureBucketsWith(
@@ -413,6 +397,83 @@ RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, con
     result.predictedHighMs = priced.measuredHighMs;
     result.check = checkPrediction(result.predictedMs, result.measurement, request.tolerancePct);
     result.loopErrorPct = predictionErrorPct(result.loopPredictedMs, result.check.measuredMs);
+}
+
+} // namespace
+
+RefineResult refineTuning(const LengthHistogram& traffic, int64_t maxLength, const Profile& start,
+                          const std::string& source, const RefineRequest& request,
+                          const LengthMeasurer& measure, const Job& job,
+                          const RefineObserver& observer)
+{
+    if (request.maxRounds < 1 || request.maxRounds > 100)
+        throw Error("refinement: the round cap must be between 1 and 100, got " +
+                    std::to_string(request.maxRounds));
+    if (!measure)
+        throw Error("refinement: nothing to measure with");
+    const int64_t batch = curveBatch(start, source, request);
+    PointsByLength original;
+    for (const auto& p : start.points)
+        if (p.ok() && p.batch == batch)
+            original[p.length] = p;
+
+    RefineResult result;
+    result.maxRounds = request.maxRounds;
+    PointsByLength refined;
+    Boundaries previous;
+    const auto finishRound = [&](const RefineRound& r) {
+        result.rounds.push_back(r);
+        if (observer)
+            observer(r);
+    };
+    const double roundsShare = 0.85; // of the job's progress; the final check has the rest
+    for (int round = 1; round <= request.maxRounds; ++round) {
+        job.checkCancelled();
+        const Job roundJob = job.sub(roundsShare * (round - 1) / request.maxRounds,
+                                     roundsShare * round / request.maxRounds);
+        RoundSolve solved =
+            solveOnRefinedCurve(traffic, maxLength, start, source, request, batch, refined);
+        const Profile& profile = solved.profile;
+        TuningReport& report = solved.report;
+        RefineRound r;
+        r.round = round;
+        if (!report.solution.feasible) {
+            result.report = std::move(report);
+            result.profile = profile;
+            for (const auto& [length, point] : refined)
+                result.measuredLengths.push_back(length);
+            finishRound(r);
+            return result;
+        }
+        const TuneSettings& s = report.settings;
+        const Boundaries deployed = report.solution.boundaries;
+        r.boundaries = deployed;
+        r.predictedMs = report.evaluation.stats.meanLatencyMs;
+        sortRoundBuckets(report.evaluation, refined, r);
+        const std::vector<int64_t> toMeasure =
+            lengthsToMeasure(deployed, r.idle, candidateLengths(traffic, maxLength, s), refined,
+                             s.coverLength > 0 ? s.coverLength : maxLength, s.align);
+        result.report = std::move(report);
+        result.profile = profile;
+        // Settled: every boundary measured here, and the set the previous round's curve chose.
+        const bool settled = r.unmeasured.empty() && deployed == previous;
+        if (settled || round == request.maxRounds) {
+            result.converged = settled;
+            finishRound(r);
+            break;
+        }
+        if (!toMeasure.empty())
+            measureRoundLengths(toMeasure, original, request, batch, measure, roundJob, refined, r);
+        finishRound(r);
+        previous = deployed;
+    }
+    for (const auto& [length, point] : refined)
+        result.measuredLengths.push_back(length);
+
+    const ServingBuckets serving = addLoopPrediction(result, original, refined);
+    job.checkCancelled();
+    checkRefinedBoundaries(result, serving, original, request, batch, measure,
+                           job.sub(roundsShare, 1));
     return result;
 }
 

@@ -37,4 +37,17 @@ std::string fillTemplate(std::string_view text, const std::map<std::string, std:
     return out;
 }
 
+std::string_view templateSection(std::string_view text, std::string_view name)
+{
+    static constexpr std::string_view kSection = "@@@ ";
+    const std::string marker = std::string(kSection) + std::string(name) + "\n";
+    size_t at = text.rfind(marker, 0) == 0 ? 0 : text.find("\n" + marker);
+    if (at == std::string_view::npos)
+        throw Error("template: no section @@@ " + std::string(name));
+    const size_t begin = (at == 0 ? 0 : at + 1) + marker.size();
+    const size_t next = text.find("\n" + std::string(kSection), begin - 1);
+    return text.substr(begin,
+                       next == std::string_view::npos ? std::string_view::npos : next + 1 - begin);
+}
+
 } // namespace bucketlab

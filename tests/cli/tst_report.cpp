@@ -111,6 +111,8 @@ private Q_SLOTS:
     void comparesTwoRuns_data();
     void comparesTwoRuns();
     void llmSection();
+    void readsTrafficAsTuneDoes_data();
+    void readsTrafficAsTuneDoes();
     void badInput_data();
     void badInput();
 
@@ -166,11 +168,29 @@ void TestReport::help()
 {
     const auto r = runCli({"report", "--help"});
     QCOMPARE(r.exitCode, 0);
-    for (const char* option :
-         {"--distribution", "--latency", "--current", "--tuned", "--buckets", "--package", "--html",
-          "--json", "--force", "--compare", "--compare-distribution", "--compare-latency",
-          "--llm-traffic", "--llm-buckets", "--cte-latency", "--tkg-latency",
-          "--max-context-length", "--seq-len"})
+    for (const char* option : {"--distribution",
+                               "--column",
+                               "--field",
+                               "--vocab",
+                               "--text-columns",
+                               "--lowercase",
+                               "--latency",
+                               "--current",
+                               "--tuned",
+                               "--buckets",
+                               "--package",
+                               "--html",
+                               "--json",
+                               "--force",
+                               "--compare",
+                               "--compare-distribution",
+                               "--compare-latency",
+                               "--llm-traffic",
+                               "--llm-buckets",
+                               "--cte-latency",
+                               "--tkg-latency",
+                               "--max-context-length",
+                               "--seq-len"})
         QVERIFY2(r.out.contains(option), option);
     // --tune, the old name of --buckets, is still accepted (see below) but no longer listed.
     QVERIFY2(!QRegularExpression("--tune(?![a-z-])").match(QString::fromUtf8(r.out)).hasMatch(),
@@ -635,6 +655,107 @@ void TestReport::llmSection()
     QVERIFY(!html_.contains("id=\"llm\""));
 }
 
+void TestReport::readsTrafficAsTuneDoes_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QStringList>("readOptions");
+    QTest::addRow("JSONL field") << "traffic.jsonl" << QStringList{"--field", "n_tokens"};
+    QTest::addRow("CSV column") << "traffic.jsonl.csv" << QStringList{"--column", "size"};
+    QTest::addRow("sentence pairs, WordPiece")
+        << "pairs.tsv" << QStringList{"--vocab", "VOCAB", "--text-columns", "first,second"};
+    QTest::addRow("lower-cased texts, WordPiece")
+        << "texts.txt" << QStringList{"--vocab", "VOCAB", "--lowercase"};
+}
+
+// The report reads its traffic with tune's options (--column, --field, --vocab with
+// --text-columns and --lowercase): its figures are the evaluator's on what loadDistribution
+// reads with those options, tune reads the same traffic, and the reproduction command in the
+// report's environment carries them.
+void TestReport::readsTrafficAsTuneDoes()
+{
+    QFETCH(QString, file);
+    QFETCH(QStringList, readOptions);
+    // Files written once for every row: lengths 3..200, and texts of a few to many words.
+    if (!QFile::exists(path("traffic.jsonl"))) {
+        QByteArray jsonl, csv = "id,size\n", pairs = "id\tfirst\tsecond\n", texts;
+        for (int i = 0; i < 400; ++i) {
+            const int length = 3 + (i * 37) % 198;
+            jsonl += "{\"id\": " + QByteArray::number(i) +
+                     ", \"n_tokens\": " + QByteArray::number(length) + "}\n";
+            csv += QByteArray::number(i) + "," + QByteArray::number(length) + "\n";
+            QByteArray words;
+            for (int w = 0; w < 1 + (i * 13) % 40; ++w)
+                words += w % 3 ? "Hello world, " : "Bucketing ";
+            pairs += QByteArray::number(i) + "\t" + words + "\tA reply of " +
+                     QByteArray::number(i) + " words.\n";
+            texts += words + "\n";
+        }
+        QVERIFY(writeAll(path("traffic.jsonl"), jsonl));
+        QVERIFY(writeAll(path("traffic.jsonl.csv"), csv));
+        QVERIFY(writeAll(path("pairs.tsv"), pairs));
+        QVERIFY(writeAll(path("texts.txt"), texts));
+    }
+    for (auto& a : readOptions)
+        if (a == "VOCAB")
+            a = dataPath("bert-base-cased-vocab.txt");
+    const QString traffic = path(file);
+    DistributionOptions read;
+    for (int i = 0; i < readOptions.size(); ++i) {
+        const QString& o = readOptions[i];
+        if (o == "--lowercase")
+            read.lowercase = true;
+        else if (o == "--column")
+            read.column = s(readOptions[++i]);
+        else if (o == "--field")
+            read.field = s(readOptions[++i]);
+        else if (o == "--vocab")
+            read.vocab = s(readOptions[++i]);
+        else if (o == "--text-columns")
+            for (const auto& c : readOptions[++i].split(','))
+                read.textColumns.push_back(s(c));
+    }
+    const LengthHistogram expectedTraffic = loadDistribution(s(traffic), read);
+    const BucketEvaluator evaluator(expectedTraffic, LatencyCurve::load(kLatency));
+    const Evaluation e = evaluator.evaluate(Boundaries::from({128, 512}, Field::Boundaries));
+    QVERIFY(e.stats.served > 0);
+
+    const QString html =
+        path("read_" + QString(QTest::currentDataTag()).replace(' ', '_') + ".html");
+    const auto r =
+        runCli(QStringList{"report", "--distribution", traffic} + readOptions +
+               QStringList{"--latency", kLatency, "--current", "128,512", "--buckets", "3",
+                           "--no-kernel-check", "--html", html, "--force", "--json"});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const QJsonObject report = QJsonDocument::fromJson(r.out).object();
+    const QJsonObject current = report["current"].toObject();
+    // A vocabulary is an input of the report like the traffic: listed with its hash.
+    QStringList roles;
+    for (const auto& in : report["inputs"].toArray())
+        roles << in.toObject()["role"].toString();
+    QCOMPARE(roles.contains("vocabulary"), readOptions.contains("--vocab"));
+    QCOMPARE(current["mean_ms"].toDouble(), e.stats.meanLatencyMs);
+    QCOMPARE(current["padded_tokens"].toInteger(), e.stats.paddedTokens);
+
+    // tune reads the same traffic: its current set's figures are the same.
+    const auto t = runCli(
+        QStringList{"tune", "--distribution", traffic} + readOptions +
+        QStringList{"--latency", kLatency, "--current", "128,512", "--buckets", "3", "--json"});
+    QVERIFY2(t.exitCode == 0, t.err.constData());
+    QJsonObject tuneCurrent;
+    for (const auto& b : QJsonDocument::fromJson(t.out).object()["baselines"].toArray())
+        if (b.toObject()["name"].toString() == "current")
+            tuneCurrent = b.toObject()["stats"].toObject();
+    QVERIFY2(!tuneCurrent.isEmpty(), t.out.constData());
+    QCOMPARE(tuneCurrent["mean_latency_ms"].toDouble(), e.stats.meanLatencyMs);
+    QCOMPARE(tuneCurrent["padded_tokens"].toInteger(), e.stats.paddedTokens);
+
+    // The environment's command line makes the same report again.
+    const QString page = QString::fromUtf8(readAll(html));
+    for (const auto& o : readOptions)
+        if (o.startsWith("--"))
+            QVERIFY2(page.contains(o), qPrintable(o));
+}
+
 void TestReport::badInput_data()
 {
     QTest::addColumn<QStringList>("args"); // DIR/ and PKG are substituted
@@ -719,6 +840,17 @@ void TestReport::badInput_data()
         << compare + QStringList{"--llm-buckets", "6"} << "--llm-buckets needs --llm-traffic";
     QTest::addRow("llm: trace with a bad line")
         << llm + QStringList{"--llm-traffic", "DIR/bad_trace.csv"} << "bad_trace.csv:3";
+    QTest::addRow("text columns without a vocabulary")
+        << base + QStringList{"--distribution",    "DIR/few_lengths.csv",
+                              "--text-columns",    "1",
+                              "--no-kernel-check", "--html",
+                              "DIR/out.html"}
+        << "--text-columns needs --vocab";
+    QTest::addRow("missing vocabulary")
+        << base + QStringList{"--distribution",     "DIR/notes.txt",     "--vocab",
+                              "DIR/nope_vocab.txt", "--no-kernel-check", "--html",
+                              "DIR/out.html"}
+        << "nope_vocab.txt";
     QTest::addRow("compare: with kernel checks, bad latency")
         << base + QStringList{"--distribution", kTraffic, "--compare-latency",
                               "DIR/nope.json",  "--html", "DIR/out.html"}

@@ -35,6 +35,7 @@ private Q_SLOTS:
     void fillsTemplates();
     void refusesTemplateMismatches_data();
     void refusesTemplateMismatches();
+    void readsTemplateSections();
 };
 
 void TestBoundaries::parses_data()
@@ -291,6 +292,31 @@ void TestBoundaries::refusesTemplateMismatches()
     } catch (const Error& e) {
         QVERIFY2(QString::fromStdString(e.what()).contains(expected), e.what());
     }
+}
+
+// Several texts in one template file: a section is the lines after its "@@@ NAME" line up to
+// the next one, each with its newline; the preamble belongs to none.
+void TestBoundaries::readsTemplateSections()
+{
+    const std::string text = "preamble @@@ a\n@@@ a\nline 1\n\n@@@ b\n@@@ bb\n@@x@@ two\n";
+    QCOMPARE(QString::fromStdString(std::string(templateSection(text, "a"))),
+             QString("line 1\n\n"));
+    QCOMPARE(QString::fromStdString(std::string(templateSection(text, "b"))), QString(""));
+    QCOMPARE(QString::fromStdString(fillTemplate(templateSection(text, "bb"), {{"x", "1"}})),
+             QString("1 two\n"));
+    QCOMPARE(QString::fromStdString(std::string(templateSection("@@@ first\nx", "first"))),
+             QString("x"));
+    try {
+        templateSection(text, "c");
+        QFAIL("no error");
+    } catch (const Error& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains("no section @@@ c"), e.what());
+    }
+    // The recipe's templates have the sections neuron_recipe.cpp reads.
+    for (const char* name : {"header", "states_line", "states_note"})
+        QVERIFY2(!templateSection(neuronKernelTemplate(), name).empty(), name);
+    for (const char* name : {"retrace", "states", "user_kernel", "constant_args"})
+        QVERIFY2(!templateSection(neuronReadmeNotesTemplate(), name).empty(), name);
 }
 
 void TestBoundaries::formatsNumbers()
