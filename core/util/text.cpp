@@ -148,30 +148,34 @@ std::string utf8Escaped(std::string_view s)
 
 std::string displayText(std::string_view s, size_t maxChars)
 {
+    // maxChars counts what is shown: an escape such as \x00 counts as the four characters it
+    // takes, so a value of control bytes is cut as short as a plain one.
     std::string out;
     size_t chars = 0;
     for (size_t i = 0; i < s.size();) {
-        if (chars == maxChars) {
+        const uint8_t b = uint8_t(s[i]);
+        const size_t n = utf8SequenceAt(s, i);
+        std::string piece;
+        if (b == '\n')
+            piece = "\\n";
+        else if (b == '\r')
+            piece = "\\r";
+        else if (b == '\t')
+            piece = "\\t";
+        else if (n == 0 || b < 0x20 || b == 0x7f)
+            appendHex(piece, b);
+        else if (n == 2 && b == 0xC2 && uint8_t(s[i + 1]) < 0xA0) {
+            appendHex(piece, b); // C1 controls (CSI, OSC): U+0080..U+009F
+            appendHex(piece, uint8_t(s[i + 1]));
+        }
+        const size_t width = piece.empty() ? 1 : piece.size();
+        if (chars + width > maxChars) {
             out += "...";
             break;
         }
-        const uint8_t b = uint8_t(s[i]);
-        const size_t n = utf8SequenceAt(s, i);
-        if (b == '\n')
-            out += "\\n";
-        else if (b == '\r')
-            out += "\\r";
-        else if (b == '\t')
-            out += "\\t";
-        else if (n == 0 || b < 0x20 || b == 0x7f)
-            appendHex(out, b);
-        else if (n == 2 && b == 0xC2 && uint8_t(s[i + 1]) < 0xA0) {
-            appendHex(out, b); // C1 controls (CSI, OSC): U+0080..U+009F
-            appendHex(out, uint8_t(s[i + 1]));
-        } else
-            out.append(s.substr(i, n));
+        out += piece.empty() ? std::string(s.substr(i, n)) : piece;
         i += n == 0 ? 1 : n;
-        ++chars;
+        chars += width;
     }
     return out;
 }
