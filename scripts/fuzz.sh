@@ -11,7 +11,9 @@
 #       the same commit runs the same inputs every time.
 # Either mode fails when a target finds a crash, a leak, a sanitizer report, a time-out (25 s
 # for one input: the archive fixtures at the readers' limits take 2 s under ASan alone, 10+ s
-# on a loaded machine), runaway memory (2 GB) or a broken promise (fuzz_check.h); the input
+# on a loaded machine; FUZZ_INPUT_TIMEOUT=SECONDS sets another, for a long campaign beside other
+# work, where a slow input's wall time stretches with the load), runaway memory (2 GB) or a
+# broken promise (fuzz_check.h); the input
 # that did it is kept as build-fuzz/artifacts/<target>-crash-... (replay it with
 # build-fuzz/fuzz/<target> FILE). Every input once found is committed under
 # tests/fuzz/regressions/<target>/: both modes run those first, and the default build replays
@@ -81,7 +83,7 @@ for t in "${targets[@]}"; do
         echo "fuzz: $t for ${seconds} s (log $log)" >&2
         mode=("$corpus/$t" "${seeds[@]}" -max_total_time="$seconds")
     fi
-    if "${fixed[@]}" build-fuzz/fuzz/"$t" "${mode[@]}" -timeout=25 -rss_limit_mb=2048 -max_len=131072 \
+    if "${fixed[@]}" build-fuzz/fuzz/"$t" "${mode[@]}" -timeout="${FUZZ_INPUT_TIMEOUT:-25}" -rss_limit_mb=2048 -max_len=131072 \
         -print_final_stats=1 -artifact_prefix="$artifacts/$t-" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
