@@ -32,7 +32,8 @@ int64_t wholeNumber(const std::string& cell, const std::string& name, int64_t li
         throw Error(located(name, line, what + " " + quote(cell) + " is not a whole number"));
     if (v < double(lo) || v > 9.0e15)
         throw Error(located(name, line,
-                            what + " " + cell + " is outside " + std::to_string(lo) + "..9e15"));
+                            what + " " + displayText(cell, 40) + " is outside " +
+                                std::to_string(lo) + "..9e15"));
     return int64_t(v);
 }
 
