@@ -1,5 +1,6 @@
 #include "core/graph/lint.h"
 
+#include "core/spec/dtype.h"
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -573,16 +574,13 @@ private:
         const auto* p = producer(idx);
         if (!p)
             return;
-        static const std::map<int64_t, std::string> names = {
-            {0, "uint8"},   {1, "int8"},    {2, "int16"},   {3, "int32"}, {4, "int64"},
-            {5, "float16"}, {6, "float32"}, {7, "float64"}, {11, "bool"}, {15, "bfloat16"}};
         auto dtypeText = [&](const GraphConstant* c) -> std::string {
             if (!c)
                 return {};
             if (c->kind == ConstantKind::None)
                 return "None";
-            auto it = names.find(c->intValue);
-            return it == names.end() ? c->text : it->second;
+            const char* name = scalarTypeName(c->intValue);
+            return name ? name : c->text;
         };
         std::string problem;
         if (p->kind == "aten::tensor" && p->inputs.size() >= 2) {

@@ -92,24 +92,8 @@ std::string kernelError(const std::exception& e)
 
 std::string dtypeText(c10::ScalarType t)
 {
-    switch (t) {
-    case c10::kLong:
-        return "int64";
-    case c10::kInt:
-        return "int32";
-    case c10::kFloat:
-        return "float32";
-    case c10::kHalf:
-        return "float16";
-    case c10::kBFloat16:
-        return "bfloat16";
-    case c10::kBool:
-        return "bool";
-    case c10::kDouble:
-        return "float64";
-    default:
-        return c10::toString(t);
-    }
+    const char* name = scalarTypeName(int64_t(t));
+    return name ? name : c10::toString(t);
 }
 
 TensorSummary summarize(const at::Tensor& t, int64_t batchDim)

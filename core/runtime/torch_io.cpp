@@ -20,32 +20,23 @@ namespace fs = std::filesystem;
 
 namespace bucketlab {
 
-namespace {
-
-// Each DType with its LibTorch scalar type: one table, read both ways.
-constexpr std::pair<DType, torch::ScalarType> kScalarTypes[] = {
-    {DType::Int64, torch::kInt64},       {DType::Int32, torch::kInt32},
-    {DType::Float32, torch::kFloat32},   {DType::Float16, torch::kFloat16},
-    {DType::BFloat16, torch::kBFloat16}, {DType::Bool, torch::kBool},
-};
-
-} // namespace
+// dtype.cpp's table speaks LibTorch's ScalarType numbers; hold them to LibTorch's own.
+static_assert(int(torch::kUInt8) == 0 && int(torch::kInt8) == 1 && int(torch::kInt16) == 2 &&
+              int(torch::kInt32) == 3 && int(torch::kInt64) == 4 && int(torch::kFloat16) == 5 &&
+              int(torch::kFloat32) == 6 && int(torch::kFloat64) == 7 && int(torch::kBool) == 11 &&
+              int(torch::kBFloat16) == 15);
 
 torch::ScalarType toScalarType(DType dtype)
 {
-    for (const auto& [d, t] : kScalarTypes)
-        if (d == dtype)
-            return t;
-    return torch::kInt64;
+    return static_cast<torch::ScalarType>(scalarTypeCode(dtype));
 }
 
 DType fromScalarType(torch::ScalarType type, const std::string& where)
 {
-    for (const auto& [d, t] : kScalarTypes)
-        if (t == type)
-            return d;
-    throw Error(where + ": dtype " + std::string(c10::toString(type)) +
-                " is not supported (int64, int32, float32, float16, bfloat16, bool)");
+    if (auto dtype = dtypeOfScalarType(int64_t(type)))
+        return *dtype;
+    throw Error(where + ": dtype " + std::string(c10::toString(type)) + " is not supported (" +
+                dtypeNameList() + ")");
 }
 
 std::vector<torch::Tensor> makeInputs(const std::vector<InputSpec>& specs, int64_t batch,
@@ -194,17 +185,10 @@ struct TorchModuleValue : torch::jit::BuiltinModule {
                                                    torch::jit::GraphFunction& m,
                                                    const std::string& field) override
     {
-        static const std::map<std::string, c10::ScalarType> dtypes = {
-            {"int64", c10::kLong},     {"long", c10::kLong},         {"int32", c10::kInt},
-            {"int", c10::kInt},        {"int16", c10::kShort},       {"int8", c10::kChar},
-            {"uint8", c10::kByte},     {"float32", c10::kFloat},     {"float", c10::kFloat},
-            {"float64", c10::kDouble}, {"double", c10::kDouble},     {"float16", c10::kHalf},
-            {"half", c10::kHalf},      {"bfloat16", c10::kBFloat16}, {"bool", c10::kBool}};
         if (field == "ops")
             return std::make_shared<OpsNamespaceValue>();
-        if (auto it = dtypes.find(field); it != dtypes.end())
-            return std::make_shared<torch::jit::SimpleValue>(
-                m.graph()->insertConstant(int64_t(it->second), loc));
+        if (auto code = scalarTypeOfName(field))
+            return std::make_shared<torch::jit::SimpleValue>(m.graph()->insertConstant(*code, loc));
         return BuiltinModule::attr(loc, m, field);
     }
 };

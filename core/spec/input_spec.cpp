@@ -13,18 +13,6 @@
 namespace bucketlab {
 namespace {
 
-struct DTypeName {
-    const char* name;
-    DType dtype;
-};
-
-constexpr DTypeName kDTypeNames[] = {
-    {"int64", DType::Int64},     {"long", DType::Int64},      {"int32", DType::Int32},
-    {"int", DType::Int32},       {"float32", DType::Float32}, {"float", DType::Float32},
-    {"float16", DType::Float16}, {"half", DType::Float16},    {"bfloat16", DType::BFloat16},
-    {"bool", DType::Bool},
-};
-
 const std::set<std::string>& pythonKeywords()
 {
     static const std::set<std::string> words = {
@@ -117,37 +105,6 @@ std::string formatScalar(double v)
 
 } // namespace
 
-std::string dtypeName(DType dtype)
-{
-    switch (dtype) {
-    case DType::Int64:
-        return "int64";
-    case DType::Int32:
-        return "int32";
-    case DType::Float32:
-        return "float32";
-    case DType::Float16:
-        return "float16";
-    case DType::BFloat16:
-        return "bfloat16";
-    case DType::Bool:
-        return "bool";
-    }
-    return "int64";
-}
-
-DType parseDType(std::string_view text)
-{
-    std::string t(text);
-    if (t.rfind("torch.", 0) == 0)
-        t = t.substr(6);
-    for (const auto& entry : kDTypeNames)
-        if (t == entry.name)
-            return entry.dtype;
-    throw Error("unknown dtype '" + displayText(text) +
-                "' (use int64, int32, float32, float16, bfloat16 or bool)");
-}
-
 std::string paddingSideName(PaddingSide side)
 {
     return side == PaddingSide::Left ? "left" : "right";
@@ -160,11 +117,6 @@ PaddingSide parsePaddingSide(std::string_view text)
     if (text == "left")
         return PaddingSide::Left;
     throw Error("padding side '" + displayText(text) + "' is neither right nor left");
-}
-
-bool isFloatingPoint(DType dtype)
-{
-    return dtype == DType::Float32 || dtype == DType::Float16 || dtype == DType::BFloat16;
 }
 
 std::vector<InputSpec> parseInputSpecs(std::string_view text)

@@ -4,14 +4,14 @@
 // input that is not bucketed (name:dtype:-[:fill]), e.g. NxD's `seq_ids` of shape [batch].
 #pragma once
 
+#include "core/spec/dtype.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace bucketlab {
-
-enum class DType { Int64, Int32, Float32, Float16, BFloat16, Bool };
 
 // Where padding goes along the bucket dimension: after the real tokens (the guide's kernels,
 // encoders) or before them (decoder prompts, Hugging Face's padding_side="left").
@@ -20,13 +20,6 @@ enum class PaddingSide { Right, Left };
 std::string paddingSideName(PaddingSide side); // "right", "left"
 // Accepts "right" and "left"; throws Error otherwise.
 PaddingSide parsePaddingSide(std::string_view text);
-
-// "int64", "float32", ... The names TorchScript and NumPy users know.
-std::string dtypeName(DType dtype);
-// Accepts the names above plus the usual aliases (long, int, float, half, ...); throws
-// Error listing the accepted names otherwise.
-DType parseDType(std::string_view text);
-bool isFloatingPoint(DType dtype);
 
 struct InputSpec {
     std::string name;

@@ -42,23 +42,6 @@ uint64_t bytesPlus(uint64_t a, uint64_t b)
     return __builtin_add_overflow(a, b, &out) ? std::numeric_limits<uint64_t>::max() : out;
 }
 
-uint64_t dtypeBytes(DType dtype)
-{
-    switch (dtype) {
-    case DType::Int64:
-        return 8;
-    case DType::Int32:
-    case DType::Float32:
-        return 4;
-    case DType::Float16:
-    case DType::BFloat16:
-        return 2;
-    case DType::Bool:
-        return 1;
-    }
-    return 8;
-}
-
 uint64_t inputBytes(const std::vector<InputSpec>& inputs, int64_t batch, int64_t length)
 {
     const uint64_t b = uint64_t(std::max<int64_t>(batch, 0));

@@ -32,9 +32,6 @@ uint64_t memoryBudget();
 uint64_t bytesTimes(uint64_t a, uint64_t b);
 uint64_t bytesPlus(uint64_t a, uint64_t b);
 
-// Bytes of one element of `dtype`.
-uint64_t dtypeBytes(DType dtype);
-
 // One call's inputs: each bucketed input [batch, length], each other one [batch].
 uint64_t inputBytes(const std::vector<InputSpec>& inputs, int64_t batch, int64_t length);
 

@@ -8,12 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 
 using namespace bucketlab;
 
 class TestInputSpec : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void dtypeNamesReadEveryWay();
     void parsesValidSpecs_data();
     void parsesValidSpecs();
     void rejectsBadSpecs_data();
@@ -25,6 +27,56 @@ private Q_SLOTS:
     void dimensionsWithinTheInputs_data();
     void dimensionsWithinTheInputs();
 };
+
+void TestInputSpec::dtypeNamesReadEveryWay()
+{
+    const struct {
+        DType dtype;
+        const char* name;
+        const char* alias;
+        int64_t code;
+        uint64_t bytes;
+    } expected[] = {{DType::Int64, "int64", "long", 4, 8},
+                    {DType::Int32, "int32", "int", 3, 4},
+                    {DType::Float32, "float32", "float", 6, 4},
+                    {DType::Float16, "float16", "half", 5, 2},
+                    {DType::BFloat16, "bfloat16", "bfloat16", 15, 2},
+                    {DType::Bool, "bool", "bool", 11, 1}};
+    for (const auto& e : expected) {
+        QCOMPARE(dtypeName(e.dtype), std::string(e.name));
+        QVERIFY(parseDType(e.name) == e.dtype);
+        QVERIFY(parseDType(e.alias) == e.dtype);
+        QVERIFY(parseDType(std::string("torch.") + e.alias) == e.dtype);
+        QCOMPARE(scalarTypeCode(e.dtype), e.code);
+        QVERIFY(dtypeOfScalarType(e.code) == e.dtype);
+        QCOMPARE(std::string(scalarTypeName(e.code)), std::string(e.name));
+        QCOMPARE(scalarTypeOfName(e.alias), std::optional<int64_t>(e.code));
+        QCOMPARE(dtypeBytes(e.dtype), e.bytes);
+    }
+    QCOMPARE(dtypeNameList(), std::string("int64, int32, float32, float16, bfloat16 or bool"));
+    // Dtypes a graph or a tensor may have that inputs may not: named, but no DType.
+    QCOMPARE(std::string(scalarTypeName(7)), std::string("float64"));
+    QCOMPARE(scalarTypeOfName("torch.double"), std::optional<int64_t>(7));
+    QVERIFY(!dtypeOfScalarType(7));
+    QVERIFY(!dtypeOfScalarType(0));
+    QVERIFY(scalarTypeName(9) == nullptr); // complex64: no name here
+    QVERIFY(!scalarTypeOfName("complex64"));
+    QVERIFY(!scalarTypeOfName("torch."));
+    for (const char* bad : {"float64", "complex64", "", "Int64"}) {
+        try {
+            parseDType(bad);
+            QFAIL(bad);
+        } catch (const Error& e) {
+            const std::string msg = e.what();
+            QVERIFY2(msg.find("(use int64, int32, float32, float16, bfloat16 or bool)") !=
+                         std::string::npos,
+                     msg.c_str());
+            QVERIFY2(msg.find(std::string(bad) == "float64" ? "not supported for inputs"
+                                                            : "unknown dtype") != std::string::npos,
+                     msg.c_str());
+        }
+    }
+}
 
 void TestInputSpec::parsesValidSpecs_data()
 {

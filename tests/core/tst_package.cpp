@@ -29,6 +29,7 @@ class TestPackage : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
+    void dtypesMatchLibTorch();
     void sharedPackageEqualsBucketModelAtEveryLength_data();
     void sharedPackageEqualsBucketModelAtEveryLength();
     void perBucketPackageEqualsItsModels();
@@ -76,6 +77,29 @@ PackageBuildRequest TestPackage::sharedRequest(const std::vector<int64_t>& bound
     r.out = path(out);
     r.force = true;
     return r;
+}
+
+// core/spec/dtype.cpp names LibTorch's scalar types without LibTorch; each DType it knows
+// must be the LibTorch type of the same name and size, and LibTorch's other named types must
+// not pass for a DType.
+void TestPackage::dtypesMatchLibTorch()
+{
+    for (DType d : {DType::Int64, DType::Int32, DType::Float32, DType::Float16, DType::BFloat16,
+                    DType::Bool}) {
+        const torch::ScalarType t = toScalarType(d);
+        QVERIFY(fromScalarType(t, "test") == d);
+        QCOMPARE(uint64_t(c10::elementSize(t)), dtypeBytes(d));
+        QCOMPARE(std::string(scalarTypeName(int64_t(t))), dtypeName(d));
+        QVERIFY(torch::zeros({1}, torch::TensorOptions().dtype(t)).scalar_type() == t);
+    }
+    QCOMPARE(std::string(scalarTypeName(int64_t(torch::kFloat64))), std::string("float64"));
+    QCOMPARE(std::string(scalarTypeName(int64_t(torch::kInt16))), std::string("int16"));
+    try {
+        fromScalarType(torch::kFloat64, "x.pt");
+        QFAIL("float64 passed for a DType");
+    } catch (const Error& e) {
+        QVERIFY2(std::string(e.what()).find("x.pt: dtype Double is not supported") == 0, e.what());
+    }
 }
 
 void TestPackage::sharedPackageEqualsBucketModelAtEveryLength_data()
