@@ -238,9 +238,7 @@ private:
         ArchiveAttribute a;
         a.name = name;
         switch (v.kind) {
-        case Kind::None:
-            a.kind = "none";
-            break;
+        case Kind::None: a.kind = "none"; break;
         case Kind::Bool:
             a.kind = "bool";
             a.value = v.boolValue ? "True" : "False";
@@ -288,8 +286,7 @@ private:
                 a.type = pickleClassName(v);
             }
             break;
-        default:
-            a.kind = "other";
+        default: a.kind = "other";
         }
         return a;
     }

@@ -69,9 +69,7 @@ private:
             case '(': // MARK
                 push(make(Kind::Mark));
                 break;
-            case 'N':
-                push(make(Kind::None));
-                break;
+            case 'N': push(make(Kind::None)); break;
             case 0x88: // NEWTRUE
             case 0x89: // NEWFALSE
                 make(Kind::Bool)->boolValue = op == 0x88;
@@ -130,15 +128,9 @@ private:
             case 0x8e: // BINBYTES8
                 pushString(size_t(readLE(8)), true);
                 break;
-            case ']':
-                push(make(Kind::List));
-                break;
-            case '}':
-                push(make(Kind::Dict));
-                break;
-            case ')':
-                push(make(Kind::Tuple));
-                break;
+            case ']': push(make(Kind::List)); break;
+            case '}': push(make(Kind::Dict)); break;
+            case ')': push(make(Kind::Tuple)); break;
             case 'l': // LIST
             case 't': // TUPLE
             {

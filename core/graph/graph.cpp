@@ -204,12 +204,9 @@ nlohmann::json graphJson(const GraphModel& graph)
 std::string exportGraph(const GraphModel& graph, GraphFormat format)
 {
     switch (format) {
-    case GraphFormat::Text:
-        return graphToText(graph);
-    case GraphFormat::Dot:
-        return graphToDot(graph);
-    case GraphFormat::Json:
-        return graphJson(graph).dump(2);
+    case GraphFormat::Text: return graphToText(graph);
+    case GraphFormat::Dot: return graphToDot(graph);
+    case GraphFormat::Json: return graphJson(graph).dump(2);
     }
     return {};
 }

@@ -18,12 +18,9 @@ namespace bucketlab {
 std::string severityName(LintSeverity severity)
 {
     switch (severity) {
-    case LintSeverity::Info:
-        return "info";
-    case LintSeverity::Warning:
-        return "warning";
-    case LintSeverity::Error:
-        return "error";
+    case LintSeverity::Info: return "info";
+    case LintSeverity::Warning: return "warning";
+    case LintSeverity::Error: return "error";
     }
     return {};
 }

@@ -21,14 +21,10 @@ namespace bucketlab {
 std::string kernelOriginName(KernelOrigin origin)
 {
     switch (origin) {
-    case KernelOrigin::SourceFile:
-        return "source file";
-    case KernelOrigin::ArchiveMethod:
-        return "archive method";
-    case KernelOrigin::ArchiveFunction:
-        return "archive function";
-    case KernelOrigin::ArchiveExtracted:
-        return "source extracted from the archive";
+    case KernelOrigin::SourceFile: return "source file";
+    case KernelOrigin::ArchiveMethod: return "archive method";
+    case KernelOrigin::ArchiveFunction: return "archive function";
+    case KernelOrigin::ArchiveExtracted: return "source extracted from the archive";
     }
     return {};
 }

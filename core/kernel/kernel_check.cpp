@@ -27,34 +27,20 @@ namespace bucketlab {
 std::string defectKindName(DefectKind kind)
 {
     switch (kind) {
-    case DefectKind::FallThrough:
-        return "fall_through";
-    case DefectKind::WrongOutputLength:
-        return "wrong_output_length";
-    case DefectKind::IndexNotMonotone:
-        return "index_not_monotone";
-    case DefectKind::IndexNotInt64:
-        return "index_not_int64";
-    case DefectKind::ValuesChanged:
-        return "values_changed";
-    case DefectKind::TokensDropped:
-        return "tokens_dropped";
-    case DefectKind::WrongPadding:
-        return "wrong_padding";
-    case DefectKind::DtypeChanged:
-        return "dtype_changed";
-    case DefectKind::InputsDropped:
-        return "inputs_dropped";
-    case DefectKind::ExtraOutputs:
-        return "extra_outputs";
-    case DefectKind::Exception:
-        return "exception";
-    case DefectKind::Timeout:
-        return "timeout";
-    case DefectKind::BoundariesDiffer:
-        return "boundaries_differ";
-    case DefectKind::StateShape:
-        return "state_contract";
+    case DefectKind::FallThrough: return "fall_through";
+    case DefectKind::WrongOutputLength: return "wrong_output_length";
+    case DefectKind::IndexNotMonotone: return "index_not_monotone";
+    case DefectKind::IndexNotInt64: return "index_not_int64";
+    case DefectKind::ValuesChanged: return "values_changed";
+    case DefectKind::TokensDropped: return "tokens_dropped";
+    case DefectKind::WrongPadding: return "wrong_padding";
+    case DefectKind::DtypeChanged: return "dtype_changed";
+    case DefectKind::InputsDropped: return "inputs_dropped";
+    case DefectKind::ExtraOutputs: return "extra_outputs";
+    case DefectKind::Exception: return "exception";
+    case DefectKind::Timeout: return "timeout";
+    case DefectKind::BoundariesDiffer: return "boundaries_differ";
+    case DefectKind::StateShape: return "state_contract";
     }
     return {};
 }

@@ -132,14 +132,10 @@ ProfilePoint mergePoint(const std::vector<Contribution>& all, uint64_t seed, Mer
 std::string mergeMethodName(MergeMethod method)
 {
     switch (method) {
-    case MergeMethod::PooledSamples:
-        return "pooled samples";
-    case MergeMethod::MedianOfMedians:
-        return "median of host medians";
-    case MergeMethod::OneHost:
-        return "one host";
-    case MergeMethod::Failed:
-        return "failed";
+    case MergeMethod::PooledSamples: return "pooled samples";
+    case MergeMethod::MedianOfMedians: return "median of host medians";
+    case MergeMethod::OneHost: return "one host";
+    case MergeMethod::Failed: return "failed";
     }
     return {};
 }

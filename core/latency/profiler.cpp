@@ -732,12 +732,9 @@ Profile ProfileRun::run()
 std::string decoderPhaseName(DecoderPhase phase)
 {
     switch (phase) {
-    case DecoderPhase::Prefill:
-        return kPhasePrefill;
-    case DecoderPhase::Decode:
-        return kPhaseDecode;
-    case DecoderPhase::None:
-        break;
+    case DecoderPhase::Prefill: return kPhasePrefill;
+    case DecoderPhase::Decode: return kPhaseDecode;
+    case DecoderPhase::None: break;
     }
     return {};
 }

@@ -14,23 +14,12 @@ std::string escapeHtml(std::string_view text)
     out.reserve(text.size());
     for (char c : text) {
         switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        case '\'':
-            out += "&#39;";
-            break;
-        default:
-            out += c;
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
         }
     }
     return out;
@@ -74,12 +63,9 @@ std::string num(double v)
 const char* anchorName(TextAnchor a)
 {
     switch (a) {
-    case TextAnchor::Start:
-        return "start";
-    case TextAnchor::Middle:
-        return "middle";
-    case TextAnchor::End:
-        return "end";
+    case TextAnchor::Start: return "start";
+    case TextAnchor::Middle: return "middle";
+    case TextAnchor::End: return "end";
     }
     return "start";
 }
@@ -317,8 +303,7 @@ std::string SvgChart::renderElement(const Element& e) const
     using Kind = Element::Kind;
     std::string s;
     switch (e.kind) {
-    case Kind::Band:
-        return s;
+    case Kind::Band: return s;
     case Kind::Rect: {
         const double x0 = px(e.x0), x1 = px(e.x1), y0 = py(e.y0), y1 = py(e.y1);
         const double h = std::fabs(y0 - y1);

@@ -10,14 +10,10 @@ namespace bucketlab {
 std::string deviceKindName(DeviceKind kind)
 {
     switch (kind) {
-    case DeviceKind::Auto:
-        return "auto";
-    case DeviceKind::Cpu:
-        return "cpu";
-    case DeviceKind::Cuda:
-        return "cuda";
-    case DeviceKind::Neuron:
-        return "neuron";
+    case DeviceKind::Auto: return "auto";
+    case DeviceKind::Cpu: return "cpu";
+    case DeviceKind::Cuda: return "cuda";
+    case DeviceKind::Neuron: return "neuron";
     }
     return "cpu";
 }

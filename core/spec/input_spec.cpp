@@ -75,18 +75,12 @@ ValueRange valueRange(DType dtype)
 {
     constexpr double kExactInteger = 9007199254740992.0; // 2^53
     switch (dtype) {
-    case DType::Int64:
-        return {-kExactInteger, kExactInteger};
-    case DType::Int32:
-        return {-2147483648.0, 2147483647.0};
-    case DType::Float16:
-        return {-65504.0, 65504.0};
-    case DType::BFloat16:
-        return {-3.3895313892515355e38, 3.3895313892515355e38};
-    case DType::Float32:
-        return {-3.4028234663852886e38, 3.4028234663852886e38};
-    case DType::Bool:
-        return {0.0, 1.0};
+    case DType::Int64: return {-kExactInteger, kExactInteger};
+    case DType::Int32: return {-2147483648.0, 2147483647.0};
+    case DType::Float16: return {-65504.0, 65504.0};
+    case DType::BFloat16: return {-3.3895313892515355e38, 3.3895313892515355e38};
+    case DType::Float32: return {-3.4028234663852886e38, 3.4028234663852886e38};
+    case DType::Bool: return {0.0, 1.0};
     }
     return {0.0, 0.0};
 }

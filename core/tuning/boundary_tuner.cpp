@@ -262,12 +262,9 @@ nlohmann::json TuneSolution::toJson() const
 std::string objectiveName(TuneObjective objective)
 {
     switch (objective) {
-    case TuneObjective::MeanLatency:
-        return "mean";
-    case TuneObjective::PaddedTokens:
-        return "tokens";
-    case TuneObjective::MeanLatencyP99Budget:
-        return "p99";
+    case TuneObjective::MeanLatency: return "mean";
+    case TuneObjective::PaddedTokens: return "tokens";
+    case TuneObjective::MeanLatencyP99Budget: return "p99";
     }
     return "mean";
 }

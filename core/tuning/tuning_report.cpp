@@ -145,12 +145,9 @@ ServeUpTo ServeUpTo::parse(const std::string& text)
 int64_t ServeUpTo::coverFor(const Boundaries& current) const
 {
     switch (mode) {
-    case Mode::KeepCurrent:
-        return current.empty() ? 0 : current.largest();
-    case Mode::Traffic:
-        return 0;
-    case Mode::Length:
-        return length;
+    case Mode::KeepCurrent: return current.empty() ? 0 : current.largest();
+    case Mode::Traffic: return 0;
+    case Mode::Length: return length;
     }
     return 0;
 }
@@ -158,12 +155,9 @@ int64_t ServeUpTo::coverFor(const Boundaries& current) const
 std::string ServeUpTo::str() const
 {
     switch (mode) {
-    case Mode::KeepCurrent:
-        return "current";
-    case Mode::Traffic:
-        return "traffic";
-    case Mode::Length:
-        return std::to_string(length);
+    case Mode::KeepCurrent: return "current";
+    case Mode::Traffic: return "traffic";
+    case Mode::Length: return std::to_string(length);
     }
     return {};
 }

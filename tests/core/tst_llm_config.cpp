@@ -110,30 +110,14 @@ void TestLlmConfig::nxdRules()
         c.maxContextLength = 12000;
         c.contextEncodingBuckets = {512, 12000};
         break;
-    case 1:
-        c.contextEncodingBuckets = {4096, 2048, 8192};
-        break;
-    case 2:
-        c.contextEncodingBuckets = {2048, 2048, 8192};
-        break;
-    case 3:
-        c.contextEncodingBuckets = {512, 9000};
-        break;
-    case 4:
-        c.contextEncodingBuckets = {512, 4096};
-        break;
-    case 5:
-        c.tokenGenerationBuckets = {};
-        break;
-    case 6:
-        c.tokenGenerationBuckets = {0, 10240};
-        break;
-    case 7:
-        c.tokenGenerationBuckets = {1024, 12000};
-        break;
-    case 8:
-        c.tokenGenerationBuckets = {1024, 8192};
-        break;
+    case 1: c.contextEncodingBuckets = {4096, 2048, 8192}; break;
+    case 2: c.contextEncodingBuckets = {2048, 2048, 8192}; break;
+    case 3: c.contextEncodingBuckets = {512, 9000}; break;
+    case 4: c.contextEncodingBuckets = {512, 4096}; break;
+    case 5: c.tokenGenerationBuckets = {}; break;
+    case 6: c.tokenGenerationBuckets = {0, 10240}; break;
+    case 7: c.tokenGenerationBuckets = {1024, 12000}; break;
+    case 8: c.tokenGenerationBuckets = {1024, 8192}; break;
     case 9:
         c.tokenGenerationBatches = {4, 1, 8};
         c.batchSize = 8;
@@ -142,9 +126,7 @@ void TestLlmConfig::nxdRules()
         c.tokenGenerationBatches = {4, 16};
         c.batchSize = 8;
         break;
-    case 11:
-        c.tokenGenerationBatches = {4, 8};
-        break;
+    case 11: c.tokenGenerationBatches = {4, 8}; break;
     case 12:
         c.tokenGenerationBatches = {4, 8};
         c.batchSize = 8;

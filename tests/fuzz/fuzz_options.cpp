@@ -39,9 +39,7 @@ void checkBoundaries(const Boundaries& b)
 void run(unsigned selector, const std::string& text)
 {
     switch (selector % 10) {
-    case 0:
-        checkBoundaries(Boundaries::parse(text, Field::Boundaries));
-        break;
+    case 0: checkBoundaries(Boundaries::parse(text, Field::Boundaries)); break;
     case 1: {
         const int64_t n = parseLength(text, Field::MaxLength);
         if (n < 1 || n > kMaxLength)
@@ -114,9 +112,7 @@ void run(unsigned selector, const std::string& text)
             (void)vllmNeuronPluginJson(buckets);
         }
         break;
-    default:
-        (void)parseDecodeLog(text, "fuzz.log");
-        break;
+    default: (void)parseDecodeLog(text, "fuzz.log"); break;
     }
 }
 

@@ -60,8 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         o.outputField = "output";
         o.countField = "count";
         break;
-    default:
-        break;
+    default: break;
     }
     std::string source;
     try {

@@ -83,20 +83,13 @@ public:
         const Column& c = columns_[size_t(index.column())];
         const Row& r = rows_[size_t(index.row())];
         switch (role) {
-        case Qt::DisplayRole:
-            return ask(c.display, r);
-        case Qt::EditRole:
-            return c.sort ? c.sort(r) : ask(c.display, r);
-        case Qt::ToolTipRole:
-            return toolTip(c, r);
-        case Qt::DecorationRole:
-            return ask(c.decoration, r);
-        case Qt::TextAlignmentRole:
-            return ask(c.alignment, r);
-        case Qt::FontRole:
-            return bold(c, r);
-        default:
-            return {};
+        case Qt::DisplayRole: return ask(c.display, r);
+        case Qt::EditRole: return c.sort ? c.sort(r) : ask(c.display, r);
+        case Qt::ToolTipRole: return toolTip(c, r);
+        case Qt::DecorationRole: return ask(c.decoration, r);
+        case Qt::TextAlignmentRole: return ask(c.alignment, r);
+        case Qt::FontRole: return bold(c, r);
+        default: return {};
         }
     }
 

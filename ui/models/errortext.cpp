@@ -16,37 +16,23 @@ QString quoted(const char* label)
 QString controlName(Field field)
 {
     switch (field) {
-    case Field::BucketCount:
-        return quoted("Buckets (K)");
-    case Field::ServeUpTo:
-        return quoted("Serve up to");
-    case Field::Align:
-        return quoted("Align to");
-    case Field::Objective:
-        return quoted("Objective");
-    case Field::BucketCost:
-        return quoted("Cost per bucket");
+    case Field::BucketCount: return quoted("Buckets (K)");
+    case Field::ServeUpTo: return quoted("Serve up to");
+    case Field::Align: return quoted("Align to");
+    case Field::Objective: return quoted("Objective");
+    case Field::BucketCost: return quoted("Cost per bucket");
     case Field::Boundaries:
-    case Field::TunedBoundaries:
-        return quoted("New boundaries");
-    case Field::Output:
-        return quoted("Output");
-    case Field::Replace:
-        return quoted("Replace the outputs if they exist");
-    case Field::NeuronRecipe:
-        return quoted("Also write the Neuron build recipe to");
-    case Field::GridPoints:
-        return quoted("Grid");
-    case Field::Budget:
-        return quoted("Budget");
-    case Field::Threads:
-        return quoted("Threads");
+    case Field::TunedBoundaries: return quoted("New boundaries");
+    case Field::Output: return quoted("Output");
+    case Field::Replace: return quoted("Replace the outputs if they exist");
+    case Field::NeuronRecipe: return quoted("Also write the Neuron build recipe to");
+    case Field::GridPoints: return quoted("Grid");
+    case Field::Budget: return quoted("Budget");
+    case Field::Threads: return quoted("Threads");
     case Field::Inputs:
         return QCoreApplication::translate("ErrorText", "the profile's inputs field");
-    case Field::CheckLength:
-        return quoted("Lengths up to");
-    default:
-        return QString::fromStdString(fieldName(field));
+    case Field::CheckLength: return quoted("Lengths up to");
+    default: return QString::fromStdString(fieldName(field));
     }
 }
 

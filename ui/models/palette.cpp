@@ -99,21 +99,14 @@ Qt::PenStyle boundarySetDash(const std::string& name)
 QColor dataColor(DataRole role, const QPalette& palette)
 {
     switch (role) {
-    case DataRole::Traffic:
-        return pick(kTraffic, palette);
-    case DataRole::Padding:
-        return pick(kPadding, palette);
+    case DataRole::Traffic: return pick(kTraffic, palette);
+    case DataRole::Padding: return pick(kPadding, palette);
     case DataRole::LatencyCurve:
-    case DataRole::LatencyPaid:
-        return pick(kLatency, palette);
-    case DataRole::Knee:
-        return pick(kKnee, palette);
-    case DataRole::Ok:
-        return pick(kOk, palette);
-    case DataRole::Defect:
-        return pick(kDefect, palette);
-    case DataRole::Rejected:
-        return pick(kRejected, palette);
+    case DataRole::LatencyPaid: return pick(kLatency, palette);
+    case DataRole::Knee: return pick(kKnee, palette);
+    case DataRole::Ok: return pick(kOk, palette);
+    case DataRole::Defect: return pick(kDefect, palette);
+    case DataRole::Rejected: return pick(kRejected, palette);
     }
     return pick(kLatency, palette);
 }

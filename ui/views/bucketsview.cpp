@@ -1619,15 +1619,9 @@ void BucketsView::keyPressEvent(QKeyEvent* event)
     const int64_t step = event->modifiers() & Qt::ShiftModifier ? 10 : 1;
     switch (event->key()) {
     case Qt::Key_Delete:
-    case Qt::Key_Backspace:
-        removeBoundary(selected_);
-        return;
-    case Qt::Key_Left:
-        nudgeSelected(-step);
-        return;
-    case Qt::Key_Right:
-        nudgeSelected(step);
-        return;
+    case Qt::Key_Backspace: removeBoundary(selected_); return;
+    case Qt::Key_Left: nudgeSelected(-step); return;
+    case Qt::Key_Right: nudgeSelected(step); return;
     case Qt::Key_Insert:
     case Qt::Key_Plus: {
         // Split the selected bucket (or the last one) in the middle.
@@ -1640,8 +1634,7 @@ void BucketsView::keyPressEvent(QKeyEvent* event)
             addBoundaryAt((lo + b[size_t(i)]) / 2);
         return;
     }
-    default:
-        QWidget::keyPressEvent(event);
+    default: QWidget::keyPressEvent(event);
     }
 }
 

@@ -76,17 +76,12 @@ QColor GraphNodeItem::fillColor(VisibleNode::Role role, const QPalette& palette)
 {
     const QColor base = palette.color(QPalette::Base);
     switch (role) {
-    case VisibleNode::Role::Operation:
-        return mix(base, seriesColor(0), 0.14);
-    case VisibleNode::Role::Constant:
-        return mix(base, palette.color(QPalette::Text), 0.07);
-    case VisibleNode::Role::ControlFlow:
-        return mix(base, seriesColor(3), 0.28);
-    case VisibleNode::Role::Group:
-        return mix(base, seriesColor(2), 0.22);
+    case VisibleNode::Role::Operation: return mix(base, seriesColor(0), 0.14);
+    case VisibleNode::Role::Constant: return mix(base, palette.color(QPalette::Text), 0.07);
+    case VisibleNode::Role::ControlFlow: return mix(base, seriesColor(3), 0.28);
+    case VisibleNode::Role::Group: return mix(base, seriesColor(2), 0.22);
     case VisibleNode::Role::GraphInput:
-    case VisibleNode::Role::GraphOutput:
-        return mix(base, seriesColor(4), 0.32);
+    case VisibleNode::Role::GraphOutput: return mix(base, seriesColor(4), 0.32);
     }
     return base;
 }
@@ -94,12 +89,9 @@ QColor GraphNodeItem::fillColor(VisibleNode::Role role, const QPalette& palette)
 QColor GraphNodeItem::lintColor(LintSeverity severity)
 {
     switch (severity) {
-    case LintSeverity::Error:
-        return QColor(213, 50, 0);
-    case LintSeverity::Warning:
-        return seriesColor(1);
-    case LintSeverity::Info:
-        return seriesColor(0);
+    case LintSeverity::Error: return QColor(213, 50, 0);
+    case LintSeverity::Warning: return seriesColor(1);
+    case LintSeverity::Info: return seriesColor(0);
     }
     return seriesColor(1);
 }

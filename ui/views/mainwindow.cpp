@@ -847,12 +847,9 @@ bool MainWindow::maybeSave()
     box.setDefaultButton(QMessageBox::Save);
     box.setWindowModality(Qt::WindowModal);
     switch (box.exec()) {
-    case QMessageBox::Save:
-        return saveInteractive(/*askPath=*/false);
-    case QMessageBox::Discard:
-        return true;
-    default:
-        return false;
+    case QMessageBox::Save: return saveInteractive(/*askPath=*/false);
+    case QMessageBox::Discard: return true;
+    default: return false;
     }
 }
 
