@@ -15,6 +15,7 @@
 #include "ui/models/secondrun.h"
 #include "ui/models/session.h"
 #include "ui/views/elidedlabel.h"
+#include "ui/views/jobprogress.h"
 #include "ui/views/plot.h"
 #include "ui/views/plotsupport.h"
 #include "ui/views/tablecopy.h"
@@ -35,7 +36,6 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QPlainTextEdit>
-#include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSpinBox>
@@ -450,9 +450,6 @@ void BucketsView::buildOptimizeActions(QWidget* box, QFormLayout* form)
     optimizeButton_->setObjectName("optimizeButton");
     optimizeButton_->setToolTip(tr("Find the provably optimal boundaries and compare them with "
                                    "the baselines"));
-    cancelButton_ = new QPushButton(tr("Cancel"), box);
-    cancelButton_->setObjectName("optimizeCancel");
-    cancelButton_->setEnabled(false);
     refineButton_ = new QPushButton(tr("Measure and refine"), box);
     refineButton_->setObjectName("refineButton");
     refineButton_->setToolTip(
@@ -470,15 +467,10 @@ void BucketsView::buildOptimizeActions(QWidget* box, QFormLayout* form)
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(optimizeButton_);
     buttons->addWidget(refineButton_);
-    buttons->addWidget(cancelButton_);
     form->addRow(buttons);
     form->addRow(tr("Measuring budget"), refineBudget_);
-    progress_ = new QProgressBar(box);
-    progress_->setObjectName("optimizeProgress");
-    progress_->setRange(0, 1000);
-    progress_->setTextVisible(true);
-    progress_->setFormat(tr("idle"));
-    form->addRow(progress_);
+    jobs_ = new JobProgress("optimize", JobProgress::Idle::Shown, box);
+    form->addRow(jobs_);
     refineLog_ = new QPlainTextEdit(box);
     refineLog_->setObjectName("refineLog");
     refineLog_->setReadOnly(true);
@@ -540,25 +532,14 @@ void BucketsView::connectOptimize()
     });
     bucketCost_->setSuffix(tr(" ms"));
     connect(optimizeButton_, &QPushButton::clicked, this, &BucketsView::optimize);
-    connect(cancelButton_, &QPushButton::clicked, optimizeJob_, &BackgroundJob::cancel);
+    jobs_->track(optimizeJob_);
     connectRefine();
-    connect(optimizeJob_, &BackgroundJob::progress, this,
-            [this](double f, const QString& message, double remaining) {
-                progress_->setValue(int(f * 1000));
-                progress_->setFormat(
-                    remaining >= 0 ? tr("%1 — %2 s left").arg(message).arg(remaining, 0, 'f', 1)
-                                   : message);
-            });
-    connect(optimizeJob_, &BackgroundJob::stopped, this, [this] {
-        optimizeButton_->setEnabled(true);
-        cancelButton_->setEnabled(false);
-    });
+    connect(optimizeJob_, &BackgroundJob::stopped, this,
+            [this] { optimizeButton_->setEnabled(true); });
     connect(optimizeJob_, &BackgroundJob::finished, this, [this](const QVariant& result) {
         const auto report = result.value<std::shared_ptr<TuningReport>>();
-        progress_->setValue(1000);
         if (!session_->pricingInputs().sameAs(optimizeFor_)) {
             // Priced under a curve or traffic that has gone meanwhile: not an optimum now.
-            progress_->setValue(0);
             refreshTuning();
             notes_->setText(tr("The traffic or the latency curve changed while optimizing: "
                                "Optimize again."));
@@ -586,15 +567,11 @@ void BucketsView::connectOptimize()
         Q_EMIT optimizeFinished(report->solution.feasible);
     });
     connect(optimizeJob_, &BackgroundJob::failed, this, [this](const QString& message) {
-        progress_->setFormat(tr("failed"));
         notes_->setText(tr("Optimize failed: %1").arg(message));
         Q_EMIT optimizeFinished(false);
     });
-    connect(optimizeJob_, &BackgroundJob::cancelled, this, [this] {
-        progress_->setValue(0);
-        progress_->setFormat(tr("cancelled"));
-        Q_EMIT optimizeFinished(false);
-    });
+    connect(optimizeJob_, &BackgroundJob::cancelled, this,
+            [this] { Q_EMIT optimizeFinished(false); });
 }
 
 void BucketsView::setOptimizeSettings(int buckets, int objectiveIndex, double p99BudgetMs,
@@ -692,30 +669,21 @@ void BucketsView::connectRefine()
 {
     refineJob_ = new BackgroundJob(this);
     connect(refineButton_, &QPushButton::clicked, this, &BucketsView::measureAndRefine);
-    connect(cancelButton_, &QPushButton::clicked, refineJob_, &BackgroundJob::cancel);
-    connect(refineJob_, &BackgroundJob::progress, this,
-            [this](double f, const QString& message, double) {
-                progress_->setValue(int(f * 1000));
-                progress_->setFormat(message);
-            });
+    jobs_->track(refineJob_);
     connect(refineJob_, &BackgroundJob::partialResult, this,
             [this](const QVariant& line) { refineLog_->appendPlainText(line.toString()); });
     connect(refineJob_, &BackgroundJob::stopped, this, [this] {
         optimizeButton_->setEnabled(true);
         refineButton_->setEnabled(true);
-        cancelButton_->setEnabled(false);
     });
     connect(refineJob_, &BackgroundJob::finished, this, [this](const QVariant& value) {
         finishRefine(*value.value<std::shared_ptr<RefineResult>>());
     });
     connect(refineJob_, &BackgroundJob::failed, this, [this](const QString& message) {
-        progress_->setFormat(tr("failed"));
         refineLog_->appendPlainText(tr("Measure and refine failed: %1").arg(message));
         Q_EMIT refineFinished(false);
     });
     connect(refineJob_, &BackgroundJob::cancelled, this, [this] {
-        progress_->setValue(0);
-        progress_->setFormat(tr("cancelled"));
         refineLog_->appendPlainText(tr("Cancelled."));
         Q_EMIT refineFinished(false);
     });
@@ -723,8 +691,7 @@ void BucketsView::connectRefine()
 
 void BucketsView::finishRefine(const RefineResult& r)
 {
-    progress_->setValue(1000);
-    progress_->setFormat(tr("refined"));
+    jobs_->showOutcome(1.0, tr("refined"));
     if (!session_->pricingInputs().sameAs(refineFor_)) {
         refineLog_->appendPlainText(tr("The traffic or the latency curve changed while "
                                        "refining: the result is dropped; refine again."));
@@ -833,7 +800,6 @@ void BucketsView::measureAndRefine()
     refineFor_ = session_->pricingInputs();
     optimizeButton_->setEnabled(false);
     refineButton_->setEnabled(false);
-    cancelButton_->setEnabled(true);
     refineLog_->setPlainText(tr("Measuring on %1, %2 s a run")
                                  .arg(QString::fromStdString(model->path))
                                  .arg(settings.budgetS, 0, 'g', 3));
@@ -860,7 +826,6 @@ void BucketsView::optimize()
     const TuningRequest request = panelTuningRequest();
     optimizeFor_ = session_->pricingInputs();
     optimizeButton_->setEnabled(false);
-    cancelButton_->setEnabled(true);
     notes_->clear();
     optimizeJob_->start(tr("Optimizing"), [evaluator, request](JobContext& context) {
         auto report =
@@ -1234,17 +1199,14 @@ void BucketsView::refreshTuning()
                         : tr("Not shown: the optimum and baselines were priced before %1. "
                              "<a href=\"optimize\">Optimize again</a>")
                               .arg(stale.toHtmlEscaped()));
-    if (!optimizeJob_->isRunning() && !(refineJob_ && refineJob_->isRunning())) {
-        if (report) {
-            progress_->setValue(1000);
-            progress_->setFormat(
-                report->solution.feasible
-                    ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'g', 3)
-                    : tr("infeasible"));
-        } else {
-            progress_->setValue(0);
-            progress_->setFormat(stale.isEmpty() ? tr("idle") : tr("stale: Optimize again"));
-        }
+    if (!jobs_->isRunning()) {
+        if (report)
+            jobs_->showOutcome(
+                1.0, report->solution.feasible
+                         ? tr("optimum found in %1 ms").arg(report->solution.solveMs, 0, 'g', 3)
+                         : tr("infeasible"));
+        else
+            jobs_->showOutcome(0.0, stale.isEmpty() ? tr("idle") : tr("stale: Optimize again"));
     }
     optimizeButton_->setText(stale.isEmpty() ? tr("Optimize") : tr("Optimize again"));
     optimizeButton_->setToolTip(stale.isEmpty()

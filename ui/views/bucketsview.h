@@ -34,7 +34,6 @@ class QLabel;
 class QLineEdit;
 class QMouseEvent;
 class QPlainTextEdit;
-class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTableView;
@@ -48,6 +47,7 @@ namespace bucketlab::ui {
 
 class BackgroundJob;
 class BucketTableModel;
+class JobProgress;
 class ComparisonTableModel;
 class BucketsView : public QWidget {
     Q_OBJECT
@@ -202,8 +202,7 @@ private:
     QDoubleSpinBox* p99Budget_ = nullptr;
     QDoubleSpinBox* bucketCost_ = nullptr;
     QPushButton* optimizeButton_ = nullptr;
-    QPushButton* cancelButton_ = nullptr;
-    QProgressBar* progress_ = nullptr;
+    JobProgress* jobs_ = nullptr;
     BackgroundJob* optimizeJob_ = nullptr;
     PricingInputs optimizeFor_; // what the running Optimize prices under
     QPushButton* refineButton_ = nullptr;

@@ -8,6 +8,7 @@
 #include "core/spec/package_meta.h"
 #include "ui/models/backgroundjob.h"
 #include "ui/models/errortext.h"
+#include "ui/views/jobprogress.h"
 
 #include <QCheckBox>
 #include <QFileDialog>
@@ -16,7 +17,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
 
@@ -67,7 +67,7 @@ ExportDialog::ExportDialog(const QString& sourcePackage, const Boundaries& bound
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(note);
-    layout->addWidget(progress_);
+    layout->addWidget(jobs_);
     layout->addWidget(error_);
     layout->addWidget(summary_, 1);
     layout->addLayout(buttons);
@@ -138,10 +138,7 @@ QLabel* ExportDialog::buildStatusArea()
                                "differs."),
                             this);
     note->setWordWrap(true);
-    progress_ = new QProgressBar(this);
-    progress_->setObjectName("exportProgress");
-    progress_->setRange(0, 1000);
-    progress_->setValue(0);
+    jobs_ = new JobProgress("export", JobProgress::Idle::Shown, this);
     summary_ = new QLabel(this);
     summary_->setObjectName("exportSummary");
     summary_->setWordWrap(true);
@@ -159,17 +156,12 @@ QHBoxLayout* ExportDialog::buildButtons()
     exportButton_ = new QPushButton(tr("Export"), this);
     exportButton_->setObjectName("exportButton");
     exportButton_->setDefault(true);
-    cancelButton_ = new QPushButton(tr("Cancel"), this);
-    cancelButton_->setObjectName("exportCancel");
     auto* close = new QPushButton(tr("Close"), this);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(exportButton_);
-    buttons->addWidget(cancelButton_);
     buttons->addWidget(close);
-    cancelButton_->setEnabled(false);
     connect(exportButton_, &QPushButton::clicked, this, &ExportDialog::start);
-    connect(cancelButton_, &QPushButton::clicked, job_, &BackgroundJob::cancel);
     connect(close, &QPushButton::clicked, this, [this] {
         job_->cancel();
         reject();
@@ -179,24 +171,15 @@ QHBoxLayout* ExportDialog::buildButtons()
 
 void ExportDialog::connectJob()
 {
-    connect(job_, &BackgroundJob::progress, this, [this](double f, const QString& message, double) {
-        progress_->setValue(int(f * 1000));
-        progress_->setFormat(message + QStringLiteral(" — %p%"));
-    });
-    connect(job_, &BackgroundJob::stopped, this, [this] {
-        exportButton_->setEnabled(true);
-        cancelButton_->setEnabled(false);
-    });
+    jobs_->track(job_);
+    connect(job_, &BackgroundJob::stopped, this, [this] { exportButton_->setEnabled(true); });
     connect(job_, &BackgroundJob::failed, this, [this](const QString& message) {
         error_->setText(message);
         error_->show();
-        progress_->setValue(0);
-        progress_->setFormat(tr("failed"));
         Q_EMIT exportFinished(false);
     });
     connect(job_, &BackgroundJob::cancelled, this, [this] {
-        progress_->setValue(0);
-        progress_->setFormat(tr("cancelled — nothing was written"));
+        jobs_->showOutcome(0.0, tr("cancelled — nothing was written"));
         Q_EMIT exportFinished(false);
     });
     connect(job_, &BackgroundJob::finished, this, [this](const QVariant& value) {
@@ -207,14 +190,13 @@ void ExportDialog::connectJob()
 void ExportDialog::showOutcome(const ExportOutcome& outcome)
 {
     const ExportResult* r = &outcome.result;
-    progress_->setValue(1000);
     QStringList lines;
     if (!r->written) {
         error_->setText(tr("Not written: %1").arg(QString::fromStdString(r->failure)));
         error_->show();
-        progress_->setFormat(tr("verification failed"));
+        jobs_->showOutcome(1.0, tr("verification failed"));
     } else {
-        progress_->setFormat(tr("done"));
+        jobs_->showOutcome(1.0, tr("done"));
         lines << tr("Wrote %1 (%2 bytes): buckets %3.")
                      .arg(QString::fromStdString(r->out))
                      .arg(r->packageBytes)
@@ -323,7 +305,6 @@ void ExportDialog::start()
         }
     }
     exportButton_->setEnabled(false);
-    cancelButton_->setEnabled(true);
     job_->start(tr("Exporting"), [request, report, reportPath](JobContext& context) {
         const Job job = context.job();
         // The report validates the new kernel again: about a fifth of the time.

@@ -19,12 +19,12 @@ class QFormLayout;
 class QHBoxLayout;
 class QLabel;
 class QLineEdit;
-class QProgressBar;
 class QPushButton;
 
 namespace bucketlab::ui {
 
 class BackgroundJob;
+class JobProgress;
 struct ExportOutcome;
 
 class ExportDialog : public QDialog {
@@ -72,12 +72,11 @@ private:
     QCheckBox* report_ = nullptr;
     QLineEdit* reportPath_ = nullptr;
     std::optional<BoundaryReportRequest> reportInputs_;
-    QProgressBar* progress_ = nullptr;
+    JobProgress* jobs_ = nullptr;
     QLabel* summary_ = nullptr;
     QLabel* servedRange_ = nullptr;
     QLabel* error_ = nullptr;
     QPushButton* exportButton_ = nullptr;
-    QPushButton* cancelButton_ = nullptr;
     BackgroundJob* job_ = nullptr;
 };
 

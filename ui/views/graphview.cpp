@@ -11,6 +11,7 @@
 #include "ui/views/graphcanvas.h"
 #include "ui/views/graphnodeitem.h"
 #include "ui/views/graphscene.h"
+#include "ui/views/jobprogress.h"
 #include "ui/views/tablecopy.h"
 
 #include <QAction>
@@ -227,15 +228,10 @@ QHBoxLayout* GraphView::buildToolbar()
     zoomIn_ = tool(tr("+"), "graphZoomIn", tr("Zoom in (Ctrl+=, Ctrl+wheel)"));
     fit_ = tool(tr("Fit"), "graphFit", tr("Fit the graph in the view (Ctrl+0)"));
     export_ = tool(tr("Export…"), "graphExport", tr("Export the whole graph as SVG or PNG"));
-    progress_ = new QProgressBar(this);
-    progress_->setRange(0, 0);
-    progress_->setMaximumWidth(120);
-    progress_->hide();
-    bar->addWidget(progress_);
-    cancel_ = new QPushButton(tr("Cancel"), this);
-    cancel_->setObjectName("graphCancel");
-    cancel_->hide();
-    bar->addWidget(cancel_);
+    jobs_ = new JobProgress("graph", JobProgress::Idle::Hidden, this);
+    jobs_->setIndeterminate();
+    jobs_->bar()->setMaximumWidth(120);
+    bar->addWidget(jobs_);
     return bar;
 }
 
@@ -380,10 +376,6 @@ void GraphView::connectControls()
         collapse_.collapseScopes = true;
         startLayout();
     });
-    connect(cancel_, &QPushButton::clicked, this, [this] {
-        loadJob_->cancel();
-        layoutJob_->cancel();
-    });
     connect(canvas_, &GraphCanvas::nodeDoubleClicked, this, [this](QGraphicsItem* item) {
         if (auto* node = qgraphicsitem_cast<GraphNodeItem*>(item);
             node && node->role() == VisibleNode::Role::ControlFlow)
@@ -407,6 +399,8 @@ void GraphView::connectControls()
 // The load and layout jobs, and the layout's time limit.
 void GraphView::connectJobs()
 {
+    jobs_->track(loadJob_);
+    jobs_->track(layoutJob_);
     connect(loadJob_, &BackgroundJob::finished, this, [this](const QVariant& result) {
         auto loaded = result.value<std::shared_ptr<const LoadedGraph>>();
         showGraph(*loaded);
@@ -416,12 +410,10 @@ void GraphView::connectJobs()
         lintModel_->setFindings({});
         details_->clear();
         showMessage(message, false);
-        updateBusy();
         Q_EMIT layoutFinished(false);
     });
     connect(loadJob_, &BackgroundJob::cancelled, this, [this] {
         showMessage(tr("Loading the graph was cancelled."), false);
-        updateBusy();
         Q_EMIT layoutFinished(false);
     });
     layoutTimer_ = new QTimer(this);
@@ -445,14 +437,12 @@ void GraphView::connectJobs()
     connect(layoutJob_, &BackgroundJob::failed, this, [this](const QString& message) {
         layoutTimer_->stop();
         showMessage(message, false);
-        updateBusy();
         Q_EMIT layoutFinished(false);
     });
     connect(layoutJob_, &BackgroundJob::cancelled, this, [this] {
         layoutTimer_->stop();
         if (messageBox_->isHidden())
             showMessage(tr("Layout cancelled."), false);
-        updateBusy();
         Q_EMIT layoutFinished(false);
     });
 }
@@ -507,7 +497,6 @@ void GraphView::reload()
         lintModel_->setFindings({});
         details_->clear();
         showMessage(tr("Open a package, a model or a kernel (.py) to see its graph."), false);
-        updateBusy();
         updateStatus();
         return;
     }
@@ -519,7 +508,6 @@ void GraphView::reload()
         return QVariant::fromValue(std::shared_ptr<const LoadedGraph>(
             std::make_shared<LoadedGraph>(loadSubject(p, subject, context))));
     });
-    updateBusy();
 }
 
 void GraphView::showGraph(LoadedGraph loaded)
@@ -566,7 +554,6 @@ void GraphView::startLayout()
                                        : tr(" The collapsed view draws each block and module "
                                             "scope as one box.")),
                     !collapsed);
-        updateBusy();
         updateStatus();
         Q_EMIT layoutFinished(false);
         return;
@@ -580,7 +567,6 @@ void GraphView::startLayout()
                 std::make_shared<GraphLayout>(layoutGraph(*visible, options, context.job()))));
         });
     layoutTimer_->start(layoutTimeLimitMs_);
-    updateBusy();
 }
 
 void GraphView::showLayout(std::shared_ptr<const GraphLayout> layout)
@@ -600,7 +586,6 @@ void GraphView::showLayout(std::shared_ptr<const GraphLayout> layout)
     if (!search_->text().isEmpty())
         search(search_->text());
     hideMessage();
-    updateBusy();
     updateStatus();
     Q_EMIT layoutFinished(true);
 }
@@ -790,13 +775,6 @@ void GraphView::showDetails(const GraphNodeItem* item)
                         .arg(GraphNodeItem::lintColor(f.severity).name(),
                              esc(severityName(f.severity)), esc(f.rule), esc(f.message));
     details_->setHtml(html);
-}
-
-void GraphView::updateBusy()
-{
-    const bool busy = isBusy();
-    progress_->setVisible(busy);
-    cancel_->setVisible(busy);
 }
 
 void GraphView::updateStatus()

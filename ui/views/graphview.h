@@ -20,7 +20,6 @@ class QComboBox;
 class QHBoxLayout;
 class QLabel;
 class QLineEdit;
-class QProgressBar;
 class QPushButton;
 class QSplitter;
 class QTableView;
@@ -35,6 +34,7 @@ class BackgroundJob;
 class GraphCanvas;
 class GraphNodeItem;
 class GraphScene;
+class JobProgress;
 class LintTableModel;
 class Session;
 struct GraphLayout;
@@ -111,7 +111,6 @@ private:
     void showMessage(const QString& text, bool offerCollapse);
     void hideMessage();
     void showDetails(const GraphNodeItem* item);
-    void updateBusy();
     void updateStatus();
 
     Session* session_;
@@ -133,8 +132,7 @@ private:
     QToolButton* zoomOut_ = nullptr;
     QToolButton* fit_ = nullptr;
     QToolButton* export_ = nullptr;
-    QProgressBar* progress_ = nullptr;
-    QPushButton* cancel_ = nullptr;
+    JobProgress* jobs_ = nullptr;
     QLabel* status_ = nullptr;
     QWidget* messageBox_ = nullptr;
     QLabel* messageText_ = nullptr;

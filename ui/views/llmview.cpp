@@ -4,6 +4,7 @@
 #include "core/report/svg_chart.h"
 #include "ui/models/backgroundjob.h"
 #include "ui/models/palette.h"
+#include "ui/views/jobprogress.h"
 #include "ui/views/plot.h"
 #include "ui/views/plotsupport.h"
 
@@ -19,7 +20,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMouseEvent>
-#include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSpinBox>
@@ -276,13 +276,8 @@ QHBoxLayout* LlmView::buildActions()
     optimizeButton_->setObjectName("llmOptimize");
     optimizeButton_->setToolTip(tr("Tune the CTE and TKG lists jointly for the total buckets "
                                    "(exact), off the UI thread; one undo step"));
-    cancelButton_ = new QPushButton(tr("Cancel"), this);
-    cancelButton_->setObjectName("llmCancel");
-    cancelButton_->setEnabled(false);
-    progress_ = new QProgressBar(this);
-    progress_->setObjectName("llmProgress");
-    progress_->setRange(0, 1000);
-    progress_->setValue(0);
+    jobs_ = new JobProgress("llm", JobProgress::Idle::Shown, this);
+    jobs_->track(session_->optimizeJob());
     auto* reset = new QPushButton(tr("NxD defaults"), this);
     reset->setObjectName("llmReset");
     reset->setToolTip(tr("Set the lists to NxD's defaults (generate_buckets from 128)"));
@@ -292,19 +287,15 @@ QHBoxLayout* LlmView::buildActions()
                                  "and vllm_config.json (vLLM --additional-config) into a "
                                  "folder, after NxD's and vLLM's rule checks"));
     connect(optimizeButton_, &QPushButton::clicked, this, &LlmView::optimize);
-    connect(cancelButton_, &QPushButton::clicked, session_->optimizeJob(), &BackgroundJob::cancel);
     connect(reset, &QPushButton::clicked, session_, &LlmSession::resetToNxdDefaults);
     connect(exportButton_, &QPushButton::clicked, this, &LlmView::showExportDialog);
-    connect(session_->optimizeJob(), &BackgroundJob::progress, this,
-            [this](double fraction, const QString& message, double) {
-                progress_->setValue(int(std::lround(fraction * 1000)));
-                progress_->setFormat(message.isEmpty() ? QStringLiteral("%p%") : message);
-            });
+    // After the bar's own "done": a job that ended without boundaries tuned nothing.
+    connect(session_->optimizeJob(), &BackgroundJob::finished, this, [this] {
+        if (!session_->tuneResult() || !session_->tuneResult()->feasible)
+            jobs_->showOutcome(0.0, tr("no feasible lists"));
+    });
     connect(session_, &LlmSession::optimizeFinished, this, [this](bool ok, const QString& message) {
         optimizeButton_->setEnabled(true);
-        cancelButton_->setEnabled(false);
-        progress_->setValue(ok ? 1000 : 0);
-        progress_->setFormat(QStringLiteral("%p%"));
         if (ok) {
             const auto& r = *session_->tuneResult();
             setStatus(tr("Optimized in %1 ms: %2")
@@ -317,8 +308,7 @@ QHBoxLayout* LlmView::buildActions()
 
     auto* actions = new QHBoxLayout;
     actions->addWidget(optimizeButton_);
-    actions->addWidget(cancelButton_);
-    actions->addWidget(progress_, 1);
+    actions->addWidget(jobs_, 1);
     actions->addWidget(reset);
     actions->addWidget(exportButton_);
     return actions;
@@ -498,8 +488,6 @@ QString LlmView::totalsText() const
 void LlmView::optimize()
 {
     optimizeButton_->setEnabled(false);
-    cancelButton_->setEnabled(true);
-    progress_->setValue(0);
     setStatus(tr("Optimizing…"), false);
     session_->optimize();
 }

@@ -27,12 +27,13 @@ class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QMouseEvent;
-class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QSplitter;
 
 namespace bucketlab::ui {
+
+class JobProgress;
 
 class LlmView : public QWidget {
     Q_OBJECT
@@ -130,9 +131,8 @@ private:
     QLabel* rules_ = nullptr;
     QLabel* status_ = nullptr;
     QPushButton* optimizeButton_ = nullptr;
-    QPushButton* cancelButton_ = nullptr;
     QPushButton* exportButton_ = nullptr;
-    QProgressBar* progress_ = nullptr;
+    JobProgress* jobs_ = nullptr;
 
     std::optional<LlmPhase> dragPhase_;
     int dragIndex_ = -1;

@@ -10,6 +10,7 @@
 #include "ui/models/savedprofiles.h"
 #include "ui/models/session.h"
 #include "ui/views/elidedlabel.h"
+#include "ui/views/jobprogress.h"
 
 #include <QCheckBox>
 #include <QDateTime>
@@ -124,13 +125,9 @@ void ProfilePanel::buildControls()
     run_ = new QPushButton(tr("Profile"), this);
     run_->setObjectName("profileRun");
     run_->setToolTip(tr("Measure the model's latency at each grid length on this machine"));
-    cancel_ = new QPushButton(tr("Cancel"), this);
-    cancel_->setObjectName("profileCancel");
-    progress_ = new QProgressBar(this);
-    progress_->setObjectName("profileProgress");
-    progress_->setRange(0, 1000);
-    progress_->setTextVisible(false);
-    progress_->setMaximumWidth(160);
+    jobs_ = new JobProgress("profile", JobProgress::Idle::Hidden, this);
+    jobs_->bar()->setTextVisible(false); // the status beside it says what is measured
+    jobs_->bar()->setMaximumWidth(160);
     status_ = new ElidedLabel(this, Qt::ElideMiddle); // a saved path can be long
     status_->setObjectName("profileStatus");
     status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -149,21 +146,17 @@ void ProfilePanel::layoutControls()
     layout->addWidget(inputs_);
     layout->addWidget(useForTuning_);
     layout->addWidget(run_);
-    layout->addWidget(cancel_);
-    layout->addWidget(progress_);
+    layout->addWidget(jobs_);
     layout->addWidget(status_, 1);
 }
 
 void ProfilePanel::connectJob()
 {
     connect(run_, &QPushButton::clicked, this, &ProfilePanel::start);
-    connect(cancel_, &QPushButton::clicked, this, &ProfilePanel::cancel);
+    jobs_->track(job_);
     connect(session_, &Session::modelChanged, this, &ProfilePanel::updateEnabled);
     connect(job_, &BackgroundJob::progress, this,
-            [this](double fraction, const QString& message, double) {
-                progress_->setValue(int(fraction * 1000));
-                status_->setText(message);
-            });
+            [this](double, const QString& message, double) { status_->setText(message); });
     connect(job_, &BackgroundJob::partialResult, this, [this](const QVariant& value) {
         const auto point = value.value<ProfilePoint>();
         live_[point.length] = point;
@@ -258,7 +251,6 @@ void ProfilePanel::start()
     }
     live_.clear();
     liveHeader_ = Profile{};
-    progress_->setValue(0);
     showMessage(tr("Loading %1…").arg(plan.modelName), false);
     plan.request.simulatedCallMs = simulatedCallMs_;
     const ProfileRequest request = plan.request;
@@ -291,13 +283,11 @@ void ProfilePanel::updateEnabled()
     const bool hasModel = session_->model().has_value();
     const bool plain = hasModel && !session_->model()->package;
     run_->setEnabled(!running && hasModel);
-    cancel_->setEnabled(running);
     grid_->setEnabled(!running);
     budget_->setEnabled(!running);
     threads_->setEnabled(!running);
     inputs_->setVisible(plain);
     inputs_->setEnabled(!running);
-    progress_->setVisible(running);
     if (!hasModel && !running)
         run_->setToolTip(tr("Open a model or package to profile it"));
 }

@@ -15,13 +15,13 @@
 class QCheckBox;
 class QLabel;
 class QLineEdit;
-class QProgressBar;
 class QPushButton;
 class QSpinBox;
 
 namespace bucketlab::ui {
 
 class BackgroundJob;
+class JobProgress;
 class SavedProfiles;
 class Session;
 
@@ -76,8 +76,7 @@ private:
     QLineEdit* inputs_ = nullptr;
     QCheckBox* useForTuning_ = nullptr;
     QPushButton* run_ = nullptr;
-    QPushButton* cancel_ = nullptr;
-    QProgressBar* progress_ = nullptr;
+    JobProgress* jobs_ = nullptr;
     QLabel* status_ = nullptr;
     std::map<int64_t, ProfilePoint> live_;
     Profile liveHeader_;

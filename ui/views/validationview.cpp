@@ -9,6 +9,7 @@
 #include "ui/models/backgroundjob.h"
 #include "ui/models/session.h"
 #include "ui/models/validationtablemodel.h"
+#include "ui/views/jobprogress.h"
 #include "ui/views/tablecopy.h"
 #include "ui/views/validationstrip.h"
 
@@ -186,17 +187,10 @@ QHBoxLayout* ValidationView::buildRunBar()
     run_->setObjectName("validationRun");
     run_->setToolTip(tr("Call the kernel at every length and batch size and report its defects"));
     bar->addWidget(run_);
-    progress_ = new QProgressBar(this);
-    progress_->setObjectName("validationProgress");
-    progress_->setRange(0, 1000);
-    progress_->setMinimumWidth(200);
-    progress_->setFormat(tr("%p %"));
-    progress_->hide();
-    bar->addWidget(progress_);
-    cancel_ = new QPushButton(tr("Cancel"), this);
-    cancel_->setObjectName("validationCancel");
-    cancel_->hide();
-    bar->addWidget(cancel_);
+    jobs_ = new JobProgress("validation", JobProgress::Idle::Hidden, this);
+    jobs_->setMessageShown(false); // the summary below says what is checked and the time left
+    jobs_->bar()->setMinimumWidth(200);
+    bar->addWidget(jobs_);
     return bar;
 }
 
@@ -224,7 +218,6 @@ QSplitter* ValidationView::buildResults()
 void ValidationView::connectControls()
 {
     connect(run_, &QPushButton::clicked, this, &ValidationView::run);
-    connect(cancel_, &QPushButton::clicked, this, &ValidationView::cancel);
     connect(strip_, &ValidationStrip::rangeClicked, this,
             [this](int index) { table_->selectRow(index); });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -236,9 +229,9 @@ void ValidationView::connectControls()
 
 void ValidationView::connectJob()
 {
+    jobs_->track(job_);
     connect(job_, &BackgroundJob::progress, this,
-            [this](double fraction, const QString& message, double remaining) {
-                progress_->setValue(int(fraction * 1000));
+            [this](double, const QString& message, double remaining) {
                 summary_->setText(remaining >= 0
                                       ? tr("%1 — about %2 s left")
                                             .arg(message)
@@ -550,9 +543,6 @@ void ValidationView::setRunning(bool running)
 {
     run_->setEnabled(!running && !session_->kernelFile().isEmpty());
     maxLength_->setEnabled(!running);
-    progress_->setVisible(running);
-    progress_->setValue(0);
-    cancel_->setVisible(running);
 }
 
 } // namespace bucketlab::ui

@@ -13,7 +13,6 @@ class QComboBox;
 class QHBoxLayout;
 class QLabel;
 class QLineEdit;
-class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QSplitter;
@@ -28,6 +27,7 @@ struct KernelCheckResult;
 namespace bucketlab::ui {
 
 class BackgroundJob;
+class JobProgress;
 class Session;
 class ValidationStrip;
 class ValidationTableModel;
@@ -95,8 +95,7 @@ private:
     QComboBox* side_ = nullptr;
     QLineEdit* constants_ = nullptr;
     QPushButton* run_ = nullptr;
-    QPushButton* cancel_ = nullptr;
-    QProgressBar* progress_ = nullptr;
+    JobProgress* jobs_ = nullptr;
     QLabel* summary_ = nullptr;
     ValidationStrip* strip_ = nullptr;
     QTableView* table_ = nullptr;
