@@ -67,9 +67,8 @@ void JobProgress::track(BackgroundJob* job)
 
 void JobProgress::showProgress(double fraction, const QString& message, double remainingSeconds)
 {
-    bar_->setValue(int(std::lround(std::clamp(fraction, 0.0, 1.0) * kSteps)));
-    bar_->setFormat(messageShown_ ? jobProgressFormat(message, remainingSeconds)
-                                  : QStringLiteral("%p%"));
+    showOutcome(fraction, messageShown_ ? jobProgressFormat(message, remainingSeconds)
+                                        : QStringLiteral("%p%"));
 }
 
 void JobProgress::showOutcome(double fraction, const QString& text)
